@@ -1,0 +1,1 @@
+"""Merging bundles into the central store: revisions, conflicts, the device registry."""

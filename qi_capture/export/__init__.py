@@ -1,0 +1,1 @@
+"""Exports and codebooks (pandas): the only package that imports pandas."""

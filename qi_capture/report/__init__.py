@@ -1,0 +1,1 @@
+"""Summary statistics and charts for the results report."""

@@ -1,0 +1,1 @@
+"""The one door the UI uses: methods open their own session and return frozen dataclasses."""
