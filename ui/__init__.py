@@ -1,0 +1,1 @@
+"""The PySide6 front end. Talks to qi_capture.services only, never to storage or SQLAlchemy."""
