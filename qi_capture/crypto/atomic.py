@@ -1,0 +1,49 @@
+"""Atomic file replacement: temp file in the same folder, fsync, ``os.replace``, fsync folder.
+
+A crash at any moment leaves either the old file or the new one under the final name,
+never a mix. Shared by the key file and the store's backups.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable. Windows cannot open a directory for fsync, and NTFS
+    journals renames itself, so it is skipped there."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_path_for(path: Path) -> Path:
+    # Same folder so os.replace never crosses a file system; random suffix so two
+    # writers never share a temp file.
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = temp_path_for(path)
+    try:
+        with tmp.open("xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_file(path: Path) -> None:
+    with path.open("rb+") as f:
+        os.fsync(f.fileno())
