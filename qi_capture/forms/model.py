@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from qi_capture.forms.session import FormSession
 
 #: The language key used for untranslated columns (a plain ``label`` column), as pyxform does.
 DEFAULT_LANGUAGE = "default"
@@ -279,6 +282,9 @@ class Form:
     warnings: tuple[FormIssue, ...] = ()
     #: SHA-256 (hex) of the source workbook bytes, if known.
     source_sha256: str = ""
+    #: Secondary instances the form reads, id -> attachment file name: ``select_*_from_file``
+    #: lists, ``csv-external``/``xml-external`` rows (``instance('id')``, ``pulldata('id')``).
+    secondary_instances: Mapping[str, str] = field(default_factory=dict)
     _by_name: dict[str, Element] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -307,6 +313,12 @@ class Form:
     def choices(self, list_name: str) -> tuple[Choice, ...]:
         return tuple(self.choice_lists.get(list_name, ()))
 
+    def new_session(self, language: str | None = None, **options: Any) -> FormSession:
+        """Start filling this form (see ``qi_capture.forms.session.FormSession``)."""
+        from qi_capture.forms.session import FormSession  # the session builds on the model
+
+        return FormSession(self, language=language, **options)
+
     # --- serialisation -------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         return {
@@ -327,6 +339,7 @@ class Form:
             "calculation_order": list(self.calculation_order),
             "warnings": [w.to_json() for w in self.warnings],
             "source_sha256": self.source_sha256,
+            "secondary_instances": dict(self.secondary_instances),
         }
 
     @staticmethod
@@ -353,4 +366,5 @@ class Form:
             calculation_order=tuple(data["calculation_order"]),
             warnings=tuple(FormIssue.from_json(w) for w in data["warnings"]),
             source_sha256=data.get("source_sha256", ""),
+            secondary_instances=dict(data.get("secondary_instances", {})),
         )
