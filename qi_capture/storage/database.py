@@ -1,0 +1,53 @@
+"""Sessions over the open engine: reads in parallel, writes one at a time, each write one
+transaction. Maps SQLite's "disk full" to `DiskFull` and refuses use after lock."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from qi_capture.storage.errors import DiskFull, StoreClosed
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine: Engine | None = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # One writer per process (the profile lock gives one process per profile); WAL
+        # lets readers proceed meanwhile. This avoids SQLITE_BUSY on read-to-write upgrades.
+        self._write_lock = threading.Lock()
+
+    def _check_open(self) -> None:
+        if self.engine is None:
+            raise StoreClosed()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        self._check_open()
+        with self.sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction: committed (durably: WAL + synchronous=FULL) when the block
+        ends, rolled back if it raises."""
+        self._check_open()
+        with self._write_lock, self.sessions() as session:
+            try:
+                with session.begin():
+                    yield session
+            except OperationalError as exc:
+                if "full" in str(exc.orig).lower():
+                    raise DiskFull() from exc
+                raise
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self.engine is not None:
+                self.engine.dispose()
+                self.engine = None

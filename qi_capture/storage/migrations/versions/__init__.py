@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first. Each is a frozen snapshot: never import the models."""

@@ -1,0 +1,86 @@
+"""Paradata: the per-record audit log of a form session, and the clock that stamps it.
+
+Events carry the wall clock once (session start) and monotonic milliseconds after it,
+so durations survive the laptop's clock being changed mid-interview.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qi_capture.storage.canonical import JsonValue, dumps, loads
+from qi_capture.storage.database import Database
+from qi_capture.storage.dto import ParadataEvent, StoredParadataEvent
+from qi_capture.storage.errors import RecordNotFound
+from qi_capture.storage.models import ParadataEventRow, RecordRow, utcnow
+
+
+class SessionClock:
+    """Stamps events for one form session."""
+
+    def __init__(self, session_id: uuid.UUID | None = None) -> None:
+        self.session_id = session_id or uuid.uuid4()
+        self.started_at: datetime = utcnow()
+        self._start = time.monotonic()
+
+    def event(self, kind: str, payload: JsonValue = None) -> ParadataEvent:
+        elapsed = round((time.monotonic() - self._start) * 1000)
+        return ParadataEvent(kind, self.session_id, self.started_at, elapsed, payload)
+
+
+def append_in(session: Session, record_id: uuid.UUID, event: ParadataEvent) -> int:
+    """Append inside an existing transaction (used by autosave); returns the event's seq."""
+    last = session.scalar(
+        select(func.max(ParadataEventRow.seq)).where(ParadataEventRow.record_id == record_id)
+    )
+    seq = (last or 0) + 1
+    session.add(
+        ParadataEventRow(
+            record_id=record_id,
+            seq=seq,
+            kind=event.kind,
+            session_id=event.session_id,
+            session_started_at=event.session_started_at,
+            elapsed_ms=event.elapsed_ms,
+            payload_json=dumps(event.payload),
+        )
+    )
+    return seq
+
+
+class Paradata:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, record_id: uuid.UUID, event: ParadataEvent) -> int:
+        with self._db.write() as s:
+            if s.get(RecordRow, record_id) is None:
+                raise RecordNotFound(str(record_id))
+            return append_in(s, record_id, event)
+
+    def list(self, record_id: uuid.UUID) -> list[StoredParadataEvent]:
+        with self._db.read() as s:
+            rows = s.scalars(
+                select(ParadataEventRow)
+                .where(ParadataEventRow.record_id == record_id)
+                .order_by(ParadataEventRow.seq)
+            )
+            return [
+                StoredParadataEvent(
+                    record_id=r.record_id,
+                    seq=r.seq,
+                    event=ParadataEvent(
+                        kind=r.kind,
+                        session_id=r.session_id,
+                        session_started_at=r.session_started_at,
+                        elapsed_ms=r.elapsed_ms,
+                        payload=loads(r.payload_json),
+                    ),
+                )
+                for r in rows
+            ]
