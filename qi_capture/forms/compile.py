@@ -33,6 +33,7 @@ from qi_capture.forms.types import EXTERNAL_INSTANCE_TYPES, FILE_EXTENSIONS, typ
 #: Name given to a user group called ``meta`` so pyxform accepts it (see loader).
 RENAMED_META = "_qi_reserved_meta"
 _GENERATED_TABLE_LIST = ("reserved_name_for_field_list_labels_", "generated_table_list_label_")
+_GENERATED_NOTE = re.compile(r"^generated_note_name_(\d+)$")
 _OR_OTHER = re.compile(r"\s(or_other|or other|or specify other)\s*$")
 _SETTINGS_IN_MODEL = {"form_title", "title", "form_id", "id_string", "version",
                       "instance_name", "default_language", "style", "name"}
@@ -49,6 +50,8 @@ class _State:
     languages: dict[str, None] = field(default_factory=dict)
     instances: dict[str, str] = field(default_factory=dict)
     media_files: frozenset[str] = frozenset()
+    #: Rows of elements compiled so far, to locate the ones pyxform generates.
+    row_of: dict[str, int] = field(default_factory=dict)
 
 
 def compile_form(
@@ -136,6 +139,19 @@ def _row_for(name: str, state: _State) -> SurveyRow | None:
     return queue.popleft() if queue else None
 
 
+def _generated_row(name: str, state: _State) -> int:
+    """The row that made pyxform generate this element (a note without a name, a
+    repeat_count calculation, an or_other text), for messages."""
+    if match := _GENERATED_NOTE.match(name):
+        return int(match[1])
+    base, _, suffix = name.rpartition("_")
+    if suffix == "count" and base:
+        return next((r.number for r in state.rows_by_name.get(base, ())), 0)
+    if suffix == "other" and base:
+        return state.row_of.get(base, 0)
+    return 0
+
+
 def _element(item: dict[str, Any], parent: tuple[str, ...], state: _State) -> Element | None:
     name = str(item["name"])
     item_type = str(item.get("type", ""))
@@ -144,10 +160,12 @@ def _element(item: dict[str, Any], parent: tuple[str, ...], state: _State) -> El
     bind: dict[str, Any] = dict(item.get("bind") or {})
     control: dict[str, Any] = dict(item.get("control") or {})
     path = (*parent, "meta" if name == RENAMED_META else name)
+    number = row.number if row else _generated_row(name, state)
+    state.row_of[name] = number
     common: dict[str, Any] = {
         "name": path[-1],
         "path": path,
-        "row": row.number if row else 0,
+        "row": number,
         "label": _text(item.get("label"), state),
         "hint": _text(item.get("hint"), state),
         "guidance_hint": _text(item.get("guidance_hint"), state),
@@ -205,7 +223,7 @@ def _field(item: dict[str, Any], raw: Mapping[str, Any], bind: dict[str, Any],
         ))
     name = common["name"]
     relevant = common["relevant"]
-    if name.endswith("_other") and common["row"] == 0 and relevant is not None:
+    if name.endswith("_other") and not raw and relevant is not None:
         # or_other's generated text: pyxform wrote a relative path; say the same with ${}.
         base = name[: -len("_other")]
         relevant = _expr(f"selected(${{{base}}}, 'other')", state)
