@@ -26,7 +26,13 @@ import sqlcipher3.dbapi2 as sqlcipher
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
 from qi_capture.crypto.secret import SecretBytes
 from qi_capture.storage.dto import BackupInfo
-from qi_capture.storage.engine import CIPHER_LOG_LEVEL, integrity_problems, key_pragma
+from qi_capture.storage.engine import (
+    CIPHER_LOG_LEVEL,
+    integrity_problems,
+    key_pragma,
+    open_readonly,
+    probe,
+)
 
 BACKUP_DIR = "backups"
 DAMAGED_DIR = "damaged"
@@ -130,23 +136,13 @@ def check_file_report(
     path: Path, key: SecretBytes, salt: bytes, *, full: bool
 ) -> tuple[list[str], list[str]]:
     """(page/HMAC problems, structural problems) of a database file, opened read-only."""
-    for mode in ("ro", "rw"):
+    for _mode, conn in open_readonly(path):
         try:
-            conn = sqlcipher.connect(
-                path.resolve().as_uri() + f"?mode={mode}", uri=True, check_same_thread=False
-            )
-        except sqlcipher.OperationalError:
-            continue
-        try:
-            conn.isolation_level = None
-            conn.execute(key_pragma(key, salt))
-            conn.execute(f"PRAGMA cipher_log_level = {CIPHER_LOG_LEVEL}")
-            try:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            except sqlcipher.OperationalError:
+            result = probe(conn, key, salt)
+            if result is None:
                 continue
-            except sqlcipher.DatabaseError as exc:
-                return [str(exc)], []
+            if result is False:
+                return ["page 1 does not decrypt with this key"], []
             return integrity_problems(conn, full=full)
         finally:
             conn.close()

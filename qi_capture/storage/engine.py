@@ -87,26 +87,51 @@ def raw_connection(path: Path, key: SecretBytes, salt: bytes) -> Iterator[Any]:
         conn.close()
 
 
-def key_opens(path: Path, key: SecretBytes, salt: bytes) -> bool:
-    """True if ``key`` decrypts page 1. Tries read-only first so probing a database
-    that may be damaged or foreign never writes to it; falls back to read-write only if
-    SQLite cannot open the file read-only at all (e.g. a WAL with no shared-memory file)."""
-    for mode in ("ro", "rw"):
-        conn = sqlcipher.connect(
-            path.resolve().as_uri() + f"?mode={mode}", uri=True, check_same_thread=False
-        )
+def open_readonly(path: Path) -> Iterator[tuple[str, Any]]:
+    """Read-only connections to try in turn, none of which writes to the folder.
+
+    With no WAL content pending, ``immutable=1`` keeps SQLite from even creating the
+    -wal/-shm side files, so checking a damaged or foreign file leaves the folder exactly
+    as it was. With a WAL left by a crash, a plain read-only open reads it; read-write is
+    the last resort for a WAL that has no shared-memory file beside it.
+    """
+    wal = Path(f"{path}-wal")
+    modes = ["mode=ro", "mode=rw"]
+    if not wal.exists() or wal.stat().st_size == 0:
+        modes.insert(0, "mode=ro&immutable=1")
+    uri = path.resolve().as_uri()
+    for mode in modes:
         try:
-            conn.isolation_level = None
-            conn.execute(key_pragma(key, salt))
-            conn.execute(f"PRAGMA cipher_log_level = {CIPHER_LOG_LEVEL}")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn = sqlcipher.connect(f"{uri}?{mode}", uri=True, check_same_thread=False)
         except sqlcipher.OperationalError:
             continue
-        except sqlcipher.DatabaseError:
-            return False
+        conn.isolation_level = None
+        yield mode, conn
+
+
+def probe(conn: Any, key: SecretBytes, salt: bytes) -> bool | None:
+    """Key ``conn`` and read page 1: True (key opens it), False (it does not), None (the
+    file could not be read this way; try another)."""
+    try:
+        conn.execute(key_pragma(key, salt))
+        conn.execute(f"PRAGMA cipher_log_level = {CIPHER_LOG_LEVEL}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.OperationalError:
+        return None
+    except sqlcipher.DatabaseError:
+        return False
+    return True
+
+
+def key_opens(path: Path, key: SecretBytes, salt: bytes) -> bool:
+    """True if ``key`` decrypts page 1 of the database at ``path``; never writes."""
+    for _mode, conn in open_readonly(path):
+        try:
+            result = probe(conn, key, salt)
         finally:
             conn.close()
-        return True
+        if result is not None:
+            return result
     return False
 
 
