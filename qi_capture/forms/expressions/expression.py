@@ -21,9 +21,8 @@ from qi_capture.forms.expressions.signatures import NOT_RUNNABLE, signature
 
 if TYPE_CHECKING:
     from qi_capture.forms.expressions.compiler import Compiled
-    from qi_capture.forms.expressions.values import Value
-
     from qi_capture.forms.expressions.context import EvalContext, XNode
+    from qi_capture.forms.expressions.values import Value
 
 #: ``jr:choice-name(value, '${q}')`` names its field inside a string literal.
 _REF_IN_LITERAL = re.compile(r"^\s*\$\{([^}]+)\}\s*$")
