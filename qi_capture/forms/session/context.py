@@ -1,0 +1,75 @@
+"""The evaluation context a form session gives its expressions.
+
+``${name}`` resolves as pyxform compiles it: when the referenced field shares a repeat
+with the node being evaluated, only the copy in the same repeat instance is seen;
+otherwise every copy (a node-set over all instances).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from qi_capture.forms.session.instance import GroupNode, Node, enclosing_instance, nodes_below
+from qi_capture.forms.session.secondary import StaticNode
+
+if TYPE_CHECKING:
+    from qi_capture.forms.session.session import FormSession
+
+
+class SessionContext:
+    """Implements ``qi_capture.forms.expressions.context.EvalContext`` for one node."""
+
+    __slots__ = ("_node", "_session")
+
+    def __init__(self, session: FormSession, node: Node) -> None:
+        self._session = session
+        self._node = node
+
+    @property
+    def node(self) -> Node:
+        return self._node
+
+    def ref(self, name: str) -> Sequence[Node]:
+        session = self._session
+        fixed = session._fixed_nodes.get(name)
+        if fixed is not None:
+            return (fixed,)
+        chain = session.runtime.repeat_chain.get(name)
+        if chain is None:
+            return ()
+        target = session.form.element(name)
+        start: GroupNode = session.root
+        offset = 0
+        for repeat_name in reversed(chain):
+            instance = enclosing_instance(self._node, repeat_name)
+            if instance is not None:
+                start = instance
+                offset = len(instance.element.path)
+                break
+        return nodes_below(start, target.path[offset:])
+
+    def root(self) -> Node:
+        return self._session.root
+
+    def instance(self, instance_id: str) -> StaticNode | None:
+        return self._session._secondary_instance(instance_id)
+
+    def choice_label(self, value: str, field_name: str) -> str | None:
+        return self._session._choice_label(value, field_name)
+
+    def now(self) -> dt.datetime:
+        return self._session.clock()
+
+    def random(self) -> float:
+        return self._session.random_source()
+
+
+def default_clock() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def default_random() -> Callable[[], float]:
+    return random.SystemRandom().random

@@ -1,0 +1,61 @@
+"""Paradata: what a form session reports as it is filled.
+
+The store keeps these as the record's audit log. Timestamps are ``time.monotonic()``
+readings; the session also records the wall clock once, at start, so the log's times can
+be placed on the calendar without trusting a clock the interviewer may change later
+(ODK's audit log does the same).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    #: ``time.monotonic()`` when it happened.
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionEntered(SessionEvent):
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionLeft(SessionEvent):
+    path: str
+    #: Seconds spent on the screen since it was entered.
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class ValueChanged(SessionEvent):
+    path: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConstraintFailed(SessionEvent):
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatAdded(SessionEvent):
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatRemoved(SessionEvent):
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageChanged(SessionEvent):
+    language: str | None
+
+
+EventListener = Callable[[SessionEvent], None]

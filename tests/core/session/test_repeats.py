@@ -1,0 +1,121 @@
+"""Repeats: add/insert/remove, repeat_count, nested repeats, cross-instance calculations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from qi_capture.forms.session import AnswerError
+
+HOUSEHOLD = """
+| survey |              |           |            |                                   |
+|        | type         | name      | label      | calculation                       |
+|        | begin repeat | household | Household  |                                   |
+|        | integer      | size      | Size       |                                   |
+|        | calculate    | pos       |            | position(..)                      |
+|        | begin repeat | member    | Member     |                                   |
+|        | text         | mname     | Name       |                                   |
+|        | integer      | mage      | Age        |                                   |
+|        | calculate    | older     |            | ${mage} > ${size}                 |
+|        | end repeat   |           |            |                                   |
+|        | calculate    | members   |            | count(${member})                  |
+|        | end repeat   |           |            |                                   |
+|        | calculate    | total     |            | sum(${size})                      |
+|        | calculate    | hh        |            | count(${household})               |
+|        | calculate    | second    |            | indexed-repeat(${size}, ${household}, 2) |
+"""
+
+
+def test_repeat_instances_and_aggregates(make_form: Any, start: Any) -> None:
+    session = start(make_form(HOUSEHOLD))
+    assert session.repeat_count("household") == 1
+    session.set("household[1]/size", 3)
+    assert session.add_repeat("household") == "household[2]"
+    session.set("household[2]/size", 4)
+    assert session.get("total") == "7"
+    assert session.get("hh") == "2"
+    assert session.get("second") == "4"
+    assert session.get("household[2]/pos") == "2"
+    session.insert_repeat("household", 1)
+    assert session.get("household[2]/size") == 3
+    assert session.get("household[3]/pos") == "3"
+    assert session.get("hh") == "3"
+    assert session.get("second") == "3"
+    session.remove_repeat("household", 1)
+    assert session.get("household[1]/size") == 3
+    assert session.get("household[1]/pos") == "1"
+    assert session.get("total") == "7"
+    assert session.get("hh") == "2"
+
+
+def test_nested_repeats_resolve_to_the_same_instance(make_form: Any, start: Any) -> None:
+    session = start(make_form(HOUSEHOLD))
+    session.add_repeat("household")
+    session.set("household[1]/size", 30)
+    session.set("household[2]/size", 5)
+    session.set("household[2]/member[1]/mname", "Bo")
+    session.set("household[2]/member[1]/mage", 10)
+    session.add_repeat("household[2]/member")
+    session.set("household[2]/member[2]/mage", 3)
+    # ${size} inside member means the size of the enclosing household.
+    assert session.get("household[2]/member[1]/older") == "true"
+    assert session.get("household[2]/member[2]/older") == "false"
+    assert session.get("household[2]/members") == "2"
+    assert session.get("household[1]/members") == "1"
+    session.set("household[2]/size", 2)
+    assert session.get("household[2]/member[2]/older") == "true"
+
+
+def test_repeat_paths_are_checked(make_form: Any, start: Any) -> None:
+    session = start(make_form(HOUSEHOLD))
+    with pytest.raises(AnswerError, match="say which instance"):
+        session.set("size", 2)
+    with pytest.raises(AnswerError, match="no 'household\\[5\\]'"):
+        session.set("household[5]/size", 2)
+    with pytest.raises(AnswerError, match="there is no instance 3"):
+        session.remove_repeat("household", 3)
+
+
+COUNTED = """
+| survey |              |        |        |              |
+|        | type         | name   | label  | repeat_count |
+|        | integer      | n      | N      |              |
+|        | begin repeat | child  | Child  | ${n}         |
+|        | text         | cname  | Name   |              |
+|        | end repeat   |        |        |              |
+"""
+
+
+def test_repeat_count_grows_and_shrinks_without_losing_answers(make_form: Any,
+                                                               start: Any) -> None:
+    session = start(make_form(COUNTED))
+    assert session.repeat_count("child") == 0
+    session.set("n", 3)
+    assert session.repeat_count("child") == 3
+    session.set("child[2]/cname", "Kit")
+    session.set("n", 1)
+    # Instance 3 was empty and goes; instance 2 holds an answer and stays until the
+    # caller removes it.
+    assert session.repeat_count("child") == 2
+    assert session.surplus_instances("child") == 1
+    session.remove_repeat("child", 2)
+    assert session.repeat_count("child") == 1
+    with pytest.raises(AnswerError, match="repeat count"):
+        session.add_repeat("child")
+
+
+def test_sum_over_many_instances(make_form: Any, start: Any) -> None:
+    session = start(make_form("""
+    | survey |              |      |       |             |
+    |        | type         | name | label | calculation |
+    |        | begin repeat | r    | R     |             |
+    |        | integer      | v    | V     |             |
+    |        | end repeat   |      |       |             |
+    |        | calculate    | s    |       | sum(${v})   |
+    """))
+    for i in range(1, 51):
+        if i > 1:
+            session.add_repeat("r")
+        session.set(f"r[{i}]/v", i)
+    assert session.get("s") == str(sum(range(1, 51)))
