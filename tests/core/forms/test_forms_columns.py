@@ -1,5 +1,4 @@
 """Every survey/choices/settings column of FORMS.md reaches the model."""
-# ruff: noqa: E501 - XLSForm tables are wide; wrapping them would make them unreadable.
 
 from __future__ import annotations
 

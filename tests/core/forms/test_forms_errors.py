@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from qi_capture.forms import FormError, load_form, load_form_bytes
+from qi_capture.forms import FormError, FormIssue, load_form, load_form_bytes
 from qi_capture.forms import errors as codes
 from tests.core.forms.conftest import LoadMd, RejectMd
 
 
-def where(issue):  # type: ignore[no-untyped-def]
+def where(issue: FormIssue) -> tuple[str, str | None, int | None, str | None]:
     return (issue.code, issue.sheet, issue.row, issue.column)
 
 
@@ -165,3 +165,27 @@ def test_form_error_is_a_qi_capture_error(reject_md: RejectMd) -> None:
         load_form_bytes(b"| survey |\n| | type | name |\n| | text | 1x |\n", "f.md")
     assert info.value.to_dict()["code"] == "form_invalid"
     assert info.value.to_dict()["errors"][0]["row"] == 2
+
+
+DUPLICATES = """
+| survey |
+|        | type          | name | label |
+|        | select_one yn | a    | A     |
+| choices |
+|         | list_name | name | label |
+|         | yn        | x    | X     |
+|         | yn        | x    | Y     |
+"""
+
+
+def test_duplicate_choice_names_load_with_a_warning(load_md: LoadMd) -> None:
+    form = load_md(DUPLICATES)
+    (warning,) = [w for w in form.warnings if w.code == codes.DUPLICATE_CHOICE_NAME]
+    assert (warning.sheet, warning.row, warning.column) == ("choices", 3, "name")
+    assert [c.label.get(None) for c in form.choices("yn") if c.label] == ["X", "Y"]
+
+
+def test_duplicate_choice_names_stay_an_error_when_settings_say_no(
+        reject_md: RejectMd) -> None:
+    issues = reject_md(DUPLICATES + "| settings |\n| | allow_choice_duplicates |\n| | no |\n")
+    assert [where(i) for i in issues] == [(codes.PYXFORM, "choices", 3, "name")]

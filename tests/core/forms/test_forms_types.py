@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from qi_capture.forms import Form, load_form, load_form_bytes
 from qi_capture.forms import errors as codes
-from tests.core.forms.conftest import LoadMd
+from tests.core.forms.conftest import LoadMd, md
 
 TYPES_FORM = """
 | survey |
@@ -97,21 +100,18 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def types_form(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    from qi_capture.forms import load_form_bytes
-    from tests.core.forms.conftest import md
-
+def types_form() -> Form:
     return load_form_bytes(md(TYPES_FORM), "types.md")
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_type_reaches_the_model(types_form, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_type_reaches_the_model(types_form: Form, name: str) -> None:
     element = types_form.element(name)
     assert element.kind == "field"
     assert (element.type, element.data_type, element.preload) == EXPECTED[name]
 
 
-def test_selects_carry_their_list_and_or_other(types_form) -> None:  # type: ignore[no-untyped-def]
+def test_selects_carry_their_list_and_or_other(types_form: Form) -> None:
     assert types_form.element("s1").list_name == "yn"
     assert types_form.element("rk").list_name == "yn"
     so = types_form.element("so")
@@ -122,11 +122,11 @@ def test_selects_carry_their_list_and_or_other(types_form) -> None:  # type: ign
     assert other.row == so.row
 
 
-def test_instance_id_lives_in_meta(types_form) -> None:  # type: ignore[no-untyped-def]
+def test_instance_id_lives_in_meta(types_form: Form) -> None:
     assert types_form.element("instanceID").path == ("meta", "instanceID")
 
 
-def test_limited_types_are_named_warnings(types_form) -> None:  # type: ignore[no-untyped-def]
+def test_limited_types_are_named_warnings(types_form: Form) -> None:
     limited = {w.row for w in types_form.warnings if w.code == codes.LIMITED_TYPE}
     rows = {types_form.element(n).row for n in ("bc", "bga", "sgp")}
     assert rows <= limited
@@ -203,10 +203,7 @@ def test_select_from_file_repeat_and_external(load_md: LoadMd) -> None:
     assert any("itemsets.csv" in w.message for w in missing)
 
 
-def test_attachments_present_in_media_dir_give_no_warning(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from qi_capture.forms import load_form
-    from tests.core.forms.conftest import md
-
+def test_attachments_present_in_media_dir_give_no_warning(tmp_path: Path) -> None:
     form_path = tmp_path / "towns_form.md"
     form_path.write_bytes(md("""
         | survey |
