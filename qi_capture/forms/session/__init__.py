@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qi_capture.forms.session.answers import AnswerError, GeoPoint
+from qi_capture.forms.session.core import SessionEnvironment
 from qi_capture.forms.session.events import (
     ConstraintFailed,
     LanguageChanged,
@@ -14,7 +15,8 @@ from qi_capture.forms.session.events import (
     ValueChanged,
 )
 from qi_capture.forms.session.navigation import Screen
-from qi_capture.forms.session.session import FormSession, SessionEnvironment, ValidationIssue
+from qi_capture.forms.session.session import FormSession
+from qi_capture.forms.session.validation import ValidationIssue
 
 __all__ = [
     "AnswerError",

@@ -16,7 +16,7 @@ from qi_capture.forms.session.instance import GroupNode, Node, enclosing_instanc
 from qi_capture.forms.session.secondary import StaticNode
 
 if TYPE_CHECKING:
-    from qi_capture.forms.session.session import FormSession
+    from qi_capture.forms.session.core import SessionCore
 
 
 class SessionContext:
@@ -24,7 +24,7 @@ class SessionContext:
 
     __slots__ = ("_node", "_session")
 
-    def __init__(self, session: FormSession, node: Node) -> None:
+    def __init__(self, session: SessionCore, node: Node) -> None:
         self._session = session
         self._node = node
 

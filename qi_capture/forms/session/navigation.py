@@ -11,15 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from qi_capture.forms.session import events as ev
 from qi_capture.forms.session.answers import AnswerError
 from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, RepeatSlot
+from qi_capture.forms.session.repeats import RepeatsMixin
 from qi_capture.forms.session.runtime import DISPLAY_ONLY_TYPES
-
-if TYPE_CHECKING:
-    from qi_capture.forms.session.runtime import FormRuntime
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +34,8 @@ class Screen:
     relevant: bool
 
 
-class NavigationMixin:
+class NavigationMixin(RepeatsMixin):
     """Screens, next/previous, jump and progress for FormSession."""
-
-    root: GroupNode
-    runtime: FormRuntime
-    _current_key: str | None
-    _entered_at: float | None
-
-    def _emit(self, event: ev.SessionEvent) -> None:  # provided by FormSession
-        raise NotImplementedError
 
     # --- building ------------------------------------------------------------------------
     def screens(self) -> list[Screen]:

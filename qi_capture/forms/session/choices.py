@@ -1,0 +1,106 @@
+"""Choices offered by selects (after ``choice_filter``), choice labels, label rendering.
+
+In a ``choice_filter``, bare names are columns of the candidate choice (the item is the
+context node) while ``${x}`` still refers to form fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qi_capture.forms.expressions import ExpressionError, parse
+from qi_capture.forms.expressions.coerce import to_boolean
+from qi_capture.forms.session.context import SessionContext
+from qi_capture.forms.session.core import SessionCore
+from qi_capture.forms.session.instance import Node
+from qi_capture.forms.session.secondary import StaticNode
+
+
+class ChoicesMixin(SessionCore):
+    # --- choices and labels --------------------------------------------------------------
+    def choices(self, path: str) -> list[tuple[str, str]]:
+        """The choices offered now at ``path``, after ``choice_filter``, as (name, label)
+        in the current language."""
+        node = self.node(path)
+        element = node.element
+        if element.choices_from is not None:
+            seen: dict[str, None] = {}
+            for source in SessionContext(self, node).ref(element.choices_from):
+                value = source.value()
+                if value and source.relevant():
+                    seen.setdefault(value, None)
+            return [(v, v) for v in seen]
+        if element.list_name is None:
+            return []
+        out: list[tuple[str, str]] = []
+        choices = self.form.choices(element.list_name)
+        filter_expr = parse(element.choice_filter.source) if element.choice_filter else None
+        if filter_expr is not None:
+            # In choice_filter, bare names are the candidate item's columns and ${x} is
+            # a form field: evaluate with the candidate item as the context node.
+            items = self._secondary_instance(element.list_name)
+            assert items is not None
+            for choice, item in zip(choices, items.children()[0].children(), strict=True):
+                try:
+                    keep = to_boolean(filter_expr.evaluate(_ItemContext(self, node, item)))
+                except ExpressionError:
+                    keep = False
+                if keep:
+                    out.append((choice.name, self._choice_text(choice)))
+        else:
+            out = [(c.name, self._choice_text(c)) for c in choices]
+        if element.or_other and all(name != "other" for name, _ in out):
+            out.append(("other", "Other"))
+        return out
+
+    def label(self, path: str) -> str:
+        """The label at ``path`` in the current language with ``${name}`` rendered."""
+        node = self.node(path)
+        return self.render(self.text(node.element) or "", node)
+
+    def hint(self, path: str) -> str:
+        node = self.node(path)
+        return self.render(self.text(node.element, "hint") or "", node)
+
+    def render(self, text: str, node: Node | None = None) -> str:
+        """Replace each ``${name}`` in ``text`` by the field's current value, as ODK's
+        ``<output/>`` does (a select's value shows as its choice name)."""
+        if "${" not in text:
+            return text
+        context = SessionContext(self, node or self.root)
+        out: list[str] = []
+        rest = text
+        while "${" in rest:
+            before, _, after = rest.partition("${")
+            name, closed, tail = after.partition("}")
+            out.append(before)
+            if not closed:
+                out.append("${" + after)
+                rest = ""
+                break
+            nodes = context.ref(name.strip())
+            out.append(nodes[0].value() if nodes else "")
+            rest = tail
+        out.append(rest)
+        return "".join(out)
+
+
+class _ItemContext(SessionContext):
+    """Context for a choice_filter: the candidate item is ``.``; ``${x}`` and
+    ``current()`` still see the form from the select's node."""
+
+    __slots__ = ("_item",)
+
+    def __init__(self, session: SessionCore, node: Node, item: StaticNode) -> None:
+        super().__init__(session, node)
+        self._item = item
+
+    @property
+    def node(self) -> Any:
+        return self._item
+
+    @property
+    def current_node(self) -> Node:
+        return self._node
+
+

@@ -1,0 +1,271 @@
+"""Recomputation: relevance, calculations, triggers, defaults and metadata.
+
+A change to one field re-runs only the elements that read it (``runtime.eager``), in rank
+order, through a heap: an element whose result changes pushes its own readers, until
+nothing changes. Readers are chosen by locality: inside a repeat, only the copy in the
+same instance sees a change to a field of that instance (pyxform's relative references).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import math
+import time
+from collections.abc import Callable, Sequence
+
+from qi_capture.forms.expressions import ExpressionError
+from qi_capture.forms.expressions.coerce import to_number, to_stored
+from qi_capture.forms.model import Element
+from qi_capture.forms.session import events as ev
+from qi_capture.forms.session.answers import AnswerError
+from qi_capture.forms.session.answers import to_stored as answer_text
+from qi_capture.forms.session.instance import (
+    FieldNode,
+    GroupNode,
+    Node,
+    RepeatInstance,
+    RepeatSlot,
+    iter_nodes,
+    iter_slots,
+    nodes_below,
+)
+from qi_capture.forms.session.validation import ValidationMixin
+
+#: Safety net: propagation that has not settled after this many steps per element is a
+#: cycle the loader let through; stop rather than spin.
+_MAX_STEPS_PER_ELEMENT = 50
+
+
+class RecomputeMixin(ValidationMixin):
+    def _apply_repeat_count(self, slot: RepeatSlot) -> bool:
+        """Follow a repeat's count (RepeatsMixin provides it; declared here because
+        recomputation is what notices a count has changed)."""
+        raise NotImplementedError
+
+    # --- recomputation -----------------------------------------------------------------
+    def recompute_all(self) -> None:
+        """Evaluate every relevance, calculation and repeat count in dependency order."""
+        self._eval_errors.clear()
+        nodes = [n for n in iter_nodes(self.root) if n is not self.root]
+        rank = self.runtime.rank
+        nodes.sort(key=lambda n: rank.get(n.name, 0))
+        # One ordered pass settles everything acyclic; propagating from it settles the rest
+        # (repeat counts that add instances, triggers).
+        changed: list[Node] = []
+        for node in nodes:
+            if self._recompute(node):
+                changed.append(node)
+        for slot in list(iter_slots(self.root)):
+            if slot.element.repeat_count is not None and self._apply_repeat_count(slot):
+                changed.append(slot.parent)
+        if changed:
+            self._propagate(changed)
+
+    def _recompute(self, node: Node) -> bool:
+        """Re-evaluate ``node``'s own relevance and calculation. True if either changed."""
+        element = node.element
+        changed = False
+        if element.relevant is not None:
+            relevant = self._eval_bool(element.relevant, node, True)
+            if relevant != node.self_relevant:
+                node.self_relevant = relevant
+                changed = True
+        if (isinstance(node, FieldNode) and element.calculation is not None
+                and not element.trigger):
+            text = self._calculate(node)
+            if text is not None and text != node.raw:
+                old = node.raw
+                node.raw = text
+                self._emit(ev.ValueChanged(time.monotonic(), node.path(), old, text))
+                changed = True
+        return changed
+
+    def _calculate(self, node: FieldNode) -> str | None:
+        expr = node.element.calculation
+        assert expr is not None
+        try:
+            value = self._eval(expr, node)
+        except ExpressionError:
+            return None
+        return self._stored_result(node.element, value)
+
+    @staticmethod
+    def _stored_result(element: Element, value: object) -> str:
+        if element.data_type == "int":
+            number = to_number(value)
+            if isinstance(value, str) and value == "":
+                return ""
+            return str(int(number)) if math.isfinite(number) else ""
+        return to_stored(value)
+
+    def _propagate(self, changed: Sequence[Node], *, structural: bool = False) -> None:
+        """Recompute, in rank order, everything that reads the changed nodes.
+
+        ``structural`` (an instance added or removed) also re-runs every expression that
+        walks paths (``position(..)``, ``../x``), since positions shift.
+        """
+        self._propagate_sources([(n.name, n) for n in changed], structural=structural)
+
+    def _propagate_sources(self, sources: Sequence[tuple[str, Node]], *,
+                           structural: bool = False) -> None:
+        """``sources``: (element name, node where it changed). The node decides which
+        readers see the change (same repeat instance, or all)."""
+        rank = self.runtime.rank
+        heap: list[tuple[int, int, Node | RepeatSlot]] = []
+        queued: set[int] = set()
+        counter = 0
+
+        def enqueue(reader_name: str, anchor: Node) -> None:
+            nonlocal counter
+            for reader in self._readers(reader_name, anchor):
+                if id(reader) not in queued:
+                    queued.add(id(reader))
+                    counter += 1
+                    heapq.heappush(heap, (rank.get(reader_name, 0), counter, reader))
+
+        def push_readers(name: str, anchor: Node) -> None:
+            for reader_name in self.runtime.eager.get(name, ()):
+                enqueue(reader_name, anchor)
+
+        def push_group_readers(node: Node, include_self: bool = False) -> None:
+            # ``${group}`` / ``${repeat}`` node-sets see their members' values.
+            parent = node if include_self else node.parent
+            while parent is not None and parent is not self.root:
+                push_readers(parent.name, parent)
+                parent = parent.parent
+
+        def changed(node: Node) -> None:
+            # A node whose relevance flipped changes what every node below it reads as.
+            below = iter_nodes(node) if not isinstance(node, FieldNode) else (node,)
+            for source in below:
+                push_readers(source.name, source)
+            push_group_readers(node)
+            for reader_name in self.runtime.path_readers:
+                enqueue(reader_name, node)
+            if isinstance(node, FieldNode):
+                self._fire_triggers(node, changed)
+
+        for name, anchor in sources:
+            push_readers(name, anchor)
+            push_group_readers(anchor, include_self=anchor.name != name)
+            if isinstance(anchor, FieldNode) and anchor.name == name:
+                for reader_name in self.runtime.path_readers:
+                    enqueue(reader_name, anchor)
+                self._fire_triggers(anchor, changed)
+        if structural:
+            for reader_name in (*self.runtime.path_readers, *self.runtime.structure_readers):
+                for reader in self._all_nodes(reader_name):
+                    if id(reader) not in queued:
+                        queued.add(id(reader))
+                        counter += 1
+                        heapq.heappush(heap, (rank.get(reader_name, 0), counter, reader))
+        budget = _MAX_STEPS_PER_ELEMENT * max(1, len(rank))
+        while heap and budget > 0:
+            budget -= 1
+            _, _, item = heapq.heappop(heap)
+            queued.discard(id(item))
+            if isinstance(item, RepeatSlot):
+                # Instances added/removed here propagate on their own.
+                self._apply_repeat_count(item)
+            elif self._recompute(item):
+                changed(item)
+
+    def _fire_triggers(self, node: FieldNode, changed: Callable[[Node], None]) -> None:
+        for name in self.runtime.triggered.get(node.name, ()):
+            for target in self._readers(name, node):
+                if not isinstance(target, FieldNode):
+                    continue
+                element = target.element
+                if element.calculation is not None:
+                    try:
+                        text = self._stored_result(element, self._eval(element.calculation,
+                                                                        target))
+                    except ExpressionError:
+                        continue
+                else:
+                    text = ""  # a trigger without a calculation clears the field
+                if text != target.raw:
+                    old = target.raw
+                    target.raw = text
+                    self._emit(ev.ValueChanged(time.monotonic(), target.path(), old, text))
+                    changed(target)
+
+    def _readers(self, reader_name: str, source: Node) -> list[Node | RepeatSlot]:
+        """The nodes of element ``reader_name`` that can see ``source``: those in the same
+        instance of the lowest repeat both share, else every node of it. A repeat is read
+        through its instances (relevance) and, when it has a count, its slots."""
+        fixed = self._fixed_nodes.get(reader_name)
+        if fixed is not None:
+            return [fixed]
+        element = self.form.element(reader_name)
+        reader_chain = self.runtime.repeat_chain.get(reader_name, ())
+        start: GroupNode = self.root
+        node: Node | None = source
+        while node is not None:
+            if isinstance(node, RepeatInstance) and node.element.name in reader_chain:
+                start = node
+                break
+            node = node.parent
+        offset = len(start.element.path)
+        if element.kind != "repeat":
+            return list(nodes_below(start, element.path[offset:]))
+        out: list[Node | RepeatSlot] = []
+        for parent in nodes_below(start, element.path[offset:-1]) if len(element.path) > \
+                offset + 1 else [start]:
+            if isinstance(parent, GroupNode):
+                slot = parent.item(reader_name)
+                if isinstance(slot, RepeatSlot):
+                    if element.repeat_count is not None:
+                        out.append(slot)
+                    out.extend(slot.instances)
+        return out
+
+    def _all_nodes(self, name: str) -> list[Node]:
+        fixed = self._fixed_nodes.get(name)
+        if fixed is not None:
+            return [fixed]
+        return nodes_below(self.root, self.form.element(name).path)
+
+    # --- defaults and metadata ---------------------------------------------------------
+    def _apply_defaults(self, start: GroupNode, first_load: bool) -> None:
+        for node in iter_nodes(start):
+            if not isinstance(node, FieldNode) or node.raw:
+                continue
+            element = node.element
+            if element.default is not None:
+                try:
+                    node.raw = answer_text(element, element.default)
+                except AnswerError:
+                    node.raw = element.default
+            elif element.dynamic_default is not None and first_load:
+                with contextlib.suppress(ExpressionError):
+                    node.raw = self._stored_result(element,
+                                                   self._eval(element.dynamic_default, node))
+
+    def _fill_metadata(self, start: GroupNode | None = None) -> None:
+        now = self.clock()
+        env = self.environment
+        values = {
+            "start": now.isoformat(timespec="milliseconds"),
+            "today": now.date().isoformat(),
+            "deviceid": env.device_id,
+            "username": env.username,
+            "email": env.email,
+            "phonenumber": env.phone_number,
+        }
+        for node in iter_nodes(start or self.root):
+            if not isinstance(node, FieldNode):
+                continue
+            kind = node.element.preload or node.element.type
+            if kind == "instanceID" or node.element.name == "instanceID":
+                node.raw = self.instance_id
+            elif kind in values and not node.raw:
+                node.raw = values[kind]
+
+    def _stamp_end(self) -> None:
+        now = self.clock().isoformat(timespec="milliseconds")
+        for node in iter_nodes(self.root):
+            if isinstance(node, FieldNode) and (node.element.preload or node.element.type) == "end":
+                node.raw = now
+
