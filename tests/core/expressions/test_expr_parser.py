@@ -212,7 +212,6 @@ def test_references_functions_unknowns() -> None:
         "phone-call-log",
         "index",
         "substring",
-        "extract-signed",
     ],
 )
 def test_platform_functions_are_unknown_not_syntax_errors(name: str) -> None:

@@ -35,14 +35,15 @@ if TYPE_CHECKING:
 def _count(call: ast.Call, comp: Compiler) -> Fn:
     arg = comp.value(call.args[0])
     pos = call.pos
-    return lambda c, n: float(len(expect_nodes(arg(c, n), pos)))
+    return lambda c, n: float(len(expect_nodes(arg(c, n), pos, "count() of a node-set")))
 
 
 @register("count-non-empty", returns="number")
 def _count_non_empty(call: ast.Call, comp: Compiler) -> Fn:
     arg = comp.value(call.args[0])
     pos = call.pos
-    return lambda c, n: float(sum(1 for x in expect_nodes(arg(c, n), pos) if x.value()))
+    what = "count-non-empty() of a node-set"
+    return lambda c, n: float(sum(1 for x in expect_nodes(arg(c, n), pos, what) if x.value()))
 
 
 @register("position", returns="number")

@@ -1,6 +1,6 @@
 """String functions: concat, join, string, string-length, substr, substring-before/-after,
 translate, normalize-space, contains, starts-with, ends-with, regex, uuid, digest,
-base64-decode, jr:itext.
+base64-decode, extract-signed, jr:itext.
 
 Choices (JavaRosa followed unless noted):
 - ``concat``/``join`` expand node-set arguments to all their members (FORMS.md; XPath 1.0
@@ -17,6 +17,9 @@ Choices (JavaRosa followed unless noted):
 - ``digest(s, alg, enc='base64')``: MD5, SHA-1, SHA-256, SHA-384, SHA-512 over UTF-8;
   ``base64`` or ``hex``; anything else is an ExpressionError.
 - ``base64-decode`` of text that is not base64 gives ``''``; invalid UTF-8 is replaced.
+- ``extract-signed(s, key)``: ``s`` is base64 of a 64-byte Ed25519 signature followed by
+  the message, ``key`` the base64 raw public key; the message if the signature verifies,
+  otherwise ``''`` (JavaRosa). Verification is ``qi_capture.crypto.signing``'s.
 - ``jr:itext(id)``: form translations are not addressable by id in XLSForm-built forms;
   returns ``''``.
 """
@@ -176,8 +179,10 @@ def _regex(call: ast.Call, comp: Compiler) -> Fn:
         p = pattern(c, n)
         try:
             compiled = re.compile(p)
-        except (re.error, RecursionError, OverflowError) as exc:
-            raise fail(call, f"invalid regular expression {p!r}: {exc}") from exc
+        except re.error as exc:
+            raise fail(call, f"invalid regular expression {p!r}: {exc.msg}") from exc
+        except (RecursionError, OverflowError) as exc:
+            raise fail(call, f"regular expression {p!r} is too complex") from exc
         return compiled.fullmatch(s(c, n)) is not None
 
     return run
@@ -240,6 +245,34 @@ def _base64_decode(call: ast.Call, comp: Compiler) -> Fn:
         except (binascii.Error, ValueError):
             return ""
         return raw.decode("utf-8", errors="replace")
+
+    return run
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+@register("extract-signed", returns="string")
+def _extract_signed(call: ast.Call, comp: Compiler) -> Fn:
+    s, key = comp.string(call.args[0]), comp.string(call.args[1])
+
+    def run(c: EvalContext, n: XNode) -> Value:
+        # Imported here: forms that never call it don't load the crypto stack.
+        from qi_capture.crypto.signing import KEY_BYTES, SIGNATURE_BYTES, verify
+
+        signed, public = _b64(s(c, n)), _b64(key(c, n))
+        if signed is None or public is None or len(public) != KEY_BYTES:
+            return ""
+        if len(signed) <= SIGNATURE_BYTES:
+            return ""
+        signature, message = signed[:SIGNATURE_BYTES], signed[SIGNATURE_BYTES:]
+        if not verify(public, message, signature):
+            return ""
+        return message.decode("utf-8", errors="replace")
 
     return run
 
