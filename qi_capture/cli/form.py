@@ -1,5 +1,6 @@
 """``qi-capture form ...``: working with XLSForm files without the app.
 
+``form run FILE --answers A.json`` fills one headlessly (see ``form_run``).
 ``form check FILE [--json]`` loads a form the way the app imports it and prints either a
 summary (title, id, version, questions by type, languages, warnings) or every error, one
 per line as ``sheet/row/column: message``. Exit 0 when the form loads, 1 when it is
@@ -14,6 +15,7 @@ import sys
 from collections import Counter
 from typing import Any
 
+from qi_capture.cli import form_run
 from qi_capture.forms import Form, FormError, FormIssue, load_form
 from qi_capture.forms.errors import FILE_UNREADABLE
 from qi_capture.forms.model import Element
@@ -23,7 +25,7 @@ _GENERATED_META = frozenset({"instanceID", "instanceName"})
 
 
 def register(groups: Any) -> None:
-    group = groups.add_parser("form", help="check XLSForm files")
+    group = groups.add_parser("form", help="check and run XLSForm files")
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
         "check", help="load a form and report its summary, warnings or errors"
@@ -31,6 +33,7 @@ def register(groups: Any) -> None:
     check.add_argument("file", metavar="FILE", help="an XLSForm (.xlsx, .xls, .md or .csv)")
     check.add_argument("--json", action="store_true", help="print JSON instead of text")
     check.set_defaults(handler=run_check)
+    form_run.register(commands)
 
 
 def run_check(args: argparse.Namespace) -> int:

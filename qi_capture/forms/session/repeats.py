@@ -82,6 +82,35 @@ class RepeatsMixin(RecomputeMixin):
         instance = self._insert_instance(slot, position)
         return instance.path()
 
+    def ensure_instances(self, path: str) -> None:
+        """Add instances to the repeats ``path`` crosses until every index it names exists
+        (``household[3]/age`` on a form with one household adds two). Repeats with a
+        count are left to their count."""
+        parsed = parse_path(path, self.form.root_name)
+        element = self.form.find(parsed.target)
+        if element is None:
+            return
+        given = parsed.indices()
+        node: Node = self.root
+        for name in element.path:
+            if not isinstance(node, GroupNode):
+                return
+            item = node.item(name)
+            if item is None:
+                return
+            if isinstance(item, RepeatSlot):
+                index = given.get(name)
+                if index is None:
+                    return
+                if item.element.repeat_count is None:
+                    while len(item.instances) < index:
+                        self._insert_instance(item, len(item.instances))
+                if index > len(item.instances):
+                    return
+                node = item.instances[index - 1]
+            else:
+                node = item
+
     def insert_repeat(self, path: str, index: int) -> str:
         return self.add_repeat(path, index)
 
