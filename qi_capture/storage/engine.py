@@ -167,6 +167,22 @@ def open_engine(path: Path, key: SecretBytes, salt: bytes) -> Engine:
     return engine
 
 
+def has_wal_content(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def checkpoint(path: Path, key: SecretBytes, salt: bytes) -> None:
+    """Copy committed WAL frames into the database file and empty the WAL.
+
+    Needed before ``cipher_integrity_check``, which reads the main file only: after a
+    crash between a ``PRAGMA rekey`` commit and its checkpoint, the file's pages are still
+    under the old key while the WAL holds them under the new one.
+    """
+    with raw_connection(path, key, salt) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
 def database_salt(path: Path) -> bytes:
     with path.open("rb") as f:
         return f.read(SALT_BYTES)

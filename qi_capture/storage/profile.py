@@ -43,8 +43,10 @@ from qi_capture.storage.dto import BackupInfo, IntegrityReport, ProfileInfo
 from qi_capture.storage.engine import (
     PAGE_SIZE,
     SALT_BYTES,
+    checkpoint,
     connect_raw,
     database_salt,
+    has_wal_content,
     key_opens,
     key_pragma,
     open_engine,
@@ -173,6 +175,10 @@ def _settle(folder: Path, keys: _Keys) -> tuple[SecretBytes, str]:
 
 
 def _check_or_refuse(folder: Path, key: SecretBytes, salt: bytes) -> None:
+    if has_wal_content(folder / DB_NAME):
+        # A WAL left by a crash: fold it in first (what any SQLite open would do), since
+        # the page check reads only the main file. Page 1 already decrypted with this key.
+        checkpoint(folder / DB_NAME, key, salt)
     problems = backup_files.check_file(folder / DB_NAME, key, salt, full=False)
     if problems:
         raise DatabaseCorrupt(str(folder), problems, _backup_count(folder))
@@ -365,6 +371,8 @@ class Profile:
                     # exactly one of the two keys.
                     conn.execute(key_pragma(new_key, salt, verb="rekey"))
                     fault("rekeyed")
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                    fault("checkpointed")
                 finally:
                     conn.close()
                 assert staged.pending is not None
