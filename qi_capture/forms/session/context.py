@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from qi_capture.forms.session.instance import GroupNode, Node, enclosing_instance, nodes_below
+from qi_capture.forms.session.instance import Node, enclosing_instance, nodes_below
 from qi_capture.forms.session.secondary import StaticNode
 
 if TYPE_CHECKING:
@@ -40,16 +40,12 @@ class SessionContext:
         chain = session.runtime.repeat_chain.get(name)
         if chain is None:
             return ()
-        target = session.form.element(name)
-        start: GroupNode = session.root
-        offset = 0
         for repeat_name in reversed(chain):
             instance = enclosing_instance(self._node, repeat_name)
             if instance is not None:
-                start = instance
-                offset = len(instance.element.path)
-                break
-        return nodes_below(start, target.path[offset:])
+                path = session.form.element(name).path
+                return nodes_below(instance, path[len(instance.element.path):])
+        return session._all_nodes(name)
 
     def root(self) -> Node:
         return self._session.root

@@ -16,7 +16,7 @@ from qi_capture.forms.model import Choice, Element, Expr, Form
 from qi_capture.forms.session import events as ev
 from qi_capture.forms.session.answers import AnswerError
 from qi_capture.forms.session.context import SessionContext
-from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, RepeatSlot
+from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, RepeatSlot, nodes_below
 from qi_capture.forms.session.paths import parse_path
 from qi_capture.forms.session.runtime import FormRuntime
 from qi_capture.forms.session.secondary import StaticNode, choice_list_instance, csv_instance
@@ -48,6 +48,9 @@ class SessionCore:
     _secondary: dict[str, StaticNode]
     _eval_errors: dict[str, str]
     _fixed_nodes: dict[str, Node]
+    #: element name -> (tree structure version, every node of it): aggregates over
+    #: large repeats read these on every evaluation.
+    _nodes_cache: dict[str, tuple[int, list[Node]]]
     environment: SessionEnvironment
     _current_key: str | None
     _entered_at: float | None
@@ -95,6 +98,11 @@ class SessionCore:
         if element is None:
             raise AnswerError(f"the form has no field '{parsed.target}' (path '{path}')",
                               path=path)
+        named = tuple(name for name, _ in parsed.ancestors)
+        if named and element.path[:-1] != named:
+            # A name may recur in different groups (CHT's inputs/contact/_id beside
+            # inputs/contact/parent/_id): then the groups given decide which is meant.
+            element = _element_in(self.form, parsed.target, named) or element
         ancestry = element.path[:-1]
         pos = 0
         for name, _ in parsed.ancestors:
@@ -184,3 +192,37 @@ class SessionCore:
             cached = csv_instance(data)
         self._secondary[instance_id] = cached
         return cached
+
+    def _all_nodes(self, name: str) -> list[Node]:
+        """Every node of element ``name``, in document order (cached until repeat
+        instances are added or removed)."""
+        fixed = self._fixed_nodes.get(name)
+        if fixed is not None:
+            return [fixed]
+        version = self.root.tree.structure_version
+        cached = self._nodes_cache.get(name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        nodes = nodes_below(self.root, self.form.element(name).path)
+        self._nodes_cache[name] = (version, nodes)
+        return nodes
+
+
+def _element_in(form: Form, name: str, groups: tuple[str, ...]) -> Element | None:
+    """The element called ``name`` whose enclosing groups are exactly ``groups``, else the
+    first whose groups include them in order."""
+    partial = None
+    for element in form.elements():
+        if element.name != name:
+            continue
+        ancestry = element.path[:-1]
+        if ancestry == groups:
+            return element
+        if partial is None and _in_order(groups, ancestry):
+            partial = element
+    return partial
+
+
+def _in_order(names: tuple[str, ...], ancestry: tuple[str, ...]) -> bool:
+    rest = iter(ancestry)
+    return all(name in rest for name in names)

@@ -13,28 +13,64 @@ from collections.abc import Iterator, Sequence
 from qi_capture.forms.model import Element
 
 
+class TreeState:
+    """Counters shared by every node of one instance tree.
+
+    ``relevance_epoch`` changes whenever any node's own relevance changes, so a node can
+    cache its effective relevance (its own and its ancestors') until then: aggregates over
+    thousands of repeat instances ask for it on every evaluation. ``structure_version``
+    changes whenever repeat instances are added or removed (caches of node lists).
+    """
+
+    __slots__ = ("relevance_epoch", "structure_version")
+
+    def __init__(self) -> None:
+        self.relevance_epoch = 0
+        self.structure_version = 0
+
+
 class Node:
     """Common part of fields, groups and repeat instances."""
 
-    __slots__ = ("element", "parent", "self_relevant")
+    __slots__ = ("_relevant_cache", "_relevant_epoch", "element", "parent", "self_relevant",
+                 "tree")
 
     def __init__(self, element: Element, parent: GroupNode | None) -> None:
         self.element = element
         self.parent = parent
+        self.tree: TreeState = parent.tree if parent is not None else TreeState()
         #: Result of this node's own ``relevant`` expression (ancestors not included).
         self.self_relevant = True
+        self._relevant_epoch = -1
+        self._relevant_cache = True
 
     @property
     def name(self) -> str:
         return self.element.name
 
+    def set_self_relevant(self, relevant: bool) -> None:
+        if relevant != self.self_relevant:
+            self.self_relevant = relevant
+            self.tree.relevance_epoch += 1
+
     def relevant(self) -> bool:
+        """This node's and all its ancestors' relevance (cached per relevance epoch)."""
+        epoch = self.tree.relevance_epoch
+        if self._relevant_epoch == epoch:
+            return self._relevant_cache
+        result = True
         node: Node | None = self
         while node is not None:
+            if node._relevant_epoch == epoch:  # an ancestor already knows its answer
+                result = node._relevant_cache
+                break
             if not node.self_relevant:
-                return False
+                result = False
+                break
             node = node.parent
-        return True
+        self._relevant_cache = result
+        self._relevant_epoch = epoch
+        return result
 
     def position(self) -> int:
         return 1
@@ -126,9 +162,21 @@ class RepeatSlot:
         self.parent = parent
         self.instances: list[RepeatInstance] = []
 
-    def renumber(self, start: int = 0) -> None:
+    def insert(self, position: int, instance: RepeatInstance) -> None:
+        """Put ``instance`` at ``position`` (0-based); every change of instances goes
+        through here or ``remove`` so node-list caches see it."""
+        self.instances.insert(position, instance)
+        self._renumber(position)
+
+    def remove(self, position: int) -> RepeatInstance:
+        instance = self.instances.pop(position)
+        self._renumber(position)
+        return instance
+
+    def _renumber(self, start: int) -> None:
         for i in range(start, len(self.instances)):
             self.instances[i].index = i
+        self.parent.tree.structure_version += 1
 
 
 def build_subtree(element: Element, parent: GroupNode) -> FieldNode | GroupNode | RepeatSlot:

@@ -69,7 +69,7 @@ class RecomputeMixin(ValidationMixin):
         if element.relevant is not None:
             relevant = self._eval_bool(element.relevant, node, True)
             if relevant != node.self_relevant:
-                node.self_relevant = relevant
+                node.set_self_relevant(relevant)
                 changed = True
         if (isinstance(node, FieldNode) and element.calculation is not None
                 and not element.trigger):
@@ -209,6 +209,8 @@ class RecomputeMixin(ValidationMixin):
             node = node.parent
         offset = len(start.element.path)
         if element.kind != "repeat":
+            if start is self.root:
+                return list(self._all_nodes(reader_name))
             return list(nodes_below(start, element.path[offset:]))
         out: list[Node | RepeatSlot] = []
         for parent in nodes_below(start, element.path[offset:-1]) if len(element.path) > \
@@ -220,12 +222,6 @@ class RecomputeMixin(ValidationMixin):
                         out.append(slot)
                     out.extend(slot.instances)
         return out
-
-    def _all_nodes(self, name: str) -> list[Node]:
-        fixed = self._fixed_nodes.get(name)
-        if fixed is not None:
-            return [fixed]
-        return nodes_below(self.root, self.form.element(name).path)
 
     # --- defaults and metadata ---------------------------------------------------------
     def _apply_defaults(self, start: GroupNode, first_load: bool) -> None:

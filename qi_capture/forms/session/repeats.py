@@ -124,8 +124,7 @@ class RepeatsMixin(RecomputeMixin):
 
     def _insert_instance(self, slot: RepeatSlot, position: int) -> RepeatInstance:
         instance = new_repeat_instance(slot, position)
-        slot.instances.insert(position, instance)
-        slot.renumber(position)
+        slot.insert(position, instance)
         self._create_initial_repeats(instance)
         self._apply_defaults(instance, first_load=True)
         self._fill_metadata(instance)
@@ -140,8 +139,7 @@ class RepeatsMixin(RecomputeMixin):
         instance = slot.instances[position]
         removed_path = instance.path()
         names = {node.name for node in iter_nodes(instance)}
-        del slot.instances[position]
-        slot.renumber(position)
+        slot.remove(position)
         self._emit(ev.RepeatRemoved(time.monotonic(), removed_path))
         # Readers of the removed nodes (sum, count, indexed-repeat...) must re-run; the
         # slot's parent anchors them to the right repeat instance, if any.
@@ -154,7 +152,7 @@ class RepeatsMixin(RecomputeMixin):
             if isinstance(item, RepeatSlot):
                 if item.element.repeat_count is None and not item.instances:
                     instance = new_repeat_instance(item, 0)
-                    item.instances.append(instance)
+                    item.insert(0, instance)
                     self._create_initial_repeats(instance)
             elif isinstance(item, GroupNode):
                 self._create_initial_repeats(item)

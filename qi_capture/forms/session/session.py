@@ -81,6 +81,7 @@ class FormSession(NavigationMixin):
         self.root.set_items([build_subtree(child, self.root) for child in form.children])
         #: Nodes of elements outside any repeat: ``${name}`` resolves to them directly.
         self._fixed_nodes: dict[str, Node] = {}
+        self._nodes_cache: dict[str, tuple[int, list[Node]]] = {}
         for node in iter_nodes(self.root):
             if node is not self.root and not self.runtime.repeat_chain.get(node.name):
                 self._fixed_nodes[node.name] = node
@@ -266,7 +267,7 @@ def _load_values(session: FormSession, group: GroupNode, data: Mapping[str, Any]
                                   repeat=name)
             for index, instance_data in enumerate(value):
                 instance = new_repeat_instance(item, index)
-                item.instances.append(instance)
+                item.insert(index, instance)
                 _load_values(session, instance, instance_data)
         elif isinstance(item, GroupNode):
             _load_values(session, item, value)
