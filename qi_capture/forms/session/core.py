@@ -16,7 +16,7 @@ from qi_capture.forms.model import Choice, Element, Expr, Form
 from qi_capture.forms.session import events as ev
 from qi_capture.forms.session.answers import AnswerError
 from qi_capture.forms.session.context import SessionContext
-from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, RepeatSlot
+from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, RepeatSlot, nodes_below
 from qi_capture.forms.session.paths import parse_path
 from qi_capture.forms.session.runtime import FormRuntime
 from qi_capture.forms.session.secondary import StaticNode, choice_list_instance, csv_instance
@@ -48,6 +48,9 @@ class SessionCore:
     _secondary: dict[str, StaticNode]
     _eval_errors: dict[str, str]
     _fixed_nodes: dict[str, Node]
+    #: element name -> (tree structure version, every node of it): aggregates over
+    #: large repeats read these on every evaluation.
+    _nodes_cache: dict[str, tuple[int, list[Node]]]
     environment: SessionEnvironment
     _current_key: str | None
     _entered_at: float | None
@@ -189,6 +192,20 @@ class SessionCore:
             cached = csv_instance(data)
         self._secondary[instance_id] = cached
         return cached
+
+    def _all_nodes(self, name: str) -> list[Node]:
+        """Every node of element ``name``, in document order (cached until repeat
+        instances are added or removed)."""
+        fixed = self._fixed_nodes.get(name)
+        if fixed is not None:
+            return [fixed]
+        version = self.root.tree.structure_version
+        cached = self._nodes_cache.get(name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        nodes = nodes_below(self.root, self.form.element(name).path)
+        self._nodes_cache[name] = (version, nodes)
+        return nodes
 
 
 def _element_in(form: Form, name: str, groups: tuple[str, ...]) -> Element | None:
