@@ -99,9 +99,10 @@ class SessionCore:
             raise AnswerError(f"the form has no field '{parsed.target}' (path '{path}')",
                               path=path)
         named = tuple(name for name, _ in parsed.ancestors)
-        if named and element.path[:-1] != named:
+        if element.name in self.runtime.recurring_names and element.path[:-1] != named:
             # A name may recur in different groups (CHT's inputs/contact/_id beside
-            # inputs/contact/parent/_id): then the groups given decide which is meant.
+            # inputs/contact/parent/_id, a top-level field and one in a repeat): then
+            # the groups given (none: the top-level one) decide which is meant.
             element = _element_in(self.form, parsed.target, named) or element
         ancestry = element.path[:-1]
         pos = 0

@@ -195,6 +195,10 @@ class RecomputeMixin(ValidationMixin):
         """The nodes of element ``reader_name`` that can see ``source``: those in the same
         instance of the lowest repeat both share, else every node of it. A repeat is read
         through its instances (relevance) and, when it has a count, its slots."""
+        if reader_name in self.runtime.recurring_names:
+            # Several elements have this name (CHT forms): re-run every copy; one that
+            # does not read the change just recomputes to the same value.
+            return [n for n in iter_nodes(self.root) if n.name == reader_name]
         fixed = self._fixed_nodes.get(reader_name)
         if fixed is not None:
             return [fixed]

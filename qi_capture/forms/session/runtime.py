@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -44,6 +44,8 @@ class FormRuntime:
     #: Elements with an eager expression that reads only positions or ancestors
     #: (``position(..)``): recomputed when repeat instances are added or removed.
     structure_readers: tuple[str, ...] = ()
+    #: Names given to more than one element (in different groups; CHT forms do this).
+    recurring_names: frozenset[str] = frozenset()
 
     def element(self, name: str) -> Element:
         return self.form.element(name)
@@ -100,6 +102,8 @@ def _build(form: Form) -> FormRuntime:
     runtime.path_readers = tuple(dict.fromkeys(path_readers))
     runtime.structure_readers = tuple(dict.fromkeys(structure_readers))
     runtime.rank = _rank(form, eager, ancestors)
+    counts = Counter(e.name for e in form.elements())
+    runtime.recurring_names = frozenset(name for name, n in counts.items() if n > 1)
     return runtime
 
 

@@ -111,3 +111,26 @@ def test_date_of_death_constraint_and_place_other(corpus: CorpusForm, start: Sta
     assert session.raw("place_of_death_other") == "On the road"
     data = session.to_submission()["data"]
     assert "place_of_death_other" not in data["death_details"]
+
+
+def test_delivery_top_level_name_also_used_in_a_repeat(corpus: CorpusForm,
+                                                       start: Start) -> None:
+    """cht__delivery.xlsx names a top-level calculation (row 42) and one inside the
+    baby_repeat repeat (row 161) t_danger_signs_referral_follow_up; fever is both a
+    question of pnc_danger_sign_check (row 51) and of the repeat."""
+    session = start(corpus("cht__delivery.xlsx"))
+    # A bare name means the top-level field: no repeat instance to ask for.
+    assert session.node("t_danger_signs_referral_follow_up").path() == (
+        "t_danger_signs_referral_follow_up")
+    # Row 49: pnc_danger_sign_check is relevant for a woman alive (well or unwell).
+    session.set("condition/woman_outcome", "alive_well")
+    assert session.is_relevant("pnc_danger_sign_check/fever")
+    for sign in ("severe_headache", "vaginal_bleeding", "vaginal_discharge", "convulsion"):
+        session.set(f"pnc_danger_sign_check/{sign}", "no")
+    session.set("pnc_danger_sign_check/fever", "no")
+    # Row 56: 'yes' if any sign is 'yes', else 'no'; row 42 copies it.
+    assert session.raw("r_pnc_danger_sign_present") == "no"
+    assert session.raw("t_danger_signs_referral_follow_up") == "no"
+    session.set("pnc_danger_sign_check/fever", "yes")
+    assert session.raw("t_danger_signs_referral_follow_up") == "yes"
+    assert session.raw("pnc_danger_sign_check/fever") == "yes"
