@@ -187,3 +187,15 @@ class InvalidAnswerValue(StorageError):
 
     def __init__(self, path: str, detail: str) -> None:
         super().__init__(f"The value for {path} cannot be stored: {detail}.", path=path)
+
+
+class RecordNotDeletable(StorageError):
+    code = "record_not_deletable"
+
+    def __init__(self, record_id: str, status: str) -> None:
+        super().__init__(
+            f"Record {record_id} is {status}: only drafts that were never finalised can be "
+            "deleted; finalised records are kept as history.",
+            record_id=record_id,
+            status=status,
+        )

@@ -28,8 +28,13 @@ class SessionClock:
         self.started_at: datetime = utcnow()
         self._start = time.monotonic()
 
-    def event(self, kind: str, payload: JsonValue = None) -> ParadataEvent:
-        elapsed = round((time.monotonic() - self._start) * 1000)
+    def event(
+        self, kind: str, payload: JsonValue = None, *, at: float | None = None
+    ) -> ParadataEvent:
+        """An event now, or at ``at`` (a ``time.monotonic()`` reading, as form session
+        events carry)."""
+        moment = time.monotonic() if at is None else at
+        elapsed = max(0, round((moment - self._start) * 1000))
         return ParadataEvent(kind, self.session_id, self.started_at, elapsed, payload)
 
 

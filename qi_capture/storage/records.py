@@ -8,7 +8,7 @@ form engine owns what the paths mean.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -22,6 +22,7 @@ from qi_capture.storage.errors import (
     FormVersionNotFound,
     InvalidAnswerValue,
     InvalidStatusTransition,
+    RecordNotDeletable,
     RecordNotEditable,
     RecordNotFound,
 )
@@ -107,7 +108,20 @@ class Records:
         instance_name: str | None = None,
         record_id: uuid.UUID | None = None,
         session_state: JsonValue = None,
+        event: ParadataEvent | None = None,
+        answers: Mapping[str, JsonValue] | None = None,
     ) -> RecordSummary:
+        """A new draft for a form version, with the form session's initial state and
+        answers (metadata, defaults) and an optional first paradata event: one
+        transaction."""
+        encoded: dict[str, str] = {}
+        for path, value in (answers or {}).items():
+            if value is None:
+                continue
+            try:
+                encoded[path] = dumps(value)
+            except ValueError as exc:
+                raise InvalidAnswerValue(path, str(exc)) from exc
         now = utcnow()
         with self._db.write() as s:
             if s.get(FormVersionRow, form_version_id) is None:
@@ -126,6 +140,10 @@ class Records:
             )
             s.add(row)
             s.flush()
+            for path, text in encoded.items():
+                s.add(DraftAnswerRow(record_id=row.id, path=path, value_json=text, updated=now))
+            if event is not None:
+                append_in(s, row.id, event)
             return _summary(row)
 
     def save_answer_change(
@@ -149,8 +167,11 @@ class Records:
         *,
         session_state: JsonValue | _Keep = KEEP,
         event: ParadataEvent | None = None,
+        events: Sequence[ParadataEvent] = (),
     ) -> None:
-        """Several paths at once (e.g. removing a repeat instance), still one transaction."""
+        """Several paths at once (e.g. removing a repeat instance, or an answer and the
+        calculations it changed), with the session state and paradata events (``event``
+        first, then ``events``): one durable transaction."""
         encoded: dict[str, str | None] = {}
         for path, value in changes.items():
             try:
@@ -175,8 +196,9 @@ class Records:
                     existing.value_json, existing.updated = text, now
             if not isinstance(session_state, _Keep):
                 row.session_state = None if session_state is None else dumps(session_state)
-            if event is not None:
-                append_in(s, record_id, event)
+            for item in (event, *events):
+                if item is not None:
+                    append_in(s, record_id, item)
             row.updated = now
 
     def save_session_state(self, record_id: uuid.UUID, session_state: JsonValue) -> None:
@@ -192,9 +214,28 @@ class Records:
             row.updated = utcnow()
 
     # -- finalising and editing ---------------------------------------------------
-    def finalise(self, record_id: uuid.UUID, *, event: ParadataEvent | None = None) -> RevisionInfo:
-        """Snapshot the draft answers as a new revision (parent: the previous head, if
-        any), bump the device sequence, clear the draft. One transaction."""
+    def finalise(
+        self,
+        record_id: uuid.UUID,
+        *,
+        event: ParadataEvent | None = None,
+        events: Sequence[ParadataEvent] = (),
+        answers: Mapping[str, JsonValue] | None = None,
+        instance_name: str | _Keep | None = KEEP,
+    ) -> RevisionInfo:
+        """Snapshot the answers as a new revision (parent: the previous head, if any),
+        bump the device sequence, clear the draft. One transaction.
+
+        ``answers`` is the snapshot to keep (the form session's submission); without it
+        the draft answers are snapshotted as they are."""
+        snapshot: dict[str, JsonValue] | None = None
+        if answers is not None:
+            snapshot = {}
+            for path, value in answers.items():
+                try:
+                    snapshot[path] = loads(dumps(value))
+                except ValueError as exc:
+                    raise InvalidAnswerValue(path, str(exc)) from exc
         now = utcnow()
         with self._db.write() as s:
             row = _get(s, record_id)
@@ -205,6 +246,8 @@ class Records:
             if form is None or device is None:  # foreign keys make this unreachable
                 raise RecordNotFound(str(record_id))
             device.last_sequence += 1
+            if not isinstance(instance_name, _Keep):
+                row.instance_name = instance_name
             parents: list[JsonValue] = (
                 [] if row.head_revision_id is None else [row.head_revision_id]
             )
@@ -224,7 +267,7 @@ class Records:
                 "created": _iso(now),
                 "interviewer": row.interviewer,
                 "instance_name": row.instance_name,
-                "answers": _draft_answers(s, record_id),
+                "answers": _draft_answers(s, record_id) if snapshot is None else snapshot,
             }
             canonical = canonical_json(document)
             rev = RevisionRow(
@@ -244,15 +287,23 @@ class Records:
             row.editing = False
             row.session_state = None
             row.updated = now
-            if event is not None:
-                append_in(s, record_id, event)
+            for item in (event, *events):
+                if item is not None:
+                    append_in(s, record_id, item)
             s.flush()
             return _revision_info(rev)
 
-    def begin_edit(self, record_id: uuid.UUID) -> None:
+    def begin_edit(
+        self,
+        record_id: uuid.UUID,
+        *,
+        session_state: JsonValue | _Keep = KEEP,
+        event: ParadataEvent | None = None,
+    ) -> None:
         """Open a finalised (or sent, or acknowledged) record for editing: its head
         snapshot becomes the draft. Status does not move back; the next `finalise`
-        writes a new revision whose parent is the current head."""
+        writes a new revision whose parent is the current head. A record already being
+        edited (or a draft) is left as it is."""
         now = utcnow()
         with self._db.write() as s:
             row = _get(s, record_id)
@@ -267,7 +318,21 @@ class Records:
                     )
                 )
             row.editing = True
+            if not isinstance(session_state, _Keep):
+                row.session_state = None if session_state is None else dumps(session_state)
+            if event is not None:
+                append_in(s, record_id, event)
             row.updated = now
+
+    def delete_draft(self, record_id: uuid.UUID) -> None:
+        """Delete a record that was never finalised, with its answers, paradata and
+        attachments (``secure_delete`` overwrites the freed pages). Finalised records
+        are never deleted: their revisions are history."""
+        with self._db.write() as s:
+            row = _get(s, record_id)
+            if row.status != "draft" or row.head_revision_id is not None:
+                raise RecordNotDeletable(str(record_id), row.status)
+            s.delete(row)
 
     def set_status(self, record_id: uuid.UUID, status: str) -> None:
         """Move a record one step forward: finalised -> sent -> acknowledged.

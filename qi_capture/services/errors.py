@@ -1,0 +1,91 @@
+"""Errors the services raise on top of the store's and the form engine's.
+
+Like every `QICaptureError` each has a stable ``code``; ``params`` hold ids, counts and
+form paths, never answers, names or key material.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qi_capture.errors import QICaptureError
+
+
+class ServiceError(QICaptureError):
+    code = "service_error"
+
+
+class NoProfiles(ServiceError):
+    code = "no_profiles"
+
+    def __init__(self, root: str) -> None:
+        super().__init__(
+            f"There is no profile in {root}. Create one with 'qi-capture profile create'.",
+            root=root,
+        )
+
+
+class ProfileChoiceNeeded(ServiceError):
+    code = "profile_choice_needed"
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(
+            f"There are {len(names)} profiles here; say which with --profile NAME_OR_ID "
+            f"({', '.join(names)}).",
+            count=len(names),
+        )
+
+
+class ProfileUnknown(ServiceError):
+    code = "profile_unknown"
+
+    def __init__(self, selector: str, matches: int = 0) -> None:
+        detail = "matches none" if matches == 0 else f"matches {matches} profiles"
+        super().__init__(
+            f"--profile {selector!r} {detail}; 'qi-capture profile list' shows them.",
+            matches=matches,
+        )
+
+
+class ProfileNameTaken(ServiceError):
+    code = "profile_name_taken"
+
+    def __init__(self) -> None:
+        super().__init__("A profile with this name already exists here; choose another name.")
+
+
+class FormUnknown(ServiceError):
+    code = "form_unknown"
+
+    def __init__(self, ref: str, candidates: int = 0) -> None:
+        detail = (
+            "is not in this profile ('qi-capture study list' shows its forms)"
+            if candidates == 0
+            else f"names {candidates} forms; give it as STUDY_ID/FORM_ID"
+        )
+        super().__init__(f"The form {ref!r} {detail}.", ref=ref, candidates=candidates)
+
+
+class RecordClosed(ServiceError):
+    code = "record_closed"
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(
+            f"Record {record_id} was finalised or closed; open it again to change it.",
+            record_id=record_id,
+        )
+
+
+class CannotFinalise(ServiceError):
+    """The form session still has problems; ``issues`` lists them (path, kind, message).
+    Messages are the form's own texts; they are shown to the user, never logged."""
+
+    code = "cannot_finalise"
+
+    def __init__(self, record_id: str, issues: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__(
+            f"Record {record_id} cannot be finalised: {len(issues)} problem(s) remain.",
+            record_id=record_id,
+            issues=[{"path": p, "kind": k, "message": m} for p, k, m in issues],
+        )
+        self.issues = tuple(issues)

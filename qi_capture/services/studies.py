@@ -1,0 +1,141 @@
+"""Studies and their forms: adding XLSForms (compiled once, stored with their exact bytes),
+listing them, finding a form by id, and opening the compiled form for a session."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qi_capture.forms import Form, FormError, FormIssue, load_form_bytes
+from qi_capture.forms.errors import FILE_UNREADABLE
+from qi_capture.resources import resource_path
+from qi_capture.services.dto import FormAdded, FormVersionInfo, StudyInfo
+from qi_capture.services.errors import FormUnknown
+from qi_capture.storage.canonical import sha256_hex
+
+if TYPE_CHECKING:
+    from qi_capture.services.context import CoreContext
+
+log = logging.getLogger(__name__)
+
+#: The study every new profile starts with (resources/studies/<id>/*.xlsx).
+BUILTIN_STUDY_ID = "london-qi-baseline"
+BUILTIN_STUDY_TITLE = "London QI baseline"
+#: Where forms added from files without a study go.
+LOCAL_STUDY_ID = "local"
+LOCAL_STUDY_TITLE = "Forms added on this laptop"
+
+
+def _version(form: Form, digest: str) -> str:
+    # A form without a version still needs one that changes with its content, or a
+    # changed form would be refused as a conflict with the stored one.
+    return form.version or f"sha256-{digest[:12]}"
+
+
+class StudyService:
+    def __init__(self, ctx: CoreContext) -> None:
+        self._ctx = ctx
+        self._forms: dict[int, Form] = {}
+
+    # -- adding ---------------------------------------------------------------------
+    def add_form_bytes(
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        study_id: str = LOCAL_STUDY_ID,
+        study_title: str | None = None,
+    ) -> FormAdded:
+        """Compile an XLSForm (raises `FormError` listing every problem) and store its
+        bytes, SHA-256, compiled JSON and version under ``study_id``. The same bytes
+        again return the stored version; changed bytes under the same version raise
+        `FormVersionConflict`."""
+        form = load_form_bytes(data, filename)
+        digest = sha256_hex(data)
+        catalog = self._ctx.store.catalog
+        catalog.add_study(
+            study_id,
+            study_title or (LOCAL_STUDY_TITLE if study_id == LOCAL_STUDY_ID else study_id),
+        )
+        before = {f.id for f in catalog.list_form_versions(study_id)}
+        info = catalog.add_form_version(
+            study_id,
+            form.form_id,
+            _version(form, digest),
+            title=form.title or form.form_id,
+            xlsform=data,
+            compiled_json=json.dumps(form.to_json(), ensure_ascii=False, separators=(",", ":")),
+        )
+        created = info.id not in before
+        self._forms.setdefault(info.id, form)
+        log.info("form version %d %s", info.id, "added" if created else "already stored")
+        return FormAdded(info, created, tuple(_issue_text(w) for w in form.warnings))
+
+    def add_form_file(
+        self, path: str | Path, *, study_id: str = LOCAL_STUDY_ID, study_title: str | None = None
+    ) -> FormAdded:
+        file = Path(path)
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            issue = FormIssue(FILE_UNREADABLE, f"Cannot read {file}: {exc.strerror}")
+            raise FormError([issue], source=str(file)) from None
+        return self.add_form_bytes(data, file.name, study_id=study_id, study_title=study_title)
+
+    def add_builtin_study(self) -> list[FormAdded]:
+        """Add the built-in QI study's forms (idempotent)."""
+        folder = resource_path("studies", BUILTIN_STUDY_ID)
+        return [
+            self.add_form_file(p, study_id=BUILTIN_STUDY_ID, study_title=BUILTIN_STUDY_TITLE)
+            for p in sorted(folder.glob("*.xlsx"))
+        ]
+
+    # -- reading --------------------------------------------------------------------
+    def list_studies(self) -> list[StudyInfo]:
+        return self._ctx.store.catalog.list_studies()
+
+    def list_forms(self, study_id: str | None = None) -> list[FormVersionInfo]:
+        """Every stored form version, oldest first."""
+        return self._ctx.store.catalog.list_form_versions(study_id)
+
+    def form_version(self, form_version_id: int) -> FormVersionInfo:
+        return self._ctx.store.catalog.get_form_version(form_version_id)
+
+    def resolve(self, ref: str) -> FormVersionInfo:
+        """The form version ``ref`` names: ``FORM_ID`` or ``STUDY_ID/FORM_ID`` (the latest
+        version added), optionally ``@VERSION``; or a form version's number."""
+        forms = self.list_forms()
+        if ref.isdigit():
+            for info in forms:
+                if info.id == int(ref):
+                    return info
+        name, _, version = ref.partition("@")
+        study, _, form_id = name.rpartition("/")
+        matches = [
+            f
+            for f in forms
+            if f.form_id == form_id
+            and (not study or f.study_id == study)
+            and (not version or f.version == version)
+        ]
+        if not matches:
+            raise FormUnknown(ref)
+        if len({f.study_id for f in matches}) > 1:
+            raise FormUnknown(ref, len({f.study_id for f in matches}))
+        return matches[-1]
+
+    def load_form(self, form_version_id: int) -> Form:
+        """The compiled form of a stored version (cached; forms are immutable)."""
+        form = self._forms.get(form_version_id)
+        if form is None:
+            compiled = self._ctx.store.catalog.compiled_form(form_version_id)
+            form = Form.from_json(json.loads(compiled))
+            self._forms[form_version_id] = form
+        return form
+
+
+def _issue_text(issue: FormIssue) -> str:
+    where = "/".join(str(p) if p else "-" for p in (issue.sheet, issue.row, issue.column))
+    return f"{where}: {issue.message}"
