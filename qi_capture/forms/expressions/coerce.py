@@ -25,6 +25,7 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
 from qi_capture.forms.expressions.datetimes import (
@@ -49,7 +50,9 @@ _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 _TRIM = "".join(chr(i) for i in range(33))
 
 
+@lru_cache(maxsize=8192)
 def string_to_number(text: str) -> float:
+    # Cached: a session converts the same few answers over and over.
     t = text.strip(_TRIM)
     if "," in t:
         t = t.replace(",", ".")

@@ -21,6 +21,7 @@ instances.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
@@ -260,6 +261,8 @@ class Compiler:
         if isinstance(node, ast.Ref) and not node.last_saved:
             name = node.name
             return lambda c, n: string_to_number(ref_string(c, name))
+        if _is_dot(node):
+            return lambda c, n: string_to_number(n.value())
         if isinstance(node, ast.Binary) and node.op in _ARITH:
             return self._arith(node)
         st = self.static_type(node)
@@ -315,6 +318,8 @@ class Compiler:
         if isinstance(node, ast.Ref) and not node.last_saved:
             name = node.name
             return lambda c, n: ref_string(c, name)
+        if _is_dot(node):
+            return lambda c, n: n.value()
         st = self.static_type(node)
         if st == NUMBER:
             nf = self.number(node)
@@ -403,6 +408,10 @@ class Compiler:
                 if eq:
                     return lambda c, n: ls(c, n) == rs(c, n)
                 return lambda c, n: ls(c, n) != rs(c, n)
+            if NUMBER in (lt, rt):
+                fast = self._node_vs_number(op, left, right, lt, rt)
+                if fast is not None:
+                    return fast
             # ``${x} = 'yes'``: a single-node reference against a string is a string test.
             if (isinstance(left, ast.Ref) and rt == STRING) or (
                 isinstance(right, ast.Ref) and (lt == STRING)
@@ -413,6 +422,10 @@ class Compiler:
             if eq:
                 return lambda c, n: equals(lv(c, n), rv(c, n))
             return lambda c, n: not_equals(lv(c, n), rv(c, n))
+        if not scalar and NUMBER in (lt, rt):
+            fast = self._node_vs_number(op, left, right, lt, rt)
+            if fast is not None:
+                return fast
         if scalar:
             ln, rn = self.number(left), self.number(right)
             if op == "<":
@@ -424,6 +437,31 @@ class Compiler:
             return lambda c, n: ln(c, n) >= rn(c, n)
         lv, rv = self.value(left), self.value(right)
         return lambda c, n: relational(op, lv(c, n), rv(c, n))
+
+    def _node_vs_number(
+        self, op: str, left: ast.Node, right: ast.Node, lt: str, rt: str
+    ) -> BoolFn | None:
+        """``${age} >= 18``, ``. < 120``: a reference or ``.`` against a number compares
+        each node's number (XPath's "some member") without building a node list."""
+        if rt == NUMBER and (_is_dot(left) or isinstance(left, ast.Ref)):
+            target, other, cmp = left, self.number(right), _NUM_CMP[op]
+        elif lt == NUMBER and (_is_dot(right) or isinstance(right, ast.Ref)):
+            target, other, cmp = right, self.number(left), _NUM_CMP[_SWAPPED[op]]
+        else:
+            return None
+        if _is_dot(target):
+            return lambda c, n: cmp(string_to_number(n.value()), other(c, n))
+        ref = cast(ast.Ref, target)
+        name = LAST_SAVED_PREFIX + ref.name if ref.last_saved else ref.name
+
+        def test(c: EvalContext, n: XNode) -> bool:
+            y = other(c, n)
+            nodes = c.ref(name)
+            if len(nodes) == 1:
+                return cmp(string_to_number(nodes[0].value()), y)
+            return any(x.relevant() and cmp(string_to_number(x.value()), y) for x in nodes)
+
+        return test
 
     def _ref_vs_string(self, ref: ast.Ref, other: StrFn, eq: bool) -> BoolFn:
         name = LAST_SAVED_PREFIX + ref.name if ref.last_saved else ref.name
@@ -442,6 +480,8 @@ class Compiler:
         if isinstance(node, ast.Ref):
             name = LAST_SAVED_PREFIX + node.name if node.last_saved else node.name
             return lambda c, n: ref_nodes(c, name)
+        if _is_dot(node):
+            return _context_start
         if isinstance(node, ast.Path):
             return self._path(node)
         if isinstance(node, ast.Filter):
@@ -622,6 +662,29 @@ class Compiler:
 
             return unknown
         return impl.build(node, self)
+
+
+def _is_dot(node: ast.Node) -> bool:
+    """``.`` (also written ``self::node()``) without predicates."""
+    if not isinstance(node, ast.Path) or node.start != "context" or len(node.steps) != 1:
+        return False
+    step = node.steps[0]
+    return step.axis == "self" and step.test == "node()" and not step.predicates
+
+
+def _not_equal(x: float, y: float) -> bool:
+    return not numbers_equal(x, y)
+
+
+_NUM_CMP: dict[str, Callable[[float, float], bool]] = {
+    "=": numbers_equal,
+    "!=": _not_equal,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_SWAPPED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _context_start(c: EvalContext, n: XNode) -> NodeSet:

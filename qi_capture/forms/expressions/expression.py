@@ -155,9 +155,11 @@ class Expression:
             self._compiled = compiled
         return compiled
 
-    def _run(self, fn: Callable[[EvalContext, XNode], object], ctx: EvalContext) -> object:
+    def _run(
+        self, fn: Callable[[EvalContext, XNode], object], ctx: EvalContext, node: XNode | None
+    ) -> object:
         try:
-            return fn(ctx, ctx.node)
+            return fn(ctx, ctx.node if node is None else node)
         except ExpressionError as err:
             raise err.with_source(self.source) from err.__cause__
         except RecursionError as exc:
@@ -171,28 +173,32 @@ class Expression:
                 f"evaluation failed: {exc.__class__.__name__}: {exc}", code=EVAL, source=self.source
             ) from exc
 
-    def evaluate(self, ctx: EvalContext) -> Value:
-        """The value: str, float, bool, date, datetime or a node-set (list of XNode)."""
-        return self._run(self._compile().value, ctx)  # type: ignore[return-value]
+    def evaluate(self, ctx: EvalContext, node: XNode | None = None) -> Value:
+        """The value: str, float, bool, date, datetime or a node-set (list of XNode).
 
-    def evaluate_string(self, ctx: EvalContext) -> str:
-        return self._run(self._compile().string, ctx)  # type: ignore[return-value]
+        ``node`` is the XPath context node (``.``) when it is not ``ctx.node``: a choice
+        filter evaluated per choice item, where ``current()`` stays the field. The typed
+        helpers below take it too."""
+        return self._run(self._compile().value, ctx, node)  # type: ignore[return-value]
 
-    def evaluate_number(self, ctx: EvalContext) -> float:
-        return self._run(self._compile().number, ctx)  # type: ignore[return-value]
+    def evaluate_string(self, ctx: EvalContext, node: XNode | None = None) -> str:
+        return self._run(self._compile().string, ctx, node)  # type: ignore[return-value]
 
-    def evaluate_boolean(self, ctx: EvalContext) -> bool:
-        return self._run(self._compile().boolean, ctx)  # type: ignore[return-value]
+    def evaluate_number(self, ctx: EvalContext, node: XNode | None = None) -> float:
+        return self._run(self._compile().number, ctx, node)  # type: ignore[return-value]
 
-    def evaluate_nodes(self, ctx: EvalContext) -> list[XNode]:
+    def evaluate_boolean(self, ctx: EvalContext, node: XNode | None = None) -> bool:
+        return self._run(self._compile().boolean, ctx, node)  # type: ignore[return-value]
+
+    def evaluate_nodes(self, ctx: EvalContext, node: XNode | None = None) -> list[XNode]:
         """The node-set (choice filters, repeat node-sets). A non-node-set result raises."""
-        return self._run(self._compile().nodes, ctx)  # type: ignore[return-value]
+        return self._run(self._compile().nodes, ctx, node)  # type: ignore[return-value]
 
-    def evaluate_stored(self, ctx: EvalContext) -> str:
+    def evaluate_stored(self, ctx: EvalContext, node: XNode | None = None) -> str:
         """What a calculation writes into the instance (``to_stored`` of the value)."""
         from qi_capture.forms.expressions.coerce import to_stored
 
-        return to_stored(self.evaluate(ctx))
+        return to_stored(self.evaluate(ctx, node))
 
 
 @lru_cache(maxsize=8192)

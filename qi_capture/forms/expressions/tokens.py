@@ -6,12 +6,15 @@ grammar context-sensitive: after a token that ends an operand, ``*`` is multipli
 directly followed by ``(`` is a function call (or a node type test such as ``node()``), and
 by ``::`` an axis. ``${name}`` and ``${last-saved#name}`` (XLSForm references) are single
 tokens. Positions are 0-based character offsets, so errors can point at the character.
+White space is any Unicode white space: XPath only names space, tab, CR and LF, but a
+no-break space pasted from a spreadsheet should not make a form fail.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from qi_capture.forms.expressions.errors import SYNTAX, UNSUPPORTED, ExpressionError
 
@@ -39,12 +42,10 @@ OPERATOR_NAMES = frozenset({"and", "or", "div", "mod"})
 NODE_TYPES = frozenset({"node", "text", "comment", "processing-instruction"})
 LAST_SAVED_PREFIX = "last-saved#"
 
-# Tokens after which an operand (not an operator) must follow: XPath 1.0 section 3.7.
-_OPERAND_FOLLOWS = frozenset({AT, COLONCOLON, LPAREN, LBRACK, COMMA, OP})
+# After @ :: ( [ , and operators an operand (not an operator) follows: XPath 1.0 s3.7.
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     pos: int
@@ -69,139 +70,119 @@ def is_name_char(c: str) -> bool:
     return c > "\x7f" and unicodedata.category(c) in ("Mn", "Mc", "Lm")
 
 
-def _is_digit(c: str) -> bool:
-    return "0" <= c <= "9"
-
-
-def _is_space(c: str) -> bool:
-    # XPath only names space, tab, CR and LF; other Unicode spaces (NBSP pasted from a
-    # spreadsheet) are accepted too, since treating them as errors helps nobody.
-    return c in " \t\r\n" or c.isspace()
-
-
 def valid_field_name(name: str) -> bool:
     """An XLSForm ``name``: starts with a letter or ``_``; letters, digits, ``-_.``."""
     return bool(name) and is_name_start(name[0]) and all(is_name_char(c) for c in name)
 
 
+# One regular expression finds the next token (the tokenizer runs once per distinct
+# expression at form load, where it was the hot spot); context-dependent decisions are made
+# afterwards in Python.
+_TOKEN = re.compile(
+    r"""
+     (?P<space>\s+)
+    |(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
+    |(?P<string>'[^']*'|"[^"]*")
+    |(?P<ref>\$\{[^}]*\})
+    |(?P<name>[^\W\d][\w.\-]*(?::(?:[^\W\d][\w.\-]*|\*))?)
+    |(?P<op2>!=|<=|>=|//|::|\.\.)
+    |(?P<op1>[*+\-=<>|/()\[\],.@])
+    """,
+    re.VERBOSE,
+)
+_PAREN_AHEAD = re.compile(r"\s*\(")
+_AXIS_AHEAD = re.compile(r"\s*::")
+_PUNCT_KIND = {"(": LPAREN, ")": RPAREN, "[": LBRACK, "]": RBRACK, ",": COMMA, ".": DOT, "@": AT}
+_OP2_KIND = {"!=": OP, "<=": OP, ">=": OP, "//": OP, "::": COLONCOLON, "..": DOTDOT}
+
+
 def tokenize(source: str) -> list[Token]:
     """Split ``source`` into tokens, ending with an EOF token. Raises ExpressionError."""
     tokens: list[Token] = []
+    append = tokens.append
     n = len(source)
     i = 0
+    match = _TOKEN.match
+    # Whether the previous token lets an operand (rather than an operator) follow.
+    operand_follows = True
 
     def error(message: str, pos: int, code: str = SYNTAX) -> ExpressionError:
         return ExpressionError(
             f"{message} at position {pos}", code=code, position=pos, source=source
         )
 
-    def operand_follows() -> bool:
-        return not tokens or tokens[-1].kind in _OPERAND_FOLLOWS
-
-    def skip_space(j: int) -> int:
-        while j < n and _is_space(source[j]):
-            j += 1
-        return j
-
-    while True:
-        i = skip_space(i)
-        if i >= n:
-            tokens.append(Token(EOF, "", n))
-            return tokens
-        c = source[i]
-        start = i
-
-        if _is_digit(c) or (c == "." and i + 1 < n and _is_digit(source[i + 1])):
-            while i < n and _is_digit(source[i]):
-                i += 1
-            if i < n and source[i] == ".":
-                i += 1
-                while i < n and _is_digit(source[i]):
-                    i += 1
-            text = source[start:i]
-            tokens.append(Token(NUMBER, text, start, float(text)))
-            continue
-
-        if c in "'\"":
-            end = source.find(c, i + 1)
-            if end < 0:
-                raise error(f"unterminated string (missing closing {c})", start)
-            tokens.append(Token(STRING, source[start : end + 1], start, source[start + 1 : end]))
-            i = end + 1
-            continue
-
-        if c == "$":
-            if i + 1 < n and source[i + 1] == "{":
-                end = source.find("}", i + 2)
-                if end < 0:
-                    raise error("unterminated reference (missing '}')", start)
-                name = source[i + 2 : end]
-                bare = (
-                    name[len(LAST_SAVED_PREFIX) :] if name.startswith(LAST_SAVED_PREFIX) else name
+    while i < n:
+        m = match(source, i)
+        if m is None:
+            c = source[i]
+            if c in "'\"":
+                raise error(f"unterminated string (missing closing {c})", i)
+            if source.startswith("${", i):
+                raise error("unterminated reference (missing '}')", i)
+            if c == "$":
+                raise error(
+                    "XPath variables ($name) are not supported; use ${name}", i, UNSUPPORTED
                 )
-                if not valid_field_name(bare):
-                    raise error(f"invalid field name {name!r} in ${{...}}", start)
-                tokens.append(Token(REF, source[start : end + 1], start, name))
-                i = end + 1
-                continue
-            raise error(
-                "XPath variables ($name) are not supported; use ${name}", start, UNSUPPORTED
-            )
-
-        if is_name_start(c):
-            i += 1
+            if c == "!":
+                raise error("unexpected '!' (did you mean '!=' or not(...)?)", i)
+            raise error(f"unexpected character {c!r}", i)
+        kind = m.lastgroup
+        text = m.group()
+        start = i
+        i = m.end()
+        if kind == "space":
+            continue
+        if kind == "number":
+            append(Token(NUMBER, text, start, float(text)))
+            operand_follows = False
+        elif kind == "string":
+            append(Token(STRING, text, start, text[1:-1]))
+            operand_follows = False
+        elif kind == "ref":
+            name = text[2:-1]
+            bare = name[len(LAST_SAVED_PREFIX) :] if name.startswith(LAST_SAVED_PREFIX) else name
+            if not valid_field_name(bare):
+                raise error(f"invalid field name {name!r} in ${{...}}", start)
+            append(Token(REF, text, start, name))
+            operand_follows = False
+        elif kind == "name":
+            # Names may also hold combining marks, which \w does not cover.
             while i < n and is_name_char(source[i]):
                 i += 1
-            # A QName (jr:choice-name) or prefix:* - a single ':' followed by a name or '*'.
-            if i + 1 < n and source[i] == ":" and source[i + 1] != ":":
-                if is_name_start(source[i + 1]):
-                    i += 2
-                    while i < n and is_name_char(source[i]):
-                        i += 1
-                elif source[i + 1] == "*":
-                    i += 2
             text = source[start:i]
-            if not operand_follows() and text in OPERATOR_NAMES:
-                tokens.append(Token(OP, text, start, text))
+            if not operand_follows and text in OPERATOR_NAMES:
+                append(Token(OP, text, start, text))
+                operand_follows = True
                 continue
             # A name where an operator is required stays a name: the parser then reports
             # "expected an operator" at its position.
-            after = skip_space(i)
-            if after < n and source[after] == "(" and not text.endswith(":*"):
-                kind = NODETYPE if text in NODE_TYPES else FUNC
-                tokens.append(Token(kind, text, start, text))
-            elif source.startswith("::", after) and ":" not in text:
-                tokens.append(Token(AXIS, text, start, text))
+            if not text.endswith(":*") and _PAREN_AHEAD.match(source, i):
+                append(Token(NODETYPE if text in NODE_TYPES else FUNC, text, start, text))
+                operand_follows = True  # "(" follows
+            elif ":" not in text and _AXIS_AHEAD.match(source, i):
+                append(Token(AXIS, text, start, text))
+                operand_follows = True
             else:
-                tokens.append(Token(NAME, text, start, text))
-            continue
-
-        two = source[i : i + 2]
-        if two in ("!=", "<=", ">=", "//"):
-            tokens.append(Token(OP, two, start, two))
-            i += 2
-            continue
-        if two == "::":
-            tokens.append(Token(COLONCOLON, two, start, two))
-            i += 2
-            continue
-        if two == "..":
-            tokens.append(Token(DOTDOT, two, start, two))
-            i += 2
-            continue
-        if c == "*":
-            kind = NAME if operand_follows() else OP
-            tokens.append(Token(kind, c, start, c))
-            i += 1
-            continue
-        if c in "+-=<>|/":
-            tokens.append(Token(OP, c, start, c))
-            i += 1
-            continue
-        if c in "()[],.@":
-            tokens.append(Token(c, c, start, c))
-            i += 1
-            continue
-        if c == "!":
-            raise error("unexpected '!' (did you mean '!=' or not(...)?)", start)
-        raise error(f"unexpected character {c!r}", start)
+                append(Token(NAME, text, start, text))
+                operand_follows = False
+        elif kind == "op2":
+            tk = _OP2_KIND[text]
+            append(Token(tk, text, start, text))
+            operand_follows = tk != DOTDOT
+        else:  # op1
+            if text == "*":
+                if operand_follows:
+                    append(Token(NAME, text, start, text))
+                    operand_follows = False
+                else:
+                    append(Token(OP, text, start, text))
+                    operand_follows = True
+            elif text in _PUNCT_KIND:
+                tk = _PUNCT_KIND[text]
+                append(Token(tk, text, start, text))
+                operand_follows = tk not in (RPAREN, RBRACK, DOT)
+            else:
+                append(Token(OP, text, start, text))
+                operand_follows = True
+    append(Token(EOF, "", n))
+    return tokens

@@ -170,3 +170,32 @@ def test_evaluate_with_python_values(ev: Ev) -> None:
     assert ev("${t}", values) == "true"
     assert ev("${none} = ''", values) is True
     assert ev("${d} + 0", values) == 18263.0
+
+
+def test_choice_filter_with_an_explicit_context_node() -> None:
+    # A choice filter runs per choice item: '.'/bare names are the item, current() the field.
+    values = {
+        "state": "ca",
+        ".": "",
+        "__instances__": {
+            "cities": [
+                {"name": "la", "state": "ca"},
+                {"name": "ny", "state": "ny"},
+                {"name": "sf", "state": "ca"},
+            ]
+        },
+    }
+    ctx = DictContext(values)
+    root = ctx.instance("cities")
+    assert root is not None
+    keep = parse("state = ${state} and count(current()) = 1")
+    kept = [item for item in root.children() if keep.evaluate_boolean(ctx, item)]
+    assert [item.children()[0].value() for item in kept] == ["la", "sf"]
+    whole = parse("instance('cities')/root/item[state = ${state}]/name")
+    assert [n.value() for n in whole.evaluate_nodes(ctx)] == ["la", "sf"]
+
+
+def test_tokenizer_accepts_unicode_names_and_spaces(ev: Ev) -> None:
+    assert ev("${नाम} + 1", {"नाम": "2"}) == 3.0  # Devanagari with combining vowel sign
+    assert ev("1\u00a0+\u00a02") == 3.0  # no-break spaces pasted from a spreadsheet
+    assert ev("/data/ünïcode", {"ünïcode": "x"}) == "x"
