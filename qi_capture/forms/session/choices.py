@@ -6,6 +6,8 @@ context node) while ``${x}`` still refers to form fields.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from qi_capture.forms.expressions import ExpressionError, parse
@@ -14,6 +16,8 @@ from qi_capture.forms.session.context import SessionContext
 from qi_capture.forms.session.core import SessionCore
 from qi_capture.forms.session.instance import Node
 from qi_capture.forms.session.secondary import StaticNode
+
+_REF = re.compile(r"\$\{\s*([^}\s]+)\s*\}")
 
 
 class ChoicesMixin(SessionCore):
@@ -25,7 +29,7 @@ class ChoicesMixin(SessionCore):
         element = node.element
         if element.choices_from is not None:
             seen: dict[str, None] = {}
-            for source in SessionContext(self, node).ref(element.choices_from):
+            for source in self._choice_sources(node):
                 value = source.value()
                 if value and source.relevant():
                     seen.setdefault(value, None)
@@ -52,6 +56,37 @@ class ChoicesMixin(SessionCore):
         if element.or_other and all(name != "other" for name, _ in out):
             out.append(("other", "Other"))
         return out
+
+    def _choice_sources(self, node: Node) -> Sequence[Any]:
+        """The nodes a ``select_one ${q}`` offers: ``q`` in every instance of its repeat
+        that passes the choice_filter. As pyxform compiles it (``/data/rep[filter]/q``),
+        the filter runs on each instance: bare names and ``position()`` are the
+        instance's, ``${x}`` of the same repeat is ``./x`` in it, ``current()`` the select."""
+        element = node.element
+        assert element.choices_from is not None
+        context = SessionContext(self, node)
+        chain = self.runtime.repeat_chain.get(element.choices_from, ())
+        if not chain:
+            return context.ref(element.choices_from)
+        repeat_path = self.form.element(chain[-1]).path
+        depth = len(repeat_path)
+
+        def inside(name: str) -> str | None:
+            target = self.form.find(name)
+            if target is None or target.path[:depth] != repeat_path:
+                return None
+            return "/".join((".", *target.path[depth:]))
+
+        step = inside(element.choices_from)
+        predicate = ""
+        if element.choice_filter is not None:
+            predicate = "[" + _REF.sub(lambda m: inside(m[1]) or m[0],
+                                       element.choice_filter.source) + "]"
+        try:
+            found = parse(f"${{{chain[-1]}}}{predicate}/{step}").evaluate(context)
+        except ExpressionError:
+            return []
+        return found if isinstance(found, list) else []
 
     def label(self, path: str) -> str:
         """The label at ``path`` in the current language with ``${name}`` rendered."""
