@@ -17,12 +17,12 @@ from collections.abc import Callable
 from types import ModuleType
 
 from qi_capture import __version__
-from qi_capture.cli import form
+from qi_capture.cli import form, profile, record, study
 
 Handler = Callable[[argparse.Namespace], int]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS: tuple[ModuleType, ...] = (form,)
+GROUPS: tuple[ModuleType, ...] = (profile, study, record, form)
 
 EXIT_OK = 0
 EXIT_INVALID = 1

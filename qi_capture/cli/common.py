@@ -1,0 +1,215 @@
+"""What the profile, study and record commands share: reading passphrases, choosing the
+profile, unlocking it, and turning the core's typed errors into messages and exit codes.
+
+Passphrases come from ``--passphrase-file F``, else ``QI_CAPTURE_PASSPHRASE``, else a
+prompt on the terminal (never echoed); a new one from ``--new-passphrase-file F``, else
+``QI_CAPTURE_NEW_PASSPHRASE``, else two prompts that must match. With no terminal and no
+file or variable the command stops (exit 2) rather than read a passphrase from stdin.
+
+Exit codes: 0 ok; 1 the input is not acceptable (a weak passphrase, an invalid form or
+answer, a record that cannot be finalised, a failed check); 2 the command cannot run
+(usage, a missing or unreadable file, no such profile/form/record, a wrong passphrase,
+a profile open elsewhere, a damaged database, a full disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from qi_capture.crypto.errors import (
+    RecoveryKeyInvalid,
+    WeakPassphrase,
+)
+from qi_capture.errors import QICaptureError
+from qi_capture.forms import FormError
+from qi_capture.forms.errors import FILE_UNREADABLE
+from qi_capture.forms.session import AnswerError
+from qi_capture.logs import setup_logging
+from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.dto import ProfileInfo
+from qi_capture.services.errors import CannotFinalise, ProfileNameTaken
+from qi_capture.storage.errors import FormVersionConflict, InvalidAnswerValue
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+PASSPHRASE_ENV = "QI_CAPTURE_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "QI_CAPTURE_NEW_PASSPHRASE"
+
+#: Errors about what the user gave (exit 1); every other core error is exit 2.
+_INVALID_INPUT: tuple[type[QICaptureError], ...] = (
+    WeakPassphrase,
+    AnswerError,
+    CannotFinalise,
+    ProfileNameTaken,
+    FormVersionConflict,
+    InvalidAnswerValue,
+    RecoveryKeyInvalid,
+)
+
+
+class CliError(QICaptureError):
+    """A problem the CLI itself finds (files, prompts); ``exit_code`` says which kind."""
+
+    code = "cli_error"
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def exit_code(error: QICaptureError) -> int:
+    if isinstance(error, CliError):
+        return error.exit_code
+    if isinstance(error, FormError):
+        unreadable = any(issue.code == FILE_UNREADABLE for issue in error.errors)
+        return EXIT_USAGE if unreadable else EXIT_INVALID
+    return EXIT_INVALID if isinstance(error, _INVALID_INPUT) else EXIT_USAGE
+
+
+def report(error: QICaptureError) -> int:
+    """Print ``error`` for a person on stderr; returns its exit code."""
+    print(f"error: {error.message}", file=sys.stderr)
+    if isinstance(error, FormError):
+        for issue in error.errors:
+            where = "/".join(str(p) if p else "-" for p in (issue.sheet, issue.row, issue.column))
+            print(f"  {where}: {issue.message}", file=sys.stderr)
+    elif isinstance(error, CannotFinalise):
+        for path, kind, message in error.issues:
+            print(f"  {path}: {message} ({kind})", file=sys.stderr)
+    return exit_code(error)
+
+
+def command(handler: Handler) -> Handler:
+    """Wrap a handler: log to the profile data folder, map typed errors to exit codes."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            setup_logging(args.data_dir)
+        except OSError as exc:
+            print(f"error: cannot write the log folder: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            return handler(args)
+        except QICaptureError as error:
+            return report(error)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+    return run
+
+
+# -- options --------------------------------------------------------------------------
+def profile_options(*, passphrase: bool = True, select: bool = True) -> argparse.ArgumentParser:
+    """A parent parser with ``--profile`` and ``--passphrase-file``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    if select:
+        parent.add_argument(
+            "--profile", metavar="NAME_OR_ID", default=None,
+            help="which profile (needed when there are several)",
+        )
+    if passphrase:
+        parent.add_argument(
+            "--passphrase-file", metavar="F", default=None,
+            help=f"read the passphrase from F (else ${PASSPHRASE_ENV}, else a prompt)",
+        )
+    return parent
+
+
+def new_passphrase_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--new-passphrase-file", metavar="F", default=None,
+        help=f"read the new passphrase from F (else ${NEW_PASSPHRASE_ENV}, else prompts)",
+    )
+
+
+# -- passphrases ----------------------------------------------------------------------
+def _from_file(path: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read the passphrase file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"the passphrase file {path} is not UTF-8 text") from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise CliError(f"the passphrase file {path} is empty")
+    return value
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def read_passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
+    if getattr(args, "passphrase_file", None):
+        return _from_file(args.passphrase_file)
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not _interactive():
+        raise CliError(
+            f"no passphrase: give --passphrase-file F or set {PASSPHRASE_ENV} "
+            "(there is no terminal to ask on)"
+        )
+    return getpass.getpass(prompt)
+
+
+def _prompt_twice(prompt: str) -> str:
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again, to confirm: ") != first:
+        raise CliError("the two passphrases differ; nothing was changed", EXIT_INVALID)
+    return first
+
+
+def read_created_passphrase(args: argparse.Namespace) -> str:
+    """The passphrase of a profile being created: file, variable, or prompted twice."""
+    if getattr(args, "passphrase_file", None):
+        return _from_file(args.passphrase_file)
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not _interactive():
+        raise CliError(
+            f"no passphrase for the new profile: give --passphrase-file F or set "
+            f"{PASSPHRASE_ENV} (there is no terminal to ask on)"
+        )
+    return _prompt_twice("New passphrase (at least 12 characters): ")
+
+
+def read_new_passphrase(args: argparse.Namespace) -> str:
+    if getattr(args, "new_passphrase_file", None):
+        return _from_file(args.new_passphrase_file)
+    value = os.environ.get(NEW_PASSPHRASE_ENV)
+    if value:
+        return value
+    if not _interactive():
+        raise CliError(
+            f"no new passphrase: give --new-passphrase-file F or set {NEW_PASSPHRASE_ENV} "
+            "(there is no terminal to ask on)"
+        )
+    return _prompt_twice("New passphrase (at least 12 characters): ")
+
+
+# -- profiles -------------------------------------------------------------------------
+def profiles(args: argparse.Namespace) -> ProfileService:
+    return ProfileService(args.data_dir)
+
+
+def selected_profile(args: argparse.Namespace) -> ProfileInfo:
+    return profiles(args).select(getattr(args, "profile", None))
+
+
+def unlock(args: argparse.Namespace) -> CoreContext:
+    """Select the profile, read the passphrase, unlock. The caller locks (``with``)."""
+    profile = selected_profile(args)
+    return profiles(args).unlock(profile, read_passphrase(args))

@@ -1,0 +1,157 @@
+"""``qi-capture profile ...``: create, list, change the passphrase, rotate the data key,
+recover with the organisation's recovery key, and check a profile.
+
+``create --name NAME [--recovery-key AGE_RECIPIENT]`` makes a profile holding the
+built-in study (the passphrase read twice when prompted); ``check`` runs
+``cipher_integrity_check`` and ``integrity_check`` and exits 1 if either finds a problem.
+Exit codes as in `qi_capture.cli.common`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from qi_capture.cli import common
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.crypto.kdf import calibrate, floor_params
+
+
+def register(groups: Any) -> None:
+    group = groups.add_parser("profile", help="create and look after encrypted profiles")
+    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    create = commands.add_parser(
+        "create", parents=[common.profile_options(select=False)],
+        help="create a profile (an encrypted store for one interviewer)",
+    )
+    create.add_argument("--name", required=True, help="the interviewer's name for the profile")
+    create.add_argument("--recovery-key", metavar="AGE_RECIPIENT", default=None,
+                        help="the organisation's recovery public key (age1...)")
+    create.add_argument(
+        "--kdf", choices=("calibrate", "floor"), default="calibrate",
+        help="Argon2id cost: calibrated to about 0.5-1 s on this machine (default), or "
+             "the minimum the app accepts (64 MiB, t=3, p=4)",
+    )
+    create.set_defaults(handler=run_create)
+
+    listing = commands.add_parser("list", help="list the profiles in the data folder")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=run_list)
+
+    change = commands.add_parser(
+        "change-passphrase", parents=[common.profile_options()],
+        help="set a new passphrase (the database is not rewritten)",
+    )
+    common.new_passphrase_option(change)
+    change.set_defaults(handler=run_change)
+
+    rotate = commands.add_parser(
+        "rotate-key", parents=[common.profile_options()],
+        help="re-encrypt the database under a new random data key",
+    )
+    rotate.set_defaults(handler=run_rotate)
+
+    recover = commands.add_parser(
+        "recover", parents=[common.profile_options(passphrase=False)],
+        help="set a new passphrase using the organisation's recovery key",
+    )
+    recover.add_argument("--recovery-identity", metavar="FILE", required=True,
+                         help="file holding the recovery private key (AGE-SECRET-KEY-1...)")
+    common.new_passphrase_option(recover)
+    recover.set_defaults(handler=run_recover)
+
+    check = commands.add_parser(
+        "check", parents=[common.profile_options()],
+        help="check every page (HMAC) and the database structure",
+    )
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(handler=run_check)
+
+
+@command
+def run_create(args: argparse.Namespace) -> int:
+    passphrase = common.read_created_passphrase(args)
+    kdf = floor_params() if args.kdf == "floor" else calibrate()
+    info = common.profiles(args).create(args.name, passphrase, args.recovery_key, kdf=kdf)
+    print(f"created profile {info.label} (id {info.profile_id})")
+    print(f"folder: {info.folder}")
+    print(f"recovery key: {'yes' if info.has_recovery else 'no'}")
+    return EXIT_OK
+
+
+@command
+def run_list(args: argparse.Namespace) -> int:
+    found = common.profiles(args).list_profiles()
+    if args.json:
+        print(json.dumps([
+            {"name": p.label, "id": p.profile_id, "folder": str(p.folder),
+             "created": p.created, "recovery": p.has_recovery, "error": p.error}
+            for p in found
+        ], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not found:
+        print("no profiles")
+    for p in found:
+        state = f"  UNREADABLE KEY FILE ({p.error})" if p.error else ""
+        print(f"{p.label or '-'}  id {p.profile_id or '-'}  created {p.created or '-'}  "
+              f"recovery {'yes' if p.has_recovery else 'no'}{state}")
+    return EXIT_OK
+
+
+@command
+def run_change(args: argparse.Namespace) -> int:
+    profile = common.selected_profile(args)
+    old = common.read_passphrase(args, "Current passphrase: ")
+    new = common.read_new_passphrase(args)
+    common.profiles(args).change_passphrase(profile, old, new)
+    print(f"passphrase changed for {profile.label}")
+    return EXIT_OK
+
+
+@command
+def run_rotate(args: argparse.Namespace) -> int:
+    profile = common.selected_profile(args)
+    common.profiles(args).rotate_key(profile, common.read_passphrase(args))
+    print(f"data key rotated for {profile.label}; older backups were replaced")
+    return EXIT_OK
+
+
+@command
+def run_recover(args: argparse.Namespace) -> int:
+    profile = common.selected_profile(args)
+    try:
+        identity = Path(args.recovery_identity).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise CliError(f"cannot read the recovery key file {args.recovery_identity}: "
+                       f"{detail}") from None
+    lines = [line.strip() for line in identity.splitlines()]
+    keys = [line for line in lines if line and not line.startswith("#")]
+    if len(keys) != 1:
+        raise CliError(f"{args.recovery_identity} must hold one recovery key "
+                       f"(AGE-SECRET-KEY-1...), found {len(keys)}", EXIT_INVALID)
+    new = common.read_new_passphrase(args)
+    common.profiles(args).recover(profile, keys[0], new)
+    print(f"new passphrase set for {profile.label} with the recovery key")
+    return EXIT_OK
+
+
+@command
+def run_check(args: argparse.Namespace) -> int:
+    profile = common.selected_profile(args)
+    report = common.profiles(args).check(profile, common.read_passphrase(args))
+    if args.json:
+        print(json.dumps({"ok": report.ok, "cipher_problems": list(report.cipher_problems),
+                          "integrity_problems": list(report.integrity_problems)}, indent=2))
+    else:
+        print(f"profile {profile.label}: {'ok' if report.ok else 'PROBLEMS FOUND'}")
+        print(f"cipher_integrity_check: {len(report.cipher_problems)} problem(s)")
+        for line in report.cipher_problems[:50]:
+            print(f"  {line}")
+        print(f"integrity_check: {len(report.integrity_problems)} problem(s)")
+        for line in report.integrity_problems[:50]:
+            print(f"  {line}")
+    return EXIT_OK if report.ok else EXIT_INVALID

@@ -1,0 +1,195 @@
+"""``qi-capture record ...``: fill, list and show records of a profile.
+
+``record fill FORM_ID --answers ANSWERS.json [--finalise]`` creates a record through a
+real form session with autosave, exactly as the app does: the answers (a JSON object of
+path -> value) are applied in file order, repeat instances a path names are added first,
+and every change is written before the next. For image, audio, video and file questions
+the value names a file (relative to the answer file's folder), which is stored encrypted
+as an attachment and answered with its name. ``--finalise`` then writes the revision, or
+lists what prevents it (exit 1; the draft is kept). ``FORM_ID`` may be ``STUDY/FORM_ID``,
+with ``@VERSION``, or a form version number.
+
+``record list [--json]`` and ``record show UUID [--json]`` print what is stored (a unique
+prefix of the UUID will do for ``show``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import sys
+from pathlib import Path
+from typing import Any
+
+from qi_capture.cli import common
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.errors import QICaptureError
+from qi_capture.services import RecordSession
+from qi_capture.services.dto import RecordSummary, RecordView
+
+MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
+
+
+def register(groups: Any) -> None:
+    group = groups.add_parser("record", help="fill, list and show records")
+    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fill = commands.add_parser("fill", parents=[common.profile_options()],
+                               help="create a record from a JSON file of answers")
+    fill.add_argument("form", metavar="FORM_ID", help="form id (or STUDY/FORM_ID[@VERSION])")
+    fill.add_argument("--answers", metavar="ANSWERS.json", required=True,
+                      help="a JSON object of path -> value, applied in file order")
+    fill.add_argument("--finalise", action="store_true",
+                      help="finalise the record (a revision) if nothing prevents it")
+    fill.add_argument("--language", metavar="L", default=None)
+    fill.add_argument("--json", action="store_true", help="print JSON")
+    fill.set_defaults(handler=run_fill)
+
+    listing = commands.add_parser("list", parents=[common.profile_options()],
+                                  help="list the records in the profile")
+    listing.add_argument("--status", choices=("draft", "finalised", "sent", "acknowledged"))
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=run_list)
+
+    show = commands.add_parser("show", parents=[common.profile_options()],
+                               help="show one record: answers, revisions, attachments")
+    show.add_argument("record", metavar="UUID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=run_show)
+
+
+def _read_answers(path: str) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read the answer file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"the answer file {path} is not UTF-8 text", EXIT_INVALID) from None
+    try:
+        answers = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                       f"{exc.msg})", EXIT_INVALID) from None
+    if not isinstance(answers, dict):
+        raise CliError(f"{path} must hold a JSON object of path -> value", EXIT_INVALID)
+    return answers
+
+
+def _apply(record: RecordSession, path: str, value: Any, base: Path) -> None:
+    record.ensure_instances(path)
+    element = record.session.field(path).element
+    if element.type in MEDIA_TYPES and isinstance(value, str) and value:
+        file = base / value
+        media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        try:
+            stream = file.open("rb")
+        except OSError as exc:
+            raise CliError(f"cannot read the file for '{path}': {file}: {exc.strerror}") from None
+        with stream:
+            record.attach(path, file.name, media_type, stream)
+    else:
+        record.set(path, value)
+
+
+@command
+def run_fill(args: argparse.Namespace) -> int:
+    answers = _read_answers(args.answers)
+    base = Path(args.answers).resolve().parent
+    with common.unlock(args) as ctx:
+        form = ctx.studies.resolve(args.form)
+        record = ctx.records.create(form.id, language=args.language)
+        try:
+            for path, value in answers.items():
+                _apply(record, path, value, base)
+            errors = record.errors()
+            revision = record.finalise() if args.finalise else None
+        except QICaptureError as error:
+            record.close()
+            code = common.report(error)
+            print(f"record {record.record_id} kept as a draft", file=sys.stderr)
+            return code
+        record.close()
+        summary = ctx.records.summary(record.record_id)
+    if args.json:
+        print(json.dumps({
+            "record_id": str(summary.id), "status": summary.status,
+            "form": f"{form.study_id}/{form.form_id}", "form_version": form.version,
+            "revision_id": None if revision is None else revision.id,
+            "remaining_errors": [{"path": i.path, "kind": i.kind} for i in errors],
+        }, indent=2))
+    else:
+        print(f"record {summary.id} {summary.status}"
+              + ("" if revision is None else f" (revision {revision.id})"))
+        if revision is None and errors:
+            print(f"{len(errors)} question(s) still to answer or correct before finalising")
+    return EXIT_OK
+
+
+def _summary_json(r: RecordSummary) -> dict[str, Any]:
+    return {
+        "id": str(r.id), "form_version_id": r.form_version_id, "status": r.status,
+        "editing": r.editing, "instance_name": r.instance_name, "interviewer": r.interviewer,
+        "head_revision_id": r.head_revision_id, "created": r.created.isoformat(),
+        "updated": r.updated.isoformat(),
+    }
+
+
+@command
+def run_list(args: argparse.Namespace) -> int:
+    with common.unlock(args) as ctx:
+        records = ctx.records.list_records(status=args.status)
+        forms = {f.id: f for f in ctx.studies.list_forms()}
+    if args.json:
+        print(json.dumps([_summary_json(r) | {"form_id": forms[r.form_version_id].form_id}
+                          for r in records], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not records:
+        print("no records")
+    for r in records:
+        form = forms[r.form_version_id]
+        status = r.status + (" (editing)" if r.editing else "")
+        print(f"{r.id}  {status:<20} {form.form_id} v{form.version}  "
+              f"{r.updated:%Y-%m-%d %H:%M}  {r.instance_name or ''}".rstrip())
+    return EXIT_OK
+
+
+def _view_json(view: RecordView) -> dict[str, Any]:
+    return {
+        **_summary_json(view.summary),
+        "form": {"study_id": view.form.study_id, "form_id": view.form.form_id,
+                 "version": view.form.version, "sha256": view.form.sha256},
+        "answers": view.answers,
+        "revisions": [{"id": r.id, "parents": list(r.parents), "device_seq": r.device_seq,
+                       "created": r.created.isoformat()} for r in view.revisions],
+        "attachments": [{"id": str(a.id), "name": a.name, "media_type": a.media_type,
+                         "size": a.size, "sha256": a.sha256} for a in view.attachments],
+        "paradata_events": view.paradata_events,
+    }
+
+
+@command
+def run_show(args: argparse.Namespace) -> int:
+    with common.unlock(args) as ctx:
+        view = ctx.records.get(ctx.records.find(args.record).id)
+    if args.json:
+        print(json.dumps(_view_json(view), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    s = view.summary
+    print(f"record {s.id}")
+    print(f"status: {s.status}{' (editing)' if s.editing else ''}")
+    print(f"form: {view.form.study_id}/{view.form.form_id} version {view.form.version}")
+    print(f"interviewer: {s.interviewer}")
+    print(f"created: {s.created:%Y-%m-%d %H:%M:%S}  updated: {s.updated:%Y-%m-%d %H:%M:%S}")
+    print("answers:")
+    for path, value in view.answers.items():
+        print(f"  {path} = {value}")
+    print(f"revisions ({len(view.revisions)}):")
+    for r in view.revisions:
+        parents = ", ".join(p[:12] for p in r.parents) or "-"
+        print(f"  {r.id}  seq {r.device_seq}  parents {parents}")
+    print(f"attachments ({len(view.attachments)}):")
+    for a in view.attachments:
+        print(f"  {a.name}  {a.media_type}  {a.size} bytes")
+    print(f"paradata events: {view.paradata_events}")
+    return EXIT_OK
