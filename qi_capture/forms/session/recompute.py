@@ -9,6 +9,7 @@ same instance sees a change to a field of that instance (pyxform's relative refe
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import heapq
 import math
 import time
@@ -92,6 +93,9 @@ class RecomputeMixin(ValidationMixin):
 
     @staticmethod
     def _stored_result(element: Element, value: object) -> str:
+        if element.data_type == "date" and isinstance(value, dt.datetime):
+            # A date field keeps YYYY-MM-DD (FORMS.md s3) when given a dateTime (now()).
+            return value.date().isoformat()
         if element.data_type == "int":
             number = to_number(value)
             if isinstance(value, str) and value == "":
