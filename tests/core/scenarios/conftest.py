@@ -26,9 +26,16 @@ FIXED_NOW = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
 FIXED_RANDOM = 0.25
 
 #: SurveyCTO-only types (the loader rejects them by design, docs/forms-support.md) and the
-#: ODK type each is read as for a scenario: ``caseid`` and ``comments`` hold no answer a
-#: scenario sets; ``calculate_here`` is SurveyCTO's calculate evaluated in place.
-SURVEYCTO_TYPES = {"caseid": "hidden", "comments": "hidden", "calculate_here": "calculate"}
+#: ODK type each is read as for a scenario: ``caseid``, ``comments`` and the audit types
+#: hold nothing a scenario sets; ``calculate_here`` is SurveyCTO's calculate evaluated in
+#: place.
+SURVEYCTO_TYPES = {
+    "caseid": "hidden",
+    "comments": "hidden",
+    "text audit": "hidden",
+    "audio audit": "hidden",
+    "calculate_here": "calculate",
+}
 
 _FORMS: dict[str, Form] = {}
 
