@@ -51,7 +51,10 @@ class SessionContext:
         return self._session.root
 
     def instance(self, instance_id: str) -> StaticNode | None:
-        return self._session._secondary_instance(instance_id)
+        # The protocol wants the root element (the evaluator puts the document node
+        # above it, as for root()); the session caches the whole document.
+        document = self._session._secondary_instance(instance_id)
+        return document.children()[0] if document is not None else None
 
     def choice_label(self, value: str, field_name: str) -> str | None:
         return self._session._choice_label(value, field_name)
