@@ -61,7 +61,9 @@ BINDING_POWER: dict[str, int] = {
 UNARY_BINDING_POWER = 70
 
 #: Deeper nesting than this is refused with a clear error instead of a RecursionError.
-MAX_DEPTH = 200
+#: Real forms nest a dozen levels at most; 100 keeps parsing, compiling and evaluating
+#: well inside Python's default recursion limit, even under a deep caller stack.
+MAX_DEPTH = 100
 
 _AXES = ("child", "self", "parent")
 _STEP_START = frozenset({NAME, AXIS, DOT, DOTDOT, AT, NODETYPE})

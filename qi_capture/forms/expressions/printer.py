@@ -70,10 +70,16 @@ def to_source(node: ast.Node) -> str:
         return "-" + _operand(node.operand, UNARY_BINDING_POWER)
     if isinstance(node, ast.Binary):
         power = BINDING_POWER[node.op]
-        # Left-associative: the right operand needs parentheses at equal power.
-        left = _operand(node.left, power)
-        right = _operand(node.right, power + 1)
-        return f"{left} {node.op} {right}"
+        # Walk the left spine of equal-power operators iteratively: ``1 + 1 + ... + 1``
+        # can be thousands deep. Left-associative, so only right operands need
+        # parentheses at equal power.
+        tail: list[str] = []
+        cur: ast.Node = node
+        while isinstance(cur, ast.Binary) and BINDING_POWER[cur.op] == power:
+            tail.append(f"{cur.op} {_operand(cur.right, power + 1)}")
+            cur = cur.left
+        tail.reverse()
+        return " ".join([_operand(cur, power), *tail])
     if isinstance(node, ast.Call):
         return f"{node.name}({', '.join(to_source(a) for a in node.args)})"
     if isinstance(node, ast.Filter):

@@ -186,7 +186,10 @@ def test_deep_nesting_is_a_clean_error() -> None:
 
 
 def test_long_flat_expressions_are_fine() -> None:
-    parse(" + ".join(["1"] * 3000))
+    source = " + ".join(["1"] * 3000)
+    e = parse(source)
+    assert to_source(e.tree) == source
+    assert parse(" and ".join(["1 = 1"] * 3000)).tree is not None
 
 
 # --- analysis --------------------------------------------------------------------------------

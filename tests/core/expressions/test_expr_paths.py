@@ -199,3 +199,26 @@ def test_tokenizer_accepts_unicode_names_and_spaces(ev: Ev) -> None:
     assert ev("${नाम} + 1", {"नाम": "2"}) == 3.0  # Devanagari with combining vowel sign
     assert ev("1\u00a0+\u00a02") == 3.0  # no-break spaces pasted from a spreadsheet
     assert ev("/data/ünïcode", {"ünïcode": "x"}) == "x"
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda s: f"({s} + 1)",
+        lambda s: f"abs({s})",
+        lambda s: f"-{s}",
+        lambda s: f"if(true(), {s}, 0)",
+        lambda s: f"${{rep}}[{s}]",
+    ],
+)
+def test_deepest_accepted_nesting_evaluates(ev: Ev, wrap: Callable[[str], str]) -> None:
+    source = "1"
+    for _ in range(95):  # the parser refuses more than 100 levels
+        source = wrap(source)
+    ev(source, {"rep": [{}]})
+
+
+def test_long_flat_chains_evaluate(ev: Ev) -> None:
+    assert ev(" + ".join(["1"] * 5000)) == 5000.0
+    assert ev(" and ".join(["1 = 1"] * 3000)) is True
+    assert ev(" - ".join(["1"] * 3000)) == -2998.0
