@@ -1,5 +1,6 @@
 """Sessions over the open engine: reads in parallel, writes one at a time, each write one
-transaction. Maps SQLite's "disk full" to `DiskFull` and refuses use after lock."""
+transaction. Maps SQLite's "disk full" to `DiskFull`, a failed write to `WriteFailed`, and
+refuses use after lock."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from qi_capture.storage.errors import DiskFull, StoreClosed
+from qi_capture.storage.errors import DiskFull, StoreClosed, WriteFailed
 
 
 class Database:
@@ -42,8 +43,11 @@ class Database:
                 with session.begin():
                     yield session
             except OperationalError as exc:
-                if "full" in str(exc.orig).lower():
+                text = str(exc.orig).lower()
+                if "full" in text:  # SQLITE_FULL: ENOSPC
                     raise DiskFull() from exc
+                if "disk i/o error" in text:  # SQLITE_IOERR_*: EIO, EFBIG (RLIMIT_FSIZE)...
+                    raise WriteFailed() from exc
                 raise
 
     def close(self) -> None:

@@ -107,6 +107,19 @@ class DiskFull(StorageError):
         )
 
 
+class WriteFailed(StorageError):
+    """The operating system refused a write (an I/O error, or a file-size limit such as
+    a quota); like `DiskFull`, the transaction was rolled back as a whole."""
+
+    code = "write_failed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The change could not be written to disk (an input/output error or a file "
+            "size limit); it was not saved. Everything saved before it is intact."
+        )
+
+
 class RecordNotFound(StorageError):
     code = "record_not_found"
 
