@@ -12,7 +12,8 @@ Choices:
 - ``instance('id')`` is the document node above the instance's ``root`` element, so
   ``instance('id')/root/item`` works; an unknown id gives an empty node-set.
 - ``randomize(ns)`` shuffles with ``ctx.random()``; ``randomize(ns, seed)`` is a
-  deterministic shuffle of the seed (the same order every time).
+  deterministic shuffle of the seed (the same order every time) - but not yet the same
+  order ODK Collect produces for that seed (its PRNG is not reproduced here).
 - ``pulldata('id', col, keycol, key)`` = ``instance('id')/root/item[keycol = key]/col``.
 """
 
