@@ -212,5 +212,19 @@ class SettingRow(Base):
     value_json: Mapped[str] = mapped_column(Text)
 
 
+class SyncRevisionRow(Base):
+    """Where a revision of this device stands in folder sync: in which bundle it last
+    left (``sent``), and when the admin acknowledged it. No row: never sent."""
+
+    __tablename__ = "sync_revision"
+
+    revision_id: Mapped[str] = mapped_column(
+        ForeignKey("revision.id", ondelete="CASCADE"), primary_key=True
+    )
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    sent: Mapped[datetime]
+    acknowledged: Mapped[datetime | None]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

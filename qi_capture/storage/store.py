@@ -2,7 +2,7 @@
 `lock` disposes the engine, zeroes the key and releases the lock.
 
 Feature code reaches the data through the small APIs hanging off it (``records``,
-``catalog``, ``paradata``, ``attachments``, ``settings``), which take and return plain
+``catalog``, ``paradata``, ``attachments``, ``settings``, ``sync``), which take and return plain
 data; ``engine`` and ``sessions`` are there for services that need their own queries.
 """
 
@@ -30,6 +30,7 @@ from qi_capture.storage.models import DeviceRow
 from qi_capture.storage.paradata import Paradata
 from qi_capture.storage.records import Records
 from qi_capture.storage.settings import Settings
+from qi_capture.storage.sync_state import SyncLedger
 
 
 class Store:
@@ -58,6 +59,7 @@ class Store:
         self.paradata = Paradata(self._db)
         self.attachments = Attachments(self._db)
         self.settings = Settings(self._db)
+        self.sync = SyncLedger(self._db, device_id)
 
     # -- plumbing ------------------------------------------------------------------
     @property

@@ -1,0 +1,165 @@
+"""Folder-sync bookkeeping for this device's revisions: which are still to send, marking
+them sent (with the bundle chain) and acknowledged, and purging acknowledged records
+after the retention period. Every method is one transaction.
+
+Status moves with it: a record goes ``finalised -> sent`` when a bundle carrying its
+revisions has been written, ``sent -> acknowledged`` when the admin acknowledges its head
+revision. A record edited after acknowledgement keeps its status (it never moves back)
+but its new head is unacknowledged, so it is sent again and is not purged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+
+from qi_capture.storage.canonical import JsonValue, dumps
+from qi_capture.storage.database import Database
+from qi_capture.storage.dto import RevisionInfo
+from qi_capture.storage.models import (
+    FormVersionRow,
+    RecordRow,
+    RevisionRow,
+    SettingRow,
+    SyncRevisionRow,
+)
+from qi_capture.storage.records import _revision_info
+
+
+class SyncLedger:
+    def __init__(self, db: Database, device_id: uuid.UUID) -> None:
+        self._db = db
+        self._device_id = device_id
+
+    def revisions_to_send(self, study_id: str, *, include_sent: bool = False) -> list[RevisionInfo]:
+        """This device's revisions of ``study_id``'s records, in sequence order: those never
+        sent, or (``include_sent``) every one still on the laptop."""
+        with self._db.read() as s:
+            query = (
+                select(RevisionRow)
+                .join(RecordRow, RecordRow.id == RevisionRow.record_id)
+                .join(FormVersionRow, FormVersionRow.id == RecordRow.form_version_id)
+                .outerjoin(SyncRevisionRow, SyncRevisionRow.revision_id == RevisionRow.id)
+                .where(RevisionRow.device_id == self._device_id,
+                       FormVersionRow.study_id == study_id)
+                .order_by(RevisionRow.device_seq)
+            )
+            if not include_sent:
+                query = query.where(SyncRevisionRow.revision_id.is_(None))
+            return [_revision_info(r) for r in s.scalars(query)]
+
+    def mark_sent(
+        self,
+        bundle_id: str,
+        revision_ids: Iterable[str],
+        *,
+        at: datetime,
+        settings: dict[str, JsonValue] | None = None,
+    ) -> None:
+        """Record that these revisions left in ``bundle_id`` (their records become
+        ``sent``), and write ``settings`` (the bundle chain) in the same transaction."""
+        ids = list(revision_ids)
+        with self._db.write() as s:
+            records: set[uuid.UUID] = set()
+            for rev_id in ids:
+                rev = s.get(RevisionRow, rev_id)
+                if rev is None:
+                    continue
+                records.add(rev.record_id)
+                row = s.get(SyncRevisionRow, rev_id)
+                if row is None:
+                    s.add(SyncRevisionRow(revision_id=rev_id, bundle_id=bundle_id, sent=at,
+                                          acknowledged=None))
+                else:
+                    row.bundle_id, row.sent = bundle_id, at
+            for record_id in records:
+                record = s.get(RecordRow, record_id)
+                if record is not None and record.status == "finalised":
+                    record.status, record.updated = "sent", at
+            for key, value in (settings or {}).items():
+                s.merge(SettingRow(key=key, value_json=dumps(value)))
+
+    def mark_acknowledged(self, revision_ids: Iterable[str], *, at: datetime) -> list[str]:
+        """Mark sent revisions acknowledged; returns those that were not already. A record
+        whose head revision is acknowledged becomes ``acknowledged``. Ids that were never
+        sent from here (or are unknown) are ignored."""
+        newly: list[str] = []
+        wanted = sorted(set(revision_ids))
+        if not wanted:
+            return newly
+        with self._db.write() as s:
+            records: set[uuid.UUID] = set()
+            for rev_id in wanted:
+                row = s.get(SyncRevisionRow, rev_id)
+                if row is None or row.acknowledged is not None:
+                    continue
+                row.acknowledged = at
+                newly.append(rev_id)
+                rev = s.get(RevisionRow, rev_id)
+                if rev is not None:
+                    records.add(rev.record_id)
+            for record_id in records:
+                record = s.get(RecordRow, record_id)
+                if record is None or record.status != "sent" or record.head_revision_id is None:
+                    continue
+                head = s.get(SyncRevisionRow, record.head_revision_id)
+                if head is not None and head.acknowledged is not None:
+                    record.status, record.updated = "acknowledged", at
+        return newly
+
+    def acknowledged_revision_ids(self) -> set[str]:
+        with self._db.read() as s:
+            return set(
+                s.scalars(
+                    select(SyncRevisionRow.revision_id).where(
+                        SyncRevisionRow.acknowledged.is_not(None)
+                    )
+                )
+            )
+
+    def purge_acknowledged(
+        self, study_id: str, *, acknowledged_before: datetime
+    ) -> list[uuid.UUID]:
+        """Delete ``study_id``'s records whose every revision was acknowledged before
+        ``acknowledged_before`` (and that are not being edited), with their revisions,
+        answers, paradata and attachments. ``secure_delete`` overwrites the freed pages.
+        A record with any unacknowledged revision is never purged."""
+        with self._db.write() as s:
+            candidates = list(
+                s.scalars(
+                    select(RecordRow.id)
+                    .join(FormVersionRow, FormVersionRow.id == RecordRow.form_version_id)
+                    .where(
+                        FormVersionRow.study_id == study_id,
+                        RecordRow.status == "acknowledged",
+                        RecordRow.editing.is_(False),
+                    )
+                )
+            )
+            purged: list[uuid.UUID] = []
+            for record_id in candidates:
+                total, acked, newest = s.execute(
+                    select(
+                        func.count(RevisionRow.id),
+                        func.count(SyncRevisionRow.acknowledged),
+                        func.max(SyncRevisionRow.acknowledged),
+                    )
+                    .select_from(RevisionRow)
+                    .outerjoin(SyncRevisionRow, SyncRevisionRow.revision_id == RevisionRow.id)
+                    .where(RevisionRow.record_id == record_id)
+                ).one()
+                if total == 0 or acked != total or newest is None:
+                    continue
+                if not isinstance(newest, datetime):  # max() keeps the column's type
+                    newest = datetime.strptime(str(newest), "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                        tzinfo=UTC
+                    )
+                if newest >= acknowledged_before:
+                    continue
+                s.execute(delete(RevisionRow).where(RevisionRow.record_id == record_id))
+                s.execute(delete(RecordRow).where(RecordRow.id == record_id))
+                purged.append(record_id)
+            return purged
