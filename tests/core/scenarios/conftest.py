@@ -60,6 +60,8 @@ def _load_surveycto(name: str) -> Form:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl: "Unknown extension is not supported"
         book = openpyxl.load_workbook(CORPUS / name)
+    for extra in [n for n in book.sheetnames if n not in ("survey", "choices", "settings")]:
+        del book[extra]  # help sheets and notes: nothing the loader reads
     sheet = book["survey"]
     header = [str(c.value).strip().lower() if c.value is not None else "" for c in sheet[1]]
     column = header.index("type") + 1
