@@ -1,0 +1,1 @@
+"""Small dialogs and the one place that asks the interviewer to confirm."""

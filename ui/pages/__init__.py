@@ -1,0 +1,1 @@
+"""The screens of the main window: first run, unlock, home, the form filler, interviews."""

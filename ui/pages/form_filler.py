@@ -1,0 +1,581 @@
+"""The form filler: one screen at a time (a question, or a whole field-list group), the
+question index, repeats, progress, language, the saved indicator and finalising.
+
+It reads the session only when the controller says the write queue is empty
+(``state_changed``) and sends every change as an intent to the controller.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qi_capture.forms.session import FormSession, Screen, ValidationIssue
+from ui.controller import FormController
+from ui.dialogs import confirm
+from ui.models.issues import IssueListModel, build_issue_entries
+from ui.models.question_index import PathRole, QuestionIndexModel, build_entries
+from ui.widgets.question_view import QuestionView
+from ui.widgets.saved_indicator import SavedIndicator
+
+_INDEXED = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def repeat_heading(session: FormSession, key: str) -> tuple[str, str, int] | None:
+    """For a screen inside a repeat instance: (slot path, heading, index), else None."""
+    parts = key.split("/")
+    for depth in range(len(parts), 0, -1):
+        match = _INDEXED.match(parts[depth - 1])
+        if match:
+            instance_path = "/".join(parts[:depth])
+            slot_path = "/".join([*parts[: depth - 1], match[1]])
+            index = int(match[2])
+            label = session.label(instance_path) or match[1]
+            total = session.repeat_count(slot_path)
+            return slot_path, f"{label} {index} of {total}", index
+    return None
+
+
+class FormFiller(QWidget):
+    """The page that fills (or shows) one record."""
+
+    #: Back to the home screen (the draft stays).
+    close_requested = Signal()
+    #: The record was finalised (revision info).
+    finalised = Signal(object)
+    #: A finalised record shown read-only: the interviewer wants to edit it.
+    edit_requested = Signal()
+
+    def __init__(self, controller: FormController, title: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("formFiller")
+        self.controller = controller
+        self.read_only = controller.read_only
+        self._title = title
+        self._shown_key: str | None = None
+        self._shown_fields: tuple[str, ...] = ()
+        self._views: list[QuestionView] = []
+        self._screen_widget: QWidget | None = None
+        self._focus_path: str | None = None
+        self._issues_shown = False
+        self._build()
+        self._build_actions()
+        controller.state_changed.connect(self._on_controller_state_changed)
+        controller.save_state_changed.connect(self._on_controller_save_state_changed)
+        controller.error_raised.connect(self._on_controller_error_raised)
+        controller.screen_refused.connect(self._on_controller_screen_refused)
+        controller.finalise_refused.connect(self._on_controller_finalise_refused)
+        controller.finalised.connect(self._on_controller_finalised)
+        controller.end_reached.connect(self._on_controller_end_reached)
+        if self.read_only:
+            self.saved.set_state("read_only")
+
+    # --- building -----------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        top = QHBoxLayout()
+        self.heading = QLabel(self._title, self)
+        self.heading.setObjectName("formTitle")
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.heading.setWordWrap(True)
+        top.addWidget(self.heading, 1)
+        self.language = QComboBox(self)
+        self.language.setAccessibleName(self.tr("Language"))
+        languages = self.controller.session.form.languages
+        for language in languages:
+            self.language.addItem(language.split(" (")[0], language)
+        self.language.setVisible(len(languages) > 1)
+        self.language.activated.connect(self._on_language_activated)
+        top.addWidget(self.language)
+        self.saved = SavedIndicator(self)
+        top.addWidget(self.saved)
+        outer.addLayout(top)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.side = self._build_side()
+        self.splitter.addWidget(self.side)
+        centre = QWidget(self.splitter)
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        self.instance_bar = QFrame(centre)
+        self.instance_bar.setObjectName("instanceBar")
+        bar = QHBoxLayout(self.instance_bar)
+        bar.setContentsMargins(8, 4, 8, 4)
+        self.instance_label = QLabel(self.instance_bar)
+        self.instance_label.setObjectName("instanceHeading")
+        self.remove_instance = QPushButton(self.tr("Remove this one…"), self.instance_bar)
+        self.remove_instance.clicked.connect(self._on_remove_instance_clicked)
+        bar.addWidget(self.instance_label, 1)
+        bar.addWidget(self.remove_instance)
+        self.instance_bar.hide()
+        centre_layout.addWidget(self.instance_bar)
+        self.scroll = QScrollArea(centre)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        centre_layout.addWidget(self.scroll, 1)
+        self.issues_panel = self._build_issues_panel(centre)
+        centre_layout.addWidget(self.issues_panel)
+        self.splitter.addWidget(centre)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 900])
+        outer.addWidget(self.splitter, 1)
+
+        nav = QHBoxLayout()
+        self.back_home = QPushButton(self.tr("Close"), self)
+        self.back_home.setToolTip(self.tr("Back to the records (the draft is kept)"))
+        self.back_home.clicked.connect(self.close_requested)
+        self.previous_button = QPushButton(self.tr("← Previous"), self)
+        self.previous_button.clicked.connect(self._on_previous_clicked)
+        self.progress = QProgressBar(self)
+        self.progress.setFormat(self.tr("%v of %m answered"))
+        self.progress.setAccessibleName(self.tr("Progress"))
+        self.next_button = QPushButton(self.tr("Next →"), self)
+        self.next_button.setDefault(False)
+        self.next_button.clicked.connect(self._on_next_clicked)
+        self.finalise_button = QPushButton(self.tr("Finalise…"), self)
+        self.finalise_button.clicked.connect(self._on_finalise_clicked)
+        self.edit_button = QPushButton(self.tr("Edit (new revision)"), self)
+        self.edit_button.clicked.connect(self.edit_requested)
+        self.edit_button.setVisible(self.read_only)
+        self.finalise_button.setVisible(not self.read_only)
+        nav.addWidget(self.back_home)
+        nav.addWidget(self.previous_button)
+        nav.addWidget(self.progress, 1)
+        nav.addWidget(self.next_button)
+        nav.addWidget(self.finalise_button)
+        nav.addWidget(self.edit_button)
+        outer.addLayout(nav)
+
+    def _build_side(self) -> QWidget:
+        side = QWidget(self)
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel(self.tr("Questions"), side)
+        title.setObjectName("sideTitle")
+        self.index_model = QuestionIndexModel(self)
+        self.index_view = QListView(side)
+        self.index_view.setObjectName("questionIndex")
+        self.index_view.setModel(self.index_model)
+        self.index_view.setAccessibleName(self.tr("Question index"))
+        self.index_view.setUniformItemSizes(False)
+        self.index_view.setWordWrap(True)
+        self.index_view.activated.connect(self._on_index_view_activated)
+        self.index_view.clicked.connect(self._on_index_view_activated)
+        title.setBuddy(self.index_view)
+        layout.addWidget(title)
+        layout.addWidget(self.index_view, 1)
+        side.setMinimumWidth(self.fontMetrics().horizontalAdvance("x") * 28)
+        return side
+
+    def _build_issues_panel(self, parent: QWidget) -> QFrame:
+        panel = QFrame(parent)
+        panel.setObjectName("issuesPanel")
+        layout = QVBoxLayout(panel)
+        self.issues_title = QLabel(panel)
+        self.issues_title.setObjectName("issuesTitle")
+        self.issues_title.setWordWrap(True)
+        self.issues_model = IssueListModel(self)
+        self.issues_view = QListView(panel)
+        self.issues_view.setObjectName("issuesList")
+        self.issues_view.setModel(self.issues_model)
+        self.issues_view.setWordWrap(True)
+        self.issues_view.setAccessibleName(self.tr("Problems to correct before finalising"))
+        self.issues_view.activated.connect(self._on_issues_view_activated)
+        self.issues_view.clicked.connect(self._on_issues_view_activated)
+        hide = QPushButton(self.tr("Hide list"), panel)
+        hide.clicked.connect(panel.hide)
+        layout.addWidget(self.issues_title)
+        layout.addWidget(self.issues_view)
+        layout.addWidget(hide, 0, Qt.AlignmentFlag.AlignRight)
+        panel.setMaximumHeight(self.fontMetrics().lineSpacing() * 14)
+        panel.hide()
+        return panel
+
+    def _build_actions(self) -> None:
+        """Actions the main window puts in its Record menu (shortcuts shown there)."""
+        self.next_action = QAction(self.tr("&Next question"), self)
+        self.next_action.setShortcuts([QKeySequence("Alt+Right"), QKeySequence("Ctrl+Return")])
+        self.next_action.triggered.connect(self._on_next_clicked)
+        self.previous_action = QAction(self.tr("&Previous question"), self)
+        self.previous_action.setShortcut(QKeySequence("Alt+Left"))
+        self.previous_action.triggered.connect(self._on_previous_clicked)
+        self.index_action = QAction(self.tr("Go to the question &index"), self)
+        self.index_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.index_action.triggered.connect(self._on_index_action_triggered)
+        self.finalise_action = QAction(self.tr("&Finalise…"), self)
+        self.finalise_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        self.finalise_action.triggered.connect(self._on_finalise_clicked)
+        self.finalise_action.setEnabled(not self.read_only)
+        self.add_repeat_action = QAction(self.tr("&Add another"), self)
+        self.add_repeat_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.add_repeat_action.triggered.connect(self._on_add_repeat_action_triggered)
+        self.close_action = QAction(self.tr("&Close record"), self)
+        self.close_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_action.triggered.connect(self.close_requested)
+        self.edit_action = QAction(self.tr("&Edit (new revision)"), self)
+        self.edit_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.edit_action.triggered.connect(self.edit_requested)
+        self.edit_action.setEnabled(self.read_only)
+        self.next_button.setToolTip(self.tr("Next (Enter, Alt+Right)"))
+        self.previous_button.setToolTip(self.tr("Previous (Alt+Left)"))
+        self.finalise_button.setToolTip(self.tr("Finalise (Ctrl+Shift+F)"))
+
+    def actions_for_menu(self) -> list[QAction]:
+        return [self.next_action, self.previous_action, self.index_action,
+                self.add_repeat_action, self.finalise_action, self.edit_action,
+                self.close_action]
+
+    # --- starting -----------------------------------------------------------------------
+    def start(self) -> None:
+        start = getattr(self.controller, "start", None)
+        if callable(start):
+            start()
+
+    # --- refreshing (write queue idle) --------------------------------------------------
+    def _on_controller_state_changed(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        controller = self.controller
+        if controller.busy:
+            return  # a later state_changed redraws once the queue is empty
+        session = controller.session
+        screen = controller.current
+        if screen is None:
+            return
+        fresh = {s.key: s for s in session.screens()}
+        screen = fresh.get(screen.key, screen)
+        if screen.key != self._shown_key or screen.fields != self._shown_fields:
+            self._show_screen(session, screen)
+        else:
+            for view in self._views:
+                view.refresh(session)
+            self._refresh_repeat_panel(session, screen)
+        self._refresh_chrome(session, screen)
+        if self._focus_path is not None:
+            self._focus_question(self._focus_path)
+            self._focus_path = None
+
+    def _refresh_chrome(self, session: FormSession, screen: Screen) -> None:
+        answered, total = session.progress()
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(answered)
+        self.index_model.set_entries(build_entries(session, screen.key))
+        row = self.index_model.row_of(screen.fields[0] if screen.fields else screen.key)
+        if row < 0:
+            row = self.index_model.row_of(screen.key)
+        if row >= 0:
+            self.index_view.scrollTo(self.index_model.index(row))
+        repeat = repeat_heading(session, screen.key) if screen.kind != "repeat" else None
+        if repeat is not None:
+            self._instance = (repeat[0], repeat[2])
+            self.instance_label.setText(repeat[1])
+            self.instance_bar.show()
+            self.remove_instance.setVisible(not self.read_only)
+        else:
+            self._instance = None
+            self.instance_bar.hide()
+        self.previous_button.setEnabled(self._has_relevant(session, screen, -1))
+        last = not self._has_relevant(session, screen, +1)
+        self.next_button.setText(self.tr("Finish") if last and not self.read_only
+                                 else self.tr("Next →"))
+        self.next_button.setEnabled(not (last and self.read_only))
+        index = self.language.findData(session.language)
+        if index >= 0:
+            self.language.setCurrentIndex(index)
+        if self._issues_shown and not self.read_only:
+            self._fill_issues(session.errors())
+
+    @staticmethod
+    def _has_relevant(session: FormSession, screen: Screen, direction: int) -> bool:
+        screens = session.screens()
+        keys = [s.key for s in screens]
+        if screen.key not in keys:
+            return False
+        i = keys.index(screen.key) + direction
+        while 0 <= i < len(screens):
+            if screens[i].relevant:
+                return True
+            i += direction
+        return False
+
+    def _show_screen(self, session: FormSession, screen: Screen) -> None:
+        self._shown_key = screen.key
+        self._shown_fields = screen.fields
+        self._views = []
+        body = QWidget()
+        body.setObjectName("screenBody")
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 8, 12, 8)
+        if screen.kind == "repeat":
+            self._build_repeat_panel(session, screen, body, layout)
+        else:
+            self._build_questions(session, screen, body, layout)
+        layout.addStretch(1)
+        old = self.scroll.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.scroll.setWidget(body)
+        self._screen_widget = body
+        if self._issues_shown:
+            for view in self._views:
+                view.show_required = True
+                view.refresh(session)
+        self._focus_first()
+
+    def _build_questions(self, session: FormSession, screen: Screen, body: QWidget,
+                         layout: QVBoxLayout) -> None:
+        if screen.kind == "group":
+            title = session.label(screen.key)
+            if title and repeat_heading(session, screen.key) is None:
+                heading = QLabel(title, body)
+                heading.setObjectName("groupHeading")
+                heading.setWordWrap(True)
+                font = heading.font()
+                font.setPointSizeF(font.pointSizeF() * 1.2)
+                font.setBold(True)
+                heading.setFont(font)
+                layout.addWidget(heading)
+        for path in screen.fields:
+            view = self._make_view(session, path, body)
+            layout.addWidget(view)
+
+    def _make_view(self, session: FormSession, path: str, parent: QWidget,
+                   label_scale: float = 1.1) -> QuestionView:
+        view = QuestionView(session, path, read_only=self.read_only,
+                            label_scale=label_scale, parent=parent)
+        view.answer_changed.connect(self._on_view_answer_changed)
+        view.committed.connect(self._on_view_committed)
+        view.file_chosen.connect(self._on_view_file_chosen)
+        self._views.append(view)
+        return view
+
+    # --- repeats ------------------------------------------------------------------------
+    def _build_repeat_panel(self, session: FormSession, screen: Screen, body: QWidget,
+                            layout: QVBoxLayout) -> None:
+        slot_path = screen.key[:-2]
+        element = session.form.element(screen.element)
+        label = session.text(element) or element.name
+        self._repeat_label = label
+        self.repeat_summary = QLabel(body)
+        self.repeat_summary.setObjectName("groupHeading")
+        self.repeat_summary.setWordWrap(True)
+        font = self.repeat_summary.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.repeat_summary.setFont(font)
+        layout.addWidget(self.repeat_summary)
+        self.repeat_list = QVBoxLayout()
+        layout.addLayout(self.repeat_list)
+        self.add_button = QPushButton(self.tr("Add another: {0}").format(label), body)
+        self.add_button.setObjectName("addRepeat")
+        self.add_button.setToolTip(self.tr("Ctrl+Shift+N"))
+        self.add_button.clicked.connect(lambda: self.controller.add_repeat(slot_path))
+        self.add_button.setVisible(not self.read_only)
+        done = QLabel(self.tr("When every one is entered, press Next to go on."), body)
+        done.setWordWrap(True)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(done)
+        self._repeat_slot = slot_path
+        self._refresh_repeat_panel(session, screen)
+
+    def _refresh_repeat_panel(self, session: FormSession, screen: Screen) -> None:
+        if screen.kind != "repeat":
+            return
+        slot_path = screen.key[:-2]
+        count = session.repeat_count(slot_path)
+        self.repeat_summary.setText(
+            self.tr("{0}: {1} entered").format(self._repeat_label, count))
+        while self.repeat_list.count():
+            item = self.repeat_list.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        base = slot_path
+        for index in range(1, count + 1):
+            row = QWidget()
+            row_layout = QHBoxLayout(row)
+            row_layout.setContentsMargins(0, 0, 0, 0)
+            name = self._instance_name(session, f"{base}[{index}]")
+            open_button = QPushButton(f"{index}. {name}", row)
+            open_button.setFlat(True)
+            open_button.clicked.connect(
+                lambda _=False, p=f"{base}[{index}]": self.controller.go_to(p))
+            row_layout.addWidget(open_button, 1)
+            if not self.read_only:
+                remove = QPushButton(self.tr("Remove…"), row)
+                remove.clicked.connect(
+                    lambda _=False, i=index: self._confirm_remove(slot_path, i))
+                row_layout.addWidget(remove)
+            self.repeat_list.addWidget(row)
+
+    @staticmethod
+    def _instance_name(session: FormSession, instance_path: str) -> str:
+        """The first answered text in the instance, to tell instances apart."""
+        for screen in session.screens():
+            if screen.key.startswith(instance_path):
+                for path in screen.fields:
+                    raw = session.raw(path)
+                    if raw and session.node(path).element.type == "text":
+                        return raw if len(raw) <= 60 else raw[:57] + "…"
+        return "…"
+
+    def _confirm_remove(self, slot_path: str, index: int) -> None:
+        if confirm.ask(self, self.tr("Remove"), self.tr(
+                "Remove number {0} and its answers? This cannot be undone.").format(index)):
+            self.controller.remove_repeat(slot_path, index)
+
+    def _on_remove_instance_clicked(self) -> None:
+        if self._instance is not None:
+            self._confirm_remove(*self._instance)
+
+    def _on_add_repeat_action_triggered(self) -> None:
+        if self.read_only:
+            return
+        if self._shown_key and self._shown_key.endswith("/*"):
+            self.controller.add_repeat(self._shown_key[:-2])
+        elif self._instance is not None:
+            self.controller.add_repeat(self._instance[0])
+
+    # --- moving -------------------------------------------------------------------------
+    def _local_problems(self) -> bool:
+        bad = [v for v in self._views if v.isVisibleTo(self) and v.local_problem()]
+        if bad:
+            bad[0].focus()
+        return bool(bad)
+
+    def _on_next_clicked(self) -> None:
+        if self._local_problems():
+            return
+        self.controller.go_next(check=not self.read_only)
+
+    def _on_previous_clicked(self) -> None:
+        self.controller.go_previous()
+
+    def _on_view_committed(self, path: str) -> None:
+        views = [v for v in self._views if v.takes_focus()]
+        paths = [v.path for v in views]
+        if path in paths and paths.index(path) + 1 < len(paths):
+            views[paths.index(path) + 1].focus()
+            return
+        self._on_next_clicked()
+
+    def _on_controller_screen_refused(self, issues: list[ValidationIssue]) -> None:
+        paths = {i.path for i in issues}
+        for view in self._views:
+            if view.path in paths:
+                view.show_required = True
+        self.refresh()
+        first = next((v for v in self._views if v.path in paths), None)
+        if first is not None:
+            first.focus()
+
+    def _on_controller_end_reached(self) -> None:
+        if not self.read_only:
+            self._on_finalise_clicked()
+
+    def _on_index_view_activated(self, index: QModelIndex) -> None:
+        path = index.data(PathRole)
+        if isinstance(path, str):
+            self._go_to(path)
+
+    def _on_index_action_triggered(self) -> None:
+        self.index_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _go_to(self, path: str) -> None:
+        self._focus_path = path
+        self.controller.go_to(path)
+
+    def _focus_first(self) -> None:
+        first = next((v for v in self._views if v.takes_focus()), None)
+        if first is not None:
+            QTimer.singleShot(0, first.focus)
+        else:
+            self.next_button.setFocus()
+
+    def _focus_question(self, path: str) -> None:
+        view = next((v for v in self._views if v.path == path), None)
+        if view is not None:
+            view.focus()
+            self.scroll.ensureWidgetVisible(view)
+
+    def view_for(self, path: str) -> QuestionView | None:
+        """The question on screen now at ``path`` (tests and the interview page use it)."""
+        return next((v for v in self._views if v.path == path), None)
+
+    def question_views(self) -> list[QuestionView]:
+        return list(self._views)
+
+    # --- answers ------------------------------------------------------------------------
+    def _on_view_answer_changed(self, path: str, value: str) -> None:
+        self.controller.set_answer(path, value)
+
+    def _on_view_file_chosen(self, path: str, file_path: str) -> None:
+        self.controller.attach(path, file_path)
+
+    def _on_language_activated(self, index: int) -> None:
+        language = self.language.itemData(index)
+        if isinstance(language, str):
+            self._shown_key = None  # labels and choices change: rebuild the screen
+            self.controller.set_language(language)
+
+    # --- finalising ---------------------------------------------------------------------
+    def _on_finalise_clicked(self) -> None:
+        if self.read_only or self._local_problems():
+            return
+        self.controller.finalise()
+
+    def _fill_issues(self, issues: list[ValidationIssue]) -> None:
+        session = self.controller.session
+        self.issues_model.set_entries(build_issue_entries(session, issues))
+        if issues:
+            self.issues_title.setText(self.tr(
+                "This record cannot be finalised yet. Correct these {0} answer(s) "
+                "(click one to go to it):").format(len(issues)))
+        else:
+            self.issues_title.setText(self.tr(
+                "Everything is answered. Choose Finalise again to finish."))
+
+    def _on_controller_finalise_refused(self, issues: list[ValidationIssue]) -> None:
+        self._issues_shown = True
+        self._fill_issues(issues)
+        self.issues_panel.show()
+        self.issues_view.setFocus()
+        if self.issues_model.rowCount():
+            self.issues_view.setCurrentIndex(self.issues_model.index(0))
+
+    def _on_issues_view_activated(self, index: QModelIndex) -> None:
+        path = index.data(PathRole)
+        if isinstance(path, str):
+            self._go_to(path)
+
+    def _on_controller_finalised(self, revision: object) -> None:
+        self.finalised.emit(revision)
+
+    # --- messages -----------------------------------------------------------------------
+    def _on_controller_save_state_changed(self, state: str) -> None:
+        self.saved.set_state(state)
+
+    def _on_controller_error_raised(self, message: str) -> None:
+        confirm.tell(self, self.tr("Not saved"), message)

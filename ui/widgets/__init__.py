@@ -1,0 +1,1 @@
+"""Reusable widgets: question editors, the saved indicator, clocks."""

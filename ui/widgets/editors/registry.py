@@ -1,0 +1,53 @@
+"""Question type -> editor class. Types the desktop cannot capture natively (barcode,
+external selects, traces) are typed in as text, as the loader's warnings say."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from qi_capture.forms.model import Element
+from ui.widgets.editors.base import Editor
+from ui.widgets.editors.choices import RankEditor, SelectMultipleEditor, SelectOneEditor
+from ui.widgets.editors.misc import (
+    AcknowledgeEditor,
+    AttachmentEditor,
+    CalculatedEditor,
+    GeopointEditor,
+    NoteEditor,
+    RangeEditor,
+)
+from ui.widgets.editors.text import DecimalEditor, IntegerEditor, TextEditor
+from ui.widgets.editors.when import DateEditor, DateTimeEditor, TimeEditor
+
+EDITORS: dict[str, type[Editor]] = {
+    "text": TextEditor,
+    "integer": IntegerEditor,
+    "decimal": DecimalEditor,
+    "range": RangeEditor,
+    "date": DateEditor,
+    "time": TimeEditor,
+    "dateTime": DateTimeEditor,
+    "select_one": SelectOneEditor,
+    "select_multiple": SelectMultipleEditor,
+    "rank": RankEditor,
+    "note": NoteEditor,
+    "acknowledge": AcknowledgeEditor,
+    "geopoint": GeopointEditor,
+    "image": AttachmentEditor,
+    "audio": AttachmentEditor,
+    "video": AttachmentEditor,
+    "file": AttachmentEditor,
+    "calculate": CalculatedEditor,
+    # No hardware on a desktop for these: typed in (the loader warns about them).
+    "barcode": TextEditor,
+    "select_one_external": TextEditor,
+    "geotrace": TextEditor,
+    "geoshape": TextEditor,
+}
+
+
+def editor_for(element: Element, parent: QWidget | None = None) -> Editor:
+    """A new editor for ``element``; unknown types fall back to text."""
+    if element.calculation is not None and not element.trigger and element.type != "calculate":
+        return CalculatedEditor(element, parent)
+    return EDITORS.get(element.type, TextEditor)(element, parent)

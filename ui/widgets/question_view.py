@@ -1,0 +1,130 @@
+"""One question on a screen: its label (with the required mark), hint, editor and the
+problem with its answer, kept in step with the session by ``refresh``."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from qi_capture.forms.session import FormSession
+from ui.widgets.editors import Editor, editor_for
+from ui.widgets.editors.misc import AttachmentEditor
+
+
+class QuestionView(QFrame):
+    #: The interviewer changed the answer (path, stored text).
+    answer_changed = Signal(str, str)
+    #: Enter in the editor (path).
+    committed = Signal(str)
+    #: A file was chosen for an attachment question (path, file path).
+    file_chosen = Signal(str, str)
+
+    def __init__(self, session: FormSession, path: str, *, read_only: bool,
+                 label_scale: float = 1.1, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = path
+        self.setObjectName("question")
+        element = session.node(path).element
+        self.element = element
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 10)
+        layout.setSpacing(4)
+        self.label = QLabel(self)
+        self.label.setObjectName("questionLabel")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.label.font()
+        font.setPointSizeF(font.pointSizeF() * label_scale)
+        font.setBold(element.type != "note")
+        self.label.setFont(font)
+        self.hint = QLabel(self)
+        self.hint.setObjectName("questionHint")
+        self.hint.setWordWrap(True)
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.editor: Editor = editor_for(element, self)
+        self.problem = QLabel(self)
+        self.problem.setObjectName("questionProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem.setAccessibleName(self.tr("Problem with this answer"))
+        self.problem.hide()
+        layout.addWidget(self.label)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.problem)
+        self.label.setBuddy(self.editor.focus_widget())
+        self._forced_read_only = read_only
+        self.editor.value_changed.connect(self._on_editor_value_changed)
+        self.editor.committed.connect(self._on_editor_committed)
+        if isinstance(self.editor, AttachmentEditor):
+            self.editor.file_chosen.connect(self._on_editor_file_chosen)
+        self.touched = False
+        self.show_required = False
+        self._local_problem: str | None = None
+        self.refresh(session, values=True)
+
+    # --- reading the session ------------------------------------------------------------
+    def refresh(self, session: FormSession, *, values: bool = False) -> None:
+        path = self.path
+        element = self.element
+        relevant = session.is_relevant(path)
+        self.setVisible(relevant)
+        if not relevant:
+            return
+        required = session.is_required(path)
+        label = session.label(path) or element.name
+        self.label.setText(f"{label} *" if required else label)
+        self.label.setAccessibleDescription(self.tr("Required") if required else "")
+        hint = session.hint(path)
+        self.hint.setText(hint)
+        self.hint.setVisible(bool(hint))
+        if element.list_name is not None or element.choices_from is not None:
+            self.editor.set_choices(session.choices(path))
+        read_only = self._forced_read_only or session.is_read_only(path)
+        if read_only != self.editor.is_read_only():
+            self.editor.set_read_only(read_only)
+        raw = session.raw(path)
+        if values or read_only:
+            self.editor.set_value(raw)
+        issue = session.issue(path)
+        text = self._local_problem
+        shown = issue is not None and (
+            issue.kind != "required" or self.show_required or (self.touched and not raw))
+        if text is None and issue is not None and shown and not read_only:
+            text = issue.message
+        self.set_problem(text)
+
+    def set_problem(self, text: str | None) -> None:
+        self.problem.setText(text or "")
+        self.problem.setVisible(bool(text))
+        self.setProperty("invalid", bool(text))
+
+    def local_problem(self) -> str | None:
+        """The editor's own format problem, shown now (before leaving the screen)."""
+        self._local_problem = self.editor.problem()
+        if self._local_problem:
+            self.set_problem(self._local_problem)
+        return self._local_problem
+
+    def focus(self) -> None:
+        self.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def takes_focus(self) -> bool:
+        return (self.isVisibleTo(self.parentWidget()) and not self.editor.is_read_only()
+                and self.editor.focus_widget().focusPolicy() != Qt.FocusPolicy.NoFocus)
+
+    # --- the interviewer ----------------------------------------------------------------
+    def _on_editor_value_changed(self) -> None:
+        self.touched = True
+        problem = self.editor.problem()
+        if self._local_problem and not problem:
+            self._local_problem = None
+            self.set_problem(None)
+        self.answer_changed.emit(self.path, "" if problem else self.editor.value())
+
+    def _on_editor_committed(self) -> None:
+        self.committed.emit(self.path)
+
+    def _on_editor_file_chosen(self, file_path: str) -> None:
+        self.touched = True
+        self.file_chosen.emit(self.path, file_path)
