@@ -1,0 +1,221 @@
+"""The central admin profile: the keys a study's admin holds, in an encrypted store like
+an interviewer's (a `Profile` in ``<central>/admin``, unlocked with the admin's passphrase).
+
+It holds, inside the encrypted database (settings):
+- the study's id and title;
+- the study's age X25519 *bundle identity* (bundles are encrypted to its recipient);
+- an Ed25519 *signing key* for study packs and acknowledgements;
+- the *recovery recipient*: the public half of the offline recovery identity, which
+  `init_admin` returns once for safekeeping and never stores; bundles are encrypted to it
+  too, and the admin profile's own key file has a recovery slot for it;
+- the devices the admin has enrolled (public keys) and revoked.
+
+The central store proper (merging, the full device registry) comes later and will live
+beside it in the same folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from qi_capture.crypto import signing
+from qi_capture.crypto.envelope import generate_identity, recipient_of
+from qi_capture.crypto.errors import SigningKeyInvalid
+from qi_capture.crypto.kdf import KdfParams
+from qi_capture.storage.errors import ProfileExists
+from qi_capture.storage.profile import DB_NAME, KEYFILE_NAME, Profile
+from qi_capture.storage.store import Store
+from qi_capture.sync.bundle import KnownDevice
+from qi_capture.sync.errors import (
+    AdminExists,
+    AdminNotInitialised,
+    DeviceKeyInvalid,
+    DeviceNotEnrolled,
+)
+
+ADMIN_FOLDER = "admin"
+ADMIN_LABEL = "Central admin"
+_KEYS = "admin.keys"
+_DEVICES = "admin.devices"
+
+
+@dataclass(frozen=True)
+class AdminKeys:
+    study_id: str
+    study_title: str
+    bundle_identity: str = field(repr=False)
+    signing_key: bytes = field(repr=False)
+    recovery_recipient: str
+
+    @property
+    def bundle_recipient(self) -> str:
+        return recipient_of(self.bundle_identity)
+
+    @property
+    def signing_public_key(self) -> bytes:
+        return signing.public_key(self.signing_key)
+
+    @property
+    def signing_fingerprint(self) -> str:
+        return signing.fingerprint(self.signing_public_key)
+
+
+@dataclass(frozen=True)
+class AdminCreated:
+    folder: Path
+    study_id: str
+    study_title: str
+    bundle_recipient: str
+    signing_fingerprint: str
+    recovery_recipient: str
+    #: Shown once for offline safekeeping; never stored anywhere.
+    recovery_identity: str = field(repr=False)
+
+
+def admin_folder(central: Path) -> Path:
+    return central / ADMIN_FOLDER
+
+
+def parse_device_key(text: str) -> bytes:
+    """A device public key as printed by the device (base64 of 32 raw bytes)."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DeviceKeyInvalid("it is not base64") from exc
+    try:
+        signing.fingerprint(raw)
+    except SigningKeyInvalid as exc:
+        raise DeviceKeyInvalid("it is not a 32-byte Ed25519 public key") from exc
+    return raw
+
+
+def init_admin(
+    central: Path,
+    passphrase: str,
+    *,
+    study_id: str,
+    study_title: str,
+    kdf: KdfParams | None = None,
+) -> AdminCreated:
+    """Create the admin profile and the study's keys. The returned recovery identity is
+    the only copy: the caller shows it once."""
+    folder = admin_folder(central)
+    if (folder / KEYFILE_NAME).exists() or (folder / DB_NAME).exists():
+        raise AdminExists(str(central))
+    recovery_identity, recovery_recipient = generate_identity()
+    bundle_identity, _ = generate_identity()
+    try:
+        Profile.create(folder, ADMIN_LABEL, passphrase, recovery_recipient, kdf=kdf)
+    except ProfileExists as exc:
+        raise AdminExists(str(central)) from exc
+    keys = AdminKeys(study_id, study_title, bundle_identity, signing.generate_signing_key(),
+                     recovery_recipient)
+    with Profile.unlock(folder, passphrase) as store:
+        store.settings.set(
+            _KEYS,
+            {
+                "study_id": keys.study_id,
+                "study_title": keys.study_title,
+                "bundle_identity": keys.bundle_identity,
+                "signing_key": keys.signing_key.hex(),
+                "recovery_recipient": keys.recovery_recipient,
+            },
+        )
+        store.settings.set(_DEVICES, {})
+    return AdminCreated(
+        folder=folder,
+        study_id=study_id,
+        study_title=study_title,
+        bundle_recipient=keys.bundle_recipient,
+        signing_fingerprint=keys.signing_fingerprint,
+        recovery_recipient=recovery_recipient,
+        recovery_identity=recovery_identity,
+    )
+
+
+class AdminProfile:
+    """An unlocked admin profile. ``with AdminProfile.open(central, passphrase) as admin:``"""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @classmethod
+    def open(cls, central: Path, passphrase: str) -> AdminProfile:
+        folder = admin_folder(central)
+        if not (folder / KEYFILE_NAME).exists():
+            raise AdminNotInitialised(str(central))
+        return cls(Profile.unlock(folder, passphrase))
+
+    def keys(self) -> AdminKeys:
+        doc = self.store.settings.get(_KEYS)
+        if not isinstance(doc, dict):
+            raise AdminNotInitialised(str(self.store.folder.parent))
+        return AdminKeys(
+            study_id=str(doc["study_id"]),
+            study_title=str(doc["study_title"]),
+            bundle_identity=str(doc["bundle_identity"]),
+            signing_key=bytes.fromhex(str(doc["signing_key"])),
+            recovery_recipient=str(doc["recovery_recipient"]),
+        )
+
+    # -- devices ----------------------------------------------------------------------
+    def devices(self) -> dict[str, KnownDevice]:
+        doc = self.store.settings.get(_DEVICES, {})
+        out: dict[str, KnownDevice] = {}
+        if isinstance(doc, dict):
+            for fp, item in doc.items():
+                if isinstance(item, dict):
+                    out[fp] = KnownDevice(
+                        public_key=base64.b64decode(str(item["public_key"])),
+                        name=str(item.get("name") or ""),
+                        revoked=bool(item.get("revoked")),
+                    )
+        return out
+
+    def enrol(self, public_key: bytes, name: str = "") -> KnownDevice:
+        """Trust a device's key (idempotent; re-enrolling a revoked key is refused by
+        leaving it revoked: revocation is final)."""
+        fp = signing.fingerprint(public_key)
+        doc = self.store.settings.get(_DEVICES, {})
+        devices = dict(doc) if isinstance(doc, dict) else {}
+        existing = devices.get(fp)
+        if not isinstance(existing, dict):
+            devices[fp] = {
+                "public_key": base64.b64encode(public_key).decode("ascii"),
+                "name": name,
+                "revoked": False,
+                "enrolled": datetime.now(UTC).isoformat(),
+            }
+            self.store.settings.set(_DEVICES, devices)
+        return self.devices()[fp]
+
+    def revoke(self, fingerprint: str) -> KnownDevice:
+        doc = self.store.settings.get(_DEVICES, {})
+        devices = dict(doc) if isinstance(doc, dict) else {}
+        item = devices.get(fingerprint)
+        if not isinstance(item, dict):
+            raise DeviceNotEnrolled(fingerprint)
+        devices[fingerprint] = {**item, "revoked": True,
+                                "revoked_at": datetime.now(UTC).isoformat()}
+        self.store.settings.set(_DEVICES, devices)
+        return self.devices()[fingerprint]
+
+    # -- lifetime ---------------------------------------------------------------------
+    def lock(self) -> None:
+        self.store.lock()
+
+    def __enter__(self) -> AdminProfile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.lock()

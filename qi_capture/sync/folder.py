@@ -1,0 +1,249 @@
+"""Folder sync on the interviewer's laptop: ``qi-capture sync --to FOLDER``.
+
+A sync folder (a shared drive, a OneDrive folder, a USB stick) holds::
+
+    outbox/<random>.qibundle   bundles this laptop wrote (any laptop may share the folder)
+    inbox/<random>.qiack       acknowledgements the admin wrote (for any device)
+
+One sync, in this order:
+1. read every acknowledgement in ``inbox/``, verify it with the admin key of the study
+   it names (as installed by the study pack), ignore those for other devices, and mark
+   the listed revisions acknowledged (one transaction);
+2. per installed study, write one bundle with every revision of this device not sent
+   yet (``resend_all``: every one still on the laptop), encrypted to the study's key and
+   the recovery key; only after the file is complete, fsynced and renamed are its
+   revisions marked sent (one transaction, with the per-study manifest chain). Nothing
+   new: nothing is written;
+3. purge records whose every revision was acknowledged more than the study's retention
+   days ago (never one with an unacknowledged revision).
+
+A missing, read-only or vanished folder or a full disk raise `SyncFolderUnavailable` or
+`SyncDiskFull` and nothing is marked sent.
+"""
+
+from __future__ import annotations
+
+import errno
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from qi_capture import __version__
+from qi_capture.crypto.envelope import recipient_fingerprint
+from qi_capture.storage.dto import RevisionInfo
+from qi_capture.storage.records import REVISION_SCHEMA
+from qi_capture.storage.store import Store
+from qi_capture.sync.ack import ACK_SUFFIX, INBOX, MAX_ACK_BYTES, parse_acknowledgement, peek_study
+from qi_capture.sync.bundle import (
+    Opener,
+    TarStream,
+    bundle_members,
+    open_exclusive,
+    write_bundle_file,
+)
+from qi_capture.sync.errors import (
+    NoStudyPack,
+    SyncDiskFull,
+    SyncError,
+    SyncFolderUnavailable,
+)
+from qi_capture.sync.manifest import AttachmentEntry, Manifest, RecordEntry, signed_message
+from qi_capture.sync.pack import InstalledStudy, installed_studies, installed_study
+
+OUTBOX = "outbox"
+_CHAIN = "sync.chain."
+
+
+@dataclass(frozen=True)
+class WrittenBundle:
+    path: Path
+    study_id: str
+    bundle_id: str
+    manifest_sha256: str
+    revisions: int
+    attachments: int
+
+
+@dataclass(frozen=True)
+class RefusedAck:
+    file: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    bundles: tuple[WrittenBundle, ...] = ()
+    acknowledged: int = 0
+    refused_acks: tuple[RefusedAck, ...] = ()
+    purged: int = 0
+    not_sendable: int = field(default=0)
+
+    @property
+    def wrote_anything(self) -> bool:
+        return bool(self.bundles)
+
+
+def _folder_error(folder: Path, exc: OSError) -> SyncError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return SyncDiskFull(str(folder))
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return SyncFolderUnavailable(str(folder), "it is read-only or you may not write to it")
+    if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESTALE):
+        return SyncFolderUnavailable(
+            str(folder), "it disappeared while writing (was the USB stick removed?)"
+        )
+    return SyncFolderUnavailable(str(folder), exc.strerror or str(exc))
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.exists():
+        raise SyncFolderUnavailable(str(folder), "it does not exist (is the drive connected?)")
+    if not folder.is_dir():
+        raise SyncFolderUnavailable(str(folder), "it is not a folder")
+
+
+# -- acknowledgements ------------------------------------------------------------------
+def read_acknowledgements(
+    store: Store, folder: Path, *, now: datetime
+) -> tuple[int, list[RefusedAck]]:
+    """Apply every valid acknowledgement for this device; returns (newly acknowledged
+    revisions, refused files)."""
+    inbox = folder / INBOX
+    if not inbox.is_dir():
+        return 0, []
+    device = store.device()
+    refused: list[RefusedAck] = []
+    wanted: set[str] = set()
+    for path in sorted(inbox.glob("*" + ACK_SUFFIX)):
+        try:
+            if path.stat().st_size > MAX_ACK_BYTES:
+                raise SyncError(f"{path.name} is too large to be an acknowledgement")
+            data = path.read_bytes()
+            study = installed_study(store, peek_study(data))
+            if study is None:
+                continue  # another study's: not ours to judge
+            ack = parse_acknowledgement(data, signing_public_key=study.signing_public_key)
+        except SyncError as exc:
+            refused.append(RefusedAck(path.name, exc.code, exc.message))
+            continue
+        except OSError as exc:
+            refused.append(RefusedAck(path.name, "ack_unreadable", exc.strerror or str(exc)))
+            continue
+        if ack.device_id != str(device.id) or ack.device_key_fingerprint != device.fingerprint:
+            continue
+        wanted.update(ack.revision_ids)
+    newly = store.sync.mark_acknowledged(wanted, at=now) if wanted else []
+    return len(newly), refused
+
+
+# -- bundles ---------------------------------------------------------------------------
+def _attachment_reader(store: Store, attachment_id: uuid.UUID) -> Callable[[], Iterable[bytes]]:
+    return lambda: store.attachments.read(attachment_id)
+
+
+def _compose(
+    store: Store, study: InstalledStudy, revisions: list[RevisionInfo], *, now: datetime
+) -> tuple[Manifest, dict[str, bytes], dict[str, Callable[[], Iterable[bytes]]]]:
+    device = store.device()
+    payloads: dict[str, bytes] = {}
+    records: list[RecordEntry] = []
+    for rev in revisions:
+        data = rev.canonical_json.encode("utf-8")
+        payloads[rev.id] = data
+        records.append(RecordEntry(str(rev.record_id), rev.id, rev.device_seq, rev.id, len(data)))
+    attachments: list[AttachmentEntry] = []
+    readers: dict[str, Callable[[], Iterable[bytes]]] = {}
+    for record_id in dict.fromkeys(rev.record_id for rev in revisions):
+        for att in store.attachments.list(record_id):
+            attachments.append(AttachmentEntry(str(record_id), str(att.id), att.name,
+                                               att.media_type, att.sha256, att.size))
+            readers[str(att.id)] = _attachment_reader(store, att.id)
+    previous = store.settings.get(_CHAIN + study.study_id)
+    manifest = Manifest(
+        bundle_id=str(uuid.uuid4()),
+        created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        study_id=study.study_id,
+        device_id=str(device.id),
+        device_key_fingerprint=device.fingerprint,
+        device_public_key=device.public_key,
+        recipients=tuple(sorted(recipient_fingerprint(r) for r in study.recipients)),
+        sequence_first=min(r.device_seq for r in revisions),
+        sequence_last=max(r.device_seq for r in revisions),
+        previous_manifest_sha256=previous if isinstance(previous, str) else None,
+        app_version=__version__,
+        schema_version=REVISION_SCHEMA,
+        records=tuple(records),
+        attachments=tuple(attachments),
+    )
+    return manifest, payloads, readers
+
+
+def write_study_bundle(
+    store: Store,
+    study: InstalledStudy,
+    outbox: Path,
+    revisions: list[RevisionInfo],
+    *,
+    now: datetime,
+    opener: Opener = open_exclusive,
+) -> WrittenBundle:
+    """Write one bundle of ``revisions`` into ``outbox`` and mark them sent."""
+    manifest, payloads, readers = _compose(store, study, revisions, now=now)
+    manifest_bytes = manifest.to_bytes()
+    signature = store.sign(signed_message(manifest_bytes))
+    stream = TarStream(bundle_members(manifest, signature, payloads, readers))
+    path = write_bundle_file(outbox, stream, study.recipients, opener=opener)
+    sha = manifest.sha256()
+    store.sync.mark_sent(manifest.bundle_id, payloads, at=now,
+                         settings={_CHAIN + study.study_id: sha})
+    return WrittenBundle(path, study.study_id, manifest.bundle_id, sha, len(manifest.records),
+                         len(manifest.attachments))
+
+
+def sync_folder(
+    store: Store,
+    folder: Path,
+    *,
+    resend_all: bool = False,
+    now: datetime | None = None,
+    opener: Opener = open_exclusive,
+) -> SyncReport:
+    """One sync with ``folder`` (see the module docstring)."""
+    moment = now or datetime.now(UTC)
+    _check_folder(folder)
+    studies = installed_studies(store)
+    if not studies:
+        raise NoStudyPack()
+    try:
+        acknowledged, refused = read_acknowledgements(store, folder, now=moment)
+    except OSError as exc:
+        raise _folder_error(folder, exc) from exc
+    written: list[WrittenBundle] = []
+    outbox = folder / OUTBOX
+    for study in studies:
+        revisions = store.sync.revisions_to_send(study.study_id, include_sent=resend_all)
+        if not revisions:
+            continue
+        try:
+            outbox.mkdir(exist_ok=True)
+            written.append(
+                write_study_bundle(store, study, outbox, revisions, now=moment, opener=opener)
+            )
+        except OSError as exc:
+            raise _folder_error(folder, exc) from exc
+    purged = 0
+    for study in studies:
+        before = moment - timedelta(days=study.policy.retention_days)
+        purged += len(store.sync.purge_acknowledged(study.study_id, acknowledged_before=before))
+    sendable = {s.study_id for s in studies}
+    unsent = sum(
+        1
+        for form in store.catalog.list_form_versions()
+        if form.study_id not in sendable
+        for record in store.records.list_records(form_version_id=form.id)
+        if record.status == "finalised"
+    )
+    return SyncReport(tuple(written), acknowledged, tuple(refused), purged, unsent)

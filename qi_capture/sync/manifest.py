@@ -1,0 +1,266 @@
+"""The bundle manifest: what a device says a bundle holds, signed with its Ed25519 key.
+
+Canonical JSON (keys sorted, no whitespace, UTF-8), exactly these fields (format 1)::
+
+    {"format": "qi-capture-bundle", "format_version": 1,
+     "bundle_id": UUID, "created": ISO-8601 UTC, "study_id": str,
+     "device": {"id": UUID, "key_fingerprint": "ed25519:<hex>", "public_key": b64},
+     "recipients": ["age-x25519:<sha256 hex>", ...],        # sorted, what it was encrypted to
+     "sequence": {"first": int, "last": int},             # device sequence range
+     "previous_manifest_sha256": hex | null,              # per-device, per-study chain
+     "app": {"name": "qi-capture", "version": str}, "schema_version": 1,
+     "records": [{"submission_id": UUID, "revision_id": hex, "device_seq": int,
+                  "member": "revisions/<revision_id>.json", "sha256": hex, "size": int}],
+     "attachments": [{"submission_id": UUID, "attachment_id": UUID, "name": str,
+                      "media_type": str, "member": "attachments/<attachment_id>",
+                      "sha256": hex, "size": int}]}
+
+``schema_version`` is the revision documents' schema. A record's ``sha256`` is the hash of
+its member's bytes, which are the revision's canonical JSON, so it equals the revision id;
+the reader checks both. The signature covers `SIGNATURE_DOMAIN` + the manifest's bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from qi_capture.storage.canonical import JsonValue, canonical_json
+from qi_capture.sync.errors import BundleMalformed
+
+FORMAT = "qi-capture-bundle"
+FORMAT_VERSION = 1
+SIGNATURE_DOMAIN = b"qi-capture/bundle-manifest/v1\n"
+MANIFEST_MEMBER = "manifest.json"
+SIGNATURE_MEMBER = "manifest.sig"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_FP = re.compile(r"ed25519:[0-9a-f]{64}")
+_RFP = re.compile(r"age-x25519:[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    submission_id: str
+    revision_id: str
+    device_seq: int
+    sha256: str
+    size: int
+
+    @property
+    def member(self) -> str:
+        return f"revisions/{self.revision_id}.json"
+
+
+@dataclass(frozen=True)
+class AttachmentEntry:
+    submission_id: str
+    attachment_id: str
+    name: str
+    media_type: str
+    sha256: str
+    size: int
+
+    @property
+    def member(self) -> str:
+        return f"attachments/{self.attachment_id}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    bundle_id: str
+    created: str
+    study_id: str
+    device_id: str
+    device_key_fingerprint: str
+    device_public_key: bytes
+    recipients: tuple[str, ...]
+    sequence_first: int
+    sequence_last: int
+    previous_manifest_sha256: str | None
+    app_version: str
+    schema_version: int
+    records: tuple[RecordEntry, ...]
+    attachments: tuple[AttachmentEntry, ...]
+
+    def to_json(self) -> JsonValue:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "bundle_id": self.bundle_id,
+            "created": self.created,
+            "study_id": self.study_id,
+            "device": {
+                "id": self.device_id,
+                "key_fingerprint": self.device_key_fingerprint,
+                "public_key": base64.b64encode(self.device_public_key).decode("ascii"),
+            },
+            "recipients": list(self.recipients),
+            "sequence": {"first": self.sequence_first, "last": self.sequence_last},
+            "previous_manifest_sha256": self.previous_manifest_sha256,
+            "app": {"name": "qi-capture", "version": self.app_version},
+            "schema_version": self.schema_version,
+            "records": [
+                {
+                    "submission_id": r.submission_id,
+                    "revision_id": r.revision_id,
+                    "device_seq": r.device_seq,
+                    "member": r.member,
+                    "sha256": r.sha256,
+                    "size": r.size,
+                }
+                for r in self.records
+            ],
+            "attachments": [
+                {
+                    "submission_id": a.submission_id,
+                    "attachment_id": a.attachment_id,
+                    "name": a.name,
+                    "media_type": a.media_type,
+                    "member": a.member,
+                    "sha256": a.sha256,
+                    "size": a.size,
+                }
+                for a in self.attachments
+            ],
+        }
+
+    def to_bytes(self) -> bytes:
+        return canonical_json(self.to_json()).encode("utf-8")
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    def members(self) -> list[tuple[str, str, int]]:
+        """(member name, sha256, size) of every listed member, in the order written."""
+        return [(r.member, r.sha256, r.size) for r in self.records] + [
+            (a.member, a.sha256, a.size) for a in self.attachments
+        ]
+
+
+def signed_message(manifest_bytes: bytes) -> bytes:
+    return SIGNATURE_DOMAIN + manifest_bytes
+
+
+# -- parsing ------------------------------------------------------------------------------
+def _obj(value: object, keys: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BundleMalformed(f"{what} is not an object")
+    if set(value) != keys:
+        missing, extra = sorted(keys - set(value)), sorted(set(value) - keys)
+        raise BundleMalformed(f"{what} has missing fields {missing} or unknown fields {extra}")
+    return value
+
+
+def _str(value: object, what: str, pattern: re.Pattern[str] | None = None) -> str:
+    if not isinstance(value, str) or (pattern is not None and pattern.fullmatch(value) is None):
+        raise BundleMalformed(f"{what} is not valid")
+    return value
+
+
+def _uuid(value: object, what: str) -> str:
+    text = _str(value, what)
+    try:
+        if str(uuid.UUID(text)) != text:
+            raise ValueError(text)
+    except ValueError as exc:
+        raise BundleMalformed(f"{what} is not a UUID") from exc
+    return text
+
+
+def _int(value: object, what: str, minimum: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise BundleMalformed(f"{what} is not a valid number")
+    return value
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """Parse manifest bytes, refusing anything but the exact canonical form this module
+    writes (`BundleMalformed`)."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BundleMalformed("the manifest is not JSON") from exc
+    top = _obj(
+        doc,
+        {"format", "format_version", "bundle_id", "created", "study_id", "device", "recipients",
+         "sequence", "previous_manifest_sha256", "app", "schema_version", "records",
+         "attachments"},
+        "the manifest",
+    )
+    if top["format"] != FORMAT or top["format_version"] != FORMAT_VERSION:
+        raise BundleMalformed("the manifest's format or version is not supported")
+    device = _obj(top["device"], {"id", "key_fingerprint", "public_key"}, "manifest device")
+    try:
+        public_key = base64.b64decode(_str(device["public_key"], "device public key"),
+                                      validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BundleMalformed("the device public key is not base64") from exc
+    sequence = _obj(top["sequence"], {"first", "last"}, "manifest sequence")
+    app = _obj(top["app"], {"name", "version"}, "manifest app")
+    recipients = top["recipients"]
+    if not isinstance(recipients, list) or not recipients:
+        raise BundleMalformed("the manifest lists no recipients")
+    previous = top["previous_manifest_sha256"]
+    records_json, attachments_json = top["records"], top["attachments"]
+    if not isinstance(records_json, list) or not isinstance(attachments_json, list):
+        raise BundleMalformed("records and attachments must be lists")
+    records = []
+    for i, item in enumerate(records_json):
+        r = _obj(item, {"submission_id", "revision_id", "device_seq", "member", "sha256", "size"},
+                 f"record {i}")
+        entry = RecordEntry(
+            submission_id=_uuid(r["submission_id"], f"record {i} submission_id"),
+            revision_id=_str(r["revision_id"], f"record {i} revision_id", _HEX64),
+            device_seq=_int(r["device_seq"], f"record {i} device_seq", 1),
+            sha256=_str(r["sha256"], f"record {i} sha256", _HEX64),
+            size=_int(r["size"], f"record {i} size"),
+        )
+        if r["member"] != entry.member:
+            raise BundleMalformed(f"record {i} member name is not valid")
+        records.append(entry)
+    attachments = []
+    for i, item in enumerate(attachments_json):
+        a = _obj(item, {"submission_id", "attachment_id", "name", "media_type", "member",
+                        "sha256", "size"}, f"attachment {i}")
+        att = AttachmentEntry(
+            submission_id=_uuid(a["submission_id"], f"attachment {i} submission_id"),
+            attachment_id=_uuid(a["attachment_id"], f"attachment {i} attachment_id"),
+            name=_str(a["name"], f"attachment {i} name"),
+            media_type=_str(a["media_type"], f"attachment {i} media_type"),
+            sha256=_str(a["sha256"], f"attachment {i} sha256", _HEX64),
+            size=_int(a["size"], f"attachment {i} size"),
+        )
+        if a["member"] != att.member:
+            raise BundleMalformed(f"attachment {i} member name is not valid")
+        attachments.append(att)
+    manifest = Manifest(
+        bundle_id=_uuid(top["bundle_id"], "bundle_id"),
+        created=_str(top["created"], "created"),
+        study_id=_str(top["study_id"], "study_id"),
+        device_id=_uuid(device["id"], "device id"),
+        device_key_fingerprint=_str(device["key_fingerprint"], "device key fingerprint", _FP),
+        device_public_key=public_key,
+        recipients=tuple(_str(x, "recipient fingerprint", _RFP) for x in recipients),
+        sequence_first=_int(sequence["first"], "sequence first", 1),
+        sequence_last=_int(sequence["last"], "sequence last", 1),
+        previous_manifest_sha256=(
+            None if previous is None else _str(previous, "previous manifest hash", _HEX64)
+        ),
+        app_version=_str(app["version"], "app version"),
+        schema_version=_int(top["schema_version"], "schema_version", 1),
+        records=tuple(records),
+        attachments=tuple(attachments),
+    )
+    if app["name"] != "qi-capture":
+        raise BundleMalformed("the manifest was not written by QI Capture")
+    if manifest.to_bytes() != data:
+        raise BundleMalformed("the manifest is not in canonical form")
+    return manifest

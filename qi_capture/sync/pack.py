@@ -1,0 +1,358 @@
+"""Study packs: how a study reaches a laptop, signed by the study's admin.
+
+File format (``*.qipack``, canonical JSON, UTF-8, at most `MAX_PACK_BYTES`)::
+
+    {"format": "qi-capture-study-pack", "format_version": 1,
+     "body": {"pack_id": UUID, "created": ISO-8601 UTC,
+              "study": {"id": str, "title": str},
+              "forms": [{"filename": str, "sha256": hex, "size": int, "data": b64}],
+              "admin": {"bundle_recipient": "age1...", "signing_public_key": b64,
+                        "signing_key_fingerprint": "ed25519:<hex>",
+                        "recovery_recipient": "age1..."},
+              "policy": {"idle_lock_minutes": int, "retention_days": int,
+                         "sync_folder": str | null}},
+     "signature": b64}
+
+``signature`` is Ed25519 over `SIGNATURE_DOMAIN` + the canonical JSON of ``body``, by the
+key in ``body.admin``. The first pack of a study is trusted on import (the interviewer
+got it from their admin); every later pack for the same study must be signed by the
+same key, or it is refused (`PackSignedByOtherKey`). The forms are the XLSForm source
+bytes; the laptop compiles and stores them as new versions beside the old ones.
+
+On the laptop the pack's keys and policy are kept in the encrypted settings under
+``sync.study.<study id>``, with the list of such studies under ``sync.studies``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from qi_capture.crypto import signing
+from qi_capture.crypto.envelope import recipient_fingerprint
+from qi_capture.crypto.errors import CryptoError
+from qi_capture.forms import load_form_bytes
+from qi_capture.storage.canonical import JsonValue, canonical_json
+from qi_capture.storage.store import Store
+from qi_capture.sync.admin import AdminKeys
+from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
+
+FORMAT = "qi-capture-study-pack"
+FORMAT_VERSION = 1
+SIGNATURE_DOMAIN = b"qi-capture/study-pack/v1\n"
+MAX_PACK_BYTES = 64 * 1024 * 1024
+PACK_SUFFIX = ".qipack"
+DEFAULT_IDLE_LOCK_MINUTES = 10
+DEFAULT_RETENTION_DAYS = 30
+_STUDIES = "sync.studies"
+
+
+def _study_key(study_id: str) -> str:
+    return f"sync.study.{study_id}"
+
+
+@dataclass(frozen=True)
+class StudyPolicy:
+    idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    sync_folder: str | None = None
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "idle_lock_minutes": self.idle_lock_minutes,
+            "retention_days": self.retention_days,
+            "sync_folder": self.sync_folder,
+        }
+
+
+@dataclass(frozen=True)
+class PackForm:
+    filename: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class StudyPack:
+    pack_id: str
+    created: str
+    study_id: str
+    study_title: str
+    forms: tuple[PackForm, ...]
+    bundle_recipient: str
+    signing_public_key: bytes
+    recovery_recipient: str
+    policy: StudyPolicy
+
+    @property
+    def signing_fingerprint(self) -> str:
+        return signing.fingerprint(self.signing_public_key)
+
+
+@dataclass(frozen=True)
+class InstalledStudy:
+    """What a laptop keeps from the newest pack of a study."""
+
+    study_id: str
+    study_title: str
+    bundle_recipient: str
+    signing_public_key: bytes
+    recovery_recipient: str
+    policy: StudyPolicy
+    pack_id: str
+    pack_created: str
+
+    @property
+    def signing_fingerprint(self) -> str:
+        return signing.fingerprint(self.signing_public_key)
+
+    @property
+    def recipients(self) -> list[str]:
+        """What bundles are encrypted to: the study's key and the recovery key."""
+        return list(dict.fromkeys([self.bundle_recipient, self.recovery_recipient]))
+
+
+@dataclass(frozen=True)
+class PackImported:
+    study: InstalledStudy
+    forms_added: int
+    forms_already_present: int
+    first_install: bool
+
+
+# -- building (admin) ------------------------------------------------------------------
+def build_pack(
+    keys: AdminKeys,
+    forms: Sequence[PackForm],
+    policy: StudyPolicy,
+    *,
+    now: datetime | None = None,
+) -> bytes:
+    """A signed pack of ``forms`` (each compiled first, so a broken form is refused here
+    with `FormError` rather than on every laptop)."""
+    if not forms:
+        raise PackInvalid("a study pack needs at least one form")
+    for form in forms:
+        load_form_bytes(form.data, form.filename)
+    if policy.idle_lock_minutes < 1 or policy.retention_days < 0:
+        raise PackInvalid("idle lock must be at least 1 minute and retention at least 0 days")
+    body: JsonValue = {
+        "pack_id": str(uuid.uuid4()),
+        "created": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "study": {"id": keys.study_id, "title": keys.study_title},
+        "forms": [
+            {
+                "filename": f.filename,
+                "sha256": f.sha256,
+                "size": len(f.data),
+                "data": base64.b64encode(f.data).decode("ascii"),
+            }
+            for f in forms
+        ],
+        "admin": {
+            "bundle_recipient": keys.bundle_recipient,
+            "signing_public_key": base64.b64encode(keys.signing_public_key).decode("ascii"),
+            "signing_key_fingerprint": keys.signing_fingerprint,
+            "recovery_recipient": keys.recovery_recipient,
+        },
+        "policy": policy.to_json(),
+    }
+    signature = signing.sign(keys.signing_key, SIGNATURE_DOMAIN + canonical_json(body).encode())
+    doc: JsonValue = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "body": body,
+        "signature": base64.b64encode(signature).decode("ascii"),
+    }
+    data = canonical_json(doc).encode("utf-8")
+    if len(data) > MAX_PACK_BYTES:
+        raise PackInvalid(f"the pack would be larger than {MAX_PACK_BYTES} bytes")
+    return data
+
+
+# -- reading (laptop) ------------------------------------------------------------------
+def _obj(value: object, keys: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or set(value) != keys:
+        raise PackInvalid(f"{what} does not have the expected fields")
+    return value
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise PackInvalid(f"{what} must be text")
+    return value
+
+
+def _count(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PackInvalid(f"{what} must be a whole number")
+    return value
+
+
+def _b64(value: object, what: str) -> bytes:
+    try:
+        return base64.b64decode(_text(value, what), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise PackInvalid(f"{what} is not base64") from exc
+
+
+def read_pack(data: bytes) -> StudyPack:
+    """Parse a pack and verify its signature against the key it carries. Raises
+    `PackInvalid` (not a pack) or `PackBadSignature` (altered after signing)."""
+    if len(data) > MAX_PACK_BYTES:
+        raise PackInvalid(f"the file is larger than {MAX_PACK_BYTES} bytes")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise PackInvalid("it is not a QI Capture study pack (not JSON)") from exc
+    top = _obj(doc, {"format", "format_version", "body", "signature"}, "the pack")
+    if top["format"] != FORMAT:
+        raise PackInvalid("it is not a QI Capture study pack")
+    if top["format_version"] != FORMAT_VERSION:
+        raise PackInvalid(f"pack format version {top['format_version']!r} is not supported")
+    body = _obj(top["body"], {"pack_id", "created", "study", "forms", "admin", "policy"}, "body")
+    admin = _obj(body["admin"], {"bundle_recipient", "signing_public_key",
+                                 "signing_key_fingerprint", "recovery_recipient"}, "admin")
+    public = _b64(admin["signing_public_key"], "the signing key")
+    signature = _b64(top["signature"], "the signature")
+    try:
+        valid = len(signature) == signing.SIGNATURE_BYTES and signing.verify(
+            public, SIGNATURE_DOMAIN + canonical_json(body).encode("utf-8"), signature
+        )
+    except (CryptoError, ValueError) as exc:
+        raise PackInvalid("the signing key is not an Ed25519 public key") from exc
+    if not valid:
+        raise PackBadSignature()
+    # Signed: what follows checks the admin's own tool did its job.
+    study = _obj(body["study"], {"id", "title"}, "study")
+    policy = _obj(body["policy"], {"idle_lock_minutes", "retention_days", "sync_folder"},
+                  "policy")
+    forms = []
+    if not isinstance(body["forms"], list) or not body["forms"]:
+        raise PackInvalid("the pack holds no forms")
+    for i, item in enumerate(body["forms"]):
+        f = _obj(item, {"filename", "sha256", "size", "data"}, f"form {i}")
+        form = PackForm(_text(f["filename"], f"form {i} filename"), _b64(f["data"], f"form {i}"))
+        if form.sha256 != f["sha256"] or len(form.data) != f["size"]:
+            raise PackInvalid(f"form {form.filename} does not match its hash")
+        forms.append(form)
+    sync_folder = policy["sync_folder"]
+    try:
+        for key in ("bundle_recipient", "recovery_recipient"):
+            recipient_fingerprint(_text(admin[key], key))
+    except CryptoError as exc:
+        raise PackInvalid("an admin recipient is not an age X25519 key") from exc
+    if admin["signing_key_fingerprint"] != signing.fingerprint(public):
+        raise PackInvalid("the signing key does not match its fingerprint")
+    return StudyPack(
+        pack_id=_text(body["pack_id"], "pack_id"),
+        created=_text(body["created"], "created"),
+        study_id=_text(study["id"], "study id"),
+        study_title=_text(study["title"], "study title"),
+        forms=tuple(forms),
+        bundle_recipient=admin["bundle_recipient"],
+        signing_public_key=public,
+        recovery_recipient=admin["recovery_recipient"],
+        policy=StudyPolicy(
+            idle_lock_minutes=max(1, _count(policy["idle_lock_minutes"], "idle lock minutes")),
+            retention_days=_count(policy["retention_days"], "retention days"),
+            sync_folder=None if sync_folder is None else _text(sync_folder, "sync folder"),
+        ),
+    )
+
+
+# -- installing (laptop) ---------------------------------------------------------------
+def _installed_from_json(doc: JsonValue) -> InstalledStudy | None:
+    if not isinstance(doc, dict):
+        return None
+    policy = doc["policy"]
+    assert isinstance(policy, dict)
+    sync_folder = policy.get("sync_folder")
+    return InstalledStudy(
+        study_id=str(doc["study_id"]),
+        study_title=str(doc["study_title"]),
+        bundle_recipient=str(doc["bundle_recipient"]),
+        signing_public_key=base64.b64decode(str(doc["signing_public_key"])),
+        recovery_recipient=str(doc["recovery_recipient"]),
+        policy=StudyPolicy(
+            idle_lock_minutes=int(str(policy["idle_lock_minutes"])),
+            retention_days=int(str(policy["retention_days"])),
+            sync_folder=None if sync_folder is None else str(sync_folder),
+        ),
+        pack_id=str(doc["pack_id"]),
+        pack_created=str(doc["pack_created"]),
+    )
+
+
+def installed_study(store: Store, study_id: str) -> InstalledStudy | None:
+    return _installed_from_json(store.settings.get(_study_key(study_id)))
+
+
+def installed_studies(store: Store) -> list[InstalledStudy]:
+    ids = store.settings.get(_STUDIES, [])
+    out = []
+    for study_id in ids if isinstance(ids, list) else []:
+        study = installed_study(store, str(study_id))
+        if study is not None:
+            out.append(study)
+    return out
+
+
+#: Installs one form: (XLSForm bytes, file name, study id, study title) -> newly added?
+FormInstaller = Callable[[bytes, str, str, str], bool]
+
+
+def import_pack(store: Store, data: bytes, install_form: FormInstaller) -> PackImported:
+    """Verify a pack, refuse it if the study is installed under another admin key, then
+    install its forms (through ``install_form``) and record its keys and policy. A pack
+    older than the installed one adds its forms but does not roll the policy back."""
+    pack = read_pack(data)
+    current = installed_study(store, pack.study_id)
+    if current is not None and current.signing_public_key != pack.signing_public_key:
+        raise PackSignedByOtherKey(pack.study_id, current.signing_fingerprint,
+                                   pack.signing_fingerprint)
+    added = 0
+    for form in pack.forms:
+        if install_form(form.data, form.filename, pack.study_id, pack.study_title):
+            added += 1
+    study = InstalledStudy(
+        study_id=pack.study_id,
+        study_title=pack.study_title,
+        bundle_recipient=pack.bundle_recipient,
+        signing_public_key=pack.signing_public_key,
+        recovery_recipient=pack.recovery_recipient,
+        policy=pack.policy,
+        pack_id=pack.pack_id,
+        pack_created=pack.created,
+    )
+    if current is None or pack.created >= current.pack_created:
+        store.settings.set(
+            _study_key(pack.study_id),
+            {
+                "study_id": study.study_id,
+                "study_title": study.study_title,
+                "bundle_recipient": study.bundle_recipient,
+                "signing_public_key": base64.b64encode(study.signing_public_key).decode(),
+                "recovery_recipient": study.recovery_recipient,
+                "policy": study.policy.to_json(),
+                "pack_id": study.pack_id,
+                "pack_created": study.pack_created,
+            },
+        )
+    else:
+        study = current
+    ids = store.settings.get(_STUDIES, [])
+    known = [str(i) for i in ids] if isinstance(ids, list) else []
+    if pack.study_id not in known:
+        store.settings.set(_STUDIES, [*known, pack.study_id])
+    return PackImported(study, added, len(pack.forms) - added, current is None)
