@@ -1,0 +1,66 @@
+"""The boundary between bundle reading (`qi_capture.sync`) and merging: `VerifiedBundle`.
+
+By the time a bundle reaches `qi_capture.central.merge.merge_bundle` everything that
+needs keys has been checked by the reader (age decryption, the device's Ed25519
+signature over the manifest, recipients, study, every listed SHA-256). What is left is
+plain data: the manifest's facts and the revisions, attachments and paradata it listed.
+`merge_bundle` still recomputes each revision id and checks that every revision belongs
+to the bundle's device and sequence range, so a mistake upstream cannot write a lie.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRevision:
+    """One revision: ``id`` must equal SHA-256 of ``canonical_json``."""
+
+    id: str
+    canonical_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class BundleAttachment:
+    id: uuid.UUID
+    record_id: uuid.UUID
+    name: str
+    media_type: str
+    sha256: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BundleParadata:
+    """One form-session audit event as the device stored it."""
+
+    record_id: uuid.UUID
+    seq: int
+    kind: str
+    session_id: uuid.UUID
+    session_started_at: str
+    elapsed_ms: int
+    payload_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedBundle:
+    """A decrypted, signature-checked bundle. ``manifest_hash`` is the SHA-256 of its
+    canonical manifest (what the next bundle's ``prev_manifest_hash`` names);
+    ``file_sha256`` the hash of the encrypted file, if it came from one."""
+
+    bundle_id: str
+    manifest_hash: str
+    study_id: str
+    device_id: uuid.UUID
+    device_fingerprint: str
+    seq_first: int
+    seq_last: int
+    prev_manifest_hash: str | None
+    revisions: Sequence[BundleRevision]
+    attachments: Sequence[BundleAttachment] = field(default=())
+    paradata: Sequence[BundleParadata] = field(default=())
+    file_sha256: str | None = None

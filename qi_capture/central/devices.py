@@ -1,0 +1,246 @@
+"""The device registry: enrol, revoke, list; the quarantine of bundles from devices not
+yet enrolled."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+
+from qi_capture.central import sql
+from qi_capture.central.dto import CentralDevice, DeviceGaps, QuarantinedBundle
+from qi_capture.central.errors import DeviceAlreadyEnrolled, DeviceNotFound
+from qi_capture.central.merge import device_gaps
+from qi_capture.central.models import CentralBundleRow, CentralDeviceRow, CentralQuarantineRow
+from qi_capture.storage.models import utcnow
+
+#: The central store's own "device": it numbers the resolution revisions admins write.
+CENTRAL_DEVICE_ID = uuid.UUID("5c1e0c8a-0000-4000-8000-00000000c0de")
+
+_DEV = sql.table(CentralDeviceRow)
+_Q = sql.table(CentralQuarantineRow)
+
+
+def ensure_central_device(engine: Engine) -> None:
+    with engine.begin() as conn:
+        sql.insert_ignore(
+            conn,
+            _DEV,
+            [
+                {
+                    "id": CENTRAL_DEVICE_ID,
+                    "name": "central",
+                    "status": "central",
+                    "public_key": None,
+                    "fingerprint": None,
+                    "enrolled": None,
+                    "revoked": None,
+                    "last_seq": 0,
+                    "chain_head": None,
+                }
+            ],
+        )
+
+
+def list_devices(engine: Engine) -> list[CentralDevice]:
+    with engine.connect() as conn:
+        bundles = dict(
+            conn.execute(
+                select(CentralBundleRow.device_id, func.count()).group_by(
+                    CentralBundleRow.device_id
+                )
+            ).all()
+        )
+        quarantined: dict[uuid.UUID, int] = dict(
+            conn.execute(
+                select(_Q.c.device_id, func.count())
+                .where(_Q.c.released.is_(None))
+                .group_by(_Q.c.device_id)
+            ).all()
+        )
+        known = {
+            r.id: r for r in conn.execute(select(_DEV).where(_DEV.c.status != "central")).all()
+        }
+        out = [
+            CentralDevice(
+                id=r.id,
+                name=r.name,
+                status=r.status,
+                fingerprint=r.fingerprint,
+                public_key=r.public_key,
+                enrolled=r.enrolled,
+                revoked=r.revoked,
+                last_seq=r.last_seq,
+                chain_head=r.chain_head,
+                bundles=bundles.get(r.id, 0),
+                quarantined=quarantined.get(r.id, 0),
+            )
+            for r in known.values()
+        ]
+        # Devices seen only through quarantined bundles.
+        for device_id, count in quarantined.items():
+            if device_id in known:
+                continue
+            q = conn.execute(
+                select(_Q.c.fingerprint).where(_Q.c.device_id == device_id).limit(1)
+            ).one()
+            out.append(
+                CentralDevice(
+                    id=device_id,
+                    name="",
+                    status="unknown",
+                    fingerprint=q.fingerprint,
+                    public_key=None,
+                    enrolled=None,
+                    revoked=None,
+                    last_seq=0,
+                    chain_head=None,
+                    quarantined=count,
+                )
+            )
+    return sorted(out, key=lambda d: (d.status, d.name, str(d.id)))
+
+
+def get_device(engine: Engine, device_id: uuid.UUID) -> CentralDevice:
+    for device in list_devices(engine):
+        if device.id == device_id:
+            return device
+    raise DeviceNotFound(str(device_id))
+
+
+def enrol(
+    engine: Engine,
+    device_id: uuid.UUID,
+    *,
+    name: str,
+    public_key: bytes | None,
+    fingerprint: str,
+    actor: str,
+    now: datetime | None = None,
+) -> CentralDevice:
+    """Accept a device. Enrolling it again with the same key changes nothing; a revoked
+    device, or the same id under another key, is refused."""
+    moment = now or utcnow()
+    with engine.begin() as conn:
+        row = conn.execute(select(_DEV).where(_DEV.c.id == device_id)).one_or_none()
+        if row is not None:
+            if row.status != "enrolled" or row.fingerprint != fingerprint:
+                raise DeviceAlreadyEnrolled(str(device_id), row.status)
+        else:
+            conn.execute(
+                _DEV.insert(),
+                {
+                    "id": device_id,
+                    "name": name,
+                    "status": "enrolled",
+                    "public_key": public_key,
+                    "fingerprint": fingerprint,
+                    "enrolled": moment,
+                    "revoked": None,
+                    "last_seq": 0,
+                    "chain_head": None,
+                },
+            )
+            sql.audit(
+                conn,
+                actor,
+                "enrol_device",
+                {"device_id": str(device_id), "fingerprint": fingerprint},
+                moment,
+            )
+    return get_device(engine, device_id)
+
+
+def revoke(
+    engine: Engine, device_id: uuid.UUID, *, actor: str, now: datetime | None = None
+) -> CentralDevice:
+    """Refuse the device's bundles from now on. What it sent before stays."""
+    moment = now or utcnow()
+    with engine.begin() as conn:
+        row = conn.execute(select(_DEV.c.status).where(_DEV.c.id == device_id)).one_or_none()
+        if row is None or row.status == "central":
+            raise DeviceNotFound(str(device_id))
+        if row.status != "revoked":
+            conn.execute(
+                update(_DEV).where(_DEV.c.id == device_id).values(status="revoked", revoked=moment)
+            )
+            sql.audit(conn, actor, "revoke_device", {"device_id": str(device_id)}, moment)
+    return get_device(engine, device_id)
+
+
+def gaps(engine: Engine, device_id: uuid.UUID) -> DeviceGaps:
+    with engine.connect() as conn:
+        return device_gaps(conn, device_id)
+
+
+def quarantine(
+    engine: Engine,
+    *,
+    file_sha256: str,
+    device_id: uuid.UUID,
+    fingerprint: str | None,
+    public_key: bytes | None,
+    data: bytes,
+    actor: str,
+    now: datetime | None = None,
+) -> bool:
+    """Keep a bundle from an unknown device (encrypted, as it came). False if it was
+    already there."""
+    moment = now or utcnow()
+    with engine.begin() as conn:
+        exists = conn.scalar(select(_Q.c.file_sha256).where(_Q.c.file_sha256 == file_sha256))
+        if exists is not None:
+            return False
+        sql.insert_ignore(
+            conn,
+            _Q,
+            [
+                {
+                    "file_sha256": file_sha256,
+                    "device_id": device_id,
+                    "fingerprint": fingerprint,
+                    "public_key": public_key,
+                    "received": moment,
+                    "data": data,
+                    "released": None,
+                }
+            ],
+        )
+        sql.audit(
+            conn,
+            actor,
+            "quarantine_bundle",
+            {"file_sha256": file_sha256, "device_id": str(device_id)},
+            moment,
+        )
+    return True
+
+
+def quarantined(engine: Engine, device_id: uuid.UUID | None = None) -> list[QuarantinedBundle]:
+    """Bundles still waiting in quarantine (of one device, or all), oldest first."""
+    query = select(_Q).where(_Q.c.released.is_(None)).order_by(_Q.c.received, _Q.c.file_sha256)
+    if device_id is not None:
+        query = query.where(_Q.c.device_id == device_id)
+    with engine.connect() as conn:
+        return [
+            QuarantinedBundle(
+                file_sha256=r.file_sha256,
+                device_id=r.device_id,
+                fingerprint=r.fingerprint,
+                public_key=r.public_key,
+                received=r.received,
+                data=r.data,
+            )
+            for r in conn.execute(query)
+        ]
+
+
+def release(engine: Engine, file_sha256: str, now: datetime | None = None) -> None:
+    """Mark a quarantined bundle as merged (kept for the record; the data is dropped)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(_Q)
+            .where(_Q.c.file_sha256 == file_sha256)
+            .values(released=now or utcnow(), data=b"")
+        )

@@ -1,0 +1,156 @@
+"""Errors of the central store, merge, conflicts and device registry.
+
+Each has a stable ``code``; ``params`` carry ids and counts, never answers.
+"""
+
+from __future__ import annotations
+
+from qi_capture.errors import QICaptureError
+
+
+class CentralError(QICaptureError):
+    code = "central_error"
+
+
+class CentralNotFound(CentralError):
+    code = "central_not_found"
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"There is no central store at {target}.", target=target)
+
+
+class BundleRefused(CentralError):
+    """A bundle that cannot be merged; nothing of it was written."""
+
+    code = "bundle_refused"
+
+    def __init__(self, reason: str, message: str, **params: object) -> None:
+        super().__init__(message, reason=reason, **params)
+        self.reason = reason
+
+
+class DeviceUnknown(BundleRefused):
+    """Not a refusal for good: the bundle is quarantined until the device is enrolled."""
+
+    code = "device_unknown"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(
+            "device_unknown",
+            f"Device {device_id} is not enrolled. Its bundle is kept in quarantine; enrol "
+            "the device (qi-capture devices enrol) to merge it.",
+            device_id=device_id,
+        )
+
+
+class DeviceRevoked(BundleRefused):
+    code = "device_revoked"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(
+            "device_revoked",
+            f"Device {device_id} has been revoked; its bundles are refused.",
+            device_id=device_id,
+        )
+
+
+class DeviceKeyMismatch(BundleRefused):
+    code = "device_key_mismatch"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(
+            "device_key_mismatch",
+            f"The bundle's device key does not match the key enrolled for device {device_id}.",
+            device_id=device_id,
+        )
+
+
+class DeviceNotFound(CentralError):
+    code = "device_not_found"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(f"No device {device_id} in the central store.", device_id=device_id)
+
+
+class DeviceAlreadyEnrolled(CentralError):
+    code = "device_already_enrolled"
+
+    def __init__(self, device_id: str, status: str) -> None:
+        super().__init__(
+            f"Device {device_id} is already {status}; a revoked device is not re-enrolled.",
+            device_id=device_id,
+            status=status,
+        )
+
+
+class ConflictNotFound(CentralError):
+    code = "conflict_not_found"
+
+    def __init__(self, conflict_id: str) -> None:
+        super().__init__(f"No conflict {conflict_id}.", conflict_id=conflict_id)
+
+
+class ConflictNotOpen(CentralError):
+    code = "conflict_not_open"
+
+    def __init__(self, conflict_id: str, status: str) -> None:
+        super().__init__(
+            f"Conflict {conflict_id} is {status}, not open; nothing to resolve.",
+            conflict_id=conflict_id,
+            status=status,
+        )
+
+
+class ConflictChanged(CentralError):
+    code = "conflict_changed"
+
+    def __init__(self, conflict_id: str) -> None:
+        super().__init__(
+            f"The record of conflict {conflict_id} has new revisions since it was opened; "
+            "look at its current conflict and resolve that one.",
+            conflict_id=conflict_id,
+        )
+
+
+class RevisionNotAHead(CentralError):
+    code = "revision_not_a_head"
+
+    def __init__(self, revision_id: str, conflict_id: str) -> None:
+        super().__init__(
+            f"Revision {revision_id} is not one of the heads of conflict {conflict_id}.",
+            revision_id=revision_id,
+            conflict_id=conflict_id,
+        )
+
+
+class InvalidResolution(CentralError):
+    code = "invalid_resolution"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The resolution cannot be used: {detail}.", detail=detail)
+
+
+class RecordNotFound(CentralError):
+    code = "central_record_not_found"
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(f"No record {record_id} in the central store.", record_id=record_id)
+
+
+class InvalidReviewStatus(CentralError):
+    code = "invalid_review_status"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"{status!r} is not a review status (received, has_issues, approved, rejected).",
+            status=status,
+        )
+
+
+class FormNotFound(CentralError):
+    code = "central_form_not_found"
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__(
+            f"No version of form {form_id} is known to the central store.", form_id=form_id
+        )

@@ -1,0 +1,571 @@
+"""Merging one verified bundle into the central store: one transaction, grow-only.
+
+Two phases inside the transaction:
+
+1. facts: the bundle's revisions, attachments and paradata that are not there yet are
+   inserted (``ON CONFLICT DO NOTHING``, in primary-key order so two concurrent merges
+   of overlapping bundles cannot deadlock each other);
+2. derived state, under the merge lock (`sql.lock_merges`): the touched records' heads
+   and displayed winner, conflicts, clone alerts, the device's last sequence and chain
+   head, review rows, the bundle row and the audit entry.
+
+Everything in phase 2 is a function of the set of revisions (and bundles) present,
+never of the order they came in, which is what makes every import order end in the same
+state (`qi_capture.central.store.content_hash`). A kill at any moment rolls the
+transaction back: the store is as it was before the bundle, and merging again completes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from qi_capture.central import sql
+from qi_capture.central.bundle import VerifiedBundle
+from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps, SeqRange
+from qi_capture.central.errors import (
+    BundleRefused,
+    DeviceKeyMismatch,
+    DeviceRevoked,
+    DeviceUnknown,
+)
+from qi_capture.central.models import (
+    CentralAttachmentChunkRow,
+    CentralAttachmentRow,
+    CentralBundleFileRow,
+    CentralBundleRow,
+    CentralCloneAlertRow,
+    CentralConflictRow,
+    CentralDeviceRow,
+    CentralParadataRow,
+    CentralRecordRow,
+    CentralReviewRow,
+    CentralRevisionRow,
+)
+from qi_capture.storage.canonical import revision_id, sha256_hex
+from qi_capture.storage.models import utcnow
+
+REVISION_TYPE = "qi-capture.revision"
+ATTACHMENT_CHUNK = 1024 * 1024
+
+_REV = sql.table(CentralRevisionRow)
+_REC = sql.table(CentralRecordRow)
+_CONFLICT = sql.table(CentralConflictRow)
+
+
+class _AlreadyImported(Exception):
+    """A concurrent merge committed the same bundle first: roll ours back."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRevision:
+    """The columns of one revision, read from its canonical JSON."""
+
+    id: str
+    record_id: uuid.UUID
+    device_id: uuid.UUID
+    device_seq: int
+    parents: tuple[str, ...]
+    kind: str
+    deleted: bool
+    study_id: str
+    form_id: str
+    form_version: str
+    interviewer: str
+    created: str
+    canonical_json: str
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "record_id": self.record_id,
+            "device_id": self.device_id,
+            "device_seq": self.device_seq,
+            "parents_json": json.dumps(sorted(self.parents), separators=(",", ":")),
+            "kind": self.kind,
+            "deleted": self.deleted,
+            "study_id": self.study_id,
+            "form_id": self.form_id,
+            "form_version": self.form_version,
+            "interviewer": self.interviewer,
+            "created": self.created,
+            "canonical_json": self.canonical_json,
+        }
+
+
+def _invalid(rev_id: str, detail: str) -> BundleRefused:
+    return BundleRefused(
+        "revision_invalid",
+        f"Revision {rev_id} is not a valid revision: {detail}.",
+        revision_id=rev_id,
+        detail=detail,
+    )
+
+
+def parse_revision(rev_id: str, canonical: str) -> ParsedRevision:
+    """Check a revision's id against its canonical JSON and read its columns."""
+    if revision_id(canonical) != rev_id:
+        raise BundleRefused(
+            "revision_hash",
+            f"Revision {rev_id} does not hash to its id; the bundle is refused.",
+            revision_id=rev_id,
+        )
+    try:
+        doc = json.loads(canonical)
+        if not isinstance(doc, dict) or doc.get("type") != REVISION_TYPE:
+            raise _invalid(rev_id, "not a qi-capture revision")
+        form = doc["form"]
+        parents = doc.get("parents") or []
+        if not isinstance(form, dict) or not isinstance(parents, list):
+            raise _invalid(rev_id, "form or parents malformed")
+        return ParsedRevision(
+            id=rev_id,
+            record_id=uuid.UUID(str(doc["record_id"])),
+            device_id=uuid.UUID(str(doc["device_id"])),
+            device_seq=int(doc["device_seq"]),
+            parents=tuple(str(p) for p in parents),
+            kind="resolution" if doc.get("resolution") is not None else "edit",
+            deleted=doc.get("deleted") is True,
+            study_id=str(form["study_id"]),
+            form_id=str(form["form_id"]),
+            form_version=str(form.get("version") or ""),
+            interviewer=str(doc.get("interviewer") or ""),
+            created=str(doc["created"]),
+            canonical_json=canonical,
+        )
+    except BundleRefused:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _invalid(rev_id, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_bundle(bundle: VerifiedBundle) -> list[ParsedRevision]:
+    parsed: dict[str, ParsedRevision] = {}
+    for rev in bundle.revisions:
+        p = parse_revision(rev.id, rev.canonical_json)
+        if p.device_id != bundle.device_id or p.kind != "edit":
+            raise BundleRefused(
+                "revision_foreign_device",
+                f"Revision {p.id} was not written by the bundle's device; the bundle is refused.",
+                revision_id=p.id,
+            )
+        if not bundle.seq_first <= p.device_seq <= bundle.seq_last:
+            raise BundleRefused(
+                "revision_outside_range",
+                f"Revision {p.id} has sequence {p.device_seq}, outside the manifest's range "
+                f"{bundle.seq_first}-{bundle.seq_last}.",
+                revision_id=p.id,
+            )
+        if p.study_id != bundle.study_id:
+            raise BundleRefused(
+                "wrong_study",
+                f"Revision {p.id} belongs to study {p.study_id}, not {bundle.study_id}.",
+                revision_id=p.id,
+            )
+        parsed[p.id] = p
+    for att in bundle.attachments:
+        if sha256_hex(att.data) != att.sha256:
+            raise BundleRefused(
+                "attachment_hash",
+                f"Attachment {att.id} does not match its SHA-256.",
+                attachment_id=str(att.id),
+            )
+    return [parsed[k] for k in sorted(parsed)]
+
+
+def conflict_id(record_id: uuid.UUID, heads: Iterable[str]) -> str:
+    return hashlib.sha256(f"{record_id}:{','.join(sorted(heads))}".encode()).hexdigest()
+
+
+def winner_key(deleted: bool, created: str, rev_id: str) -> tuple[bool, str, str]:
+    """The displayed winner among heads: an edit before a deletion (nothing vanishes
+    from view while a conflict is open), then the latest ``created``, then the larger
+    revision id. Deterministic: it depends on the heads only."""
+    return (not deleted, created, rev_id)
+
+
+def derive_records(conn: Connection, record_ids: Sequence[uuid.UUID], now: datetime) -> list[str]:
+    """Recompute heads, winner and conflicts of ``record_ids``; returns the conflicts
+    opened. Call under `sql.lock_merges`."""
+    opened: list[str] = []
+    for chunk in sql.chunks(sorted(record_ids)):
+        revs = conn.execute(
+            select(
+                _REV.c.id,
+                _REV.c.record_id,
+                _REV.c.parents_json,
+                _REV.c.kind,
+                _REV.c.deleted,
+                _REV.c.created,
+                _REV.c.device_id,
+                _REV.c.form_version,
+                _REV.c.study_id,
+                _REV.c.form_id,
+                _REV.c.interviewer,
+            ).where(_REV.c.record_id.in_(chunk))
+        ).all()
+        by_record: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for r in revs:
+            by_record[r.record_id].append(r)
+        open_rows = conn.execute(
+            select(_CONFLICT.c.id, _CONFLICT.c.record_id).where(
+                _CONFLICT.c.record_id.in_(chunk), _CONFLICT.c.status == "open"
+            )
+        ).all()
+        open_by_record: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for c in open_rows:
+            open_by_record[c.record_id].append(c.id)
+
+        record_rows: list[dict[str, Any]] = []
+        wanted: dict[str, dict[str, Any]] = {}
+        closing: list[dict[str, Any]] = []
+        for record_id, rows in by_record.items():
+            by_id = {r.id: r for r in rows}
+            referenced = {p for r in rows for p in sql.json_list(r.parents_json)}
+            heads = sorted(i for i in by_id if i not in referenced)
+            win = by_id[max(heads, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
+            edits = [r.created for r in rows if r.kind == "edit"] or [r.created for r in rows]
+            in_conflict = len(heads) > 1
+            record_rows.append(
+                {
+                    "id": record_id,
+                    "study_id": win.study_id,
+                    "form_id": win.form_id,
+                    "heads_json": json.dumps(heads, separators=(",", ":")),
+                    "winner": win.id,
+                    "in_conflict": in_conflict,
+                    "deleted": bool(win.deleted),
+                    "form_version": win.form_version,
+                    "device_id": win.device_id,
+                    "interviewer": win.interviewer,
+                    "submitted": min(edits),
+                    "updated": win.created,
+                }
+            )
+            current = conflict_id(record_id, heads) if in_conflict else None
+            for old in open_by_record.get(record_id, ()):
+                if old == current:
+                    continue
+                resolved = not in_conflict and win.kind == "resolution"
+                closing.append(
+                    {
+                        "b_id": old,
+                        "b_status": "resolved"
+                        if resolved
+                        else ("closed" if not in_conflict else "superseded"),
+                        "b_closed": now,
+                        "b_resolution": win.id if resolved else None,
+                    }
+                )
+            if current is not None:
+                kinds = {bool(by_id[h].deleted) for h in heads}
+                wanted[current] = {
+                    "id": current,
+                    "record_id": record_id,
+                    "kind": "edit_beside_deletion" if kinds == {True, False} else "heads",
+                    "heads_json": json.dumps(heads, separators=(",", ":")),
+                    "winner": win.id,
+                    "status": "open",
+                    "opened": now,
+                    "closed": None,
+                    "resolution": None,
+                    "reason": None,
+                }
+        sql.upsert(conn, _REC, record_rows, ["id"])
+        if closing:
+            conn.execute(
+                update(_CONFLICT)
+                .where(_CONFLICT.c.id == bindparam("b_id"))
+                .values(
+                    status=bindparam("b_status"),
+                    closed=bindparam("b_closed"),
+                    resolution=bindparam("b_resolution"),
+                ),
+                closing,
+            )
+        if wanted:
+            known = set(
+                conn.scalars(select(_CONFLICT.c.id).where(_CONFLICT.c.id.in_(list(wanted))))
+            )
+            fresh = [wanted[k] for k in sorted(wanted) if k not in known]
+            sql.insert_ignore(conn, _CONFLICT, fresh)
+            opened.extend(row["id"] for row in fresh)
+    return opened
+
+
+def _clone_alerts(conn: Connection, device_id: uuid.UUID, seqs: Sequence[int]) -> list[CloneAlert]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for chunk in sql.chunks(sorted(set(seqs))):
+        for seq, rev in conn.execute(
+            select(_REV.c.device_seq, _REV.c.id).where(
+                _REV.c.device_id == device_id, _REV.c.device_seq.in_(chunk)
+            )
+        ):
+            found[seq].add(rev)
+    alerts = [
+        CloneAlert(device_id, seq, tuple(sorted(ids)))
+        for seq, ids in sorted(found.items())
+        if len(ids) > 1
+    ]
+    sql.upsert(
+        conn,
+        sql.table(CentralCloneAlertRow),
+        [
+            {
+                "device_id": a.device_id,
+                "device_seq": a.device_seq,
+                "revisions_json": json.dumps(list(a.revisions), separators=(",", ":")),
+            }
+            for a in alerts
+        ],
+        ["device_id", "device_seq"],
+    )
+    return alerts
+
+
+def _bundle_known(conn: Connection, manifest_hash: str) -> bool:
+    return (
+        conn.scalar(
+            select(CentralBundleRow.manifest_hash).where(
+                CentralBundleRow.manifest_hash == manifest_hash
+            )
+        )
+        is not None
+    )
+
+
+def _remember_file(conn: Connection, bundle: VerifiedBundle, now: datetime) -> None:
+    if bundle.file_sha256 is not None:
+        sql.insert_ignore(
+            conn,
+            sql.table(CentralBundleFileRow),
+            [
+                {
+                    "file_sha256": bundle.file_sha256,
+                    "manifest_hash": bundle.manifest_hash,
+                    "first_seen": now,
+                }
+            ],
+        )
+
+
+def _insert_attachments(conn: Connection, bundle: VerifiedBundle) -> None:
+    if not bundle.attachments:
+        return
+    ids = sorted({a.id for a in bundle.attachments})
+    known = set(
+        conn.scalars(select(CentralAttachmentRow.id).where(CentralAttachmentRow.id.in_(ids)))
+    )
+    fresh = sorted((a for a in bundle.attachments if a.id not in known), key=lambda a: a.id)
+    rows: list[dict[str, Any]] = []
+    chunk_rows: list[dict[str, Any]] = []
+    seen: set[uuid.UUID] = set()
+    for a in fresh:
+        if a.id in seen:
+            continue
+        seen.add(a.id)
+        parts = [
+            a.data[i : i + ATTACHMENT_CHUNK] for i in range(0, len(a.data), ATTACHMENT_CHUNK)
+        ] or [b""]
+        rows.append(
+            {
+                "id": a.id,
+                "record_id": a.record_id,
+                "name": a.name,
+                "media_type": a.media_type,
+                "size": len(a.data),
+                "sha256": a.sha256,
+                "chunk_count": len(parts),
+            }
+        )
+        chunk_rows.extend(
+            {"attachment_id": a.id, "idx": i, "data": part} for i, part in enumerate(parts)
+        )
+    sql.insert_ignore(conn, sql.table(CentralAttachmentRow), rows)
+    sql.insert_ignore(conn, sql.table(CentralAttachmentChunkRow), chunk_rows)
+
+
+def _insert_paradata(conn: Connection, bundle: VerifiedBundle) -> None:
+    rows = sorted(
+        (
+            {
+                "record_id": p.record_id,
+                "device_id": bundle.device_id,
+                "seq": p.seq,
+                "kind": p.kind,
+                "session_id": p.session_id,
+                "session_started_at": p.session_started_at,
+                "elapsed_ms": p.elapsed_ms,
+                "payload_json": p.payload_json,
+            }
+            for p in bundle.paradata
+        ),
+        key=lambda r: (str(r["record_id"]), r["seq"]),
+    )
+    sql.insert_ignore(conn, sql.table(CentralParadataRow), rows)
+
+
+def merge_bundle(
+    engine: Engine,
+    bundle: VerifiedBundle,
+    *,
+    actor: str = "admin",
+    source: str | None = None,
+    now: datetime | None = None,
+) -> BundleReport:
+    """Apply a verified bundle in one transaction and report what it did.
+
+    Raises `DeviceUnknown` (the caller quarantines the bundle), `DeviceRevoked`,
+    `DeviceKeyMismatch` or `BundleRefused`; nothing is written then."""
+    moment = now or utcnow()
+    try:
+        return _merge(engine, bundle, actor, source, moment)
+    except _AlreadyImported:
+        return BundleReport(
+            outcome="already_imported",
+            bundle_id=bundle.bundle_id,
+            manifest_hash=bundle.manifest_hash,
+            device_id=bundle.device_id,
+            source=source,
+            known_revisions=len(bundle.revisions),
+        )
+
+
+def _merge(
+    engine: Engine,
+    bundle: VerifiedBundle,
+    actor: str,
+    source: str | None,
+    now: datetime,
+) -> BundleReport:
+    dev_t = sql.table(CentralDeviceRow)
+    with engine.begin() as conn:
+        device = conn.execute(
+            select(dev_t.c.status, dev_t.c.fingerprint, dev_t.c.last_seq, dev_t.c.chain_head).where(
+                dev_t.c.id == bundle.device_id
+            )
+        ).one_or_none()
+        if device is None or device.status == "central":
+            raise DeviceUnknown(str(bundle.device_id))
+        if device.status == "revoked":
+            raise DeviceRevoked(str(bundle.device_id))
+        if device.fingerprint != bundle.device_fingerprint:
+            raise DeviceKeyMismatch(str(bundle.device_id))
+        if _bundle_known(conn, bundle.manifest_hash):
+            _remember_file(conn, bundle, now)
+            return BundleReport(
+                outcome="already_imported",
+                bundle_id=bundle.bundle_id,
+                manifest_hash=bundle.manifest_hash,
+                device_id=bundle.device_id,
+                source=source,
+                known_revisions=len(bundle.revisions),
+            )
+        # Who sent it is settled first (an unknown device's bundle goes to quarantine
+        # whatever it holds); then its content, before anything is written.
+        parsed = _check_bundle(bundle)
+
+        # -- phase 1: facts ------------------------------------------------------------
+        known: set[str] = set()
+        for chunk in sql.chunks([p.id for p in parsed]):
+            known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
+        fresh = [p for p in parsed if p.id not in known]
+        sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
+        _insert_attachments(conn, bundle)
+        _insert_paradata(conn, bundle)
+
+        # -- phase 2: derived state, one merge at a time --------------------------------
+        sql.lock_merges(conn)
+        if _bundle_known(conn, bundle.manifest_hash):
+            raise _AlreadyImported()
+        touched = sorted({p.record_id for p in fresh})
+        opened = derive_records(conn, touched, now)
+        alerts = _clone_alerts(conn, bundle.device_id, [p.device_seq for p in fresh])
+        current = conn.execute(
+            select(dev_t.c.last_seq, dev_t.c.chain_head).where(dev_t.c.id == bundle.device_id)
+        ).one()
+        if (bundle.seq_last, bundle.manifest_hash) > (current.last_seq, current.chain_head or ""):
+            conn.execute(
+                update(dev_t)
+                .where(dev_t.c.id == bundle.device_id)
+                .values(last_seq=bundle.seq_last, chain_head=bundle.manifest_hash)
+            )
+        sql.insert_ignore(
+            conn,
+            sql.table(CentralReviewRow),
+            [{"record_id": r, "status": "received", "updated": now, "by": None} for r in touched],
+        )
+        conn.execute(
+            sql.table(CentralBundleRow).insert(),
+            {
+                "manifest_hash": bundle.manifest_hash,
+                "bundle_id": bundle.bundle_id,
+                "device_id": bundle.device_id,
+                "seq_first": bundle.seq_first,
+                "seq_last": bundle.seq_last,
+                "prev_manifest_hash": bundle.prev_manifest_hash,
+                "imported": now,
+                "outcome": "imported_with_alerts" if alerts else "imported",
+                "new_revisions": len(fresh),
+                "known_revisions": len(parsed) - len(fresh),
+                "conflicts_opened": len(opened),
+            },
+        )
+        _remember_file(conn, bundle, now)
+        sql.audit(
+            conn,
+            actor,
+            "merge_bundle",
+            {
+                "manifest_hash": bundle.manifest_hash,
+                "bundle_id": bundle.bundle_id,
+                "device_id": str(bundle.device_id),
+                "new_revisions": len(fresh),
+                "known_revisions": len(parsed) - len(fresh),
+                "conflicts_opened": len(opened),
+                "clone_alerts": len(alerts),
+            },
+            now,
+        )
+    return BundleReport(
+        outcome="imported",
+        bundle_id=bundle.bundle_id,
+        manifest_hash=bundle.manifest_hash,
+        device_id=bundle.device_id,
+        source=source,
+        new_revisions=len(fresh),
+        known_revisions=len(parsed) - len(fresh),
+        records_touched=len(touched),
+        conflicts_opened=tuple(opened),
+        clone_alerts=tuple(alerts),
+    )
+
+
+def device_gaps(conn: Connection, device_id: uuid.UUID) -> DeviceGaps:
+    """Sequence numbers no imported bundle of the device covered (from 1 to the highest
+    seen), and manifests a bundle names as its predecessor that were never imported."""
+    rows = conn.execute(
+        select(
+            CentralBundleRow.seq_first,
+            CentralBundleRow.seq_last,
+            CentralBundleRow.manifest_hash,
+            CentralBundleRow.prev_manifest_hash,
+        ).where(CentralBundleRow.device_id == device_id)
+    ).all()
+    missing: list[SeqRange] = []
+    covered_to = 0
+    for first, last, _h, _p in sorted(rows, key=lambda r: (r.seq_first, r.seq_last)):
+        if first > covered_to + 1:
+            missing.append(SeqRange(covered_to + 1, first - 1))
+        covered_to = max(covered_to, last)
+    hashes = {r.manifest_hash for r in rows}
+    prev_missing = sorted({r.prev_manifest_hash for r in rows if r.prev_manifest_hash} - hashes)
+    return DeviceGaps(device_id, tuple(missing), tuple(prev_missing))

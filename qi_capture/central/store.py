@@ -1,0 +1,476 @@
+"""`CentralStore`: the admin's merged store, on SQLCipher or PostgreSQL.
+
+- A folder: the admin profile (`qi_capture.storage.profile.Profile`), unlocked with the
+  admin passphrase; the central tables live in its encrypted database beside the
+  profile's own, under their own migrations. Backups, key rotation and integrity checks
+  of the profile cover them.
+- A SQLAlchemy URL (``postgresql://`` or ``postgresql+psycopg://``): the same tables
+  and code on PostgreSQL, for programmes where several admins merge at once.
+
+Methods open their own transaction and return frozen dataclasses (`dto`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy.engine import make_url
+
+from qi_capture.central import conflicts, devices, migrate, review, sql
+from qi_capture.central import merge as merging
+from qi_capture.central.bundle import VerifiedBundle
+from qi_capture.central.dto import (
+    AuditEntry,
+    BundleReport,
+    CentralDevice,
+    CloneAlert,
+    ConflictDetail,
+    ConflictInfo,
+    DeviceGaps,
+    ExportParadata,
+    ExportRecord,
+    FormVersionJson,
+    QuarantinedBundle,
+    ReviewInfo,
+)
+from qi_capture.central.errors import CentralNotFound
+from qi_capture.central.models import (
+    CentralAttachmentRow,
+    CentralAuditRow,
+    CentralBundleFileRow,
+    CentralBundleRow,
+    CentralCloneAlertRow,
+    CentralConflictRow,
+    CentralDeviceRow,
+    CentralFormRow,
+    CentralParadataRow,
+    CentralRecordRow,
+    CentralReviewRow,
+    CentralRevisionRow,
+)
+from qi_capture.storage.canonical import JsonValue, loads, sha256_hex
+from qi_capture.storage.models import utcnow
+from qi_capture.storage.profile import KEYFILE_NAME, Profile
+from qi_capture.storage.store import Store
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def postgres_url(target: str) -> str:
+    """Use psycopg 3 for a plain ``postgresql://`` URL."""
+    url = make_url(target)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+class CentralStore:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        target: str,
+        actor: str = "admin",
+        profile: Store | None = None,
+        owns_engine: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.target = target
+        self.actor = actor
+        self.profile = profile
+        self._owns_engine = owns_engine
+        if migrate.needs_upgrade(engine):
+            migrate.upgrade(engine)
+        devices.ensure_central_device(engine)
+
+    # -- opening -------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls, target: str | Path, passphrase: str | None = None, *, actor: str = "admin"
+    ) -> CentralStore:
+        """Open (creating the tables on first use) the store at a profile folder or URL."""
+        text = str(target)
+        if is_url(text):
+            engine = create_engine(postgres_url(text), pool_pre_ping=True)
+            return cls(engine, target=make_url(postgres_url(text)).render_as_string(), actor=actor)
+        folder = Path(text)
+        if not (folder / KEYFILE_NAME).is_file():
+            raise CentralNotFound(text)
+        store = Profile.unlock(folder, passphrase or "")
+        try:
+            return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False)
+        except BaseException:
+            store.lock()
+            raise
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.engine.dialect.name == "postgresql" else "sqlcipher"
+
+    def close(self) -> None:
+        if self.profile is not None:
+            self.profile.lock()
+            self.profile = None
+        elif self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> CentralStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- merging ---------------------------------------------------------------------
+    def merge(
+        self, bundle: VerifiedBundle, *, source: str | None = None, now: datetime | None = None
+    ) -> BundleReport:
+        return merging.merge_bundle(self.engine, bundle, actor=self.actor, source=source, now=now)
+
+    def file_known(self, file_sha256: str) -> str | None:
+        """The manifest hash of an already merged bundle file with these bytes, if any."""
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                select(CentralBundleFileRow.manifest_hash).where(
+                    CentralBundleFileRow.file_sha256 == file_sha256
+                )
+            )
+
+    def bundle_known(self, manifest_hash: str) -> bool:
+        with self.engine.connect() as conn:
+            return merging._bundle_known(conn, manifest_hash)
+
+    def device_gaps(self, device_id: uuid.UUID) -> DeviceGaps:
+        return devices.gaps(self.engine, device_id)
+
+    def clone_alerts(self, device_id: uuid.UUID | None = None) -> list[CloneAlert]:
+        t = sql.table(CentralCloneAlertRow)
+        query = select(t).order_by(t.c.device_id, t.c.device_seq)
+        if device_id is not None:
+            query = query.where(t.c.device_id == device_id)
+        with self.engine.connect() as conn:
+            return [
+                CloneAlert(r.device_id, r.device_seq, tuple(sql.json_list(r.revisions_json)))
+                for r in conn.execute(query)
+            ]
+
+    def manifests(self, device_id: uuid.UUID) -> list[tuple[str, str, int, int]]:
+        """(manifest hash, bundle id, first, last) of the device's merged bundles."""
+        t = sql.table(CentralBundleRow)
+        with self.engine.connect() as conn:
+            return [
+                (r.manifest_hash, r.bundle_id, r.seq_first, r.seq_last)
+                for r in conn.execute(
+                    select(t).where(t.c.device_id == device_id).order_by(t.c.seq_last)
+                )
+            ]
+
+    def device_revisions(self, device_id: uuid.UUID) -> list[tuple[uuid.UUID, str, int]]:
+        """(record id, revision id, sequence) of every revision the device sent: what an
+        acknowledgement lists."""
+        t = sql.table(CentralRevisionRow)
+        with self.engine.connect() as conn:
+            return [
+                (r.record_id, r.id, r.device_seq)
+                for r in conn.execute(
+                    select(t.c.record_id, t.c.id, t.c.device_seq)
+                    .where(t.c.device_id == device_id)
+                    .order_by(t.c.device_seq, t.c.id)
+                )
+            ]
+
+    # -- devices -----------------------------------------------------------------------
+    def devices(self) -> list[CentralDevice]:
+        return devices.list_devices(self.engine)
+
+    def device(self, device_id: uuid.UUID) -> CentralDevice:
+        return devices.get_device(self.engine, device_id)
+
+    def enrol(
+        self,
+        device_id: uuid.UUID,
+        *,
+        name: str,
+        fingerprint: str,
+        public_key: bytes | None = None,
+    ) -> CentralDevice:
+        return devices.enrol(
+            self.engine,
+            device_id,
+            name=name,
+            public_key=public_key,
+            fingerprint=fingerprint,
+            actor=self.actor,
+        )
+
+    def revoke(self, device_id: uuid.UUID) -> CentralDevice:
+        return devices.revoke(self.engine, device_id, actor=self.actor)
+
+    def quarantine(
+        self,
+        *,
+        data: bytes,
+        device_id: uuid.UUID,
+        fingerprint: str | None,
+        public_key: bytes | None = None,
+    ) -> bool:
+        return devices.quarantine(
+            self.engine,
+            file_sha256=sha256_hex(data),
+            device_id=device_id,
+            fingerprint=fingerprint,
+            public_key=public_key,
+            data=data,
+            actor=self.actor,
+        )
+
+    def quarantined(self, device_id: uuid.UUID | None = None) -> list[QuarantinedBundle]:
+        return devices.quarantined(self.engine, device_id)
+
+    def release(self, file_sha256: str) -> None:
+        devices.release(self.engine, file_sha256)
+
+    # -- conflicts ------------------------------------------------------------------------
+    def conflicts(self, status: str | None = "open") -> list[ConflictInfo]:
+        return conflicts.list_conflicts(self.engine, status)
+
+    def conflict(self, conflict_id: str) -> ConflictDetail:
+        return conflicts.show(self.engine, conflicts.find(self.engine, conflict_id))
+
+    def resolve(
+        self,
+        conflict_id: str,
+        *,
+        reason: str,
+        keep: str | None = None,
+        merged: Mapping[str, JsonValue] | None = None,
+    ) -> ConflictInfo:
+        full = conflicts.find(self.engine, conflict_id)
+        return conflicts.resolve(
+            self.engine, full, reason=reason, actor=self.actor, keep=keep, merged=merged
+        )
+
+    def heads(self, record_id: uuid.UUID) -> tuple[str, ...]:
+        return conflicts.record_heads(self.engine, record_id)
+
+    # -- review --------------------------------------------------------------------------
+    def set_review(self, record_id: uuid.UUID, status: str, comment: str = "") -> ReviewInfo:
+        return review.set_review(self.engine, record_id, status, actor=self.actor, comment=comment)
+
+    def review(self, record_id: uuid.UUID) -> ReviewInfo:
+        return review.get_review(self.engine, record_id)
+
+    # -- forms -----------------------------------------------------------------------------
+    def add_form(
+        self,
+        *,
+        study_id: str,
+        form_id: str,
+        version: str,
+        title: str,
+        sha256: str,
+        compiled_json: str,
+    ) -> None:
+        """Record a compiled form version exports label with (idempotent)."""
+        with self.engine.begin() as conn:
+            sql.insert_ignore(
+                conn,
+                sql.table(CentralFormRow),
+                [
+                    {
+                        "study_id": study_id,
+                        "form_id": form_id,
+                        "version": version,
+                        "title": title,
+                        "sha256": sha256,
+                        "compiled_json": compiled_json,
+                        "added": utcnow(),
+                    }
+                ],
+            )
+
+    def form_versions(self, form_id: str) -> list[FormVersionJson]:
+        t = sql.table(CentralFormRow)
+        with self.engine.connect() as conn:
+            return [
+                FormVersionJson(
+                    r.study_id, r.form_id, r.version, r.title, r.sha256, r.compiled_json
+                )
+                for r in conn.execute(
+                    select(t).where(t.c.form_id == form_id).order_by(t.c.added, t.c.version)
+                )
+            ]
+
+    def record_form_versions(self, form_id: str) -> dict[str, int]:
+        """Form version -> number of records whose displayed winner uses it."""
+        t = sql.table(CentralRecordRow)
+        with self.engine.connect() as conn:
+            return dict(
+                conn.execute(
+                    select(t.c.form_version, func.count())
+                    .where(t.c.form_id == form_id)
+                    .group_by(t.c.form_version)
+                ).all()
+            )
+
+    # -- export source ------------------------------------------------------------------------
+    def export_records(self, form_id: str, batch: int = 2000) -> Iterator[ExportRecord]:
+        """Every record of the form (deleted and conflicted ones too, flagged) with the
+        displayed winner's answers, streamed in ``batch``-sized pages by record id."""
+        rec = sql.table(CentralRecordRow)
+        rev = sql.table(CentralRevisionRow)
+        rv = sql.table(CentralReviewRow)
+        last: uuid.UUID | None = None
+        while True:
+            query = (
+                select(rec, rev.c.canonical_json, rv.c.status.label("review_status"))
+                .join(rev, rev.c.id == rec.c.winner)
+                .outerjoin(rv, rv.c.record_id == rec.c.id)
+                .where(rec.c.form_id == form_id)
+                .order_by(rec.c.id)
+                .limit(batch)
+            )
+            if last is not None:
+                query = query.where(rec.c.id > last)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            if not rows:
+                return
+            for r in rows:
+                doc = loads(r.canonical_json)
+                answers = doc.get("answers") if isinstance(doc, dict) else None
+                yield ExportRecord(
+                    record_id=r.id,
+                    device_id=r.device_id,
+                    interviewer=r.interviewer,
+                    form_version=r.form_version,
+                    review_status=r.review_status or "received",
+                    submitted=r.submitted,
+                    updated=r.updated,
+                    revision_id=r.winner,
+                    in_conflict=bool(r.in_conflict),
+                    deleted=bool(r.deleted),
+                    answers=dict(answers) if isinstance(answers, dict) else {},
+                )
+            last = rows[-1].id
+
+    def export_paradata(self, record_ids: Sequence[uuid.UUID]) -> Iterator[ExportParadata]:
+        t = sql.table(CentralParadataRow)
+        for chunk in sql.chunks(sorted(record_ids)):
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t)
+                    .where(t.c.record_id.in_(chunk))
+                    .order_by(t.c.record_id, t.c.device_id, t.c.seq)
+                ).all()
+            for r in rows:
+                yield ExportParadata(
+                    r.record_id,
+                    r.device_id,
+                    r.seq,
+                    r.kind,
+                    r.session_id,
+                    r.session_started_at,
+                    r.elapsed_ms,
+                    r.payload_json,
+                )
+
+    # -- audit -----------------------------------------------------------------------------------
+    def log(self, action: str, params: JsonValue) -> None:
+        with self.engine.begin() as conn:
+            sql.audit(conn, self.actor, action, params, utcnow())
+
+    def audit_log(self) -> list[AuditEntry]:
+        t = sql.table(CentralAuditRow)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(r.id, r.at, r.actor, r.action, loads(r.params_json))
+                for r in conn.execute(select(t).order_by(t.c.id))
+            ]
+
+    # -- the state, as one hash --------------------------------------------------------------------
+    def content_hash(self) -> str:
+        """SHA-256 over the store's content, ignoring what only records when and in which
+        order things happened (import times, per-bundle counts, audit log, superseded
+        conflict episodes). Equal for every import order of the same bundles."""
+        h = hashlib.sha256()
+        with self.engine.connect() as conn:
+            for line in _content_lines(conn):
+                h.update(line.encode("utf-8"))
+                h.update(b"\n")
+        return h.hexdigest()
+
+
+def _content_lines(conn: object) -> Iterator[str]:
+    from sqlalchemy import Connection
+
+    assert isinstance(conn, Connection)
+
+    def rows(title: str, query: object) -> Iterator[str]:
+        yield f"# {title}"
+        for r in conn.execute(query):  # type: ignore[call-overload]
+            yield json.dumps([_plain(v) for v in r], separators=(",", ":"))
+
+    rev = sql.table(CentralRevisionRow)
+    yield from rows("revisions", select(rev.c.id).order_by(rev.c.id))
+    rec = sql.table(CentralRecordRow)
+    yield from rows(
+        "records",
+        select(
+            rec.c.id,
+            rec.c.heads_json,
+            rec.c.winner,
+            rec.c.in_conflict,
+            rec.c.deleted,
+            rec.c.form_version,
+            rec.c.submitted,
+        ).order_by(rec.c.id),
+    )
+    c = sql.table(CentralConflictRow)
+    yield from rows(
+        "open conflicts",
+        select(c.c.id, c.c.record_id, c.c.kind, c.c.heads_json, c.c.winner)
+        .where(c.c.status == "open")
+        .order_by(c.c.id),
+    )
+    ca = sql.table(CentralCloneAlertRow)
+    yield from rows("clone alerts", select(ca).order_by(ca.c.device_id, ca.c.device_seq))
+    a = sql.table(CentralAttachmentRow)
+    yield from rows("attachments", select(a.c.id, a.c.record_id, a.c.sha256).order_by(a.c.id))
+    p = sql.table(CentralParadataRow)
+    yield from rows(
+        "paradata",
+        select(p.c.record_id, p.c.device_id, p.c.seq, p.c.kind).order_by(
+            p.c.record_id, p.c.device_id, p.c.seq
+        ),
+    )
+    d = sql.table(CentralDeviceRow)
+    yield from rows(
+        "devices",
+        select(d.c.id, d.c.status, d.c.fingerprint, d.c.last_seq, d.c.chain_head).order_by(d.c.id),
+    )
+    b = sql.table(CentralBundleRow)
+    yield from rows("bundles", select(b.c.manifest_hash).order_by(b.c.manifest_hash))
+    rv = sql.table(CentralReviewRow)
+    yield from rows("review", select(rv.c.record_id, rv.c.status).order_by(rv.c.record_id))
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, uuid.UUID | datetime):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
