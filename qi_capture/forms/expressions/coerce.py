@@ -26,7 +26,7 @@ import math
 import re
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from qi_capture.forms.expressions.datetimes import (
     date_to_days,
@@ -141,12 +141,22 @@ def to_boolean(v: object) -> bool:
     if t is str:
         return len(cast(str, v)) > 0
     if t is list:
-        return len(cast(list, v)) > 0  # type: ignore[type-arg]
+        return nodeset_to_boolean(cast(list, v))  # type: ignore[type-arg]
     if t is float:
         return number_to_boolean(cast(float, v))
     if t is int:
         return v != 0
     return v is not None  # dates: true
+
+
+def nodeset_to_boolean(nodes: list[Any]) -> bool:
+    """JavaRosa (ODK Collect) unpacks a single-node node-set to its value, so
+    ``if(${x}, ...)`` and ``relevant = ${x}`` are false while x is unanswered; pure XPath 1.0
+    calls any non-empty node-set true. We follow ODK (the reference, FORMS.md), since real
+    forms are written against it. Several nodes (a repeat) are true, none false."""
+    if len(nodes) == 1:
+        return len(nodes[0].value()) > 0
+    return len(nodes) > 0
 
 
 def to_stored(v: object) -> str:

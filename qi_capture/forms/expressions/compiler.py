@@ -31,6 +31,7 @@ from qi_capture.forms.expressions.coerce import (
     NAN,
     equals,
     format_number,
+    nodeset_to_boolean,
     not_equals,
     number_to_boolean,
     numbers_equal,
@@ -351,7 +352,7 @@ class Compiler:
             return lambda c, n: number_to_boolean(nf(c, n))
         if st == NODESET:
             ns = self.nodes(node)
-            return lambda c, n: len(ns(c, n)) > 0
+            return lambda c, n: nodeset_to_boolean(ns(c, n))
         if st == STRING:
             sf = self.string(node)
             return lambda c, n: len(sf(c, n)) > 0

@@ -3,10 +3,10 @@
 This table is what the parser checks calls against (a wrong argument count is a syntax
 error with the call's position) and what decides ``Expression.unknown_functions``. The set
 is FORMS.md section 6 (ODK XForms functions, as JavaRosa runs them) plus JavaRosa's aliases
-``is-selected`` and ``enclosed-area``. XPath 1.0 functions JavaRosa does not have
-(``substring``, ``floor``, ``ceiling``, ``last``, ``name``...) are deliberately *unknown*:
-ODK Collect cannot run them either, and the loader reports them like any platform-specific
-function (SurveyCTO ``duration()``, CHT ``difference-in-months()``...).
+``is-selected`` and ``enclosed-area``, and XPath 1.0's ``floor`` and ``ceiling`` (Enketo and
+CHT forms use them; their meaning is not in doubt). Other XPath 1.0 functions (``substring``,
+``last``, ``name``...) are deliberately *unknown*: the loader reports them like any
+platform-specific function (SurveyCTO ``duration()``, CHT ``difference-in-months()``...).
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ SIGNATURES: dict[str, Signature] = {
     "int": _s(1, 1),
     "round": _s(1, 2),
     "abs": _s(1, 1),
+    "floor": _s(1, 1),
+    "ceiling": _s(1, 1),
     "pow": _s(2, 2),
     "sqrt": _s(1, 1),
     "exp": _s(1, 1),

@@ -13,6 +13,8 @@ Generation stays inside the part of the language where XPath 1.0, ODK and elemen
   every result exact in binary floating point: a tolerance then never matters.
 - node-sets of several members (``concat`` and ``join`` expand them in ODK): every
   element referenced here is a single node.
+- the truth of a single node: ODK Collect unpacks it to its value (empty = false), XPath 1.0
+  calls any existing node true; boolean operands are wrapped in ``string()``.
 - elementpath departures from XPath 1.0: ``x mod 0`` and ``'a' < 'b'`` raise, a negative
   divisor or a negative non-integer dividend in ``mod`` differ (Python's ``%``), ``3 = '3'`` and ``node = number`` compare XPath 2 style,
   a node compared with a boolean is
@@ -191,14 +193,16 @@ def boolean(draw: st.DrawFn, depth: int = 0) -> Pair:
     if kind == 4:
         fn = draw(st.sampled_from(["not", "boolean"]))
         o, t = draw(st.one_of(boolean(depth + 1), num(depth + 1), text(depth + 1)))
-        return f"{fn}({o})", f"{fn}({t})"
+        # string(): a bare single node is true only when non-empty in ODK (JavaRosa
+        # unpacks it), but whenever it exists in XPath 1.0 - see the module docstring.
+        return f"{fn}(string({o}))", f"{fn}(string({t}))"
     if kind == 5:
         fn = draw(st.sampled_from(["contains", "starts-with"]))
         (ao, at), (bo, bt) = draw(text(depth + 1)), draw(text(depth + 1))
         return f"{fn}({ao}, {bo})", f"{fn}({at}, {bt})"
     if kind == 6:
         o, t = _ref(draw)
-        return f"boolean({o})", f"boolean({t})"
+        return f"boolean(string({o}))", f"boolean(string({t}))"
     o, t = draw(num(depth + 1))
     return f"boolean({o})", f"boolean({t})"
 
@@ -274,7 +278,7 @@ def test_matches_elementpath(case: tuple[str, str, str]) -> None:
     [
         "concat(/data/a, '-', /data/b)",
         "number(/data/c) * 2",
-        "(number(/data/a) > 2) and not(/data/e)",
+        "(number(/data/a) > 2) and not(string(/data/e))",
         "string-length(normalize-space(/data/b))",
         "substring-after(/data/b, ' ')",
         "(-5 mod 3)",

@@ -42,16 +42,17 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
     # --- logic / control
     ("if(1 = 1, 'a', 'b')", {}, "a"),
     ("if('', 'a', 'b')", {}, "b"),
-    ("if(${x}, 'a', 'b')", {"x": ""}, "a"),  # a node-set is true when non-empty (s7)
+    # A single node is true only when answered, as in ODK Collect (JavaRosa unpacks it).
+    ("if(${x}, 'a', 'b')", {"x": ""}, "b"),
     ("if(false(), date('bad'), 3)", {}, 3.0),  # the untaken branch is not evaluated
     ("not(0)", {}, True),
     ("not('')", {}, True),
     ("not('false')", {}, False),
-    ("not(${x})", {"x": ""}, False),
+    ("not(${x})", {"x": ""}, True),
     ("true()", {}, True),
     ("false()", {}, False),
     ("boolean(0 div 0)", {}, False),
-    ("boolean(${x})", {"x": ""}, True),
+    ("boolean(${x})", {"x": ""}, False),
     ("boolean(date('2020-01-01'))", {}, True),
     ("boolean-from-string('true')", {}, True),
     ("boolean-from-string('1')", {}, True),
@@ -212,6 +213,12 @@ CASES: list[tuple[str, dict[str, Any], Any]] = [
     ("round(1234.5, 'x')", {}, 1235.0),
     ("round(12350.12345, -2)", {}, 12400.0),
     ("abs(-2)", {}, 2.0),
+    ("floor(2.5)", {}, 2.0),
+    ("floor('')", {}, NAN),
+    ("floor('x')", {}, NAN),
+    ("ceiling(2.1)", {}, 3.0),
+    ("ceiling(-2.5)", {}, -2.0),
+    ("ceiling('')", {}, NAN),
     ("abs('')", {}, NAN),
     ("pow(2, 10)", {}, 1024.0),
     ("pow(-8, 1 div 3)", {}, NAN),

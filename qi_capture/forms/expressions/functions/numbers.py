@@ -84,6 +84,23 @@ def _round(call: ast.Call, comp: Compiler) -> Fn:
     return lambda c, n: round_java(f(c, n), java_int(d(c, n)))
 
 
+@register("floor", returns="number")
+def _floor(call: ast.Call, comp: Compiler) -> Fn:
+    f = comp.number(call.args[0])
+    # XPath 1.0: NaN and the infinities pass through; math.floor would raise on them.
+    return lambda c, n: _integral(f(c, n), math.floor)
+
+
+@register("ceiling", returns="number")
+def _ceiling(call: ast.Call, comp: Compiler) -> Fn:
+    f = comp.number(call.args[0])
+    return lambda c, n: _integral(f(c, n), math.ceil)
+
+
+def _integral(x: float, fn: Callable[[float], int]) -> float:
+    return float(fn(x)) if math.isfinite(x) else x
+
+
 def _java_unary(
     fn: Callable[[float], float], at_zero: float | None = None
 ) -> Callable[[float], float]:
