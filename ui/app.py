@@ -1,43 +1,23 @@
-"""Builds the QApplication and the first window.
-
-For now the first window only says the app is starting; the unlock screen and the main
-window arrive with the interviewer-app issue.
-"""
+"""Builds the QApplication, the style, and the main window."""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 from qi_capture import __version__
+from qi_capture.resources import resource_path
+from qi_capture.services import ProfileService
 
 APP_TITLE = "QI Capture"
 
-
-class StartingWindow(QMainWindow):
-    """A calm placeholder shown while the real screens are built."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(self.tr("QI Capture"))
-        body = QWidget(self)
-        layout = QVBoxLayout(body)
-        title = QLabel(self.tr("QI Capture is starting…"), body)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        title.setFont(font)
-        version = QLabel(self.tr("Version {0}").format(__version__), body)
-        version.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(version)
-        layout.addStretch(1)
-        self.setCentralWidget(body)
-        self.resize(640, 400)
+log = logging.getLogger(__name__)
 
 
 def create_application(argv: Sequence[str]) -> QApplication:
@@ -46,12 +26,45 @@ def create_application(argv: Sequence[str]) -> QApplication:
         return existing
     app = QApplication(list(argv))
     app.setApplicationName(APP_TITLE)
+    app.setOrganizationName("QI Capture")
     app.setApplicationVersion(__version__)
+    apply_style(app)
     return app
 
 
+def apply_style(app: QApplication) -> None:
+    try:
+        sheet = resource_path("styles", "app.qss").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        log.warning("style sheet missing; using the platform style")
+        return
+    app.setStyleSheet(sheet)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="qi-capture-app", add_help=False)
+    parser.add_argument("--data-dir")
+    parser.add_argument("--idle-minutes", type=float, default=None)
+    args, _qt = parser.parse_known_args(list(argv))
+    return args
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    app = create_application(sys.argv if argv is None else argv)
-    window = StartingWindow()
+    argv = list(sys.argv if argv is None else argv)
+    args = parse_args(argv[1:])
+    app = create_application(argv)
+    from ui.idle import DEFAULT_IDLE_MINUTES
+    from ui.main_window import MainWindow
+
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    window = MainWindow(ProfileService(data_dir),
+                        idle_minutes=args.idle_minutes or DEFAULT_IDLE_MINUTES)
+    settings = QSettings()
+    geometry = settings.value("main_window/geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)  # type: ignore[arg-type]
     window.show()
-    return app.exec()
+    window.start()
+    code = app.exec()
+    settings.setValue("main_window/geometry", window.saveGeometry())
+    return code

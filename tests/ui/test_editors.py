@@ -170,7 +170,7 @@ def test_select_one_radio_buttons(qtbot: QtBot, form: Form) -> None:
     session = form.new_session()
     editor = make(qtbot, session, "s1")
     assert isinstance(editor, SelectOneEditor)
-    no = [b for b in editor.findChildren(QRadioButton) if b.text() == "No"][0]
+    no = next(b for b in editor.findChildren(QRadioButton) if b.text() == "No")
     with qtbot.waitSignal(editor.value_changed):
         click(qtbot, no)
     round_trip(qtbot, session, "s1", editor, "no")

@@ -1,0 +1,466 @@
+"""The main window: first run / unlock -> home -> a record, lock and idle lock.
+
+It holds the `CoreContext` once a profile is unlocked and passes work to the services
+through one `TaskRunner`: reads in parallel, every write (record changes, deleting,
+locking) through the serial queue, so locking always happens after the last autosave.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QStackedWidget, QWidget
+
+from qi_capture import __version__
+from qi_capture.forms.session import FormSession
+from qi_capture.services import CoreContext, ProfileService, RecordSession
+from qi_capture.services.answers import unflatten
+from qi_capture.services.dto import ProfileInfo, RevisionInfo
+from ui.controller import FormController, RecordController, ViewController
+from ui.dialogs import confirm
+from ui.errors import error_code, message_for
+from ui.idle import DEFAULT_IDLE_MINUTES, IdleWatcher
+from ui.models.records import RecordRow
+from ui.pages.first_run import FirstRunPage
+from ui.pages.form_filler import FormFiller
+from ui.pages.home import HomePage
+from ui.pages.interview import InterviewFiller
+from ui.pages.unlock import UnlockPage
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+def load_home(ctx: CoreContext) -> tuple[list[Any], list[Any], list[RecordRow]]:
+    """Worker: everything the home page shows."""
+    studies = ctx.studies.list_studies()
+    forms = ctx.studies.list_forms()
+    titles = {f.id: f.title for f in forms}
+    rows = [
+        RecordRow(r.id, r.instance_name or "", r.form_version_id,
+                  titles.get(r.form_version_id, str(r.form_version_id)), r.status,
+                  r.editing, r.created, r.updated)
+        for r in ctx.records.list_records()
+    ]
+    return studies, forms, rows
+
+
+def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[FormSession, str, str]:
+    """Worker: a finalised record as a read-only session (never written)."""
+    view = ctx.records.get(record_id)
+    form = ctx.studies.load_form(view.summary.form_version_id)
+    data: dict[str, Any] = {"form_id": form.form_id, "data": unflatten(view.answers)}
+    session = FormSession.from_submission(form, data)
+    return session, view.form.title, form.style
+
+
+def time_spent(ctx: CoreContext, record_id: uuid.UUID) -> dict[str, float]:
+    """Worker: seconds spent per screen in earlier sittings (the paradata)."""
+    spent: dict[str, float] = defaultdict(float)
+    for stored in ctx.records.paradata(record_id):
+        event = stored.event
+        payload = event.payload
+        if event.kind == "question_left" and isinstance(payload, dict):
+            path, ms = payload.get("path"), payload.get("duration_ms")
+            if isinstance(path, str) and isinstance(ms, int | float):
+                spent[path] += ms / 1000
+    return dict(spent)
+
+
+class MainWindow(QMainWindow):
+    #: A profile was unlocked and the home screen is showing.
+    unlocked = Signal()
+    #: The profile was locked (by the menu or idle).
+    locked = Signal()
+    #: A record is on screen (the filler).
+    record_opened = Signal(object)
+
+    def __init__(self, profiles: ProfileService, *, runner: TaskRunner | None = None,
+                 idle_minutes: float = DEFAULT_IDLE_MINUTES,
+                 create_options: dict[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("QI Capture"))
+        self.profiles = profiles
+        self.runner = runner or TaskRunner(self)
+        #: Extra arguments for ProfileService.create (tests pass fast KDF parameters).
+        self.create_options = dict(create_options or {})
+        self.ctx: CoreContext | None = None
+        self.profile: ProfileInfo | None = None
+        self.filler: FormFiller | None = None
+        self._resume_after_unlock: uuid.UUID | None = None
+        self._home_loaded = False
+        self.stack = QStackedWidget(self)
+        self.setCentralWidget(self.stack)
+        self.first_run = FirstRunPage(self)
+        self.unlock_page = UnlockPage(self)
+        self.home = HomePage(self)
+        for page in (self.first_run, self.unlock_page, self.home):
+            self.stack.addWidget(page)
+        self.first_run.create_requested.connect(self._on_first_run_create_requested)
+        self.first_run.unlock_requested.connect(self._on_first_run_unlock_requested)
+        self.unlock_page.unlock_requested.connect(self._on_unlock_page_unlock_requested)
+        self.unlock_page.new_profile_requested.connect(self._on_unlock_page_new_profile)
+        self.home.new_record_requested.connect(self._on_home_new_record_requested)
+        self.home.open_record_requested.connect(self._on_home_open_record_requested)
+        self.home.edit_record_requested.connect(self._on_home_edit_record_requested)
+        self.home.delete_draft_requested.connect(self._on_home_delete_draft_requested)
+        self.idle = IdleWatcher(idle_minutes, self)
+        self.idle.idle_timed_out.connect(self._on_idle_timed_out)
+        self.status = QLabel(self)
+        self.statusBar().addWidget(self.status, 1)
+        self._build_menus()
+        self._update_menus()
+        self.resize(1280, 760)
+        self.setMinimumSize(800, 560)
+
+    # --- menus --------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        file_menu.addActions(self.home.actions_for_menu()[:1])
+        file_menu.addSeparator()
+        self.home_action = QAction(self.tr("&Home (records)"), self)
+        self.home_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.home_action.triggered.connect(self._on_home_action_triggered)
+        file_menu.addAction(self.home_action)
+        self.lock_action = QAction(self.tr("&Lock"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self._on_lock_action_triggered)
+        file_menu.addAction(self.lock_action)
+        file_menu.addSeparator()
+        quit_action = QAction(self.tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.records_menu = bar.addMenu(self.tr("R&ecords"))
+        self.records_menu.addActions(self.home.actions_for_menu()[1:])
+        self.record_menu: QMenu = bar.addMenu(self.tr("&Record"))
+        help_menu = bar.addMenu(self.tr("&Help"))
+        keys = QAction(self.tr("&Keyboard shortcuts"), self)
+        keys.setShortcut(QKeySequence.StandardKey.HelpContents)
+        keys.triggered.connect(self._on_keys_action_triggered)
+        about = QAction(self.tr("&About QI Capture"), self)
+        about.triggered.connect(self._on_about_action_triggered)
+        help_menu.addActions([keys, about])
+        for action in self.home.actions_for_menu():
+            self.addAction(action)
+
+    def _update_menus(self) -> None:
+        unlocked = self.ctx is not None
+        on_home = self.stack.currentWidget() is self.home
+        self.lock_action.setEnabled(unlocked)
+        self.home_action.setEnabled(unlocked and self.filler is not None)
+        for action in self.home.actions_for_menu():
+            action.setEnabled(unlocked and on_home)
+        if on_home:
+            self.home._update_buttons()
+        self.record_menu.clear()
+        self.record_menu.setEnabled(self.filler is not None)
+        if self.filler is not None:
+            self.record_menu.addActions(self.filler.actions_for_menu())
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+
+    # --- start --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Show first run or unlock, depending on whether profiles exist."""
+        task = self.runner.run(self.profiles.list_profiles)
+        task.finished.connect(self._on_profiles_listed)
+        task.failed.connect(self._on_task_failed)
+
+    def _on_profiles_listed(self, profiles: list[ProfileInfo]) -> None:
+        if not profiles:
+            self.first_run.existing.hide()
+            self._show(self.first_run)
+            self.first_run.name.setFocus()
+            return
+        self.unlock_page.set_profiles(profiles, self.profile.folder if self.profile else None)
+        self.first_run.existing.show()
+        self._show(self.unlock_page)
+        self.unlock_page.passphrase.setFocus()
+
+    def _show(self, page: QWidget) -> None:
+        if self.stack.indexOf(page) < 0:
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        self._update_menus()
+
+    def _on_task_failed(self, error: object) -> None:
+        if isinstance(error, BaseException):
+            self._say(message_for(error))
+            confirm.tell(self, self.tr("QI Capture"), message_for(error))
+
+    # --- first run ----------------------------------------------------------------------
+    def _on_first_run_unlock_requested(self) -> None:
+        self.start()
+
+    def _on_unlock_page_new_profile(self) -> None:
+        self.first_run.clear()
+        self._show(self.first_run)
+        self.first_run.name.setFocus()
+
+    def _on_first_run_create_requested(self, name: str, passphrase: str, recovery: str) -> None:
+        profiles = self.profiles
+        options = self.create_options
+
+        def create() -> CoreContext:
+            info = profiles.create(name, passphrase, recovery or None, **options)
+            return profiles.unlock(info, passphrase)
+
+        task = self.runner.run(create)
+        task.finished.connect(self._on_unlock_finished)
+        task.failed.connect(self._on_create_failed)
+
+    def _on_create_failed(self, error: object) -> None:
+        self.first_run.set_busy(False)
+        if isinstance(error, BaseException):
+            self.first_run.show_message(message_for(error))
+
+    # --- unlock -------------------------------------------------------------------------
+    def _on_unlock_page_unlock_requested(self, folder: Path, passphrase: str) -> None:
+        task = self.runner.run(self.profiles.unlock, folder, passphrase)
+        task.finished.connect(self._on_unlock_finished)
+        task.failed.connect(self._on_unlock_failed)
+
+    def _on_unlock_failed(self, error: object) -> None:
+        if isinstance(error, BaseException):
+            if error_code(error) != "wrong_passphrase":
+                log.warning("unlock failed: %s", error_code(error))
+            self.unlock_page.failed(message_for(error))
+
+    def _on_unlock_finished(self, ctx: CoreContext) -> None:
+        self.ctx = ctx
+        self.profile = ctx.profile
+        self.first_run.clear()
+        self.first_run.set_busy(False)
+        self.unlock_page.clear()
+        self.unlock_page.set_reason(None)
+        self.home.set_greeting(ctx.interviewer)
+        self._show(self.home)
+        self.idle.start()
+        self.refresh_home(then=self._after_unlock)
+
+    def _after_unlock(self) -> None:
+        self._say(self.tr("Unlocked."))
+        resume, self._resume_after_unlock = self._resume_after_unlock, None
+        if resume is not None:
+            self.open_record(resume)
+        else:
+            self.home.table.setFocus()
+        self.unlocked.emit()
+
+    # --- home ---------------------------------------------------------------------------
+    def refresh_home(self, then: Callable[[], None] | None = None) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        task = self.runner.run(load_home, ctx)
+
+        def show(result: tuple[list[Any], list[Any], list[RecordRow]]) -> None:
+            if self.ctx is not ctx:
+                return  # locked meanwhile
+            studies, forms, rows = result
+            self.home.set_forms(studies, forms)
+            self.home.set_records(rows)
+            self._update_menus()
+            if then is not None:
+                then()
+        task.finished.connect(show)
+        task.failed.connect(self._on_task_failed)
+
+    def show_home(self) -> None:
+        self._drop_filler()
+        self._show(self.home)
+        self.refresh_home()
+
+    def _on_home_action_triggered(self) -> None:
+        self.close_record()
+
+    def _on_home_new_record_requested(self, form_version_id: int) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        task = self.runner.write(ctx.records.create, form_version_id)
+        task.finished.connect(self.show_record)
+        task.failed.connect(self._on_task_failed)
+
+    def _on_home_open_record_requested(self, record_id: uuid.UUID) -> None:
+        self.open_record(record_id)
+
+    def open_record(self, record_id: uuid.UUID) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        task = self.runner.run(ctx.records.summary, record_id)
+
+        def opened(summary: Any) -> None:
+            if summary.status == "draft" or summary.editing:
+                write = self.runner.write(ctx.records.resume, record_id)
+                write.finished.connect(self.show_record)
+                write.failed.connect(self._on_task_failed)
+            else:
+                self.view_record(record_id)
+        task.finished.connect(opened)
+        task.failed.connect(self._on_task_failed)
+
+    def view_record(self, record_id: uuid.UUID) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        task = self.runner.run(load_view, ctx, record_id)
+
+        def show(result: tuple[FormSession, str, str]) -> None:
+            session, title, style = result
+            controller = ViewController(session, self)
+            self._install_filler(controller, title, style == "interview", record_id)
+        task.finished.connect(show)
+        task.failed.connect(self._on_task_failed)
+
+    def _on_home_edit_record_requested(self, record_id: uuid.UUID) -> None:
+        self.edit_record(record_id)
+
+    def edit_record(self, record_id: uuid.UUID) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        self._drop_filler()
+        task = self.runner.write(ctx.records.edit, record_id)
+        task.finished.connect(self.show_record)
+        task.failed.connect(self._on_task_failed)
+
+    def _on_home_delete_draft_requested(self, record_id: uuid.UUID) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        if not confirm.ask(self, self.tr("Delete draft"), self.tr(
+                "Delete this draft and all its answers? This cannot be undone.")):
+            return
+        task = self.runner.write(ctx.records.delete_draft, record_id)
+        task.finished.connect(lambda _r: (self._say(self.tr("Draft deleted.")),
+                                          self.refresh_home()))
+        task.failed.connect(self._on_task_failed)
+
+    # --- a record on screen -------------------------------------------------------------
+    def show_record(self, record: RecordSession) -> None:
+        if self.ctx is None:
+            return
+        controller = RecordController(record, self.runner, self)
+        title = record.form_version.title
+        if record.form.style == "interview":
+            ctx = self.ctx
+            task = self.runner.run(time_spent, ctx, record.record_id)
+            task.finished.connect(lambda spent: self._install_filler(
+                controller, title, True, record.record_id, spent))
+            task.failed.connect(lambda _e: self._install_filler(
+                controller, title, True, record.record_id))
+        else:
+            self._install_filler(controller, title, False, record.record_id)
+
+    def _install_filler(self, controller: FormController, title: str, interview: bool,
+                        record_id: uuid.UUID, spent: dict[str, float] | None = None) -> None:
+        if self.ctx is None:
+            return
+        self._drop_filler()
+        filler: FormFiller
+        if interview:
+            filler = InterviewFiller(controller, title, spent=spent)
+        else:
+            filler = FormFiller(controller, title)
+        filler.setProperty("record_id", str(record_id))
+        filler.close_requested.connect(self.close_record)
+        filler.finalised.connect(lambda revision: self._on_filler_finalised(record_id, revision))
+        filler.edit_requested.connect(lambda: self.edit_record(record_id))
+        self.filler = filler
+        self._show(filler)
+        filler.start()
+        self.record_opened.emit(filler)
+
+    def _drop_filler(self) -> None:
+        filler, self.filler = self.filler, None
+        if filler is not None:
+            self.stack.removeWidget(filler)
+            filler.deleteLater()
+        self._update_menus()
+
+    def close_record(self) -> None:
+        filler = self.filler
+        if filler is None:
+            return
+        filler.controller.close(then=self.show_home)
+
+    def _on_filler_finalised(self, record_id: uuid.UUID, revision: RevisionInfo) -> None:
+        self._say(self.tr("Record finalised (revision {0}). It is now read-only; choose "
+                          "Edit to change it.").format(revision.id[:12]))
+        self.view_record(record_id)
+
+    # --- locking ------------------------------------------------------------------------
+    def _on_lock_action_triggered(self) -> None:
+        self.lock(self.tr("Locked. Type your passphrase to carry on."))
+
+    def _on_idle_timed_out(self) -> None:
+        self.lock(self.tr("Locked after a period without use. Your draft is saved; type "
+                          "your passphrase to carry on."))
+
+    def lock(self, reason: str) -> None:
+        """Clear every view at once; close the record and lock the store after the last
+        queued write (the serial queue keeps the order)."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        self.ctx = None
+        self.idle.stop()
+        filler = self.filler
+        if filler is not None:
+            record_id = filler.property("record_id")
+            if isinstance(filler.controller, RecordController):
+                self._resume_after_unlock = uuid.UUID(str(record_id))
+            filler.controller.close()
+        self._drop_filler()
+        self.home.clear()
+        task = self.runner.write(ctx.lock)
+        task.failed.connect(lambda _e: log.warning("lock reported an error"))
+        self.unlock_page.clear()
+        self.unlock_page.set_reason(reason)
+        self._say("")
+        self.start()
+        self.locked.emit()
+
+    # --- help ---------------------------------------------------------------------------
+    def _on_keys_action_triggered(self) -> None:
+        QMessageBox.information(self, self.tr("Keyboard shortcuts"), self.tr(
+            "Enter: next question (Ctrl+Enter in notes)\n"
+            "Alt+Right / Alt+Left: next / previous screen\n"
+            "Ctrl+I: question index or sections\n"
+            "Ctrl+Shift+N: add another (repeats)\n"
+            "Ctrl+Shift+F: finalise\n"
+            "Ctrl+W: close the record\n"
+            "Ctrl+N: new record · Ctrl+F: search records · Del: delete a draft\n"
+            "Ctrl+L: lock · Ctrl+Q: quit"))
+
+    def _on_about_action_triggered(self) -> None:
+        QMessageBox.about(self, self.tr("About QI Capture"), self.tr(
+            "QI Capture {0}\nEncrypted, offline questionnaires and interviews for quality "
+            "improvement fieldwork.").format(__version__))
+
+    # --- closing ------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        ctx = self.ctx
+        self.ctx = None
+        self.idle.stop()
+        if self.filler is not None:
+            self.filler.controller.close()
+        if ctx is not None:
+            self.runner.write(ctx.lock)
+        self.runner.wait()  # shutting down: let the last autosave and the lock finish
+        super().closeEvent(event)
+
+

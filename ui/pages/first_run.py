@@ -1,0 +1,139 @@
+"""First run: create a profile (name, passphrase twice, strength, what forgetting means,
+an optional recovery key)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.widgets.fonts import scale_font
+from ui.widgets.strength_meter import StrengthMeter
+
+
+class FirstRunPage(QWidget):
+    #: name, passphrase, recovery recipient ('' for none)
+    create_requested = Signal(str, str, str)
+    #: Go back to choosing an existing profile.
+    unlock_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("firstRunPage")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        card = QFrame(self)
+        card.setObjectName("card")
+        card.setMaximumWidth(self.fontMetrics().horizontalAdvance("x") * 90)
+        layout = QVBoxLayout(card)
+        title = QLabel(self.tr("Welcome to QI Capture"), card)
+        title.setObjectName("pageTitle")
+        scale_font(title, 1.5, bold=True)
+        intro = QLabel(self.tr(
+            "Create your profile. Everything you record is kept encrypted on this laptop "
+            "and can only be opened with your passphrase."), card)
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.name = QLineEdit(card)
+        self.name.setPlaceholderText(self.tr("e.g. your name"))
+        self.passphrase = QLineEdit(card)
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm = QLineEdit(card)
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.meter = StrengthMeter(card)
+        self.recovery = QLineEdit(card)
+        self.recovery.setPlaceholderText(self.tr("optional: age1… from your study pack"))
+        form.addRow(self.tr("&Profile name"), self.name)
+        form.addRow(self.tr("Pass&phrase"), self.passphrase)
+        form.addRow("", self.meter)
+        form.addRow(self.tr("&Type it again"), self.confirm)
+        form.addRow(self.tr("&Recovery key"), self.recovery)
+        warning = QLabel(self.tr(
+            "<b>If you forget this passphrase, nobody can open your records</b> — not you, "
+            "not IT, not the study team. There is no reset by email. Write it down and keep "
+            "it somewhere safe. If your study team gave you a recovery key, add it above: "
+            "they can then reset your passphrase, but still cannot read your records "
+            "without your laptop."), card)
+        warning.setObjectName("warningNote")
+        warning.setWordWrap(True)
+        warning.setTextFormat(Qt.TextFormat.RichText)
+        self.message = QLabel(card)
+        self.message.setObjectName("errorMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.create = QPushButton(self.tr("&Create profile"), card)
+        self.create.setDefault(True)
+        self.create.setEnabled(False)
+        self.busy = QLabel(self.tr("Creating your profile and protecting it… this takes a "
+                                   "few seconds."), card)
+        self.busy.hide()
+        self.existing = QPushButton(self.tr("Use an existing profile"), card)
+        self.existing.setFlat(True)
+        self.existing.hide()
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(warning)
+        layout.addWidget(self.message)
+        layout.addWidget(self.create, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.existing, 0, Qt.AlignmentFlag.AlignLeft)
+        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        for line in (self.name, self.passphrase, self.confirm):
+            line.textChanged.connect(self._on_field_text_changed)
+        self.passphrase.textChanged.connect(self.meter.update_for)
+        for line in (self.name, self.passphrase, self.confirm, self.recovery):
+            line.returnPressed.connect(self._on_create_clicked)
+        self.create.clicked.connect(self._on_create_clicked)
+        self.existing.clicked.connect(self.unlock_requested)
+
+    def _problem(self) -> str | None:
+        if not self.name.text().strip():
+            return self.tr("Give the profile a name.")
+        if len(self.passphrase.text()) < 12:
+            return self.tr("The passphrase must be at least 12 characters long.")
+        if self.passphrase.text() != self.confirm.text():
+            return self.tr("The two passphrases are not the same.")
+        return None
+
+    def _on_field_text_changed(self, _text: str) -> None:
+        problem = self._problem()
+        self.create.setEnabled(problem is None)
+        both = self.passphrase.text() and self.confirm.text()
+        if both and self.passphrase.text() != self.confirm.text():
+            self.show_message(self.tr("The two passphrases are not the same."))
+        else:
+            self.show_message(None)
+
+    def _on_create_clicked(self) -> None:
+        problem = self._problem()
+        if problem is not None:
+            self.show_message(problem)
+            return
+        self.set_busy(True)
+        self.create_requested.emit(self.name.text().strip(), self.passphrase.text(),
+                                   self.recovery.text().strip())
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        for widget in (self.name, self.passphrase, self.confirm, self.recovery, self.create):
+            widget.setEnabled(not busy)
+        if not busy:
+            self.create.setEnabled(self._problem() is None)
+
+    def show_message(self, text: str | None) -> None:
+        self.message.setText(text or "")
+        self.message.setVisible(bool(text))
+
+    def clear(self) -> None:
+        for line in (self.passphrase, self.confirm):
+            line.clear()

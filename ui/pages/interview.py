@@ -1,0 +1,204 @@
+"""Interview mode (forms whose settings say ``style = interview``).
+
+The guide's sections on the left; the current question large, with its probes (the
+hint); a large notes area (the answer itself); the section's key-quote field beside it;
+quick tags that insert a marker into the notes; a clock for the question and one for the
+whole interview. Everything typed is an answer, so it is autosaved like any other.
+Screens that are not open questions (consent, the participant's details) show as in the
+ordinary filler.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qi_capture.forms.session import FormSession, Screen
+from ui.controller import FormController
+from ui.models.question_index import PathRole
+from ui.models.sections import SectionListModel, build_sections, section_of
+from ui.pages.form_filler import FormFiller
+from ui.widgets.editors.text import TextEditor
+
+QUICK_TAGS = ("barrier", "enabler", "example", "idea", "follow-up")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class InterviewFiller(FormFiller):
+    def __init__(self, controller: FormController, title: str,
+                 parent: QWidget | None = None,
+                 spent: dict[str, float] | None = None) -> None:
+        #: Seconds spent per screen before this sitting (from the paradata).
+        self._spent: dict[str, float] = dict(spent or {})
+        self._entered_key: str | None = None
+        self._entered_at = time.monotonic()
+        self.notes: QPlainTextEdit | None = None
+        self.key_quote_path: str | None = None
+        super().__init__(controller, title, parent)
+        self.setObjectName("interviewFiller")
+        self.clock_label = QLabel(self)
+        self.clock_label.setObjectName("interviewClock")
+        self.clock_label.setAccessibleName(self.tr("Elapsed time"))
+        top = self.layout().itemAt(0)
+        if top is not None and top.layout() is not None:
+            top.layout().insertWidget(1, self.clock_label)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._on_ticker_timeout)
+        if not self.read_only:
+            self._ticker.start()
+        self.index_action.setText(self.tr("Go to the &sections"))
+
+    # --- the side: sections instead of every question ------------------------------------
+    def _build_side(self) -> QWidget:
+        side = super()._build_side()
+        self.sections_model = SectionListModel(self)
+        self.sections_view = QListView(side)
+        self.sections_view.setObjectName("sectionsList")
+        self.sections_view.setModel(self.sections_model)
+        self.sections_view.setWordWrap(True)
+        self.sections_view.setSpacing(2)
+        self.sections_view.setAccessibleName(self.tr("Sections of the interview"))
+        self.sections_view.activated.connect(self._on_sections_view_activated)
+        self.sections_view.clicked.connect(self._on_sections_view_activated)
+        layout = side.layout()
+        assert isinstance(layout, QVBoxLayout)
+        title = layout.itemAt(0).widget()
+        if isinstance(title, QLabel):
+            title.setText(self.tr("Sections"))
+            title.setBuddy(self.sections_view)
+        self.index_view.hide()
+        layout.insertWidget(1, self.sections_view, 1)
+        return side
+
+    def _on_index_action_triggered(self) -> None:
+        self.sections_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_sections_view_activated(self, index: QModelIndex) -> None:
+        path = index.data(PathRole)
+        if isinstance(path, str):
+            self._go_to(path)
+
+    def _refresh_chrome(self, session: FormSession, screen: Screen) -> None:
+        super()._refresh_chrome(session, screen)
+        self.sections_model.set_entries(build_sections(session, screen.key))
+        if screen.key != self._entered_key:
+            now = time.monotonic()
+            if self._entered_key is not None:
+                self._spent[self._entered_key] = (self._spent.get(self._entered_key, 0.0)
+                                                  + now - self._entered_at)
+            self._entered_key = screen.key
+            self._entered_at = now
+        self._on_ticker_timeout()
+
+    # --- clocks -------------------------------------------------------------------------
+    def question_seconds(self) -> float:
+        key = self._entered_key
+        running = time.monotonic() - self._entered_at if key and not self.read_only else 0.0
+        return self._spent.get(key or "", 0.0) + running
+
+    def interview_seconds(self) -> float:
+        running = time.monotonic() - self._entered_at if self._entered_key else 0.0
+        return sum(self._spent.values()) + (running if not self.read_only else 0.0)
+
+    def _on_ticker_timeout(self) -> None:
+        self.clock_label.setText(self.tr("This question {0} · Interview {1}").format(
+            _clock(self.question_seconds()), _clock(self.interview_seconds())))
+
+    # --- the interview layout for open questions -----------------------------------------
+    def _is_open_question(self, session: FormSession, screen: Screen) -> bool:
+        if screen.kind != "field" or len(screen.fields) != 1:
+            return False
+        element = session.node(screen.fields[0]).element
+        return element.type == "text" and "multiline" in element.appearance \
+            and not element.name.startswith("key_quote")
+
+    def _key_quote_for(self, session: FormSession, screen: Screen) -> str | None:
+        section = section_of(screen.key)
+        if not section:
+            return None
+        for other in session.screens():
+            if section_of(other.key) != section:
+                continue
+            for path in other.fields:
+                if session.node(path).element.name.startswith("key_quote"):
+                    return path
+        return None
+
+    def _build_questions(self, session: FormSession, screen: Screen, body: QWidget,
+                         layout: QVBoxLayout) -> None:
+        self.notes = None
+        self.key_quote_path = None
+        if not self._is_open_question(session, screen):
+            super()._build_questions(session, screen, body, layout)
+            return
+        section = section_of(screen.key)
+        if section:
+            crumb = QLabel(session.label(section), body)
+            crumb.setObjectName("sectionCrumb")
+            layout.addWidget(crumb)
+        view = self._make_view(session, screen.fields[0], body, label_scale=1.35)
+        view.hint.setObjectName("probes")
+        if view.hint.text():
+            view.hint.setText(view.hint.text())
+        editor = view.editor
+        if isinstance(editor, TextEditor) and editor.box is not None:
+            self.notes = editor.box
+            editor.box.setMinimumHeight(editor.fontMetrics().lineSpacing() * 12)
+            editor.box.setPlaceholderText(self.tr("Notes: what the participant says"))
+        layout.addWidget(view, 3)
+        if not self.read_only:
+            layout.addWidget(self._tags_row(body))
+        quote_path = self._key_quote_for(session, screen)
+        if quote_path is not None and quote_path != screen.fields[0]:
+            self.key_quote_path = quote_path
+            quote = self._make_view(session, quote_path, body, label_scale=1.0)
+            quote.setObjectName("keyQuote")
+            if isinstance(quote.editor, TextEditor) and quote.editor.box is not None:
+                quote.editor.box.setMinimumHeight(quote.fontMetrics().lineSpacing() * 3)
+                quote.editor.box.setMaximumHeight(quote.fontMetrics().lineSpacing() * 5)
+            layout.addWidget(quote, 1)
+
+    def _tags_row(self, parent: QWidget) -> QWidget:
+        row = QFrame(parent)
+        row.setObjectName("quickTags")
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(self.tr("Quick tags:"), row))
+        for tag in QUICK_TAGS:
+            button = QPushButton(f"#{tag}", row)
+            button.setObjectName(f"tag_{tag}")
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setToolTip(self.tr("Insert #{0} into the notes").format(tag))
+            button.clicked.connect(lambda _=False, t=tag: self.insert_tag(t))
+            layout.addWidget(button)
+        layout.addStretch(1)
+        return row
+
+    def insert_tag(self, tag: str) -> None:
+        """Put ``#tag`` at the cursor in the notes (an answer edit, so it is autosaved)."""
+        if self.notes is None:
+            return
+        cursor = self.notes.textCursor()
+        before = self.notes.toPlainText()[: cursor.position()]
+        prefix = "" if not before or before.endswith((" ", "\n")) else " "
+        cursor.insertText(f"{prefix}#{tag} ")
+        self.notes.setTextCursor(cursor)
+        self.notes.setFocus()
