@@ -17,12 +17,26 @@ from collections.abc import Callable
 from types import ModuleType
 
 from qi_capture import __version__
-from qi_capture.cli import form, profile, record, study
+from qi_capture.cli import (
+    admin,
+    bundle,
+    conflicts,
+    devices,
+    export,
+    form,
+    merge,
+    profile,
+    record,
+    study,
+    sync,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS: tuple[ModuleType, ...] = (profile, study, record, form)
+GROUPS: tuple[ModuleType, ...] = (
+    profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, export,
+)
 
 EXIT_OK = 0
 EXIT_INVALID = 1

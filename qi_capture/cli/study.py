@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from qi_capture.cli import common
+from qi_capture.cli import common, pack
 from qi_capture.cli.common import EXIT_OK, command
 from qi_capture.errors import QICaptureError
 from qi_capture.services.studies import LOCAL_STUDY_ID
@@ -33,6 +33,8 @@ def register(groups: Any) -> None:
                                   help="list the studies and form versions in the profile")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
+
+    pack.register_study_commands(commands)
 
 
 @command

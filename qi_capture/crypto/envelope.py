@@ -96,10 +96,53 @@ def encrypt_stream(source: Readable, dest: Writable, recipients: Sequence[str]) 
     parsed = _recipients(recipients)
     if not parsed:
         raise AgeEncryptFailed("no recipients")
+    tap = _Tap(source, dest)
     try:
-        pyrage.encrypt_io(source, dest, parsed)
-    except pyrage.EncryptError as exc:
-        raise AgeEncryptFailed(str(exc)) from exc
+        pyrage.encrypt_io(tap, tap.writer, parsed)
+    except Exception as exc:
+        # pyrage wraps what our reader or writer raised (a disk full, data that changed
+        # under the writer) in its own error: hand the original back.
+        if tap.error is not None:
+            raise tap.error from None
+        if isinstance(exc, pyrage.EncryptError):
+            raise AgeEncryptFailed(str(exc)) from exc
+        raise
+    if tap.error is not None:
+        raise tap.error
+
+
+class _Tap:
+    """Passes reads and writes through, keeping the first exception either raised."""
+
+    def __init__(self, source: Readable, dest: Writable) -> None:
+        self._source, self._dest = source, dest
+        self.error: BaseException | None = None
+        self.writer = _TapWriter(self)
+
+    def read(self, size: int = -1, /) -> bytes:
+        try:
+            return self._source.read(size)
+        except BaseException as exc:
+            self.error = self.error or exc
+            raise
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._dest.write(data)
+        except BaseException as exc:
+            self.error = self.error or exc
+            raise
+
+
+class _TapWriter:
+    def __init__(self, tap: _Tap) -> None:
+        self._tap = tap
+
+    def write(self, data: bytes, /) -> int:
+        return self._tap.write(data)
+
+    def flush(self) -> None:
+        return None
 
 
 def encrypt_bytes(plaintext: bytes, recipients: Sequence[str]) -> bytes:

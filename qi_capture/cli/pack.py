@@ -1,0 +1,111 @@
+"""``qi-capture study pack`` (admin) and ``qi-capture study import`` (interviewer): the
+signed study pack (see `qi_capture.sync.pack`). They live in the ``study`` group, which
+calls `register_study_commands`.
+
+- ``study pack --central DIR --forms F.xlsx... --out study.qipack [--sync-folder PATH]
+  [--retention-days N] [--idle-lock-minutes N]``: compiles every form (a broken one is
+  refused here), signs the pack with the admin key, writes it atomically;
+- ``study import PACK``: verifies the signature, refuses a pack for an installed study
+  signed by another key, installs the forms as new versions beside the old ones and
+  records the admin keys and policy.
+
+Exit codes: 0 ok; 1 the pack (or a form) is refused; 2 the command cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from qi_capture.cli import common
+from qi_capture.cli.admin import central_options, open_admin
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.crypto.atomic import atomic_write_bytes
+from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
+from qi_capture.sync.pack import (
+    DEFAULT_IDLE_LOCK_MINUTES,
+    DEFAULT_RETENTION_DAYS,
+    MAX_PACK_BYTES,
+    PackForm,
+    StudyPolicy,
+    build_pack,
+    import_pack,
+)
+
+_REFUSED = (PackBadSignature, PackInvalid, PackSignedByOtherKey)
+
+
+def register_study_commands(commands: Any) -> None:
+    pack = commands.add_parser("pack", parents=[central_options()],
+                               help="(admin) write a signed study pack")
+    pack.add_argument("--forms", metavar="FILE", nargs="+", required=True, type=Path,
+                      help="the study's XLSForm files")
+    pack.add_argument("--out", metavar="PACK", required=True, type=Path,
+                      help="the pack to write (e.g. study.qipack)")
+    pack.add_argument("--sync-folder", metavar="PATH", default=None,
+                      help="the sync folder laptops should use by default")
+    pack.add_argument("--retention-days", type=int, default=DEFAULT_RETENTION_DAYS,
+                      help="days acknowledged records stay on a laptop "
+                           f"(default {DEFAULT_RETENTION_DAYS})")
+    pack.add_argument("--idle-lock-minutes", type=int, default=DEFAULT_IDLE_LOCK_MINUTES,
+                      help=f"idle time before the app locks (default {DEFAULT_IDLE_LOCK_MINUTES})")
+    pack.set_defaults(handler=run_pack)
+
+    imp = commands.add_parser("import", parents=[common.profile_options()],
+                              help="install a signed study pack from the study's admin")
+    imp.add_argument("pack", metavar="PACK", type=Path, help="the .qipack file")
+    imp.set_defaults(handler=run_import)
+
+
+def _read(path: Path, limit: int) -> bytes:
+    try:
+        if path.stat().st_size > limit:
+            raise CliError(f"{path} is larger than {limit} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+@command
+def run_pack(args: argparse.Namespace) -> int:
+    forms = [PackForm(p.name, _read(p, MAX_PACK_BYTES)) for p in args.forms]
+    policy = StudyPolicy(args.idle_lock_minutes, args.retention_days, args.sync_folder)
+    with open_admin(args) as admin:
+        keys = admin.keys()
+        data = build_pack(keys, forms, policy)
+    try:
+        atomic_write_bytes(args.out, data)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+    print(f"{args.out}: study {keys.study_id} ({keys.study_title}), {len(forms)} form(s), "
+          f"signed by {keys.signing_fingerprint}")
+    return EXIT_OK
+
+
+@command
+def run_import(args: argparse.Namespace) -> int:
+    data = _read(args.pack, MAX_PACK_BYTES)
+    with common.unlock(args) as ctx:
+
+        def install(form: bytes, filename: str, study_id: str, title: str) -> bool:
+            added = ctx.studies.add_form_bytes(form, filename, study_id=study_id,
+                                               study_title=title)
+            return added.created
+
+        try:
+            imported = import_pack(ctx.store, data, install)
+        except _REFUSED as error:
+            print(f"error: {error.message}", file=sys.stderr)
+            return EXIT_INVALID
+    study = imported.study
+    print(f"Study {study.study_id} ({study.study_title}): "
+          f"{'installed' if imported.first_install else 'updated'}; "
+          f"{imported.forms_added} form version(s) added, "
+          f"{imported.forms_already_present} already present")
+    print(f"Admin key: {study.signing_fingerprint}")
+    print(f"Policy: lock after {study.policy.idle_lock_minutes} min idle, keep acknowledged "
+          f"records {study.policy.retention_days} day(s)"
+          + (f", sync folder {study.policy.sync_folder}" if study.policy.sync_folder else ""))
+    return EXIT_OK

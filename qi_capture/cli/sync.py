@@ -1,0 +1,61 @@
+"""``qi-capture sync --to FOLDER [--all]`` (interviewer): one folder sync (see
+`qi_capture.sync.folder`): read the admin's acknowledgements from ``FOLDER/inbox``,
+write one encrypted, signed bundle per study into ``FOLDER/outbox`` with every revision
+not sent yet (``--all``: every one still on the laptop), purge acknowledged records
+past the study's retention. Without ``--to`` the study pack's suggested folder is used.
+
+Exit codes: 0 ok (even with nothing to send); 2 the folder cannot be used (missing,
+read-only, removed, full: nothing was marked sent) or no study pack is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from qi_capture.cli import common
+from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.sync.folder import sync_folder
+from qi_capture.sync.pack import installed_studies
+
+
+def register(groups: Any) -> None:
+    group = groups.add_parser(
+        "sync", parents=[common.profile_options()],
+        help="send finalised records to a sync folder and read acknowledgements",
+    )
+    group.add_argument("--to", metavar="FOLDER", type=Path, default=None,
+                       help="the sync folder (default: the study pack's suggestion)")
+    group.add_argument("--all", action="store_true",
+                       help="send every revision again, not only new ones")
+    group.set_defaults(handler=run_sync)
+
+
+@command
+def run_sync(args: argparse.Namespace) -> int:
+    with common.unlock(args) as ctx:
+        folder = args.to
+        if folder is None:
+            suggested = {s.policy.sync_folder for s in installed_studies(ctx.store)} - {None}
+            if len(suggested) != 1:
+                raise CliError("give the sync folder with --to FOLDER")
+            folder = Path(str(suggested.pop()))
+        report = sync_folder(ctx.store, folder, resend_all=args.all)
+        device = ctx.store.device()
+    for ack in report.refused_acks:
+        print(f"warning: acknowledgement {ack.file} ignored: {ack.message}")
+    if report.acknowledged:
+        print(f"{report.acknowledged} revision(s) acknowledged by the admin")
+    for bundle in report.bundles:
+        print(f"wrote {bundle.path.name}: study {bundle.study_id}, {bundle.revisions} "
+              f"revision(s), {bundle.attachments} attachment(s)")
+    if not report.bundles:
+        print("nothing new to send")
+    if report.purged:
+        print(f"{report.purged} acknowledged record(s) past retention removed from this laptop")
+    if report.not_sendable:
+        print(f"{report.not_sendable} finalised record(s) belong to studies without a study "
+              "pack and were not sent")
+    print(f"device {device.fingerprint}")
+    return EXIT_OK
