@@ -60,6 +60,18 @@ from qi_capture.storage.models import utcnow
 from qi_capture.storage.profile import KEYFILE_NAME, Profile
 from qi_capture.storage.store import Store
 
+#: Where ``qi-capture admin init --central DIR`` puts the admin profile inside DIR.
+ADMIN_FOLDER = "admin"
+
+
+def profile_folder(central: Path) -> Path:
+    """The admin profile of a central folder: ``DIR/admin`` (as ``admin init`` makes
+    it), or DIR itself when it is a profile folder."""
+    for folder in (central / ADMIN_FOLDER, central):
+        if (folder / KEYFILE_NAME).is_file():
+            return folder
+    raise CentralNotFound(str(central))
+
 
 def is_url(target: str) -> bool:
     return "://" in target
@@ -102,9 +114,7 @@ class CentralStore:
         if is_url(text):
             engine = create_engine(postgres_url(text), pool_pre_ping=True)
             return cls(engine, target=make_url(postgres_url(text)).render_as_string(), actor=actor)
-        folder = Path(text)
-        if not (folder / KEYFILE_NAME).is_file():
-            raise CentralNotFound(text)
+        folder = profile_folder(Path(text))
         store = Profile.unlock(folder, passphrase or "")
         try:
             return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False)

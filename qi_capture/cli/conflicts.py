@@ -1,0 +1,108 @@
+"""``qi-capture conflicts list|show|resolve --central DIR_OR_URL``.
+
+- ``list [--all] [--json]``: open conflicts (``--all``: resolved and superseded too);
+- ``show ID [--json]``: the heads side by side, the paths whose values differ, the
+  displayed winner;
+- ``resolve ID (--keep REV | --merge FILE) --reason TEXT``: write the resolution revision
+  (parents: all heads). ``FILE`` is a JSON object of answers (path -> value). IDs may be
+  shortened to any unique prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.merge import central_options, open_central
+from qi_capture.storage.canonical import JsonValue
+
+
+def register(groups: Any) -> None:
+    group = groups.add_parser("conflicts", help="list, show and resolve conflicting edits")
+    commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    listing = commands.add_parser("list", parents=[central_options(admin=False)],
+                                  help="list conflicts")
+    listing.add_argument("--all", action="store_true", help="resolved ones too")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=run_list)
+    show = commands.add_parser("show", parents=[central_options(admin=False)],
+                               help="show a conflict's heads")
+    show.add_argument("conflict_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=run_show)
+    resolve = commands.add_parser("resolve", parents=[central_options(admin=False)],
+                                  help="resolve a conflict with a new revision")
+    resolve.add_argument("conflict_id", metavar="ID")
+    how = resolve.add_mutually_exclusive_group(required=True)
+    how.add_argument("--keep", metavar="REV", help="keep this head's answers")
+    how.add_argument("--merge", metavar="FILE", type=Path,
+                     help="a JSON file with the merged answers")
+    resolve.add_argument("--reason", metavar="TEXT", required=True,
+                         help="why (kept in the resolution and the audit log)")
+    resolve.set_defaults(handler=run_resolve)
+
+
+@command
+def run_list(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        items = central.conflicts(None if args.all else "open")
+    if args.json:
+        print(json.dumps([c.to_json() for c in items], indent=2))
+        return EXIT_OK
+    if not items:
+        print("no open conflicts" if not args.all else "no conflicts")
+    for c in items:
+        print(f"{c.id[:12]}  {c.status:<10} {c.kind:<21} record {c.record_id}  "
+              f"{len(c.heads)} heads, winner {c.winner[:12]}")
+    return EXIT_OK
+
+
+@command
+def run_show(args: argparse.Namespace) -> int:
+    with open_central(args) as central:
+        detail = central.conflict(args.conflict_id)
+    if args.json:
+        print(json.dumps(detail.to_json(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    c = detail.conflict
+    print(f"conflict {c.id}\nrecord {c.record_id}\nkind {c.kind}, status {c.status}")
+    print(f"displayed winner: {c.winner}")
+    for h in detail.heads:
+        print(f"head {h.id}: device {h.device_id} seq {h.device_seq}, {h.created}, "
+              f"{h.interviewer}" + (" (deletion)" if h.deleted else ""))
+    for path in detail.differing_paths:
+        values = " | ".join(f"{h.id[:8]}={json.dumps(h.answers.get(path), ensure_ascii=False)}"
+                            for h in detail.heads)
+        print(f"  {path}: {values}")
+    if c.status == "resolved":
+        print(f"resolved by {c.resolution}: {c.reason}")
+    return EXIT_OK
+
+
+def _merged(path: Path) -> dict[str, JsonValue]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CliError(f"{path} is not a JSON file: {exc}", 1) from None
+    if not isinstance(value, dict):
+        raise CliError(f"{path} must hold a JSON object of answers (path -> value)", 1)
+    return value
+
+
+@command
+def run_resolve(args: argparse.Namespace) -> int:
+    merged = _merged(args.merge) if args.merge is not None else None
+    with open_central(args) as central:
+        keep = args.keep
+        if keep is not None:
+            detail = central.conflict(args.conflict_id)
+            matches = [h for h in detail.conflict.heads if h.startswith(keep)]
+            keep = matches[0] if len(matches) == 1 else keep
+        info = central.resolve(args.conflict_id, keep=keep, merged=merged, reason=args.reason)
+    print(f"resolved {info.id[:12]}: revision {info.resolution}")
+    return EXIT_OK

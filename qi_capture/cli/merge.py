@@ -1,0 +1,397 @@
+"""``qi-capture merge --central DIR_OR_URL BUNDLE_OR_FOLDER... [--json]``: import bundles
+into the central store, and the glue every central command shares.
+
+For each ``*.qibundle`` (folders are searched one level deep):
+
+1. a file merged before (same bytes) is reported "already imported" without decrypting;
+2. `qi_capture.sync.bundle.verify_bundle` decrypts and checks it against the study's
+   keys and the enrolled devices (the admin profile's and the central store's registry);
+   a bundle from a device nobody enrolled is *quarantined* in the central store (kept as
+   it came, encrypted) until ``qi-capture devices enrol``; every other refusal is
+   reported with its code and message, and nothing is written;
+3. the verified content becomes a `VerifiedBundle` and `CentralStore.merge` applies it in
+   one transaction.
+
+Then, per device: gaps in its sequence or manifest chain, clone alerts; and per sync
+folder and device one signed acknowledgement in ``<folder>/inbox/`` listing every
+revision the central store holds from that device.
+
+``--central`` is the central folder (its ``admin/`` profile, unlocked with the admin
+passphrase, holds both the keys and, by default, the central tables) or a PostgreSQL URL;
+with a URL, ``--admin DIR`` names the central folder whose keys open the bundles.
+Exit codes: 0 every bundle imported, already imported or quarantined; 1 some refused;
+2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qi_capture.central.bundle import BundleAttachment, BundleRevision, VerifiedBundle
+from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps
+from qi_capture.central.errors import BundleRefused as MergeRefused
+from qi_capture.central.errors import DeviceUnknown
+from qi_capture.central.store import CentralStore, is_url
+from qi_capture.cli import common
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.sync.ack import make_acknowledgement, write_acknowledgement
+from qi_capture.sync.admin import AdminProfile
+from qi_capture.sync.bundle import (
+    BUNDLE_SUFFIX,
+    BundleSummary,
+    KnownDevice,
+    verify_bundle,
+)
+from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice
+from qi_capture.sync.folder import OUTBOX
+from qi_capture.sync.manifest import AttachmentEntry, Manifest, RecordEntry
+
+
+# -- shared by the central commands ---------------------------------------------------------
+def central_options(*, admin: bool = True) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--central", metavar="DIR_OR_URL", required=True,
+        help="the central folder (admin profile) or a PostgreSQL URL",
+    )
+    if admin:
+        parent.add_argument(
+            "--admin", metavar="DIR", default=None, type=Path,
+            help="with a PostgreSQL URL: the central folder holding the admin keys",
+        )
+    parent.add_argument(
+        "--passphrase-file", metavar="F", default=None,
+        help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
+    )
+    return parent
+
+
+def open_central(args: argparse.Namespace) -> CentralStore:
+    target = str(args.central)
+    if is_url(target):
+        return CentralStore.open(target)
+    return CentralStore.open(target, common.read_passphrase(args))
+
+
+def open_admin(args: argparse.Namespace, central: CentralStore) -> AdminProfile | None:
+    """The admin keys: the central folder's own profile, or ``--admin DIR``'s."""
+    if central.profile is not None:
+        return AdminProfile(central.profile)
+    admin_dir = getattr(args, "admin", None)
+    if admin_dir is None:
+        return None
+    return AdminProfile.open(Path(admin_dir), common.read_passphrase(args))
+
+
+def known_devices(central: CentralStore, admin: AdminProfile | None) -> dict[str, KnownDevice]:
+    """Fingerprint -> device, from the admin profile's registry and the central store's;
+    revoked in either means revoked."""
+    devices = dict(admin.devices()) if admin is not None else {}
+    for d in central.devices():
+        if d.fingerprint is None or d.public_key is None or d.status == "unknown":
+            continue
+        other = devices.get(d.fingerprint)
+        devices[d.fingerprint] = KnownDevice(
+            public_key=d.public_key,
+            name=d.name,
+            revoked=d.status == "revoked" or (other is not None and other.revoked),
+        )
+    return devices
+
+
+# -- reading bundles into VerifiedBundle ------------------------------------------------
+class _Collector:
+    """A `BundleSink` keeping what streams past; used only once verify_bundle returns."""
+
+    def __init__(self) -> None:
+        self.revisions: list[BundleRevision] = []
+        self.attachments: list[BundleAttachment] = []
+
+    def manifest(self, manifest: Manifest) -> None:
+        return None
+
+    def revision(self, entry: RecordEntry, canonical: bytes) -> None:
+        self.revisions.append(BundleRevision(entry.revision_id, canonical.decode("utf-8")))
+
+    def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
+        self.attachments.append(
+            BundleAttachment(
+                id=uuid.UUID(entry.attachment_id),
+                record_id=uuid.UUID(entry.submission_id),
+                name=entry.name,
+                media_type=entry.media_type,
+                sha256=entry.sha256,
+                data=b"".join(pieces),
+            )
+        )
+
+
+def to_verified(summary: BundleSummary, collected: _Collector, file_sha256: str) -> VerifiedBundle:
+    m = summary.manifest
+    return VerifiedBundle(
+        bundle_id=m.bundle_id,
+        manifest_hash=summary.manifest_sha256,
+        study_id=m.study_id,
+        device_id=uuid.UUID(m.device_id),
+        device_fingerprint=m.device_key_fingerprint,
+        seq_first=m.sequence_first,
+        seq_last=m.sequence_last,
+        prev_manifest_hash=m.previous_manifest_sha256,
+        revisions=tuple(collected.revisions),
+        attachments=tuple(collected.attachments),
+        file_sha256=file_sha256,
+    )
+
+
+def find_bundles(paths: Sequence[str]) -> list[Path]:
+    """Bundle files named, or found in the folders named and their ``outbox/``."""
+    found: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            for folder in (path, path / OUTBOX):
+                if folder.is_dir():
+                    found.extend(sorted(p for p in folder.iterdir()
+                                        if p.is_file() and p.name.endswith(BUNDLE_SUFFIX)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise CliError(f"no such bundle or folder: {text}")
+    return found
+
+
+def sync_folder_of(bundle: Path) -> Path:
+    """Laptops write bundles to ``<sync folder>/outbox/`` and read ``<sync folder>/inbox/``."""
+    return bundle.parent.parent if bundle.parent.name == OUTBOX else bundle.parent
+
+
+@dataclass
+class MergeRun:
+    reports: list[BundleReport] = field(default_factory=list)
+    #: (sync folder, device id) -> (bundle id, manifest hash) pairs to acknowledge.
+    acks: dict[tuple[Path, uuid.UUID], list[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    ack_files: list[tuple[uuid.UUID, Path]] = field(default_factory=list)
+    gaps: list[DeviceGaps] = field(default_factory=list)
+    clones: list[CloneAlert] = field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.reports if r.outcome == "refused")
+
+
+def merge_bytes(
+    central: CentralStore,
+    admin: AdminProfile,
+    data: bytes,
+    *,
+    source: str,
+    devices: dict[str, KnownDevice] | None = None,
+) -> BundleReport:
+    """Verify and merge one bundle's bytes; quarantine it if its device is unknown."""
+    keys = admin.keys()
+    file_sha256 = hashlib.sha256(data).hexdigest()
+    known_manifest = central.file_known(file_sha256)
+    if known_manifest is not None:
+        return BundleReport(outcome="already_imported", manifest_hash=known_manifest,
+                            source=source)
+    collected = _Collector()
+    try:
+        summary = verify_bundle(
+            io.BytesIO(data),
+            study_id=keys.study_id,
+            identity=keys.bundle_identity,
+            devices=devices if devices is not None else known_devices(central, admin),
+            sink=collected,
+        )
+    except BundleUnknownDevice as exc:
+        return _quarantine(central, data, exc, source)
+    except BundleRefused as exc:
+        return BundleReport(outcome="refused", source=source, reason=exc.code,
+                            message=exc.message)
+    bundle = to_verified(summary, collected, file_sha256)
+    try:
+        try:
+            return central.merge(bundle, source=source)
+        except DeviceUnknown:
+            # The admin profile trusts this key (verify_bundle checked the signature
+            # with it) but the central registry has not met the device id yet.
+            central.enrol(bundle.device_id, name=summary.device_name,
+                          fingerprint=bundle.device_fingerprint,
+                          public_key=summary.manifest.device_public_key)
+            return central.merge(bundle, source=source)
+    except MergeRefused as exc:
+        return BundleReport(outcome="refused", source=source, bundle_id=bundle.bundle_id,
+                            device_id=bundle.device_id, reason=exc.reason,
+                            message=exc.message)
+
+
+def _quarantine(
+    central: CentralStore, data: bytes, exc: BundleUnknownDevice, source: str
+) -> BundleReport:
+    import base64
+
+    device_id = uuid.UUID(str(exc.params["device_id"]))
+    central.quarantine(
+        data=data,
+        device_id=device_id,
+        fingerprint=str(exc.params["fingerprint"]),
+        public_key=base64.b64decode(str(exc.params["public_key"])),
+    )
+    return BundleReport(
+        outcome="quarantined",
+        source=source,
+        device_id=device_id,
+        reason="device_unknown",
+        message=(
+            f"device {device_id} ({exc.params['fingerprint']}) is not enrolled; the bundle "
+            "is kept in quarantine. Check the fingerprint with the interviewer, then: "
+            f"qi-capture devices enrol --central CENTRAL {device_id}"
+        ),
+    )
+
+
+def merge_files(
+    central: CentralStore, admin: AdminProfile, files: Sequence[Path], *, write_acks: bool = True
+) -> MergeRun:
+    run = MergeRun()
+    devices = known_devices(central, admin)
+    touched: set[uuid.UUID] = set()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            run.reports.append(BundleReport(outcome="refused", source=str(path),
+                                            reason="unreadable", message=str(exc.strerror)))
+            continue
+        report = merge_bytes(central, admin, data, source=str(path), devices=devices)
+        if report.outcome == "already_imported" and report.device_id is None:
+            report = _with_bundle(central, report)
+        run.reports.append(report)
+        if report.device_id is not None and report.outcome in ("imported", "already_imported"):
+            touched.add(report.device_id)
+            if report.bundle_id and report.manifest_hash:
+                run.acks[(sync_folder_of(path), report.device_id)].append(
+                    (report.bundle_id, report.manifest_hash)
+                )
+    for device_id in sorted(touched):
+        run.gaps.append(central.device_gaps(device_id))
+        run.clones.extend(central.clone_alerts(device_id))
+    if write_acks:
+        keys = admin.keys()
+        for (folder, device_id), bundles in run.acks.items():
+            device = central.device(device_id)
+            data = make_acknowledgement(
+                keys.signing_key,
+                study_id=keys.study_id,
+                device_id=str(device_id),
+                device_key_fingerprint=device.fingerprint or "",
+                bundles=sorted(set(bundles)),
+                revision_ids=[rev for _r, rev, _s in central.device_revisions(device_id)],
+            )
+            run.ack_files.append((device_id, write_acknowledgement(folder, data)))
+    return run
+
+
+def _with_bundle(central: CentralStore, report: BundleReport) -> BundleReport:
+    """Fill in the bundle and device of an "already imported" file from the store."""
+    if report.manifest_hash is None:
+        return report
+    for device in central.devices():
+        for manifest_hash, bundle_id, _first, _last in central.manifests(device.id):
+            if manifest_hash == report.manifest_hash:
+                return BundleReport(outcome=report.outcome, source=report.source,
+                                    manifest_hash=manifest_hash, bundle_id=bundle_id,
+                                    device_id=device.id)
+    return report
+
+
+# -- the command ---------------------------------------------------------------------------
+def register(groups: Any) -> None:
+    parser = groups.add_parser(
+        "merge", parents=[central_options()], help="merge bundles into the central store"
+    )
+    parser.add_argument("paths", nargs="+", metavar="BUNDLE_OR_FOLDER",
+                        help="bundle files, or folders holding *.qibundle files")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--no-ack", action="store_true",
+                        help="do not write acknowledgements into the sync folders")
+    parser.set_defaults(handler=run_merge)
+
+
+@command
+def run_merge(args: argparse.Namespace) -> int:
+    files = find_bundles(args.paths)
+    with open_central(args) as central:
+        admin = open_admin(args, central)
+        if admin is None:
+            raise CliError("the bundles cannot be opened without the admin keys: with a "
+                           "PostgreSQL URL, give --admin DIR (the central folder)")
+        try:
+            run = merge_files(central, admin, files, write_acks=not args.no_ack)
+        finally:
+            if central.profile is None:
+                admin.lock()
+    if args.json:
+        print(json.dumps(render_json(run), indent=2))
+    else:
+        print(render_text(run))
+    return EXIT_INVALID if run.refused else EXIT_OK
+
+
+def render_json(run: MergeRun) -> dict[str, Any]:
+    return {
+        "bundles": [r.to_json() for r in run.reports],
+        "devices": [
+            {**g.to_json(),
+             "clone_alerts": [c.to_json() for c in run.clones if c.device_id == g.device_id]}
+            for g in run.gaps
+        ],
+        "acknowledgements": [{"device_id": str(d), "file": str(p)} for d, p in run.ack_files],
+        "totals": {
+            outcome: sum(1 for r in run.reports if r.outcome == outcome)
+            for outcome in ("imported", "already_imported", "quarantined", "refused")
+        },
+    }
+
+
+def render_text(run: MergeRun) -> str:
+    lines: list[str] = []
+    for r in run.reports:
+        name = Path(r.source).name if r.source else "?"
+        if r.outcome == "imported":
+            lines.append(
+                f"{name}: imported: {r.new_revisions} new revisions, {r.known_revisions} "
+                f"already known, {len(r.conflicts_opened)} conflicts opened"
+                + (f", {len(r.clone_alerts)} clone alerts" if r.clone_alerts else "")
+            )
+        elif r.outcome == "already_imported":
+            lines.append(f"{name}: already imported (nothing changed)")
+        elif r.outcome == "quarantined":
+            lines.append(f"{name}: quarantined: {r.message}")
+        else:
+            lines.append(f"{name}: refused ({r.reason}): {r.message}")
+    for g in run.gaps:
+        problems = [f"missing sequence {s.first}-{s.last}" for s in g.missing_seqs]
+        problems += [f"missing the bundle with manifest {h[:16]}" for h in g.missing_manifests]
+        problems += [
+            f"clone alert: sequence {c.device_seq} arrived as {len(c.revisions)} different "
+            "revisions"
+            for c in run.clones if c.device_id == g.device_id
+        ]
+        lines.append(f"device {g.device_id}: " + ("; ".join(problems) or "complete"))
+    for device_id, path in run.ack_files:
+        lines.append(f"acknowledgement for device {device_id}: {path}")
+    totals = render_json(run)["totals"]
+    lines.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items()))
+    return "\n".join(lines)

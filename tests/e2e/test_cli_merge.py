@@ -1,0 +1,201 @@
+"""End to end with real bundles: a laptop syncs to a folder, the admin merges it with
+``qi-capture merge`` (unknown device -> quarantine -> ``devices enrol`` merges it),
+re-merging is "already imported", the acknowledgement written to the folder's inbox is
+accepted by the laptop's next sync; conflicts list/show/resolve; devices revoke;
+a tampered bundle is refused with its reason and exit code 1."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from qi_capture.cli import main
+from qi_capture.crypto.kdf import floor_params
+from qi_capture.forms import load_form_bytes
+from qi_capture.storage.profile import Profile
+from qi_capture.storage.store import Store
+from qi_capture.sync.admin import AdminProfile, init_admin
+from qi_capture.sync.folder import sync_folder
+from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
+
+PASSPHRASE = "copper kettle harbour 42"
+STUDY_ID = "qi-london"
+FORM = textwrap.dedent("""
+    | survey   |           |          |          |
+    |          | type      | name     | label    |
+    |          | text      | org      | Org      |
+    |          | integer   | staff    | Staff    |
+    | settings |           |          |          |
+    |          | form_id   | version  |          |
+    |          | merge_e2e | 1        |          |
+""")
+
+
+def _install(store: Store):  # type: ignore[no-untyped-def]
+    def install(data: bytes, filename: str, study_id: str, title: str) -> bool:
+        form = load_form_bytes(data, filename)
+        store.catalog.add_study(study_id, title)
+        store.catalog.add_form_version(study_id, form.form_id, form.version or "1",
+                                       title=form.title or form.form_id, xlsform=data,
+                                       compiled_json="{}")
+        return True
+
+    return install
+
+
+def _finalise(store: Store, count: int) -> list[uuid.UUID]:
+    (form,) = store.catalog.list_form_versions(STUDY_ID)[-1:]
+    ids = []
+    for i in range(count):
+        record = store.records.create_record(form.id, interviewer="Jo Bloggs")
+        store.records.save_answer_changes(record.id, {"org": f"Trust {i}", "staff": str(i)})
+        store.records.finalise(record.id)
+        ids.append(record.id)
+    return ids
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    monkeypatch.setenv("QI_CAPTURE_PASSPHRASE", PASSPHRASE)
+    central = tmp_path / "central"
+    init_admin(central, PASSPHRASE, study_id=STUDY_ID, study_title="QI London",
+               kdf=floor_params())
+    with AdminProfile.open(central, PASSPHRASE) as admin:
+        pack = build_pack(admin.keys(), [PackForm("merge_e2e.md", FORM.encode())],
+                          StudyPolicy(idle_lock_minutes=5, retention_days=30, sync_folder=None))
+    laptop = tmp_path / "laptop"
+    Profile.create(laptop, "Jo Bloggs", PASSPHRASE, kdf=floor_params())
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        import_pack(store, pack, _install(store))
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    return central, laptop, folder
+
+
+def test_merge_quarantine_enrol_ack_roundtrip(
+    world: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    central, laptop, folder = world
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        records = _finalise(store, 3)
+        device_id = store.device().id
+        sync_folder(store, folder)
+
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "merge", "--central",
+                    str(central), str(folder), "--json")
+    assert code == 0, out
+    report = json.loads(out)
+    assert [b["outcome"] for b in report["bundles"]] == ["quarantined"]
+    assert report["bundles"][0]["device_id"] == str(device_id)
+
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "devices", "list", "--central",
+                    str(central))
+    assert code == 0 and "unknown" in out and "1 quarantined" in out
+
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "devices", "enrol",
+                    "--central", str(central), str(device_id), "--name", "Laptop A")
+    assert code == 0, out
+    assert "imported: 3 new revisions" in out
+
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "merge", "--central",
+                    str(central), str(folder))
+    assert code == 0, out
+    assert "already imported" in out and "acknowledgement for device" in out
+    assert len(list((folder / "inbox").glob("*.qiack"))) == 1
+
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        result = sync_folder(store, folder)
+        assert result.acknowledged == 3
+        assert {store.records.get_record(r).summary.status for r in records} == {"acknowledged"}
+        # An edit on the laptop after the merge: a new bundle, merged, chained.
+        store.records.begin_edit(records[0])
+        store.records.save_answer_change(records[0], "staff", "99")
+        store.records.finalise(records[0])
+        sync_folder(store, folder)
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "merge", "--central",
+                    str(central), str(folder), "--json")
+    report = json.loads(out)
+    assert code == 0
+    assert sorted(b["outcome"] for b in report["bundles"]) == ["already_imported", "imported"]
+    assert report["devices"][0]["missing_seqs"] == []
+    assert report["devices"][0]["missing_manifests"] == []
+
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "conflicts", "list",
+                    "--central", str(central))
+    assert code == 0 and "no open conflicts" in out
+
+    # Tampered: one flipped bit in the encrypted payload -> refused, exit 1.
+    bundle = next((folder / "outbox").glob("*.qibundle"))
+    data = bytearray(bundle.read_bytes())
+    data[-100] ^= 1
+    bad = tmp_path / "bad.qibundle"
+    bad.write_bytes(bytes(data))
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "merge", "--central",
+                    str(central), str(bad), "--no-ack")
+    assert code == 1 and "refused (bundle_payload_tampered)" in out
+
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "devices", "revoke",
+                    "--central", str(central), str(device_id))
+    assert code == 0, out
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        store.records.begin_edit(records[1])
+        store.records.save_answer_change(records[1], "staff", "7")
+        store.records.finalise(records[1])
+        sync_folder(store, folder)
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d"), "merge", "--central",
+                    str(central), str(folder), "--no-ack")
+    assert code == 1 and "bundle_revoked_device" in out
+
+
+def test_conflicts_cli(
+    world: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Two heads made directly in the central store (fake devices), resolved by the CLI."""
+    from qi_capture.central.store import CentralStore
+    from tests.core.central.helpers import FakeDevice
+
+    central, _laptop, _folder = world
+    a, b = FakeDevice("A"), FakeDevice("B")
+    record = uuid.uuid4()
+    with CentralStore.open(central, PASSPHRASE) as store:
+        for d in (a, b):
+            store.enrol(d.id, name=d.name, fingerprint=d.fingerprint, public_key=d.public_key)
+        base = a.revision(record, {"org": "x"})
+        store.merge(a.bundle([base]))
+        left = a.revision(record, {"org": "left"}, parents=[base.id])
+        store.merge(a.bundle([left]))
+        right = b.revision(record, {"org": "right"}, parents=[base.id])
+        store.merge(b.bundle([right]))
+
+    d = str(tmp_path / "d")
+    code, out = cli(capsys, "--data-dir", d, "conflicts", "list", "--central", str(central),
+                    "--json")
+    (conflict,) = json.loads(out)
+    assert conflict["kind"] == "heads"
+    code, out = cli(capsys, "--data-dir", d, "conflicts", "show", "--central", str(central),
+                    conflict["id"][:10])
+    assert code == 0 and "org:" in out and "left" in out and "right" in out
+    merged = tmp_path / "merged.json"
+    merged.write_text(json.dumps({"org": "both"}))
+    code, out = cli(capsys, "--data-dir", d, "conflicts", "resolve", "--central",
+                    str(central), conflict["id"][:10], "--merge", str(merged),
+                    "--reason", "agreed with both interviewers")
+    assert code == 0, out
+    code, out = cli(capsys, "--data-dir", d, "conflicts", "resolve", "--central",
+                    str(central), conflict["id"][:10], "--keep", right.id[:10], "--reason", "x")
+    assert code == 2 and "not open" in out
+    code, out = cli(capsys, "--data-dir", d, "conflicts", "list", "--central", str(central),
+                    "--all")
+    assert "resolved" in out
+    _ = io
