@@ -70,6 +70,12 @@ class EvalContext(Protocol):
         field's list in the current language."""
         ...
 
+    def itext(self, text_id: str) -> str | None:
+        """``jr:itext(id)``: the translation with that id in the current language. Forms
+        built from XLSForm address choice labels this way, with the ``itextId`` of a
+        choice-list instance item (``static_instance-<list>-<index>``)."""
+        ...
+
     def now(self) -> dt.datetime:
         """The current time, timezone-aware (tests pin it)."""
         ...

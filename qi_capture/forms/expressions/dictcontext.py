@@ -191,6 +191,9 @@ class DictContext:
     def choice_label(self, value: str, field_name: str) -> str | None:
         return self._labels.get(field_name, {}).get(value)
 
+    def itext(self, text_id: str) -> str | None:
+        return None  # one-shot evaluation has no form translations
+
     def now(self) -> dt.datetime:
         return self._now if self._now is not None else dt.datetime.now().astimezone()
 

@@ -59,6 +59,9 @@ class SessionContext:
     def choice_label(self, value: str, field_name: str) -> str | None:
         return self._session._choice_label(value, field_name)
 
+    def itext(self, text_id: str) -> str | None:
+        return self._session._itext(text_id)
+
     def now(self) -> dt.datetime:
         return self._session.clock()
 

@@ -166,6 +166,17 @@ class SessionCore:
         return parse(source).evaluate(SessionContext(self, node))
 
     # --- lookups expressions make -----------------------------------------------------
+    def _itext(self, text_id: str) -> str | None:
+        """The label behind a choice-list item's ``itextId`` (``static_instance-L-i``)."""
+        prefix, _, index = text_id.rpartition("-")
+        list_name = prefix.removeprefix("static_instance-")
+        if not prefix.startswith("static_instance-") or not index.isdigit():
+            return None
+        choices = self.form.choices(list_name)
+        if int(index) >= len(choices):
+            return None
+        return self._choice_text(choices[int(index)])
+
     def _choice_text(self, choice: Choice) -> str:
         label = choice.label.get(self.language) if choice.label is not None else None
         return label if label is not None else choice.name
@@ -184,7 +195,8 @@ class SessionCore:
         if cached is not None:
             return cached
         if instance_id in self.form.choice_lists:
-            cached = choice_list_instance(self.form.choices(instance_id), self.language)
+            cached = choice_list_instance(instance_id, self.form.choices(instance_id),
+                                          self.language)
         else:
             file_name = self.form.secondary_instances.get(instance_id, f"{instance_id}.csv")
             data = self.media.get(file_name)

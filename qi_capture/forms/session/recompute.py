@@ -45,6 +45,12 @@ class RecomputeMixin(ValidationMixin):
         raise NotImplementedError
 
     # --- recomputation -----------------------------------------------------------------
+    def set_language(self, language: str) -> None:
+        """Switch language and re-run calculations: ``jr:choice-name()`` and ``jr:itext()``
+        results are labels in the current language."""
+        super().set_language(language)
+        self.recompute_all()
+
     def recompute_all(self) -> None:
         """Evaluate every relevance, calculation and repeat count in dependency order."""
         self._eval_errors.clear()

@@ -50,7 +50,12 @@ class StaticNode:
         return self._index + 1
 
 
-def choice_list_instance(choices: Sequence[Choice], language: str | None) -> StaticNode:
+def itext_id(list_name: str, index: int) -> str:
+    return f"static_instance-{list_name}-{index}"
+
+
+def choice_list_instance(list_name: str, choices: Sequence[Choice],
+                         language: str | None) -> StaticNode:
     """The ``root`` element of ``instance('<list>')``."""
     document = StaticNode("#document", None)
     root = StaticNode("root", document)
@@ -60,6 +65,8 @@ def choice_list_instance(choices: Sequence[Choice], language: str | None) -> Sta
         item._children.append(StaticNode("name", item, choice.name))
         label = choice.label.get(language) if choice.label is not None else None
         item._children.append(StaticNode("label", item, label or ""))
+        # pyxform's itemsets carry an itext id per item; jr:itext() turns it into the label.
+        item._children.append(StaticNode("itextId", item, itext_id(list_name, i)))
         for column, text in choice.extras.items():
             item._children.append(StaticNode(column, item, text))
         root._children.append(item)

@@ -49,8 +49,27 @@ def test_choice_name_follows_language(make_form: Any, start: Any) -> None:
     session.set("ok", "yes")
     assert session.get("word") == "Yes"
     session.set_language("Français (fr)")
-    session.recompute_all()
     assert session.get("word") == "Oui"
+
+
+def test_itext_of_a_choice_list_item(make_form: Any, start: Any) -> None:
+    form = make_form("""
+    | survey |                |       |                     |                      |                                                                   |
+    |        | type           | name  | label::English (en) | label::Français (fr) | calculation                                                       |
+    |        | integer        | level | Level               | Niveau               |                                                                   |
+    |        | calculate      | word  |                     |                      | jr:itext(instance('band')/root/item[name = ${level}]/itextId)      |
+    | choices |          |      |                     |                      |
+    |         | list_name| name | label::English (en) | label::Français (fr) |
+    |         | band     | 1    | Low                 | Bas                  |
+    |         | band     | 2    | High                | Haut                 |
+    """)
+    session = start(form)
+    session.set("level", 2)
+    assert session.get("word") == "High"
+    session.set_language("Français (fr)")
+    assert session.get("word") == "Haut"
+    session.set("level", 9)
+    assert session.get("word") is None
 
 
 def test_or_other(make_form: Any, start: Any) -> None:

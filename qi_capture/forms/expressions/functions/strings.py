@@ -20,8 +20,8 @@ Choices (JavaRosa followed unless noted):
 - ``extract-signed(s, key)``: ``s`` is base64 of a 64-byte Ed25519 signature followed by
   the message, ``key`` the base64 raw public key; the message if the signature verifies,
   otherwise ``''`` (JavaRosa). Verification is ``qi_capture.crypto.signing``'s.
-- ``jr:itext(id)``: form translations are not addressable by id in XLSForm-built forms;
-  returns ``''``.
+- ``jr:itext(id)``: the context's translation with that id (XLSForm-built forms address
+  choice labels as ``static_instance-<list>-<index>``); ``''`` when there is none.
 """
 
 from __future__ import annotations
@@ -279,10 +279,5 @@ def _extract_signed(call: ast.Call, comp: Compiler) -> Fn:
 
 @register("jr:itext", returns="string")
 def _itext(call: ast.Call, comp: Compiler) -> Fn:
-    arg = comp.value(call.args[0])
-
-    def run(c: EvalContext, n: XNode) -> Value:
-        arg(c, n)  # evaluated for its errors only
-        return ""
-
-    return run
+    text_id = comp.string(call.args[0])
+    return lambda c, n: c.itext(text_id(c, n)) or ""
