@@ -53,7 +53,9 @@ class EvalContext(Protocol):
         """``${name}``: the nodes of field ``name``, resolved from the context node the way
         pyxform does: when the field shares a repeat ancestor with the context node, only
         the node(s) in the same repeat instance; otherwise every instance. Non-relevant
-        nodes are included (the evaluator filters or blanks them as XPath requires)."""
+        nodes are included (the evaluator filters or blanks them as XPath requires).
+        ``${last-saved#name}`` arrives as ``ref("last-saved#name")``: the value in the
+        last saved record of this form, or no node when there is none."""
         ...
 
     def root(self) -> XNode:
