@@ -27,6 +27,7 @@ from qi_capture.cli import (
     merge,
     profile,
     record,
+    selftest,
     study,
     sync,
 )
@@ -36,6 +37,7 @@ Handler = Callable[[argparse.Namespace], int]
 #: Command-group modules, in the order ``--help`` lists them.
 GROUPS: tuple[ModuleType, ...] = (
     profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, export,
+    selftest,
 )
 
 EXIT_OK = 0

@@ -1,0 +1,177 @@
+"""Deployment settings an IT team places beside the installed executable.
+
+A managed install may carry a ``deployment.json`` next to ``QI Capture.exe`` (Windows,
+Linux) or next to ``QI Capture.app`` (macOS), for example::
+
+    {
+      "format": "qi-capture-deployment",
+      "version": 1,
+      "study_pack": "london-qi.qipack",
+      "sync_folder": "%USERPROFILE%\\\\NHS Trust\\\\QI Capture sync"
+    }
+
+``study_pack`` (optional) is a signed study pack to install when a profile is created,
+relative to the file's folder or absolute. ``sync_folder`` (optional) is the folder the
+sync screen suggests; ``%VAR%``, ``$VAR`` and ``~`` are expanded for the user running the
+app, so one file serves every user of a machine. ``data_dir`` (optional) moves the
+profiles away from the per-user local application-data folder; it is refused when it
+points into a OneDrive-synced folder, because OneDrive copies a database while it is
+open (see SECURITY.md). Unknown keys are refused too, so a typo never goes unnoticed.
+
+The ``QI_CAPTURE_DEPLOYMENT`` environment variable names a file to use instead (tests,
+pilots). No file means no deployment settings: the app runs with its defaults.
+
+This module only reads and checks the file; the services decide what to do with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qi_capture.errors import QICaptureError
+
+FILE_NAME = "deployment.json"
+FORMAT = "qi-capture-deployment"
+VERSION = 1
+ENV_VAR = "QI_CAPTURE_DEPLOYMENT"
+_KEYS = frozenset({"format", "version", "study_pack", "sync_folder", "data_dir", "comment"})
+_ONEDRIVE_VARS = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
+
+
+class DeploymentInvalid(QICaptureError):
+    """The deployment file exists but cannot be used; the message says why and where."""
+
+    code = "deployment_invalid"
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"deployment settings {path}: {reason}", path=str(path), reason=reason)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What IT configured (every field None when there is no file)."""
+
+    source: Path | None = None
+    study_pack: Path | None = None
+    sync_folder: Path | None = None
+    data_dir: Path | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.source is not None
+
+
+def candidate_files(
+    executable: str | Path | None = None, *, frozen: bool | None = None
+) -> list[Path]:
+    """Where the deployment file is looked for, first match wins: the environment
+    variable's file; then, in a packaged build, beside the executable and (macOS) beside
+    the ``.app`` bundle. Running from source only the environment variable counts."""
+    found: list[Path] = []
+    env = os.environ.get(ENV_VAR)
+    if env:
+        found.append(Path(env).expanduser())
+    is_frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
+    if is_frozen:
+        exe = Path(sys.executable if executable is None else executable).resolve()
+        found.append(exe.parent / FILE_NAME)
+        for parent in exe.parents:
+            if parent.suffix == ".app":
+                found.append(parent.parent / FILE_NAME)
+                break
+    return found
+
+
+def find_file(executable: str | Path | None = None, *, frozen: bool | None = None) -> Path | None:
+    for path in candidate_files(executable, frozen=frozen):
+        if path.is_file():
+            return path
+    return None
+
+
+def _expand(value: str) -> Path:
+    return Path(os.path.expandvars(value)).expanduser()
+
+
+def is_onedrive_path(path: Path) -> bool:
+    """True if ``path`` lies in a OneDrive-synced folder (by the folders OneDrive sets in
+    the environment, or a path component starting "OneDrive")."""
+    resolved = path.absolute()
+    for var in _ONEDRIVE_VARS:
+        root = os.environ.get(var)
+        if root and resolved.is_relative_to(Path(root).absolute()):
+            return True
+    return any(part.casefold().startswith("onedrive") for part in resolved.parts)
+
+
+def _string(data: dict[str, Any], key: str, path: Path) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise DeploymentInvalid(path, f'"{key}" must be a non-empty string')
+    return value.strip()
+
+
+def parse(data: object, path: Path) -> Deployment:
+    """Check a decoded deployment file; ``path`` resolves relative paths and names errors."""
+    if not isinstance(data, dict):
+        raise DeploymentInvalid(path, "the file must hold a JSON object")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise DeploymentInvalid(path, f"unknown setting(s): {', '.join(unknown)}")
+    if data.get("format") != FORMAT:
+        raise DeploymentInvalid(path, f'"format" must be "{FORMAT}"')
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DeploymentInvalid(path, '"version" must be a whole number')
+    if version > VERSION:
+        raise DeploymentInvalid(
+            path, f"version {version} is newer than this app understands ({VERSION})"
+        )
+    base = path.parent
+    pack_text = _string(data, "study_pack", path)
+    pack = None if pack_text is None else base / _expand(pack_text)
+    if pack is not None and not pack.is_file():
+        raise DeploymentInvalid(path, f"the study pack {pack} does not exist")
+    sync_text = _string(data, "sync_folder", path)
+    sync = None if sync_text is None else _expand(sync_text)
+    if sync is not None and not sync.is_absolute():
+        raise DeploymentInvalid(path, '"sync_folder" must be an absolute path')
+    data_text = _string(data, "data_dir", path)
+    data_dir = None if data_text is None else _expand(data_text)
+    if data_dir is not None:
+        if not data_dir.is_absolute():
+            raise DeploymentInvalid(path, '"data_dir" must be an absolute path')
+        if is_onedrive_path(data_dir):
+            raise DeploymentInvalid(
+                path, f'"data_dir" {data_dir} is in a OneDrive-synced folder; profiles '
+                "must live in local application data, which OneDrive does not sync",
+            )
+    return Deployment(path, pack, sync, data_dir)
+
+
+def load(path: Path | None = None) -> Deployment:
+    """The deployment settings from ``path``, or from the first file `candidate_files`
+    finds; an empty `Deployment` when there is none. Raises `DeploymentInvalid`."""
+    file = path if path is not None else find_file()
+    if file is None:
+        return Deployment()
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise DeploymentInvalid(file, f"cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise DeploymentInvalid(file, "is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DeploymentInvalid(
+            file, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    return parse(data, file)

@@ -1,0 +1,333 @@
+"""The self-test: proves an installed copy works end to end, without touching real data.
+
+``run_self_test()`` makes a throw-away profile in a temporary folder and goes through
+what an interviewer's day needs: the resources and migrations are found, Argon2id
+derives a key at the floor the app enforces, the profile is created (built-in study
+installed), SQLCipher reports version 4.x and encrypts the files (a marker answer is
+not in them in plain text), a wrong passphrase is refused, the built-in questionnaire
+is filled and finalised through the real services and autosaving session, a signed
+study pack is installed and a bundle written and verified, and the profile is locked
+and deleted. It returns a `SelfTestReport`; the caller prints it and
+exits with ``report.exit_code`` (0 all passed, 1 something failed).
+
+Qt-free: the GUI's ``--self-test`` and ``qi-capture self-test`` both call it, and the
+packaged app's smoke test and release workflow run it. It never writes to the user's
+data folder and logs nothing.
+
+The bundle step plays both sides in the same temporary folder: it creates a study's
+admin keys, signs a study pack, installs it, syncs a finalised record to a folder and
+verifies the bundle with the admin identity, as the central store would before merging.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import text
+
+from qi_capture import __version__, deployment
+from qi_capture.crypto.errors import WrongPassphrase
+from qi_capture.crypto.kdf import (
+    FLOOR_ITERATIONS,
+    FLOOR_LANES,
+    FLOOR_MEMORY_KIB,
+    KEY_BYTES,
+    derive_kek,
+    floor_params,
+)
+from qi_capture.resources import resource_path, resources_root
+from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.dto import RevisionInfo
+from qi_capture.services.studies import BUILTIN_STUDY_ID
+from qi_capture.sync.admin import AdminProfile, init_admin
+from qi_capture.sync.bundle import KnownDevice, verify_bundle_file
+from qi_capture.sync.folder import sync_folder
+from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
+
+Status = Literal["ok", "failed", "skipped"]
+
+PASSPHRASE = "self-test harbour copper 0451"
+#: Typed as an answer; must never appear in plain text in the profile's files.
+CANARY = "QISelfTestCanary7f3d"
+#: The built-in forms a working install must hold.
+BUILTIN_FORMS = ("qi_baseline", "qi_stakeholder_interview")
+SELFTEST_STUDY_ID = "qi-capture-self-test"
+
+
+class SelfTestFailed(Exception):
+    """A check did not hold; the message says what was expected and what was found."""
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    status: Status
+    detail: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SelfTestReport:
+    version: str
+    platform: str
+    frozen: bool
+    steps: tuple[Step, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(step.status != "failed" for step in self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_text(self) -> str:
+        build = "packaged" if self.frozen else "from source"
+        lines = [f"QI Capture {self.version} self-test ({build}, {self.platform})"]
+        for step in self.steps:
+            lines.append(
+                f"  [{step.status:^7}] {step.name:<16} {step.seconds:6.2f} s  {step.detail}"
+            )
+        failed = sum(step.status == "failed" for step in self.steps)
+        lines.append("PASSED" if self.ok else f"FAILED ({failed} step(s))")
+        return "\n".join(lines)
+
+
+class _Recorder:
+    def __init__(self, progress: Callable[[str], None] | None) -> None:
+        self.steps: list[Step] = []
+        self._progress = progress
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[list[str]]:
+        """Times one step; the body appends its detail text. A raised exception fails
+        the step (and is re-raised so later steps that depend on it do not run)."""
+        if self._progress is not None:
+            self._progress(name)
+        detail: list[str] = []
+        start = time.perf_counter()
+        try:
+            yield detail
+        except Exception as exc:
+            message = str(exc) or type(exc).__name__
+            if not isinstance(exc, SelfTestFailed):
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                message = (f"{type(exc).__name__}: {message} "
+                           f"({Path(where.filename).name}:{where.lineno})")
+            self.steps.append(Step(name, "failed", message, time.perf_counter() - start))
+            raise
+        self.steps.append(Step(name, "ok", "; ".join(detail), time.perf_counter() - start))
+
+    def skip(self, name: str, reason: str) -> None:
+        self.steps.append(Step(name, "skipped", reason, 0.0))
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SelfTestFailed(message)
+
+
+def _fill_baseline(ctx: CoreContext, study_id: str = BUILTIN_STUDY_ID) -> RevisionInfo:
+    """Fill the QI baseline questionnaire of ``study_id`` (with a repeat of two projects)
+    and finalise it through the autosaving record session."""
+    form = ctx.studies.resolve(f"{study_id}/qi_baseline")
+    record = ctx.records.create(form.id)
+    try:
+        answers: list[tuple[str, object]] = [
+            ("consent", "yes"), ("org_name", CANARY), ("org_type", "acute"),
+            ("footprint", "north_central"), ("role", "improvement_lead"),
+            ("methods", ["mfi_pdsa", "spc"]),
+            ("trained_awareness", 120), ("trained_practitioner", 30),
+            ("trained_advanced", 4), ("trained_coach", 2), ("trained_source", "records"),
+            ("has_projects", "yes"),
+            ("qi_project[1]/project_title", "Falls"), ("qi_project[1]/project_method", "mfi_pdsa"),
+            ("qi_project[1]/project_stage", "testing"),
+            ("qi_project[2]/project_title", "Flow"), ("qi_project[2]/project_method", "lean"),
+            ("qi_project[2]/project_stage", "testing"),
+            ("barriers", ["time", "data"]), ("support", ["none"]),
+        ]
+        answers += [(f"lead_{s}", "agree") for s in (
+            "board", "sponsor", "strategy", "time", "data", "safe_to_fail", "patients")]
+        for path, value in answers:
+            record.ensure_instances(path)
+            issue = record.set(path, value)
+            _check(issue is None, f"answer {path} was refused: {issue}")
+        _check(record.session.get("trained_total") == "156",
+               f"calculated trained_total is {record.session.get('trained_total')!r}, not '156'")
+        revision = record.finalise()
+    finally:
+        record.close()
+    summary = ctx.records.summary(revision.record_id)
+    _check(summary.status == "finalised", f"record status is {summary.status}, not finalised")
+    return revision
+
+
+def _bundle(ctx: CoreContext, folder: Path) -> str:
+    """The study's admin side (keys, a signed pack), the pack installed on this profile,
+    one record of the pack's study synced to a folder as a bundle, and the bundle
+    decrypted and verified with the admin's identity as the central store would."""
+    central = folder / "central"
+    init_admin(central, PASSPHRASE, study_id=SELFTEST_STUDY_ID, study_title="Self-test study",
+               kdf=floor_params())
+    workbook = resource_path("studies", BUILTIN_STUDY_ID, "qi_baseline_questionnaire.xlsx")
+    with AdminProfile.open(central, PASSPHRASE) as admin:
+        keys = admin.keys()
+    pack = build_pack(keys, [PackForm(workbook.name, workbook.read_bytes())], StudyPolicy())
+
+    def install(data: bytes, filename: str, study_id: str, title: str) -> bool:
+        added = ctx.studies.add_form_bytes(data, filename, study_id=study_id, study_title=title)
+        return added.created
+
+    import_pack(ctx.store, pack, install)
+    revision = _fill_baseline(ctx, SELFTEST_STUDY_ID)
+    (folder / "sync").mkdir()
+    report = sync_folder(ctx.store, folder / "sync")
+    _check(len(report.bundles) == 1, f"sync wrote {len(report.bundles)} bundle(s), not 1")
+    written = report.bundles[0]
+    devices = {ctx.device.fingerprint: KnownDevice(ctx.device.public_key, "self-test")}
+    summary = verify_bundle_file(written.path, study_id=keys.study_id,
+                                 identity=keys.bundle_identity, devices=devices)
+    _check(summary.revision_ids == (revision.id,),
+           f"the bundle holds {summary.revision_ids}, expected ({revision.id},)")
+    status = ctx.records.summary(revision.record_id).status
+    _check(status == "sent", f"the synced record is {status}, not sent")
+    return (f"pack installed, {written.revisions} revision in {written.path.name} "
+            f"({summary.file_size} bytes), decrypted and verified with the admin key")
+
+
+def _files_contain(folder: Path, marker: bytes) -> list[str]:
+    hits = []
+    for path in folder.rglob("*"):
+        if path.is_file() and marker in path.read_bytes():
+            hits.append(path.name)
+    return hits
+
+
+def run_self_test(
+    *,
+    work_dir: str | Path | None = None,
+    keep: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> SelfTestReport:
+    """Run every check in a new temporary folder (under ``work_dir`` if given) and
+    delete it afterwards unless ``keep``. Never raises for a failed check: the report
+    says which step failed and why."""
+    rec = _Recorder(progress)
+    frozen = bool(getattr(sys, "frozen", False))
+    folder = Path(tempfile.mkdtemp(prefix="qi-capture-selftest-", dir=work_dir))
+    try:
+        _run(rec, folder)
+    except Exception:  # already recorded as a failed step
+        pass
+    finally:
+        if keep:
+            rec.skip("cleanup", f"kept {folder}")
+        else:
+            try:
+                with rec.step("cleanup") as detail:
+                    shutil.rmtree(folder)
+                    _check(not folder.exists(), f"{folder} is still there")
+                    detail.append("temporary profile deleted")
+            except Exception:  # recorded as a failed step
+                pass
+    return SelfTestReport(
+        __version__, f"{platform.system()} {platform.machine()}", frozen, tuple(rec.steps)
+    )
+
+
+def _run(rec: _Recorder, folder: Path) -> None:
+    with rec.step("resources") as detail:
+        study = resource_path("studies", BUILTIN_STUDY_ID)
+        workbooks = sorted(p.name for p in study.glob("*.xlsx"))
+        _check(len(workbooks) >= len(BUILTIN_FORMS), f"built-in study has {workbooks}")
+        from qi_capture.storage.migrate import MIGRATIONS_DIR
+
+        scripts = list((MIGRATIONS_DIR / "versions").glob("*.py"))
+        _check(bool(scripts), f"no migration scripts in {MIGRATIONS_DIR}")
+        detail.append(f"{resources_root()}; {len(workbooks)} built-in forms; "
+                      f"{len(scripts)} store migrations")
+
+    with rec.step("deployment") as detail:
+        settings = deployment.load()
+        if settings.configured:
+            detail.append(f"{settings.source}: study pack {settings.study_pack or '-'}, "
+                          f"sync folder {settings.sync_folder or '-'}")
+        else:
+            detail.append("no deployment file (defaults)")
+
+    with rec.step("argon2id") as detail:
+        params = floor_params()
+        start = time.perf_counter()
+        kek = derive_kek(PASSPHRASE, params)
+        elapsed = time.perf_counter() - start
+        try:
+            _check(len(kek) == KEY_BYTES, f"derived {len(kek)} bytes, not {KEY_BYTES}")
+        finally:
+            kek.wipe()
+        detail.append(f"floor m={FLOOR_MEMORY_KIB // 1024} MiB t={FLOOR_ITERATIONS} "
+                      f"p={FLOOR_LANES}: {elapsed:.2f} s")
+
+    profiles = ProfileService(folder / "data")
+    with rec.step("profile") as detail:
+        info = profiles.create("Self-test", PASSPHRASE, kdf=floor_params())
+        detail.append(f"created {info.folder.name} with the built-in study")
+
+    ctx = profiles.unlock(info, PASSPHRASE)
+    try:
+        with rec.step("sqlcipher") as detail:
+            with ctx.store.engine.connect() as conn:
+                version = conn.execute(text("PRAGMA cipher_version")).scalar()
+            _check(isinstance(version, str) and version.startswith("4."),
+                   f"PRAGMA cipher_version gave {version!r}, expected 4.x")
+            detail.append(f"SQLCipher {version}")
+
+        with rec.step("forms") as detail:
+            forms = {f.form_id for f in ctx.studies.list_forms(BUILTIN_STUDY_ID)}
+            missing = sorted(set(BUILTIN_FORMS) - forms)
+            _check(not missing, f"built-in forms missing from the profile: {missing}")
+            for form_id in BUILTIN_FORMS:
+                ctx.studies.load_form(ctx.studies.resolve(f"{BUILTIN_STUDY_ID}/{form_id}").id)
+            detail.append(", ".join(sorted(forms)))
+
+        with rec.step("record") as detail:
+            revision = _fill_baseline(ctx)
+            detail.append(f"qi_baseline finalised: revision {revision.id[:12]} "
+                          f"(seq {revision.device_seq}), {len(revision.answers)} answers")
+
+        with rec.step("bundle") as detail:
+            detail.append(_bundle(ctx, folder))
+    finally:
+        ctx.lock()
+
+    with rec.step("encrypted") as detail:
+        variants = {CANARY.encode("utf-8"), CANARY.encode("utf-16-le"),
+                    CANARY.lower().encode("utf-8")}
+        hits = sorted({h for v in variants for h in _files_contain(folder, v)})
+        _check(not hits, f"the marker answer is readable in plain text in {hits}")
+        files = sum(1 for p in folder.rglob("*") if p.is_file())
+        detail.append(f"marker answer absent from {files} file(s)")
+
+    with rec.step("wrong passphrase") as detail:
+        try:
+            profiles.unlock(info, PASSPHRASE + "x").lock()
+        except WrongPassphrase:
+            detail.append("refused")
+        else:
+            raise SelfTestFailed("a wrong passphrase unlocked the profile")
