@@ -16,6 +16,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir", help="folder holding the profiles (default: per-user app data)"
     )
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation with a temporary profile, print a report and exit 0/1",
+    )
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -32,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"QI Capture {__version__}")
         return 0
+    if args.self_test:
+        from qi_capture.selftest import run_self_test
+
+        report = run_self_test(work_dir=args.data_dir)
+        print(report.to_text())
+        return report.exit_code
     from ui.app import run
 
     return run([sys.argv[0], *argv])
