@@ -32,9 +32,9 @@ from pathlib import Path
 
 from qi_capture import __version__
 from qi_capture.crypto.envelope import recipient_fingerprint
-from qi_capture.storage.dto import RevisionInfo
 from qi_capture.storage.records import REVISION_SCHEMA
 from qi_capture.storage.store import Store
+from qi_capture.storage.sync_state import OutgoingRevision
 from qi_capture.sync.ack import ACK_SUFFIX, INBOX, MAX_ACK_BYTES, parse_acknowledgement, peek_study
 from qi_capture.sync.bundle import (
     Opener,
@@ -141,11 +141,11 @@ def read_acknowledgements(
 
 # -- bundles ---------------------------------------------------------------------------
 def _attachment_reader(store: Store, attachment_id: uuid.UUID) -> Callable[[], Iterable[bytes]]:
-    return lambda: store.attachments.read(attachment_id)
+    return lambda: store.sync.attachment_pieces(attachment_id)
 
 
 def _compose(
-    store: Store, study: InstalledStudy, revisions: list[RevisionInfo], *, now: datetime
+    store: Store, study: InstalledStudy, revisions: list[OutgoingRevision], *, now: datetime
 ) -> tuple[Manifest, dict[str, bytes], dict[str, Callable[[], Iterable[bytes]]]]:
     device = store.device()
     payloads: dict[str, bytes] = {}
@@ -156,11 +156,10 @@ def _compose(
         records.append(RecordEntry(str(rev.record_id), rev.id, rev.device_seq, rev.id, len(data)))
     attachments: list[AttachmentEntry] = []
     readers: dict[str, Callable[[], Iterable[bytes]]] = {}
-    for record_id in dict.fromkeys(rev.record_id for rev in revisions):
-        for att in store.attachments.list(record_id):
-            attachments.append(AttachmentEntry(str(record_id), str(att.id), att.name,
-                                               att.media_type, att.sha256, att.size))
-            readers[str(att.id)] = _attachment_reader(store, att.id)
+    for att in store.sync.attachments_of(rev.record_id for rev in revisions):
+        attachments.append(AttachmentEntry(str(att.record_id), str(att.id), att.name,
+                                           att.media_type, att.sha256, att.size))
+        readers[str(att.id)] = _attachment_reader(store, att.id)
     previous = store.settings.get(_CHAIN + study.study_id)
     manifest = Manifest(
         bundle_id=str(uuid.uuid4()),
@@ -185,7 +184,7 @@ def write_study_bundle(
     store: Store,
     study: InstalledStudy,
     outbox: Path,
-    revisions: list[RevisionInfo],
+    revisions: list[OutgoingRevision],
     *,
     now: datetime,
     opener: Opener = open_exclusive,
@@ -224,7 +223,7 @@ def sync_folder(
     written: list[WrittenBundle] = []
     outbox = folder / OUTBOX
     for study in studies:
-        revisions = store.sync.revisions_to_send(study.study_id, include_sent=resend_all)
+        revisions = store.sync.outgoing(study.study_id, include_sent=resend_all)
         if not revisions:
             continue
         try:

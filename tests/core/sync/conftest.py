@@ -148,7 +148,7 @@ class BundleKit:
         sign with another function, change the member list, encrypt to others."""
         study = installed_study(self.store, STUDY_ID)
         assert study is not None
-        revisions = self.store.sync.revisions_to_send(STUDY_ID, include_sent=True)
+        revisions = self.store.sync.outgoing(STUDY_ID, include_sent=True)
         now = datetime(2025, 3, 1, tzinfo=UTC)
         m, payloads, readers = sync_folder_module._compose(self.store, study, revisions, now=now)
         if manifest is not None:
