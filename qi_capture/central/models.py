@@ -141,7 +141,8 @@ class CentralRecordRow(CentralBase):
     """A record's derived state: its heads, the displayed winner, conflict or not."""
 
     __tablename__ = "central_record"
-    __table_args__ = (Index("ix_central_record_form_id", "form_id"),)
+    # (form_id, id): exports page through a form's records in id order.
+    __table_args__ = (Index("ix_central_record_form_id", "form_id", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     study_id: Mapped[str] = mapped_column(String(200))

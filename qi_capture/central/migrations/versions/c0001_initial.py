@@ -140,7 +140,9 @@ def upgrade() -> None:
         sa.Column("updated", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_central_record")),
     )
-    op.create_index("ix_central_record_form_id", "central_record", ["form_id"], unique=False)
+    op.create_index(
+        "ix_central_record_form_id", "central_record", ["form_id", "id"], unique=False
+    )
     op.create_table(
         "central_review",
         sa.Column("record_id", sa.Uuid(), nullable=False),
