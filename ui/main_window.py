@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         self.home.open_record_requested.connect(self._on_home_open_record_requested)
         self.home.edit_record_requested.connect(self._on_home_edit_record_requested)
         self.home.delete_draft_requested.connect(self._on_home_delete_draft_requested)
-        self.idle = IdleWatcher(idle_minutes, self)
+        self.idle = IdleWatcher(self, idle_minutes)
         self.idle.idle_timed_out.connect(self._on_idle_timed_out)
         self.status = QLabel(self)
         self.statusBar().addWidget(self.status, 1)

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,13 @@ class _Relay(QObject):
     skipped = Signal(int)
 
 
-class _Job(QRunnable):
+class _Job:
+    """The work of one task. Handed to ``QThreadPool.start`` as a plain callable so that
+    Qt owns the runnable that wraps it (a Python QRunnable subclass collected by Python
+    while the pool still uses it is a double free)."""
+
     def __init__(self, task: Task, relay: _Relay, fn: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any], with_progress: bool) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
         self._task_id = task.task_id
         self._cancelled = task.cancelled
         self._relay = relay
@@ -67,7 +69,7 @@ class _Job(QRunnable):
         self._kwargs = kwargs
         self._with_progress = with_progress
 
-    def run(self) -> None:  # worker thread
+    def __call__(self) -> None:  # worker thread
         if self._cancelled.is_set():
             self._relay.skipped.emit(self._task_id)
             return

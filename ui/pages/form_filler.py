@@ -240,6 +240,9 @@ class FormFiller(QWidget):
         self.next_button.setToolTip(self.tr("Next (Enter, Alt+Right)"))
         self.previous_button.setToolTip(self.tr("Previous (Alt+Left)"))
         self.finalise_button.setToolTip(self.tr("Finalise (Ctrl+Shift+F)"))
+        for action in self.actions_for_menu():
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
 
     def actions_for_menu(self) -> list[QAction]:
         return [self.next_action, self.previous_action, self.index_action,
