@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test lint typecheck bench venv clean
+.PHONY: run test lint typecheck bench venv clean screenshots
 
 venv: $(STAMP)
 
@@ -33,6 +33,10 @@ test: lint typecheck
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Each main screen rendered to screenshots/*.png (offscreen) for review.
+screenshots: $(STAMP)
+	$(BIN)/python -m ui.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -98,7 +98,7 @@ class QuestionIndexModel(QAbstractListModel):
             return None
         entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("    " * entry.depth) + entry.label
+            return entry.label
         if role == Qt.ItemDataRole.ToolTipRole:
             return {
                 ANSWERED: self.tr("Answered"),

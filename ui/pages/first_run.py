@@ -31,8 +31,9 @@ class FirstRunPage(QWidget):
         outer.addStretch(1)
         card = QFrame(self)
         card.setObjectName("card")
-        card.setMaximumWidth(self.fontMetrics().horizontalAdvance("x") * 90)
+        card.setFixedWidth(self.fontMetrics().height() * 36)
         layout = QVBoxLayout(card)
+        layout.setContentsMargins(20, 16, 20, 16)
         title = QLabel(self.tr("Welcome to QI Capture"), card)
         title.setObjectName("pageTitle")
         scale_font(title, 1.5, bold=True)
@@ -87,6 +88,9 @@ class FirstRunPage(QWidget):
         layout.addWidget(self.busy)
         layout.addWidget(self.existing, 0, Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Word-wrapped labels make the layout's height-for-width guess too small; the
+        # plain size hint (taken at a narrower width) always fits.
+        card.setMinimumHeight(card.sizeHint().height())
         outer.addStretch(2)
         for line in (self.name, self.passphrase, self.confirm):
             line.textChanged.connect(self._on_field_text_changed)

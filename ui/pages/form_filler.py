@@ -423,6 +423,7 @@ class FormFiller(QWidget):
             name = self._instance_name(session, f"{base}[{index}]")
             open_button = QPushButton(f"{index}. {name}", row)
             open_button.setFlat(True)
+            open_button.setObjectName("repeatInstance")
             open_button.clicked.connect(
                 lambda _=False, p=f"{base}[{index}]": self.controller.go_to(p))
             row_layout.addWidget(open_button, 1)

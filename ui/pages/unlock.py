@@ -34,8 +34,9 @@ class UnlockPage(QWidget):
         outer.addStretch(1)
         card = QFrame(self)
         card.setObjectName("card")
-        card.setMaximumWidth(self.fontMetrics().horizontalAdvance("x") * 70)
+        card.setFixedWidth(self.fontMetrics().height() * 28)
         layout = QVBoxLayout(card)
+        layout.setContentsMargins(20, 16, 20, 16)
         self.title = QLabel(self.tr("Unlock QI Capture"), card)
         self.title.setObjectName("pageTitle")
         scale_font(self.title, 1.5, bold=True)
@@ -69,6 +70,9 @@ class UnlockPage(QWidget):
         layout.addWidget(self.unlock, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.new_profile, 0, Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Word-wrapped labels make the layout's height-for-width guess too small; the
+        # plain size hint (taken at a narrower width) always fits.
+        card.setMinimumHeight(card.sizeHint().height())
         outer.addStretch(2)
         self.passphrase.returnPressed.connect(self._on_unlock_clicked)
         self.unlock.clicked.connect(self._on_unlock_clicked)

@@ -1,0 +1,138 @@
+"""Render each main screen to a PNG (offscreen) for review: ``make screenshots``.
+
+Drives the real window with a throw-away profile in a temporary folder: first run,
+unlock (with a wrong passphrase), home, the form filler on several question types, a
+repeat, the finalise list, a finalised record read-only, and interview mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from qi_capture.services import ProfileService
+from ui.app import create_application
+from ui.main_window import MainWindow
+from ui.pages.form_filler import FormFiller
+from ui.pages.interview import InterviewFiller
+
+PASSPHRASE = "violet tractor mango 42"
+
+
+def pump(app: QApplication, until: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_application(argv[:1])
+    data = Path(tempfile.mkdtemp(prefix="qi-shots-"))
+    window = MainWindow(ProfileService(data))
+    window.resize(1366, 768)
+    window.show()
+
+    def shot(name: str, widget: QWidget | None = None) -> None:
+        for _ in range(5):
+            app.processEvents()
+        (widget or window).grab().save(str(out / f"{name}.png"))
+        print(f"{out / name}.png")
+
+    window.start()
+    pump(app, lambda: window.stack.currentWidget() is window.first_run)
+    page = window.first_run
+    page.name.setText("Alex Interviewer")
+    page.passphrase.setText(PASSPHRASE)
+    page.confirm.setText(PASSPHRASE)
+    shot("01-first-run")
+    page.create.click()
+    pump(app, lambda: window.ctx is not None and window.home.forms_model.rowCount() > 0,
+         timeout=60)
+
+    # Fill some of a questionnaire, leave it as a draft; start an interview.
+    window.home._on_start_clicked()
+    pump(app, lambda: isinstance(window.filler, FormFiller)
+         and window.filler._shown_key is not None)
+    filler = window.filler
+    assert filler is not None
+    ctl = filler.controller
+    for path, value in (("consent", "yes"), ("respondent/org_name", "Riverside NHS FT"),
+                        ("respondent/org_type", "acute")):
+        ctl.set_answer(path, value)
+    ctl.go_to("respondent")
+    pump(app, lambda: filler._shown_key == "respondent" and not ctl.busy)
+    shot("04-filler-text-and-choices")
+    ctl.set_answer("qi_methods/methods", "lean none")
+    ctl.go_to("qi_methods")
+    pump(app, lambda: filler._shown_key == "qi_methods" and not ctl.busy)
+    shot("05-filler-checkboxes-constraint-error")
+    ctl.set_answer("leadership/lead_board", "agree")
+    ctl.go_to("leadership")
+    pump(app, lambda: filler._shown_key == "leadership" and not ctl.busy)
+    shot("06-filler-likert")
+    ctl.set_answer("projects/has_projects", "yes")
+    ctl.go_to("projects/qi_project/*")
+    pump(app, lambda: filler._shown_key == "projects/qi_project/*" and not ctl.busy)
+    shot("07-filler-repeat")
+    filler.finalise_action.trigger()
+    pump(app, lambda: filler.issues_panel.isVisible())
+    shot("08-finalise-errors")
+    window.close_record()
+    pump(app, lambda: window.stack.currentWidget() is window.home
+         and window.home.records_model.rowCount() == 1)
+
+    window.home.forms_view.setCurrentIndex(
+        window.home.forms_model.index(1, 0, window.home.forms_model.index(0, 0)))
+    window.home._on_start_clicked()
+    pump(app, lambda: isinstance(window.filler, InterviewFiller)
+         and window.filler._shown_key is not None)
+    interview = window.filler
+    assert isinstance(interview, InterviewFiller)
+    ctl = interview.controller
+    for path, value in (("consent", "yes"), ("consent_quotes", "yes"),
+                        ("participant/org_name", "Hilltop Trust"),
+                        ("approach/approach_overview",
+                         "One organisation-wide method (Model for Improvement), led by a "
+                         "small central QI team; in place for four years. #enabler "),
+                        ("approach/key_quote_approach", "We test small, and we test often.")):
+        ctl.set_answer(path, value)
+    ctl.go_to("approach/approach_overview")
+    pump(app, lambda: interview._shown_key == "approach/approach_overview" and not ctl.busy)
+    shot("09-interview")
+    window.close_record()
+    pump(app, lambda: window.stack.currentWidget() is window.home
+         and window.home.records_model.rowCount() == 2)
+    shot("03-home")
+
+    window.lock("Locked. Type your passphrase to carry on.")
+    pump(app, lambda: window.stack.currentWidget() is window.unlock_page
+         and window.unlock_page.profile.count() > 0)
+    window.unlock_page.passphrase.setText("not the passphrase")
+    window.unlock_page.unlock.click()
+    pump(app, lambda: window.unlock_page.message.isVisible(), timeout=60)
+    shot("02-unlock-wrong-passphrase")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    code = main(sys.argv)
+    sys.stdout.flush()
+    # Skip interpreter teardown: PySide6 6.12 can crash collecting Qt wrappers at exit,
+    # after every file is written.
+    os._exit(code)
