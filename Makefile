@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test lint typecheck bench venv clean screenshots
+.PHONY: run test lint typecheck bench venv clean screenshots dist
 
 venv: $(STAMP)
 
@@ -34,7 +34,10 @@ test: lint typecheck
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# Each main screen rendered to screenshots/*.png (offscreen) for review.
+# The packaged app (one folder under dist/); the release workflow runs the same script.
+dist: $(STAMP)
+	$(BIN)/python packaging/build.py $(DIST_ARGS)
+
 screenshots: $(STAMP)
 	$(BIN)/python -m ui.screenshots screenshots
 

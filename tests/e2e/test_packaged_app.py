@@ -1,0 +1,95 @@
+"""Packaging smoke test: the PyInstaller build starts, prints its version and passes the
+self-test (temp profile, SQLCipher, Argon2id, a record, a bundle), offscreen.
+
+It builds with ``make dist`` (about 1-2 minutes) unless ``dist/build-info.json`` is newer
+than every source file, in which case that build is reused. Locally it may be left out
+with ``-m "not packaging"`` (pytest then counts it as deselected) or skipped with
+``QI_SKIP_PACKAGING=1`` (the skip reason is printed in the summary). When the ``CI``
+environment variable is set it always runs: a skip request there is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qi_capture import __version__
+
+pytestmark = pytest.mark.packaging
+
+SOURCES = ("qi_capture", "ui", "resources", "packaging", "main.py", "build.spec",
+           "pyproject.toml")
+
+
+def _newest_source(root: Path) -> float:
+    newest = 0.0
+    for name in SOURCES:
+        path = root / name
+        files = [path] if path.is_file() else path.rglob("*")
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                newest = max(newest, file.stat().st_mtime)
+    return newest
+
+
+def _executable(root: Path) -> Path:
+    dist = root / "dist"
+    if sys.platform == "win32":
+        return dist / "QI Capture" / "QI Capture.exe"
+    if sys.platform == "darwin":
+        return dist / "QI Capture.app" / "Contents" / "MacOS" / "QI Capture"
+    return dist / "QI Capture" / "QI Capture"
+
+
+@pytest.fixture(scope="module")
+def packaged_app(project_root: Path) -> Path:
+    if os.environ.get("QI_SKIP_PACKAGING") == "1":
+        if os.environ.get("CI"):
+            pytest.fail("QI_SKIP_PACKAGING is set in CI; the packaging test never skips there")
+        pytest.skip("packaging smoke test skipped locally (QI_SKIP_PACKAGING=1); "
+                    "CI always runs it")
+    info = project_root / "dist" / "build-info.json"
+    exe = _executable(project_root)
+    fresh = info.is_file() and exe.is_file() and (
+        info.stat().st_mtime > _newest_source(project_root)
+    )
+    if not fresh:
+        make = shutil.which("make")
+        command = ([make, "dist"] if make else
+                   [sys.executable, str(project_root / "packaging" / "build.py")])
+        subprocess.run(command, cwd=project_root, check=True, timeout=900)
+    assert exe.is_file(), f"the build did not produce {exe}"
+    return exe
+
+
+def _run(exe: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+
+
+def test_packaged_app_prints_its_version(packaged_app: Path) -> None:
+    result = _run(packaged_app, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"QI Capture {__version__}"
+
+
+def test_packaged_self_test_passes(packaged_app: Path) -> None:
+    result = _run(packaged_app, "--self-test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(packaged," in result.stdout
+    assert result.stdout.strip().endswith("PASSED")
+    assert "[failed ]" not in result.stdout
+
+
+def test_packaged_cli_checks_a_form(packaged_app: Path, project_root: Path) -> None:
+    form = project_root / "resources" / "studies" / "london-qi-baseline" / \
+        "qi_baseline_questionnaire.xlsx"
+    result = _run(packaged_app, "--cli", "form", "check", str(form))
+    assert result.returncode == 0, result.stderr
+    assert "form_id: qi_baseline" in result.stdout
