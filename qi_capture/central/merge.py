@@ -185,6 +185,21 @@ def conflict_id(record_id: uuid.UUID, heads: Iterable[str]) -> str:
     return hashlib.sha256(f"{record_id}:{','.join(sorted(heads))}".encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Rev:
+    id: str
+    record_id: uuid.UUID
+    parents: tuple[str, ...]
+    kind: str
+    deleted: bool
+    created: str
+    device_id: uuid.UUID
+    form_version: str
+    study_id: str
+    form_id: str
+    interviewer: str
+
+
 def winner_key(deleted: bool, created: str, rev_id: str) -> tuple[bool, str, str]:
     """The displayed winner among heads: an edit before a deletion (nothing vanishes
     from view while a conflict is open), then the latest ``created``, then the larger
@@ -192,34 +207,93 @@ def winner_key(deleted: bool, created: str, rev_id: str) -> tuple[bool, str, str
     return (not deleted, created, rev_id)
 
 
-def derive_records(conn: Connection, record_ids: Sequence[uuid.UUID], now: datetime) -> list[str]:
+def derive_records(
+    conn: Connection,
+    record_ids: Sequence[uuid.UUID],
+    now: datetime,
+    fresh: Sequence[ParsedRevision] = (),
+) -> list[str]:
     """Recompute heads, winner and conflicts of ``record_ids``; returns the conflicts
-    opened. Call under `sql.lock_merges`."""
+    opened. Call under `sql.lock_merges`.
+
+    A record without a ``central_record`` row has no revisions but this merge's
+    ``fresh`` ones (a record row is written in the same transaction as its first
+    revisions, and every merge derives under the lock), so those are taken from memory
+    rather than read back."""
     opened: list[str] = []
+    fresh_by_record: dict[uuid.UUID, list[ParsedRevision]] = defaultdict(list)
+    for p in fresh:
+        fresh_by_record[p.record_id].append(p)
     for chunk in sql.chunks(sorted(record_ids)):
-        revs = conn.execute(
-            select(
-                _REV.c.id,
-                _REV.c.record_id,
-                _REV.c.parents_json,
-                _REV.c.kind,
-                _REV.c.deleted,
-                _REV.c.created,
-                _REV.c.device_id,
-                _REV.c.form_version,
-                _REV.c.study_id,
-                _REV.c.form_id,
-                _REV.c.interviewer,
-            ).where(_REV.c.record_id.in_(chunk))
-        ).all()
+        existing = set(conn.scalars(select(_REC.c.id).where(_REC.c.id.in_(chunk))))
+        unknown = [r for r in chunk if r not in existing]
+        if any(r not in fresh_by_record for r in unknown):
+            existing = set(chunk)  # not all in memory: read every one back
+            unknown = []
+        revs: list[Any] = [
+            _Rev(
+                p.id,
+                p.record_id,
+                p.parents,
+                p.kind,
+                p.deleted,
+                p.created,
+                p.device_id,
+                p.form_version,
+                p.study_id,
+                p.form_id,
+                p.interviewer,
+            )
+            for r in unknown
+            for p in fresh_by_record[r]
+        ]
+        read = sorted(existing)
+        revs += (
+            []
+            if not read
+            else [
+                _Rev(
+                    r.id,
+                    r.record_id,
+                    tuple(sql.json_list(r.parents_json)),
+                    r.kind,
+                    r.deleted,
+                    r.created,
+                    r.device_id,
+                    r.form_version,
+                    r.study_id,
+                    r.form_id,
+                    r.interviewer,
+                )
+                for r in conn.execute(
+                    select(
+                        _REV.c.id,
+                        _REV.c.record_id,
+                        _REV.c.parents_json,
+                        _REV.c.kind,
+                        _REV.c.deleted,
+                        _REV.c.created,
+                        _REV.c.device_id,
+                        _REV.c.form_version,
+                        _REV.c.study_id,
+                        _REV.c.form_id,
+                        _REV.c.interviewer,
+                    ).where(_REV.c.record_id.in_(read))
+                )
+            ]
+        )
         by_record: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for r in revs:
             by_record[r.record_id].append(r)
-        open_rows = conn.execute(
-            select(_CONFLICT.c.id, _CONFLICT.c.record_id).where(
-                _CONFLICT.c.record_id.in_(chunk), _CONFLICT.c.status == "open"
-            )
-        ).all()
+        open_rows = (
+            []
+            if not read
+            else conn.execute(
+                select(_CONFLICT.c.id, _CONFLICT.c.record_id).where(
+                    _CONFLICT.c.record_id.in_(read), _CONFLICT.c.status == "open"
+                )
+            ).all()
+        )
         open_by_record: dict[uuid.UUID, list[str]] = defaultdict(list)
         for c in open_rows:
             open_by_record[c.record_id].append(c.id)
@@ -229,7 +303,7 @@ def derive_records(conn: Connection, record_ids: Sequence[uuid.UUID], now: datet
         closing: list[dict[str, Any]] = []
         for record_id, rows in by_record.items():
             by_id = {r.id: r for r in rows}
-            referenced = {p for r in rows for p in sql.json_list(r.parents_json)}
+            referenced = {p for r in rows for p in r.parents}
             heads = sorted(i for i in by_id if i not in referenced)
             win = by_id[max(heads, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
             edits = [r.created for r in rows if r.kind == "edit"] or [r.created for r in rows]
@@ -295,9 +369,9 @@ def derive_records(conn: Connection, record_ids: Sequence[uuid.UUID], now: datet
             known = set(
                 conn.scalars(select(_CONFLICT.c.id).where(_CONFLICT.c.id.in_(list(wanted))))
             )
-            fresh = [wanted[k] for k in sorted(wanted) if k not in known]
-            sql.insert_ignore(conn, _CONFLICT, fresh)
-            opened.extend(row["id"] for row in fresh)
+            new_conflicts = [wanted[k] for k in sorted(wanted) if k not in known]
+            sql.insert_ignore(conn, _CONFLICT, new_conflicts)
+            opened.extend(row["id"] for row in new_conflicts)
     return opened
 
 
@@ -487,7 +561,7 @@ def _merge(
         if _bundle_known(conn, bundle.manifest_hash):
             raise _AlreadyImported()
         touched = sorted({p.record_id for p in fresh})
-        opened = derive_records(conn, touched, now)
+        opened = derive_records(conn, touched, now, fresh)
         alerts = _clone_alerts(conn, bundle.device_id, [p.device_seq for p in fresh])
         current = conn.execute(
             select(dev_t.c.last_seq, dev_t.c.chain_head).where(dev_t.c.id == bundle.device_id)
