@@ -1,0 +1,39 @@
+"""The self-test passes from source and reports a failing step instead of raising."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qi_capture import selftest
+from qi_capture.cli import main as cli_main
+
+
+def test_self_test_passes_and_cleans_up(tmp_path: Path) -> None:
+    report = selftest.run_self_test(work_dir=tmp_path)
+    assert report.ok, report.to_text()
+    assert report.exit_code == 0
+    names = [s.name for s in report.steps]
+    assert {"argon2id", "sqlcipher", "record", "bundle", "encrypted", "cleanup"} <= set(names)
+    assert all(s.status == "ok" for s in report.steps)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_step_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("no Argon2id here")
+
+    monkeypatch.setattr(selftest, "derive_kek", broken)
+    report = selftest.run_self_test(work_dir=tmp_path)
+    assert report.exit_code == 1
+    failed = [s for s in report.steps if s.status == "failed"]
+    assert [s.name for s in failed] == ["argon2id"]
+    assert "no Argon2id here" in failed[0].detail
+    assert report.steps[-1].name == "cleanup" and report.steps[-1].status == "ok"
+    assert "FAILED" in report.to_text()
+
+
+def test_cli_self_test_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["--data-dir", str(tmp_path), "self-test", "--json"]) == 0
+    assert '"ok": true' in capsys.readouterr().out
