@@ -23,10 +23,10 @@ from pathlib import Path
 import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from form_load import build_workbook  # noqa: E402  (the shared 2,000-question generator)
+from form_load import build_workbook  # the shared 2,000-question generator
 
-from qi_capture.forms import load_form  # noqa: E402
-from qi_capture.forms.session import FormSession  # noqa: E402
+from qi_capture.forms import load_form
+from qi_capture.forms.session import FormSession
 
 HUB_READERS = 200
 SET_RUNS = 400
