@@ -24,3 +24,14 @@ def acceptance_dir() -> Path:
     if not ACCEPTANCE_DIR.is_dir():
         pytest.fail(f"the acceptance corpus is missing: expected it at {ACCEPTANCE_DIR}")
     return ACCEPTANCE_DIR
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """Say so visibly when the packaging smoke test was left out (it never is in CI)."""
+    if "not packaging" in (config.option.markexpr or ""):
+        terminalreporter.write_line(
+            "packaging smoke test deselected (-m 'not packaging'): the PyInstaller build "
+            "and the packaged --self-test did not run; CI always runs them.",
+            yellow=True,
+        )
