@@ -159,6 +159,15 @@ class CentralStore:
                 )
             )
 
+    def bundle_of(self, manifest_hash: str) -> tuple[str, uuid.UUID] | None:
+        """(bundle id, device id) of a merged bundle."""
+        t = sql.table(CentralBundleRow)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.c.bundle_id, t.c.device_id).where(t.c.manifest_hash == manifest_hash)
+            ).one_or_none()
+        return None if row is None else (row.bundle_id, row.device_id)
+
     def bundle_known(self, manifest_hash: str) -> bool:
         with self.engine.connect() as conn:
             return merging._bundle_known(conn, manifest_hash)

@@ -289,13 +289,13 @@ def merge_files(
         run.clones.extend(central.clone_alerts(device_id))
     if write_acks:
         keys = admin.keys()
+        fingerprints = {d.id: d.fingerprint for d in central.devices()}
         for (folder, device_id), bundles in run.acks.items():
-            device = central.device(device_id)
             data = make_acknowledgement(
                 keys.signing_key,
                 study_id=keys.study_id,
                 device_id=str(device_id),
-                device_key_fingerprint=device.fingerprint or "",
+                device_key_fingerprint=fingerprints.get(device_id) or "",
                 bundles=sorted(set(bundles)),
                 revision_ids=[rev for _r, rev, _s in central.device_revisions(device_id)],
             )
@@ -305,15 +305,12 @@ def merge_files(
 
 def _with_bundle(central: CentralStore, report: BundleReport) -> BundleReport:
     """Fill in the bundle and device of an "already imported" file from the store."""
-    if report.manifest_hash is None:
+    found = None if report.manifest_hash is None else central.bundle_of(report.manifest_hash)
+    if found is None:
         return report
-    for device in central.devices():
-        for manifest_hash, bundle_id, _first, _last in central.manifests(device.id):
-            if manifest_hash == report.manifest_hash:
-                return BundleReport(outcome=report.outcome, source=report.source,
-                                    manifest_hash=manifest_hash, bundle_id=bundle_id,
-                                    device_id=device.id)
-    return report
+    return BundleReport(outcome=report.outcome, source=report.source,
+                        manifest_hash=report.manifest_hash, bundle_id=found[0],
+                        device_id=found[1])
 
 
 # -- the command ---------------------------------------------------------------------------
