@@ -195,6 +195,9 @@ class MainWindow(QMainWindow):
         self._update_menus()
 
     def _on_task_failed(self, error: object) -> None:
+        if self.ctx is None and error_code(error) == "store_closed":
+            log.info("a task ended after the profile was locked")
+            return
         if isinstance(error, BaseException):
             self._say(message_for(error))
             confirm.tell(self, self.tr("QI Capture"), message_for(error))
@@ -426,7 +429,12 @@ class MainWindow(QMainWindow):
             filler.controller.close()
         self._drop_filler()
         self.home.clear()
-        task = self.runner.write(ctx.lock)
+        runner = self.runner
+
+        def lock_store() -> None:
+            runner.wait_for_readers()  # no read may find the store closed under it
+            ctx.lock()
+        task = self.runner.write(lock_store)
         task.failed.connect(lambda _e: log.warning("lock reported an error"))
         self.unlock_page.clear()
         self.unlock_page.set_reason(reason)

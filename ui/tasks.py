@@ -151,6 +151,11 @@ class TaskRunner(QObject):
     def is_idle(self) -> bool:
         return not self._tasks
 
+    def wait_for_readers(self, msecs: int = 30_000) -> bool:
+        """Block until no read is running (the lock task calls it from the writer thread,
+        so the store is never closed under a read)."""
+        return self._readers.waitForDone(msecs)
+
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until both pools are empty (shutdown and tests only)."""
         ok = self._writer.waitForDone(msecs)

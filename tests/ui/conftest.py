@@ -41,3 +41,15 @@ def runner(qtbot: QtBot) -> Iterator[TaskRunner]:
 
 def form_id(core: CoreContext, form: str) -> int:
     return core.studies.resolve(form).id
+
+
+@pytest.fixture(autouse=True)
+def told(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Messages the UI showed the interviewer (instead of dialogs); a test that did not
+    expect one fails, naming it."""
+    from ui.dialogs import confirm
+
+    messages: list[str] = []
+    monkeypatch.setattr(confirm, "tell", lambda parent, title, text: messages.append(text))
+    yield messages
+    assert not messages, f"the interviewer was shown: {messages}"

@@ -1,7 +1,9 @@
-"""Asking before anything that cannot be undone. One function, so tests can answer it."""
+"""Asking before anything that cannot be undone, and telling what went wrong. One
+module, so tests can answer and read them."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
@@ -15,4 +17,9 @@ def ask(parent: QWidget, title: str, text: str) -> bool:
 
 
 def tell(parent: QWidget, title: str, text: str) -> None:
-    QMessageBox.warning(parent, title, text)
+    """A warning that does not block: window-modal, no nested event loop (autosave and
+    the idle lock keep running behind it)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
