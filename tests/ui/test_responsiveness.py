@@ -26,6 +26,7 @@ class Watchdog:
         self.timer.timeout.connect(self._on_timer_timeout)
         self.last = time.perf_counter()
         self.worst = 0.0
+        self.ticks = 0
 
     def start(self) -> None:
         self.last = time.perf_counter()
@@ -38,6 +39,7 @@ class Watchdog:
         now = time.perf_counter()
         self.worst = max(self.worst, now - self.last)
         self.last = now
+        self.ticks += 1
 
 
 def test_unlock_never_blocks_the_event_loop(qtbot: QtBot, tmp_path: Path) -> None:
@@ -52,11 +54,10 @@ def test_unlock_never_blocks_the_event_loop(qtbot: QtBot, tmp_path: Path) -> Non
     qtbot.keyClicks(page.passphrase, PASSPHRASE)
     watchdog = Watchdog()
     watchdog.start()
-    started = time.perf_counter()
     with qtbot.waitSignal(window.unlocked, timeout=20_000):
         page.unlock.click()
-    took = time.perf_counter() - started
     watchdog.stop()
-    assert took > 0.2, "the unlock should take a real key derivation"
+    # The loop kept ticking while Argon2id (64 MiB, t=3: hundreds of ms) ran elsewhere.
+    assert watchdog.ticks >= 5, "the event loop did not run during the unlock"
     assert watchdog.worst < LIMIT, f"event loop blocked {watchdog.worst * 1000:.0f} ms"
     window.close()
