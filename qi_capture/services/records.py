@@ -101,6 +101,7 @@ class RecordSession:
         stored_answers: dict[str, JsonValue],
         stored_state: dict[str, Any],
         clock: SessionClock,
+        instance_name: str | None = None,
     ) -> None:
         self.record_id = record_id
         self.form_version = form_version
@@ -109,6 +110,7 @@ class RecordSession:
         self._service = service
         self._stored_answers = stored_answers
         self._stored_state = stored_state
+        self._instance_name = instance_name
         self._pending: list[SessionEvent] = []
         self._depth = 0
         self._closed = False
@@ -225,8 +227,19 @@ class RecordSession:
             raise
         self._stored_answers, self._stored_state = answers, state
         self.writes += 1
+        self._save_instance_name()
         log.debug("record %s: autosaved %d change(s), %d event(s)",
                   self.record_id, len(changes), len(events))
+
+    def _save_instance_name(self) -> None:
+        # The draft's name on the home screen, from the form's instance_name; written
+        # only when it changes, after the answers (which are durable by then).
+        if self.form.instance_name is None:
+            return
+        name = self._session.instance_name() or None
+        if name != self._instance_name:
+            self._service._ctx.store.records.set_instance_name(self.record_id, name)
+            self._instance_name = name
 
     def _restore(self) -> None:
         self._unsubscribe()
@@ -323,6 +336,7 @@ class RecordService:
         answers: dict[str, JsonValue],
         state: dict[str, Any],
         clock: SessionClock,
+        instance_name: str | None = None,
     ) -> RecordSession:
         handle = RecordSession(
             self,
@@ -333,6 +347,7 @@ class RecordService:
             stored_answers=answers,
             stored_state=state,
             clock=clock,
+            instance_name=instance_name,
         )
         previous = self._open.get(record_id)
         if previous is not None:
@@ -387,7 +402,7 @@ class RecordService:
             "answers": len(detail.answers)}))
         log.info("record %s resumed", record_id)
         return self._handle(record_id, info, form, session, dict(detail.answers),
-                            session.to_state(), clock)
+                            session.to_state(), clock, summary.instance_name)
 
     def edit(self, record_id: uuid.UUID) -> RecordSession:
         """Edit a finalised record: a new form session from the head revision (a new
@@ -415,7 +430,8 @@ class RecordService:
             session_state=state,
             event=clock.event("edit_started", {"parent": head.id}),
         )
-        handle = self._handle(record_id, info, form, session, dict(head.answers), {}, clock)
+        handle = self._handle(record_id, info, form, session, dict(head.answers), {}, clock,
+                              summary.instance_name)
         handle.flush()  # the draft rows now match the session (new instance id, ...)
         log.info("record %s: edit of revision %s begun", record_id, head.id)
         return handle
