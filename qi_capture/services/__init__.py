@@ -13,8 +13,21 @@ transactions and return frozen dataclasses, never ORM rows.
 from __future__ import annotations
 
 from qi_capture.services.context import CoreContext
+from qi_capture.services.packs import PackInfo, PackInstalled, PackService
 from qi_capture.services.profiles import ProfileService
 from qi_capture.services.records import RecordService, RecordSession
 from qi_capture.services.studies import StudyService
+from qi_capture.services.sync import SyncResult, SyncService
 
-__all__ = ["CoreContext", "ProfileService", "RecordService", "RecordSession", "StudyService"]
+__all__ = [
+    "CoreContext",
+    "PackInfo",
+    "PackInstalled",
+    "PackService",
+    "ProfileService",
+    "RecordService",
+    "RecordSession",
+    "StudyService",
+    "SyncResult",
+    "SyncService",
+]

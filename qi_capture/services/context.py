@@ -10,8 +10,10 @@ from pathlib import Path
 from types import TracebackType
 
 from qi_capture.services.dto import DeviceInfo, ProfileInfo
+from qi_capture.services.packs import PackService
 from qi_capture.services.records import RecordService
 from qi_capture.services.studies import StudyService
+from qi_capture.services.sync import SyncService
 from qi_capture.storage.profile import Profile
 from qi_capture.storage.store import Store
 
@@ -28,6 +30,8 @@ class CoreContext:
         self.interviewer: str = interviewer or self.profile.label or self.device.name
         self.studies = StudyService(self)
         self.records = RecordService(self)
+        self.packs = PackService(self)
+        self.sync = SyncService(self)
 
     @property
     def is_locked(self) -> bool:

@@ -10,7 +10,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from qi_capture import deployment as deployment_settings
+from qi_capture.crypto.errors import WeakPassphrase
 from qi_capture.crypto.kdf import KdfParams
+from qi_capture.crypto.passphrase import check_passphrase
+from qi_capture.errors import QICaptureError
 from qi_capture.services.context import CoreContext
 from qi_capture.services.dto import IntegrityReport, ProfileInfo
 from qi_capture.services.errors import (
@@ -26,10 +30,33 @@ log = logging.getLogger(__name__)
 
 
 class ProfileService:
-    """Profiles under one data folder (``None``: the platform's application-data folder)."""
+    """Profiles under one data folder (``None``: the platform's application-data folder).
+    ``deployment``: the IT settings to apply (None: read deployment.json when needed)."""
 
-    def __init__(self, data_dir: str | Path | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, *,
+                 deployment: deployment_settings.Deployment | None = None) -> None:
         self.data_dir = data_dir
+        self.deployment = deployment
+
+    @staticmethod
+    def check_passphrase(passphrase: str) -> tuple[str, str] | None:
+        """The rules a new passphrase must pass (the UI's strength meter asks as the
+        user types): None if acceptable, else (reason code, message)."""
+        try:
+            check_passphrase(passphrase)
+        except WeakPassphrase as exc:
+            return str(exc.params.get("reason", "weak")), exc.message
+        return None
+
+    def _deployment_pack(self) -> Path | None:
+        settings = self.deployment
+        if settings is None:
+            try:
+                settings = deployment_settings.load()
+            except deployment_settings.DeploymentInvalid as exc:
+                log.warning("deployment settings ignored: %s", exc.message)
+                return None
+        return settings.study_pack
 
     def list_profiles(self) -> list[ProfileInfo]:
         return list_profiles(self.data_dir)
@@ -66,15 +93,23 @@ class ProfileService:
         *,
         kdf: KdfParams | None = None,
     ) -> ProfileInfo:
-        """A new profile holding the built-in study. ``kdf`` defaults to Argon2id
-        parameters calibrated on this machine (about 0.5-1 s per unlock)."""
+        """A new profile holding the built-in study, and the study pack deployment.json
+        names, if any (a pack that cannot be installed is logged, not fatal: the
+        interviewer can import one later). ``kdf`` defaults to Argon2id parameters
+        calibrated on this machine (about 0.5-1 s per unlock)."""
         name = name.strip()
         if any((p.label or "").casefold() == name.casefold() for p in self.list_profiles()):
             raise ProfileNameTaken()
+        pack = self._deployment_pack()
         folder = new_profile_folder(self.data_dir)
         Profile.create(folder, name, passphrase, recovery_recipient, kdf=kdf)
         with self.unlock(folder, passphrase) as ctx:
             added = ctx.studies.add_builtin_study()
+            if pack is not None:
+                try:
+                    ctx.packs.install(pack)
+                except QICaptureError as exc:
+                    log.warning("deployment study pack not installed: %s", exc.code)
         log.info("profile %s created with %d built-in form(s)", folder.name, len(added))
         return Profile.info(folder)
 
