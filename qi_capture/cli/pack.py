@@ -23,6 +23,7 @@ from qi_capture.cli import common
 from qi_capture.cli.admin import central_options, open_admin
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
 from qi_capture.crypto.atomic import atomic_write_bytes
+from qi_capture.services.packs import PackUnreadable
 from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
 from qi_capture.sync.pack import (
     DEFAULT_IDLE_LOCK_MINUTES,
@@ -31,7 +32,6 @@ from qi_capture.sync.pack import (
     PackForm,
     StudyPolicy,
     build_pack,
-    import_pack,
 )
 
 _REFUSED = (PackBadSignature, PackInvalid, PackSignedByOtherKey)
@@ -86,26 +86,21 @@ def run_pack(args: argparse.Namespace) -> int:
 
 @command
 def run_import(args: argparse.Namespace) -> int:
-    data = _read(args.pack, MAX_PACK_BYTES)
     with common.unlock(args) as ctx:
-
-        def install(form: bytes, filename: str, study_id: str, title: str) -> bool:
-            added = ctx.studies.add_form_bytes(form, filename, study_id=study_id,
-                                               study_title=title)
-            return added.created
-
         try:
-            imported = import_pack(ctx.store, data, install)
+            installed = ctx.packs.install(args.pack)
+        except PackUnreadable as error:
+            raise CliError(error.message) from None
         except _REFUSED as error:
             print(f"error: {error.message}", file=sys.stderr)
             return EXIT_INVALID
-    study = imported.study
-    print(f"Study {study.study_id} ({study.study_title}): "
-          f"{'installed' if imported.first_install else 'updated'}; "
-          f"{imported.forms_added} form version(s) added, "
-          f"{imported.forms_already_present} already present")
-    print(f"Admin key: {study.signing_fingerprint}")
-    print(f"Policy: lock after {study.policy.idle_lock_minutes} min idle, keep acknowledged "
-          f"records {study.policy.retention_days} day(s)"
-          + (f", sync folder {study.policy.sync_folder}" if study.policy.sync_folder else ""))
+    policy = installed.policy
+    print(f"Study {installed.study_id} ({installed.study_title}): "
+          f"{'installed' if installed.first_install else 'updated'}; "
+          f"{installed.forms_added} form version(s) added, "
+          f"{installed.forms_already_present} already present")
+    print(f"Admin key: {installed.signing_fingerprint}")
+    print(f"Policy: lock after {policy.idle_lock_minutes} min idle, keep acknowledged "
+          f"records {policy.retention_days} day(s)"
+          + (f", sync folder {policy.sync_folder}" if policy.sync_folder else ""))
     return EXIT_OK

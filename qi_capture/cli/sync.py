@@ -2,7 +2,9 @@
 `qi_capture.sync.folder`): read the admin's acknowledgements from ``FOLDER/inbox``,
 write one encrypted, signed bundle per study into ``FOLDER/outbox`` with every revision
 not sent yet (``--all``: every one still on the laptop), purge acknowledged records
-past the study's retention. Without ``--to`` the study pack's suggested folder is used.
+past the study's retention. Without ``--to`` the study pack's suggested folder (or
+deployment.json's) is used. The work is `qi_capture.services.sync.SyncService.sync`;
+this module only prints.
 
 Exit codes: 0 ok (even with nothing to send); 2 the folder cannot be used (missing,
 read-only, removed, full: nothing was marked sent) or no study pack is installed.
@@ -16,8 +18,6 @@ from typing import Any
 
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
-from qi_capture.sync.folder import sync_folder
-from qi_capture.sync.pack import installed_studies
 
 
 def register(groups: Any) -> None:
@@ -35,27 +35,24 @@ def register(groups: Any) -> None:
 @command
 def run_sync(args: argparse.Namespace) -> int:
     with common.unlock(args) as ctx:
-        folder = args.to
+        folder = args.to or ctx.sync.suggested_folder()
         if folder is None:
-            suggested = {s.policy.sync_folder for s in installed_studies(ctx.store)} - {None}
-            if len(suggested) != 1:
-                raise CliError("give the sync folder with --to FOLDER")
-            folder = Path(str(suggested.pop()))
-        report = sync_folder(ctx.store, folder, resend_all=args.all)
-        device = ctx.store.device()
-    for ack in report.refused_acks:
+            raise CliError("give the sync folder with --to FOLDER")
+        result = ctx.sync.sync(folder, send_all=args.all)
+        device = ctx.device
+    for ack in result.refused_acks:
         print(f"warning: acknowledgement {ack.file} ignored: {ack.message}")
-    if report.acknowledged:
-        print(f"{report.acknowledged} revision(s) acknowledged by the admin")
-    for bundle in report.bundles:
+    if result.acknowledged:
+        print(f"{result.acknowledged} revision(s) acknowledged by the admin")
+    for bundle in result.bundles:
         print(f"wrote {bundle.path.name}: study {bundle.study_id}, {bundle.revisions} "
               f"revision(s), {bundle.attachments} attachment(s)")
-    if not report.bundles:
+    if not result.bundles:
         print("nothing new to send")
-    if report.purged:
-        print(f"{report.purged} acknowledged record(s) past retention removed from this laptop")
-    if report.not_sendable:
-        print(f"{report.not_sendable} finalised record(s) belong to studies without a study "
+    if result.purged:
+        print(f"{result.purged} acknowledged record(s) past retention removed from this laptop")
+    if result.not_sendable:
+        print(f"{result.not_sendable} finalised record(s) belong to studies without a study "
               "pack and were not sent")
     print(f"device {device.fingerprint}")
     return EXIT_OK
