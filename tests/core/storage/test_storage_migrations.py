@@ -92,3 +92,12 @@ def _tables_of_backup(profile: Path, path: Path) -> set[str]:
             return {r[0] for r in rows}
     finally:
         engine.dispose()
+
+
+def test_head_read_from_the_scripts_matches_alembic(tmp_path: Path) -> None:
+    # needs_upgrade reads the head from the scripts' text so opening needs no Alembic.
+    assert migrate.head_revision() == migrate._alembic_head(())
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "v9001_test.py").write_text(EXTRA_REVISION.format(head=migrate.head_revision()))
+    assert migrate._scanned_head([versions]) == "9001_test" == migrate._alembic_head([versions])
