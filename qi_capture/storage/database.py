@@ -8,7 +8,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,20 +38,34 @@ class Database:
         """One transaction: committed (durably: WAL + synchronous=FULL) when the block
         ends, rolled back if it raises."""
         self._check_open()
-        with self._write_lock, self.sessions() as session:
-            try:
-                with session.begin():
-                    yield session
-            except OperationalError as exc:
-                text = str(exc.orig).lower()
-                if "full" in text:  # SQLITE_FULL: ENOSPC
-                    raise DiskFull() from exc
-                if "disk i/o error" in text:  # SQLITE_IOERR_*: EIO, EFBIG (RLIMIT_FSIZE)...
-                    raise WriteFailed() from exc
-                raise
+        with self._write_lock, _mapped_errors(), self.sessions() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def write_core(self) -> Iterator[Connection]:
+        """`write` for SQLAlchemy Core statements: the same single durable transaction
+        and error mapping, without an ORM session (autosave's hot path, where the
+        session's identity map and flush cost more than the SQL itself)."""
+        self._check_open()
+        assert self.engine is not None
+        with self._write_lock, _mapped_errors(), self.engine.begin() as conn:
+            yield conn
 
     def close(self) -> None:
         with self._write_lock:
             if self.engine is not None:
                 self.engine.dispose()
                 self.engine = None
+
+
+@contextlib.contextmanager
+def _mapped_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        if "full" in text:  # SQLITE_FULL: ENOSPC
+            raise DiskFull() from exc
+        if "disk i/o error" in text:  # SQLITE_IOERR_*: EIO, EFBIG (RLIMIT_FSIZE)...
+            raise WriteFailed() from exc
+        raise

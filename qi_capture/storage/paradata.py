@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from qi_capture.storage.canonical import JsonValue, dumps, loads
@@ -56,6 +57,36 @@ def append_in(session: Session, record_id: uuid.UUID, event: ParadataEvent) -> i
         )
     )
     return seq
+
+
+_EVENTS = ParadataEventRow.metadata.tables[ParadataEventRow.__tablename__]
+_LAST_SEQ = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.record_id == bindparam("rid"))
+_INSERT_EVENT = insert(_EVENTS)
+
+
+def append_core(
+    conn: Connection, record_id: uuid.UUID, events: Sequence[ParadataEvent]
+) -> None:
+    """`append_in` for a Core connection (autosave), several events in one statement."""
+    if not events:
+        return
+    last = conn.scalar(_LAST_SEQ, {"rid": record_id})
+    first = (last or 0) + 1
+    conn.execute(
+        _INSERT_EVENT,
+        [
+            {
+                "record_id": record_id,
+                "seq": first + n,
+                "kind": event.kind,
+                "session_id": event.session_id,
+                "session_started_at": event.session_started_at,
+                "elapsed_ms": event.elapsed_ms,
+                "payload_json": dumps(event.payload),
+            }
+            for n, event in enumerate(events)
+        ],
+    )
 
 
 class Paradata:

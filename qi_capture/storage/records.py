@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from qi_capture.storage.canonical import JsonValue, canonical_json, dumps, loads, revision_id
@@ -35,7 +36,7 @@ from qi_capture.storage.models import (
     RevisionRow,
     utcnow,
 )
-from qi_capture.storage.paradata import append_in
+from qi_capture.storage.paradata import append_core, append_in
 
 REVISION_TYPE = "qi-capture.revision"
 REVISION_SCHEMA = 1
@@ -46,6 +47,28 @@ class _Keep:
 
 
 KEEP: Final = _Keep()
+
+_RECORD = RecordRow.metadata.tables[RecordRow.__tablename__]
+_ANSWER = DraftAnswerRow.metadata.tables[DraftAnswerRow.__tablename__]
+_upsert = sqlite_insert(_ANSWER)
+#: Autosave of one answer: insert it, or replace the stored value (SQLite's upsert).
+_UPSERT_ANSWER = _upsert.on_conflict_do_update(
+    index_elements=[_ANSWER.c.record_id, _ANSWER.c.path],
+    set_={"value_json": _upsert.excluded.value_json, "updated": _upsert.excluded.updated},
+)
+_CLEAR_ANSWER = delete(_ANSWER).where(
+    _ANSWER.c.record_id == bindparam("rid"), _ANSWER.c.path == bindparam("p")
+)
+#: Autosave touches the record only while it may be edited; no row updated: refuse.
+_TOUCH_DRAFT = (
+    update(_RECORD)
+    .where(
+        _RECORD.c.id == bindparam("rid"),
+        or_(_RECORD.c.status == "draft", _RECORD.c.editing.is_(True)),
+    )
+    .values(updated=bindparam("now"))
+)
+_TOUCH_DRAFT_WITH_STATE = _TOUCH_DRAFT.values(session_state=bindparam("session_state"))
 
 
 def _summary(row: RecordRow) -> RecordSummary:
@@ -178,28 +201,33 @@ class Records:
                 encoded[path] = None if value is None else dumps(value)
             except ValueError as exc:
                 raise InvalidAnswerValue(path, str(exc)) from exc
+        state: dict[str, str | None] = {}
+        if not isinstance(session_state, _Keep):
+            state["session_state"] = None if session_state is None else dumps(session_state)
         now = utcnow()
-        with self._db.write() as s:
-            row = _get(s, record_id)
-            if row.status != "draft" and not row.editing:
-                raise RecordNotEditable(str(record_id), row.status)
-            for path, text in encoded.items():
-                existing = s.get(DraftAnswerRow, (record_id, path))
-                if text is None:
-                    if existing is not None:
-                        s.delete(existing)
-                elif existing is None:
-                    s.add(
-                        DraftAnswerRow(record_id=record_id, path=path, value_json=text, updated=now)
-                    )
-                else:
-                    existing.value_json, existing.updated = text, now
-            if not isinstance(session_state, _Keep):
-                row.session_state = None if session_state is None else dumps(session_state)
-            for item in (event, *events):
-                if item is not None:
-                    append_in(s, record_id, item)
-            row.updated = now
+        # Core statements, not the ORM: this runs on every answer change, and loading the
+        # rows into a session and flushing them cost several times the SQL itself.
+        with self._db.write_core() as conn:
+            touched = conn.execute(
+                _TOUCH_DRAFT_WITH_STATE if state else _TOUCH_DRAFT,
+                {"rid": record_id, "now": now, **state},
+            )
+            if touched.rowcount != 1:
+                status = conn.scalar(select(_RECORD.c.status).where(_RECORD.c.id == record_id))
+                if status is None:
+                    raise RecordNotFound(str(record_id))
+                raise RecordNotEditable(str(record_id), status)
+            upserts = [
+                {"record_id": record_id, "path": path, "value_json": text, "updated": now}
+                for path, text in encoded.items()
+                if text is not None
+            ]
+            if upserts:
+                conn.execute(_UPSERT_ANSWER, upserts)
+            cleared = [{"rid": record_id, "p": path} for path, t in encoded.items() if t is None]
+            if cleared:
+                conn.execute(_CLEAR_ANSWER, cleared)
+            append_core(conn, record_id, [e for e in (event, *events) if e is not None])
 
     def save_session_state(self, record_id: uuid.UUID, session_state: JsonValue) -> None:
         with self._db.write() as s:
