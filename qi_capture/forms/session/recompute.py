@@ -141,8 +141,10 @@ class RecomputeMixin(ValidationMixin):
         def push_group_readers(node: Node, include_self: bool = False) -> None:
             # ``${group}`` / ``${repeat}`` node-sets see their members' values.
             parent = node if include_self else node.parent
+            value_readers = self.runtime.group_value_readers
             while parent is not None and parent is not self.root:
-                push_readers(parent.name, parent)
+                for reader_name in value_readers.get(parent.name, ()):
+                    enqueue(reader_name, parent)
                 parent = parent.parent
 
         def changed(node: Node) -> None:

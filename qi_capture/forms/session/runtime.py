@@ -41,6 +41,10 @@ class FormRuntime:
     #: Elements with an eager expression that reads values through paths rather than
     #: ``${}`` (``../x``, ``/data/x``): recomputed after every change they can see.
     path_readers: tuple[str, ...] = ()
+    #: group/repeat name -> elements that read its members' *values* through ``${name}``
+    #: (``join(' ', ${rep})``); readers that only count it (``count(${rep})``) are left
+    #: out, since a value typed inside the repeat does not change a count.
+    group_value_readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Elements with an eager expression that reads only positions or ancestors
     #: (``position(..)``): recomputed when repeat instances are added or removed.
     structure_readers: tuple[str, ...] = ()
@@ -75,6 +79,7 @@ def eager_exprs(element: Element) -> Iterable[Expr]:
 def _build(form: Form) -> FormRuntime:
     runtime = FormRuntime(form)
     eager: dict[str, list[str]] = {}
+    group_values: dict[str, list[str]] = {}
     triggered: dict[str, list[str]] = {}
     path_readers: list[str] = []
     structure_readers: list[str] = []
@@ -86,6 +91,9 @@ def _build(form: Form) -> FormRuntime:
         for expr in eager_exprs(element):
             for ref in expr.references:
                 eager.setdefault(ref, []).append(element.name)
+                target = form.find(ref)
+                if target is not None and target.kind != "field" and not _only_counted(expr, ref):
+                    group_values.setdefault(ref, []).append(element.name)
             reads_values, reads_structure = _path_reads(expr)
             if reads_values:
                 path_readers.append(element.name)
@@ -102,12 +110,27 @@ def _build(form: Form) -> FormRuntime:
         visit(top, (), ())
     runtime.eager = {k: tuple(dict.fromkeys(v)) for k, v in eager.items()}
     runtime.triggered = {k: tuple(dict.fromkeys(v)) for k, v in triggered.items()}
+    runtime.group_value_readers = {k: tuple(dict.fromkeys(v)) for k, v in group_values.items()}
     runtime.path_readers = tuple(dict.fromkeys(path_readers))
     runtime.structure_readers = tuple(dict.fromkeys(structure_readers))
     runtime.rank = _rank(form, eager, ancestors)
     counts = Counter(e.name for e in form.elements())
     runtime.recurring_names = frozenset(name for name, n in counts.items() if n > 1)
     return runtime
+
+
+def _only_counted(expr: Expr, name: str) -> bool:
+    """Is every ``${name}`` in ``expr`` the whole argument of ``count()``?"""
+    try:
+        tree = parse(expr.source).tree
+    except ExpressionError:
+        return False
+    counted = sum(1 for node in ast.walk(tree)
+                  if isinstance(node, ast.Call) and node.name == "count"
+                  and len(node.args) == 1 and isinstance(node.args[0], ast.Ref)
+                  and node.args[0].name == name)
+    total = sum(1 for node in ast.walk(tree) if isinstance(node, ast.Ref) and node.name == name)
+    return total > 0 and counted == total
 
 
 def _path_reads(expr: Expr) -> tuple[bool, bool]:

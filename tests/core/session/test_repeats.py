@@ -119,3 +119,23 @@ def test_sum_over_many_instances(make_form: Any, start: Any) -> None:
             session.add_repeat("r")
         session.set(f"r[{i}]/v", i)
     assert session.get("s") == str(sum(range(1, 51)))
+
+
+def test_readers_of_a_whole_repeat_follow_values_and_counts(make_form: Any, start: Any) -> None:
+    session = start(make_form("""
+    | survey |              |       |       |                        |
+    |        | type         | name  | label | calculation            |
+    |        | begin repeat | pet   | Pet   |                        |
+    |        | text         | kind  | Kind  |                        |
+    |        | end repeat   |       |       |                        |
+    |        | calculate    | n     |       | count(${pet})          |
+    |        | calculate    | all   |       | join('+', ${pet})      |
+    """))
+    session.set("pet[1]/kind", "cat")
+    assert (session.get("n"), session.get("all")) == ("1", "cat")
+    session.add_repeat("pet")
+    session.set("pet[2]/kind", "dog")
+    # join() reads the instances' values; count() only how many there are.
+    assert (session.get("n"), session.get("all")) == ("2", "cat+dog")
+    session.remove_repeat("pet", 1)
+    assert (session.get("n"), session.get("all")) == ("1", "dog")
