@@ -80,7 +80,8 @@ def interleaved(
 
 
 def sql_autosave(conn: Any, record_hex: str, state_json: str) -> Callable[[int], None]:
-    """One autosave transaction as the store writes it, in plain SQL."""
+    """One autosave transaction as the store writes it (`Records.save_answer_changes`:
+    the same statements in the same order), in plain SQL."""
     session_hex = uuid.uuid4().hex
     started = datetime.now(UTC).isoformat()
 
@@ -88,14 +89,15 @@ def sql_autosave(conn: Any, record_hex: str, state_json: str) -> Callable[[int],
         now = datetime.now(UTC).isoformat()
         value = dumps(f"answer number {n}")
         conn.execute("BEGIN")
+        conn.execute("UPDATE record SET updated = ?, session_state = ? WHERE record.id = ?"
+                     " AND (record.status = 'draft' OR record.editing IS 1)",
+                     (now, state_json, record_hex))
         conn.execute(
             "INSERT INTO draft_answer (record_id, path, value_json, updated) VALUES (?,?,?,?)"
             " ON CONFLICT (record_id, path) DO UPDATE SET value_json = excluded.value_json,"
             " updated = excluded.updated",
             (record_hex, PATH, value, now),
         )
-        conn.execute("UPDATE record SET session_state = ?, updated = ? WHERE id = ?",
-                     (state_json, now, record_hex))
         last = conn.execute("SELECT max(seq) FROM paradata_event WHERE record_id = ?",
                             (record_hex,)).fetchone()[0]
         conn.execute(
