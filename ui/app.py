@@ -53,12 +53,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv if argv is None else argv)
     args = parse_args(argv[1:])
     app = create_application(argv)
-    from ui.idle import DEFAULT_IDLE_MINUTES
     from ui.main_window import MainWindow
 
     data_dir = Path(args.data_dir) if args.data_dir else None
-    window = MainWindow(ProfileService(data_dir),
-                        idle_minutes=args.idle_minutes or DEFAULT_IDLE_MINUTES)
+    # Without --idle-minutes the installed study packs' policy decides.
+    window = MainWindow(ProfileService(data_dir), idle_minutes=args.idle_minutes)
     settings = QSettings()
     geometry = settings.value("main_window/geometry")
     if geometry is not None:

@@ -61,6 +61,27 @@ _MESSAGES: dict[str, _Message] = {
     "attachment_too_large": lambda p: _tr("This file is too large to attach."),
     "form_unknown": lambda p: _tr("This form is not in the profile."),
     "recovery_key_invalid": lambda p: _tr("That is not a valid recovery key."),
+    "sync_folder_unavailable": lambda p: _tr(
+        "The folder {0} cannot be used: {1}. Nothing was marked as sent; your records are "
+        "safe on this laptop.").format(p.get("folder", ""), p.get("detail", "")),
+    "sync_disk_full": lambda p: _tr(
+        "The folder {0} is full, so the bundle was not written and nothing was marked as "
+        "sent. Free some space (or use another folder) and sync again.").format(
+            p.get("folder", "")),
+    "no_study_pack": lambda p: _tr(
+        "No study pack is installed yet, so there is no one to send records to. Import the "
+        "study pack your study's admin gave you (File > Import study pack) first."),
+    "pack_unreadable": lambda p: _tr("That file cannot be read ({0}).").format(
+        p.get("reason", "")),
+    "pack_invalid": lambda p: _tr(
+        "That file is not a valid QI Capture study pack ({0}).").format(p.get("detail", "")),
+    "pack_bad_signature": lambda p: _tr(
+        "This study pack has been changed since the study's admin signed it, so it was "
+        "refused. Ask the admin for a fresh copy."),
+    "pack_signed_by_other_key": lambda p: _tr(
+        "This study is already installed from packs signed by another admin key, so this "
+        "pack was refused. If the study's admin really changed keys, ask them what to do."),
+    "form_invalid": lambda p: _tr("A form in this study pack cannot be used."),
 }
 
 _WEAK: dict[str, Callable[[], str]] = {
@@ -76,6 +97,12 @@ _WEAK: dict[str, Callable[[], str]] = {
     "common": lambda: _tr(
         "The passphrase is one of the most commonly used ones; choose something else."),
 }
+
+
+def weak_passphrase_message(reason: str) -> str:
+    """What to change, for the core's ``weak_passphrase`` reason code."""
+    make = _WEAK.get(reason)
+    return make() if make is not None else _tr("Choose a longer passphrase.")
 
 
 def error_code(error: BaseException) -> str:

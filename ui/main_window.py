@@ -1,4 +1,5 @@
-"""The main window: first run / unlock -> home -> a record, lock and idle lock.
+"""The main window: first run / unlock -> home -> a record, lock and idle lock; the sync
+and study-pack dialogs (File menu).
 
 It holds the `CoreContext` once a profile is unlocked and passes work to the services
 through one `TaskRunner`: reads in parallel, every write (record changes, deleting,
@@ -20,11 +21,19 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QStackedW
 
 from qi_capture import __version__
 from qi_capture.forms.session import FormSession
-from qi_capture.services import CoreContext, ProfileService, RecordSession
+from qi_capture.services import (
+    CoreContext,
+    PackInstalled,
+    ProfileService,
+    RecordSession,
+    SyncResult,
+)
 from qi_capture.services.answers import unflatten
 from qi_capture.services.dto import ProfileInfo, RevisionInfo
 from ui.controller import FormController, RecordController, ViewController
 from ui.dialogs import confirm
+from ui.dialogs.study_pack import StudyPackDialog
+from ui.dialogs.sync import SyncDialog
 from ui.errors import error_code, message_for
 from ui.idle import DEFAULT_IDLE_MINUTES, IdleWatcher
 from ui.models.records import RecordRow
@@ -83,7 +92,7 @@ class MainWindow(QMainWindow):
     record_opened = Signal(object)
 
     def __init__(self, profiles: ProfileService, *, runner: TaskRunner | None = None,
-                 idle_minutes: float = DEFAULT_IDLE_MINUTES,
+                 idle_minutes: float | None = None,
                  create_options: dict[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,7 +121,11 @@ class MainWindow(QMainWindow):
         self.home.open_record_requested.connect(self._on_home_open_record_requested)
         self.home.edit_record_requested.connect(self._on_home_edit_record_requested)
         self.home.delete_draft_requested.connect(self._on_home_delete_draft_requested)
-        self.idle = IdleWatcher(self, idle_minutes)
+        #: An explicit idle time (--idle-minutes) wins over the study pack's policy.
+        self._idle_override = idle_minutes
+        self.idle = IdleWatcher(self, idle_minutes or DEFAULT_IDLE_MINUTES)
+        self.sync_dialog: SyncDialog | None = None
+        self.pack_dialog: StudyPackDialog | None = None
         self.idle.idle_timed_out.connect(self._on_idle_timed_out)
         self.status = QLabel(self)
         self.statusBar().addWidget(self.status, 1)
@@ -126,6 +139,14 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
         file_menu.addActions(self.home.actions_for_menu()[:1])
+        file_menu.addSeparator()
+        self.sync_action = QAction(self.tr("&Sync…"), self)
+        self.sync_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.sync_action.triggered.connect(self._on_sync_action_triggered)
+        self.import_pack_action = QAction(self.tr("&Import study pack…"), self)
+        self.import_pack_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.import_pack_action.triggered.connect(self._on_import_pack_action_triggered)
+        file_menu.addActions([self.sync_action, self.import_pack_action])
         file_menu.addSeparator()
         self.home_action = QAction(self.tr("&Home (records)"), self)
         self.home_action.setShortcut(QKeySequence("Ctrl+H"))
@@ -157,6 +178,8 @@ class MainWindow(QMainWindow):
         unlocked = self.ctx is not None
         on_home = self.stack.currentWidget() is self.home
         self.lock_action.setEnabled(unlocked)
+        self.sync_action.setEnabled(unlocked)
+        self.import_pack_action.setEnabled(unlocked)
         self.home_action.setEnabled(unlocked and self.filler is not None)
         for action in self.home.actions_for_menu():
             action.setEnabled(unlocked and on_home)
@@ -250,6 +273,7 @@ class MainWindow(QMainWindow):
         self.home.set_greeting(ctx.interviewer)
         self._show(self.home)
         self.idle.start()
+        self.apply_idle_policy()
         self.refresh_home(then=self._after_unlock)
 
     def _after_unlock(self) -> None:
@@ -260,6 +284,70 @@ class MainWindow(QMainWindow):
         else:
             self.home.table.setFocus()
         self.unlocked.emit()
+
+    def apply_idle_policy(self) -> None:
+        """Idle-lock after the installed study packs' minutes (unless overridden)."""
+        ctx = self.ctx
+        if ctx is None or self._idle_override is not None:
+            return
+        task = self.runner.run(ctx.packs.idle_lock_minutes)
+
+        def apply(minutes: int | None) -> None:
+            if self.ctx is ctx:
+                self.idle.set_minutes(float(minutes or DEFAULT_IDLE_MINUTES))
+                if self.idle.active:
+                    self.idle.start()
+        task.finished.connect(apply)
+        task.failed.connect(self._on_task_failed)
+
+    # --- sync and study packs -----------------------------------------------------------
+    def _on_sync_action_triggered(self) -> None:
+        self.open_sync()
+
+    def open_sync(self) -> SyncDialog | None:
+        ctx = self.ctx
+        if ctx is None:
+            return None
+        self._close_dialogs()
+        dialog = SyncDialog(ctx, self.runner, self)
+        dialog.synced.connect(self._on_sync_dialog_synced)
+        self.sync_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_sync_dialog_synced(self, result: object) -> None:
+        if isinstance(result, SyncResult):
+            self._say(self.tr("Sync finished: {0} record(s) sent, {1} acknowledged.").format(
+                result.records_sent, result.acknowledged))
+        if self.filler is None:
+            self.refresh_home()
+
+    def _on_import_pack_action_triggered(self) -> None:
+        self.open_pack_import()
+
+    def open_pack_import(self) -> StudyPackDialog | None:
+        ctx = self.ctx
+        if ctx is None:
+            return None
+        self._close_dialogs()
+        dialog = StudyPackDialog(ctx, self.runner, self)
+        dialog.installed.connect(self._on_pack_dialog_installed)
+        self.pack_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_pack_dialog_installed(self, outcome: PackInstalled) -> None:
+        self._say(self.tr("Study pack for {0} installed.").format(outcome.study_title))
+        self.apply_idle_policy()
+        if self.filler is None:
+            self.refresh_home()
+
+    def _close_dialogs(self) -> None:
+        for dialog in (self.sync_dialog, self.pack_dialog):
+            if dialog is not None:
+                dialog.done(0)
+                dialog.deleteLater()
+        self.sync_dialog = self.pack_dialog = None
 
     # --- home ---------------------------------------------------------------------------
     def refresh_home(self, then: Callable[[], None] | None = None) -> None:
@@ -428,6 +516,7 @@ class MainWindow(QMainWindow):
                 self._resume_after_unlock = uuid.UUID(str(record_id))
             filler.controller.close()
         self._drop_filler()
+        self._close_dialogs()
         self.home.clear()
         runner = self.runner
 
@@ -452,6 +541,7 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+F: finalise\n"
             "Ctrl+W: close the record\n"
             "Ctrl+N: new record · Ctrl+F: search records · Del: delete a draft\n"
+            "Ctrl+Shift+S: sync · Ctrl+O: import a study pack\n"
             "Ctrl+L: lock · Ctrl+Q: quit"))
 
     def _on_about_action_triggered(self) -> None:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RefusedAck", "SyncResult", "SyncService", "WrittenBundle"]
+__all__ = ["Cancelled", "RefusedAck", "SyncResult", "SyncService", "WrittenBundle"]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qi_capture.services import ProfileService
+from ui.errors import weak_passphrase_message
 from ui.widgets.fonts import scale_font
 from ui.widgets.strength_meter import StrengthMeter
 
@@ -49,7 +51,7 @@ class FirstRunPage(QWidget):
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm = QLineEdit(card)
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
-        self.meter = StrengthMeter(card)
+        self.meter = StrengthMeter(card, check=ProfileService.check_passphrase)
         self.recovery = QLineEdit(card)
         self.recovery.setPlaceholderText(self.tr("optional: age1… from your study pack"))
         form.addRow(self.tr("&Profile name"), self.name)
@@ -103,8 +105,9 @@ class FirstRunPage(QWidget):
     def _problem(self) -> str | None:
         if not self.name.text().strip():
             return self.tr("Give the profile a name.")
-        if len(self.passphrase.text()) < 12:
-            return self.tr("The passphrase must be at least 12 characters long.")
+        verdict = ProfileService.check_passphrase(self.passphrase.text())
+        if verdict is not None:
+            return weak_passphrase_message(verdict[0])
         if self.passphrase.text() != self.confirm.text():
             return self.tr("The two passphrases are not the same.")
         return None

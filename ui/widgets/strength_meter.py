@@ -1,12 +1,16 @@
-"""A passphrase strength meter: a rough guide while typing. The core's rules decide when
-the profile is created (its refusal is shown word for word); this only encourages length
-and variety, the two things that matter most."""
+"""A passphrase strength meter: a rough guide while typing. The core's rules (asked through
+the services as the user types: string checks, no key derivation) decide whether the
+passphrase is acceptable, and their refusal is shown as it is; the bar only encourages
+length and variety, the two things that matter most."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ui.errors import weak_passphrase_message
 
 
 def estimate_bits(text: str) -> float:
@@ -41,9 +45,17 @@ def strength(text: str) -> tuple[int, str]:
     return score, "strong"
 
 
+#: The core's verdict on a passphrase: None (acceptable) or (reason code, message).
+PassphraseCheck = Callable[[str], "tuple[str, str] | None"]
+
+
 class StrengthMeter(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 check: PassphraseCheck | None = None) -> None:
         super().__init__(parent)
+        self._check = check
+        #: The core's reason for refusing the current text ('' when it accepts it).
+        self.refusal = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.bar = QProgressBar(self)
@@ -60,6 +72,10 @@ class StrengthMeter(QWidget):
 
     def update_for(self, text: str) -> None:
         score, level = strength(text)
+        verdict = self._check(text) if self._check is not None and text else None
+        self.refusal = verdict[0] if verdict is not None else ""
+        if self.refusal:
+            level, score = "weak", min(score, 30)
         self.level = level
         self.bar.setValue(score)
         self.bar.setProperty("level", level)
@@ -72,6 +88,9 @@ class StrengthMeter(QWidget):
             "good": self.tr("Good."),
             "strong": self.tr("Strong."),
         }
+        if self.refusal:
+            self.label.setText(weak_passphrase_message(self.refusal))
+            return
         self.label.setText(words[level] if text else self.tr(
             "At least 12 characters. A few unrelated words are easy to remember and hard "
             "to guess."))
