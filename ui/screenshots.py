@@ -2,14 +2,18 @@
 
 Drives the real window with a throw-away profile in a temporary folder: first run,
 unlock (with a wrong passphrase), home, the form filler on several question types, a
-repeat, the finalise list, a finalised record read-only, and interview mode.
+repeat, the finalise list, a finalised record read-only, interview mode, importing a
+study pack (made with the admin CLI) and a sync (its result, and a missing folder).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +22,48 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from qi_capture.services import ProfileService
+from qi_capture.cli import main as cli_main
+from qi_capture.services import CoreContext, ProfileService
 from ui.app import create_application
 from ui.main_window import MainWindow
 from ui.pages.form_filler import FormFiller
 from ui.pages.interview import InterviewFiller
 
 PASSPHRASE = "violet tractor mango 42"
+PACK_FORM = textwrap.dedent("""
+    | survey   |           |          |              |
+    |          | type      | name     | label        |
+    |          | text      | org      | Organisation |
+    |          | integer   | staff    | QI staff     |
+    | settings |           |          |              |
+    |          | form_id   | version  | form_title   |
+    |          | pilot_check | 2025-01 | Pilot site check |
+""")
+
+
+def make_pack(folder: Path) -> Path:
+    """A signed study pack, as the study's admin would make it (the admin CLI)."""
+    form = folder / "pilot_check.md"
+    form.write_text(PACK_FORM, encoding="utf-8")
+    pack = folder / "london-qi-pilot.qipack"
+    os.environ["QI_CAPTURE_PASSPHRASE"] = PASSPHRASE
+    with contextlib.redirect_stdout(io.StringIO()):
+        for args in (["admin", "init", "--central", str(folder / "central"), "--study-id",
+                      "london-qi-pilot", "--title", "London QI pilot", "--kdf", "floor"],
+                     ["study", "pack", "--central", str(folder / "central"), "--forms",
+                      str(form), "--out", str(pack), "--sync-folder", str(folder / "sync")]):
+            if cli_main(["--data-dir", str(folder / "admin-data"), *args]) != 0:
+                raise RuntimeError(f"qi-capture {args[0]} {args[1]} failed")
+    return pack
+
+
+def finalise_pilot_records(ctx: CoreContext) -> None:
+    form = ctx.studies.resolve("london-qi-pilot/pilot_check")
+    for org, staff in (("Riverside NHS FT", "12"), ("Hilltop Trust", "4")):
+        with ctx.records.create(form.id) as record:
+            record.set("org", org)
+            record.set("staff", staff)
+            record.finalise()
 
 
 def pump(app: QApplication, until: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -118,6 +157,36 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: window.stack.currentWidget() is window.home
          and window.home.records_model.rowCount() == 2)
     shot("03-home")
+
+    # A study pack from the admin, then a sync to the pack's folder and to a missing one.
+    pack = make_pack(data)
+    dialog = window.open_pack_import()
+    assert dialog is not None
+    dialog.path.setText(str(pack))
+    dialog.inspect(pack)
+    pump(app, lambda: dialog.details.isVisible())
+    shot("10-study-pack", dialog)
+    dialog.install_button.click()
+    pump(app, lambda: dialog.outcome is not None)
+    ctx = window.ctx
+    assert ctx is not None
+    done: list[object] = []
+    task = window.runner.write(finalise_pilot_records, ctx)
+    task.finished.connect(done.append)
+    pump(app, lambda: bool(done))
+    (data / "sync").mkdir()
+    sync = window.open_sync()
+    assert sync is not None
+    pump(app, lambda: bool(sync.folder.text()))
+    sync.sync_button.click()
+    pump(app, lambda: sync.summary.isVisible())
+    shot("11-sync-result", sync)
+    sync.folder.setText(str(data / "usb-stick-not-plugged-in"))
+    sync.sync_button.click()
+    pump(app, lambda: sync.error.isVisible())
+    shot("12-sync-missing-folder", sync)
+    sync.close_button.click()
+    pump(app, lambda: not window.runner.pending_writes)
 
     window.lock("Locked. Type your passphrase to carry on.")
     pump(app, lambda: window.stack.currentWidget() is window.unlock_page

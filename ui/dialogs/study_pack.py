@@ -33,6 +33,13 @@ from ui.tasks import TaskRunner
 from ui.widgets.fonts import scale_font
 
 
+def grouped(fingerprint: str) -> str:
+    """``ed25519:f807...`` as ``ed25519: f80735f4 d42b8dc2 ...``."""
+    kind, _, digits = fingerprint.rpartition(":")
+    groups = " ".join(digits[i:i + 8] for i in range(0, len(digits), 8))
+    return f"{kind}: {groups}" if kind else groups
+
+
 class StudyPackDialog(QDialog):
     #: A pack was installed (PackInstalled): home and the idle lock should refresh.
     installed = Signal(object)
@@ -84,7 +91,7 @@ class StudyPackDialog(QDialog):
         self.forms.setRootIsDecorated(False)
         self.forms.setHeaderLabels([self.tr("Form"), self.tr("Version"), self.tr("File")])
         self.forms.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.forms.setMinimumHeight(self.fontMetrics().height() * 6)
+        self.forms.setMinimumHeight(self.fontMetrics().height() * 7)
         details.addRow(self.tr("Study"), self.study)
         details.addRow(self.tr("Signed by"), self.signer)
         details.addRow("", self.trust)
@@ -106,7 +113,7 @@ class StudyPackDialog(QDialog):
         layout.addWidget(self.details, 1)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 50)
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 56)
         self.browse.clicked.connect(self._on_browse_clicked)
         self.path.returnPressed.connect(self._on_path_return_pressed)
         self.install_button.clicked.connect(self._on_install_clicked)
@@ -138,7 +145,10 @@ class StudyPackDialog(QDialog):
         self.info = info
         self.study.setText(self.tr("{0} ({1}), made {2}").format(
             info.study_title, info.study_id, info.created.replace("T", " ").rstrip("Z")))
-        self.signer.setText(self.tr("Admin key {0}").format(info.signing_fingerprint))
+        # In groups of eight, so it can be read out and compared with the admin's.
+        self.signer.setText(self.tr("Admin key {0}").format(
+            grouped(info.signing_fingerprint)))
+        self.signer.setToolTip(info.signing_fingerprint)
         if info.signer == "new":
             self.trust.setText(self.tr(
                 "This study is new on this laptop: from now on only packs signed with this "
@@ -169,6 +179,7 @@ class StudyPackDialog(QDialog):
             QTreeWidgetItem(self.forms, [form.title, form.version, form.filename])
         self.details.show()
         self._say(None)
+        self.adjustSize()
         self.install_button.setEnabled(info.signer != "different")
         if info.signer != "different":
             self.install_button.setDefault(True)
