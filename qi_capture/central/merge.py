@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from qi_capture.central import sql
 from qi_capture.central.bundle import VerifiedBundle
@@ -377,7 +377,29 @@ def derive_records(
 
 def _clone_alerts(conn: Connection, device_id: uuid.UUID, seqs: Sequence[int]) -> list[CloneAlert]:
     found: dict[int, set[str]] = defaultdict(set)
-    for chunk in sql.chunks(sorted(set(seqs))):
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return []
+    # Only the sequences held by more than one revision come back (the database
+    # counts them over the (device_id, device_seq) index; the bundle's own revisions
+    # are not read back), then their revision ids.
+    clashing: list[int] = []
+    for lo, hi in _runs(wanted):
+        clashing.extend(
+            conn.scalars(
+                select(_REV.c.device_seq)
+                .where(
+                    _REV.c.device_id == device_id,
+                    _REV.c.device_seq >= lo,
+                    _REV.c.device_seq <= hi,
+                )
+                .group_by(_REV.c.device_seq)
+                .having(func.count() > 1)
+            )
+        )
+    keep = set(wanted)
+    clashing = sorted(s for s in clashing if s in keep)
+    for chunk in sql.chunks(clashing):
         for seq, rev in conn.execute(
             select(_REV.c.device_seq, _REV.c.id).where(
                 _REV.c.device_id == device_id, _REV.c.device_seq.in_(chunk)
@@ -403,6 +425,17 @@ def _clone_alerts(conn: Connection, device_id: uuid.UUID, seqs: Sequence[int]) -
         ["device_id", "device_seq"],
     )
     return alerts
+
+
+def _runs(values: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted distinct integers as (first, last) runs of consecutive values."""
+    runs: list[tuple[int, int]] = []
+    for v in values:
+        if runs and v == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    return runs
 
 
 def _bundle_known(conn: Connection, manifest_hash: str) -> bool:
@@ -487,6 +520,16 @@ def _insert_paradata(conn: Connection, bundle: VerifiedBundle) -> None:
     sql.insert_ignore(conn, sql.table(CentralParadataRow), rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A device the caller already trusts (the admin profile checked the bundle's
+    signature with this key): enrolled in the same transaction as its first bundle,
+    if the central registry has not met it yet."""
+
+    name: str
+    public_key: bytes | None
+
+
 def merge_bundle(
     engine: Engine,
     bundle: VerifiedBundle,
@@ -494,14 +537,16 @@ def merge_bundle(
     actor: str = "admin",
     source: str | None = None,
     now: datetime | None = None,
+    enrol: Enrolment | None = None,
 ) -> BundleReport:
     """Apply a verified bundle in one transaction and report what it did.
 
-    Raises `DeviceUnknown` (the caller quarantines the bundle), `DeviceRevoked`,
-    `DeviceKeyMismatch` or `BundleRefused`; nothing is written then."""
+    Raises `DeviceUnknown` (the caller quarantines the bundle, or, trusting the
+    device, passes ``enrol``), `DeviceRevoked`, `DeviceKeyMismatch` or
+    `BundleRefused`; nothing is written then."""
     moment = now or utcnow()
     try:
-        return _merge(engine, bundle, actor, source, moment)
+        return _merge(engine, bundle, actor, source, moment, enrol)
     except _AlreadyImported:
         return BundleReport(
             outcome="already_imported",
@@ -519,14 +564,17 @@ def _merge(
     actor: str,
     source: str | None,
     now: datetime,
+    enrol: Enrolment | None = None,
 ) -> BundleReport:
     dev_t = sql.table(CentralDeviceRow)
     with engine.begin() as conn:
-        device = conn.execute(
-            select(dev_t.c.status, dev_t.c.fingerprint, dev_t.c.last_seq, dev_t.c.chain_head).where(
-                dev_t.c.id == bundle.device_id
-            )
-        ).one_or_none()
+        query = select(
+            dev_t.c.status, dev_t.c.fingerprint, dev_t.c.last_seq, dev_t.c.chain_head
+        ).where(dev_t.c.id == bundle.device_id)
+        device = conn.execute(query).one_or_none()
+        if device is None and enrol is not None:
+            _enrol_in(conn, bundle, enrol, actor, now)
+            device = conn.execute(query).one_or_none()
         if device is None or device.status == "central":
             raise DeviceUnknown(str(bundle.device_id))
         if device.status == "revoked":
@@ -621,6 +669,35 @@ def _merge(
         conflicts_opened=tuple(opened),
         clone_alerts=tuple(alerts),
     )
+
+
+def _enrol_in(
+    conn: Connection, bundle: VerifiedBundle, enrol: Enrolment, actor: str, now: datetime
+) -> None:
+    """What `qi_capture.central.devices.enrol` writes, inside the merge's transaction
+    (a concurrent merge enrolling the same device first is fine: nothing happens)."""
+    inserted = conn.execute(
+        sql.insert_stmt(conn, sql.table(CentralDeviceRow)).on_conflict_do_nothing(),
+        {
+            "id": bundle.device_id,
+            "name": enrol.name,
+            "status": "enrolled",
+            "public_key": enrol.public_key,
+            "fingerprint": bundle.device_fingerprint,
+            "enrolled": now,
+            "revoked": None,
+            "last_seq": 0,
+            "chain_head": None,
+        },
+    ).rowcount
+    if inserted:
+        sql.audit(
+            conn,
+            actor,
+            "enrol_device",
+            {"device_id": str(bundle.device_id), "fingerprint": bundle.device_fingerprint},
+            now,
+        )
 
 
 def device_gaps(conn: Connection, device_id: uuid.UUID) -> DeviceGaps:

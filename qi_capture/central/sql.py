@@ -35,7 +35,8 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _insert(conn: Connection, table: Table) -> Any:
+def insert_stmt(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT (with ``on_conflict_do_nothing``/``_do_update``)."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -44,7 +45,7 @@ def _insert(conn: Connection, table: Table) -> Any:
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """``INSERT ... ON CONFLICT DO NOTHING`` for many rows (concurrency-safe on both)."""
     if rows:
-        conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
+        conn.execute(insert_stmt(conn, table).on_conflict_do_nothing(), list(rows))
 
 
 def upsert(
@@ -56,7 +57,7 @@ def upsert(
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` setting every other column."""
     if not rows:
         return
-    stmt = _insert(conn, table)
+    stmt = insert_stmt(conn, table)
     columns = [c for c in rows[0] if c not in keys]
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}

@@ -146,9 +146,16 @@ class CentralStore:
 
     # -- merging ---------------------------------------------------------------------
     def merge(
-        self, bundle: VerifiedBundle, *, source: str | None = None, now: datetime | None = None
+        self,
+        bundle: VerifiedBundle,
+        *,
+        source: str | None = None,
+        now: datetime | None = None,
+        enrol: merging.Enrolment | None = None,
     ) -> BundleReport:
-        return merging.merge_bundle(self.engine, bundle, actor=self.actor, source=source, now=now)
+        return merging.merge_bundle(
+            self.engine, bundle, actor=self.actor, source=source, now=now, enrol=enrol
+        )
 
     def file_known(self, file_sha256: str) -> str | None:
         """The manifest hash of an already merged bundle file with these bytes, if any."""
@@ -210,6 +217,19 @@ class CentralStore:
                     .order_by(t.c.device_seq, t.c.id)
                 )
             ]
+
+    def revision_ids_by_device(self, device_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        """The ids of every revision each device sent (what its acknowledgement lists),
+        in one query per chunk of devices."""
+        t = sql.table(CentralRevisionRow)
+        found: dict[uuid.UUID, list[str]] = {d: [] for d in device_ids}
+        with self.engine.connect() as conn:
+            for chunk in sql.chunks(sorted(set(device_ids))):
+                for device_id, rev_id in conn.execute(
+                    select(t.c.device_id, t.c.id).where(t.c.device_id.in_(chunk))
+                ):
+                    found[device_id].append(rev_id)
+        return found
 
     # -- devices -----------------------------------------------------------------------
     def devices(self) -> list[CentralDevice]:

@@ -29,6 +29,8 @@ import argparse
 import hashlib
 import io
 import json
+import os
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -40,10 +42,18 @@ from qi_capture.central.bundle import BundleAttachment, BundleRevision, Verified
 from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps
 from qi_capture.central.errors import BundleRefused as MergeRefused
 from qi_capture.central.errors import DeviceUnknown
+from qi_capture.central.merge import Enrolment
 from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.sync.ack import make_acknowledgement, write_acknowledgement
+from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.sync.ack import (
+    ACK_SUFFIX,
+    INBOX,
+    MAX_ACK_BYTES,
+    make_acknowledgement,
+    parse_acknowledgement,
+)
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.bundle import (
     BUNDLE_SUFFIX,
@@ -51,7 +61,7 @@ from qi_capture.sync.bundle import (
     KnownDevice,
     verify_bundle,
 )
-from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice
+from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice, SyncError
 from qi_capture.sync.folder import OUTBOX
 from qi_capture.sync.manifest import AttachmentEntry, Manifest, RecordEntry
 
@@ -220,9 +230,14 @@ def merge_bytes(
         return BundleReport(outcome="refused", source=source, reason=exc.code,
                             message=exc.message)
     bundle = to_verified(summary, collected, file_sha256)
+    # The admin profile trusts this key (verify_bundle checked the signature with it):
+    # a device the central registry has not met yet is enrolled in the merge's own
+    # transaction (one commit, not two).
+    enrolment = Enrolment(name=summary.device_name,
+                          public_key=summary.manifest.device_public_key)
     try:
         try:
-            return central.merge(bundle, source=source)
+            return central.merge(bundle, source=source, enrol=enrolment)
         except DeviceUnknown:
             # The admin profile trusts this key (verify_bundle checked the signature
             # with it) but the central registry has not met the device id yet.
@@ -288,19 +303,81 @@ def merge_files(
         run.gaps.append(central.device_gaps(device_id))
         run.clones.extend(central.clone_alerts(device_id))
     if write_acks:
-        keys = admin.keys()
-        fingerprints = {d.id: d.fingerprint for d in central.devices()}
-        for (folder, device_id), bundles in run.acks.items():
-            data = make_acknowledgement(
-                keys.signing_key,
-                study_id=keys.study_id,
-                device_id=str(device_id),
-                device_key_fingerprint=fingerprints.get(device_id) or "",
-                bundles=sorted(set(bundles)),
-                revision_ids=[rev for _r, rev, _s in central.device_revisions(device_id)],
-            )
-            run.ack_files.append((device_id, write_acknowledgement(folder, data)))
+        _write_acks(central, admin, run)
     return run
+
+
+_AckKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
+def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> None:
+    """One signed acknowledgement per sync folder and device, unless the inbox already
+    holds a valid one of ours saying exactly the same (a re-run writes nothing then).
+    New files are each fsynced, and each inbox folder once after the renames."""
+    keys = admin.keys()
+    fingerprints = {d.id: d.fingerprint for d in central.devices()}
+    revisions = central.revision_ids_by_device(sorted({d for _f, d in run.acks}))
+    in_inbox: dict[Path, dict[_AckKey, Path]] = {}
+    pending: dict[Path, list[tuple[uuid.UUID, bytes]]] = defaultdict(list)
+    for (folder, device_id), bundles in run.acks.items():
+        pairs = tuple(sorted(set(bundles)))
+        rev_ids = tuple(sorted(set(revisions.get(device_id, ()))))
+        fingerprint = fingerprints.get(device_id) or ""
+        if folder not in in_inbox:
+            in_inbox[folder] = _acks_in_inbox(folder, keys.study_id, keys.signing_public_key)
+        same = in_inbox[folder].get((str(device_id), fingerprint, pairs, rev_ids))
+        if same is not None:
+            run.ack_files.append((device_id, same))
+            continue
+        pending[folder].append((device_id, make_acknowledgement(
+            keys.signing_key,
+            study_id=keys.study_id,
+            device_id=str(device_id),
+            device_key_fingerprint=fingerprint,
+            bundles=pairs,
+            revision_ids=rev_ids,
+        )))
+    for folder, acks in pending.items():
+        inbox = folder / INBOX
+        inbox.mkdir(exist_ok=True)
+        try:
+            for device_id, data in acks:
+                path = inbox / (secrets.token_hex(16) + ACK_SUFFIX)
+                tmp = temp_path_for(path)
+                try:
+                    with tmp.open("xb") as f:
+                        f.write(data)
+                        f.flush()
+                        os.fsync(f.fileno())
+                    tmp.replace(path)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
+                run.ack_files.append((device_id, path))
+        finally:
+            fsync_dir(inbox)
+
+
+def _acks_in_inbox(folder: Path, study_id: str, public_key: bytes) -> dict[_AckKey, Path]:
+    """The valid acknowledgements of this study, signed with our key, already in the
+    folder's inbox, by what they say."""
+    found: dict[_AckKey, Path] = {}
+    inbox = folder / INBOX
+    if not inbox.is_dir():
+        return found
+    for path in sorted(inbox.glob("*" + ACK_SUFFIX)):
+        try:
+            if path.stat().st_size > MAX_ACK_BYTES:
+                continue
+            ack = parse_acknowledgement(path.read_bytes(), signing_public_key=public_key)
+        except (SyncError, OSError):
+            continue
+        if ack.study_id != study_id:
+            continue
+        key = (ack.device_id, ack.device_key_fingerprint, tuple(sorted(set(ack.bundles))),
+               tuple(sorted(set(ack.revision_ids))))
+        found.setdefault(key, path)
+    return found
 
 
 def _with_bundle(central: CentralStore, report: BundleReport) -> BundleReport:
