@@ -65,6 +65,7 @@ class StrengthMeter(QWidget):
         self.bar.setAccessibleName(self.tr("Passphrase strength"))
         self.label = QLabel(self)
         self.label.setObjectName("strengthLabel")
+        self.label.setWordWrap(True)  # the advice is a sentence; never clip it
         layout.addWidget(self.bar)
         layout.addWidget(self.label)
         self.level = "weak"
