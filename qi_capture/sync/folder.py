@@ -32,6 +32,7 @@ from pathlib import Path
 
 from qi_capture import __version__
 from qi_capture.crypto.envelope import recipient_fingerprint
+from qi_capture.progress import Cancelled, CancelToken, ProgressCallback
 from qi_capture.storage.records import REVISION_SCHEMA
 from qi_capture.storage.store import Store
 from qi_capture.storage.sync_state import OutgoingRevision
@@ -80,6 +81,8 @@ class SyncReport:
     refused_acks: tuple[RefusedAck, ...] = ()
     purged: int = 0
     not_sendable: int = field(default=0)
+    #: Records (not revisions) whose revisions went into a bundle this time.
+    records_sent: int = 0
 
     @property
     def wrote_anything(self) -> bool:
@@ -209,20 +212,38 @@ def sync_folder(
     resend_all: bool = False,
     now: datetime | None = None,
     opener: Opener = open_exclusive,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> SyncReport:
-    """One sync with ``folder`` (see the module docstring)."""
+    """One sync with ``folder`` (see the module docstring).
+
+    ``progress`` hears of each step; ``cancel`` is honoured between bundles (raising
+    `Cancelled`): a bundle is marked sent only once its file is complete, so stopping
+    never leaves a record marked sent without its bundle.
+    """
     moment = now or datetime.now(UTC)
+
+    def step(done: int, total: int, text: str) -> None:
+        if progress is not None:
+            progress(done, total, text)
+
     _check_folder(folder)
     studies = installed_studies(store)
     if not studies:
         raise NoStudyPack()
+    total = len(studies) + 2
+    step(0, total, "acknowledgements")
     try:
         acknowledged, refused = read_acknowledgements(store, folder, now=moment)
     except OSError as exc:
         raise _folder_error(folder, exc) from exc
     written: list[WrittenBundle] = []
+    records: set[str] = set()
     outbox = folder / OUTBOX
-    for study in studies:
+    for i, study in enumerate(studies, start=1):
+        if cancel is not None and cancel.is_cancelled():
+            raise Cancelled()
+        step(i, total, study.study_title)
         revisions = store.sync.outgoing(study.study_id, include_sent=resend_all)
         if not revisions:
             continue
@@ -233,6 +254,8 @@ def sync_folder(
             )
         except OSError as exc:
             raise _folder_error(folder, exc) from exc
+        records.update(str(r.record_id) for r in revisions)
+    step(total - 1, total, "purge")
     purged = 0
     for study in studies:
         before = moment - timedelta(days=study.policy.retention_days)
@@ -245,4 +268,6 @@ def sync_folder(
         for record in store.records.list_records(form_version_id=form.id)
         if record.status == "finalised"
     )
-    return SyncReport(tuple(written), acknowledged, tuple(refused), purged, unsent)
+    step(total, total, "done")
+    return SyncReport(tuple(written), acknowledged, tuple(refused), purged, unsent,
+                      records_sent=len(records))
