@@ -136,18 +136,50 @@ def key_opens(path: Path, key: SecretBytes, salt: bytes) -> bool:
 
 
 def integrity_problems(conn: Any, *, full: bool) -> tuple[list[str], list[str]]:
-    """(page problems, structural problems): SQLCipher's HMAC check of every page, then
-    SQLite's ``quick_check`` (at open) or the slower ``integrity_check`` (``full``)."""
+    """(page problems, structural problems) of the database behind ``conn``.
+
+    ``full`` (``profile check``, choosing a backup to restore): SQLCipher's
+    ``cipher_integrity_check`` (the HMAC of every page in the file) and SQLite's
+    ``integrity_check``.
+
+    Otherwise (every open, where it is on the way to the home screen): ``quick_check``
+    plus a check that the file holds exactly the pages the header counts. The trade-off:
+    ``quick_check`` walks every table and index b-tree, their overflow chains and the
+    freelist trunk pages, and SQLCipher checks the HMAC of each page as it is read, so a
+    flipped bit in any page that holds data is still caught at open; the page count
+    catches a file cut short or with pages appended. What only the full check sees is
+    damage to freelist leaf pages (unused, zeroed by ``secure_delete``; SQLite overwrites
+    them without reading them when it reuses them) and index entries that disagree with
+    their tables. It costs about 40% of the open-time check (0.07 s instead of 0.19 s
+    for a 24 MB profile here).
+    """
     cipher: list[str] = []
     structural: list[str] = []
     try:
-        cipher = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
+        if full:
+            cipher = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
+        else:
+            cipher = _page_extent_problems(conn)
         check = "integrity_check" if full else "quick_check"
         structural = [str(r[0]) for r in conn.execute(f"PRAGMA {check}")]
         structural = [r for r in structural if r != "ok"]
     except sqlcipher.DatabaseError as exc:
         structural.append(str(exc))
     return cipher, structural
+
+
+def _page_extent_problems(conn: Any) -> list[str]:
+    """The main file's size against the page count in its header. Only meaningful with
+    the WAL checkpointed (as the open path does first); a live WAL holds pages of its own."""
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    files = [str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"]
+    if not files or not files[0] or has_wal_content(Path(files[0])):
+        return []
+    size = Path(files[0]).stat().st_size
+    if size != pages * page_size:
+        return [f"the file holds {size} bytes; its header counts {pages} pages of {page_size}"]
+    return []
 
 
 def open_engine(path: Path, key: SecretBytes, salt: bytes) -> Engine:
