@@ -27,6 +27,7 @@ from qi_capture.cli import (
     merge,
     profile,
     record,
+    review,
     selftest,
     study,
     sync,
@@ -36,8 +37,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 #: Command-group modules, in the order ``--help`` lists them.
 GROUPS: tuple[ModuleType, ...] = (
-    profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, export,
-    selftest,
+    profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, review,
+    export, selftest,
 )
 
 EXIT_OK = 0
