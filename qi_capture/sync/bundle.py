@@ -125,7 +125,8 @@ class TarStream:
 
     def __init__(self, members: Iterable[Member]) -> None:
         self._parts = self._generate(members)
-        self._buffer = bytearray()
+        self._piece = b""  # the part being read out, from ``self._at``
+        self._at = 0
         self.size = 0
 
     @staticmethod
@@ -161,17 +162,26 @@ class TarStream:
         yield bytes(end)
 
     def read(self, size: int = -1, /) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            part = next(self._parts, None)
-            if part is None:
-                break
-            self._buffer += part
-        if size < 0:
-            size = len(self._buffer)
-        out = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        self.size += len(out)
-        return out
+        # Slices of the current part, joined only when a read spans parts: one copy of
+        # each byte on the way to the encrypter (pyrage reads 8 KiB at a time).
+        out: list[bytes] = []
+        wanted = size
+        while wanted != 0:
+            left = len(self._piece) - self._at
+            if left == 0:
+                part = next(self._parts, None)
+                if part is None:
+                    break
+                self._piece, self._at = part, 0
+                continue
+            take = left if wanted < 0 else min(left, wanted)
+            out.append(self._piece[self._at : self._at + take])
+            self._at += take
+            if wanted > 0:
+                wanted -= take
+        data = out[0] if len(out) == 1 and type(out[0]) is bytes else b"".join(out)
+        self.size += len(data)
+        return data
 
 
 def _constant(data: bytes) -> Callable[[], Iterable[bytes]]:
