@@ -156,19 +156,41 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         frame.to_parquet(tmp, index=False)
 
 
+def _excel_column(series: pd.Series) -> list[Any]:
+    """A column's cells as Excel takes them: None for missing, text clipped to Excel's
+    cell limit, numbers as Python numbers, anything else as its text."""
+    values: list[Any] = series.astype(object).where(series.notna(), None).tolist()
+    if series.dtype.kind in "iufb":
+        return values
+    out: list[Any] = []
+    append = out.append
+    for v in values:
+        if v is None or type(v) is int or type(v) is float:
+            append(v)
+        elif isinstance(v, str):
+            append(v if len(v) <= EXCEL_CELL_MAX else v[:EXCEL_CELL_MAX])
+        elif isinstance(v, bool | int | float):
+            append(v)
+        else:
+            append(str(v)[:EXCEL_CELL_MAX])
+    return out
+
+
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+    """One sheet per table, streamed row by row (openpyxl's write-only workbook: no
+    cell objects kept, unlike ``DataFrame.to_excel``)."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+
+    with atomic_path(path) as tmp:
+        book = Workbook(write_only=True)
         used: set[str] = set()
         for name, frame in sheets.items():
-            sheet = safe_name(name, used, limit=31, stata=False)
-            clipped = frame.apply(
-                lambda s: (
-                    s.map(lambda v: v[:EXCEL_CELL_MAX] if isinstance(v, str) else v)
-                    if s.dtype == object
-                    else s
-                )
-            )
-            clipped.to_excel(writer, sheet_name=sheet, index=False)
+            sheet = book.create_sheet(safe_name(name, used, limit=31, stata=False))
+            sheet.append([str(c) for c in frame.columns])
+            columns = [_excel_column(frame[c]) for c in frame.columns]
+            for row in zip(*columns, strict=True):
+                sheet.append(row)
+        book.save(tmp)
 
 
 def write_sav(
