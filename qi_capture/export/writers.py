@@ -138,11 +138,22 @@ def statistical_frame(
         elif str(series.dtype) == "Int64":
             series = series.astype("float64")
         elif series.dtype == object:
-            series = series.map(lambda v: "" if v is None or v != v else str(v))
-            if stata:
-                series = series.str.slice(0, STATA_STR_MAX)
+            series = _text_column(series, STATA_STR_MAX if stata else None)
         out[new] = series
     return out, labels, values, renames
+
+
+def _text_column(series: pd.Series, limit: int | None) -> pd.Series:
+    """Text cells for SPSS/Stata: "" for missing, ``str()`` of anything not text,
+    clipped to ``limit``; kept as a plain object column (the writers read those far
+    faster than Arrow-backed strings). Per-cell Python only where a value is not
+    text or too long."""
+    filled = series.astype(object).where(series.notna(), "")
+    if pd.api.types.infer_dtype(filled, skipna=False) != "string":
+        filled = filled.map(str)
+    if limit is not None and (filled.str.len() > limit).any():
+        filled = filled.map(lambda v: v[:limit])
+    return pd.Series(filled.to_numpy(dtype=object), index=series.index, dtype=object)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
