@@ -5,8 +5,11 @@ Prints, side by side:
 - merge: what ``qi-capture merge`` does (verify every bundle with the sync reader, merge
   each in one transaction, gaps/clone checks, write the acknowledgements);
 - floor: decrypt the same bundle files (pyrage, in memory), read the tar members, and
-  insert the same revision rows with one plain ``executemany`` per bundle into a fresh
-  SQLCipher database with the same pragmas;
+  insert the same revision rows (every column of ``central_revision``, read from each
+  revision's JSON, into a table with the same schema and indexes) with one plain
+  ``executemany`` per bundle into a fresh SQLCipher database with the same pragmas. No
+  signature, hash or canonical-form checks: the goal's floor is "decrypt the same
+  bundles and bulk-insert the same rows";
 - the ratio (goal <= 2x), peak Python memory of each (tracemalloc, separate runs), and a
   second merge of the same bundles (goal: at least 10x faster than the first).
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import secrets
 import shutil
 import sys
@@ -29,8 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
+from qi_capture.central import sql
+from qi_capture.central.models import CentralRevisionRow
 from qi_capture.central.store import CentralStore
 from qi_capture.cli.merge import merge_files
 from qi_capture.crypto import signing
@@ -119,10 +123,10 @@ def run_floor(db: Path, sync: Path, identity: str) -> int:
     engine = open_engine(db, key, secrets.token_bytes(16))
     inserted = 0
     try:
+        revision = sql.table(CentralRevisionRow)
         with engine.begin() as conn:
-            conn.execute(text(
-                "CREATE TABLE revision (id TEXT PRIMARY KEY, record_id TEXT, device_id TEXT, "
-                "device_seq INTEGER, canonical_json TEXT)"))
+            revision.create(conn)  # the same columns, types and indexes as the merge's
+        insert = revision.insert()
         for path in sorted((sync / "outbox").glob("*.qibundle")):
             plain = decrypt_bytes(path.read_bytes(), identity)
             rows = []
@@ -132,14 +136,24 @@ def run_floor(db: Path, sync: Path, identity: str) -> int:
                         continue
                     f = tar.extractfile(member)
                     assert f is not None
-                    body = f.read()
-                    rows.append({"id": member.name[10:-5], "record_id": "",
-                                 "device_id": "", "device_seq": 0,
-                                 "canonical_json": body.decode()})
+                    body = f.read().decode()
+                    doc = json.loads(body)
+                    form = doc["form"]
+                    rows.append({
+                        "id": member.name[10:-5],
+                        "record_id": uuid.UUID(doc["record_id"]),
+                        "device_id": uuid.UUID(doc["device_id"]),
+                        "device_seq": doc["device_seq"],
+                        "parents_json": json.dumps(sorted(doc["parents"]),
+                                                   separators=(",", ":")),
+                        "kind": "edit", "deleted": doc.get("deleted") is True,
+                        "study_id": form["study_id"], "form_id": form["form_id"],
+                        "form_version": form["version"],
+                        "interviewer": doc["interviewer"], "created": doc["created"],
+                        "canonical_json": body,
+                    })
             with engine.begin() as conn:
-                conn.execute(text(
-                    "INSERT INTO revision VALUES (:id, :record_id, :device_id, :device_seq, "
-                    ":canonical_json)"), rows)
+                conn.execute(insert, rows)
             inserted += len(rows)
     finally:
         engine.dispose()
