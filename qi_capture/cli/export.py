@@ -20,7 +20,7 @@ from qi_capture.central.errors import FormNotFound
 from qi_capture.central.models import REVIEW_STATUSES
 from qi_capture.cli.common import EXIT_OK, command
 from qi_capture.cli.merge import central_options, open_admin, open_central
-from qi_capture.export import FORMATS, NOT_ENCRYPTED, export_form
+from qi_capture.export import FORMATS, NOT_ENCRYPTED
 from qi_capture.forms import load_form
 from qi_capture.forms.model import Form
 
@@ -71,6 +71,8 @@ def run_export(args: argparse.Namespace) -> int:
             by_version[item.version] = Form.from_json(json.loads(item.compiled_json))
         forms = [by_version[v] for v in sorted(by_version, key=_version_key)]
         language = args.language or forms[-1].default_language
+        from qi_capture.export import export_form  # pandas: only when exporting
+
         result = export_form(
             forms=forms,
             records=central.export_records(args.form),

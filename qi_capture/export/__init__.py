@@ -7,7 +7,21 @@ writes CSV, Excel, SPSS, Stata or Parquet files with a codebook and an export re
 
 from __future__ import annotations
 
-from qi_capture.export.run import NOT_ENCRYPTED, ExportResult, export_form
-from qi_capture.export.writers import FORMATS
+from typing import TYPE_CHECKING, Any
+
+from qi_capture.export.constants import FORMATS, NOT_ENCRYPTED
+
+if TYPE_CHECKING:
+    from qi_capture.export.run import ExportResult, export_form
 
 __all__ = ["FORMATS", "NOT_ENCRYPTED", "ExportResult", "export_form"]
+
+
+def __getattr__(name: str) -> Any:
+    # pandas costs ~0.6 s to import: load the exporter only when an export runs, so every
+    # other CLI command (and the app) starts without it.
+    if name in ("ExportResult", "export_form"):
+        from qi_capture.export import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,16 +14,11 @@ from typing import Any
 import pandas as pd
 
 from qi_capture.export import writers
+from qi_capture.export.constants import FORMATS, NOT_ENCRYPTED
 from qi_capture.export.model import Layout, ParadataLike, RecordLike, Table, build_layout
 from qi_capture.export.tables import Stats, audit_frame, build_frames
 from qi_capture.forms.model import Form
 from qi_capture.storage.canonical import JsonValue
-
-NOT_ENCRYPTED = (
-    "WARNING: the exported files are NOT encrypted. They hold the answers in plain form: "
-    "keep them on encrypted storage, share them only as your data-protection rules allow, "
-    "and delete them when the analysis is done."
-)
 
 
 @dataclass
@@ -84,7 +79,7 @@ def export_form(
     source: str = "",
 ) -> ExportResult:
     """Export every record of ``forms`` (all versions of one form, oldest first)."""
-    if fmt not in writers.FORMATS:
+    if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     out_dir.mkdir(parents=True, exist_ok=True)
     layout = build_layout(forms, language)

@@ -19,7 +19,6 @@ import pyreadstat
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
 from qi_capture.export.model import Column, Table, choice_label
 
-FORMATS = ("csv", "xlsx", "sav", "dta", "parquet")
 STATA_RESERVED = frozenset(
     [
         "_all",
