@@ -38,7 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qi_capture.central.bundle import BundleAttachment, BundleRevision, VerifiedBundle
+from qi_capture.central.bundle import (
+    BundleAttachment,
+    BundleParadata,
+    BundleRevision,
+    VerifiedBundle,
+)
 from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps
 from qi_capture.central.errors import BundleRefused as MergeRefused
 from qi_capture.central.errors import DeviceUnknown
@@ -63,7 +68,13 @@ from qi_capture.sync.bundle import (
 )
 from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice, SyncError
 from qi_capture.sync.folder import OUTBOX
-from qi_capture.sync.manifest import AttachmentEntry, Manifest, RecordEntry
+from qi_capture.sync.manifest import (
+    AttachmentEntry,
+    Manifest,
+    ParadataEntry,
+    ParadataLine,
+    RecordEntry,
+)
 
 
 # -- shared by the central commands ---------------------------------------------------------
@@ -125,12 +136,28 @@ class _Collector:
     def __init__(self) -> None:
         self.revisions: list[BundleRevision] = []
         self.attachments: list[BundleAttachment] = []
+        self.events: list[BundleParadata] = []
 
     def manifest(self, manifest: Manifest) -> None:
         return None
 
     def revision(self, entry: RecordEntry, canonical: bytes) -> None:
         self.revisions.append(BundleRevision(entry.revision_id, canonical.decode("utf-8")))
+
+    def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None:
+        record_id = uuid.UUID(entry.submission_id)
+        self.events.extend(
+            BundleParadata(
+                record_id=record_id,
+                seq=e.seq,
+                kind=e.kind,
+                session_id=uuid.UUID(e.session_id),
+                session_started_at=e.session_started_at,
+                elapsed_ms=e.elapsed_ms,
+                payload_json=e.payload_json,
+            )
+            for e in events
+        )
 
     def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
         self.attachments.append(
@@ -158,6 +185,7 @@ def to_verified(summary: BundleSummary, collected: _Collector, file_sha256: str)
         prev_manifest_hash=m.previous_manifest_sha256,
         revisions=tuple(collected.revisions),
         attachments=tuple(collected.attachments),
+        paradata=tuple(collected.events),
         file_sha256=file_sha256,
     )
 

@@ -226,5 +226,19 @@ class SyncRevisionRow(Base):
     acknowledged: Mapped[datetime | None]
 
 
+class SyncParadataRow(Base):
+    """How far a record's paradata has gone out in folder sync: every event up to
+    ``sent_seq`` left in a bundle (the last in ``bundle_id``). No row: none sent."""
+
+    __tablename__ = "sync_paradata"
+
+    record_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
+    )
+    sent_seq: Mapped[int]
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    sent: Mapped[datetime]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

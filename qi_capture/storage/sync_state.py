@@ -11,7 +11,7 @@ but its new head is unacknowledged, so it is sent again and is not purged.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,9 +24,11 @@ from qi_capture.storage.models import (
     AttachmentChunkRow,
     AttachmentRow,
     FormVersionRow,
+    ParadataEventRow,
     RecordRow,
     RevisionRow,
     SettingRow,
+    SyncParadataRow,
     SyncRevisionRow,
 )
 from qi_capture.storage.records import _revision_info
@@ -40,6 +42,23 @@ class OutgoingRevision:
     record_id: uuid.UUID
     device_seq: int
     canonical_json: str
+
+
+@dataclass(frozen=True)
+class OutgoingParadata:
+    """One paradata event as a bundle carries it (``session_started_at`` as stored:
+    ISO-8601 UTC with microseconds and ``Z``; ``payload_json`` canonical JSON)."""
+
+    record_id: uuid.UUID
+    seq: int
+    kind: str
+    session_id: uuid.UUID
+    session_started_at: str
+    elapsed_ms: int
+    payload_json: str
+
+
+PARADATA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class SyncLedger:
@@ -81,6 +100,39 @@ class SyncLedger:
                 query = query.where(SyncRevisionRow.revision_id.is_(None))
             return [OutgoingRevision(*row) for row in s.execute(query)]
 
+    def paradata_to_send(
+        self, record_ids: Iterable[uuid.UUID], *, include_sent: bool = False
+    ) -> list[OutgoingParadata]:
+        """The paradata events of these records not sent yet (``include_sent``: every one
+        still on the laptop), by record then seq, in one read transaction."""
+        wanted = list(dict.fromkeys(record_ids))
+        out: list[OutgoingParadata] = []
+        with self._db.read() as s:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    select(ParadataEventRow.record_id, ParadataEventRow.seq,
+                           ParadataEventRow.kind, ParadataEventRow.session_id,
+                           ParadataEventRow.session_started_at, ParadataEventRow.elapsed_ms,
+                           ParadataEventRow.payload_json)
+                    .outerjoin(SyncParadataRow,
+                               SyncParadataRow.record_id == ParadataEventRow.record_id)
+                    .where(ParadataEventRow.record_id.in_(wanted[start : start + 500]))
+                    .order_by(ParadataEventRow.record_id, ParadataEventRow.seq)
+                )
+                if not include_sent:
+                    query = query.where(
+                        (SyncParadataRow.sent_seq.is_(None))
+                        | (ParadataEventRow.seq > SyncParadataRow.sent_seq)
+                    )
+                out.extend(
+                    OutgoingParadata(record_id, seq, kind, session_id,
+                                     started.astimezone(UTC).strftime(PARADATA_TIME_FORMAT),
+                                     elapsed_ms, payload_json)
+                    for record_id, seq, kind, session_id, started, elapsed_ms, payload_json
+                    in s.execute(query)
+                )
+        return out
+
     def attachments_of(self, record_ids: Iterable[uuid.UUID]) -> list[AttachmentInfo]:
         """The attachments of these records in one query, by record then creation."""
         wanted = list(dict.fromkeys(record_ids))
@@ -119,11 +171,22 @@ class SyncLedger:
         *,
         at: datetime,
         settings: dict[str, JsonValue] | None = None,
+        paradata: Mapping[uuid.UUID, int] | None = None,
     ) -> None:
         """Record that these revisions left in ``bundle_id`` (their records become
-        ``sent``), and write ``settings`` (the bundle chain) in the same transaction."""
+        ``sent``), that each record's paradata up to ``paradata[record_id]`` (a seq)
+        went with them, and write ``settings`` (the bundle chain), in one transaction."""
         ids = list(revision_ids)
         with self._db.write() as s:
+            for record_id, last_seq in (paradata or {}).items():
+                if s.get(RecordRow, record_id) is None:
+                    continue
+                mark = s.get(SyncParadataRow, record_id)
+                if mark is None:
+                    s.add(SyncParadataRow(record_id=record_id, sent_seq=last_seq,
+                                          bundle_id=bundle_id, sent=at))
+                elif last_seq >= mark.sent_seq:
+                    mark.sent_seq, mark.bundle_id, mark.sent = last_seq, bundle_id, at
             records: set[uuid.UUID] = set()
             for rev_id in ids:
                 rev = s.get(RevisionRow, rev_id)

@@ -4,8 +4,9 @@ streaming (memory flat in the bundle's size), neither touching disk beyond the b
 Plaintext layout (a POSIX ustar stream, read with `tarfile` in stream mode ``"r|"`` and
 never extracted): ``manifest.json`` (canonical JSON, see `qi_capture.sync.manifest`),
 ``manifest.sig`` (64-byte Ed25519 signature by the device), then every revision
-(``revisions/<id>.json``) and attachment (``attachments/<id>``) the manifest lists, in
-its order; then the end-of-archive blocks and zeros up to a whole number of 64 KiB.
+(``revisions/<id>.json``), record's paradata (``paradata/<record id>.jsonl``, format 2)
+and attachment (``attachments/<id>``) the manifest lists, in its order; then the
+end-of-archive blocks and zeros up to a whole number of 64 KiB.
 
 That last padding means the age payload is always a whole number of sealed 64 KiB
 chunks. It hides the exact size of the content, and it lets a reader tell a cut file
@@ -18,7 +19,8 @@ check (`qi_capture.crypto.age_header`) -> decryption with the study's identity
 (addressed to us? header MAC?) -> ``manifest.json`` first and canonical -> study ->
 device enrolled and not revoked -> signature with the *enrolled* key -> recipients
 match the header -> every member in order with its size and SHA-256, every revision
-id recomputed and its document consistent with the manifest -> nothing unlisted ->
+id recomputed and its document consistent with the manifest, every paradata line
+canonical and consistent with its entry -> nothing unlisted ->
 only zeros after the archive -> age's final chunk authenticated. Only then is the
 result returned: a `BundleSink` sees data as it streams past and must treat it as
 provisional until `verify_bundle` returns.
@@ -83,8 +85,11 @@ from qi_capture.sync.manifest import (
     SIGNATURE_MEMBER,
     AttachmentEntry,
     Manifest,
+    ParadataEntry,
+    ParadataLine,
     RecordEntry,
     parse_manifest,
+    parse_paradata,
     signed_message,
 )
 
@@ -92,6 +97,7 @@ BUNDLE_SUFFIX = ".qibundle"
 PARTIAL_SUFFIX = ".partial"
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024 * 1024
 MAX_REVISION_BYTES = 16 * 1024 * 1024
+MAX_PARADATA_BYTES = 64 * 1024 * 1024
 REVISION_TYPE = "qi-capture.revision"
 _BLOCK = 512
 _READ = 64 * 1024
@@ -195,7 +201,8 @@ def bundle_members(
     attachments: Mapping[str, Callable[[], Iterable[bytes]]],
 ) -> list[Member]:
     """The members of a bundle in order. ``revisions`` maps revision id -> canonical JSON
-    bytes, ``attachments`` attachment id -> a function yielding its bytes."""
+    bytes and paradata member name -> its lines, ``attachments`` attachment id -> a
+    function yielding its bytes."""
     manifest_bytes = manifest.to_bytes()
     members = [
         Member(MANIFEST_MEMBER, len(manifest_bytes), sha256_hex(manifest_bytes),
@@ -205,6 +212,9 @@ def bundle_members(
     for record in manifest.records:
         data = revisions[record.revision_id]
         members.append(Member(record.member, record.size, record.sha256, _constant(data)))
+    for para in manifest.paradata:
+        data = revisions[para.member]
+        members.append(Member(para.member, para.size, para.sha256, _constant(data)))
     for att in manifest.attachments:
         members.append(Member(att.member, att.size, att.sha256, attachments[att.attachment_id]))
     return members
@@ -273,6 +283,8 @@ class BundleSink(Protocol):
     def manifest(self, manifest: Manifest) -> None: ...
 
     def revision(self, entry: RecordEntry, canonical: bytes) -> None: ...
+
+    def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None: ...
 
     def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
         """Must consume ``pieces`` to the end (or not at all: the reader drains it)."""
@@ -420,6 +432,11 @@ def _check_manifest_shape(manifest: Manifest, header: AgeHeader, own_fingerprint
         if r.sha256 != r.revision_id:
             raise BundleContentMismatch(f"{r.member}: the hash is not the revision id")
     submissions = {r.submission_id for r in manifest.records}
+    if len({p.submission_id for p in manifest.paradata}) != len(manifest.paradata):
+        raise BundleMalformed("the manifest lists a record's paradata twice")
+    for p in manifest.paradata:
+        if p.submission_id not in submissions:
+            raise BundleContentMismatch(f"{p.member} belongs to no listed record")
     if len({a.attachment_id for a in manifest.attachments}) != len(manifest.attachments):
         raise BundleMalformed("the manifest lists an attachment twice")
     for a in manifest.attachments:
@@ -476,6 +493,20 @@ def _read_content(
         _check_revision(manifest, record, data)
         if sink is not None:
             sink.revision(record, data)
+    for para in manifest.paradata:
+        member = _next_member(tar, para.member)
+        if member.size != para.size:
+            raise BundleContentMismatch(f"{para.member} has the wrong size")
+        reader = _Reader(tar, member)
+        data = reader.read_all(MAX_PARADATA_BYTES, para.member)
+        if reader.digest.hexdigest() != para.sha256:
+            raise BundleContentMismatch(f"{para.member} does not match its SHA-256")
+        try:
+            events = parse_paradata(para, data)
+        except ValueError as exc:
+            raise BundleContentMismatch(f"{para.member}: {exc}") from None
+        if sink is not None:
+            sink.paradata(para, events)
     for att in manifest.attachments:
         member = _next_member(tar, att.member)
         if member.size != att.size:

@@ -10,7 +10,8 @@ One sync, in this order:
    it names (as installed by the study pack), ignore those for other devices, and mark
    the listed revisions acknowledged (one transaction);
 2. per installed study, write one bundle with every revision of this device not sent
-   yet (``resend_all``: every one still on the laptop), encrypted to the study's key and
+   yet (``resend_all``: every one still on the laptop) and their records' paradata
+   events not sent yet (``resend_all``: all), encrypted to the study's key and
    the recovery key; only after the file is complete, fsynced and renamed are its
    revisions marked sent (one transaction, with the per-study manifest chain). Nothing
    new: nothing is written;
@@ -33,6 +34,7 @@ from pathlib import Path
 from qi_capture import __version__
 from qi_capture.crypto.envelope import recipient_fingerprint
 from qi_capture.progress import Cancelled, CancelToken, ProgressCallback
+from qi_capture.storage.canonical import sha256_hex
 from qi_capture.storage.records import REVISION_SCHEMA
 from qi_capture.storage.store import Store
 from qi_capture.storage.sync_state import OutgoingRevision
@@ -50,7 +52,15 @@ from qi_capture.sync.errors import (
     SyncError,
     SyncFolderUnavailable,
 )
-from qi_capture.sync.manifest import AttachmentEntry, Manifest, RecordEntry, signed_message
+from qi_capture.sync.manifest import (
+    AttachmentEntry,
+    Manifest,
+    ParadataEntry,
+    ParadataLine,
+    RecordEntry,
+    paradata_lines,
+    signed_message,
+)
 from qi_capture.sync.pack import InstalledStudy, installed_studies, installed_study
 
 OUTBOX = "outbox"
@@ -148,8 +158,16 @@ def _attachment_reader(store: Store, attachment_id: uuid.UUID) -> Callable[[], I
 
 
 def _compose(
-    store: Store, study: InstalledStudy, revisions: list[OutgoingRevision], *, now: datetime
+    store: Store,
+    study: InstalledStudy,
+    revisions: list[OutgoingRevision],
+    *,
+    now: datetime,
+    resend_all: bool = True,
 ) -> tuple[Manifest, dict[str, bytes], dict[str, Callable[[], Iterable[bytes]]]]:
+    """The manifest and contents of a bundle of ``revisions``: ``payloads`` maps each
+    revision id to its canonical JSON and each paradata member name to its lines (the
+    paradata of the revisions' records not sent yet; ``resend_all``: all of it)."""
     device = store.device()
     payloads: dict[str, bytes] = {}
     records: list[RecordEntry] = []
@@ -157,6 +175,21 @@ def _compose(
         data = rev.canonical_json.encode("utf-8")
         payloads[rev.id] = data
         records.append(RecordEntry(str(rev.record_id), rev.id, rev.device_seq, rev.id, len(data)))
+    events: dict[uuid.UUID, list[ParadataLine]] = {}
+    for event in store.sync.paradata_to_send((rev.record_id for rev in revisions),
+                                             include_sent=resend_all):
+        events.setdefault(event.record_id, []).append(
+            ParadataLine(event.seq, event.kind, str(event.session_id),
+                         event.session_started_at, event.elapsed_ms, event.payload_json)
+        )
+    paradata: list[ParadataEntry] = []
+    for record_id in sorted(events, key=str):
+        lines = events[record_id]
+        data = paradata_lines(lines)
+        entry = ParadataEntry(str(record_id), len(lines), lines[0].seq, lines[-1].seq,
+                              sha256_hex(data), len(data))
+        payloads[entry.member] = data
+        paradata.append(entry)
     attachments: list[AttachmentEntry] = []
     readers: dict[str, Callable[[], Iterable[bytes]]] = {}
     for att in store.sync.attachments_of(rev.record_id for rev in revisions):
@@ -179,6 +212,7 @@ def _compose(
         schema_version=REVISION_SCHEMA,
         records=tuple(records),
         attachments=tuple(attachments),
+        paradata=tuple(paradata),
     )
     return manifest, payloads, readers
 
@@ -191,16 +225,21 @@ def write_study_bundle(
     *,
     now: datetime,
     opener: Opener = open_exclusive,
+    resend_all: bool = False,
 ) -> WrittenBundle:
-    """Write one bundle of ``revisions`` into ``outbox`` and mark them sent."""
-    manifest, payloads, readers = _compose(store, study, revisions, now=now)
+    """Write one bundle of ``revisions`` (with their records' paradata not sent yet, or
+    all of it with ``resend_all``) into ``outbox`` and mark them sent."""
+    manifest, payloads, readers = _compose(store, study, revisions, now=now,
+                                           resend_all=resend_all)
     manifest_bytes = manifest.to_bytes()
     signature = store.sign(signed_message(manifest_bytes))
     stream = TarStream(bundle_members(manifest, signature, payloads, readers))
     path = write_bundle_file(outbox, stream, study.recipients, opener=opener)
     sha = manifest.sha256()
-    store.sync.mark_sent(manifest.bundle_id, payloads, at=now,
-                         settings={_CHAIN + study.study_id: sha})
+    store.sync.mark_sent(manifest.bundle_id, [r.revision_id for r in manifest.records],
+                         at=now, settings={_CHAIN + study.study_id: sha},
+                         paradata={uuid.UUID(p.submission_id): p.last_seq
+                                   for p in manifest.paradata})
     return WrittenBundle(path, study.study_id, manifest.bundle_id, sha, len(manifest.records),
                          len(manifest.attachments))
 
@@ -250,7 +289,8 @@ def sync_folder(
         try:
             outbox.mkdir(exist_ok=True)
             written.append(
-                write_study_bundle(store, study, outbox, revisions, now=moment, opener=opener)
+                write_study_bundle(store, study, outbox, revisions, now=moment, opener=opener,
+                                   resend_all=resend_all)
             )
         except OSError as exc:
             raise _folder_error(folder, exc) from exc

@@ -1,8 +1,8 @@
 """The bundle manifest: what a device says a bundle holds, signed with its Ed25519 key.
 
-Canonical JSON (keys sorted, no whitespace, UTF-8), exactly these fields (format 1)::
+Canonical JSON (keys sorted, no whitespace, UTF-8), exactly these fields (format 2)::
 
-    {"format": "qi-capture-bundle", "format_version": 1,
+    {"format": "qi-capture-bundle", "format_version": 2,
      "bundle_id": UUID, "created": ISO-8601 UTC, "study_id": str,
      "device": {"id": UUID, "key_fingerprint": "ed25519:<hex>", "public_key": b64},
      "recipients": ["age-x25519:<sha256 hex>", ...],        # sorted, what it was encrypted to
@@ -13,7 +13,21 @@ Canonical JSON (keys sorted, no whitespace, UTF-8), exactly these fields (format
                   "member": "revisions/<revision_id>.json", "sha256": hex, "size": int}],
      "attachments": [{"submission_id": UUID, "attachment_id": UUID, "name": str,
                       "media_type": str, "member": "attachments/<attachment_id>",
-                      "sha256": hex, "size": int}]}
+                      "sha256": hex, "size": int}],
+     "paradata": [{"submission_id": UUID, "member": "paradata/<submission_id>.jsonl",
+                   "events": int, "first_seq": int, "last_seq": int,
+                   "sha256": hex, "size": int}]}
+
+Format 1 is the same without ``paradata`` (bundles written before paradata travelled);
+it is still read, as a bundle with no paradata. Writers write format 2.
+
+A paradata member holds a record's form-session audit events not sent before, one
+canonical JSON object per line, each line ending in ``\n``, in increasing ``seq``::
+
+    {"elapsed_ms": int, "kind": str, "payload": JSON, "seq": int,
+     "session_id": UUID, "session_started_at": "YYYY-MM-DDTHH:MM:SS.ffffffZ"}
+
+Paradata holds answers' old and new values: it only ever exists inside the age payload.
 
 ``schema_version`` is the revision documents' schema. A record's ``sha256`` is the hash of
 its member's bytes, which are the revision's canonical JSON, so it equals the revision id;
@@ -35,7 +49,9 @@ from qi_capture.storage.canonical import JsonValue, canonical_json
 from qi_capture.sync.errors import BundleMalformed
 
 FORMAT = "qi-capture-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format versions the reader accepts (1: no paradata).
+READABLE_VERSIONS = (1, 2)
 SIGNATURE_DOMAIN = b"qi-capture/bundle-manifest/v1\n"
 MANIFEST_MEMBER = "manifest.json"
 SIGNATURE_MEMBER = "manifest.sig"
@@ -44,6 +60,8 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _FP = re.compile(r"ed25519:[0-9a-f]{64}")
 _RFP = re.compile(r"age-x25519:[0-9a-f]{64}")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+MAX_KIND_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,43 @@ class AttachmentEntry:
 
 
 @dataclass(frozen=True)
+class ParadataEntry:
+    submission_id: str
+    events: int
+    first_seq: int
+    last_seq: int
+    sha256: str
+    size: int
+
+    @property
+    def member(self) -> str:
+        return f"paradata/{self.submission_id}.jsonl"
+
+
+@dataclass(frozen=True)
+class ParadataLine:
+    """One paradata event of a bundle (``payload_json``: the payload's canonical JSON)."""
+
+    seq: int
+    kind: str
+    session_id: str
+    session_started_at: str
+    elapsed_ms: int
+    payload_json: str
+
+    def to_bytes(self) -> bytes:
+        # The payload is canonical JSON already: splice it in rather than re-encode it.
+        head = canonical_json({"elapsed_ms": self.elapsed_ms, "kind": self.kind})
+        tail = canonical_json({"seq": self.seq, "session_id": self.session_id,
+                               "session_started_at": self.session_started_at})
+        return f'{head[:-1]},"payload":{self.payload_json},{tail[1:]}\n'.encode()
+
+
+def paradata_lines(lines: list[ParadataLine]) -> bytes:
+    return b"".join(line.to_bytes() for line in lines)
+
+
+@dataclass(frozen=True)
 class Manifest:
     bundle_id: str
     created: str
@@ -89,11 +144,13 @@ class Manifest:
     schema_version: int
     records: tuple[RecordEntry, ...]
     attachments: tuple[AttachmentEntry, ...]
+    paradata: tuple[ParadataEntry, ...] = ()
+    format_version: int = FORMAT_VERSION
 
     def to_json(self) -> JsonValue:
-        return {
+        doc: dict[str, JsonValue] = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": self.format_version,
             "bundle_id": self.bundle_id,
             "created": self.created,
             "study_id": self.study_id,
@@ -131,6 +188,22 @@ class Manifest:
                 for a in self.attachments
             ],
         }
+        if self.format_version >= 2:
+            doc["paradata"] = [
+                {
+                    "submission_id": p.submission_id,
+                    "member": p.member,
+                    "events": p.events,
+                    "first_seq": p.first_seq,
+                    "last_seq": p.last_seq,
+                    "sha256": p.sha256,
+                    "size": p.size,
+                }
+                for p in self.paradata
+            ]
+        elif self.paradata:
+            raise ValueError("format 1 bundles carry no paradata")
+        return doc
 
     def to_bytes(self) -> bytes:
         return canonical_json(self.to_json()).encode("utf-8")
@@ -140,9 +213,11 @@ class Manifest:
 
     def members(self) -> list[tuple[str, str, int]]:
         """(member name, sha256, size) of every listed member, in the order written."""
-        return [(r.member, r.sha256, r.size) for r in self.records] + [
-            (a.member, a.sha256, a.size) for a in self.attachments
-        ]
+        return (
+            [(r.member, r.sha256, r.size) for r in self.records]
+            + [(p.member, p.sha256, p.size) for p in self.paradata]
+            + [(a.member, a.sha256, a.size) for a in self.attachments]
+        )
 
 
 def signed_message(manifest_bytes: bytes) -> bytes:
@@ -188,15 +263,17 @@ def parse_manifest(data: bytes) -> Manifest:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BundleMalformed("the manifest is not JSON") from exc
-    top = _obj(
-        doc,
-        {"format", "format_version", "bundle_id", "created", "study_id", "device", "recipients",
-         "sequence", "previous_manifest_sha256", "app", "schema_version", "records",
-         "attachments"},
-        "the manifest",
-    )
-    if top["format"] != FORMAT or top["format_version"] != FORMAT_VERSION:
+    version = doc.get("format_version") if isinstance(doc, dict) else None
+    if (
+        not isinstance(doc, dict) or doc.get("format") != FORMAT
+        or not isinstance(version, int) or isinstance(version, bool)
+        or version not in READABLE_VERSIONS
+    ):
         raise BundleMalformed("the manifest's format or version is not supported")
+    keys = {"format", "format_version", "bundle_id", "created", "study_id", "device",
+            "recipients", "sequence", "previous_manifest_sha256", "app", "schema_version",
+            "records", "attachments"}
+    top = _obj(doc, keys | {"paradata"} if version >= 2 else keys, "the manifest")
     device = _obj(top["device"], {"id", "key_fingerprint", "public_key"}, "manifest device")
     try:
         public_key = base64.b64decode(_str(device["public_key"], "device public key"),
@@ -241,6 +318,26 @@ def parse_manifest(data: bytes) -> Manifest:
         if a["member"] != att.member:
             raise BundleMalformed(f"attachment {i} member name is not valid")
         attachments.append(att)
+    paradata_json = top.get("paradata", [])
+    if not isinstance(paradata_json, list):
+        raise BundleMalformed("paradata must be a list")
+    paradata = []
+    for i, item in enumerate(paradata_json):
+        p = _obj(item, {"submission_id", "member", "events", "first_seq", "last_seq", "sha256",
+                        "size"}, f"paradata {i}")
+        entry_p = ParadataEntry(
+            submission_id=_uuid(p["submission_id"], f"paradata {i} submission_id"),
+            events=_int(p["events"], f"paradata {i} events", 1),
+            first_seq=_int(p["first_seq"], f"paradata {i} first_seq", 1),
+            last_seq=_int(p["last_seq"], f"paradata {i} last_seq", 1),
+            sha256=_str(p["sha256"], f"paradata {i} sha256", _HEX64),
+            size=_int(p["size"], f"paradata {i} size"),
+        )
+        if p["member"] != entry_p.member:
+            raise BundleMalformed(f"paradata {i} member name is not valid")
+        if entry_p.events > entry_p.last_seq - entry_p.first_seq + 1:
+            raise BundleMalformed(f"paradata {i} sequence range is not valid")
+        paradata.append(entry_p)
     manifest = Manifest(
         bundle_id=_uuid(top["bundle_id"], "bundle_id"),
         created=_str(top["created"], "created"),
@@ -258,9 +355,59 @@ def parse_manifest(data: bytes) -> Manifest:
         schema_version=_int(top["schema_version"], "schema_version", 1),
         records=tuple(records),
         attachments=tuple(attachments),
+        paradata=tuple(paradata),
+        format_version=version,
     )
     if app["name"] != "qi-capture":
         raise BundleMalformed("the manifest was not written by QI Capture")
     if manifest.to_bytes() != data:
         raise BundleMalformed("the manifest is not in canonical form")
     return manifest
+
+
+def parse_paradata(entry: ParadataEntry, data: bytes) -> list[ParadataLine]:
+    """The events of a paradata member, refusing anything but the exact canonical lines
+    `paradata_lines` writes, in increasing seq, agreeing with ``entry``. Raises
+    `ValueError` with a message naming the line, never its content (it holds answers)."""
+    if data and not data.endswith(b"\n"):
+        raise ValueError("the last line is not terminated")
+    raw = data.split(b"\n")[:-1]
+    if len(raw) != entry.events:
+        raise ValueError(f"it holds {len(raw)} events, the manifest says {entry.events}")
+    lines: list[ParadataLine] = []
+    for n, text in enumerate(raw, start=1):
+        try:
+            doc = json.loads(text.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ValueError(f"line {n} is not JSON") from exc
+        if not isinstance(doc, dict) or set(doc) != {
+            "elapsed_ms", "kind", "payload", "seq", "session_id", "session_started_at"
+        }:
+            raise ValueError(f"line {n} is not a paradata event")
+        try:
+            kind = _str(doc["kind"], "kind")
+            line = ParadataLine(
+                seq=_int(doc["seq"], "seq", 1),
+                kind=kind,
+                session_id=_uuid(doc["session_id"], "session id"),
+                session_started_at=_str(doc["session_started_at"], "time", _TIME),
+                elapsed_ms=_int(doc["elapsed_ms"], "elapsed"),
+                payload_json=json.dumps(doc["payload"], sort_keys=True, separators=(",", ":"),
+                                        ensure_ascii=False, allow_nan=False),
+            )
+        except BundleMalformed:
+            raise ValueError(f"line {n}: a field is not valid") from None
+        if not kind or len(kind) > MAX_KIND_CHARS:
+            raise ValueError(f"line {n}: the event kind is not valid")
+        if line.to_bytes() != text + b"\n":
+            raise ValueError(f"line {n} is not canonical JSON")
+        if lines and line.seq <= lines[-1].seq:
+            raise ValueError(f"line {n} is out of sequence order")
+        lines.append(line)
+    if lines and (lines[0].seq, lines[-1].seq) != (entry.first_seq, entry.last_seq):
+        raise ValueError("its sequence range differs from the manifest")
+    return lines
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
