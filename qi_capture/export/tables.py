@@ -182,7 +182,9 @@ def _choice_flags(values: pd.Series, padded: pd.Series, choice: str) -> pd.Serie
 
 
 def _frame(table: Table, rows: list[dict[str, Any]], stats: Stats) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=table.column_names())
+    # Object columns throughout: no Arrow string inference here only to be converted
+    # back below (text columns stay object, numbers are parsed from it).
+    frame = pd.DataFrame(rows, columns=table.column_names(), dtype=object)
     padded: dict[str, pd.Series] = {}
     for column in table.columns:
         series = frame[column.name]
