@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, String, create_engine, func, select, type_coerce
 from sqlalchemy.engine import make_url
 
 from qi_capture.central import conflicts, devices, migrate, review, sql
@@ -71,6 +71,11 @@ def profile_folder(central: Path) -> Path:
         if (folder / KEYFILE_NAME).is_file():
             return folder
     raise CentralNotFound(str(central))
+
+
+def _uuid(raw: object) -> uuid.UUID:
+    """A UUID column read raw: SQLite's 32 hex digits, or the driver's UUID."""
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
 
 
 def is_url(target: str) -> bool:
@@ -374,12 +379,14 @@ class CentralStore:
         rev = sql.table(CentralRevisionRow)
         rv = sql.table(CentralReviewRow)
         decode = json.JSONDecoder().decode
+        device_ids: dict[object, uuid.UUID] = {}
         last: uuid.UUID | None = None
         while True:
             query = (
                 select(
                     rec.c.id,
-                    rec.c.device_id,
+                    # Raw: a few devices send all the records; each id is parsed once.
+                    type_coerce(rec.c.device_id, String),
                     rec.c.interviewer,
                     rec.c.form_version,
                     rv.c.status,
@@ -407,7 +414,7 @@ class CentralStore:
                 answers = doc.get("answers") if isinstance(doc, dict) else None
                 yield ExportRecord(
                     record_id=r[0],
-                    device_id=r[1],
+                    device_id=device_ids.get(r[1]) or device_ids.setdefault(r[1], _uuid(r[1])),
                     interviewer=r[2],
                     form_version=r[3],
                     review_status=r[4] or "received",
