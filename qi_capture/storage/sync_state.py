@@ -2,6 +2,10 @@
 them sent (with the bundle chain) and acknowledged, and purging acknowledged records
 after the retention period. Every method is one transaction.
 
+Paradata goes with its record's revisions: ``sync_paradata`` keeps, per record, the
+highest event seq sent (events are append-only with increasing seq), so a bundle
+carries only the events after it (or all, when everything is re-sent).
+
 Status moves with it: a record goes ``finalised -> sent`` when a bundle carrying its
 revisions has been written, ``sent -> acknowledged`` when the admin acknowledges its head
 revision. A record edited after acknowledgement keeps its status (it never moves back)

@@ -318,6 +318,8 @@ class BundleSummary:
             "submissions": len({r.submission_id for r in m.records}),
             "attachments": len(m.attachments),
             "attachment_bytes": sum(a.size for a in m.attachments),
+            "paradata_events": sum(p.events for p in m.paradata),
+            "format_version": m.format_version,
             "app_version": m.app_version,
             "schema_version": m.schema_version,
             "file_size": self.file_size,

@@ -155,6 +155,9 @@ def test_session_events_travel_and_are_sent_once(
     summary, sink = verify(first.bundles[0].path.read_bytes(), filled, admin)
     assert summary.manifest.format_version == 2
     assert len(summary.manifest.paradata) == 2
+    assert summary.to_json()["paradata_events"] == sum(
+        len(store.paradata.list(uuid.UUID(p.submission_id))) for p in summary.manifest.paradata
+    )
     for entry in summary.manifest.paradata:
         local = store.paradata.list(uuid.UUID(entry.submission_id))
         got = sink.paradata_of(uuid.UUID(entry.submission_id))
