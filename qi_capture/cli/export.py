@@ -68,7 +68,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise FormNotFound(args.form)
         by_version: dict[str, Form] = {}
         for item in stored:
-            by_version[item.version] = Form.from_json(json.loads(item.compiled_json))
+            by_version[item.version] = Form.from_json_text(item.compiled_json)
         forms = [by_version[v] for v in sorted(by_version, key=_version_key)]
         language = args.language or forms[-1].default_language
         from qi_capture.export import export_form  # pandas: only when exporting

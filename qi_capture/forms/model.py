@@ -12,7 +12,10 @@ little more than ``json.loads``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import contextlib
+import gc
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -190,27 +193,12 @@ class Element:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Element:
-        kwargs: dict[str, Any] = {
-            "kind": data["kind"],
-            "name": data["name"],
-            "path": tuple(data["path"]),
-            "type": data["type"],
-        }
-        for attr in _SCALAR_ATTRS:
-            if attr in data:
-                kwargs[attr] = data[attr]
-        for attr in _TEXT_ATTRS:
-            if attr in data:
-                kwargs[attr] = Text(data[attr])
-        for attr in _EXPR_ATTRS:
-            if attr in data:
-                kwargs[attr] = Expr(data[attr][0], tuple(data[attr][1]))
-        kwargs["trigger"] = tuple(data.get("trigger", ()))
-        kwargs["appearance"] = tuple(data.get("appearance", ()))
-        kwargs["parameters"] = dict(data.get("parameters", {}))
-        kwargs["media"] = {k: Text(v) for k, v in data.get("media", {}).items()}
-        kwargs["extra"] = dict(data.get("extra", {}))
-        kwargs["children"] = tuple(Element.from_json(c) for c in data.get("children", ()))
+        # One pass over the keys present (a stored form has thousands of elements with a
+        # handful of keys each): opening a stored form must stay far cheaper than importing.
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            decode = _DECODERS[key]
+            kwargs[key] = value if decode is None else decode(value)
         return Element(**kwargs)
 
 
@@ -219,6 +207,40 @@ _SCALAR_ATTRS = ("data_type", "row", "default", "list_name", "choices_from", "ch
 _TEXT_ATTRS = ("label", "hint", "guidance_hint", "required_message", "constraint_message")
 _EXPR_ATTRS = ("relevant", "required", "constraint", "calculation", "dynamic_default",
                "read_only", "choice_filter", "repeat_count")
+
+
+def _decode_expr(value: list[Any]) -> Expr:
+    return Expr(value[0], tuple(value[1]))
+
+
+def _decode_media(value: Mapping[str, Mapping[str, str]]) -> dict[str, Text]:
+    return {k: Text(v) for k, v in value.items()}
+
+
+def _decode_children(value: list[Mapping[str, Any]]) -> tuple[Element, ...]:
+    return tuple(Element.from_json(c) for c in value)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+#: JSON key -> how to turn its value back into the attribute (None: as it is).
+_DECODERS: dict[str, Callable[[Any], Any] | None] = {
+    "kind": None, "name": None, "type": None, "path": tuple,
+    **dict.fromkeys(_SCALAR_ATTRS),
+    **dict.fromkeys(_TEXT_ATTRS, Text),
+    **dict.fromkeys(_EXPR_ATTRS, _decode_expr),
+    "trigger": tuple, "appearance": tuple, "parameters": dict, "extra": dict,
+    "media": _decode_media, "children": _decode_children,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +366,20 @@ class Form:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Form:
+        # Thousands of small, long-lived objects are made here; pausing the cyclic garbage
+        # collector keeps it from scanning the whole (large) heap several times meanwhile.
+        with _gc_paused():
+            return Form._from_json(data)
+
+    @staticmethod
+    def from_json_text(text: str | bytes) -> Form:
+        """Open a stored compiled form (the JSON text ``to_json`` was dumped to): decoding
+        and building happen with the garbage collector paused, for the same reason."""
+        with _gc_paused():
+            return Form._from_json(json.loads(text))
+
+    @staticmethod
+    def _from_json(data: Mapping[str, Any]) -> Form:
         if data.get("model_version") != MODEL_VERSION:
             raise ValueError(
                 f"compiled form layout {data.get('model_version')!r} is not supported "

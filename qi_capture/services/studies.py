@@ -131,7 +131,7 @@ class StudyService:
         form = self._forms.get(form_version_id)
         if form is None:
             compiled = self._ctx.store.catalog.compiled_form(form_version_id)
-            form = Form.from_json(json.loads(compiled))
+            form = Form.from_json_text(compiled)
             self._forms[form_version_id] = form
         return form
 

@@ -148,6 +148,7 @@ def test_json_round_trip_is_exact(load_md: LoadMd) -> None:
     for text in (TRANSLATED, LOGIC):
         form = load_md(text)
         reopened = Form.from_json(json.loads(json.dumps(form.to_json())))
+        assert Form.from_json_text(json.dumps(form.to_json())) == reopened
         assert reopened == form
         assert reopened.to_json() == form.to_json()
         assert reopened.element("a" if text is LOGIC else "age") == (
