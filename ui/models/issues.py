@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from qi_capture.forms.session import FormSession, ValidationIssue
+from ui.models.entry_list import EntryListModel
 from ui.models.question_index import PathRole
 from ui.widgets.status_icons import status_icon
 
@@ -34,26 +35,17 @@ def build_issue_entries(session: FormSession,
     return entries
 
 
-class IssueListModel(QAbstractListModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list[IssueEntry] = []
-
-    def set_entries(self, entries: list[IssueEntry]) -> None:
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
+class IssueListModel(EntryListModel):
+    _entries: list[IssueEntry]
 
     def entry(self, row: int) -> IssueEntry:
-        return self._entries[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._entries)
+        entry: IssueEntry = self._entries[row]
+        return entry
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+        entry = self._entry_at(index)
+        if entry is None:
             return None
-        entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{entry.label}\n    {entry.message}"
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from qi_capture.forms.session import FormSession
+from ui.models.entry_list import EntryListModel
 from ui.widgets.status_icons import status_icon
 
 #: Entry states, in the order a person reads them.
@@ -72,31 +73,20 @@ def _heading(session: FormSession, key: str) -> str:
     return label
 
 
-class QuestionIndexModel(QAbstractListModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list[IndexEntry] = []
-
-    def set_entries(self, entries: list[IndexEntry]) -> None:
-        if entries == self._entries:
-            return
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
+class QuestionIndexModel(EntryListModel):
+    _entries: list[IndexEntry]
 
     def entry(self, row: int) -> IndexEntry:
-        return self._entries[row]
+        entry: IndexEntry = self._entries[row]
+        return entry
 
     def row_of(self, path: str) -> int:
         return next((i for i, e in enumerate(self._entries) if e.path == path), -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._entries)
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+        entry = self._entry_at(index)
+        if entry is None:
             return None
-        entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return entry.label
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
 from qi_capture.forms.session import FormSession
+from ui.models.entry_list import EntryListModel
 from ui.models.question_index import PathRole
 from ui.widgets.status_icons import status_icon
 
@@ -64,28 +65,17 @@ def build_sections(session: FormSession, current_key: str | None) -> list[Sectio
     return entries
 
 
-class SectionListModel(QAbstractListModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list[SectionEntry] = []
-
-    def set_entries(self, entries: list[SectionEntry]) -> None:
-        if entries == self._entries:
-            return
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
+class SectionListModel(EntryListModel):
+    _entries: list[SectionEntry]
 
     def entry(self, row: int) -> SectionEntry:
-        return self._entries[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._entries)
+        entry: SectionEntry = self._entries[row]
+        return entry
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+        entry = self._entry_at(index)
+        if entry is None:
             return None
-        entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             title = entry.title or self.tr("Introduction and consent")
             return f"{title}\n{self.tr('{0} of {1} noted').format(entry.answered, entry.total)}"
