@@ -171,33 +171,30 @@ def _prompt_twice(prompt: str) -> str:
     return first
 
 
-def read_created_passphrase(args: argparse.Namespace) -> str:
-    """The passphrase of a profile being created: file, variable, or prompted twice."""
-    if getattr(args, "passphrase_file", None):
-        return _from_file(args.passphrase_file)
-    value = os.environ.get(PASSPHRASE_ENV)
+def _new_secret(file: str | None, env: str, option: str, what: str) -> str:
+    """A passphrase being set: from ``file``, else ``env``, else prompted twice."""
+    if file:
+        return _from_file(file)
+    value = os.environ.get(env)
     if value:
         return value
     if not _interactive():
         raise CliError(
-            f"no passphrase for the new profile: give --passphrase-file F or set "
-            f"{PASSPHRASE_ENV} (there is no terminal to ask on)"
+            f"no {what}: give {option} F or set {env} (there is no terminal to ask on)"
         )
     return _prompt_twice("New passphrase (at least 12 characters): ")
+
+
+def read_created_passphrase(args: argparse.Namespace) -> str:
+    """The passphrase of a profile being created: file, variable, or prompted twice."""
+    return _new_secret(getattr(args, "passphrase_file", None), PASSPHRASE_ENV,
+                       "--passphrase-file", "passphrase for the new profile")
 
 
 def read_new_passphrase(args: argparse.Namespace) -> str:
-    if getattr(args, "new_passphrase_file", None):
-        return _from_file(args.new_passphrase_file)
-    value = os.environ.get(NEW_PASSPHRASE_ENV)
-    if value:
-        return value
-    if not _interactive():
-        raise CliError(
-            f"no new passphrase: give --new-passphrase-file F or set {NEW_PASSPHRASE_ENV} "
-            "(there is no terminal to ask on)"
-        )
-    return _prompt_twice("New passphrase (at least 12 characters): ")
+    """The new passphrase of a passphrase change or recovery."""
+    return _new_secret(getattr(args, "new_passphrase_file", None), NEW_PASSPHRASE_ENV,
+                       "--new-passphrase-file", "new passphrase")
 
 
 # -- profiles -------------------------------------------------------------------------
