@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
@@ -206,6 +207,12 @@ class Manifest:
         return doc
 
     def to_bytes(self) -> bytes:
+        return self._canonical
+
+    @functools.cached_property
+    def _canonical(self) -> bytes:
+        # Built once per manifest (the writer signs, writes and chains it; the reader
+        # compares it with what it read, then hashes it): the fields are frozen.
         return canonical_json(self.to_json()).encode("utf-8")
 
     def sha256(self) -> str:
