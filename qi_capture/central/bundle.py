@@ -11,16 +11,20 @@ to the bundle's device and sequence range, so a mistake upstream cannot write a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class BundleRevision:
-    """One revision: ``id`` must equal SHA-256 of ``canonical_json``."""
+    """One revision: ``id`` must equal SHA-256 of ``canonical_json``. ``document``, if
+    given, is ``json.loads(canonical_json)`` as the bundle reader already decoded it
+    (spares the merge a second decode; the id is still recomputed from the text)."""
 
     id: str
     canonical_json: str
+    document: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,8 +110,11 @@ def _invalid(rev_id: str, detail: str) -> BundleRefused:
     )
 
 
-def parse_revision(rev_id: str, canonical: str) -> ParsedRevision:
-    """Check a revision's id against its canonical JSON and read its columns."""
+def parse_revision(
+    rev_id: str, canonical: str, document: Mapping[str, Any] | None = None
+) -> ParsedRevision:
+    """Check a revision's id against its canonical JSON and read its columns (from
+    ``document`` if given: ``canonical`` already decoded by the bundle reader)."""
     if revision_id(canonical) != rev_id:
         raise BundleRefused(
             "revision_hash",
@@ -119,8 +122,8 @@ def parse_revision(rev_id: str, canonical: str) -> ParsedRevision:
             revision_id=rev_id,
         )
     try:
-        doc = json.loads(canonical)
-        if not isinstance(doc, dict) or doc.get("type") != REVISION_TYPE:
+        doc = json.loads(canonical) if document is None else document
+        if not isinstance(doc, Mapping) or doc.get("type") != REVISION_TYPE:
             raise _invalid(rev_id, "not a qi-capture revision")
         form = doc["form"]
         parents = doc.get("parents") or []
@@ -150,7 +153,7 @@ def parse_revision(rev_id: str, canonical: str) -> ParsedRevision:
 def _check_bundle(bundle: VerifiedBundle) -> list[ParsedRevision]:
     parsed: dict[str, ParsedRevision] = {}
     for rev in bundle.revisions:
-        p = parse_revision(rev.id, rev.canonical_json)
+        p = parse_revision(rev.id, rev.canonical_json, rev.document)
         if p.device_id != bundle.device_id or p.kind != "edit":
             raise BundleRefused(
                 "revision_foreign_device",

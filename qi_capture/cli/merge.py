@@ -144,6 +144,13 @@ class _Collector:
     def revision(self, entry: RecordEntry, canonical: bytes) -> None:
         self.revisions.append(BundleRevision(entry.revision_id, canonical.decode("utf-8")))
 
+    def revision_decoded(
+        self, entry: RecordEntry, canonical: bytes, document: dict[str, Any]
+    ) -> None:
+        self.revisions.append(
+            BundleRevision(entry.revision_id, canonical.decode("utf-8"), document)
+        )
+
     def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None:
         record_id = uuid.UUID(entry.submission_id)
         self.events.extend(

@@ -39,7 +39,7 @@ import tarfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from qi_capture.crypto import signing
 from qi_capture.crypto.age_header import (
@@ -284,6 +284,9 @@ class BundleSink(Protocol):
 
     def revision(self, entry: RecordEntry, canonical: bytes) -> None: ...
 
+    # Optional: ``revision_decoded(entry, canonical, document)``, called instead of
+    # ``revision`` with the document decoded from ``canonical`` (do not modify it).
+
     def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None: ...
 
     def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
@@ -386,7 +389,7 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> None:
+def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
         # The same canonical form as storage.canonical (which also checks every value's
@@ -411,6 +414,7 @@ def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> None
     wrong = [name for name, ok in checks.items() if not ok]
     if wrong:
         raise BundleContentMismatch(f"{entry.member}: {', '.join(wrong)} differ from the manifest")
+    return doc
 
 
 def _check_manifest_shape(manifest: Manifest, header: AgeHeader, own_fingerprint: str) -> None:
@@ -484,6 +488,11 @@ def _read_content(
     _check_manifest_shape(manifest, header, own_fingerprint)
     if sink is not None:
         sink.manifest(manifest)
+    # A sink may take each revision's document as the check above decoded it (from
+    # exactly these canonical bytes), instead of decoding them again.
+    decoded: Callable[[RecordEntry, bytes, dict[str, Any]], None] | None = getattr(
+        sink, "revision_decoded", None
+    )
     for record in manifest.records:
         member = _next_member(tar, record.member)
         if member.size != record.size:
@@ -492,8 +501,10 @@ def _read_content(
         data = reader.read_all(MAX_REVISION_BYTES, record.member)
         if reader.digest.hexdigest() != record.sha256:
             raise BundleContentMismatch(f"{record.member} does not match its SHA-256")
-        _check_revision(manifest, record, data)
-        if sink is not None:
+        doc = _check_revision(manifest, record, data)
+        if decoded is not None:
+            decoded(record, data, doc)
+        elif sink is not None:
             sink.revision(record, data)
     for para in manifest.paradata:
         member = _next_member(tar, para.member)
