@@ -25,10 +25,8 @@ A missing, read-only or vanished folder or a full disk raise `SyncFolderUnavaila
 from __future__ import annotations
 
 import errno
-import queue
-import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,60 +153,8 @@ def read_acknowledgements(
 
 
 # -- bundles ---------------------------------------------------------------------------
-_READ_AHEAD = 4  # attachment chunks (256 KiB each) a reader thread may hold ready
-_END = object()
-
-
-class _ReadFailed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def _read_ahead(pieces: Callable[[], Iterable[bytes]]) -> Iterator[bytes]:
-    """What ``pieces()`` yields, read by a thread at most `_READ_AHEAD` pieces ahead:
-    SQLCipher decrypts the next chunks (without the GIL) while age encrypts the last.
-    Memory stays flat; an error in the reader is raised here; closing the generator
-    early stops the thread (and ends its read transaction)."""
-    ready: queue.Queue[object] = queue.Queue(_READ_AHEAD)
-    stop = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        end: object = _END
-        try:
-            for piece in pieces():
-                if not put(piece):
-                    return
-        except BaseException as exc:
-            end = _ReadFailed(exc)
-        put(end)
-
-    thread = threading.Thread(target=run, name="attachment-read", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, _ReadFailed):
-                raise item.error
-            assert isinstance(item, bytes)
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
 def _attachment_reader(store: Store, attachment_id: uuid.UUID) -> Callable[[], Iterable[bytes]]:
-    return lambda: _read_ahead(lambda: store.sync.attachment_pieces(attachment_id))
+    return lambda: store.sync.attachment_pieces(attachment_id)
 
 
 def _compose(
