@@ -15,16 +15,11 @@ from pathlib import Path
 import pytest
 
 from qi_capture.cli import main
-from qi_capture.crypto.kdf import floor_params
-from qi_capture.forms import load_form_bytes
 from qi_capture.storage.profile import Profile
 from qi_capture.storage.store import Store
-from qi_capture.sync.admin import AdminProfile, init_admin
 from qi_capture.sync.folder import sync_folder
-from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
+from tests.e2e.conftest import PASSPHRASE, STUDY_ID, MakeWorld
 
-PASSPHRASE = "copper kettle harbour 42"
-STUDY_ID = "qi-london"
 FORM = textwrap.dedent("""
     | survey   |           |          |          |
     |          | type      | name     | label    |
@@ -34,18 +29,6 @@ FORM = textwrap.dedent("""
     |          | form_id   | version  |          |
     |          | merge_e2e | 1        |          |
 """)
-
-
-def _install(store: Store):  # type: ignore[no-untyped-def]
-    def install(data: bytes, filename: str, study_id: str, title: str) -> bool:
-        form = load_form_bytes(data, filename)
-        store.catalog.add_study(study_id, title)
-        store.catalog.add_form_version(study_id, form.form_id, form.version or "1",
-                                       title=form.title or form.form_id, xlsform=data,
-                                       compiled_json="{}")
-        return True
-
-    return install
 
 
 def _finalise(store: Store, count: int) -> list[uuid.UUID]:
@@ -66,21 +49,8 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
-    monkeypatch.setenv("QI_CAPTURE_PASSPHRASE", PASSPHRASE)
-    central = tmp_path / "central"
-    init_admin(central, PASSPHRASE, study_id=STUDY_ID, study_title="QI London",
-               kdf=floor_params())
-    with AdminProfile.open(central, PASSPHRASE) as admin:
-        pack = build_pack(admin.keys(), [PackForm("merge_e2e.md", FORM.encode())],
-                          StudyPolicy(idle_lock_minutes=5, retention_days=30, sync_folder=None))
-    laptop = tmp_path / "laptop"
-    Profile.create(laptop, "Jo Bloggs", PASSPHRASE, kdf=floor_params())
-    with Profile.unlock(laptop, PASSPHRASE) as store:
-        import_pack(store, pack, _install(store))
-    folder = tmp_path / "sync"
-    folder.mkdir()
-    return central, laptop, folder
+def world(make_world: MakeWorld) -> tuple[Path, Path, Path]:
+    return make_world("merge_e2e.md", FORM)
 
 
 def test_merge_quarantine_enrol_ack_roundtrip(

@@ -17,18 +17,15 @@ import pytest
 
 from qi_capture.central.store import CentralStore
 from qi_capture.cli import main
-from qi_capture.crypto.kdf import floor_params
 from qi_capture.services import CoreContext
 from qi_capture.storage.profile import Profile
 from qi_capture.storage.store import Store
-from qi_capture.sync.admin import AdminProfile, init_admin
 from qi_capture.sync.bundle import TarStream, bundle_members, write_bundle_file
 from qi_capture.sync.folder import OUTBOX, _compose, sync_folder
 from qi_capture.sync.manifest import signed_message
-from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack, installed_study
+from qi_capture.sync.pack import installed_study
+from tests.e2e.conftest import PASSPHRASE, STUDY_ID, MakeWorld
 
-PASSPHRASE = "copper kettle harbour 42"
-STUDY_ID = "qi-london"
 FORM = textwrap.dedent("""
     | survey   |           |          |          |
     |          | type      | name     | label    |
@@ -59,22 +56,8 @@ def fill(store: Store, org: str) -> uuid.UUID:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
-    monkeypatch.setenv("QI_CAPTURE_PASSPHRASE", PASSPHRASE)
-    central = tmp_path / "central"
-    init_admin(central, PASSPHRASE, study_id=STUDY_ID, study_title="QI London",
-               kdf=floor_params())
-    with AdminProfile.open(central, PASSPHRASE) as admin:
-        pack = build_pack(admin.keys(), [PackForm("para_e2e.md", FORM.encode())],
-                          StudyPolicy(idle_lock_minutes=5, retention_days=30, sync_folder=None))
-    laptop = tmp_path / "laptop"
-    Profile.create(laptop, "Jo Bloggs", PASSPHRASE, kdf=floor_params())
-    with Profile.unlock(laptop, PASSPHRASE) as store:
-        ctx = CoreContext(store)
-        import_pack(store, pack, lambda data, name, study, title: ctx.studies.add_form_bytes(
-            data, name, study_id=study, study_title=title).created)
-    folder = tmp_path / "sync"
-    folder.mkdir()
+def world(make_world: MakeWorld, tmp_path: Path) -> tuple[Path, Path, Path]:
+    central, laptop, folder = make_world("para_e2e.md", FORM)
     (tmp_path / "para_e2e.md").write_text(FORM)
     return central, laptop, folder
 
