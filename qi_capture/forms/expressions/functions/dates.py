@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from qi_capture.forms.expressions import ast
@@ -53,19 +54,23 @@ def _unpack(v: Value) -> Value:
     return v
 
 
+def _from_days(call: ast.Call, x: float, convert: Callable[[float], Value]) -> Value:
+    """A number of days since 1970 as a date or dateTime; NaN stays NaN."""
+    if x != x:
+        return NAN
+    if math.isinf(x) or abs(x) > _MAX_DAYS:
+        raise fail(call, f"{to_string(x)} is out of range for a date")
+    try:
+        return convert(x)
+    except (ValueError, OverflowError) as exc:
+        raise fail(call, f"{to_string(x)} is out of range for a date") from exc
+
+
 def to_date(call: ast.Call, v: Value, tz: dt.tzinfo) -> Value:
     v = _unpack(v)
     t = type(v)
     if t is float:
-        x: float = v  # type: ignore[assignment]
-        if x != x:
-            return NAN
-        if math.isinf(x) or abs(x) > _MAX_DAYS:
-            raise fail(call, f"{to_string(x)} is out of range for a date")
-        try:
-            return days_to_date(int(x))
-        except (ValueError, OverflowError) as exc:
-            raise fail(call, f"{to_string(x)} is out of range for a date") from exc
+        return _from_days(call, v, lambda x: days_to_date(int(x)))  # type: ignore[arg-type]
     if t is str:
         s: str = v  # type: ignore[assignment]
         if not s:
@@ -94,15 +99,7 @@ def to_datetime(call: ast.Call, v: Value, tz: dt.tzinfo) -> Value:
     v = _unpack(v)
     t = type(v)
     if t is float:
-        x: float = v  # type: ignore[assignment]
-        if x != x:
-            return NAN
-        if math.isinf(x) or abs(x) > _MAX_DAYS:
-            raise fail(call, f"{to_string(x)} is out of range for a date")
-        try:
-            return days_to_datetime(x, tz)
-        except (ValueError, OverflowError) as exc:
-            raise fail(call, f"{to_string(x)} is out of range for a date") from exc
+        return _from_days(call, v, lambda x: days_to_datetime(x, tz))  # type: ignore[arg-type]
     if t is str:
         s: str = v  # type: ignore[assignment]
         if not s:
