@@ -12,7 +12,6 @@ import resource
 import signal
 import subprocess
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,50 +20,13 @@ import pytest
 
 from qi_capture.services import ProfileService
 from qi_capture.storage.errors import DiskFull, WriteFailed
+from tests.core.forked import Child
 
 PASSPHRASE = "copper kettle harbour 42"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 Work = Callable[[Callable[[str], None]], None]
-
-
-class Child:
-    """A forked child (inherits the imports, so it starts at once); lines via a pipe."""
-
-    def __init__(self, work: Work) -> None:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child never returns into pytest
-            os.close(read_fd)
-            code = 0
-            try:
-                out = os.fdopen(write_fd, "w", buffering=1)
-
-                def say(line: str) -> None:
-                    out.write(line + "\n")
-                    out.flush()
-
-                work(say)
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write_fd)
-        self.pid = pid
-        self.stdout = os.fdopen(read_fd, "r")
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-
-    def wait(self) -> tuple[int, list[str]]:
-        lines = self.stdout.read().splitlines()
-        self.stdout.close()
-        _pid, status = os.waitpid(self.pid, 0)
-        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        return code, lines
 
 
 def _fill(profiles: ProfileService, run: int) -> Work:

@@ -6,12 +6,10 @@ database has), pass the integrity checks, and hold everything acknowledged befor
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import signal
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,50 +21,11 @@ from qi_capture.storage import backup as backup_files
 from qi_capture.storage.engine import raw_connection
 from qi_capture.storage.paradata import SessionClock
 from qi_capture.storage.profile import DB_NAME, KEYFILE_NAME, Profile
+from tests.core.forked import Child
 
 PASSPHRASE = "copper kettle harbour 42"
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="kill -9 tests need fork")
-
-
-class Child:
-    """A forked child process (it inherits the imported modules, so each run starts in
-    milliseconds instead of re-importing SQLAlchemy). Its prints arrive through a pipe."""
-
-    def __init__(self, work: Callable[[Callable[[str], None]], None]) -> None:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never return into pytest
-            os.close(read_fd)
-            code = 0
-            try:
-                out = os.fdopen(write_fd, "w", buffering=1)
-
-                def say(line: str) -> None:
-                    out.write(line + "\n")
-                    out.flush()
-
-                work(say)
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write_fd)
-        self.pid = pid
-        self.stdout = os.fdopen(read_fd, "r")
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-
-    def wait(self) -> tuple[int, list[str]]:
-        """(wait status as returncode: negative signal number or exit code, remaining lines)."""
-        lines = self.stdout.read().splitlines()
-        self.stdout.close()
-        _pid, status = os.waitpid(self.pid, 0)
-        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        return code, lines
 
 
 def _rotate(folder: Path, kill_at: str) -> Callable[[Callable[[str], None]], None]:
