@@ -6,6 +6,8 @@ passphrase, a key or anything derived from one.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from qi_capture.errors import QICaptureError
 
 
@@ -95,3 +97,31 @@ class SigningKeyInvalid(CryptoError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"The signing key is not valid: {detail}.", detail=detail)
+
+
+class ChunkedFileInvalid(CryptoError):
+    """An encrypted attachment file (`qi_capture.crypto.chunked`) was refused; nothing
+    from it past the last authenticated chunk was returned. ``reason`` is one of
+    ``not_this_format``, ``unsupported_version``, ``bad_header``, ``truncated``,
+    ``trailing_data``, ``authentication_failed`` (changed, or sealed with another key or
+    for another attachment: the two cannot be told apart)."""
+
+    code = "chunked_file_invalid"
+
+    _MESSAGES: ClassVar[dict[str, str]] = {
+        "not_this_format": "it is not an encrypted attachment file",
+        "unsupported_version": "it was written in a format version this app does not read",
+        "bad_header": "its header is damaged",
+        "truncated": "it has been cut short",
+        "trailing_data": "it has data after its end",
+        "authentication_failed": (
+            "it does not authenticate: it was changed or damaged, or it is another "
+            "attachment's file"
+        ),
+    }
+
+    def __init__(self, reason: str, *, chunk: int | None = None) -> None:
+        detail = self._MESSAGES.get(reason, reason)
+        where = "" if chunk is None else f" (chunk {chunk})"
+        super().__init__(f"The encrypted file is refused: {detail}{where}.", reason=reason,
+                         chunk=chunk)
