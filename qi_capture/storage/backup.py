@@ -8,6 +8,14 @@ the key that opens it (never a person, device or content)::
     backups/backup-20250314T101500123456Z-<key_id>.db
 
 Restoring never deletes the damaged database: it is moved aside into ``damaged/``.
+
+Attachments are not in the database but in encrypted files beside it
+(`qi_capture.storage.attachment_files`), so a backup holds their rows and keys, not their
+bytes. Files are immutable and named by the attachment id, so a restored backup's rows
+find their files, except attachments deleted since the backup (``profile check`` lists
+them as missing). Files added since the backup have no row in it: the restore moves them
+into ``damaged/`` beside the damaged database that holds their keys, rather than letting
+the next open remove them as orphans.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import contextlib
 import os
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +156,30 @@ def check_file_report(
         finally:
             conn.close()
     return ["the file could not be opened"], []
+
+
+def attachment_rows(
+    path: Path, key: SecretBytes, salt: bytes
+) -> list[tuple[uuid.UUID, bytes | None, int, str]] | None:
+    """(id, file key, size, SHA-256) of every attachment in a database file, opened
+    read-only; None if it cannot be read. A database from before migration 0004 (bytes
+    still inside it) gives its ids with no key."""
+    for _mode, conn in open_readonly(path):
+        try:
+            result = probe(conn, key, salt)
+            if result is None:
+                continue
+            if result is False:
+                return None
+            columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(attachment)")}
+            key_column = "file_key" if "file_key" in columns else "NULL"
+            rows = conn.execute(f"SELECT id, {key_column}, size, sha256 FROM attachment")
+            return [(uuid.UUID(hex=str(i)), k, int(n), str(h)) for i, k, n, h in rows]
+        except sqlcipher.DatabaseError:
+            return None
+        finally:
+            conn.close()
+    return None
 
 
 def install(backup: Path, db_path: Path, damaged_dir: Path) -> Path | None:

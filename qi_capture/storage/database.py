@@ -51,6 +51,23 @@ class Database:
         with self._write_lock, _mapped_errors(), self.engine.begin() as conn:
             yield conn
 
+    def vacuum(self) -> None:
+        """Rebuild the database file without its free pages (after a large deletion).
+        One transaction inside SQLite; its temporary copy stays in memory
+        (``temp_store = MEMORY``), so nothing decrypted reaches a temp file."""
+        self._check_open()
+        assert self.engine is not None
+        with self._write_lock, _mapped_errors():
+            raw = self.engine.raw_connection()
+            try:
+                # The driver is in autocommit mode (see engine.configure); VACUUM cannot
+                # run inside a transaction.
+                conn = raw.driver_connection
+                assert conn is not None
+                conn.execute("VACUUM")
+            finally:
+                raw.close()
+
     def close(self) -> None:
         with self._write_lock:
             if self.engine is not None:

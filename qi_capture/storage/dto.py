@@ -113,12 +113,18 @@ class BackupInfo:
 
 @dataclass(frozen=True)
 class IntegrityReport:
+    """Problems found by a check: of the database pages (HMAC), of its structure, and of
+    the attachment files (one line per attachment whose file is missing or refused)."""
+
     cipher_problems: tuple[str, ...] = ()
     integrity_problems: tuple[str, ...] = ()
+    attachment_problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.cipher_problems and not self.integrity_problems
+        return not self.cipher_problems and not self.integrity_problems and not (
+            self.attachment_problems
+        )
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,42 @@ class AttachmentNotFound(StorageError):
         super().__init__(f"No attachment {attachment_id}.", attachment_id=attachment_id)
 
 
+class AttachmentFileMissing(StorageError):
+    """The attachment's row (and key) is in the database but its encrypted file is not
+    in the profile folder (deleted by hand, or a restored database backup names an
+    attachment deleted since the backup was made)."""
+
+    code = "attachment_file_missing"
+
+    def __init__(self, attachment_id: str, file: str) -> None:
+        super().__init__(
+            f"The file of attachment {attachment_id} ({file}) is missing from the profile "
+            "folder, so the attachment cannot be read. Restore that file from a backup copy "
+            "of the profile folder; the record's answers are not affected.",
+            attachment_id=attachment_id,
+            file=file,
+        )
+
+
+class AttachmentFileDamaged(StorageError):
+    """The attachment's encrypted file was refused (`qi_capture.crypto.chunked`):
+    changed, cut short, extended, or another attachment's file. No unauthenticated
+    byte of it is ever returned."""
+
+    code = "attachment_file_damaged"
+
+    def __init__(self, attachment_id: str, file: str, reason: str) -> None:
+        super().__init__(
+            f"The file of attachment {attachment_id} ({file}) is damaged or has been "
+            f"altered ({reason.replace('_', ' ')}); it was refused and none of its "
+            "content is used. Restore that file from a backup copy of the profile folder; "
+            "the record's answers are not affected.",
+            attachment_id=attachment_id,
+            file=file,
+            reason=reason,
+        )
+
+
 class InvalidAnswerValue(StorageError):
     code = "invalid_answer_value"
 

@@ -177,6 +177,15 @@ class ParadataEventRow(Base):
 
 
 class AttachmentRow(Base):
+    """An attachment. Its bytes live in an encrypted file named by ``id`` in the profile
+    folder (`qi_capture.storage.attachment_files`), sealed with ``file_key``, a random
+    32-byte key that exists only here: deleting the row (``secure_delete``) destroys the
+    key, so any copy of the file left anywhere is unreadable.
+
+    ``file_key`` is NULL only for an attachment written before migration 0004 whose
+    bytes are still in ``attachment_chunk`` (``chunk_count`` rows; 0 once in a file):
+    opening the profile moves them into a file."""
+
     __tablename__ = "attachment"
     __table_args__ = (Index("ix_attachment_record_id", "record_id"),)
 
@@ -188,11 +197,16 @@ class AttachmentRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     chunk_count: Mapped[int]
     created: Mapped[datetime]
+    file_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AttachmentChunkRow(Base):
-    """Attachments are stored in chunks so neither writing nor reading one needs the
-    whole file in memory."""
+    """Legacy (schema before 0004): attachment bytes as BLOB chunks. Nothing writes here
+    any more; opening a profile moves each attachment still here into its file and
+    deletes its chunks, so the table is empty after the first open. It stays in the
+    schema because Alembic runs before that move (a migration dropping it would drop
+    attachments not moved yet); a later migration may drop it once it refuses to run
+    on a non-empty table."""
 
     __tablename__ = "attachment_chunk"
 

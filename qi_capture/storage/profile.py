@@ -6,7 +6,11 @@ A profile folder holds::
     keyfile.json   Argon2id parameters and the wrapped data key (qi_capture.crypto.keyfile)
     profile.db     the SQLCipher database (+ -wal/-shm while open)
     profile.lock   the OS lock that keeps a second instance out (its bytes never change)
-    backups/       rolling encrypted backups;  damaged/  databases set aside by a restore
+    attachments/   one encrypted file per attachment; each file's key is in its row in
+                   the database (qi_capture.storage.attachment_files)
+    backups/       rolling encrypted backups (the database only; see storage.backup)
+    damaged/       databases (and the attachment files only they had keys for) set
+                   aside by a restore
 
 Order of work, chosen so mistakes and crashes cost nothing:
 - the passphrase is checked against the key file before anything is opened or locked, so
@@ -39,6 +43,7 @@ from qi_capture.crypto.recovery import validate_recipient
 from qi_capture.crypto.secret import SecretBytes
 from qi_capture.storage import backup as backup_files
 from qi_capture.storage import migrate
+from qi_capture.storage.attachment_files import AttachmentFiles
 from qi_capture.storage.dto import BackupInfo, IntegrityReport, ProfileInfo
 from qi_capture.storage.engine import (
     PAGE_SIZE,
@@ -299,6 +304,9 @@ class Profile:
                 device_id=_device_id(engine),
                 lock=lock,
             )
+            # Orphaned files from a crash go, attachments from before 0004 move into
+            # files; before the backup, so it is made without their bytes.
+            store.attachments.settle()
             store.backup_if_due(interval=backup_interval, keep_days=backup_keep_days)
         except BaseException:
             if engine is not None:
@@ -426,23 +434,29 @@ class Profile:
     @staticmethod
     def check(folder: Path, passphrase: str) -> IntegrityReport:
         """Full check (``cipher_integrity_check`` + ``integrity_check``) of a profile that
-        is not open. Reports problems rather than raising for them."""
+        is not open, and every attachment file read through: those missing, refused or
+        not matching their row are listed. Reports problems rather than raising for them."""
         keys = _keys_from_passphrase(folder, passphrase)
         try:
             with ProfileLock(folder / LOCK_NAME):
                 key, _key_id = _settle(folder, keys)
+                salt = keys.kf.database_salt
                 cipher, structural = backup_files.check_file_report(
-                    folder / DB_NAME, key, keys.kf.database_salt, full=True
+                    folder / DB_NAME, key, salt, full=True
                 )
+                rows = backup_files.attachment_rows(folder / DB_NAME, key, salt)
+                attachments = AttachmentFiles(folder).problems(rows or [])
         finally:
             keys.wipe()
-        return IntegrityReport(tuple(cipher), tuple(structural))
+        return IntegrityReport(tuple(cipher), tuple(structural), tuple(attachments))
 
     @staticmethod
     def restore_from_backup(folder: Path, passphrase: str) -> BackupInfo:
         """Replace the database with the newest backup that passes a full check. The old
-        database is moved to ``damaged/``, never deleted. Changes made after that backup
-        are lost, so the UI must say so before calling this."""
+        database is moved to ``damaged/``, never deleted, and so are the attachment files
+        the backup has no row for (added since it was made; their keys are in the old
+        database). Changes made after that backup are lost, so the UI must say so before
+        calling this."""
         keys = _keys_from_passphrase(folder, passphrase)
         try:
             with ProfileLock(folder / LOCK_NAME):
@@ -458,6 +472,15 @@ class Profile:
                     tried += 1
                     if backup_files.check_file(backup.path, key, kf.database_salt, full=True):
                         continue
+                    # Before the install: killed in between, the files are safe in
+                    # damaged/ rather than orphans for the next open to remove.
+                    kept = backup_files.attachment_rows(backup.path, key, kf.database_salt)
+                    if kept is not None:
+                        stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+                        AttachmentFiles(folder).sweep(
+                            {row[0] for row in kept},
+                            set_aside=folder / backup_files.DAMAGED_DIR / f"{stamp}-attachments",
+                        )
                     backup_files.install(
                         backup.path, folder / DB_NAME, folder / backup_files.DAMAGED_DIR
                     )

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from qi_capture.storage.attachment_files import AttachmentFiles
 from qi_capture.storage.canonical import JsonValue, canonical_json, dumps, loads, revision_id
 from qi_capture.storage.database import Database
 from qi_capture.storage.dto import ParadataEvent, RecordDetail, RecordSummary, RevisionInfo
@@ -29,6 +30,7 @@ from qi_capture.storage.errors import (
 )
 from qi_capture.storage.models import (
     RECORD_STATUSES,
+    AttachmentRow,
     DeviceRow,
     DraftAnswerRow,
     FormVersionRow,
@@ -117,10 +119,27 @@ def _draft_answers(session: Session, record_id: uuid.UUID) -> dict[str, JsonValu
     return {r.path: loads(r.value_json) for r in rows}
 
 
+def attachment_ids_of(session: Session, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """The attachments of these records: collect them before deleting the records
+    (``ON DELETE CASCADE`` removes the rows inside SQLite, out of Python's sight), to
+    remove their files once the deletion has committed."""
+    found: list[uuid.UUID] = []
+    for start in range(0, len(record_ids), 500):
+        found.extend(
+            session.scalars(
+                select(AttachmentRow.id).where(
+                    AttachmentRow.record_id.in_(record_ids[start : start + 500])
+                )
+            )
+        )
+    return found
+
+
 class Records:
-    def __init__(self, db: Database, device_id: uuid.UUID) -> None:
+    def __init__(self, db: Database, device_id: uuid.UUID, files: AttachmentFiles) -> None:
         self._db = db
         self._device_id = device_id
+        self._files = files
 
     # -- creating and autosaving --------------------------------------------------
     def create_record(
@@ -354,13 +373,16 @@ class Records:
 
     def delete_draft(self, record_id: uuid.UUID) -> None:
         """Delete a record that was never finalised, with its answers, paradata and
-        attachments (``secure_delete`` overwrites the freed pages). Finalised records
-        are never deleted: their revisions are history."""
+        attachments (``secure_delete`` overwrites the freed pages; the attachments'
+        keys go with their rows, and their files are removed after the commit).
+        Finalised records are never deleted: their revisions are history."""
         with self._db.write() as s:
             row = _get(s, record_id)
             if row.status != "draft" or row.head_revision_id is not None:
                 raise RecordNotDeletable(str(record_id), row.status)
+            gone = attachment_ids_of(s, [record_id])
             s.delete(row)
+        self._files.remove(gone)
 
     def set_status(self, record_id: uuid.UUID, status: str) -> None:
         """Move a record one step forward: finalised -> sent -> acknowledged.

@@ -4,6 +4,8 @@
 Feature code reaches the data through the small APIs hanging off it (``records``,
 ``catalog``, ``paradata``, ``attachments``, ``settings``, ``sync``), which take and return plain
 data; ``engine`` and ``sessions`` are there for services that need their own queries.
+Attachment bytes live in encrypted files under ``<folder>/attachments/``
+(``attachment_files``), their keys in the database.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from qi_capture.crypto import signing
 from qi_capture.crypto.secret import SecretBytes
 from qi_capture.storage import backup as backup_files
+from qi_capture.storage.attachment_files import AttachmentFiles
 from qi_capture.storage.attachments import Attachments
 from qi_capture.storage.catalog import Catalog
 from qi_capture.storage.database import Database
@@ -26,7 +29,7 @@ from qi_capture.storage.dto import BackupInfo, DeviceInfo, IntegrityReport
 from qi_capture.storage.engine import integrity_problems
 from qi_capture.storage.errors import StoreClosed
 from qi_capture.storage.lockfile import ProfileLock
-from qi_capture.storage.models import DeviceRow
+from qi_capture.storage.models import AttachmentRow, DeviceRow
 from qi_capture.storage.paradata import Paradata
 from qi_capture.storage.records import Records
 from qi_capture.storage.settings import Settings
@@ -54,12 +57,13 @@ class Store:
         self._salt = salt
         self._key_id = key_id
         self._lock = lock
-        self.records = Records(self._db, device_id)
+        self.attachment_files = AttachmentFiles(folder)
+        self.records = Records(self._db, device_id, self.attachment_files)
         self.catalog = Catalog(self._db)
         self.paradata = Paradata(self._db)
-        self.attachments = Attachments(self._db)
+        self.attachments = Attachments(self._db, self.attachment_files)
         self.settings = Settings(self._db)
-        self.sync = SyncLedger(self._db, device_id)
+        self.sync = SyncLedger(self._db, device_id, self.attachment_files)
 
     # -- plumbing ------------------------------------------------------------------
     @property
@@ -156,10 +160,23 @@ class Store:
         return made
 
     def check(self, *, full: bool = True) -> IntegrityReport:
-        """``PRAGMA cipher_integrity_check`` and ``integrity_check`` (or ``quick_check``)."""
+        """``PRAGMA cipher_integrity_check`` and ``integrity_check`` (or ``quick_check``);
+        ``full`` also reads every attachment file through (missing, refused, or content
+        other than its row records)."""
         raw = self.engine.raw_connection()
         try:
             cipher, structural = integrity_problems(raw.driver_connection, full=full)
         finally:
             raw.close()
-        return IntegrityReport(tuple(cipher), tuple(structural))
+        attachments: list[str] = []
+        if full:
+            with self._db.read() as s:
+                rows = [
+                    (r.id, r.file_key, r.size, r.sha256)
+                    for r in s.execute(
+                        select(AttachmentRow.id, AttachmentRow.file_key, AttachmentRow.size,
+                               AttachmentRow.sha256)
+                    )
+                ]
+            attachments = self.attachment_files.problems(rows)
+        return IntegrityReport(tuple(cipher), tuple(structural), tuple(attachments))

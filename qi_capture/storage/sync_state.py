@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 
+from qi_capture.storage.attachment_files import AttachmentFiles, read_pieces
 from qi_capture.storage.canonical import JsonValue, dumps
 from qi_capture.storage.database import Database
 from qi_capture.storage.dto import AttachmentInfo, RevisionInfo
 from qi_capture.storage.models import (
-    AttachmentChunkRow,
     AttachmentRow,
     FormVersionRow,
     ParadataEventRow,
@@ -35,7 +35,7 @@ from qi_capture.storage.models import (
     SyncParadataRow,
     SyncRevisionRow,
 )
-from qi_capture.storage.records import _revision_info
+from qi_capture.storage.records import _revision_info, attachment_ids_of
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,10 @@ PARADATA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class SyncLedger:
-    def __init__(self, db: Database, device_id: uuid.UUID) -> None:
+    def __init__(self, db: Database, device_id: uuid.UUID, files: AttachmentFiles) -> None:
         self._db = db
         self._device_id = device_id
+        self._files = files
 
     def revisions_to_send(self, study_id: str, *, include_sent: bool = False) -> list[RevisionInfo]:
         """This device's revisions of ``study_id``'s records, in sequence order: those never
@@ -156,17 +157,10 @@ class SyncLedger:
         return out
 
     def attachment_pieces(self, attachment_id: uuid.UUID) -> Iterator[bytes]:
-        """An attachment's chunks in order, from one read transaction (a bundle streams
-        them; a consistent snapshot, and a third faster than a read per chunk)."""
-        with self._db.read() as s:
-            rows = s.execute(
-                select(AttachmentChunkRow.data)
-                .where(AttachmentChunkRow.attachment_id == attachment_id)
-                .order_by(AttachmentChunkRow.idx)
-                .execution_options(yield_per=4)
-            )
-            for (data,) in rows:
-                yield data
+        """An attachment's bytes in order, one authenticated chunk at a time, streamed
+        from its encrypted file (a bundle streams them). Raises `AttachmentNotFound`,
+        `AttachmentFileMissing` or `AttachmentFileDamaged`: never wrong bytes."""
+        return read_pieces(self._db, self._files, attachment_id)
 
     def mark_sent(
         self,
@@ -253,8 +247,11 @@ class SyncLedger:
     ) -> list[uuid.UUID]:
         """Delete ``study_id``'s records whose every revision was acknowledged before
         ``acknowledged_before`` (and that are not being edited), with their revisions,
-        answers, paradata and attachments. ``secure_delete`` overwrites the freed pages.
-        A record with any unacknowledged revision is never purged."""
+        answers, paradata and attachments. ``secure_delete`` overwrites the freed pages;
+        the attachments' keys go with their rows and their files are removed after the
+        commit. A record with any unacknowledged revision is never purged."""
+        purged: list[uuid.UUID] = []
+        gone: list[uuid.UUID] = []
         with self._db.write() as s:
             candidates = list(
                 s.scalars(
@@ -267,7 +264,6 @@ class SyncLedger:
                     )
                 )
             )
-            purged: list[uuid.UUID] = []
             for record_id in candidates:
                 total, acked, newest = s.execute(
                     select(
@@ -287,7 +283,10 @@ class SyncLedger:
                     )
                 if newest >= acknowledged_before:
                     continue
+                # Before the delete: the cascade removes the attachment rows inside SQLite.
+                gone.extend(attachment_ids_of(s, [record_id]))
                 s.execute(delete(RevisionRow).where(RevisionRow.record_id == record_id))
                 s.execute(delete(RecordRow).where(RecordRow.id == record_id))
                 purged.append(record_id)
-            return purged
+        self._files.remove(gone)  # only once the deletion has committed
+        return purged
