@@ -148,6 +148,7 @@ def test_rotate_then_check_then_a_damaged_page_is_reported(copy: Path) -> None:
     check = run(copy, "profile", "check", "--json")
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout)["ok"] is True
+    assert json.loads(check.stdout)["attachment_problems"] == []
 
     db = profile_folder(copy) / "profile.db"
     data = bytearray(db.read_bytes())
