@@ -33,7 +33,7 @@ import os
 import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,7 +135,7 @@ class _Collector:
 
     def __init__(self) -> None:
         self.revisions: list[BundleRevision] = []
-        self.attachments: list[BundleAttachment] = []
+        self._attachment_parts: list[tuple[AttachmentEntry, list[bytes]]] = []
         self.events: list[BundleParadata] = []
 
     def manifest(self, manifest: Manifest) -> None:
@@ -166,16 +166,22 @@ class _Collector:
             for e in events
         )
 
-    def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
-        self.attachments.append(
+    def attachment(self, entry: AttachmentEntry) -> Callable[[bytes], object]:
+        parts: list[bytes] = []
+        self._attachment_parts.append((entry, parts))
+        return parts.append
+
+    def attachments(self) -> tuple[BundleAttachment, ...]:
+        return tuple(
             BundleAttachment(
                 id=uuid.UUID(entry.attachment_id),
                 record_id=uuid.UUID(entry.submission_id),
                 name=entry.name,
                 media_type=entry.media_type,
                 sha256=entry.sha256,
-                data=b"".join(pieces),
+                data=b"".join(parts),
             )
+            for entry, parts in self._attachment_parts
         )
 
 
@@ -191,7 +197,7 @@ def to_verified(summary: BundleSummary, collected: _Collector, file_sha256: str)
         seq_last=m.sequence_last,
         prev_manifest_hash=m.previous_manifest_sha256,
         revisions=tuple(collected.revisions),
-        attachments=tuple(collected.attachments),
+        attachments=collected.attachments(),
         paradata=tuple(collected.events),
         file_sha256=file_sha256,
     )

@@ -2,14 +2,13 @@
 
 - `encrypt_stream` pulls plaintext from any object with ``read(n)`` and pushes the age
   file into any object with ``write(b)`` (pyrage's ``encrypt_io`` moves 8 KiB at a time).
-- `DecryptingReader` turns pyrage's push-style ``decrypt_io`` into a pull-style,
-  file-like reader (so `tarfile` can read the plaintext in stream mode): a worker thread
-  runs ``decrypt_io`` into a small bounded queue. age authenticates each 64 KiB chunk
-  before releasing it, so the reader only ever hands out authenticated bytes; whether
-  the file as a whole is intact (not truncated, nothing appended) is known only at the
-  end, which is why `read` returns EOF only after ``decrypt_io`` has succeeded and raises
-  `AgeDecryptFailed` instead if it did not. Callers must read to EOF before trusting
-  anything they read.
+- `decrypt_into` pushes the plaintext of an age file, as it is authenticated, into any
+  object with ``write(b)``, on the caller's thread (pyrage holds the GIL while it
+  decrypts, so a worker thread would only add hand-overs). age authenticates each 64 KiB
+  chunk before releasing it, so the sink only ever sees authenticated bytes; whether the
+  file as a whole is intact (not truncated, nothing appended) is known only when
+  `decrypt_into` returns, which is why a caller must treat what it saw as provisional
+  until then.
 
 Failures are reported as `AgeDecryptFailed` with a ``reason``: ``not_addressed`` (no
 identity of ours matches a stanza), ``header_mac`` (the header was altered),
@@ -20,12 +19,8 @@ error messages, pinned by the tests against the installed pyrage.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import queue
-import threading
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Protocol
 
 import pyrage
@@ -49,6 +44,8 @@ class AgeDecryptFailed(CryptoError):
                          detail=detail)
         self.reason = reason
         self.detail = detail
+        #: Plaintext bytes age had authenticated and released before the failure.
+        self.authenticated = 0
 
 
 class AgeEncryptFailed(CryptoError):
@@ -184,134 +181,55 @@ def decrypt_bytes(ciphertext: bytes, identity: str) -> bytes:
         raise classify(exc) from exc
 
 
-class _Cancelled(Exception):
-    """Raised inside the worker's writer when the reader was closed early."""
+class Sink(Protocol):
+    def write(self, data: bytes, /) -> object: ...
 
 
-_EOF = object()
+class _Counting:
+    """Passes pyrage's output to ``sink``, counting it and keeping what ``sink`` raised."""
 
-
-class DecryptingReader:
-    """A read-only, forward-only file object over the plaintext of an age file.
-
-    ``with DecryptingReader(f, identity) as plain: tarfile.open(fileobj=plain, mode="r|")``.
-    Memory: at most `QUEUE_CHUNKS` pieces of 64 KiB in flight plus the caller's read size.
-    """
-
-    QUEUE_CHUNKS = 16
-    HANDOVER_BYTES = 64 * 1024
-
-    def __init__(self, source: Readable, identity: str) -> None:
-        self._identity = _identity(identity)
-        self._source = source
-        self._queue: queue.Queue[object] = queue.Queue(self.QUEUE_CHUNKS)
-        self._cancel = threading.Event()
-        self._error: BaseException | None = None
-        self._buffer = bytearray()
-        self._pending = bytearray()
-        self._done = False
-        self.bytes_out = 0
-        #: Plaintext bytes age has authenticated and handed over so far.
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
         self.authenticated = 0
-        self._thread = threading.Thread(target=self._run, name="age-decrypt", daemon=True)
-        self._thread.start()
+        self.error: BaseException | None = None
 
-    # -- worker side -------------------------------------------------------------
-    def write(self, data: bytes) -> int:
-        # Hand over 64 KiB at a time (pyrage writes 8 KiB): fewer thread switches. What
-        # pyrage writes is already authenticated, so holding it back changes nothing.
-        self._pending += data
+    def write(self, data: bytes, /) -> int:
+        # pyrage may call again after a write failed: the sink's state is no longer
+        # trustworthy then, so the first error stands and nothing more reaches it.
+        if self.error is not None:
+            raise self.error
+        try:
+            self._sink.write(data)
+        except BaseException as exc:
+            self.error = exc
+            raise
         self.authenticated += len(data)
-        if len(self._pending) >= self.HANDOVER_BYTES:
-            self._hand_over()
         return len(data)
-
-    def _hand_over(self) -> None:
-        if not self._pending:
-            return
-        chunk = bytes(self._pending)
-        self._pending.clear()
-        while True:
-            if self._cancel.is_set():
-                raise _Cancelled()
-            try:
-                self._queue.put(chunk, timeout=0.05)
-                return
-            except queue.Full:
-                continue
 
     def flush(self) -> None:
         return None
 
-    def _run(self) -> None:
-        try:
-            pyrage.decrypt_io(self._source, self, [self._identity])
-            self._hand_over()
-        except BaseException as exc:
-            self._error = exc
-        while not self._cancel.is_set():
-            try:
-                self._queue.put(_EOF, timeout=0.05)
-                return
-            except queue.Full:
-                continue
 
-    # -- reader side -------------------------------------------------------------
-    def _fill(self) -> bool:
-        """Move one piece from the worker into the buffer; False at the end."""
-        if self._done:
-            return False
-        item = self._queue.get()
-        if item is _EOF:
-            self._done = True
-            self._thread.join()
-            if self._error is not None:
-                error = self._error
-                if isinstance(error, _Cancelled):
-                    return False
-                if isinstance(error, pyrage.DecryptError | OSError):
-                    raise classify(error) from error
-                raise error
-            return False
-        assert isinstance(item, bytes)
-        self._buffer += item
-        return True
+def decrypt_into(source: Readable, identity: str, sink: Sink) -> int:
+    """Decrypt the age file ``source`` into ``sink.write``, in order, one piece at a time,
+    on this thread. Returns the number of plaintext bytes.
 
-    def read(self, size: int = -1, /) -> bytes:
-        if size is None or size < 0:
-            while self._fill():
-                pass
-            out = bytes(self._buffer)
-            self._buffer.clear()
-        else:
-            while len(self._buffer) < size and self._fill():
-                pass
-            out = bytes(self._buffer[:size])
-            del self._buffer[:size]
-        self.bytes_out += len(out)
-        return out
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        """Stop the worker (if still running) and wait for it."""
-        self._cancel.set()
-        if self._thread.is_alive():
-            # Drain so a worker blocked on a full queue sees the cancel flag.
-            while self._thread.is_alive():
-                with contextlib.suppress(queue.Empty):
-                    self._queue.get(timeout=0.05)
-            self._thread.join()
-        self._done = True
-
-    def __enter__(self) -> DecryptingReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    age authenticates each 64 KiB chunk before it is released, so ``sink`` only ever sees
+    authenticated bytes; whether the file as a whole is intact (not truncated, nothing
+    appended) is known only when this returns. An exception ``sink`` raises stops the
+    decryption and propagates unchanged; a failure of the file itself raises
+    `AgeDecryptFailed` whose ``authenticated`` is the plaintext bytes released before it."""
+    counting = _Counting(sink)
+    try:
+        pyrage.decrypt_io(source, counting, [_identity(identity)])
+    except Exception as exc:
+        if counting.error is not None:
+            raise counting.error from None
+        if isinstance(exc, pyrage.DecryptError | OSError):
+            failed = classify(exc)
+            failed.authenticated = counting.authenticated
+            raise failed from exc
+        raise
+    if counting.error is not None:
+        raise counting.error
+    return counting.authenticated

@@ -1,9 +1,10 @@
 """Bundle files: a signed tar stream inside an age v1 file. Writing and verifying, both
 streaming (memory flat in the bundle's size), neither touching disk beyond the bundle.
 
-Plaintext layout (a POSIX ustar stream, read with `tarfile` in stream mode ``"r|"`` and
-never extracted): ``manifest.json`` (canonical JSON, see `qi_capture.sync.manifest`),
-``manifest.sig`` (64-byte Ed25519 signature by the device), then every revision
+Plaintext layout (a POSIX ustar stream in the strict dialect of `qi_capture.sync.ustar`,
+read in stream mode and never extracted): ``manifest.json`` (canonical JSON, see
+`qi_capture.sync.manifest`), ``manifest.sig`` (64-byte Ed25519 signature by the device),
+then every revision
 (``revisions/<id>.json``), record's paradata (``paradata/<record id>.jsonl``, format 2)
 and attachment (``attachments/<id>``) the manifest lists, in its order; then the
 end-of-archive blocks and zeros up to a whole number of 64 KiB.
@@ -32,10 +33,8 @@ import base64
 import contextlib
 import hashlib
 import io
-import json
 import os
 import secrets
-import tarfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,13 +53,14 @@ from qi_capture.crypto.age_header import (
 from qi_capture.crypto.atomic import fsync_dir
 from qi_capture.crypto.envelope import (
     AgeDecryptFailed,
-    DecryptingReader,
     Readable,
+    decrypt_into,
     encrypt_stream,
     recipient_fingerprint,
     recipient_of,
 )
-from qi_capture.storage.canonical import sha256_hex
+from qi_capture.storage.canonical import decode_canonical, sha256_hex
+from qi_capture.sync import ustar
 from qi_capture.sync.errors import (
     BundleBadSignature,
     BundleContentMismatch,
@@ -99,8 +99,6 @@ MAX_BUNDLE_BYTES = 4 * 1024 * 1024 * 1024
 MAX_REVISION_BYTES = 16 * 1024 * 1024
 MAX_PARADATA_BYTES = 64 * 1024 * 1024
 REVISION_TYPE = "qi-capture.revision"
-_BLOCK = 512
-_READ = 64 * 1024
 
 
 class BundleSourceChanged(SyncError):
@@ -135,19 +133,10 @@ class TarStream:
         self._at = 0
         self.size = 0
 
-    @staticmethod
-    def _header(name: str, size: int) -> bytes:
-        info = tarfile.TarInfo(name)
-        info.size = size
-        info.mode = 0o600
-        info.mtime = 0
-        info.type = tarfile.REGTYPE
-        return info.tobuf(format=tarfile.USTAR_FORMAT, encoding="utf-8", errors="strict")
-
     def _generate(self, members: Iterable[Member]) -> Iterator[bytes]:
         total = 0
         for member in members:
-            header = self._header(member.name, member.size)
+            header = ustar.header(member.name, member.size)
             total += len(header)
             yield header
             digest, count = hashlib.sha256(), 0
@@ -160,10 +149,10 @@ class TarStream:
                 yield piece
             if count != member.size or digest.hexdigest() != member.sha256:
                 raise BundleSourceChanged(member.name)
-            pad = -count % _BLOCK
-            total += pad
-            yield bytes(pad)
-        end = 2 * _BLOCK
+            pad = ustar.padding(count)
+            total += len(pad)
+            yield pad
+        end = 2 * ustar.BLOCK
         end += -(total + end) % CHUNK_BYTES
         yield bytes(end)
 
@@ -289,8 +278,9 @@ class BundleSink(Protocol):
 
     def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None: ...
 
-    def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
-        """Must consume ``pieces`` to the end (or not at all: the reader drains it)."""
+    def attachment(self, entry: AttachmentEntry) -> Callable[[bytes], object]:
+        """An attachment starts: return the function that receives its bytes, piece by
+        piece, in order (its SHA-256 is checked once the last piece has gone past)."""
         ...
 
 
@@ -350,56 +340,11 @@ def _refuse_decrypt(exc: AgeDecryptFailed, partial_chunk: int, authenticated: in
     return BundlePayloadTampered(authenticated)
 
 
-class _Reader:
-    """Reads a tar member's bytes in pieces, hashing them."""
-
-    def __init__(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-        file = tar.extractfile(member)
-        if file is None:
-            raise BundleMalformed(f"{member.name} is not a regular file")
-        self._file = file
-        self.digest = hashlib.sha256()
-
-    def pieces(self) -> Iterator[bytes]:
-        while piece := self._file.read(_READ):
-            self.digest.update(piece)
-            yield piece
-
-    def read_all(self, limit: int, name: str) -> bytes:
-        data = bytearray()
-        for piece in self.pieces():
-            data += piece
-            if len(data) > limit:
-                raise BundleMalformed(f"{name} is larger than allowed")
-        return bytes(data)
-
-
-def _next_member(tar: tarfile.TarFile, expected: str) -> tarfile.TarInfo:
-    member = tar.next()
-    if member is None:
-        raise BundleContentMismatch(f"{expected} is listed but missing")
-    if member.name != expected:
-        raise BundleContentMismatch(f"found {member.name!r} where {expected!r} belongs")
-    if not member.isreg():
-        raise BundleMalformed(f"{expected} is not a regular file")
-    return member
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> dict[str, Any]:
     try:
-        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-        # The same canonical form as storage.canonical (which also checks every value's
-        # type, needless after json.loads), at a fraction of the cost.
-        canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                               allow_nan=False).encode("utf-8")
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BundleContentMismatch(f"{entry.member} is not JSON") from exc
-    if canonical != data:
-        raise BundleContentMismatch(f"{entry.member} is not canonical JSON")
+        doc = decode_canonical(data)
+    except ValueError as exc:
+        raise BundleContentMismatch(f"{entry.member} is not canonical JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise BundleContentMismatch(f"{entry.member} is not a revision")
     form = doc.get("form")
@@ -450,92 +395,166 @@ def _check_manifest_shape(manifest: Manifest, header: AgeHeader, own_fingerprint
             raise BundleContentMismatch(f"{a.member} belongs to no listed record")
 
 
-def _read_content(
-    tar: tarfile.TarFile,
-    header: AgeHeader,
-    *,
-    study_id: str,
-    own_fingerprint: str,
-    devices: Mapping[str, KnownDevice],
-    sink: BundleSink | None,
-) -> tuple[Manifest, KnownDevice]:
-    first = _next_member(tar, MANIFEST_MEMBER)
-    if first.size > MAX_MANIFEST_BYTES:
-        raise BundleMalformed("the manifest is larger than allowed")
-    manifest_bytes = _Reader(tar, first).read_all(MAX_MANIFEST_BYTES, MANIFEST_MEMBER)
-    manifest = parse_manifest(manifest_bytes)
-    sig_member = _next_member(tar, SIGNATURE_MEMBER)
-    signature = _Reader(tar, sig_member).read_all(signing.SIGNATURE_BYTES, SIGNATURE_MEMBER)
-    if manifest.study_id != study_id:
-        raise BundleWrongStudy(manifest.study_id, study_id)
-    if len(manifest.device_public_key) != signing.KEY_BYTES or signing.fingerprint(
-        manifest.device_public_key
-    ) != manifest.device_key_fingerprint:
-        raise BundleMalformed("the device key does not match its fingerprint")
-    device = devices.get(manifest.device_key_fingerprint)
-    if device is None:
-        raise BundleUnknownDevice(
-            manifest.device_key_fingerprint,
-            manifest.device_id,
-            base64.b64encode(manifest.device_public_key).decode("ascii"),
+class _Expected:
+    """A member the manifest lists: what it must be, and what to do with its bytes."""
+
+    __slots__ = ("entry", "kind", "name", "sha256", "size")
+
+    def __init__(self, kind: str, entry: RecordEntry | ParadataEntry | AttachmentEntry) -> None:
+        self.kind, self.entry = kind, entry
+        self.name, self.sha256, self.size = entry.member, entry.sha256, entry.size
+
+
+class _Verifier:
+    """Checks a bundle's plaintext as age decryption pushes it through a `UstarPush`:
+    the manifest and its signature first, then every member the manifest lists, in its
+    order, with its size and SHA-256 (see the module docstring for the order of checks).
+    Raises the first refusal; `finish` checks that nothing listed is missing."""
+
+    def __init__(
+        self,
+        header: AgeHeader,
+        *,
+        study_id: str,
+        own_fingerprint: str,
+        devices: Mapping[str, KnownDevice],
+        sink: BundleSink | None,
+    ) -> None:
+        self._header, self._study_id, self._own = header, study_id, own_fingerprint
+        self._devices, self._sink = devices, sink
+        # A sink may take each revision's document as the check decoded it (from
+        # exactly these canonical bytes), instead of decoding them again.
+        self._decoded: Callable[[RecordEntry, bytes, dict[str, Any]], None] | None = getattr(
+            sink, "revision_decoded", None
         )
-    if device.revoked:
-        raise BundleRevokedDevice(manifest.device_key_fingerprint)
-    if len(signature) != signing.SIGNATURE_BYTES or not signing.verify(
-        device.public_key, signed_message(manifest_bytes), signature
-    ):
-        raise BundleBadSignature(manifest.device_key_fingerprint)
-    _check_manifest_shape(manifest, header, own_fingerprint)
-    if sink is not None:
-        sink.manifest(manifest)
-    # A sink may take each revision's document as the check above decoded it (from
-    # exactly these canonical bytes), instead of decoding them again.
-    decoded: Callable[[RecordEntry, bytes, dict[str, Any]], None] | None = getattr(
-        sink, "revision_decoded", None
-    )
-    for record in manifest.records:
-        member = _next_member(tar, record.member)
-        if member.size != record.size:
-            raise BundleContentMismatch(f"{record.member} has the wrong size")
-        reader = _Reader(tar, member)
-        data = reader.read_all(MAX_REVISION_BYTES, record.member)
-        if reader.digest.hexdigest() != record.sha256:
-            raise BundleContentMismatch(f"{record.member} does not match its SHA-256")
-        doc = _check_revision(manifest, record, data)
-        if decoded is not None:
-            decoded(record, data, doc)
-        elif sink is not None:
-            sink.revision(record, data)
-    for para in manifest.paradata:
-        member = _next_member(tar, para.member)
-        if member.size != para.size:
-            raise BundleContentMismatch(f"{para.member} has the wrong size")
-        reader = _Reader(tar, member)
-        data = reader.read_all(MAX_PARADATA_BYTES, para.member)
-        if reader.digest.hexdigest() != para.sha256:
-            raise BundleContentMismatch(f"{para.member} does not match its SHA-256")
+        self._seen = 0  # members begun
+        self._expected: list[_Expected] = []
+        self._current: _Expected | None = None
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._digest = hashlib.sha256()
+        self._manifest_bytes = b""
+        self.manifest: Manifest | None = None
+        self.device: KnownDevice | None = None
+
+    # -- ustar.MemberHandler ------------------------------------------------------------
+    def begin(self, member: ustar.UstarMember) -> Callable[[bytes], object]:
+        index = self._seen
+        self._seen += 1
+        self._parts, self._size, self._digest = [], 0, hashlib.sha256()
+        if index < 2:
+            expected = MANIFEST_MEMBER if index == 0 else SIGNATURE_MEMBER
+            self._check_member(member, expected)
+            limit = MAX_MANIFEST_BYTES if index == 0 else signing.SIGNATURE_BYTES
+            if member.size > limit:
+                raise BundleMalformed(f"{expected} is larger than allowed")
+            return self._parts.append
+        if index - 2 >= len(self._expected):
+            raise BundleContentMismatch(f"{member.name!r} is not listed in the manifest")
+        item = self._expected[index - 2]
+        self._check_member(member, item.name)
+        if member.size != item.size:
+            raise BundleContentMismatch(f"{item.name} has the wrong size")
+        self._current = item
+        if item.kind == "attachment":
+            assert isinstance(item.entry, AttachmentEntry)
+            digest = self._digest
+            if self._sink is None:
+                return digest.update
+            deliver = self._sink.attachment(item.entry)
+
+            def consume(piece: bytes) -> None:
+                digest.update(piece)
+                deliver(piece)
+
+            return consume
+        return self._parts.append
+
+    def end(self) -> None:
+        data = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+        self._parts = []
+        if self._seen == 1:
+            self._manifest_bytes = data
+            self.manifest = parse_manifest(data)
+            return
+        if self._seen == 2:
+            self._check_signed(data)
+            return
+        item = self._current
+        assert item is not None and self.manifest is not None
+        if item.kind == "attachment":
+            if self._digest.hexdigest() != item.sha256:
+                raise BundleContentMismatch(f"{item.name} does not match its SHA-256")
+            return
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            raise BundleContentMismatch(f"{item.name} does not match its SHA-256")
+        if item.kind == "revision":
+            assert isinstance(item.entry, RecordEntry)
+            doc = _check_revision(self.manifest, item.entry, data)
+            if self._decoded is not None:
+                self._decoded(item.entry, data, doc)
+            elif self._sink is not None:
+                self._sink.revision(item.entry, data)
+            return
+        assert isinstance(item.entry, ParadataEntry)
         try:
-            events = parse_paradata(para, data)
+            events = parse_paradata(item.entry, data)
         except ValueError as exc:
-            raise BundleContentMismatch(f"{para.member}: {exc}") from None
-        if sink is not None:
-            sink.paradata(para, events)
-    for att in manifest.attachments:
-        member = _next_member(tar, att.member)
-        if member.size != att.size:
-            raise BundleContentMismatch(f"{att.member} has the wrong size")
-        reader = _Reader(tar, member)
-        pieces = reader.pieces()
-        if sink is not None:
-            sink.attachment(att, pieces)
-        for _rest in pieces:
-            pass
-        if reader.digest.hexdigest() != att.sha256:
-            raise BundleContentMismatch(f"{att.member} does not match its SHA-256")
-    extra = tar.next()
-    if extra is not None:
-        raise BundleContentMismatch(f"{extra.name!r} is not listed in the manifest")
-    return manifest, device
+            raise BundleContentMismatch(f"{item.name}: {exc}") from None
+        if self._sink is not None:
+            self._sink.paradata(item.entry, events)
+
+    # -- checks ---------------------------------------------------------------------------
+    @staticmethod
+    def _check_member(member: ustar.UstarMember, expected: str) -> None:
+        if member.name != expected:
+            raise BundleContentMismatch(f"found {member.name!r} where {expected!r} belongs")
+        if not member.regular:
+            raise BundleMalformed(f"{expected} is not a regular file")
+
+    def _check_signed(self, signature: bytes) -> None:
+        manifest = self.manifest
+        assert manifest is not None
+        if manifest.study_id != self._study_id:
+            raise BundleWrongStudy(manifest.study_id, self._study_id)
+        if len(manifest.device_public_key) != signing.KEY_BYTES or signing.fingerprint(
+            manifest.device_public_key
+        ) != manifest.device_key_fingerprint:
+            raise BundleMalformed("the device key does not match its fingerprint")
+        device = self._devices.get(manifest.device_key_fingerprint)
+        if device is None:
+            raise BundleUnknownDevice(
+                manifest.device_key_fingerprint,
+                manifest.device_id,
+                base64.b64encode(manifest.device_public_key).decode("ascii"),
+            )
+        if device.revoked:
+            raise BundleRevokedDevice(manifest.device_key_fingerprint)
+        if len(signature) != signing.SIGNATURE_BYTES or not signing.verify(
+            device.public_key, signed_message(self._manifest_bytes), signature
+        ):
+            raise BundleBadSignature(manifest.device_key_fingerprint)
+        _check_manifest_shape(manifest, self._header, self._own)
+        self.device = device
+        self._expected = (
+            [_Expected("revision", r) for r in manifest.records]
+            + [_Expected("paradata", p) for p in manifest.paradata]
+            + [_Expected("attachment", a) for a in manifest.attachments]
+        )
+        if self._sink is not None:
+            self._sink.manifest(manifest)
+
+    def finish(self) -> tuple[Manifest, KnownDevice]:
+        """The archive ended: everything listed must have been there."""
+        if self._seen < 2:
+            missing = MANIFEST_MEMBER if self._seen == 0 else SIGNATURE_MEMBER
+            raise BundleContentMismatch(f"{missing} is listed but missing")
+        if self._seen - 2 < len(self._expected):
+            raise BundleContentMismatch(
+                f"{self._expected[self._seen - 2].name} is listed but missing"
+            )
+        assert self.manifest is not None and self.device is not None
+        return self.manifest, self.device
 
 
 def verify_bundle(
@@ -561,24 +580,18 @@ def verify_bundle(
     except AgeHeaderRefused as exc:
         raise _refuse_header(exc, prefix) from None
     source.seek(0)
-    own_fingerprint = recipient_fingerprint(recipient_of(identity))
-    reader = DecryptingReader(source, identity)
+    verifier = _Verifier(header, study_id=study_id,
+                         own_fingerprint=recipient_fingerprint(recipient_of(identity)),
+                         devices=devices, sink=sink)
+    tar = ustar.UstarPush(verifier)
     try:
-        try:
-            with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
-                manifest, device = _read_content(
-                    tar, header, study_id=study_id, own_fingerprint=own_fingerprint,
-                    devices=devices, sink=sink,
-                )
-            while rest := reader.read(_READ):  # to EOF: age's final chunk must authenticate
-                if rest.count(0) != len(rest):
-                    raise BundleMalformed("there is data after the end of the archive")
-        except tarfile.TarError as exc:
-            raise BundleMalformed(f"the archive is damaged: {exc}") from None
+        # Everything the verifier saw was authenticated by age chunk by chunk; only
+        # now, with the final chunk authenticated too, is the whole file known intact.
+        decrypt_into(source, identity, tar)
     except AgeDecryptFailed as exc:
-        raise _refuse_decrypt(exc, partial_chunk, reader.authenticated) from None
-    finally:
-        reader.close()
+        raise _refuse_decrypt(exc, partial_chunk, exc.authenticated) from None
+    tar.close()
+    manifest, device = verifier.finish()
     return BundleSummary(
         manifest=manifest,
         manifest_sha256=hashlib.sha256(manifest.to_bytes()).hexdigest(),

@@ -22,6 +22,7 @@ from qi_capture.crypto import signing
 from qi_capture.crypto.envelope import decrypt_bytes, encrypt_bytes, generate_identity
 from qi_capture.sync.bundle import BundleSourceChanged, KnownDevice, Member, verify_bundle
 from qi_capture.sync.errors import BundleRefused
+from qi_capture.sync.pack import installed_study
 
 STUDY_ID = "qi-london"
 
@@ -231,3 +232,38 @@ def test_a_payload_only_the_recovery_key_can_open_is_not_addressed(kit: Any) -> 
     recovery = kit.admin.keys.recovery_recipient
     data = encrypt_bytes(b"x" * 100, [recovery])
     assert refusal(kit, data).code == "bundle_not_addressed"
+
+
+def test_a_damaged_archive_inside_good_encryption_is_malformed(kit: Any, good_bundle: bytes) -> None:
+    """What age cannot catch (the sender wrote a bad archive and encrypted it properly)
+    the archive reader does: each case is `bundle_malformed`, naming the problem."""
+    plain = decrypt_bytes(good_bundle, kit.admin.keys.bundle_identity)
+    study = installed_study(kit.store, STUDY_ID)
+    assert study is not None
+
+    def reseal(data: bytes) -> bytes:
+        return encrypt_bytes(data, study.recipients)
+
+    def with_header(data: bytes, at: int, field: int, value: bytes) -> bytes:
+        block = bytearray(data[at : at + 512])
+        block[field : field + len(value)] = value
+        block[148:156] = b" " * 8
+        block[148:156] = b"%06o\x00 " % sum(block)
+        return data[:at] + bytes(block) + data[at + 512 :]
+
+    assert verify(kit, reseal(plain)).manifest.study_id == STUDY_ID
+    # The attachment's header: the name at a block boundary (the manifest names it too).
+    attachment_at = next(at for at in range(0, len(plain), 512)
+                         if plain.startswith(b"attachments/", at))
+    symlink = with_header(plain, attachment_at, 156, b"2")
+    error = refusal(kit, reseal(symlink))
+    assert error.code == "bundle_malformed" and "not a regular file" in error.message
+    broken = bytearray(plain)
+    broken[0] ^= 1  # the manifest's name: the checksum no longer adds up
+    error = refusal(kit, reseal(bytes(broken)))
+    assert error.code == "bundle_malformed" and "checksum" in error.message
+    trailing = plain[:-1] + b"\x01"
+    error = refusal(kit, reseal(trailing))
+    assert error.code == "bundle_malformed" and "after the end of the archive" in error.message
+    error = refusal(kit, reseal(plain[:attachment_at + 700]))
+    assert error.code == "bundle_malformed" and "ends inside" in error.message

@@ -10,7 +10,7 @@ import io
 import json
 import textwrap
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,8 +103,8 @@ class Sink:
     def paradata_of(self, record_id: uuid.UUID) -> list[ParadataLine]:
         return self.events.get(str(record_id), [])
 
-    def attachment(self, entry: AttachmentEntry, pieces: Iterator[bytes]) -> None:
-        return None
+    def attachment(self, entry: AttachmentEntry) -> Callable[[bytes], object]:
+        return lambda piece: None
 
 
 def fill(store: Store, *, staff: int = 12) -> uuid.UUID:
