@@ -119,7 +119,8 @@ class CentralRevisionRow(CentralBase):
     __table_args__ = (
         CheckConstraint("kind IN ('edit', 'resolution')", name="kind"),
         Index("ix_central_revision_record_id", "record_id"),
-        Index("ix_central_revision_device_seq", "device_id", "device_seq"),
+        # Holds the id too: acknowledgements and clone alerts read it from the index.
+        Index("ix_central_revision_device_seq", "device_id", "device_seq", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -224,16 +224,14 @@ class CentralStore:
             ]
 
     def revision_ids_by_device(self, device_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-        """The ids of every revision each device sent (what its acknowledgement lists),
-        in one query per chunk of devices."""
+        """The ids of every revision each device sent (what its acknowledgement lists)."""
         t = sql.table(CentralRevisionRow)
-        found: dict[uuid.UUID, list[str]] = {d: [] for d in device_ids}
+        found: dict[uuid.UUID, list[str]] = {}
         with self.engine.connect() as conn:
-            for chunk in sql.chunks(sorted(set(device_ids))):
-                for device_id, rev_id in conn.execute(
-                    select(t.c.device_id, t.c.id).where(t.c.device_id.in_(chunk))
-                ):
-                    found[device_id].append(rev_id)
+            # One query per device, over the (device_id, device_seq, id) index alone.
+            for device_id in sorted(set(device_ids)):
+                found[device_id] = list(conn.scalars(select(t.c.id).where(
+                    t.c.device_id == device_id)))
         return found
 
     # -- devices -----------------------------------------------------------------------

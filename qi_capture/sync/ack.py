@@ -79,14 +79,16 @@ def make_acknowledgement(
         "bundles": [{"bundle_id": b, "manifest_sha256": h} for b, h in bundles],
         "revision_ids": list[JsonValue](sorted(set(revision_ids))),
     }
-    signature = signing.sign(signing_key, SIGNATURE_DOMAIN + canonical_json(body).encode())
+    # Built from text only: no NaN or non-JSON value to walk for.
+    signature = signing.sign(signing_key,
+                             SIGNATURE_DOMAIN + canonical_json(body, checked=True).encode())
     doc: JsonValue = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "body": body,
         "signature": base64.b64encode(signature).decode("ascii"),
     }
-    return canonical_json(doc).encode("utf-8")
+    return canonical_json(doc, checked=True).encode("utf-8")
 
 
 def acknowledgement_for(summary: BundleSummary, signing_key: bytes) -> bytes:
@@ -112,6 +114,10 @@ def write_acknowledgement(sync_folder: Path, data: bytes) -> Path:
     return path
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _obj(value: object, keys: set[str], what: str) -> dict[str, Any]:
     if not isinstance(value, dict) or set(value) != keys:
         raise AckInvalid(f"{what} does not have the expected fields")
@@ -129,8 +135,9 @@ def parse_acknowledgement(data: bytes, *, signing_public_key: bytes | None) -> A
     if len(data) > MAX_ACK_BYTES:
         raise AckInvalid("the file is too large")
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # NaN and infinity refused here: what json.loads returns then is plain JSON.
+        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise AckInvalid("it is not JSON") from exc
     top = _obj(doc, {"format", "format_version", "body", "signature"}, "the acknowledgement")
     if top["format"] != FORMAT or top["format_version"] != FORMAT_VERSION:
@@ -145,7 +152,7 @@ def parse_acknowledgement(data: bytes, *, signing_public_key: bytes | None) -> A
             signature = base64.b64decode(str(top["signature"]), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise AckInvalid("the signature is not base64") from exc
-        message = SIGNATURE_DOMAIN + canonical_json(body).encode("utf-8")
+        message = SIGNATURE_DOMAIN + canonical_json(body, checked=True).encode("utf-8")
         if len(signature) != signing.SIGNATURE_BYTES or not signing.verify(
             signing_public_key, message, signature
         ):

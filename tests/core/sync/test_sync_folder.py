@@ -201,3 +201,18 @@ def test_no_study_pack(tmp_path: Path, template_laptop: Path) -> None:
     (tmp_path / "sync").mkdir()
     with Profile.unlock(folder, "copper kettle harbour 42") as store, pytest.raises(NoStudyPack):
         sync_folder(store, tmp_path / "sync")
+
+
+def test_an_acknowledgement_with_nan_is_invalid_not_a_crash() -> None:
+    from qi_capture.crypto import signing
+    from qi_capture.sync.ack import make_acknowledgement, parse_acknowledgement
+    from qi_capture.sync.errors import AckInvalid
+
+    key = signing.generate_signing_key()
+    good = make_acknowledgement(key, study_id="s", device_id="d", device_key_fingerprint="f",
+                                bundles=[], revision_ids=[])
+    public = signing.public_key(key)
+    assert parse_acknowledgement(good, signing_public_key=public).study_id == "s"
+    forged = good.replace(b'"bundles":[]', b'"bundles":NaN')
+    with pytest.raises(AckInvalid):
+        parse_acknowledgement(forged, signing_public_key=public)
