@@ -20,11 +20,13 @@ from typing import Any
 class BundleRevision:
     """One revision: ``id`` must equal SHA-256 of ``canonical_json``. ``document``, if
     given, is ``json.loads(canonical_json)`` as the bundle reader already decoded it
-    (spares the merge a second decode; the id is still recomputed from the text)."""
+    (spares the merge a second decode). ``id_checked``: the bundle reader has already
+    checked ``id`` against these exact bytes (the merge recomputes it otherwise)."""
 
     id: str
     canonical_json: str
     document: Mapping[str, Any] | None = None
+    id_checked: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,11 +111,18 @@ def _invalid(rev_id: str, detail: str) -> BundleRefused:
 
 
 def parse_revision(
-    rev_id: str, canonical: str, document: Mapping[str, Any] | None = None
+    rev_id: str,
+    canonical: str,
+    document: Mapping[str, Any] | None = None,
+    *,
+    id_checked: bool = False,
+    device_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> ParsedRevision:
-    """Check a revision's id against its canonical JSON and read its columns (from
-    ``document`` if given: ``canonical`` already decoded by the bundle reader)."""
-    if revision_id(canonical) != rev_id:
+    """Check a revision's id against its canonical JSON (unless ``id_checked``: the
+    bundle reader did) and read its columns (from ``document`` if given: ``canonical``
+    already decoded by the bundle reader). ``device_ids``: device id text -> UUID
+    already parsed (every revision of a bundle names the same device)."""
+    if not id_checked and revision_id(canonical) != rev_id:
         raise BundleRefused(
             "revision_hash",
             f"Revision {rev_id} does not hash to its id; the bundle is refused.",
@@ -132,7 +139,9 @@ def parse_revision(
         return ParsedRevision(
             id=rev_id,
             record_id=uuid.UUID(str(doc["record_id"])),
-            device_id=uuid.UUID(str(doc["device_id"])),
+            device_id=(device_ids or {}).get(doc["device_id"]) or uuid.UUID(
+                str(doc["device_id"])
+            ),
             device_seq=int(doc["device_seq"]),
             parents=tuple(str(p) for p in parents),
             kind="resolution" if doc.get("resolution") is not None else "edit",
@@ -152,8 +161,10 @@ def parse_revision(
 
 def _check_bundle(bundle: VerifiedBundle) -> list[ParsedRevision]:
     parsed: dict[str, ParsedRevision] = {}
+    device_ids = {str(bundle.device_id): bundle.device_id}
     for rev in bundle.revisions:
-        p = parse_revision(rev.id, rev.canonical_json, rev.document)
+        p = parse_revision(rev.id, rev.canonical_json, rev.document, id_checked=rev.id_checked,
+                           device_ids=device_ids)
         if p.device_id != bundle.device_id or p.kind != "edit":
             raise BundleRefused(
                 "revision_foreign_device",

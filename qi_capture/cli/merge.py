@@ -148,7 +148,9 @@ class _Collector:
         self, entry: RecordEntry, canonical: bytes, document: dict[str, Any]
     ) -> None:
         self.revisions.append(
-            BundleRevision(entry.revision_id, canonical.decode("utf-8"), document)
+            # verify_bundle checked the SHA-256 of these bytes against the revision id.
+            BundleRevision(entry.revision_id, canonical.decode("utf-8"), document,
+                           id_checked=True)
         )
 
     def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None:
