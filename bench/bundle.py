@@ -92,7 +92,8 @@ def write_bundle(store: Store, out: Path) -> Path:
     now = datetime.now(UTC)
     manifest, payloads, readers = sync_folder._compose(store, study, revisions, now=now)
     signature = store.sign(signed_message(manifest.to_bytes()))
-    stream = TarStream(bundle_members(manifest, signature, payloads, readers))
+    stream = TarStream(bundle_members(manifest, signature, payloads, readers,
+                                      attachments_authenticated=True))
     return sync_folder.write_bundle_file(out, stream, study.recipients)
 
 

@@ -15,7 +15,7 @@ but its new head is unacknowledged, so it is sent again and is not purged.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -155,6 +155,34 @@ class SyncLedger:
                     for r in rows
                 )
         return out
+
+    def attachment_sources(
+        self, record_ids: Iterable[uuid.UUID]
+    ) -> list[tuple[AttachmentInfo, Callable[[], Iterator[bytes]]]]:
+        """`attachments_of` with, for each, a function streaming its bytes as
+        `attachment_pieces` does, the file keys read in the same query (a bundle of many
+        attachments does not look each row up again)."""
+        wanted = list(dict.fromkeys(record_ids))
+        out: list[tuple[AttachmentInfo, Callable[[], Iterator[bytes]]]] = []
+        with self._db.read() as s:
+            for start in range(0, len(wanted), 500):
+                rows = s.scalars(
+                    select(AttachmentRow)
+                    .where(AttachmentRow.record_id.in_(wanted[start : start + 500]))
+                    .order_by(AttachmentRow.record_id, AttachmentRow.created, AttachmentRow.id)
+                )
+                for r in rows:
+                    info = AttachmentInfo(r.id, r.record_id, r.name, r.media_type, r.size,
+                                          r.sha256, r.created)
+                    out.append((info, self._source(r.id, r.file_key, r.size)))
+        return out
+
+    def _source(
+        self, attachment_id: uuid.UUID, key: bytes | None, size: int
+    ) -> Callable[[], Iterator[bytes]]:
+        if key is None:  # still in the database (not moved to a file yet)
+            return lambda: read_pieces(self._db, self._files, attachment_id)
+        return lambda: self._files.read(attachment_id, key, size)
 
     def attachment_pieces(self, attachment_id: uuid.UUID) -> Iterator[bytes]:
         """An attachment's bytes in order, one authenticated chunk at a time, streamed

@@ -153,10 +153,6 @@ def read_acknowledgements(
 
 
 # -- bundles ---------------------------------------------------------------------------
-def _attachment_reader(store: Store, attachment_id: uuid.UUID) -> Callable[[], Iterable[bytes]]:
-    return lambda: store.sync.attachment_pieces(attachment_id)
-
-
 def _compose(
     store: Store,
     study: InstalledStudy,
@@ -192,10 +188,10 @@ def _compose(
         paradata.append(entry)
     attachments: list[AttachmentEntry] = []
     readers: dict[str, Callable[[], Iterable[bytes]]] = {}
-    for att in store.sync.attachments_of(rev.record_id for rev in revisions):
+    for att, source in store.sync.attachment_sources(rev.record_id for rev in revisions):
         attachments.append(AttachmentEntry(str(att.record_id), str(att.id), att.name,
                                            att.media_type, att.sha256, att.size))
-        readers[str(att.id)] = _attachment_reader(store, att.id)
+        readers[str(att.id)] = source
     previous = store.settings.get(_CHAIN + study.study_id)
     manifest = Manifest(
         bundle_id=str(uuid.uuid4()),
@@ -233,7 +229,9 @@ def write_study_bundle(
                                            resend_all=resend_all)
     manifest_bytes = manifest.to_bytes()
     signature = store.sign(signed_message(manifest_bytes))
-    stream = TarStream(bundle_members(manifest, signature, payloads, readers))
+    # Attachment files are AEAD-sealed: reading one authenticates it.
+    stream = TarStream(bundle_members(manifest, signature, payloads, readers,
+                                      attachments_authenticated=True))
     path = write_bundle_file(outbox, stream, study.recipients, opener=opener)
     sha = manifest.sha256()
     store.sync.mark_sent(manifest.bundle_id, [r.revision_id for r in manifest.records],

@@ -178,6 +178,28 @@ def test_the_writer_refuses_data_that_changed_under_it(kit: Any) -> None:
         kit.build(members=lie)
 
 
+def test_a_self_authenticating_source_is_still_held_to_its_size(kit: Any) -> None:
+    """The writer does not re-hash an attachment whose store authenticates it, but it
+    still counts its bytes; and if such a source ever gave other bytes of the right size,
+    the admin's verification would refuse the bundle."""
+
+    def longer(members: list[Member]) -> list[Member]:
+        last = members[-1]
+        return [*members[:-1], Member(last.name, last.size, last.sha256,
+                                      lambda: [bytes(last.size + 1)], authenticated=True)]
+
+    with pytest.raises(BundleSourceChanged):
+        kit.build(members=longer)
+
+    def other(members: list[Member]) -> list[Member]:
+        last = members[-1]
+        return [*members[:-1], Member(last.name, last.size, last.sha256,
+                                      lambda: [bytes(last.size)], authenticated=True)]
+
+    error = refusal(kit, kit.build(members=other))
+    assert error.code == "bundle_content_mismatch" and "SHA-256" in error.message
+
+
 def test_recipients_must_match_the_header(kit: Any) -> None:
     # Encrypted to the study key only, while the manifest lists study + recovery: a
     # re-encrypted copy (someone who decrypted it passing it off) is refused.

@@ -216,3 +216,38 @@ def test_an_acknowledgement_with_nan_is_invalid_not_a_crash() -> None:
     forged = good.replace(b'"bundles":[]', b'"bundles":NaN')
     with pytest.raises(AckInvalid):
         parse_acknowledgement(forged, signing_public_key=public)
+
+
+def test_writeback_is_started_ahead_and_the_bundle_is_whole(
+    laptop: Any, admin: Any, records_adder: Callable[..., Any], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Linux the writer asks the kernel to start writing every few MiB (so the final
+    fsync waits for less); the bundle it leaves is exactly as good."""
+    import itertools
+    import os
+
+    from qi_capture.sync import bundle as bundle_module
+
+    if not hasattr(os, "posix_fadvise"):
+        pytest.skip("posix_fadvise does not exist on this platform (Windows, macOS)")
+    calls: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def spy(fd: int, offset: int, length: int, advice: int) -> None:
+        calls.append((offset, length))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", spy)
+    monkeypatch.setattr(bundle_module._FlushAhead, "STEP", 64 * 1024)
+    records_adder(laptop, 3, attachment_bytes=300_000)
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    written = sync_folder(laptop, folder).bundles[0]
+    summary = verify(admin, laptop, written.path)
+    assert len(summary.manifest.attachments) == 3
+    # Consecutive ranges from the start, each at least a step long, within the file.
+    assert calls and calls[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _m) in itertools.pairwise(calls))
+    assert all(n >= 64 * 1024 for _a, n in calls)
+    assert calls[-1][0] + calls[-1][1] <= written.path.stat().st_size
