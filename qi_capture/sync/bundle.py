@@ -166,6 +166,11 @@ class TarStream:
     def read(self, size: int = -1, /) -> bytes:
         # Slices of the current part, joined only when a read spans parts: one copy of
         # each byte on the way to the encrypter (pyrage reads 8 KiB at a time).
+        at = self._at
+        if 0 < size <= len(self._piece) - at:  # the usual case: within the current part
+            self._at = at + size
+            self.size += size
+            return self._piece[at : at + size]
         out: list[bytes] = []
         wanted = size
         while wanted != 0:
