@@ -36,11 +36,11 @@ from typing import Any
 from qi_capture.central import sql
 from qi_capture.central.models import CentralRevisionRow
 from qi_capture.central.store import CentralStore
-from qi_capture.cli.merge import merge_files
 from qi_capture.crypto import signing
 from qi_capture.crypto.envelope import decrypt_bytes, encrypt_stream, recipient_fingerprint
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.crypto.secret import SecretBytes
+from qi_capture.services.merge import merge_files
 from qi_capture.storage.canonical import canonical_json, revision_id
 from qi_capture.storage.engine import open_engine
 from qi_capture.sync.admin import AdminProfile, init_admin

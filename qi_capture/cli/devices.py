@@ -21,8 +21,9 @@ from typing import Any
 
 from qi_capture.central.store import CentralStore
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.cli.merge import central_options, merge_bytes, open_admin, open_central
+from qi_capture.cli.merge import central_options, open_admin, open_central
 from qi_capture.crypto import signing
+from qi_capture.services.merge import merge_bytes
 from qi_capture.sync.admin import AdminProfile, parse_device_key
 
 

@@ -89,3 +89,14 @@ class CannotFinalise(ServiceError):
             issues=[{"path": p, "kind": k, "message": m} for p, k, m in issues],
         )
         self.issues = tuple(issues)
+
+
+class BundleSourceMissing(ServiceError):
+    code = "bundle_source_missing"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"There is no bundle or folder at {path}. Check the path (a USB stick may have "
+            "been removed) and try again.",
+            path=path,
+        )

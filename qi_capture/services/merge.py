@@ -1,0 +1,412 @@
+"""Merging bundles into the central store: what ``qi-capture merge`` and (next) the
+admin console run, with progress and cancellation between bundles.
+
+For each ``*.qibundle`` (`find_bundles`: files named, folders searched one level deep):
+
+1. a file merged before (same bytes) is reported "already imported" without decrypting;
+2. `qi_capture.sync.bundle.verify_bundle` decrypts and checks it against the study's
+   keys and the enrolled devices (the admin profile's and the central store's registry);
+   a bundle from a device nobody enrolled is *quarantined* in the central store (kept as
+   it came, encrypted) until ``qi-capture devices enrol``; every other refusal is
+   reported with its code and message, and nothing is written;
+3. the verified content becomes a `VerifiedBundle` and `CentralStore.merge` applies it in
+   one transaction.
+
+Then, per device: gaps in its sequence or manifest chain, clone alerts; and per sync
+folder and device one signed acknowledgement in ``<folder>/inbox/`` listing every
+revision the central store holds from that device.
+
+The sync reader and the central store do not know each other (layers); this module is
+where a verified bundle becomes the central store's `VerifiedBundle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qi_capture.central.bundle import (
+    BundleAttachment,
+    BundleParadata,
+    BundleRevision,
+    VerifiedBundle,
+)
+from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps
+from qi_capture.central.errors import BundleRefused as MergeRefused
+from qi_capture.central.errors import DeviceUnknown
+from qi_capture.central.merge import Enrolment
+from qi_capture.central.store import CentralStore
+from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.progress import CancelToken, ProgressCallback
+from qi_capture.services.errors import BundleSourceMissing
+from qi_capture.sync.ack import (
+    ACK_SUFFIX,
+    INBOX,
+    MAX_ACK_BYTES,
+    make_acknowledgement,
+    parse_acknowledgement,
+)
+from qi_capture.sync.admin import AdminProfile
+from qi_capture.sync.bundle import (
+    BUNDLE_SUFFIX,
+    BundleSummary,
+    KnownDevice,
+    verify_bundle,
+)
+from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice, SyncError
+from qi_capture.sync.folder import OUTBOX
+from qi_capture.sync.manifest import (
+    AttachmentEntry,
+    Manifest,
+    ParadataEntry,
+    ParadataLine,
+    RecordEntry,
+)
+
+
+def known_devices(central: CentralStore, admin: AdminProfile | None) -> dict[str, KnownDevice]:
+    """Fingerprint -> device, from the admin profile's registry and the central store's;
+    revoked in either means revoked."""
+    devices = dict(admin.devices()) if admin is not None else {}
+    for d in central.devices():
+        if d.fingerprint is None or d.public_key is None or d.status == "unknown":
+            continue
+        other = devices.get(d.fingerprint)
+        devices[d.fingerprint] = KnownDevice(
+            public_key=d.public_key,
+            name=d.name,
+            revoked=d.status == "revoked" or (other is not None and other.revoked),
+        )
+    return devices
+
+
+# -- reading bundles into VerifiedBundle ------------------------------------------------
+class _Collector:
+    """A `BundleSink` keeping what streams past; used only once verify_bundle returns."""
+
+    def __init__(self) -> None:
+        self.revisions: list[BundleRevision] = []
+        self._attachment_parts: list[tuple[AttachmentEntry, list[bytes]]] = []
+        self.events: list[BundleParadata] = []
+
+    def manifest(self, manifest: Manifest) -> None:
+        return None
+
+    def revision(self, entry: RecordEntry, canonical: bytes) -> None:
+        self.revisions.append(BundleRevision(entry.revision_id, canonical.decode("utf-8")))
+
+    def revision_decoded(
+        self, entry: RecordEntry, canonical: bytes, document: dict[str, Any]
+    ) -> None:
+        self.revisions.append(
+            # verify_bundle checked the SHA-256 of these bytes against the revision id.
+            BundleRevision(entry.revision_id, canonical.decode("utf-8"), document,
+                           id_checked=True)
+        )
+
+    def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None:
+        record_id = uuid.UUID(entry.submission_id)
+        self.events.extend(
+            BundleParadata(
+                record_id=record_id,
+                seq=e.seq,
+                kind=e.kind,
+                session_id=uuid.UUID(e.session_id),
+                session_started_at=e.session_started_at,
+                elapsed_ms=e.elapsed_ms,
+                payload_json=e.payload_json,
+            )
+            for e in events
+        )
+
+    def attachment(self, entry: AttachmentEntry) -> Callable[[bytes], object]:
+        parts: list[bytes] = []
+        self._attachment_parts.append((entry, parts))
+        return parts.append
+
+    def attachments(self) -> tuple[BundleAttachment, ...]:
+        return tuple(
+            BundleAttachment(
+                id=uuid.UUID(entry.attachment_id),
+                record_id=uuid.UUID(entry.submission_id),
+                name=entry.name,
+                media_type=entry.media_type,
+                sha256=entry.sha256,
+                data=b"".join(parts),
+            )
+            for entry, parts in self._attachment_parts
+        )
+
+
+def to_verified(summary: BundleSummary, collected: _Collector, file_sha256: str) -> VerifiedBundle:
+    m = summary.manifest
+    return VerifiedBundle(
+        bundle_id=m.bundle_id,
+        manifest_hash=summary.manifest_sha256,
+        study_id=m.study_id,
+        device_id=uuid.UUID(m.device_id),
+        device_fingerprint=m.device_key_fingerprint,
+        seq_first=m.sequence_first,
+        seq_last=m.sequence_last,
+        prev_manifest_hash=m.previous_manifest_sha256,
+        revisions=tuple(collected.revisions),
+        attachments=collected.attachments(),
+        paradata=tuple(collected.events),
+        file_sha256=file_sha256,
+    )
+
+
+def find_bundles(paths: Sequence[str]) -> list[Path]:
+    """Bundle files named, or found in the folders named and their ``outbox/``."""
+    found: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            for folder in (path, path / OUTBOX):
+                if folder.is_dir():
+                    found.extend(sorted(p for p in folder.iterdir()
+                                        if p.is_file() and p.name.endswith(BUNDLE_SUFFIX)))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise BundleSourceMissing(text)
+    return found
+
+
+def sync_folder_of(bundle: Path) -> Path:
+    """Laptops write bundles to ``<sync folder>/outbox/`` and read ``<sync folder>/inbox/``."""
+    return bundle.parent.parent if bundle.parent.name == OUTBOX else bundle.parent
+
+
+@dataclass
+class MergeRun:
+    reports: list[BundleReport] = field(default_factory=list)
+    #: (sync folder, device id) -> (bundle id, manifest hash) pairs to acknowledge.
+    acks: dict[tuple[Path, uuid.UUID], list[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    ack_files: list[tuple[uuid.UUID, Path]] = field(default_factory=list)
+    gaps: list[DeviceGaps] = field(default_factory=list)
+    clones: list[CloneAlert] = field(default_factory=list)
+    #: Stopped by the cancel token before every file was merged.
+    cancelled: bool = False
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.reports if r.outcome == "refused")
+
+
+def merge_bytes(
+    central: CentralStore,
+    admin: AdminProfile,
+    data: bytes,
+    *,
+    source: str,
+    devices: dict[str, KnownDevice] | None = None,
+) -> BundleReport:
+    """Verify and merge one bundle's bytes; quarantine it if its device is unknown."""
+    keys = admin.keys()
+    file_sha256 = hashlib.sha256(data).hexdigest()
+    known_manifest = central.file_known(file_sha256)
+    if known_manifest is not None:
+        return BundleReport(outcome="already_imported", manifest_hash=known_manifest,
+                            source=source)
+    collected = _Collector()
+    try:
+        summary = verify_bundle(
+            io.BytesIO(data),
+            study_id=keys.study_id,
+            identity=keys.bundle_identity,
+            devices=devices if devices is not None else known_devices(central, admin),
+            sink=collected,
+        )
+    except BundleUnknownDevice as exc:
+        return _quarantine(central, data, exc, source)
+    except BundleRefused as exc:
+        return BundleReport(outcome="refused", source=source, reason=exc.code,
+                            message=exc.message)
+    bundle = to_verified(summary, collected, file_sha256)
+    # The admin profile trusts this key (verify_bundle checked the signature with it):
+    # a device the central registry has not met yet is enrolled in the merge's own
+    # transaction (one commit, not two).
+    enrolment = Enrolment(name=summary.device_name,
+                          public_key=summary.manifest.device_public_key)
+    try:
+        try:
+            return central.merge(bundle, source=source, enrol=enrolment)
+        except DeviceUnknown:
+            # The admin profile trusts this key (verify_bundle checked the signature
+            # with it) but the central registry has not met the device id yet.
+            central.enrol(bundle.device_id, name=summary.device_name,
+                          fingerprint=bundle.device_fingerprint,
+                          public_key=summary.manifest.device_public_key)
+            return central.merge(bundle, source=source)
+    except MergeRefused as exc:
+        return BundleReport(outcome="refused", source=source, bundle_id=bundle.bundle_id,
+                            device_id=bundle.device_id, reason=exc.reason,
+                            message=exc.message)
+
+
+def _quarantine(
+    central: CentralStore, data: bytes, exc: BundleUnknownDevice, source: str
+) -> BundleReport:
+    import base64
+
+    device_id = uuid.UUID(str(exc.params["device_id"]))
+    central.quarantine(
+        data=data,
+        device_id=device_id,
+        fingerprint=str(exc.params["fingerprint"]),
+        public_key=base64.b64decode(str(exc.params["public_key"])),
+    )
+    return BundleReport(
+        outcome="quarantined",
+        source=source,
+        device_id=device_id,
+        reason="device_unknown",
+        message=(
+            f"device {device_id} ({exc.params['fingerprint']}) is not enrolled; the bundle "
+            "is kept in quarantine. Check the fingerprint with the interviewer, then: "
+            f"qi-capture devices enrol --central CENTRAL {device_id}"
+        ),
+    )
+
+
+def merge_files(
+    central: CentralStore,
+    admin: AdminProfile,
+    files: Sequence[Path],
+    *,
+    write_acks: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> MergeRun:
+    """Merge ``files`` one after another (each bundle in its own transaction), then
+    report gaps and clone alerts and write the acknowledgements. ``progress(done,
+    total, file name)`` is called before each bundle and at the end; ``cancel`` is
+    checked between bundles: the bundles merged so far stay merged and are acknowledged,
+    the rest are left for the next run, and ``run.cancelled`` says so."""
+    run = MergeRun()
+    devices = known_devices(central, admin)
+    touched: set[uuid.UUID] = set()
+    for done, path in enumerate(files):
+        if cancel is not None and cancel.is_cancelled():
+            run.cancelled = True
+            break
+        if progress is not None:
+            progress(done, len(files), path.name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            run.reports.append(BundleReport(outcome="refused", source=str(path),
+                                            reason="unreadable", message=str(exc.strerror)))
+            continue
+        report = merge_bytes(central, admin, data, source=str(path), devices=devices)
+        if report.outcome == "already_imported" and report.device_id is None:
+            report = _with_bundle(central, report)
+        run.reports.append(report)
+        if report.device_id is not None and report.outcome in ("imported", "already_imported"):
+            touched.add(report.device_id)
+            if report.bundle_id and report.manifest_hash:
+                run.acks[(sync_folder_of(path), report.device_id)].append(
+                    (report.bundle_id, report.manifest_hash)
+                )
+    for device_id in sorted(touched):
+        run.gaps.append(central.device_gaps(device_id))
+        run.clones.extend(central.clone_alerts(device_id))
+    if write_acks:
+        _write_acks(central, admin, run)
+    if progress is not None:
+        progress(len(run.reports), len(files), "")
+    return run
+
+
+_AckKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
+def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> None:
+    """One signed acknowledgement per sync folder and device, unless the inbox already
+    holds a valid one of ours saying exactly the same (a re-run writes nothing then).
+    New files are each fsynced, and each inbox folder once after the renames."""
+    keys = admin.keys()
+    fingerprints = {d.id: d.fingerprint for d in central.devices()}
+    revisions = central.revision_ids_by_device(sorted({d for _f, d in run.acks}))
+    in_inbox: dict[Path, dict[_AckKey, Path]] = {}
+    pending: dict[Path, list[tuple[uuid.UUID, bytes]]] = defaultdict(list)
+    for (folder, device_id), bundles in run.acks.items():
+        pairs = tuple(sorted(set(bundles)))
+        rev_ids = tuple(sorted(set(revisions.get(device_id, ()))))
+        fingerprint = fingerprints.get(device_id) or ""
+        if folder not in in_inbox:
+            in_inbox[folder] = _acks_in_inbox(folder, keys.study_id, keys.signing_public_key)
+        same = in_inbox[folder].get((str(device_id), fingerprint, pairs, rev_ids))
+        if same is not None:
+            run.ack_files.append((device_id, same))
+            continue
+        pending[folder].append((device_id, make_acknowledgement(
+            keys.signing_key,
+            study_id=keys.study_id,
+            device_id=str(device_id),
+            device_key_fingerprint=fingerprint,
+            bundles=pairs,
+            revision_ids=rev_ids,
+        )))
+    for folder, acks in pending.items():
+        inbox = folder / INBOX
+        inbox.mkdir(exist_ok=True)
+        try:
+            for device_id, data in acks:
+                path = inbox / (secrets.token_hex(16) + ACK_SUFFIX)
+                tmp = temp_path_for(path)
+                try:
+                    with tmp.open("xb") as f:
+                        f.write(data)
+                        f.flush()
+                        os.fsync(f.fileno())
+                    tmp.replace(path)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
+                run.ack_files.append((device_id, path))
+        finally:
+            fsync_dir(inbox)
+
+
+def _acks_in_inbox(folder: Path, study_id: str, public_key: bytes) -> dict[_AckKey, Path]:
+    """The valid acknowledgements of this study, signed with our key, already in the
+    folder's inbox, by what they say."""
+    found: dict[_AckKey, Path] = {}
+    inbox = folder / INBOX
+    if not inbox.is_dir():
+        return found
+    for path in sorted(inbox.glob("*" + ACK_SUFFIX)):
+        try:
+            if path.stat().st_size > MAX_ACK_BYTES:
+                continue
+            ack = parse_acknowledgement(path.read_bytes(), signing_public_key=public_key)
+        except (SyncError, OSError):
+            continue
+        if ack.study_id != study_id:
+            continue
+        key = (ack.device_id, ack.device_key_fingerprint, tuple(sorted(set(ack.bundles))),
+               tuple(sorted(set(ack.revision_ids))))
+        found.setdefault(key, path)
+    return found
+
+
+def _with_bundle(central: CentralStore, report: BundleReport) -> BundleReport:
+    """Fill in the bundle and device of an "already imported" file from the store."""
+    found = None if report.manifest_hash is None else central.bundle_of(report.manifest_hash)
+    if found is None:
+        return report
+    return BundleReport(outcome=report.outcome, source=report.source,
+                        manifest_hash=report.manifest_hash, bundle_id=found[0],
+                        device_id=found[1])

@@ -1,0 +1,69 @@
+"""`qi_capture.services.merge` as the admin console will drive it: progress before each
+bundle, and a cancel between bundles that leaves every bundle merged so far merged and
+acknowledged, and the rest for the next run."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from qi_capture.central.store import CentralStore
+from qi_capture.progress import SimpleCancelToken
+from qi_capture.services.errors import BundleSourceMissing
+from qi_capture.services.merge import find_bundles, merge_files
+from qi_capture.storage.profile import Profile
+from qi_capture.sync.admin import AdminProfile
+from qi_capture.sync.folder import sync_folder
+from tests.e2e.conftest import PASSPHRASE, MakeWorld
+from tests.e2e.test_cli_merge import FORM, _finalise
+
+
+@pytest.fixture
+def three_bundles(make_world: MakeWorld) -> tuple[Path, Path, uuid.UUID]:
+    central, laptop, folder = make_world("merge_e2e.md", FORM)
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        for count in (2, 1, 3):  # three syncs, three bundles
+            _finalise(store, count)
+            sync_folder(store, folder)
+        device = store.device()
+    with AdminProfile.open(central, PASSPHRASE) as admin:
+        admin.enrol(device.public_key)
+    return central, folder, device.id
+
+
+def test_progress_then_cancel_between_bundles(three_bundles: tuple[Path, Path, uuid.UUID]
+                                              ) -> None:
+    central_dir, folder, device_id = three_bundles
+    files = find_bundles([str(folder)])
+    assert len(files) == 3
+    cancel = SimpleCancelToken()
+    seen: list[tuple[int, int, str]] = []
+
+    def progress(done: int, total: int, message: str = "") -> None:
+        seen.append((done, total, message))
+        if done == 1:
+            cancel.cancel()  # asked as the second bundle starts: it finishes, no third
+
+    with CentralStore.open(central_dir, PASSPHRASE) as central:
+        assert central.profile is not None
+        admin = AdminProfile(central.profile)
+        run = merge_files(central, admin, files, progress=progress, cancel=cancel)
+        assert run.cancelled
+        assert [r.outcome for r in run.reports] == ["imported", "imported"]
+        assert seen[:2] == [(0, 3, files[0].name), (1, 3, files[1].name)]
+        assert seen[-1] == (2, 3, "")
+        assert [d for d, _p in run.ack_files] == [device_id]
+
+        again = merge_files(central, admin, files)
+        assert not again.cancelled
+        assert sorted(r.outcome for r in again.reports) == [
+            "already_imported", "already_imported", "imported"]
+        assert sum(r.new_revisions for r in run.reports + again.reports) == 6
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BundleSourceMissing) as caught:
+        find_bundles([str(tmp_path / "gone")])
+    assert "no bundle or folder" in caught.value.message
