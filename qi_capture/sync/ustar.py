@@ -151,6 +151,9 @@ class UstarPush:
                 if not self.ended:
                     self._pad -= take
                 at += take
+            elif not self._block and size - at >= BLOCK:  # a whole header at hand
+                at += BLOCK
+                self._header(data[at - BLOCK : at])
             else:
                 take = min(BLOCK - len(self._block), size - at)
                 self._block += data[at : at + take]
