@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.services import CoreContext
 from qi_capture.storage.profile import Profile
+from qi_capture.storage.store import Store
 from qi_capture.sync.admin import AdminProfile, init_admin
 from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
 
@@ -45,3 +48,26 @@ def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeWorld:
         return central, laptop, folder
 
     return make
+
+
+#: A one-screen form the merge tests fill and sync.
+MERGE_FORM = textwrap.dedent("""
+    | survey   |           |          |          |
+    |          | type      | name     | label    |
+    |          | text      | org      | Org      |
+    |          | integer   | staff    | Staff    |
+    | settings |           |          |          |
+    |          | form_id   | version  |          |
+    |          | merge_e2e | 1        |          |
+""")
+
+
+def finalise_records(store: Store, count: int) -> list[uuid.UUID]:
+    (form,) = store.catalog.list_form_versions(STUDY_ID)[-1:]
+    ids = []
+    for i in range(count):
+        record = store.records.create_record(form.id, interviewer="Jo Bloggs")
+        store.records.save_answer_changes(record.id, {"org": f"Trust {i}", "staff": str(i)})
+        store.records.finalise(record.id)
+        ids.append(record.id)
+    return ids

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
 import uuid
 from pathlib import Path
 
@@ -16,30 +15,10 @@ import pytest
 
 from qi_capture.cli import main
 from qi_capture.storage.profile import Profile
-from qi_capture.storage.store import Store
 from qi_capture.sync.folder import sync_folder
-from tests.e2e.conftest import PASSPHRASE, STUDY_ID, MakeWorld
-
-FORM = textwrap.dedent("""
-    | survey   |           |          |          |
-    |          | type      | name     | label    |
-    |          | text      | org      | Org      |
-    |          | integer   | staff    | Staff    |
-    | settings |           |          |          |
-    |          | form_id   | version  |          |
-    |          | merge_e2e | 1        |          |
-""")
-
-
-def _finalise(store: Store, count: int) -> list[uuid.UUID]:
-    (form,) = store.catalog.list_form_versions(STUDY_ID)[-1:]
-    ids = []
-    for i in range(count):
-        record = store.records.create_record(form.id, interviewer="Jo Bloggs")
-        store.records.save_answer_changes(record.id, {"org": f"Trust {i}", "staff": str(i)})
-        store.records.finalise(record.id)
-        ids.append(record.id)
-    return ids
+from tests.e2e.conftest import MERGE_FORM as FORM
+from tests.e2e.conftest import PASSPHRASE, MakeWorld
+from tests.e2e.conftest import finalise_records as _finalise
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -16,16 +16,15 @@ from qi_capture.services.merge import find_bundles, merge_files
 from qi_capture.storage.profile import Profile
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.folder import sync_folder
-from tests.e2e.conftest import PASSPHRASE, MakeWorld
-from tests.e2e.test_cli_merge import FORM, _finalise
+from tests.e2e.conftest import MERGE_FORM, PASSPHRASE, MakeWorld, finalise_records
 
 
 @pytest.fixture
 def three_bundles(make_world: MakeWorld) -> tuple[Path, Path, uuid.UUID]:
-    central, laptop, folder = make_world("merge_e2e.md", FORM)
+    central, laptop, folder = make_world("merge_e2e.md", MERGE_FORM)
     with Profile.unlock(laptop, PASSPHRASE) as store:
         for count in (2, 1, 3):  # three syncs, three bundles
-            _finalise(store, count)
+            finalise_records(store, count)
             sync_folder(store, folder)
         device = store.device()
     with AdminProfile.open(central, PASSPHRASE) as admin:
