@@ -30,7 +30,10 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, rename it over ``path``
+    and (``sync_dir``) fsync the folder; a caller writing many files into one folder may
+    pass False and fsync the folder once at the end."""
     tmp = temp_path_for(path)
     try:
         with tmp.open("xb") as f:
@@ -41,7 +44,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 def fsync_file(path: Path) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import secrets
 import uuid
 from collections import defaultdict
@@ -44,7 +43,7 @@ from qi_capture.central.errors import BundleRefused as MergeRefused
 from qi_capture.central.errors import DeviceUnknown
 from qi_capture.central.merge import Enrolment
 from qi_capture.central.store import CentralStore
-from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.crypto.atomic import atomic_write_bytes, fsync_dir
 from qi_capture.progress import CancelToken, ProgressCallback
 from qi_capture.services.errors import BundleSourceMissing
 from qi_capture.sync.ack import (
@@ -365,16 +364,7 @@ def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> No
         try:
             for device_id, data in acks:
                 path = inbox / (secrets.token_hex(16) + ACK_SUFFIX)
-                tmp = temp_path_for(path)
-                try:
-                    with tmp.open("xb") as f:
-                        f.write(data)
-                        f.flush()
-                        os.fsync(f.fileno())
-                    tmp.replace(path)
-                except BaseException:
-                    tmp.unlink(missing_ok=True)
-                    raise
+                atomic_write_bytes(path, data, sync_dir=False)  # the folder once, below
                 run.ack_files.append((device_id, path))
         finally:
             fsync_dir(inbox)
