@@ -79,6 +79,7 @@ from qi_capture.sync.errors import (
     BundleWrongStudy,
     SyncError,
 )
+from qi_capture.sync.hashing import BlockHasher, HashStream
 from qi_capture.sync.manifest import (
     MANIFEST_MEMBER,
     MAX_MANIFEST_BYTES,
@@ -98,6 +99,9 @@ PARTIAL_SUFFIX = ".partial"
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024 * 1024
 MAX_REVISION_BYTES = 16 * 1024 * 1024
 MAX_PARADATA_BYTES = 64 * 1024 * 1024
+# From this many attachment bytes in a bundle on, attachments are hashed on a second
+# thread (see qi_capture.sync.hashing); below it, inline.
+BACKGROUND_HASH_BYTES = 4 * 1024 * 1024
 REVISION_TYPE = "qi-capture.revision"
 
 
@@ -486,6 +490,11 @@ class _Verifier:
         self._size = 0
         self._digest = hashlib.sha256()
         self._manifest_bytes = b""
+        # Large attachments are hashed beside decryption (qi_capture.sync.hashing) and
+        # their digests compared in `finish`.
+        self._hasher: BlockHasher | None = None
+        self._stream: HashStream | None = None
+        self._streams: list[tuple[_Expected, HashStream]] = []
         self.manifest: Manifest | None = None
         self.device: KnownDevice | None = None
 
@@ -510,13 +519,17 @@ class _Verifier:
         self._current = item
         if item.kind == "attachment":
             assert isinstance(item.entry, AttachmentEntry)
-            digest = self._digest
+            hash_piece: Callable[[bytes], object] = self._digest.update
+            if self._hasher is not None:
+                self._stream = self._hasher.stream()
+                self._streams.append((item, self._stream))
+                hash_piece = self._stream.feed
             if self._sink is None:
-                return digest.update
+                return hash_piece
             deliver = self._sink.attachment(item.entry)
 
             def consume(piece: bytes) -> None:
-                digest.update(piece)
+                hash_piece(piece)
                 deliver(piece)
 
             return consume
@@ -535,7 +548,10 @@ class _Verifier:
         item = self._current
         assert item is not None and self.manifest is not None
         if item.kind == "attachment":
-            if self._digest.hexdigest() != item.sha256:
+            if self._stream is not None:  # hashed on the worker: compared in `finish`
+                self._stream.end()
+                self._stream = None
+            elif self._digest.hexdigest() != item.sha256:
                 raise BundleContentMismatch(f"{item.name} does not match its SHA-256")
             return
         if hashlib.sha256(data).hexdigest() != item.sha256:
@@ -593,8 +609,14 @@ class _Verifier:
             + [_Expected("paradata", p) for p in manifest.paradata]
             + [_Expected("attachment", a) for a in manifest.attachments]
         )
+        if sum(a.size for a in manifest.attachments) >= BACKGROUND_HASH_BYTES:
+            self._hasher = BlockHasher()
         if self._sink is not None:
             self._sink.manifest(manifest)
+
+    def close(self) -> None:
+        if self._hasher is not None:
+            self._hasher.close()
 
     def finish(self) -> tuple[Manifest, KnownDevice]:
         """The archive ended: everything listed must have been there."""
@@ -605,6 +627,11 @@ class _Verifier:
             raise BundleContentMismatch(
                 f"{self._expected[self._seen - 2].name} is listed but missing"
             )
+        if self._hasher is not None:
+            self._hasher.finish()
+            for item, stream in self._streams:
+                if stream.hexdigest() != item.sha256:
+                    raise BundleContentMismatch(f"{item.name} does not match its SHA-256")
         assert self.manifest is not None and self.device is not None
         return self.manifest, self.device
 
@@ -637,13 +664,16 @@ def verify_bundle(
                          devices=devices, sink=sink)
     tar = ustar.UstarPush(verifier)
     try:
-        # Everything the verifier saw was authenticated by age chunk by chunk; only
-        # now, with the final chunk authenticated too, is the whole file known intact.
-        decrypt_into(source, identity, tar)
-    except AgeDecryptFailed as exc:
-        raise _refuse_decrypt(exc, partial_chunk, exc.authenticated) from None
-    tar.close()
-    manifest, device = verifier.finish()
+        try:
+            # Everything the verifier saw was authenticated by age chunk by chunk; only
+            # now, with the final chunk authenticated too, is the whole file known intact.
+            decrypt_into(source, identity, tar)
+        except AgeDecryptFailed as exc:
+            raise _refuse_decrypt(exc, partial_chunk, exc.authenticated) from None
+        tar.close()
+        manifest, device = verifier.finish()
+    finally:
+        verifier.close()
     return BundleSummary(
         manifest=manifest,
         manifest_sha256=hashlib.sha256(manifest.to_bytes()).hexdigest(),

@@ -1,0 +1,71 @@
+"""`BlockHasher` gives exactly hashlib's digests, whatever the sizes of the pieces, and a
+bundle verifies (or is refused for a changed attachment) the same whether its
+attachments are hashed on the worker thread or inline."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from typing import Any
+
+import pytest
+
+from qi_capture.sync import bundle as bundle_module
+from qi_capture.sync import hashing
+from qi_capture.sync.errors import BundleRefused
+from qi_capture.sync.hashing import BlockHasher
+
+
+def test_digests_match_hashlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashing, "BLOCK_BYTES", 50_000)  # many blocks, a full queue
+    rng = random.Random(7)
+    hasher = BlockHasher()
+    expected = []
+    for _ in range(12):
+        stream, digest = hasher.stream(), hashlib.sha256()
+        for _ in range(rng.randrange(0, 40)):
+            piece = rng.randbytes(rng.choice([0, 1, 100, 8192, 70000]))
+            stream.feed(piece)
+            digest.update(piece)
+        stream.end()
+        expected.append((stream, digest.hexdigest()))
+    with pytest.raises(RuntimeError):
+        expected[0][0].hexdigest()  # not before finish
+    hasher.finish()
+    assert [s.hexdigest() for s, _ in expected] == [d for _, d in expected]
+    hasher.close()  # after finish: nothing to stop
+
+
+def test_close_without_finish_stops_the_worker() -> None:
+    hasher = BlockHasher()
+    stream = hasher.stream()
+    stream.feed(bytes(3 << 20))
+    stream.end()
+    hasher.close()
+    hasher.close()
+
+
+@pytest.mark.parametrize("threshold", [1, 10**12], ids=["worker", "inline"])
+def test_attachments_are_checked_either_way(
+    kit: Any, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    monkeypatch.setattr(bundle_module, "BACKGROUND_HASH_BYTES", threshold)
+
+    def verify(data: bytes) -> bundle_module.BundleSummary:
+        return bundle_module.verify_bundle(
+            io.BytesIO(data), study_id="qi-london", identity=kit.admin.keys.bundle_identity,
+            devices=kit.devices)
+
+    assert verify(kit.build()).manifest.attachments
+
+    def other_bytes(members: list[bundle_module.Member]) -> list[bundle_module.Member]:
+        last = members[-1]
+        fake = bytes(last.size)
+        return [*members[:-1], bundle_module.Member(
+            last.name, last.size, hashlib.sha256(fake).hexdigest(), lambda: [fake])]
+
+    with pytest.raises(BundleRefused) as caught:
+        verify(kit.build(members=other_bytes))
+    assert caught.value.code == "bundle_content_mismatch"
+    assert "SHA-256" in caught.value.message
