@@ -25,7 +25,7 @@ from typing import Any
 BLOCK_BYTES = 1024 * 1024
 #: Blocks waiting for the worker at most: the decrypting thread waits (memory stays
 #: bounded) if hashing ever falls behind.
-QUEUE_BLOCKS = 4
+QUEUE_BLOCKS = 2
 
 
 class HashStream:
