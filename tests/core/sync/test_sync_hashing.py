@@ -69,3 +69,21 @@ def test_attachments_are_checked_either_way(
         verify(kit.build(members=other_bytes))
     assert caught.value.code == "bundle_content_mismatch"
     assert "SHA-256" in caught.value.message
+
+
+def test_a_refused_bundle_leaves_no_hashing_thread(
+    kit: Any, good_bundle: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(bundle_module, "BACKGROUND_HASH_BYTES", 1)
+    before = {t.ident for t in threading.enumerate()}
+    flipped = bytearray(good_bundle)
+    flipped[len(good_bundle) - 70_000] ^= 0x01  # inside the attachment's chunks
+    for data in (bytes(flipped), good_bundle[:-65_552]):
+        with pytest.raises(BundleRefused) as caught:
+            bundle_module.verify_bundle(
+                io.BytesIO(data), study_id="qi-london",
+                identity=kit.admin.keys.bundle_identity, devices=kit.devices)
+        assert caught.value.code in ("bundle_payload_tampered", "bundle_truncated")
+    assert {t.ident for t in threading.enumerate()} <= before
