@@ -25,10 +25,12 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlcipher3.dbapi2 as sqlcipher
 
@@ -46,6 +48,7 @@ from qi_capture.storage.engine import (
 BACKUP_DIR = "backups"
 DAMAGED_DIR = "damaged"
 DEFAULT_KEEP_DAYS = 14
+_T = TypeVar("_T")
 DEFAULT_INTERVAL = timedelta(hours=24)
 _NAME = re.compile(r"^backup-(\d{8}T\d{12}Z)-([0-9a-f]{1,64})\.db$")
 _STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -141,21 +144,35 @@ def check_file(path: Path, key: SecretBytes, salt: bytes, *, full: bool) -> list
     return cipher + structural
 
 
-def check_file_report(
-    path: Path, key: SecretBytes, salt: bytes, *, full: bool
-) -> tuple[list[str], list[str]]:
-    """(page/HMAC problems, structural problems) of a database file, opened read-only."""
+class _NotOpened(Enum):
+    WRONG_KEY = "page 1 does not decrypt with this key"
+    UNREADABLE = "the file could not be opened"
+
+
+def _read_with(
+    path: Path, key: SecretBytes, salt: bytes, use: Callable[[Any], _T]
+) -> _T | _NotOpened:
+    """``use(connection)`` on the database file opened read-only and keyed (each way
+    `open_readonly` offers, until one probes), or why it could not be opened."""
     for _mode, conn in open_readonly(path):
         try:
             result = probe(conn, key, salt)
             if result is None:
                 continue
             if result is False:
-                return ["page 1 does not decrypt with this key"], []
-            return integrity_problems(conn, full=full)
+                return _NotOpened.WRONG_KEY
+            return use(conn)
         finally:
             conn.close()
-    return ["the file could not be opened"], []
+    return _NotOpened.UNREADABLE
+
+
+def check_file_report(
+    path: Path, key: SecretBytes, salt: bytes, *, full: bool
+) -> tuple[list[str], list[str]]:
+    """(page/HMAC problems, structural problems) of a database file, opened read-only."""
+    found = _read_with(path, key, salt, lambda conn: integrity_problems(conn, full=full))
+    return ([found.value], []) if isinstance(found, _NotOpened) else found
 
 
 def attachment_rows(
@@ -164,22 +181,18 @@ def attachment_rows(
     """(id, file key, size, SHA-256) of every attachment in a database file, opened
     read-only; None if it cannot be read. A database from before migration 0004 (bytes
     still inside it) gives its ids with no key."""
-    for _mode, conn in open_readonly(path):
-        try:
-            result = probe(conn, key, salt)
-            if result is None:
-                continue
-            if result is False:
-                return None
-            columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(attachment)")}
-            key_column = "file_key" if "file_key" in columns else "NULL"
-            rows = conn.execute(f"SELECT id, {key_column}, size, sha256 FROM attachment")
-            return [(uuid.UUID(hex=str(i)), k, int(n), str(h)) for i, k, n, h in rows]
-        except sqlcipher.DatabaseError:
-            return None
-        finally:
-            conn.close()
-    return None
+
+    def rows(conn: Any) -> list[tuple[uuid.UUID, bytes | None, int, str]]:
+        columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(attachment)")}
+        key_column = "file_key" if "file_key" in columns else "NULL"
+        found = conn.execute(f"SELECT id, {key_column}, size, sha256 FROM attachment")
+        return [(uuid.UUID(hex=str(i)), k, int(n), str(h)) for i, k, n, h in found]
+
+    try:
+        found = _read_with(path, key, salt, rows)
+    except sqlcipher.DatabaseError:
+        return None
+    return None if isinstance(found, _NotOpened) else found
 
 
 def install(backup: Path, db_path: Path, damaged_dir: Path) -> Path | None:
