@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from qi_capture.central.bundle import (
     BundleAttachment,
@@ -212,26 +212,114 @@ def merge_bytes(
     devices: dict[str, KnownDevice] | None = None,
 ) -> BundleReport:
     """Verify and merge one bundle's bytes; quarantine it if its device is unknown."""
-    keys = admin.keys()
     file_sha256 = hashlib.sha256(data).hexdigest()
     known_manifest = central.file_known(file_sha256)
     if known_manifest is not None:
         return BundleReport(outcome="already_imported", manifest_hash=known_manifest,
                             source=source)
+    return _verify_and_merge(central, admin, io.BytesIO(data), file_sha256=file_sha256,
+                             source=source, devices=devices, whole=lambda: data)
+
+
+def merge_file(
+    central: CentralStore,
+    admin: AdminProfile,
+    path: Path,
+    *,
+    devices: dict[str, KnownDevice] | None = None,
+) -> BundleReport:
+    """Verify and merge one bundle file, read as a stream (never whole in memory, but for
+    a quarantine, which keeps the file as it came). The file is hashed first (a file
+    merged before is "already imported" without decrypting) and again as it is
+    verified: if the two differ, the file changed under the merge and is refused."""
+    source = str(path)
+    try:
+        with path.open("rb") as f:
+            file_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
+        known_manifest = central.file_known(file_sha256)
+        if known_manifest is not None:
+            return BundleReport(outcome="already_imported", manifest_hash=known_manifest,
+                                source=source)
+        with path.open("rb") as f:
+            reader = _HashingReader(f)
+            return _verify_and_merge(
+                central, admin, reader, file_sha256=file_sha256, source=source,
+                devices=devices, whole=path.read_bytes,
+                unchanged=lambda: reader.hexdigest() == file_sha256,
+            )
+    except OSError as exc:
+        return BundleReport(outcome="refused", source=source, reason="unreadable",
+                            message=str(exc.strerror or exc))
+
+
+class _HashingReader:
+    """A read-only file that hashes what is read from its start onwards, sequentially
+    (a seek back to the start begins again), so the digest covers exactly the bytes
+    verification read."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._digest = hashlib.sha256()
+        self._at = 0
+        self._hashing = True
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._file.read(size)
+        if self._hashing:
+            self._digest.update(data)
+        self._at += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        self._at = self._file.seek(offset, whence)
+        if self._at == 0:
+            self._digest, self._hashing = hashlib.sha256(), True
+        else:
+            self._hashing = False  # not from the start: the digest would mean nothing
+        return self._at
+
+    def tell(self) -> int:
+        return self._at
+
+    def readable(self) -> bool:
+        return True
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest() if self._hashing else ""
+
+
+def _verify_and_merge(
+    central: CentralStore,
+    admin: AdminProfile,
+    stream: Any,
+    *,
+    file_sha256: str,
+    source: str,
+    devices: dict[str, KnownDevice] | None,
+    whole: Callable[[], bytes],
+    unchanged: Callable[[], bool] = lambda: True,
+) -> BundleReport:
+    keys = admin.keys()
     collected = _Collector()
     try:
         summary = verify_bundle(
-            io.BytesIO(data),
+            stream,
             study_id=keys.study_id,
             identity=keys.bundle_identity,
             devices=devices if devices is not None else known_devices(central, admin),
             sink=collected,
         )
     except BundleUnknownDevice as exc:
-        return _quarantine(central, data, exc, source)
+        return _quarantine(central, whole(), exc, source)
     except BundleRefused as exc:
         return BundleReport(outcome="refused", source=source, reason=exc.code,
                             message=exc.message)
+    if not unchanged():
+        return BundleReport(
+            outcome="refused", source=source, reason="bundle_changed",
+            message="the file changed while it was being merged; nothing was imported. "
+                    "Merge it again once nothing is writing to it.",
+        )
     bundle = to_verified(summary, collected, file_sha256)
     # The admin profile trusts this key (verify_bundle checked the signature with it):
     # a device the central registry has not met yet is enrolled in the merge's own
@@ -302,13 +390,7 @@ def merge_files(
             break
         if progress is not None:
             progress(done, len(files), path.name)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            run.reports.append(BundleReport(outcome="refused", source=str(path),
-                                            reason="unreadable", message=str(exc.strerror)))
-            continue
-        report = merge_bytes(central, admin, data, source=str(path), devices=devices)
+        report = merge_file(central, admin, path, devices=devices)
         if report.outcome == "already_imported" and report.device_id is None:
             report = _with_bundle(central, report)
         run.reports.append(report)

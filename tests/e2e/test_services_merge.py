@@ -12,7 +12,7 @@ import pytest
 from qi_capture.central.store import CentralStore
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services.errors import BundleSourceMissing
-from qi_capture.services.merge import find_bundles, merge_files
+from qi_capture.services.merge import find_bundles, merge_file, merge_files
 from qi_capture.storage.profile import Profile
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.folder import sync_folder
@@ -66,3 +66,42 @@ def test_a_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BundleSourceMissing) as caught:
         find_bundles([str(tmp_path / "gone")])
     assert "no bundle or folder" in caught.value.message
+
+
+def test_a_file_that_changes_during_the_merge_is_refused(
+    three_bundles: tuple[Path, Path, uuid.UUID], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is hashed (for "already imported") and then verified as a stream; if
+    another bundle lands under the same name in between, nothing is imported and the
+    report says why. The next run merges what is there."""
+    central_dir, folder, _device_id = three_bundles
+    first, second, _third = find_bundles([str(folder)])
+    replacement = second.read_bytes()
+    with CentralStore.open(central_dir, PASSPHRASE) as central:
+        assert central.profile is not None
+        admin = AdminProfile(central.profile)
+        real_file_known = central.file_known
+
+        def swap_then_look(file_sha256: str) -> str | None:
+            first.write_bytes(replacement)  # between the hash and the verification
+            return real_file_known(file_sha256)
+
+        before = central.content_hash()
+        monkeypatch.setattr(central, "file_known", swap_then_look)
+        report = merge_file(central, admin, first)
+        assert report.outcome == "refused" and report.reason == "bundle_changed"
+        assert "changed while it was being merged" in (report.message or "")
+        assert central.content_hash() == before  # nothing imported
+        monkeypatch.undo()
+        again = merge_file(central, admin, first)  # now the replacement, whole
+        assert again.outcome == "imported" and again.new_revisions > 0
+
+
+def test_an_unreadable_file_is_refused_not_fatal(
+    three_bundles: tuple[Path, Path, uuid.UUID]
+) -> None:
+    central_dir, folder, _device_id = three_bundles
+    with CentralStore.open(central_dir, PASSPHRASE) as central:
+        assert central.profile is not None
+        report = merge_file(central, AdminProfile(central.profile), folder / "gone.qibundle")
+    assert report.outcome == "refused" and report.reason == "unreadable"
