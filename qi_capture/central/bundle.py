@@ -11,7 +11,7 @@ to the bundle's device and sequence range, so a mistake upstream cannot write a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +31,24 @@ class BundleRevision:
 
 @dataclass(frozen=True, slots=True)
 class BundleAttachment:
+    """An attachment's facts and a way to stream its bytes: ``pieces()`` yields them in
+    order, afresh at each call (the reader keeps them wherever suits their size: audio
+    need not fit in memory). ``size`` and ``sha256`` are the manifest's."""
+
     id: uuid.UUID
     record_id: uuid.UUID
     name: str
     media_type: str
     sha256: str
-    data: bytes
+    size: int
+    pieces: Callable[[], Iterable[bytes]]
+
+    @classmethod
+    def from_bytes(
+        cls, id: uuid.UUID, record_id: uuid.UUID, name: str, media_type: str, sha256: str,
+        data: bytes,
+    ) -> BundleAttachment:
+        return cls(id, record_id, name, media_type, sha256, len(data), lambda: [data])
 
 
 @dataclass(frozen=True, slots=True)

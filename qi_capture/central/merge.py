@@ -21,7 +21,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,7 +50,7 @@ from qi_capture.central.models import (
     CentralReviewRow,
     CentralRevisionRow,
 )
-from qi_capture.storage.canonical import revision_id, sha256_hex
+from qi_capture.storage.canonical import revision_id
 from qi_capture.storage.models import utcnow
 
 REVISION_TYPE = "qi-capture.revision"
@@ -186,7 +186,11 @@ def _check_bundle(bundle: VerifiedBundle) -> list[ParsedRevision]:
             )
         parsed[p.id] = p
     for att in bundle.attachments:
-        if sha256_hex(att.data) != att.sha256:
+        digest, size = hashlib.sha256(), 0
+        for piece in att.pieces():
+            digest.update(piece)
+            size += len(piece)
+        if size != att.size or digest.hexdigest() != att.sha256:
             raise BundleRefused(
                 "attachment_hash",
                 f"Attachment {att.id} does not match its SHA-256.",
@@ -479,6 +483,8 @@ def _remember_file(conn: Connection, bundle: VerifiedBundle, now: datetime) -> N
 
 
 def _insert_attachments(conn: Connection, bundle: VerifiedBundle) -> None:
+    """The attachments not stored yet, each streamed into rows of `ATTACHMENT_CHUNK`
+    bytes, a few rows per statement (memory: a few chunks, whatever the attachment)."""
     if not bundle.attachments:
         return
     ids = sorted({a.id for a in bundle.attachments})
@@ -486,32 +492,45 @@ def _insert_attachments(conn: Connection, bundle: VerifiedBundle) -> None:
         conn.scalars(select(CentralAttachmentRow.id).where(CentralAttachmentRow.id.in_(ids)))
     )
     fresh = sorted((a for a in bundle.attachments if a.id not in known), key=lambda a: a.id)
-    rows: list[dict[str, Any]] = []
-    chunk_rows: list[dict[str, Any]] = []
     seen: set[uuid.UUID] = set()
     for a in fresh:
         if a.id in seen:
             continue
         seen.add(a.id)
-        parts = [
-            a.data[i : i + ATTACHMENT_CHUNK] for i in range(0, len(a.data), ATTACHMENT_CHUNK)
-        ] or [b""]
-        rows.append(
-            {
-                "id": a.id,
-                "record_id": a.record_id,
-                "name": a.name,
-                "media_type": a.media_type,
-                "size": len(a.data),
-                "sha256": a.sha256,
-                "chunk_count": len(parts),
-            }
-        )
-        chunk_rows.extend(
-            {"attachment_id": a.id, "idx": i, "data": part} for i, part in enumerate(parts)
-        )
-    sql.insert_ignore(conn, sql.table(CentralAttachmentRow), rows)
-    sql.insert_ignore(conn, sql.table(CentralAttachmentChunkRow), chunk_rows)
+        sql.insert_ignore(conn, sql.table(CentralAttachmentRow), [{
+            "id": a.id,
+            "record_id": a.record_id,
+            "name": a.name,
+            "media_type": a.media_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "chunk_count": max(1, -(-a.size // ATTACHMENT_CHUNK)),
+        }])
+        rows: list[dict[str, Any]] = []
+        for index, part in enumerate(_rechunked(a.pieces(), ATTACHMENT_CHUNK)):
+            rows.append({"attachment_id": a.id, "idx": index, "data": part})
+            if len(rows) == _CHUNK_ROWS_PER_INSERT:
+                sql.insert_ignore(conn, sql.table(CentralAttachmentChunkRow), rows)
+                rows = []
+        sql.insert_ignore(conn, sql.table(CentralAttachmentChunkRow), rows)
+
+
+_CHUNK_ROWS_PER_INSERT = 4
+
+
+def _rechunked(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """``pieces`` as consecutive blocks of ``size`` bytes (the last shorter; one empty
+    block for nothing at all)."""
+    pending = bytearray()
+    produced = False
+    for piece in pieces:
+        pending += piece
+        while len(pending) >= size:
+            yield bytes(pending[:size])
+            del pending[:size]
+            produced = True
+    if pending or not produced:
+        yield bytes(pending)
 
 
 def _insert_paradata(conn: Connection, bundle: VerifiedBundle) -> None:

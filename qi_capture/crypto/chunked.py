@@ -124,32 +124,61 @@ def encrypt_to(
 def _encrypt(
     out: Writable, key: bytes, aad: bytes, chunks: Iterable[bytes], chunk_size: int
 ) -> int:
-    aead = _aead(key)
-    head = header(chunk_size)
-    associated = head + aad
-    out.write(head)
-    counter = 0
-    total = 0
-    pending = bytearray()
+    writer = ChunkedWriter(out, key, aad, chunk_size=chunk_size)
     for piece in chunks:
-        total += len(piece)
-        if not pending and len(piece) == chunk_size:  # the usual case: no copy
-            out.write(aead.encrypt(_nonce(counter, _NOT_FINAL), piece, associated))
-            counter += 1
-            continue
-        pending += piece
-        if len(pending) < chunk_size:
-            continue
+        writer.write(piece)
+    return writer.close()
+
+
+class ChunkedWriter:
+    """The same file as `encrypt_to`, written as pieces are pushed to it (for a producer
+    that pushes, like bundle verification): ``write`` each piece, then ``close`` to seal
+    the final chunk (returns the plaintext length). Until ``close`` the file does not
+    decrypt (no final chunk), so a writer abandoned half way leaves nothing readable."""
+
+    def __init__(
+        self, out: Writable, key: bytes, aad: bytes, *, chunk_size: int = CHUNK_BYTES
+    ) -> None:
+        if not MIN_CHUNK_BYTES <= chunk_size <= MAX_CHUNK_BYTES:
+            raise ValueError(f"chunk size {chunk_size} is out of range")
+        self._out = out
+        self._aead = _aead(key)
+        head = header(chunk_size)
+        self._associated = head + aad
+        self._chunk = chunk_size
+        self._counter = 0
+        self._pending = bytearray()
+        self.size = 0
+        out.write(head)
+
+    def write(self, piece: bytes) -> int:
+        self.size += len(piece)
+        chunk = self._chunk
+        if not self._pending and len(piece) == chunk:  # the usual case: no copy
+            self._seal(piece, _NOT_FINAL)
+            return len(piece)
+        self._pending += piece
+        if len(self._pending) < chunk:
+            return len(piece)
         start = 0
-        with memoryview(pending) as view:
-            while len(pending) - start >= chunk_size:
-                with view[start : start + chunk_size] as block:
-                    out.write(aead.encrypt(_nonce(counter, _NOT_FINAL), block, associated))
-                counter += 1
-                start += chunk_size
-        del pending[:start]
-    out.write(aead.encrypt(_nonce(counter, _FINAL), pending, associated))
-    return total
+        with memoryview(self._pending) as view:
+            while len(self._pending) - start >= chunk:
+                with view[start : start + chunk] as block:
+                    self._seal(block, _NOT_FINAL)
+                start += chunk
+        del self._pending[:start]
+        return len(piece)
+
+    def _seal(self, block: bytes | memoryview, flag: bytes) -> None:
+        self._out.write(self._aead.encrypt(_nonce(self._counter, flag), block,
+                                           self._associated))
+        self._counter += 1
+
+    def close(self) -> int:
+        """Seal what is left (shorter than a chunk, possibly nothing) as the final chunk."""
+        self._seal(bytes(self._pending), _FINAL)
+        self._pending.clear()
+        return self.size
 
 
 def decrypt_from(

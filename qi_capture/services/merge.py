@@ -25,9 +25,10 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -43,6 +44,7 @@ from qi_capture.central.errors import BundleRefused as MergeRefused
 from qi_capture.central.errors import DeviceUnknown
 from qi_capture.central.merge import Enrolment
 from qi_capture.central.store import CentralStore
+from qi_capture.crypto import chunked
 from qi_capture.crypto.atomic import atomic_write_bytes, fsync_dir
 from qi_capture.progress import CancelToken, ProgressCallback
 from qi_capture.services.errors import BundleSourceMissing
@@ -93,7 +95,8 @@ class _Collector:
 
     def __init__(self) -> None:
         self.revisions: list[BundleRevision] = []
-        self._attachment_parts: list[tuple[AttachmentEntry, list[bytes]]] = []
+        self._spool = _Spool()
+        self._attachments: list[BundleAttachment] = []
         self.events: list[BundleParadata] = []
 
     def manifest(self, manifest: Manifest) -> None:
@@ -127,22 +130,88 @@ class _Collector:
         )
 
     def attachment(self, entry: AttachmentEntry) -> Callable[[bytes], object]:
-        parts: list[bytes] = []
-        self._attachment_parts.append((entry, parts))
-        return parts.append
+        source = self._spool.add(uuid.UUID(entry.attachment_id))
+        self._attachments.append(BundleAttachment(
+            id=uuid.UUID(entry.attachment_id),
+            record_id=uuid.UUID(entry.submission_id),
+            name=entry.name,
+            media_type=entry.media_type,
+            sha256=entry.sha256,
+            size=entry.size,
+            pieces=source.pieces,
+        ))
+        return source.write
 
     def attachments(self) -> tuple[BundleAttachment, ...]:
-        return tuple(
-            BundleAttachment(
-                id=uuid.UUID(entry.attachment_id),
-                record_id=uuid.UUID(entry.submission_id),
-                name=entry.name,
-                media_type=entry.media_type,
-                sha256=entry.sha256,
-                data=b"".join(parts),
-            )
-            for entry, parts in self._attachment_parts
-        )
+        self._spool.seal()
+        return tuple(self._attachments)
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+class _Spooled:
+    """One attachment in the spool: pushed in (``write``), sealed, then read back
+    (``pieces``) as often as needed."""
+
+    def __init__(self, path: Path, attachment_id: uuid.UUID) -> None:
+        self._path, self._aad = path, attachment_id.bytes
+        self._key = chunked.new_key()  # one file per key: the nonces restart per file
+        self._file: BinaryIO | None = path.open("xb")
+        self._writer: chunked.ChunkedWriter | None = chunked.ChunkedWriter(
+            self._file, self._key, self._aad)
+        self.size = 0
+
+    def write(self, piece: bytes) -> None:
+        assert self._writer is not None
+        self._writer.write(piece)
+
+    def seal(self) -> None:
+        if self._writer is not None and self._file is not None:
+            self.size = self._writer.close()
+            self._file.close()
+            self._writer = self._file = None
+
+    def abandon(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._writer = self._file = None
+
+    def pieces(self) -> Iterator[bytes]:
+        return chunked.decrypt_from(self._path, self._key, self._aad,
+                                    expected_size=self.size)
+
+
+class _Spool:
+    """Where a bundle's attachments wait between verification and the merge's
+    transaction: each in its own file in a private temporary folder, sealed with
+    AES-256-GCM under a key that exists only in memory (so nothing on disk is readable,
+    as for every other file we write), and removed once the merge is over. Memory stays
+    at a chunk whatever the attachments' size."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._items: list[_Spooled] = []
+
+    def add(self, attachment_id: uuid.UUID) -> _Spooled:
+        if self._items:
+            self._items[-1].seal()  # one file open at a time
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="qi-merge-")
+        item = _Spooled(Path(self._folder.name) / f"{len(self._items)}.qispool", attachment_id)
+        self._items.append(item)
+        return item
+
+    def seal(self) -> None:
+        for item in self._items:
+            item.seal()
+
+    def close(self) -> None:
+        for item in self._items:
+            item.abandon()
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
 
 def to_verified(summary: BundleSummary, collected: _Collector, file_sha256: str) -> VerifiedBundle:
@@ -299,8 +368,28 @@ def _verify_and_merge(
     whole: Callable[[], bytes],
     unchanged: Callable[[], bool] = lambda: True,
 ) -> BundleReport:
-    keys = admin.keys()
     collected = _Collector()
+    try:
+        return _merge_collected(central, admin, stream, collected, file_sha256=file_sha256,
+                                source=source, devices=devices, whole=whole,
+                                unchanged=unchanged)
+    finally:
+        collected.close()  # the attachments' spool goes, whatever happened
+
+
+def _merge_collected(
+    central: CentralStore,
+    admin: AdminProfile,
+    stream: Any,
+    collected: _Collector,
+    *,
+    file_sha256: str,
+    source: str,
+    devices: dict[str, KnownDevice] | None,
+    whole: Callable[[], bytes],
+    unchanged: Callable[[], bool],
+) -> BundleReport:
+    keys = admin.keys()
     try:
         summary = verify_bundle(
             stream,

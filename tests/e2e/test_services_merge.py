@@ -105,3 +105,69 @@ def test_an_unreadable_file_is_refused_not_fatal(
         assert central.profile is not None
         report = merge_file(central, AdminProfile(central.profile), folder / "gone.qibundle")
     assert report.outcome == "refused" and report.reason == "unreadable"
+
+
+def test_attachments_stream_through_an_encrypted_spool_into_the_central_store(
+    make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Attachments of every size arrive whole (empty, under a central chunk, exactly
+    one, several), while waiting for the merge's transaction only as encrypted files in
+    a private spool that is gone afterwards."""
+    import hashlib
+    import io
+    import tempfile
+
+    from sqlalchemy import select
+
+    from qi_capture.central.merge import ATTACHMENT_CHUNK
+    from qi_capture.central.models import CentralAttachmentChunkRow, CentralAttachmentRow
+
+    spool_root = tmp_path / "tmp"
+    spool_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    central_dir, laptop, folder = make_world("merge_e2e.md", MERGE_FORM)
+    sizes = [0, 1000, ATTACHMENT_CHUNK, 2 * ATTACHMENT_CHUNK + 12345]
+    marker = b"QI-SPOOL-MARKER-"
+    blobs = {}
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        finalise_records(store, 1)
+        draft = store.records.create_record(
+            store.catalog.list_form_versions("qi-london")[-1].id, interviewer="Jo")
+        for i, size in enumerate(sizes):
+            data = ((marker + bytes([i])) * (size // 17 + 1))[:size]
+            info = store.attachments.add(draft.id, f"a{i}.bin", "application/octet-stream",
+                                         io.BytesIO(data))
+            blobs[info.id] = data
+        store.records.finalise(draft.id)
+        sync_folder(store, folder)
+        device = store.device()
+    with AdminProfile.open(central_dir, PASSPHRASE) as admin:
+        admin.enrol(device.public_key)
+
+    seen_spool: list[list[Path]] = []
+    with CentralStore.open(central_dir, PASSPHRASE) as central:
+        assert central.profile is not None
+        real_merge = central.merge
+
+        def look_then_merge(*args: object, **kwargs: object) -> object:
+            files = sorted(spool_root.rglob("*.qispool"))
+            seen_spool.append(files)
+            for f in files:  # encrypted: not one marker readable on disk
+                assert marker not in f.read_bytes()
+            return real_merge(*args, **kwargs)
+
+        monkeypatch.setattr(central, "merge", look_then_merge)
+        run = merge_files(central, AdminProfile(central.profile), find_bundles([str(folder)]))
+        assert [r.outcome for r in run.reports] == ["imported"]
+        assert len(seen_spool[0]) == len(sizes)
+        with central.engine.connect() as conn:
+            for attachment_id, data in blobs.items():
+                row = conn.execute(select(CentralAttachmentRow).where(
+                    CentralAttachmentRow.id == attachment_id)).one()
+                parts = conn.scalars(select(CentralAttachmentChunkRow.data).where(
+                    CentralAttachmentChunkRow.attachment_id == attachment_id
+                ).order_by(CentralAttachmentChunkRow.idx)).all()
+                assert b"".join(parts) == data
+                assert row.size == len(data) and row.chunk_count == len(parts)
+                assert row.sha256 == hashlib.sha256(data).hexdigest()
+    assert not list(spool_root.rglob("*")), "the spool is removed after the merge"
