@@ -149,6 +149,12 @@ class _Collector:
     def close(self) -> None:
         self._spool.close()
 
+    def __enter__(self) -> _Collector:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 class _Spooled:
     """One attachment in the spool: pushed in (``write``), sealed, then read back
@@ -368,67 +374,48 @@ def _verify_and_merge(
     whole: Callable[[], bytes],
     unchanged: Callable[[], bool] = lambda: True,
 ) -> BundleReport:
-    collected = _Collector()
-    try:
-        return _merge_collected(central, admin, stream, collected, file_sha256=file_sha256,
-                                source=source, devices=devices, whole=whole,
-                                unchanged=unchanged)
-    finally:
-        collected.close()  # the attachments' spool goes, whatever happened
-
-
-def _merge_collected(
-    central: CentralStore,
-    admin: AdminProfile,
-    stream: Any,
-    collected: _Collector,
-    *,
-    file_sha256: str,
-    source: str,
-    devices: dict[str, KnownDevice] | None,
-    whole: Callable[[], bytes],
-    unchanged: Callable[[], bool],
-) -> BundleReport:
-    keys = admin.keys()
-    try:
-        summary = verify_bundle(
-            stream,
-            study_id=keys.study_id,
-            identity=keys.bundle_identity,
-            devices=devices if devices is not None else known_devices(central, admin),
-            sink=collected,
-        )
-    except BundleUnknownDevice as exc:
-        return _quarantine(central, whole(), exc, source)
-    except BundleRefused as exc:
-        return BundleReport(outcome="refused", source=source, reason=exc.code,
-                            message=exc.message)
-    if not unchanged():
-        return BundleReport(
-            outcome="refused", source=source, reason="bundle_changed",
-            message="the file changed while it was being merged; nothing was imported. "
-                    "Merge it again once nothing is writing to it.",
-        )
-    bundle = to_verified(summary, collected, file_sha256)
-    # The admin profile trusts this key (verify_bundle checked the signature with it):
-    # a device the central registry has not met yet is enrolled in the merge's own
-    # transaction (one commit, not two).
-    enrolment = Enrolment(name=summary.device_name,
-                          public_key=summary.manifest.device_public_key)
-    try:
+    # The collector's attachment spool goes when this returns, whatever happened.
+    with _Collector() as collected:
+        keys = admin.keys()
         try:
-            return central.merge(bundle, source=source, enrol=enrolment)
-        except DeviceUnknown:
-            # The admin profile trusts this key (verify_bundle checked the signature
-            # with it) but the central registry has not met the device id yet.
-            central.enrol(bundle.device_id, name=summary.device_name,
-                          fingerprint=bundle.device_fingerprint,
-                          public_key=summary.manifest.device_public_key)
-            return central.merge(bundle, source=source)
-    except MergeRefused as exc:
-        return BundleReport(outcome="refused", source=source, bundle_id=bundle.bundle_id,
-                            device_id=bundle.device_id, reason=exc.reason,
-                            message=exc.message)
+            summary = verify_bundle(
+                stream,
+                study_id=keys.study_id,
+                identity=keys.bundle_identity,
+                devices=devices if devices is not None else known_devices(central, admin),
+                sink=collected,
+            )
+        except BundleUnknownDevice as exc:
+            return _quarantine(central, whole(), exc, source)
+        except BundleRefused as exc:
+            return BundleReport(outcome="refused", source=source, reason=exc.code,
+                                message=exc.message)
+        if not unchanged():
+            return BundleReport(
+                outcome="refused", source=source, reason="bundle_changed",
+                message="the file changed while it was being merged; nothing was imported. "
+                        "Merge it again once nothing is writing to it.",
+            )
+        bundle = to_verified(summary, collected, file_sha256)
+        # The admin profile trusts this key (verify_bundle checked the signature with it):
+        # a device the central registry has not met yet is enrolled in the merge's own
+        # transaction (one commit, not two).
+        enrolment = Enrolment(name=summary.device_name,
+                              public_key=summary.manifest.device_public_key)
+        try:
+            try:
+                return central.merge(bundle, source=source, enrol=enrolment)
+            except DeviceUnknown:
+                # The admin profile trusts this key (verify_bundle checked the signature
+                # with it) but the central registry has not met the device id yet.
+                central.enrol(bundle.device_id, name=summary.device_name,
+                              fingerprint=bundle.device_fingerprint,
+                              public_key=summary.manifest.device_public_key)
+                return central.merge(bundle, source=source)
+        except MergeRefused as exc:
+            return BundleReport(outcome="refused", source=source, bundle_id=bundle.bundle_id,
+                                device_id=bundle.device_id, reason=exc.reason,
+                                message=exc.message)
 
 
 def _quarantine(
