@@ -10,7 +10,6 @@ sent, and the dialog says so.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qi_capture.progress import SimpleCancelToken
 from qi_capture.services import CoreContext, SyncResult
 from qi_capture.services.sync import Cancelled
 from ui.dialogs import files
@@ -36,19 +36,6 @@ from ui.tasks import TaskRunner
 from ui.widgets.fonts import scale_font
 
 log = logging.getLogger(__name__)
-
-
-class _CancelToken:
-    """The core's CancelToken protocol (checked between bundles)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    def is_cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 class SyncDialog(QDialog):
@@ -62,7 +49,7 @@ class SyncDialog(QDialog):
         self.setWindowTitle(self.tr("Sync"))
         self._ctx = ctx
         self._runner = runner
-        self._token: _CancelToken | None = None
+        self._token: SimpleCancelToken | None = None
         self.last_result: SyncResult | None = None
         layout = QVBoxLayout(self)
         title = QLabel(self.tr("Send finalised records"), self)
@@ -163,7 +150,7 @@ class SyncDialog(QDialog):
         text = self.folder.text().strip()
         if not text or self._token is not None:
             return
-        self._token = _CancelToken()
+        self._token = SimpleCancelToken()
         self.error.hide()
         self.summary.hide()
         self._set_running(True)
