@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 
 from qi_capture.storage.attachment_files import AttachmentFiles, read_pieces
 from qi_capture.storage.canonical import JsonValue, dumps
@@ -65,44 +66,42 @@ class OutgoingParadata:
 PARADATA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
 class SyncLedger:
     def __init__(self, db: Database, device_id: uuid.UUID, files: AttachmentFiles) -> None:
         self._db = db
         self._device_id = device_id
         self._files = files
 
+    def _to_send(self, query: _Query, study_id: str, include_sent: bool) -> _Query:
+        """``query`` narrowed to this device's revisions of ``study_id``'s records, in
+        sequence order: those never sent, or (``include_sent``) every one on the laptop."""
+        query = (
+            query.join(RecordRow, RecordRow.id == RevisionRow.record_id)
+            .join(FormVersionRow, FormVersionRow.id == RecordRow.form_version_id)
+            .outerjoin(SyncRevisionRow, SyncRevisionRow.revision_id == RevisionRow.id)
+            .where(RevisionRow.device_id == self._device_id, FormVersionRow.study_id == study_id)
+            .order_by(RevisionRow.device_seq)
+        )
+        return query if include_sent else query.where(SyncRevisionRow.revision_id.is_(None))
+
     def revisions_to_send(self, study_id: str, *, include_sent: bool = False) -> list[RevisionInfo]:
         """This device's revisions of ``study_id``'s records, in sequence order: those never
         sent, or (``include_sent``) every one still on the laptop."""
         with self._db.read() as s:
-            query = (
-                select(RevisionRow)
-                .join(RecordRow, RecordRow.id == RevisionRow.record_id)
-                .join(FormVersionRow, FormVersionRow.id == RecordRow.form_version_id)
-                .outerjoin(SyncRevisionRow, SyncRevisionRow.revision_id == RevisionRow.id)
-                .where(RevisionRow.device_id == self._device_id,
-                       FormVersionRow.study_id == study_id)
-                .order_by(RevisionRow.device_seq)
-            )
-            if not include_sent:
-                query = query.where(SyncRevisionRow.revision_id.is_(None))
+            query = self._to_send(select(RevisionRow), study_id, include_sent)
             return [_revision_info(r) for r in s.scalars(query)]
 
     def outgoing(self, study_id: str, *, include_sent: bool = False) -> list[OutgoingRevision]:
         """Like `revisions_to_send`, without decoding each revision (for bundles)."""
         with self._db.read() as s:
-            query = (
+            query = self._to_send(
                 select(RevisionRow.id, RevisionRow.record_id, RevisionRow.device_seq,
-                       RevisionRow.canonical_json)
-                .join(RecordRow, RecordRow.id == RevisionRow.record_id)
-                .join(FormVersionRow, FormVersionRow.id == RecordRow.form_version_id)
-                .outerjoin(SyncRevisionRow, SyncRevisionRow.revision_id == RevisionRow.id)
-                .where(RevisionRow.device_id == self._device_id,
-                       FormVersionRow.study_id == study_id)
-                .order_by(RevisionRow.device_seq)
+                       RevisionRow.canonical_json),
+                study_id, include_sent,
             )
-            if not include_sent:
-                query = query.where(SyncRevisionRow.revision_id.is_(None))
             return [OutgoingRevision(*row) for row in s.execute(query)]
 
     def paradata_to_send(
@@ -138,30 +137,12 @@ class SyncLedger:
                 )
         return out
 
-    def attachments_of(self, record_ids: Iterable[uuid.UUID]) -> list[AttachmentInfo]:
-        """The attachments of these records in one query, by record then creation."""
-        wanted = list(dict.fromkeys(record_ids))
-        out: list[AttachmentInfo] = []
-        with self._db.read() as s:
-            for start in range(0, len(wanted), 500):
-                rows = s.scalars(
-                    select(AttachmentRow)
-                    .where(AttachmentRow.record_id.in_(wanted[start : start + 500]))
-                    .order_by(AttachmentRow.record_id, AttachmentRow.created, AttachmentRow.id)
-                )
-                out.extend(
-                    AttachmentInfo(r.id, r.record_id, r.name, r.media_type, r.size, r.sha256,
-                                   r.created)
-                    for r in rows
-                )
-        return out
-
     def attachment_sources(
         self, record_ids: Iterable[uuid.UUID]
     ) -> list[tuple[AttachmentInfo, Callable[[], Iterator[bytes]]]]:
-        """`attachments_of` with, for each, a function streaming its bytes as
-        `attachment_pieces` does, the file keys read in the same query (a bundle of many
-        attachments does not look each row up again)."""
+        """The attachments of these records in one query, by record then creation, each
+        with a function streaming its bytes as `attachment_pieces` does (the file keys
+        read in the same query: a bundle of many attachments looks no row up again)."""
         wanted = list(dict.fromkeys(record_ids))
         out: list[tuple[AttachmentInfo, Callable[[], Iterator[bytes]]]] = []
         with self._db.read() as s:
