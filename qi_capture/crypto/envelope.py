@@ -181,14 +181,10 @@ def decrypt_bytes(ciphertext: bytes, identity: str) -> bytes:
         raise classify(exc) from exc
 
 
-class Sink(Protocol):
-    def write(self, data: bytes, /) -> object: ...
-
-
 class _Counting:
     """Passes pyrage's output to ``sink``, counting it and keeping what ``sink`` raised."""
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: Writable) -> None:
         self._sink = sink
         self.authenticated = 0
         self.error: BaseException | None = None
@@ -210,7 +206,7 @@ class _Counting:
         return None
 
 
-def decrypt_into(source: Readable, identity: str, sink: Sink) -> int:
+def decrypt_into(source: Readable, identity: str, sink: Writable) -> int:
     """Decrypt the age file ``source`` into ``sink.write``, in order, one piece at a time,
     on this thread. Returns the number of plaintext bytes.
 

@@ -487,7 +487,6 @@ class _Verifier:
         self._expected: list[_Expected] = []
         self._current: _Expected | None = None
         self._parts: list[bytes] = []
-        self._size = 0
         self._digest = hashlib.sha256()
         self._manifest_bytes = b""
         # Large attachments are hashed beside decryption (qi_capture.sync.hashing) and
@@ -502,7 +501,7 @@ class _Verifier:
     def begin(self, member: ustar.UstarMember) -> Callable[[bytes], object]:
         index = self._seen
         self._seen += 1
-        self._parts, self._size, self._digest = [], 0, hashlib.sha256()
+        self._parts, self._digest = [], hashlib.sha256()
         if index < 2:
             expected = MANIFEST_MEMBER if index == 0 else SIGNATURE_MEMBER
             self._check_member(member, expected)
