@@ -288,10 +288,9 @@ def merge_bytes(
 ) -> BundleReport:
     """Verify and merge one bundle's bytes; quarantine it if its device is unknown."""
     file_sha256 = hashlib.sha256(data).hexdigest()
-    known_manifest = central.file_known(file_sha256)
-    if known_manifest is not None:
-        return BundleReport(outcome="already_imported", manifest_hash=known_manifest,
-                            source=source)
+    known = _known_file(central, file_sha256, source)
+    if known is not None:
+        return known
     return _verify_and_merge(central, admin, io.BytesIO(data), file_sha256=file_sha256,
                              source=source, devices=devices, whole=lambda: data)
 
@@ -311,10 +310,9 @@ def merge_file(
     try:
         with path.open("rb") as f:
             file_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
-        known_manifest = central.file_known(file_sha256)
-        if known_manifest is not None:
-            return BundleReport(outcome="already_imported", manifest_hash=known_manifest,
-                                source=source)
+        known = _known_file(central, file_sha256, source)
+        if known is not None:
+            return known
         with path.open("rb") as f:
             reader = _HashingReader(f)
             return _verify_and_merge(
@@ -325,6 +323,14 @@ def merge_file(
     except OSError as exc:
         return BundleReport(outcome="refused", source=source, reason="unreadable",
                             message=str(exc.strerror or exc))
+
+
+def _known_file(central: CentralStore, file_sha256: str, source: str) -> BundleReport | None:
+    """"Already imported" for a file merged before (the same bytes), without decrypting."""
+    manifest_hash = central.file_known(file_sha256)
+    if manifest_hash is None:
+        return None
+    return BundleReport(outcome="already_imported", manifest_hash=manifest_hash, source=source)
 
 
 class _HashingReader:
