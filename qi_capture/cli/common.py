@@ -19,6 +19,7 @@ import functools
 import getpass
 import os
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,6 +110,14 @@ def command(handler: Handler) -> Handler:
 
 
 # -- options --------------------------------------------------------------------------
+def parse_uuid(text: str, what: str) -> uuid.UUID:
+    """``text`` as a UUID, or a usage error naming ``what`` it should have been."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise CliError(f"{text!r} is not a {what} (a UUID)") from None
+
+
 def profile_options(*, passphrase: bool = True, select: bool = True) -> argparse.ArgumentParser:
     """A parent parser with ``--profile`` and ``--passphrase-file``."""
     parent = argparse.ArgumentParser(add_help=False)

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from typing import Any
 
 from qi_capture.central.store import CentralStore
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command, parse_uuid
 from qi_capture.cli.merge import central_options, open_admin, open_central
 from qi_capture.crypto import signing
 from qi_capture.services.merge import merge_bytes
@@ -44,13 +43,6 @@ def register(groups: Any) -> None:
                                  help="refuse a device's bundles from now on")
     revoke.add_argument("device_id", metavar="DEVICE_ID")
     revoke.set_defaults(handler=run_revoke)
-
-
-def _device_id(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise CliError(f"{text!r} is not a device id (a UUID)") from None
 
 
 def _close_admin(central: CentralStore, admin: AdminProfile | None) -> None:
@@ -87,7 +79,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 @command
 def run_enrol(args: argparse.Namespace) -> int:
-    device_id = _device_id(args.device_id)
+    device_id = parse_uuid(args.device_id, "device id")
     with open_central(args) as central:
         admin = open_admin(args, central)
         try:
@@ -135,7 +127,7 @@ def run_enrol(args: argparse.Namespace) -> int:
 
 @command
 def run_revoke(args: argparse.Namespace) -> int:
-    device_id = _device_id(args.device_id)
+    device_id = parse_uuid(args.device_id, "device id")
     with open_central(args) as central:
         admin = open_admin(args, central)
         try:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from typing import Any
 
 from qi_capture.central.dto import ReviewInfo
 from qi_capture.central.models import REVIEW_STATUSES
-from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_OK, command, parse_uuid
 from qi_capture.cli.merge import central_options, open_central
 
 
@@ -39,13 +38,6 @@ def register(groups: Any) -> None:
                         help=" | ".join(REVIEW_STATUSES))
     change.add_argument("--comment", default="", help="why (kept with the state)")
     change.set_defaults(handler=run_set)
-
-
-def _record_id(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise CliError(f"{text!r} is not a record id (a UUID)") from None
 
 
 def _review_json(info: ReviewInfo) -> dict[str, Any]:
@@ -83,7 +75,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 @command
 def run_show(args: argparse.Namespace) -> int:
-    record_id = _record_id(args.record_id)
+    record_id = parse_uuid(args.record_id, "record id")
     with open_central(args) as central:
         info = central.review(record_id)
     if args.json:
@@ -99,7 +91,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 @command
 def run_set(args: argparse.Namespace) -> int:
-    record_id = _record_id(args.record_id)
+    record_id = parse_uuid(args.record_id, "record id")
     with open_central(args) as central:
         info = central.set_review(record_id, args.status, args.comment)
     print(f"{info.record_id}: {info.status}")
