@@ -38,6 +38,8 @@ from qi_capture.services.errors import CannotFinalise, ProfileNameTaken
 from qi_capture.storage.errors import FormVersionConflict, InvalidAnswerValue
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+#: ``merge``: nothing refused, but some bundle waits in quarantine for its device's enrolment.
+EXIT_QUARANTINED = 3
 PASSPHRASE_ENV = "QI_CAPTURE_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "QI_CAPTURE_NEW_PASSPHRASE"
 

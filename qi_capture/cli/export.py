@@ -18,11 +18,11 @@ from typing import Any
 
 from qi_capture.central.errors import FormNotFound
 from qi_capture.central.models import REVIEW_STATUSES
-from qi_capture.cli.common import EXIT_OK, command
+from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.cli.merge import central_options, open_admin, open_central
 from qi_capture.export import FORMATS, NOT_ENCRYPTED
-from qi_capture.forms import load_form
 from qi_capture.forms.model import Form
+from qi_capture.services.central_forms import register_forms
 
 
 def register(groups: Any) -> None:
@@ -42,6 +42,13 @@ def register(groups: Any) -> None:
     parser.set_defaults(handler=run_export)
 
 
+def _read_form(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read the form file {path}: {exc.strerror}") from None
+
+
 def _version_key(version: str) -> tuple[Any, ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", version)
                  if p)
@@ -57,12 +64,8 @@ def run_export(args: argparse.Namespace) -> int:
                 study_id = admin.keys().study_id
             except Exception:  # an admin profile without study keys: no study id
                 study_id = "-"
-        for path in args.form_file:
-            form = load_form(path)
-            central.add_form(study_id=study_id, form_id=form.form_id,
-                             version=form.version or "1", title=form.title or form.form_id,
-                             sha256=form.source_sha256,
-                             compiled_json=json.dumps(form.to_json(), ensure_ascii=False))
+        if args.form_file:
+            register_forms(central, study_id, [(p.name, _read_form(p)) for p in args.form_file])
         stored = central.form_versions(args.form)
         if not stored:
             raise FormNotFound(args.form)

@@ -5,8 +5,10 @@ central command shares.
 ``--central`` is the central folder (its ``admin/`` profile, unlocked with the admin
 passphrase, holds both the keys and, by default, the central tables) or a PostgreSQL URL;
 with a URL, ``--admin DIR`` names the central folder whose keys open the bundles.
-Exit codes: 0 every bundle imported, already imported or quarantined; 1 some refused;
-2 the command could not run.
+Exit codes: 0 every bundle imported or already imported; 1 some bundle refused; 2 the
+command could not run; 3 none refused but some quarantined (their devices are not
+enrolled yet: ``qi-capture devices enrol``, after checking the fingerprint with the
+interviewer).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 
 from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, EXIT_QUARANTINED, CliError, command
 from qi_capture.services.merge import MergeRun, find_bundles, merge_files
 from qi_capture.sync.admin import AdminProfile
+from qi_capture.sync.errors import enrol_command
 
 
 # -- shared by the central commands ---------------------------------------------------------
@@ -89,7 +92,13 @@ def run_merge(args: argparse.Namespace) -> int:
         print(json.dumps(render_json(run), indent=2))
     else:
         print(render_text(run))
-    return EXIT_INVALID if run.refused else EXIT_OK
+    if run.refused:
+        return EXIT_INVALID
+    return EXIT_QUARANTINED if _quarantined(run) else EXIT_OK
+
+
+def _quarantined(run: MergeRun) -> int:
+    return sum(1 for r in run.reports if r.outcome == "quarantined")
 
 
 def render_json(run: MergeRun) -> dict[str, Any]:
@@ -138,4 +147,11 @@ def render_text(run: MergeRun) -> str:
         lines.append(f"acknowledgement for device {device_id}: {path}")
     totals = render_json(run)["totals"]
     lines.append(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in totals.items()))
+    waiting = sorted({str(r.device_id) for r in run.reports
+                      if r.outcome == "quarantined" and r.device_id is not None})
+    if waiting:
+        lines.append("Quarantined bundles wait for their device to be enrolled. Check each "
+                     "fingerprint with its interviewer (Help > About this laptop in their "
+                     "app), then run:")
+        lines.extend(f"  {enrol_command(d)}" for d in waiting)
     return "\n".join(lines)

@@ -19,11 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qi_capture.central.store import CentralStore
 from qi_capture.cli import common
-from qi_capture.cli.admin import central_options, open_admin
+from qi_capture.cli.admin import central_options
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
 from qi_capture.crypto.atomic import atomic_write_bytes
+from qi_capture.services.central_forms import register_forms
 from qi_capture.services.packs import PackUnreadable
+from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
 from qi_capture.sync.pack import (
     DEFAULT_IDLE_LOCK_MINUTES,
@@ -56,6 +59,9 @@ def register_study_commands(commands: Any) -> None:
     imp = commands.add_parser("import", parents=[common.profile_options()],
                               help="install a signed study pack from the study's admin")
     imp.add_argument("pack", metavar="PACK", type=Path, help="the .qipack file")
+    imp.add_argument("--keep-separate", action="store_true",
+                     help="leave records of studies without a pack where they are (by "
+                          "default those using the pack's forms move into its study)")
     imp.set_defaults(handler=run_import)
 
 
@@ -72,15 +78,23 @@ def _read(path: Path, limit: int) -> bytes:
 def run_pack(args: argparse.Namespace) -> int:
     forms = [PackForm(p.name, _read(p, MAX_PACK_BYTES)) for p in args.forms]
     policy = StudyPolicy(args.idle_lock_minutes, args.retention_days, args.sync_folder)
-    with open_admin(args) as admin:
-        keys = admin.keys()
+    with CentralStore.open(args.central,
+                           common.read_passphrase(args, "Admin passphrase: ")) as central:
+        assert central.profile is not None  # a folder always has its admin profile
+        keys = AdminProfile(central.profile).keys()
         data = build_pack(keys, forms, policy)
-    try:
-        atomic_write_bytes(args.out, data)
-    except OSError as exc:
-        raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+        try:
+            atomic_write_bytes(args.out, data)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+        # Exports then know the forms' labels without being given the XLSForms again.
+        registered = register_forms(central, keys.study_id,
+                                    [(f.filename, f.data) for f in forms])
     print(f"{args.out}: study {keys.study_id} ({keys.study_title}), {len(forms)} form(s), "
           f"signed by {keys.signing_fingerprint}")
+    for form in registered:
+        print(f"  {form.form_id} version {form.version}: {form.title} (known to the central "
+              "store for exports)")
     return EXIT_OK
 
 
@@ -88,7 +102,7 @@ def run_pack(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     with common.unlock(args) as ctx:
         try:
-            installed = ctx.packs.install(args.pack)
+            installed = ctx.packs.install(args.pack, move_records=not args.keep_separate)
         except PackUnreadable as error:
             raise CliError(error.message) from None
         except _REFUSED as error:
@@ -99,6 +113,12 @@ def run_import(args: argparse.Namespace) -> int:
           f"{'installed' if installed.first_install else 'updated'}; "
           f"{installed.forms_added} form version(s) added, "
           f"{installed.forms_already_present} already present")
+    if installed.records_moved:
+        print(f"{installed.records_moved} record(s) made before the pack moved into study "
+              f"{installed.study_id}; they go with the next sync")
+    if installed.records_kept_apart:
+        print(f"{installed.records_kept_apart} record(s) made before the pack were kept "
+              "apart (--keep-separate): they stay on this laptop and are not sent")
     print(f"Admin key: {installed.signing_fingerprint}")
     print(f"Policy: lock after {policy.idle_lock_minutes} min idle, keep acknowledged "
           f"records {policy.retention_days} day(s)"

@@ -17,6 +17,7 @@ from typing import Any
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
 from qi_capture.crypto.kdf import calibrate, floor_params
+from qi_capture.services.dto import grouped_fingerprint
 
 
 def register(groups: Any) -> None:
@@ -63,6 +64,13 @@ def register(groups: Any) -> None:
     common.new_passphrase_option(recover)
     recover.set_defaults(handler=run_recover)
 
+    show = commands.add_parser(
+        "show", parents=[common.profile_options()],
+        help="this laptop's device id and fingerprint, to read out to the study's admin",
+    )
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=run_show)
+
     check = commands.add_parser(
         "check", parents=[common.profile_options()],
         help="check every page (HMAC) and the database structure",
@@ -98,6 +106,31 @@ def run_list(args: argparse.Namespace) -> int:
         state = f"  UNREADABLE KEY FILE ({p.error})" if p.error else ""
         print(f"{p.label or '-'}  id {p.profile_id or '-'}  created {p.created or '-'}  "
               f"recovery {'yes' if p.has_recovery else 'no'}{state}")
+    return EXIT_OK
+
+
+@command
+def run_show(args: argparse.Namespace) -> int:
+    with common.unlock(args) as ctx:
+        device, profile = ctx.device, ctx.profile
+        studies = ctx.studies.overview()
+    if args.json:
+        print(json.dumps({
+            "profile": profile.label, "profile_id": profile.profile_id,
+            "device_id": str(device.id), "fingerprint": device.fingerprint,
+            "studies": [{"id": s.id, "title": s.title, "has_pack": s.has_pack}
+                        for s in studies],
+        }, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"profile:     {profile.label} (id {profile.profile_id})")
+    print(f"device id:   {device.id}")
+    print(f"fingerprint: {device.fingerprint}")
+    print(f"read out as: {grouped_fingerprint(device.fingerprint)}")
+    for s in studies:
+        print(f"study:       {s.title} ({s.id})"
+              + ("" if s.has_pack else " - no study pack yet: records stay on this laptop"))
+    print("The study's admin sees the same device id and fingerprint in "
+          "'qi-capture devices list' before enrolling this laptop.")
     return EXIT_OK
 
 

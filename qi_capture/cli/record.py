@@ -26,7 +26,7 @@ from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
 from qi_capture.errors import QICaptureError
 from qi_capture.services import RecordSession
-from qi_capture.services.dto import RecordSummary, RecordView
+from qi_capture.services.dto import STAYS_ON_LAPTOP, RecordSummary, RecordView, record_state
 
 MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
 
@@ -139,19 +139,41 @@ def _summary_json(r: RecordSummary) -> dict[str, Any]:
 def run_list(args: argparse.Namespace) -> int:
     with common.unlock(args) as ctx:
         records = ctx.records.list_records(status=args.status)
-        forms = {f.id: f for f in ctx.studies.list_forms()}
+        forms = {f.id: f for f in ctx.studies.list_forms(include_hidden=True)}
+        local = ctx.studies.local_only_form_versions()
+        titles = {s.id: s.title for s in ctx.studies.list_studies(include_hidden=True)}
     if args.json:
-        print(json.dumps([_summary_json(r) | {"form_id": forms[r.form_version_id].form_id}
+        print(json.dumps([_summary_json(r) | {"form_id": forms[r.form_version_id].form_id,
+                                              "study_id": forms[r.form_version_id].study_id,
+                                              "study_has_pack": r.form_version_id not in local}
                           for r in records], indent=2, ensure_ascii=False))
         return EXIT_OK
     if not records:
         print("no records")
     for r in records:
         form = forms[r.form_version_id]
-        status = r.status + (" (editing)" if r.editing else "")
-        print(f"{r.id}  {status:<20} {form.form_id} v{form.version}  "
+        state = record_state(r, local_only=r.form_version_id in local)
+        print(f"{r.id}  {_STATE_WORDS.get(state, state):<20} {form.form_id} v{form.version}  "
               f"{r.updated:%Y-%m-%d %H:%M}  {r.instance_name or ''}".rstrip())
+    stranded = sorted({forms[r.form_version_id].study_id for r in records
+                       if r.form_version_id in local})
+    for study_id in stranded:
+        count = sum(1 for r in records if forms[r.form_version_id].study_id == study_id)
+        print(f"note: {count} record(s) of '{titles.get(study_id, study_id)}' stay on this "
+              "laptop until the study pack is imported (qi-capture study import PACK moves "
+              "them into the pack's study; they go with the next sync)")
     return EXIT_OK
+
+
+#: How ``record list`` words a record's state (`record_state`).
+_STATE_WORDS = {
+    "draft": "draft",
+    "editing": "being edited",
+    "finalised": "finalised",
+    STAYS_ON_LAPTOP: "stays on laptop",
+    "sent": "sent",
+    "acknowledged": "acknowledged",
+}
 
 
 def _view_json(view: RecordView) -> dict[str, Any]:
@@ -178,6 +200,9 @@ def run_show(args: argparse.Namespace) -> int:
     s = view.summary
     print(f"record {s.id}")
     print(f"status: {s.status}{' (editing)' if s.editing else ''}")
+    if not view.study_has_pack:
+        print("note: its study has no study pack: the record stays on this laptop until "
+              "the pack is imported (qi-capture study import PACK)")
     print(f"form: {view.form.study_id}/{view.form.form_id} version {view.form.version}")
     print(f"interviewer: {s.interviewer}")
     print(f"created: {s.created:%Y-%m-%d %H:%M:%S}  updated: {s.updated:%Y-%m-%d %H:%M:%S}")

@@ -62,20 +62,20 @@ def run_add(args: argparse.Namespace) -> int:
 @command
 def run_list(args: argparse.Namespace) -> int:
     with common.unlock(args) as ctx:
-        studies = ctx.studies.list_studies()
-        forms = ctx.studies.list_forms()
+        studies = ctx.studies.overview()
     if args.json:
         print(json.dumps([
-            {"id": s.id, "title": s.title,
+            {"id": s.id, "title": s.title, "has_pack": s.has_pack, "records": s.records,
              "forms": [{"form_version_id": f.id, "form_id": f.form_id, "version": f.version,
                         "title": f.title, "sha256": f.sha256}
-                       for f in forms if f.study_id == s.id]}
+                       for f in s.forms]}
             for s in studies
         ], indent=2, ensure_ascii=False))
         return EXIT_OK
     for s in studies:
-        print(f"{s.id}: {s.title}")
-        for f in forms:
-            if f.study_id == s.id:
-                print(f"  {f.form_id} version {f.version} (form version {f.id}): {f.title}")
+        note = "" if s.has_pack else (
+            " [no study pack: its records stay on this laptop until the pack is imported]")
+        print(f"{s.id}: {s.title}{note}")
+        for f in s.forms:
+            print(f"  {f.form_id} version {f.version} (form version {f.id}): {f.title}")
     return EXIT_OK

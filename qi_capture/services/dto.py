@@ -35,7 +35,24 @@ __all__ = [
     "RevisionInfo",
     "StoredParadataEvent",
     "StudyInfo",
+    "grouped_fingerprint",
+    "record_state",
 ]
+
+#: The state of a finalised record whose study has no study pack: it cannot be sent and
+#: stays on this laptop until the pack is imported (which moves it into the pack's study).
+STAYS_ON_LAPTOP = "stays_on_laptop"
+
+
+def record_state(summary: RecordSummary, *, local_only: bool) -> str:
+    """What a person is told about a record: ``editing`` (a finalised record being
+    edited), ``draft``, `STAYS_ON_LAPTOP` (finalised, but its study has no pack), else its
+    status (``finalised``: waiting for the next sync; ``sent``; ``acknowledged``)."""
+    if summary.editing:
+        return "editing"
+    if local_only and summary.status == "finalised":
+        return STAYS_ON_LAPTOP
+    return summary.status
 
 
 @dataclass(frozen=True)
@@ -60,3 +77,13 @@ class RecordView:
     revisions: tuple[RevisionInfo, ...]
     attachments: tuple[AttachmentInfo, ...]
     paradata_events: int
+    #: False while the record's study has no study pack (it cannot be sent yet).
+    study_has_pack: bool = True
+
+
+def grouped_fingerprint(fingerprint: str) -> str:
+    """``ed25519:f807...`` as ``ed25519: f80735f4 d42b8dc2 ...``: the same digits, in
+    groups of eight, so that two people can read them out and compare."""
+    kind, _, digits = fingerprint.rpartition(":")
+    groups = " ".join(digits[i:i + 8] for i in range(0, len(digits), 8))
+    return f"{kind}: {groups}" if kind else groups

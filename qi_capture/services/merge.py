@@ -62,7 +62,7 @@ from qi_capture.sync.bundle import (
     KnownDevice,
     verify_bundle,
 )
-from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice, SyncError
+from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice, SyncError, enrol_command
 from qi_capture.sync.folder import OUTBOX
 from qi_capture.sync.manifest import (
     AttachmentEntry,
@@ -443,8 +443,9 @@ def _quarantine(
         reason="device_unknown",
         message=(
             f"device {device_id} ({exc.params['fingerprint']}) is not enrolled; the bundle "
-            "is kept in quarantine. Check the fingerprint with the interviewer, then: "
-            f"qi-capture devices enrol --central CENTRAL {device_id}"
+            "is kept in quarantine. Check the fingerprint with the interviewer (their app "
+            "shows it under Help > About this laptop), then: "
+            f"{enrol_command(str(device_id))}"
         ),
     )
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from qi_capture.forms import FormError, load_form_bytes
 from qi_capture.services.errors import ServiceError
+from qi_capture.services.studies import stored_version
+from qi_capture.storage.canonical import sha256_hex
 from qi_capture.sync.pack import (
     MAX_PACK_BYTES,
     import_pack,
@@ -66,6 +68,11 @@ class PackInfo:
     signing_fingerprint: str
     installed_fingerprint: str | None
     policy: PackPolicyInfo
+    #: Records of studies without a pack that use one of the pack's forms (same form id
+    #: and version): installing moves them into the pack's study, to go at the next sync.
+    records_to_move: int = 0
+    #: The titles of the studies those records are in now.
+    move_from: tuple[str, ...] = ()
 
     @property
     def signer(self) -> str:
@@ -83,6 +90,10 @@ class PackInstalled:
     forms_already_present: int
     signing_fingerprint: str
     policy: PackPolicyInfo
+    #: Records moved into the pack's study (see `PackInfo.records_to_move`).
+    records_moved: int = 0
+    #: Records that could have moved but were kept where they are (``move_records=False``).
+    records_kept_apart: int = 0
 
 
 def read_pack_file(path: str | Path) -> bytes:
@@ -105,6 +116,7 @@ class PackService:
         file = Path(path)
         pack = read_pack(read_pack_file(file))
         forms: list[PackFormInfo] = []
+        keys: set[tuple[str, str]] = set()
         for item in pack.forms:
             try:
                 form = load_form_bytes(item.data, item.filename)
@@ -113,6 +125,10 @@ class PackService:
                 continue
             forms.append(PackFormInfo(item.filename, form.form_id,
                                       form.title or form.form_id, form.version or "-"))
+            keys.add((form.form_id, stored_version(form, sha256_hex(item.data))))
+        movable = self._movable(pack.study_id, keys)
+        store = self._ctx.store
+        titles = {s.id: s.title for s in store.catalog.list_studies()}
         current = installed_study(self._ctx.store, pack.study_id)
         return PackInfo(
             path=file,
@@ -124,12 +140,32 @@ class PackService:
             installed_fingerprint=None if current is None else current.signing_fingerprint,
             policy=PackPolicyInfo(pack.policy.idle_lock_minutes, pack.policy.retention_days,
                                   pack.policy.sync_folder),
+            records_to_move=store.relocation.count_records(set(movable)),
+            move_from=tuple(sorted(
+                titles.get(study, study)
+                for study in set(movable.values())
+                if store.relocation.count_records(
+                    {fv for fv, owner in movable.items() if owner == study})
+            )),
         )
 
-    def install(self, path: str | Path) -> PackInstalled:
+    def _movable(self, pack_study_id: str, keys: set[tuple[str, str]]) -> dict[int, str]:
+        """Form versions (id -> study id) of studies without a pack, other than the pack's
+        own, whose (form id, version) is one of ``keys``: their records can join the
+        pack's study."""
+        packed = self._ctx.studies.packed_study_ids() | {pack_study_id}
+        return {
+            f.id: f.study_id
+            for f in self._ctx.store.catalog.list_form_versions()
+            if f.study_id not in packed and (f.form_id, f.version) in keys
+        }
+
+    def install(self, path: str | Path, *, move_records: bool = True) -> PackInstalled:
         """Verify and install a pack: its forms as new versions beside the old ones, its
         keys and policy (raises `PackSignedByOtherKey` for a study installed under
-        another key)."""
+        another key). Then, unless ``move_records`` is false, records of studies without a
+        pack that use one of its forms (same form id and version) move into the pack's
+        study with their revisions, paradata and attachments, to go at the next sync."""
         data = read_pack_file(path)
         studies = self._ctx.studies
 
@@ -137,10 +173,22 @@ class PackService:
             return studies.add_form_bytes(form, filename, study_id=study_id,
                                           study_title=title).created
 
-        imported = import_pack(self._ctx.store, data, install_form)
+        store = self._ctx.store
+        imported = import_pack(store, data, install_form)
         study = imported.study
         log.info("study pack for %s %s: %d form version(s) added", study.study_id,
                  "installed" if imported.first_install else "updated", imported.forms_added)
+        targets = {(f.form_id, f.version): f.id
+                   for f in store.catalog.list_form_versions(study.study_id)}
+        movable = self._movable(study.study_id, set(targets))
+        moves = {f.id: targets[(f.form_id, f.version)]
+                 for f in store.catalog.list_form_versions() if f.id in movable}
+        moved = kept = 0
+        if move_records:
+            moved = len(store.relocation.move_records(moves))
+            log.info("study pack for %s: %d record(s) moved into it", study.study_id, moved)
+        else:
+            kept = store.relocation.count_records(set(moves))
         return PackInstalled(
             study_id=study.study_id,
             study_title=study.study_title,
@@ -150,6 +198,8 @@ class PackService:
             signing_fingerprint=study.signing_fingerprint,
             policy=PackPolicyInfo(study.policy.idle_lock_minutes, study.policy.retention_days,
                                   study.policy.sync_folder),
+            records_moved=moved,
+            records_kept_apart=kept,
         )
 
     def idle_lock_minutes(self) -> int | None:

@@ -474,13 +474,15 @@ class RecordService:
     def get(self, record_id: uuid.UUID) -> RecordView:
         store = self._ctx.store
         detail = store.records.get_record(record_id)
+        form = store.catalog.get_form_version(detail.summary.form_version_id)
         return RecordView(
             summary=detail.summary,
-            form=store.catalog.get_form_version(detail.summary.form_version_id),
+            form=form,
             answers=dict(detail.answers),
             revisions=tuple(store.records.revisions(record_id)),
             attachments=tuple(store.attachments.list(record_id)),
             paradata_events=len(store.paradata.list(record_id)),
+            study_has_pack=form.study_id in self._ctx.studies.packed_study_ids(),
         )
 
     def find(self, ref: str) -> RecordSummary:

@@ -32,6 +32,7 @@ from qi_capture.storage.lockfile import ProfileLock
 from qi_capture.storage.models import AttachmentRow, DeviceRow
 from qi_capture.storage.paradata import Paradata
 from qi_capture.storage.records import Records
+from qi_capture.storage.relocation import Relocation
 from qi_capture.storage.settings import Settings
 from qi_capture.storage.sync_state import SyncLedger
 
@@ -64,6 +65,7 @@ class Store:
         self.attachments = Attachments(self._db, self.attachment_files)
         self.settings = Settings(self._db)
         self.sync = SyncLedger(self._db, device_id, self.attachment_files)
+        self.relocation = Relocation(self._db)
 
     # -- plumbing ------------------------------------------------------------------
     @property

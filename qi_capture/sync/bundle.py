@@ -433,7 +433,11 @@ def _check_manifest_shape(manifest: Manifest, header: AgeHeader, own_fingerprint
     seqs = [r.device_seq for r in manifest.records]
     if len(set(seqs)) != len(seqs) or len({r.revision_id for r in manifest.records}) != len(seqs):
         raise BundleMalformed("the manifest lists a revision twice")
-    if (min(seqs), max(seqs)) != (manifest.sequence_first, manifest.sequence_last):
+    # The range may start before the first revision (it accounts for the numbers the
+    # device used for other studies since its last bundle: see sync.folder), but it
+    # ends at the last one and holds every one.
+    if (max(seqs) != manifest.sequence_last or min(seqs) < manifest.sequence_first
+            or manifest.sequence_first > manifest.sequence_last):
         raise BundleContentMismatch("the sequence range does not match the records")
     for r in manifest.records:
         if r.sha256 != r.revision_id:

@@ -99,14 +99,21 @@ class BundleWrongStudy(BundleRefused):
                          found=found, expected=expected)
 
 
+def enrol_command(device_id: str, public_key: str | None = None) -> str:
+    """The one command that enrols a device, as every message names it."""
+    key = f" --device-key {public_key}" if public_key else ""
+    return f"qi-capture devices enrol --central CENTRAL {device_id}{key}"
+
+
 class BundleUnknownDevice(BundleRefused):
     code = "bundle_unknown_device"
 
     def __init__(self, fingerprint: str, device_id: str, public_key: str) -> None:
         super().__init__(
             f"unknown device {fingerprint} (device id {device_id}). If you trust it, check "
-            "the fingerprint with the interviewer, then enrol it with: qi-capture admin "
-            f"enrol --central DIR --device-key {public_key}",
+            "the fingerprint with the interviewer (Help > About this laptop, or "
+            "qi-capture profile show), then enrol it with: "
+            f"{enrol_command(device_id, public_key)}",
             fingerprint=fingerprint,
             device_id=device_id,
             public_key=public_key,

@@ -65,6 +65,8 @@ from qi_capture.sync.pack import InstalledStudy, installed_studies, installed_st
 
 OUTBOX = "outbox"
 _CHAIN = "sync.chain."
+#: The highest device sequence number a study's last bundle accounted for.
+_COVERED = "sync.covered."
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def _compose(
         device_key_fingerprint=device.fingerprint,
         device_public_key=device.public_key,
         recipients=tuple(sorted(recipient_fingerprint(r) for r in study.recipients)),
-        sequence_first=min(r.device_seq for r in revisions),
+        sequence_first=_first_sequence(store, study.study_id, revisions),
         sequence_last=max(r.device_seq for r in revisions),
         previous_manifest_sha256=previous if isinstance(previous, str) else None,
         app_version=__version__,
@@ -211,6 +213,20 @@ def _compose(
         paradata=tuple(paradata),
     )
     return manifest, payloads, readers
+
+
+def _first_sequence(store: Store, study_id: str, revisions: list[OutgoingRevision]) -> int:
+    """Where the bundle's sequence range starts: right after the last one this study's
+    previous bundle accounted for (1 for its first bundle), or lower if a revision is.
+
+    The device's sequence numbers are shared by all its studies, while a central store
+    sees one study's bundles; a range of exactly the revisions sent would leave the
+    numbers used by another study (or by records kept on the laptop before the pack
+    came) as false gaps there. Every revision of the study not in an earlier bundle is
+    in this one, so the wider range claims nothing untrue."""
+    covered = store.settings.get(_COVERED + study_id)
+    after = covered + 1 if isinstance(covered, int) and covered >= 0 else 1
+    return min(after, min(r.device_seq for r in revisions))
 
 
 def write_study_bundle(
@@ -235,11 +251,19 @@ def write_study_bundle(
     path = write_bundle_file(outbox, stream, study.recipients, opener=opener)
     sha = manifest.sha256()
     store.sync.mark_sent(manifest.bundle_id, [r.revision_id for r in manifest.records],
-                         at=now, settings={_CHAIN + study.study_id: sha},
+                         at=now, settings={_CHAIN + study.study_id: sha,
+                                           _COVERED + study.study_id: max(
+                                               manifest.sequence_last,
+                                               _covered(store, study.study_id))},
                          paradata={uuid.UUID(p.submission_id): p.last_seq
                                    for p in manifest.paradata})
     return WrittenBundle(path, study.study_id, manifest.bundle_id, sha, len(manifest.records),
                          len(manifest.attachments))
+
+
+def _covered(store: Store, study_id: str) -> int:
+    covered = store.settings.get(_COVERED + study_id)
+    return covered if isinstance(covered, int) else 0
 
 
 def sync_folder(

@@ -126,10 +126,12 @@ def test_sync_verify_enrol_acknowledge(world: dict[str, Path]) -> None:
     unknown = run(w["data"], "bundle", "verify", str(bundle), "--central", str(w["central"]))
     assert unknown.returncode == 1
     assert "code: bundle_unknown_device" in unknown.stderr
-    enrol = re.search(r"qi-capture admin enrol --central DIR --device-key (\S+)", unknown.stderr)
+    # The one enrol command every message names, with the device id and its key.
+    enrol = re.search(r"qi-capture devices enrol --central CENTRAL (\S+) --device-key (\S+)",
+                      unknown.stderr)
     assert enrol is not None
-    ok = run(w["data"], "admin", "enrol", "--central", str(w["central"]),
-             "--device-key", enrol.group(1), "--name", "Laptop A")
+    ok = run(w["data"], "devices", "enrol", "--central", str(w["central"]), enrol.group(1),
+             "--device-key", enrol.group(2), "--name", "Laptop A")
     assert ok.returncode == 0, ok.stderr
     verified = run(w["data"], "bundle", "verify", str(bundle), "--central", str(w["central"]),
                    "--json")

@@ -27,17 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from qi_capture.services import CoreContext, PackInfo, PackInstalled
+from qi_capture.services.dto import grouped_fingerprint
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner
 from ui.widgets.fonts import scale_font
-
-
-def grouped(fingerprint: str) -> str:
-    """``ed25519:f807...`` as ``ed25519: f80735f4 d42b8dc2 ...``."""
-    kind, _, digits = fingerprint.rpartition(":")
-    groups = " ".join(digits[i:i + 8] for i in range(0, len(digits), 8))
-    return f"{kind}: {groups}" if kind else groups
 
 
 class StudyPackDialog(QDialog):
@@ -147,7 +141,7 @@ class StudyPackDialog(QDialog):
             info.study_title, info.study_id, info.created.replace("T", " ").rstrip("Z")))
         # In groups of eight, so it can be read out and compared with the admin's.
         self.signer.setText(self.tr("Admin key {0}").format(
-            grouped(info.signing_fingerprint)))
+            grouped_fingerprint(info.signing_fingerprint)))
         self.signer.setToolTip(info.signing_fingerprint)
         if info.signer == "new":
             self.trust.setText(self.tr(
