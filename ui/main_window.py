@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QStackedWidget, QWidget
 
@@ -30,8 +30,10 @@ from qi_capture.services import (
 )
 from qi_capture.services.answers import unflatten
 from qi_capture.services.dto import ProfileInfo, RevisionInfo
+from qi_capture.services.studies import StudyOverview
 from ui.controller import FormController, RecordController, ViewController
 from ui.dialogs import confirm
+from ui.dialogs.laptop import LaptopDialog
 from ui.dialogs.study_pack import StudyPackDialog
 from ui.dialogs.sync import SyncDialog
 from ui.errors import error_code, message_for
@@ -47,18 +49,18 @@ from ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 
-def load_home(ctx: CoreContext) -> tuple[list[Any], list[Any], list[RecordRow]]:
+def load_home(ctx: CoreContext) -> tuple[list[StudyOverview], list[RecordRow]]:
     """Worker: everything the home page shows."""
-    studies = ctx.studies.list_studies()
-    forms = ctx.studies.list_forms()
-    titles = {f.id: f.title for f in forms}
+    studies = ctx.studies.overview()
+    titles = {f.id: f.title for f in ctx.studies.list_forms(include_hidden=True)}
+    local = ctx.studies.local_only_form_versions()
     rows = [
         RecordRow(r.id, r.instance_name or "", r.form_version_id,
                   titles.get(r.form_version_id, str(r.form_version_id)), r.status,
-                  r.editing, r.created, r.updated)
+                  r.editing, r.created, r.updated, r.form_version_id in local)
         for r in ctx.records.list_records()
     ]
-    return studies, forms, rows
+    return studies, rows
 
 
 def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[FormSession, str, str]:
@@ -170,7 +172,9 @@ class MainWindow(QMainWindow):
         keys.triggered.connect(self._on_keys_action_triggered)
         about = QAction(self.tr("&About QI Capture"), self)
         about.triggered.connect(self._on_about_action_triggered)
-        help_menu.addActions([keys, about])
+        self.laptop_action = QAction(self.tr("About this &laptop"), self)
+        self.laptop_action.triggered.connect(self._on_laptop_action_triggered)
+        help_menu.addActions([keys, self.laptop_action, about])
         for action in self.home.actions_for_menu():
             self.addAction(action)
 
@@ -180,6 +184,7 @@ class MainWindow(QMainWindow):
         self.lock_action.setEnabled(unlocked)
         self.sync_action.setEnabled(unlocked)
         self.import_pack_action.setEnabled(unlocked)
+        self.laptop_action.setEnabled(unlocked)
         self.home_action.setEnabled(unlocked and self.filler is not None)
         for action in self.home.actions_for_menu():
             action.setEnabled(unlocked and on_home)
@@ -356,11 +361,11 @@ class MainWindow(QMainWindow):
             return
         task = self.runner.run(load_home, ctx)
 
-        def show(result: tuple[list[Any], list[Any], list[RecordRow]]) -> None:
+        def show(result: tuple[list[StudyOverview], list[RecordRow]]) -> None:
             if self.ctx is not ctx:
                 return  # locked meanwhile
-            studies, forms, rows = result
-            self.home.set_forms(studies, forms)
+            studies, rows = result
+            self.home.set_forms(studies)
             self.home.set_records(rows)
             self._update_menus()
             if then is not None:
@@ -543,6 +548,18 @@ class MainWindow(QMainWindow):
             "Ctrl+N: new record · Ctrl+F: search records · Del: delete a draft\n"
             "Ctrl+Shift+S: sync · Ctrl+O: import a study pack\n"
             "Ctrl+L: lock · Ctrl+Q: quit"))
+
+    def _on_laptop_action_triggered(self) -> None:
+        self.open_laptop_dialog()
+
+    def open_laptop_dialog(self) -> LaptopDialog | None:
+        ctx = self.ctx
+        if ctx is None:
+            return None
+        dialog = LaptopDialog(ctx, self.runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_about_action_triggered(self) -> None:
         QMessageBox.about(self, self.tr("About QI Capture"), self.tr(

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Cancelled", "RefusedAck", "SyncResult", "SyncService", "WrittenBundle"]
+__all__ = ["Cancelled", "RefusedAck", "SyncPending", "SyncResult", "SyncService",
+           "WrittenBundle"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,15 @@ class SyncResult:
         return len(self.bundles)
 
 
+@dataclass(frozen=True)
+class SyncPending:
+    """Before a sync: ``ready`` records have something to send; ``stays_on_laptop`` lists
+    (study title, finalised records) of studies without a study pack."""
+
+    ready: int
+    stays_on_laptop: tuple[tuple[str, int], ...] = ()
+
+
 class SyncService:
     def __init__(self, ctx: CoreContext) -> None:
         self._ctx = ctx
@@ -72,6 +82,24 @@ class SyncService:
 
     def has_study_pack(self) -> bool:
         return bool(installed_studies(self._ctx.store))
+
+    def pending(self) -> SyncPending:
+        """What the next sync would send, said before it runs: the records with a
+        revision not sent yet (of studies with a pack), and the finalised records that
+        stay on this laptop because their study has no pack."""
+        store = self._ctx.store
+        ready: set[object] = set()
+        for study in installed_studies(store):
+            ready.update(r.record_id for r in store.sync.outgoing(study.study_id))
+        local = self._ctx.studies.local_only_form_versions()
+        titles = {s.id: s.title for s in self._ctx.studies.list_studies(include_hidden=True)}
+        forms = {f.id: f.study_id for f in self._ctx.studies.list_forms(include_hidden=True)}
+        waiting: dict[str, int] = {}
+        for record in store.records.list_records(status="finalised"):
+            if record.form_version_id in local:
+                title = titles.get(forms[record.form_version_id], "?")
+                waiting[title] = waiting.get(title, 0) + 1
+        return SyncPending(len(ready), tuple(sorted(waiting.items())))
 
     def sync(
         self,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -91,6 +92,11 @@ class StudyPackDialog(QDialog):
         details.addRow("", self.trust)
         details.addRow(self.tr("Rules"), self.policy)
         details.addRow(self.tr("Forms"), self.forms)
+        #: Records made before the pack, in a study without one, that use its forms.
+        self.move_records = QCheckBox(self.details)
+        self.move_records.setChecked(True)
+        self.move_records.setObjectName("moveRecords")
+        details.addRow("", self.move_records)
         self.details.hide()
 
         self.message = QLabel(self)
@@ -171,6 +177,11 @@ class StudyPackDialog(QDialog):
         self.forms.clear()
         for form in info.forms:
             QTreeWidgetItem(self.forms, [form.title, form.version, form.filename])
+        self.move_records.setVisible(info.records_to_move > 0)
+        self.move_records.setChecked(True)
+        self.move_records.setText(self.tr(
+            "&Move the {0} record(s) made so far in “{1}” into this study, to be sent at the "
+            "next sync").format(info.records_to_move, ", ".join(info.move_from)))
         self.details.show()
         self._say(None)
         self.adjustSize()
@@ -187,7 +198,9 @@ class StudyPackDialog(QDialog):
         self.install_button.setEnabled(False)
         self.browse.setEnabled(False)
         self._say(self.tr("Installing the study's forms…"))
-        task = self._runner.write(self._ctx.packs.install, info.path)
+        self.move_records.setEnabled(False)
+        move = info.records_to_move > 0 and self.move_records.isChecked()
+        task = self._runner.write(self._ctx.packs.install, info.path, move_records=move)
         task.finished.connect(self._on_installed)
         task.failed.connect(self._on_failed)
 
@@ -195,8 +208,15 @@ class StudyPackDialog(QDialog):
         self.outcome = outcome
         self.browse.setEnabled(True)
         verb = self.tr("installed") if outcome.first_install else self.tr("updated")
-        self._say(self.tr("{0} {1}: {2} new form version(s), {3} already here.").format(
-            outcome.study_title, verb, outcome.forms_added, outcome.forms_already_present))
+        text = self.tr("{0} {1}: {2} new form version(s), {3} already here.").format(
+            outcome.study_title, verb, outcome.forms_added, outcome.forms_already_present)
+        if outcome.records_moved:
+            text += " " + self.tr("{0} record(s) moved into the study; they will be sent at "
+                                  "the next sync.").format(outcome.records_moved)
+        if outcome.records_kept_apart:
+            text += " " + self.tr("{0} record(s) stay where they were, on this laptop "
+                                  "only.").format(outcome.records_kept_apart)
+        self._say(text)
         self.close_button.setDefault(True)
         self.close_button.setFocus()
         self.installed.emit(outcome)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services import CoreContext, SyncResult
-from qi_capture.services.sync import Cancelled
+from qi_capture.services.sync import Cancelled, SyncPending
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner
@@ -60,6 +60,10 @@ class SyncDialog(QDialog):
             "read them. Use the sync folder your study set up, or any folder, such as a "
             "USB stick you hand to the admin."), self)
         intro.setWordWrap(True)
+        #: What the next sync will send, said before it runs.
+        self.pending = QLabel(self)
+        self.pending.setObjectName("syncPending")
+        self.pending.setWordWrap(True)
         row = QHBoxLayout()
         self.folder = QLineEdit(self)
         self.folder.setPlaceholderText(self.tr("Choose a folder…"))
@@ -84,6 +88,7 @@ class SyncDialog(QDialog):
         self.progress.setAccessibleName(self.tr("Sync progress"))
         self.status = QLabel(self)
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.error = QLabel(self)
         self.error.setObjectName("errorMessage")
         self.error.setWordWrap(True)
@@ -103,6 +108,7 @@ class SyncDialog(QDialog):
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         layout.addWidget(title)
         layout.addWidget(intro)
+        layout.addWidget(self.pending)
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
@@ -119,6 +125,32 @@ class SyncDialog(QDialog):
         self.folder.returnPressed.connect(self._on_sync_clicked)
         self._on_folder_text_changed(self.folder.text())
         self._load_suggestion()
+        self._load_pending()
+
+    # --- what is waiting ----------------------------------------------------------------
+    def _load_pending(self) -> None:
+        task = self._runner.run(self._ctx.sync.pending)
+        task.finished.connect(self._on_pending_loaded)
+        task.failed.connect(lambda _e: self.pending.setText(""))
+
+    def _on_pending_loaded(self, pending: SyncPending) -> None:
+        if pending.ready:
+            lines = [self.tr("<b>{0}</b> record(s) ready to send.").format(pending.ready)]
+        else:
+            lines = [self.tr("Nothing new to send: every finalised record has been sent.")]
+        for title, count in pending.stays_on_laptop:
+            lines.append(self.tr(
+                "{0} finalised record(s) of “{1}” stay on this laptop: that study has no "
+                "study pack yet. Importing its pack (File > Import study pack) moves them "
+                "into the pack's study, and they go with the next sync.").format(
+                    count, title.replace("<", "&lt;")))
+        self.pending.setText("<br>".join(lines))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to show every line of a message that arrived after the dialog opened
+        (wrapped labels do not resize their window by themselves)."""
+        self.adjustSize()
 
     # --- the suggested folder -----------------------------------------------------------
     def _load_suggestion(self) -> None:
@@ -195,6 +227,8 @@ class SyncDialog(QDialog):
         self.status.setText(self.tr("Sync finished."))
         self.summary.setText(self.describe(result))
         self.summary.show()
+        self._load_pending()
+        self._fit()
         self.synced.emit(result)
 
     def _on_task_failed(self, error: object) -> None:
@@ -212,6 +246,7 @@ class SyncDialog(QDialog):
         if isinstance(error, BaseException):
             self.error.setText(message_for(error))
         self.error.show()
+        self._fit()
 
     def describe(self, result: SyncResult) -> str:
         lines = [
@@ -227,7 +262,9 @@ class SyncDialog(QDialog):
                                  "removed from this laptop.").format(result.purged))
         if result.not_sendable:
             lines.append(self.tr("{0} finalised record(s) belong to a study without a study "
-                                 "pack and were not sent.").format(result.not_sendable))
+                                 "pack, so they stay on this laptop until its pack is "
+                                 "imported (File > Import study pack).").format(
+                                     result.not_sendable))
         if result.refused_acks:
             lines.append(self.tr("{0} acknowledgement file(s) were ignored because they "
                                  "could not be verified.").format(len(result.refused_acks)))

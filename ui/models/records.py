@@ -36,6 +36,8 @@ class RecordRow:
     editing: bool
     created: dt.datetime
     updated: dt.datetime
+    #: Its study has no study pack: a finalised record cannot be sent and stays here.
+    local_only: bool = False
 
 
 class RecordsTableModel(QAbstractTableModel):
@@ -74,6 +76,8 @@ class RecordsTableModel(QAbstractTableModel):
     def status_text(self, row: RecordRow) -> str:
         if row.editing:
             return self.tr("Being edited")
+        if row.local_only and row.status == "finalised":
+            return self.tr("Stays on this laptop")
         return {
             "draft": self.tr("Draft"),
             "finalised": self.tr("Finalised"),
@@ -103,6 +107,10 @@ class RecordsTableModel(QAbstractTableModel):
             if column == self.STATUS:
                 return STATUSES.index(row.status) if row.status in STATUSES else 99
             return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS and row.local_only:
+            return self.tr("Its study has no study pack yet, so it stays on this laptop. "
+                           "Importing the pack (File > Import study pack) moves it into "
+                           "the pack's study; it is then sent at the next sync.")
         if role == RecordIdRole:
             return str(row.record_id)
         if role == StatusRole:

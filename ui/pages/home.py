@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.services.dto import FormVersionInfo, StudyInfo
+from qi_capture.services.dto import FormVersionInfo
+from qi_capture.services.studies import StudyOverview
 from ui.models.records import (
     STATUSES,
     RecordFilterProxy,
@@ -35,6 +36,8 @@ from ui.models.records import (
 from ui.widgets.fonts import scale_font
 
 FormVersionRole = Qt.ItemDataRole.UserRole + 1
+#: On study and form items: whether the study has a study pack (its records can be sent).
+HasPackRole = Qt.ItemDataRole.UserRole + 2
 
 
 class HomePage(QWidget):
@@ -68,12 +71,22 @@ class HomePage(QWidget):
         self.forms_view.setWordWrap(True)
         self.forms_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.forms_view.activated.connect(self._on_forms_view_activated)
+        self.forms_view.selectionModel().currentChanged.connect(self._update_local_note)
         forms_title.setBuddy(self.forms_view)
+        #: Shown while the chosen form's study has no study pack.
+        self.local_note = QLabel(self.tr(
+            "This study has no study pack yet: its records stay on this laptop. When your "
+            "study's admin sends the pack, import it (File > Import study pack); the "
+            "records then move into the pack's study and go with the next sync."), left)
+        self.local_note.setObjectName("warningNote")
+        self.local_note.setWordWrap(True)
+        self.local_note.hide()
         self.start = QPushButton(self.tr("&Start a new record"), left)
         self.start.setToolTip(self.tr("Start a new record of the chosen form (Ctrl+N)"))
         self.start.clicked.connect(self._on_start_clicked)
         left_layout.addWidget(forms_title)
         left_layout.addWidget(self.forms_view, 1)
+        left_layout.addWidget(self.local_note)
         left_layout.addWidget(self.start)
 
         right = QWidget(splitter)
@@ -177,23 +190,30 @@ class HomePage(QWidget):
     def set_greeting(self, name: str) -> None:
         self.greeting.setText(self.tr("Records of {0}").format(name))
 
-    def set_forms(self, studies: list[StudyInfo], forms: list[FormVersionInfo]) -> None:
+    def set_forms(self, studies: list[StudyOverview]) -> None:
         self.forms_model.clear()
-        latest: dict[tuple[str, str], FormVersionInfo] = {}
-        for info in forms:
-            latest[(info.study_id, info.form_id)] = info  # oldest first: the last wins
+        forms: list[FormVersionInfo] = []
+        self._local_forms: set[int] = set()
         first: QModelIndex | None = None
         for study in studies:
-            study_item = QStandardItem(study.title)
+            title = study.title if study.has_pack else self.tr(
+                "{0} (no study pack: stays on this laptop)").format(study.title)
+            study_item = QStandardItem(title)
             study_item.setSelectable(False)
+            study_item.setData(study.has_pack, HasPackRole)
             font = study_item.font()
             font.setBold(True)
             study_item.setFont(font)
-            for (study_id, _), info in latest.items():
-                if study_id != study.id:
-                    continue
+            latest: dict[str, FormVersionInfo] = {}
+            for info in study.forms:
+                latest[info.form_id] = info  # oldest first: the last wins
+                forms.append(info)
+                if not study.has_pack:
+                    self._local_forms.add(info.id)
+            for info in latest.values():
                 item = QStandardItem(info.title)
                 item.setData(info.id, FormVersionRole)
+                item.setData(study.has_pack, HasPackRole)
                 item.setToolTip(self.tr("Version {0}").format(info.version))
                 study_item.appendRow(item)
             self.forms_model.appendRow(study_item)
@@ -209,6 +229,12 @@ class HomePage(QWidget):
             self.form_filter.addItem(info.title, info.id)
         self.form_filter.blockSignals(False)
         self._titles = {info.id: info.title for info in forms}
+        self._update_local_note()
+
+    def _update_local_note(self, *_args: object) -> None:
+        form = self._current_form()
+        self.local_note.setVisible(form is not None and form in getattr(self, "_local_forms",
+                                                                         set()))
 
     def form_title(self, form_version_id: int) -> str:
         return getattr(self, "_titles", {}).get(form_version_id, str(form_version_id))
