@@ -23,6 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication, QWidget
 
 from qi_capture.cli import main as cli_main
+from qi_capture.resources import resource_path
 from qi_capture.services import CoreContext, ProfileService
 from ui.app import create_application
 from ui.main_window import MainWindow
@@ -51,10 +52,25 @@ def make_pack(folder: Path) -> Path:
         for args in (["admin", "init", "--central", str(folder / "central"), "--study-id",
                       "london-qi-pilot", "--title", "London QI pilot", "--kdf", "floor"],
                      ["study", "pack", "--central", str(folder / "central"), "--forms",
-                      str(form), "--out", str(pack), "--sync-folder", str(folder / "sync")]):
+                      str(form), *builtin_forms(), "--out", str(pack), "--sync-folder",
+                      str(folder / "sync")]):
             if cli_main(["--data-dir", str(folder / "admin-data"), *args]) != 0:
                 raise RuntimeError(f"qi-capture {args[0]} {args[1]} failed")
     return pack
+
+
+def builtin_forms() -> list[str]:
+    """The built-in study's forms: the pilot pack carries them too, so importing it
+    moves the records made before it came into the pack's study."""
+    folder = resource_path("studies", "london-qi-baseline")
+    return [str(p) for p in sorted(folder.glob("*.xlsx"))]
+
+
+def finalise_declined(ctx: CoreContext) -> None:
+    """A questionnaire whose respondent declined, finalised before any pack came."""
+    with ctx.records.create(ctx.studies.resolve("qi_baseline").id) as record:
+        record.set("consent", "no")
+        record.finalise()
 
 
 def finalise_pilot_records(ctx: CoreContext) -> None:
@@ -156,7 +172,26 @@ def main(argv: list[str]) -> int:
     window.close_record()
     pump(app, lambda: window.stack.currentWidget() is window.home
          and window.home.records_model.rowCount() == 2)
+    ctx = window.ctx
+    assert ctx is not None
+    done: list[object] = []
+    task = window.runner.write(finalise_declined, ctx)
+    task.finished.connect(done.append)
+    pump(app, lambda: bool(done))
+    window.refresh_home()
+    pump(app, lambda: window.home.records_model.rowCount() == 3)
     shot("03-home")
+    laptop = window.open_laptop_dialog()
+    assert laptop is not None
+    pump(app, lambda: bool(laptop.device_id.text()))
+    shot("03b-about-this-laptop", laptop)
+    laptop.reject()
+    (data / "sync").mkdir()
+    sync = window.open_sync()
+    assert sync is not None
+    pump(app, lambda: bool(sync.pending.text()))
+    shot("03c-sync-before-the-pack", sync)
+    sync.close_button.click()
 
     # A study pack from the admin, then a sync to the pack's folder and to a missing one.
     pack = make_pack(data)
@@ -168,16 +203,19 @@ def main(argv: list[str]) -> int:
     shot("10-study-pack", dialog)
     dialog.install_button.click()
     pump(app, lambda: dialog.outcome is not None)
-    ctx = window.ctx
-    assert ctx is not None
-    done: list[object] = []
+    shot("10b-study-pack-installed", dialog)
+    dialog.close_button.click()
+    done.clear()
     task = window.runner.write(finalise_pilot_records, ctx)
     task.finished.connect(done.append)
     pump(app, lambda: bool(done))
-    (data / "sync").mkdir()
+    window.refresh_home()
+    pump(app, lambda: window.home.records_model.rowCount() == 5)
+    shot("10c-home-after-the-pack")
     sync = window.open_sync()
     assert sync is not None
-    pump(app, lambda: bool(sync.folder.text()))
+    pump(app, lambda: bool(sync.folder.text()) and "ready" in sync.pending.text())
+    shot("11a-sync-ready", sync)
     sync.sync_button.click()
     pump(app, lambda: sync.summary.isVisible())
     shot("11-sync-result", sync)

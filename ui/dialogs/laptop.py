@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -69,7 +70,11 @@ class LaptopDialog(QDialog):
         self.profile = _selectable(self, "laptopProfile")
         self.device_id = _selectable(self, "laptopDeviceId")
         self.fingerprint = _selectable(self, "laptopFingerprint")
-        scale_font(self.fingerprint, 1.15, bold=True)
+        self.fingerprint.setWordWrap(False)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(self.font().pointSizeF() * 1.15)
+        mono.setBold(True)
+        self.fingerprint.setFont(mono)
         self.studies = _selectable(self, "laptopStudies")
         form.addRow(self.tr("Profile"), self.profile)
         form.addRow(self.tr("Device id"), self.device_id)
@@ -88,11 +93,21 @@ class LaptopDialog(QDialog):
     def show_identity(self, identity: LaptopIdentity) -> None:
         self.profile.setText(identity.profile)
         self.device_id.setText(identity.device_id)
-        self.fingerprint.setText(grouped_fingerprint(identity.fingerprint))
+        # Four groups a line, so no line wraps mid-group at any text size.
+        kind, _, groups = grouped_fingerprint(identity.fingerprint).partition(": ")
+        words = groups.split()
+        self.fingerprint.setText("\n".join(
+            [f"{kind}:", *(" ".join(words[i:i + 4]) for i in range(0, len(words), 4))]))
+        # A form layout beside wrapped labels may squeeze a row below its hint: never this.
+        self.fingerprint.setMinimumSize(self.fingerprint.sizeHint())
         self.fingerprint.setToolTip(identity.fingerprint)
         self.fingerprint.setAccessibleDescription(identity.fingerprint)
         self.studies.setText("\n".join(
             title if has_pack else self.tr("{0}: no study pack yet, records stay on this "
                                            "laptop").format(title)
             for title, has_pack in identity.studies))
-        self.adjustSize()
+        layout = self.layout()
+        layout.invalidate()
+        layout.activate()
+        height = layout.totalHeightForWidth(self.width())
+        self.resize(self.width(), max(height, self.sizeHint().height()))

@@ -93,10 +93,19 @@ class StudyPackDialog(QDialog):
         details.addRow(self.tr("Rules"), self.policy)
         details.addRow(self.tr("Forms"), self.forms)
         #: Records made before the pack, in a study without one, that use its forms.
-        self.move_records = QCheckBox(self.details)
+        self.move_box = QWidget(self.details)
+        move_layout = QVBoxLayout(self.move_box)
+        move_layout.setContentsMargins(0, 0, 0, 0)
+        self.move_note = QLabel(self.move_box)
+        self.move_note.setObjectName("warningNote")
+        self.move_note.setWordWrap(True)
+        self.move_records = QCheckBox(self.tr("&Move them into this study"), self.move_box)
         self.move_records.setChecked(True)
         self.move_records.setObjectName("moveRecords")
-        details.addRow("", self.move_records)
+        self.move_note.setBuddy(self.move_records)
+        move_layout.addWidget(self.move_note)
+        move_layout.addWidget(self.move_records)
+        details.addRow(self.tr("Records"), self.move_box)
         self.details.hide()
 
         self.message = QLabel(self)
@@ -177,11 +186,16 @@ class StudyPackDialog(QDialog):
         self.forms.clear()
         for form in info.forms:
             QTreeWidgetItem(self.forms, [form.title, form.version, form.filename])
-        self.move_records.setVisible(info.records_to_move > 0)
+        self.move_box.setVisible(info.records_to_move > 0)
+        details = self.details.layout()
+        if isinstance(details, QFormLayout):
+            details.setRowVisible(self.move_box, info.records_to_move > 0)
         self.move_records.setChecked(True)
-        self.move_records.setText(self.tr(
-            "&Move the {0} record(s) made so far in “{1}” into this study, to be sent at the "
-            "next sync").format(info.records_to_move, ", ".join(info.move_from)))
+        self.move_records.setEnabled(True)
+        self.move_note.setText(self.tr(
+            "{0} record(s) made so far in “{1}” use this pack's forms. Moved into this "
+            "study, they are sent at the next sync; left where they are, they stay on "
+            "this laptop.").format(info.records_to_move, ", ".join(info.move_from)))
         self.details.show()
         self._say(None)
         self.adjustSize()

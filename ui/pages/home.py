@@ -197,8 +197,12 @@ class HomePage(QWidget):
         first: QModelIndex | None = None
         for study in studies:
             title = study.title if study.has_pack else self.tr(
-                "{0} (no study pack: stays on this laptop)").format(study.title)
+                "{0} (no study pack yet)").format(study.title)
             study_item = QStandardItem(title)
+            if not study.has_pack:
+                study_item.setToolTip(self.tr(
+                    "Records of this study stay on this laptop until its study pack is "
+                    "imported."))
             study_item.setSelectable(False)
             study_item.setData(study.has_pack, HasPackRole)
             font = study_item.font()
