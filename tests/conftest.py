@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests import needs
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: ../shared beside the project root: the specs and the acceptance corpus (read, never copied).
-ACCEPTANCE_DIR = PROJECT_ROOT.parent / "shared" / "acceptance"
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +21,12 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session")
 def acceptance_dir() -> Path:
-    if not ACCEPTANCE_DIR.is_dir():
-        pytest.fail(f"the acceptance corpus is missing: expected it at {ACCEPTANCE_DIR}")
-    return ACCEPTANCE_DIR
+    """../shared/acceptance; skips without it (fails with QI_REQUIRE_SHARED=1)."""
+    return needs.acceptance()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    needs.check_markers(item)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,

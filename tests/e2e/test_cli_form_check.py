@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "acceptance" / "xlsforms"
+import pytest
+
+from tests import needs
+
+CORPUS = needs.CORPUS_DIR
 
 GOOD = """
 | survey |
@@ -86,6 +90,7 @@ def test_bad_form_as_json(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.needs_shared
 def test_corpus_rejection_keeps_pyxform_wording() -> None:
     out = run("form", "check", str(CORPUS / "msf-epidict__mortality_survey.xlsx"))
     assert out.returncode == 1
@@ -111,6 +116,7 @@ def test_usage_errors_exit_2() -> None:
     assert run("--data-dir", "/tmp", "form", "check").returncode == 2
 
 
+@pytest.mark.needs_shared
 def test_console_script_entry_point_is_the_same_main() -> None:
     from qi_capture.cli import main
 

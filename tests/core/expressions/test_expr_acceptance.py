@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,11 @@ import pytest
 from qi_capture.forms.expressions import ExpressionError, evaluate, to_boolean, to_number
 from qi_capture.forms.expressions.coerce import to_string
 from qi_capture.forms.expressions.datetimes import parse_datetime
+from tests import needs
 
-JSONL = Path(__file__).resolve().parents[3].parent / "shared" / "acceptance" / "expressions.jsonl"
+JSONL = needs.ACCEPTANCE_DIR / "expressions.jsonl"
+#: Every test here reads the corpus: without ../shared they skip (see tests/needs.py).
+pytestmark = pytest.mark.needs_shared
 
 GMT = dt.UTC
 PHOENIX = dt.timezone(dt.timedelta(hours=-7), "America/Phoenix")
@@ -47,7 +49,9 @@ JAVAROSA_CHOICES: dict[tuple[str, str], tuple[Any, str]] = {
 
 def _load() -> list[dict[str, Any]]:
     if not JSONL.is_file():
-        pytest.fail(f"acceptance corpus missing: {JSONL}")
+        # One stand-in case, so the test is collected and skips (or, where the corpus is
+        # required, fails) saying the corpus is missing.
+        return [{"expr": "missing", "context": {}, "type": "missing", "expected": None}]
     with JSONL.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 

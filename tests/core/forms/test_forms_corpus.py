@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from qi_capture.forms import Form, FormError, load_form
+from tests import needs
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "acceptance" / "xlsforms"
+CORPUS = needs.CORPUS_DIR
+#: Every test here reads the corpus: without ../shared they skip (see tests/needs.py).
+pytestmark = pytest.mark.needs_shared
 
 
 class Outcome(NamedTuple):

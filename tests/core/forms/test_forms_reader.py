@@ -10,8 +10,9 @@ import pytest
 
 from qi_capture.forms import errors as codes
 from qi_capture.forms import load_form, load_form_bytes
+from tests import needs
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "acceptance" / "xlsforms"
+CORPUS = needs.CORPUS_DIR
 
 
 def write_xlsx(path: Path, survey: list[list[object]],
@@ -69,6 +70,7 @@ def test_columns_after_twenty_blank_columns_are_ignored(tmp_path: Path) -> None:
     assert form.element("a").relevant is None
 
 
+@pytest.mark.needs_shared
 def test_huge_declared_dimensions_load_quickly() -> None:
     # The UCL Biomass form declares A1:AMJ1048576 on its survey sheet.
     started = time.perf_counter()
@@ -77,6 +79,7 @@ def test_huge_declared_dimensions_load_quickly() -> None:
     assert len(list(form.fields())) > 50
 
 
+@pytest.mark.needs_shared
 def test_xlsx_name_with_legacy_xls_content_loads_with_a_warning() -> None:
     data = (CORPUS / "pyxform__widgets.xls").read_bytes()
     form = load_form_bytes(data, "widgets.xlsx")
@@ -99,6 +102,7 @@ def test_markdown_and_csv_are_sniffed_without_suffix() -> None:
     assert load_form_bytes(csv, "form.csv").find("a") is not None
 
 
+@pytest.mark.needs_shared
 def test_third_party_warnings_do_not_leak(recwarn: pytest.WarningsRecorder) -> None:
     # openpyxl warns about data-validation extensions in this workbook.
     load_form(CORPUS / "kpi__sample_accent.xlsx")

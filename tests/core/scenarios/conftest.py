@@ -19,9 +19,9 @@ import pytest
 
 from qi_capture.forms import Form, load_form, load_form_bytes
 from qi_capture.forms.session import FormSession
+from tests import needs
 
-ACCEPTANCE = Path(__file__).resolve().parents[3].parent / "shared" / "acceptance"
-CORPUS = ACCEPTANCE / "xlsforms"
+CORPUS = needs.CORPUS_DIR
 FIXED_NOW = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
 FIXED_RANDOM = 0.25
 
@@ -77,9 +77,7 @@ def _load_surveycto(name: str) -> Form:
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the acceptance corpus is missing: expected it at {CORPUS}")
-    return CORPUS
+    return needs.acceptance() / "xlsforms"
 
 
 @pytest.fixture(scope="session")

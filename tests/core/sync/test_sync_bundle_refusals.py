@@ -8,7 +8,6 @@ import base64
 import hashlib
 import io
 import json
-import shutil
 import subprocess
 import tarfile
 import uuid
@@ -23,6 +22,7 @@ from qi_capture.crypto.envelope import decrypt_bytes, encrypt_bytes, generate_id
 from qi_capture.sync.bundle import BundleSourceChanged, KnownDevice, Member, verify_bundle
 from qi_capture.sync.errors import BundleRefused
 from qi_capture.sync.pack import installed_study
+from tests import needs
 
 STUDY_ID = "qi-london"
 
@@ -223,9 +223,7 @@ def test_pyrage_reads_our_bundle_independently(kit: Any, good_bundle: bytes) -> 
 def test_age_cli_reads_our_bundle(kit: Any, good_bundle: bytes, tmp_path: Path) -> None:
     """The Debian ``age`` tool (Go implementation) decrypts our bundle. .ci/run installs
     it; locally ``apt-get install -y age``."""
-    age = shutil.which("age") or "/usr/bin/age"
-    if not Path(age).exists():
-        pytest.fail("the age CLI is missing: apt-get install -y age (.ci/run installs it)")
+    age = needs.age_cli()
     key = tmp_path / "identity.txt"
     key.write_text(kit.admin.keys.bundle_identity + "\n")
     bundle = tmp_path / "b.qibundle"
