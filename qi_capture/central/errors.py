@@ -154,3 +154,57 @@ class FormNotFound(CentralError):
         super().__init__(
             f"No version of form {form_id} is known to the central store.", form_id=form_id
         )
+
+
+# -- where the central store is --------------------------------------------------------
+class CentralTargetRefused(CentralError):
+    """``--central`` named a kind of database that would not be encrypted (or is not
+    supported): nothing was created or connected to."""
+
+    code = "central_target_refused"
+
+    def __init__(self, scheme: str, detail: str | None = None) -> None:
+        why = detail or f"{scheme}:// is not a kind of central store"
+        super().__init__(
+            f"The central store cannot be opened: {why}. Give a central folder (encrypted "
+            "with SQLCipher, made by 'qi-capture admin init --central DIR') or a "
+            "postgresql:// URL. Nothing was created.",
+            scheme=scheme,
+        )
+
+
+class CentralUnavailable(CentralError):
+    """The PostgreSQL server could not be reached or used. ``url`` has its password
+    masked; ``detail`` is the server's own first line, with any password removed."""
+
+    code = "central_unavailable"
+
+    def __init__(self, url: str, reason: str, what: str, detail: str) -> None:
+        super().__init__(
+            f"Cannot use the central database {url}: {what}"
+            + (f" ({detail})" if detail else "") + ".",
+            url=url, reason=reason, detail=detail,
+        )
+        self.reason = reason
+
+
+class CentralRoleRefused(CentralError):
+    code = "central_role_refused"
+
+    def __init__(self, role: str, detail: str) -> None:
+        super().__init__(f"The role {role!r} was not created: {detail}.", role=role,
+                         detail=detail)
+
+
+class CentralSchemaOutdated(CentralError):
+    """The database's central tables need a migration this role may not run."""
+
+    code = "central_schema_outdated"
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(
+            f"The central database {url} needs its tables created or upgraded, and this "
+            f"role may not do it ({detail}). Run the command once with the database "
+            "owner's URL (or 'qi-capture admin init'), then again with this role.",
+            url=url, detail=detail,
+        )

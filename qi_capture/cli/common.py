@@ -142,6 +142,11 @@ def new_passphrase_option(parser: argparse.ArgumentParser) -> None:
 
 
 # -- passphrases ----------------------------------------------------------------------
+def read_secret_file(path: str) -> str:
+    """A secret (passphrase, database password) from its first line in ``path``."""
+    return _from_file(path)
+
+
 def _from_file(path: str) -> str:
     try:
         text = Path(path).read_text(encoding="utf-8")
