@@ -390,6 +390,7 @@ def _verify_and_merge(
                 identity=keys.bundle_identity,
                 devices=devices if devices is not None else known_devices(central, admin),
                 sink=collected,
+                recovery_recipient=keys.recovery_recipient,
             )
         except BundleUnknownDevice as exc:
             return _quarantine(central, whole(), exc, source)
