@@ -208,3 +208,42 @@ class CentralSchemaOutdated(CentralError):
             "owner's URL (or 'qi-capture admin init'), then again with this role.",
             url=url, detail=detail,
         )
+
+
+# -- the quarantine of bundles from devices not enrolled ----------------------------------
+class QuarantineBundleTooLarge(BundleRefused):
+    code = "quarantine_bundle_too_large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            "quarantine_bundle_too_large",
+            f"the bundle is {size} bytes, more than the {limit} a device not yet enrolled "
+            "may send (the study policy's quarantine limit); it was not kept. If you trust "
+            "the device, enrol it with the key the laptop shows (qi-capture devices enrol "
+            "--device-key KEY), then merge the bundle again.",
+            size=size, limit=limit,
+        )
+
+
+class QuarantineFull(BundleRefused):
+    code = "quarantine_full"
+
+    def __init__(self, size: int, used: int, limit: int) -> None:
+        super().__init__(
+            "quarantine_full",
+            f"the quarantine holds {used} bytes and this bundle of {size} would take it "
+            f"past its {limit}-byte limit; it was not kept. Enrol the devices you trust "
+            "(qi-capture devices list, devices enrol), then merge the bundle again.",
+            size=size, used=used, limit=limit,
+        )
+
+
+class QuarantineSourceChanged(BundleRefused):
+    code = "quarantine_source_changed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "bundle_changed",
+            "the file changed while it was being copied into quarantine; nothing was kept. "
+            "Merge it again once nothing is writing to it.",
+        )

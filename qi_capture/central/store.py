@@ -54,6 +54,7 @@ from qi_capture.central.models import (
     CentralDeviceRow,
     CentralFormRow,
     CentralParadataRow,
+    CentralQuarantineRow,
     CentralRecordRow,
     CentralReviewRow,
     CentralRevisionRow,
@@ -277,20 +278,31 @@ class CentralStore:
     def quarantine(
         self,
         *,
-        data: bytes,
         device_id: uuid.UUID,
         fingerprint: str | None,
         public_key: bytes | None = None,
+        file_sha256: str | None = None,
+        data: bytes = b"",
     ) -> bool:
+        """Record a bundle from a device not enrolled. Its bytes are a file in the
+        quarantine folder (`qi_capture.central.quarantine`), named by ``file_sha256``;
+        ``data`` is how rows written before that held them, still read by enrolment.
+        False if the row was there already."""
         return devices.quarantine(
             self.engine,
-            file_sha256=sha256_hex(data),
+            file_sha256=file_sha256 if file_sha256 is not None else sha256_hex(data),
             device_id=device_id,
             fingerprint=fingerprint,
             public_key=public_key,
             data=data,
             actor=self.actor,
         )
+
+    def quarantine_waiting(self) -> list[str]:
+        """The file hashes of every bundle still in quarantine (no bytes read)."""
+        t = sql.table(CentralQuarantineRow)
+        with self.engine.connect() as conn:
+            return list(conn.scalars(select(t.c.file_sha256).where(t.c.released.is_(None))))
 
     def quarantined(self, device_id: uuid.UUID | None = None) -> list[QuarantinedBundle]:
         return devices.quarantined(self.engine, device_id)
