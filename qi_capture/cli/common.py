@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from qi_capture.crypto.errors import (
     RecoveryKeyInvalid,
     WeakPassphrase,
@@ -102,11 +104,24 @@ def command(handler: Handler) -> Handler:
             return handler(args)
         except QICaptureError as error:
             return report(error)
+        except DBAPIError as error:
+            # A database failing mid-command (a PostgreSQL server gone, a role without a
+            # right): one line, the server's own first line only. Never the statement or
+            # its parameters, which may hold answers.
+            print(f"error: the central database failed: {_first_line(error)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
 
     return run
+
+
+def _first_line(error: DBAPIError) -> str:
+    text = str(error.orig) if error.orig is not None else type(error).__name__
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line[:300] or type(error.orig or error).__name__
 
 
 # -- options --------------------------------------------------------------------------

@@ -303,3 +303,25 @@ def test_create_role_refuses_an_existing_role_and_odd_names(
                     str(tmp_path / "folder"), "--create-role", "x", "--kdf", "floor")
     assert code == 2 and "--create-role needs a PostgreSQL URL" in out
     assert not (tmp_path / "folder").exists()
+
+
+def test_a_right_missing_mid_command_is_one_line_without_the_statement(
+    postgres: PostgresServer, initialised: tuple[str, str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    role, url = initialised
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    device = FakeDevice("Laptop A")
+    with CentralStore.open(url) as central:
+        central.enrol(device.id, name="Laptop A", fingerprint=device.fingerprint)
+    owner = create_engine(postgres.url(url.rsplit("/", 1)[1]), isolation_level="AUTOCOMMIT")
+    with owner.connect() as conn:
+        conn.execute(text(f"REVOKE INSERT ON central_audit FROM {role}"))
+    owner.dispose()
+    code, out = cli(capsys, "--data-dir", str(tmp_path / "d3"), "devices", "revoke",
+                    "--central", url, str(device.id))
+    assert code == 2 and "Traceback" not in out
+    assert out.count("\n") == 1 and "permission denied for table central_audit" in out
+    assert "INSERT INTO" not in out and SECRET not in out
+    with CentralStore.open(url) as central:  # the revocation was rolled back whole
+        assert central.device(device.id).status == "enrolled"
