@@ -23,7 +23,11 @@ from qi_capture.storage.profile import Profile
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.folder import sync_folder
 from qi_capture.sync.pack import StudyPolicy, save_admin_policy
+from tests.core.central.conftest import PostgresServer, pg_template, postgres
 from tests.e2e.conftest import MERGE_FORM, PASSPHRASE, STUDY_ID, MakeWorld
+
+# The real PostgreSQL server of the central-store tests (skips, or fails in CI, as there).
+__all__ = ["pg_template", "postgres"]
 
 MIB = 1024 * 1024
 
@@ -229,3 +233,26 @@ def test_leftovers_without_a_row_are_swept_once_stale(world: tuple[Path, Path, P
         assert q.sweep([]) == 2
         assert listing(q.folder) == [fresh.name]
         assert q.sweep([fresh.name.split(".")[0]], now=time.time() + 7200) == 0
+
+
+def test_with_postgresql_the_quarantine_is_the_admin_folder_s(
+    world: tuple[Path, Path, Path], postgres: PostgresServer, pg_template: str
+) -> None:
+    """The encrypted bundles stay on the admin's machine (the ``--admin DIR`` profile);
+    the database lists them."""
+    central_dir, laptop, folder = world
+    bundle = laptop_bundle(laptop, folder, attachment_bytes=1 * MIB)
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        device = store.device()
+    url = postgres.url(postgres.create_database(pg_template))
+    with CentralStore.open(url) as central, AdminProfile.open(central_dir, PASSPHRASE) as admin:
+        assert merge_file(central, admin, bundle).outcome == "quarantined"
+        (waiting,) = central.quarantined()
+        assert waiting.data == b""
+        kept = admin.store.folder / "quarantine" / f"{waiting.file_sha256}.qibundle"
+        assert kept.read_bytes() == bundle.read_bytes()
+        central.enrol(device.id, name="Laptop A", fingerprint=device.fingerprint,
+                      public_key=device.public_key)
+        ((_sha, report),) = merge_quarantined(central, admin, device.id)
+        assert report.outcome == "imported" and not kept.exists()
+        assert central.quarantined() == []
