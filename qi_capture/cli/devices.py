@@ -103,8 +103,8 @@ def run_enrol(args: argparse.Namespace) -> int:
             print(f"enrolled {device.id} ({fingerprint})")
             refused = 0
             if waiting and admin is None:
-                print(f"{len(waiting)} quarantined bundle(s) wait for the admin keys: run "
-                      "qi-capture merge with --admin DIR")
+                print(f"{len(waiting)} quarantined bundle(s) wait for the admin keys and "
+                      "the quarantine folder: run this command again with --admin DIR")
             elif admin is not None:
                 for sha, report in merge_quarantined(central, admin, device_id):
                     if report.outcome not in ("imported", "already_imported"):

@@ -114,7 +114,23 @@ def test_a_real_oversized_revision_is_refused_with_flat_memory(kit: Any) -> None
     assert peak < 4 * 1024 * 1024, f"{peak} bytes held to refuse a 20 MiB revision"
 
 
-def test_a_revision_at_the_limit_is_not_refused_for_its_size(kit: Any) -> None:
+def test_merge_refuses_an_oversized_revision_and_changes_nothing(
+    kit: Any, tmp_path: Path
+) -> None:
+    central_dir = tmp_path / "central"
+    shutil.copytree(kit.admin.central, central_dir)
+    data = with_big_revision(kit, MAX_REVISION_BYTES + 1)
+    with CentralStore.open(central_dir, PASSPHRASE) as central:
+        assert central.profile is not None
+        admin = AdminProfile(central.profile)
+        admin.enrol(kit.store.device().public_key, "Laptop A")
+        before, audit = central.content_hash(), len(central.audit_log())
+        report = merge_bytes(central, admin, data, source="crafted")
+        assert (report.outcome, report.reason) == ("refused", "bundle_member_too_large")
+        assert central.content_hash() == before and len(central.audit_log()) == audit
+
+
+def test_a_revision_within_the_limit_is_not_refused_for_its_size(kit: Any) -> None:
     # Its content is not a revision document, so the next check refuses it: the size
     # check let it through.
     error = refusal(kit, with_big_revision(kit, 1024 * 1024))
