@@ -112,15 +112,20 @@ def _role_password(args: argparse.Namespace) -> str | None:
     return os.environ.get(ROLE_PASSWORD_ENV) or None
 
 
-def _prepare_postgres(args: argparse.Namespace) -> Path:
-    """Check the URL, create or upgrade the central tables as the owner and, if asked,
-    the merge role; returns the folder for the admin profile. Runs before the profile
-    is made, so a bad URL or server leaves nothing behind."""
+def _check_postgres_args(args: argparse.Namespace) -> None:
+    """What can be refused before anything is asked for or changed."""
     if args.admin is None:
         raise CliError("with a PostgreSQL URL, give --admin DIR: the folder for the admin "
                        "profile (the study's keys never go to the database)")
     if (admin_folder(args.admin) / KEYFILE_NAME).exists():
         raise AdminExists(str(args.admin))
+    postgres.parse_url(args.central)
+
+
+def _prepare_postgres(args: argparse.Namespace) -> Path:
+    """Create or upgrade the central tables as the owner and, if asked, the merge role;
+    returns the folder for the admin profile. Runs before the profile is made, so a
+    server that cannot be reached leaves nothing behind."""
     url = postgres.parse_url(args.central)
     password = _role_password(args) if args.create_role else None
     with CentralStore.open(args.central) as store:  # connects, creates the tables
@@ -142,8 +147,10 @@ def run_init(args: argparse.Namespace) -> int:
     target = str(args.central)
     if args.create_role and not is_url(target):
         raise CliError("--create-role needs a PostgreSQL URL as --central")
-    folder = _prepare_postgres(args) if is_url(target) else Path(target)
+    if is_url(target):
+        _check_postgres_args(args)
     passphrase = common.read_created_passphrase(args)
+    folder = _prepare_postgres(args) if is_url(target) else Path(target)
     kdf = floor_params() if args.kdf == "floor" else calibrate()
     study_id = args.study_id or f"study-{secrets.token_hex(4)}"
     created = init_admin(folder, passphrase, study_id=study_id, study_title=args.title,

@@ -9,7 +9,8 @@ file or variable the command stops (exit 2) rather than read a passphrase from s
 Exit codes: 0 ok; 1 the input is not acceptable (a weak passphrase, an invalid form or
 answer, a record that cannot be finalised, a failed check); 2 the command cannot run
 (usage, a missing or unreadable file, no such profile/form/record, a wrong passphrase,
-a profile open elsewhere, a damaged database, a full disk).
+a profile open elsewhere, a damaged database, a full disk, a central store URL that is
+not PostgreSQL, a PostgreSQL server that cannot be reached or refuses the login).
 """
 
 from __future__ import annotations
