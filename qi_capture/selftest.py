@@ -203,7 +203,8 @@ def _bundle(ctx: CoreContext, folder: Path) -> str:
     written = report.bundles[0]
     devices = {ctx.device.fingerprint: KnownDevice(ctx.device.public_key, "self-test")}
     summary = verify_bundle_file(written.path, study_id=keys.study_id,
-                                 identity=keys.bundle_identity, devices=devices)
+                                 identity=keys.bundle_identity, devices=devices,
+                                 recovery_recipient=keys.recovery_recipient)
     _check(summary.revision_ids == (revision.id,),
            f"the bundle holds {summary.revision_ids}, expected ({revision.id},)")
     status = ctx.records.summary(revision.record_id).status

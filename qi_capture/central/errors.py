@@ -157,3 +157,96 @@ class FormNotFound(CentralError):
             "for a form packed elsewhere (or a PostgreSQL store), give its XLSForm once "
             "with --form-file FILE.", form_id=form_id
         )
+
+
+# -- where the central store is --------------------------------------------------------
+class CentralTargetRefused(CentralError):
+    """``--central`` named a kind of database that would not be encrypted (or is not
+    supported): nothing was created or connected to."""
+
+    code = "central_target_refused"
+
+    def __init__(self, scheme: str, detail: str | None = None) -> None:
+        why = detail or f"{scheme}:// is not a kind of central store"
+        super().__init__(
+            f"The central store cannot be opened: {why}. Give a central folder (encrypted "
+            "with SQLCipher, made by 'qi-capture admin init --central DIR') or a "
+            "postgresql:// URL. Nothing was created.",
+            scheme=scheme,
+        )
+
+
+class CentralUnavailable(CentralError):
+    """The PostgreSQL server could not be reached or used. ``url`` has its password
+    masked; ``detail`` is the server's own first line, with any password removed."""
+
+    code = "central_unavailable"
+
+    def __init__(self, url: str, reason: str, what: str, detail: str) -> None:
+        super().__init__(
+            f"Cannot use the central database {url}: {what}"
+            + (f" ({detail})" if detail else "") + ".",
+            url=url, reason=reason, detail=detail,
+        )
+        self.reason = reason
+
+
+class CentralRoleRefused(CentralError):
+    code = "central_role_refused"
+
+    def __init__(self, role: str, detail: str) -> None:
+        super().__init__(f"The role {role!r} was not created: {detail}.", role=role,
+                         detail=detail)
+
+
+class CentralSchemaOutdated(CentralError):
+    """The database's central tables need a migration this role may not run."""
+
+    code = "central_schema_outdated"
+
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(
+            f"The central database {url} needs its tables created or upgraded, and this "
+            f"role may not do it ({detail}). Run the command once with the database "
+            "owner's URL (or 'qi-capture admin init'), then again with this role.",
+            url=url, detail=detail,
+        )
+
+
+# -- the quarantine of bundles from devices not enrolled ----------------------------------
+class QuarantineBundleTooLarge(BundleRefused):
+    code = "quarantine_bundle_too_large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            "quarantine_bundle_too_large",
+            f"the bundle is {size} bytes, more than the {limit} a device not yet enrolled "
+            "may send (the study policy's quarantine limit); it was not kept. If you trust "
+            "the device, enrol it with the key the laptop shows (qi-capture devices enrol "
+            "--device-key KEY), then merge the bundle again.",
+            size=size, limit=limit,
+        )
+
+
+class QuarantineFull(BundleRefused):
+    code = "quarantine_full"
+
+    def __init__(self, size: int, used: int, limit: int) -> None:
+        super().__init__(
+            "quarantine_full",
+            f"the quarantine holds {used} bytes and this bundle of {size} would take it "
+            f"past its {limit}-byte limit; it was not kept. Enrol the devices you trust "
+            "(qi-capture devices list, devices enrol), then merge the bundle again.",
+            size=size, used=used, limit=limit,
+        )
+
+
+class QuarantineSourceChanged(BundleRefused):
+    code = "quarantine_source_changed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "bundle_changed",
+            "the file changed while it was being copied into quarantine; nothing was kept. "
+            "Merge it again once nothing is writing to it.",
+        )

@@ -4,8 +4,11 @@
   admin passphrase; the central tables live in its encrypted database beside the
   profile's own, under their own migrations. Backups, key rotation and integrity checks
   of the profile cover them.
-- A SQLAlchemy URL (``postgresql://`` or ``postgresql+psycopg://``): the same tables
-  and code on PostgreSQL, for programmes where several admins merge at once.
+- A PostgreSQL URL (``postgresql://``, ``postgres://`` or ``postgresql+psycopg://``):
+  the same tables and code on PostgreSQL, for programmes where several admins merge at
+  once. Any other URL is refused (`qi_capture.central.postgres`): ``sqlite:///x.db``
+  would otherwise make an unencrypted store. The password may come from libpq's own
+  sources instead of the URL; messages show the URL with its password masked.
 
 Methods open their own transaction and return frozen dataclasses (`dto`).
 """
@@ -20,10 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine, String, create_engine, func, select, type_coerce
-from sqlalchemy.engine import make_url
+from sqlalchemy import URL, Engine, String, create_engine, func, select, type_coerce
+from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from qi_capture.central import conflicts, devices, migrate, review, sql
+from qi_capture.central import conflicts, devices, migrate, postgres, review, sql
 from qi_capture.central import merge as merging
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import (
@@ -40,7 +43,7 @@ from qi_capture.central.dto import (
     QuarantinedBundle,
     ReviewInfo,
 )
-from qi_capture.central.errors import CentralNotFound
+from qi_capture.central.errors import CentralNotFound, CentralSchemaOutdated
 from qi_capture.central.models import (
     CentralAttachmentRow,
     CentralAuditRow,
@@ -51,10 +54,12 @@ from qi_capture.central.models import (
     CentralDeviceRow,
     CentralFormRow,
     CentralParadataRow,
+    CentralQuarantineRow,
     CentralRecordRow,
     CentralReviewRow,
     CentralRevisionRow,
 )
+from qi_capture.central.postgres import is_url as is_url  # re-exported for the CLI
 from qi_capture.storage.canonical import JsonValue, loads, sha256_hex
 from qi_capture.storage.models import utcnow
 from qi_capture.storage.profile import KEYFILE_NAME, Profile
@@ -78,16 +83,9 @@ def _uuid(raw: object) -> uuid.UUID:
     return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
 
 
-def is_url(target: str) -> bool:
-    return "://" in target
-
-
 def postgres_url(target: str) -> str:
-    """Use psycopg 3 for a plain ``postgresql://`` URL."""
-    url = make_url(target)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
+    """A PostgreSQL URL as psycopg 3's (`CentralTargetRefused` for any other kind)."""
+    return postgres.parse_url(target).render_as_string(hide_password=False)
 
 
 class CentralStore:
@@ -117,14 +115,30 @@ class CentralStore:
         """Open (creating the tables on first use) the store at a profile folder or URL."""
         text = str(target)
         if is_url(text):
-            engine = create_engine(postgres_url(text), pool_pre_ping=True)
-            return cls(engine, target=make_url(postgres_url(text)).render_as_string(), actor=actor)
+            return cls._open_postgres(postgres.parse_url(text), actor=actor)
         folder = profile_folder(Path(text))
         store = Profile.unlock(folder, passphrase or "")
         try:
             return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False)
         except BaseException:
             store.lock()
+            raise
+
+    @classmethod
+    def _open_postgres(cls, url: URL, *, actor: str) -> CentralStore:
+        engine = create_engine(url, pool_pre_ping=True)
+        try:
+            postgres.check_connection(engine, url)
+            try:
+                return cls(engine, target=postgres.mask(url), actor=actor)
+            except ProgrammingError as exc:  # e.g. a merge role may not create tables
+                raise CentralSchemaOutdated(
+                    postgres.mask(url), postgres.unavailable(exc, url).params["detail"]
+                ) from None
+            except DBAPIError as exc:
+                raise postgres.unavailable(exc, url) from None
+        except BaseException:
+            engine.dispose()
             raise
 
     @property
@@ -264,20 +278,31 @@ class CentralStore:
     def quarantine(
         self,
         *,
-        data: bytes,
         device_id: uuid.UUID,
         fingerprint: str | None,
         public_key: bytes | None = None,
+        file_sha256: str | None = None,
+        data: bytes = b"",
     ) -> bool:
+        """Record a bundle from a device not enrolled. Its bytes are a file in the
+        quarantine folder (`qi_capture.central.quarantine`), named by ``file_sha256``;
+        ``data`` is how rows written before that held them, still read by enrolment.
+        False if the row was there already."""
         return devices.quarantine(
             self.engine,
-            file_sha256=sha256_hex(data),
+            file_sha256=file_sha256 if file_sha256 is not None else sha256_hex(data),
             device_id=device_id,
             fingerprint=fingerprint,
             public_key=public_key,
             data=data,
             actor=self.actor,
         )
+
+    def quarantine_waiting(self) -> list[str]:
+        """The file hashes of every bundle still in quarantine (no bytes read)."""
+        t = sql.table(CentralQuarantineRow)
+        with self.engine.connect() as conn:
+            return list(conn.scalars(select(t.c.file_sha256).where(t.c.released.is_(None))))
 
     def quarantined(self, device_id: uuid.UUID | None = None) -> list[QuarantinedBundle]:
         return devices.quarantined(self.engine, device_id)

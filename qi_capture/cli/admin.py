@@ -4,6 +4,14 @@
 - ``admin init --central DIR [--study-id ID] [--title T]`` creates the profile, the
   study's bundle key pair, the pack/acknowledgement signing key and the offline recovery
   key pair, and prints the recovery identity ONCE (only its public half is kept);
+- ``admin init --central postgresql://OWNER@HOST/DB --admin DIR [--create-role NAME]
+  [--role-password-file F]``: the same profile in DIR (the keys never go to the
+  database), the central tables created in DB by its owner, and optionally a login
+  role with only the rights merges need (`qi_capture.central.postgres.create_merge_role`),
+  to use in the URL of every later command. The password is never taken from the
+  command line: libpq reads ``PGPASSWORD``, ``PGPASSFILE``/``~/.pgpass`` or a service
+  file; the new role's from ``--role-password-file`` or ``QI_CAPTURE_ROLE_PASSWORD``
+  (none: set it later, or use certificates);
 - ``admin enrol --central DIR --device-key KEY [--name N]`` trusts a device's key
   (bundles from unknown devices are refused, with the command to enrol them);
 - ``admin revoke --central DIR FINGERPRINT``; ``admin devices --central DIR``;
@@ -16,15 +24,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
+from qi_capture.central import migrate, postgres
+from qi_capture.central.models import CentralBase
+from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
-from qi_capture.cli.common import EXIT_OK, command
+from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.crypto.kdf import calibrate, floor_params
-from qi_capture.sync.admin import AdminProfile, init_admin, parse_device_key
+from qi_capture.storage.profile import KEYFILE_NAME
+from qi_capture.sync.admin import AdminProfile, admin_folder, init_admin, parse_device_key
+from qi_capture.sync.errors import AdminExists
+
+#: Where ``admin init --create-role`` takes the new role's password, if not from a file.
+ROLE_PASSWORD_ENV = "QI_CAPTURE_ROLE_PASSWORD"
 
 
 def central_options() -> argparse.ArgumentParser:
@@ -42,8 +59,20 @@ def register(groups: Any) -> None:
     group = groups.add_parser("admin", help="the study admin's keys and enrolled devices")
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    init = commands.add_parser("init", parents=[central_options()],
-                               help="create the admin profile and the study's keys")
+    init = commands.add_parser("init", help="create the admin profile and the study's keys")
+    init.add_argument("--central", metavar="DIR_OR_URL", required=True,
+                      help="the central folder to create, or a PostgreSQL URL (then --admin)")
+    init.add_argument("--admin", metavar="DIR", default=None, type=Path,
+                      help="with a PostgreSQL URL: the folder for the admin profile (keys)")
+    init.add_argument(
+        "--passphrase-file", metavar="F", default=None,
+        help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
+    )
+    init.add_argument("--create-role", metavar="NAME", default=None,
+                      help="with a PostgreSQL URL: also create a login role with only the "
+                           "rights merges need")
+    init.add_argument("--role-password-file", metavar="F", default=None,
+                      help=f"the new role's password (else ${ROLE_PASSWORD_ENV}, else none)")
     init.add_argument("--study-id", metavar="ID", default=None,
                       help="the study's id (default: a new random one)")
     init.add_argument("--title", metavar="TITLE", default="QI study", help="the study's title")
@@ -77,12 +106,54 @@ def open_admin(args: argparse.Namespace) -> AdminProfile:
     return AdminProfile.open(args.central, common.read_passphrase(args, "Admin passphrase: "))
 
 
+def _role_password(args: argparse.Namespace) -> str | None:
+    if args.role_password_file:
+        return common.read_secret_file(args.role_password_file)
+    return os.environ.get(ROLE_PASSWORD_ENV) or None
+
+
+def _check_postgres_args(args: argparse.Namespace) -> None:
+    """What can be refused before anything is asked for or changed."""
+    if args.admin is None:
+        raise CliError("with a PostgreSQL URL, give --admin DIR: the folder for the admin "
+                       "profile (the study's keys never go to the database)")
+    if (admin_folder(args.admin) / KEYFILE_NAME).exists():
+        raise AdminExists(str(args.admin))
+    postgres.parse_url(args.central)
+
+
+def _prepare_postgres(args: argparse.Namespace) -> Path:
+    """Create or upgrade the central tables as the owner and, if asked, the merge role;
+    returns the folder for the admin profile. Runs before the profile is made, so a
+    server that cannot be reached leaves nothing behind."""
+    url = postgres.parse_url(args.central)
+    password = _role_password(args) if args.create_role else None
+    with CentralStore.open(args.central) as store:  # connects, creates the tables
+        print(f"Central tables ready in {store.target}")
+    if args.create_role:
+        postgres.create_merge_role(url, args.create_role, password,
+                                   [t.name for t in CentralBase.metadata.sorted_tables],
+                                   version_table=migrate.VERSION_TABLE)
+        print(f"Role {args.create_role} created with only the rights merges need"
+              + ("" if password else "; it has no password yet: set one (psql \\password) "
+                 "or use client certificates"))
+        print("Use it in the URL of every other command, with its password in PGPASSWORD, "
+              "~/.pgpass or a service file (never on the command line).")
+    return Path(args.admin)
+
+
 @command
 def run_init(args: argparse.Namespace) -> int:
+    target = str(args.central)
+    if args.create_role and not is_url(target):
+        raise CliError("--create-role needs a PostgreSQL URL as --central")
+    if is_url(target):
+        _check_postgres_args(args)
     passphrase = common.read_created_passphrase(args)
+    folder = _prepare_postgres(args) if is_url(target) else Path(target)
     kdf = floor_params() if args.kdf == "floor" else calibrate()
     study_id = args.study_id or f"study-{secrets.token_hex(4)}"
-    created = init_admin(args.central, passphrase, study_id=study_id, study_title=args.title,
+    created = init_admin(folder, passphrase, study_id=study_id, study_title=args.title,
                          kdf=kdf)
     print(f"Admin profile created in {created.folder}")
     print(f"Study: {created.study_id} ({created.study_title})")

@@ -49,7 +49,8 @@ def run_verify(args: argparse.Namespace) -> int:
         devices.setdefault(signing.fingerprint(key), KnownDevice(key, "given with --device-key"))
     try:
         summary = verify_bundle_file(args.file, study_id=keys.study_id,
-                                     identity=keys.bundle_identity, devices=devices)
+                                     identity=keys.bundle_identity, devices=devices,
+                                     recovery_recipient=keys.recovery_recipient)
     except BundleRefused as error:
         if args.json:
             print(json.dumps({"valid": False, **error.to_dict()}, indent=2))

@@ -9,7 +9,8 @@ file or variable the command stops (exit 2) rather than read a passphrase from s
 Exit codes: 0 ok; 1 the input is not acceptable (a weak passphrase, an invalid form or
 answer, a record that cannot be finalised, a failed check); 2 the command cannot run
 (usage, a missing or unreadable file, no such profile/form/record, a wrong passphrase,
-a profile open elsewhere, a damaged database, a full disk).
+a profile open elsewhere, a damaged database, a full disk, a central store URL that is
+not PostgreSQL, a PostgreSQL server that cannot be reached or refuses the login).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
 
 from qi_capture.crypto.errors import (
     RecoveryKeyInvalid,
@@ -104,11 +107,24 @@ def command(handler: Handler) -> Handler:
             return handler(args)
         except QICaptureError as error:
             return report(error)
+        except DBAPIError as error:
+            # A database failing mid-command (a PostgreSQL server gone, a role without a
+            # right): one line, the server's own first line only. Never the statement or
+            # its parameters, which may hold answers.
+            print(f"error: the central database failed: {_first_line(error)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
 
     return run
+
+
+def _first_line(error: DBAPIError) -> str:
+    text = str(error.orig) if error.orig is not None else type(error).__name__
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line[:300] or type(error.orig or error).__name__
 
 
 # -- options --------------------------------------------------------------------------
@@ -144,6 +160,11 @@ def new_passphrase_option(parser: argparse.ArgumentParser) -> None:
 
 
 # -- passphrases ----------------------------------------------------------------------
+def read_secret_file(path: str) -> str:
+    """A secret (passphrase, database password) from its first line in ``path``."""
+    return _from_file(path)
+
+
 def _from_file(path: str) -> str:
     try:
         text = Path(path).read_text(encoding="utf-8")

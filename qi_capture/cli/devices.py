@@ -5,7 +5,8 @@ registry.
   quarantined bundles), with last sequence, bundles, gaps and clone alerts;
 - ``enrol DEVICE_ID [--device-key KEY] [--name N]``: accept a device (its key defaults to
   the one its quarantined bundles carry: check the fingerprint with the interviewer
-  first), then merge its quarantined bundles;
+  first), then merge its quarantined bundles from the quarantine folder, as streams, and
+  remove them from it;
 - ``revoke DEVICE_ID``: refuse its bundles from now on (what it sent stays).
 
 Enrolment and revocation are written to the central store and, when the admin keys are
@@ -22,7 +23,7 @@ from qi_capture.central.store import CentralStore
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command, parse_uuid
 from qi_capture.cli.merge import central_options, open_admin, open_central
 from qi_capture.crypto import signing
-from qi_capture.services.merge import merge_bytes
+from qi_capture.services.merge import merge_quarantined
 from qi_capture.sync.admin import AdminProfile, parse_device_key
 
 
@@ -102,17 +103,13 @@ def run_enrol(args: argparse.Namespace) -> int:
             print(f"enrolled {device.id} ({fingerprint})")
             refused = 0
             if waiting and admin is None:
-                print(f"{len(waiting)} quarantined bundle(s) wait for the admin keys: run "
-                      "qi-capture merge with --admin DIR")
+                print(f"{len(waiting)} quarantined bundle(s) wait for the admin keys and "
+                      "the quarantine folder: run this command again with --admin DIR")
             elif admin is not None:
-                for q in waiting:
-                    source = f"quarantine:{q.file_sha256[:16]}"
-                    report = merge_bytes(central, admin, q.data, source=source)
-                    if report.outcome in ("imported", "already_imported"):
-                        central.release(q.file_sha256)
-                    else:
+                for sha, report in merge_quarantined(central, admin, device_id):
+                    if report.outcome not in ("imported", "already_imported"):
                         refused += 1
-                    print(f"quarantined bundle {q.file_sha256[:16]}: {report.outcome}"
+                    print(f"quarantined bundle {sha[:16]}: {report.outcome}"
                           + (f": {report.new_revisions} new revisions"
                              if report.outcome == "imported" else "")
                           + (f" ({report.reason}: {report.message})"

@@ -3,8 +3,10 @@ signed study pack (see `qi_capture.sync.pack`). They live in the ``study`` group
 calls `register_study_commands`.
 
 - ``study pack --central DIR --forms F.xlsx... --out study.qipack [--sync-folder PATH]
-  [--retention-days N] [--idle-lock-minutes N]``: compiles every form (a broken one is
-  refused here), signs the pack with the admin key, writes it atomically;
+  [--retention-days N] [--idle-lock-minutes N] [--quarantine-bundle-mib N]
+  [--quarantine-total-mib N]``: compiles every form (a broken one is refused here),
+  signs the pack with the admin key, writes it atomically, and keeps its policy in the
+  admin profile (the merge applies its quarantine limits);
 - ``study import PACK``: verifies the signature, refuses a pack for an installed study
   signed by another key, installs the forms as new versions beside the old ones and
   records the admin keys and policy.
@@ -30,11 +32,14 @@ from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
 from qi_capture.sync.pack import (
     DEFAULT_IDLE_LOCK_MINUTES,
+    DEFAULT_QUARANTINE_BUNDLE_BYTES,
+    DEFAULT_QUARANTINE_TOTAL_BYTES,
     DEFAULT_RETENTION_DAYS,
     MAX_PACK_BYTES,
     PackForm,
     StudyPolicy,
     build_pack,
+    save_admin_policy,
 )
 
 _REFUSED = (PackBadSignature, PackInvalid, PackSignedByOtherKey)
@@ -54,6 +59,12 @@ def register_study_commands(commands: Any) -> None:
                            f"(default {DEFAULT_RETENTION_DAYS})")
     pack.add_argument("--idle-lock-minutes", type=int, default=DEFAULT_IDLE_LOCK_MINUTES,
                       help=f"idle time before the app locks (default {DEFAULT_IDLE_LOCK_MINUTES})")
+    pack.add_argument("--quarantine-bundle-mib", type=int, default=None, metavar="MIB",
+                      help="largest bundle a device not yet enrolled may leave in quarantine "
+                           f"(default {DEFAULT_QUARANTINE_BUNDLE_BYTES // MIB})")
+    pack.add_argument("--quarantine-total-mib", type=int, default=None, metavar="MIB",
+                      help="most the quarantine holds in all "
+                           f"(default {DEFAULT_QUARANTINE_TOTAL_BYTES // MIB})")
     pack.set_defaults(handler=run_pack)
 
     imp = commands.add_parser("import", parents=[common.profile_options()],
@@ -74,19 +85,33 @@ def _read(path: Path, limit: int) -> bytes:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
 
 
+MIB = 1024 * 1024
+
+
+def _mib(value: int | None, default: int) -> int:
+    return default if value is None else value * MIB
+
+
 @command
 def run_pack(args: argparse.Namespace) -> int:
     forms = [PackForm(p.name, _read(p, MAX_PACK_BYTES)) for p in args.forms]
-    policy = StudyPolicy(args.idle_lock_minutes, args.retention_days, args.sync_folder)
+    policy = StudyPolicy(
+        args.idle_lock_minutes, args.retention_days, args.sync_folder,
+        quarantine_bundle_bytes=_mib(args.quarantine_bundle_mib,
+                                     DEFAULT_QUARANTINE_BUNDLE_BYTES),
+        quarantine_total_bytes=_mib(args.quarantine_total_mib, DEFAULT_QUARANTINE_TOTAL_BYTES),
+    )
     with CentralStore.open(args.central,
                            common.read_passphrase(args, "Admin passphrase: ")) as central:
         assert central.profile is not None  # a folder always has its admin profile
-        keys = AdminProfile(central.profile).keys()
+        admin = AdminProfile(central.profile)
+        keys = admin.keys()
         data = build_pack(keys, forms, policy)
         try:
             atomic_write_bytes(args.out, data)
         except OSError as exc:
             raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+        save_admin_policy(admin.store, policy)  # what the merge's quarantine applies
         # Exports then know the forms' labels without being given the XLSForms again.
         registered = register_forms(central, keys.study_id,
                                     [(f.filename, f.data) for f in forms])

@@ -6,9 +6,11 @@ For each ``*.qibundle`` (`find_bundles`: files named, folders searched one level
 1. a file merged before (same bytes) is reported "already imported" without decrypting;
 2. `qi_capture.sync.bundle.verify_bundle` decrypts and checks it against the study's
    keys and the enrolled devices (the admin profile's and the central store's registry);
-   a bundle from a device nobody enrolled is *quarantined* in the central store (kept as
-   it came, encrypted) until ``qi-capture devices enrol``; every other refusal is
-   reported with its code and message, and nothing is written;
+   a bundle from a device nobody enrolled is *quarantined* (`quarantine_folder`: copied
+   as it came, encrypted, as a stream into the admin profile's quarantine folder, within
+   the study policy's limits, and listed in the central store) until ``qi-capture
+   devices enrol`` merges it (`merge_quarantined`); every other refusal is reported with
+   its code and message, and nothing is written;
 3. the verified content becomes a `VerifiedBundle` and `CentralStore.merge` applies it in
    one transaction.
 
@@ -22,14 +24,18 @@ where a verified bundle becomes the central store's `VerifiedBundle`.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import hashlib
 import io
+import os
 import secrets
 import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -43,6 +49,7 @@ from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps
 from qi_capture.central.errors import BundleRefused as MergeRefused
 from qi_capture.central.errors import DeviceUnknown
 from qi_capture.central.merge import Enrolment
+from qi_capture.central.quarantine import QUARANTINE_DIR, QuarantineFolder
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto import chunked
 from qi_capture.crypto.atomic import atomic_write_bytes, fsync_dir
@@ -71,6 +78,7 @@ from qi_capture.sync.manifest import (
     ParadataLine,
     RecordEntry,
 )
+from qi_capture.sync.pack import admin_policy
 
 
 def known_devices(central: CentralStore, admin: AdminProfile | None) -> dict[str, KnownDevice]:
@@ -292,7 +300,9 @@ def merge_bytes(
     if known is not None:
         return known
     return _verify_and_merge(central, admin, io.BytesIO(data), file_sha256=file_sha256,
-                             source=source, devices=devices, whole=lambda: data)
+                             source=source, devices=devices,
+                             reopen=lambda: contextlib.nullcontext(io.BytesIO(data)),
+                             size=len(data))
 
 
 def merge_file(
@@ -302,13 +312,15 @@ def merge_file(
     *,
     devices: dict[str, KnownDevice] | None = None,
 ) -> BundleReport:
-    """Verify and merge one bundle file, read as a stream (never whole in memory, but for
-    a quarantine, which keeps the file as it came). The file is hashed first (a file
+    """Verify and merge one bundle file, read as a stream (never whole in memory; a
+    quarantined one is copied as a stream too). The file is hashed first (a file
     merged before is "already imported" without decrypting) and again as it is
-    verified: if the two differ, the file changed under the merge and is refused."""
+    verified (or copied into quarantine): if the two differ, the file changed under the
+    merge and is refused."""
     source = str(path)
     try:
         with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
             file_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
         known = _known_file(central, file_sha256, source)
         if known is not None:
@@ -317,7 +329,7 @@ def merge_file(
             reader = _HashingReader(f)
             return _verify_and_merge(
                 central, admin, reader, file_sha256=file_sha256, source=source,
-                devices=devices, whole=path.read_bytes,
+                devices=devices, reopen=lambda: path.open("rb"), size=size,
                 unchanged=lambda: reader.hexdigest() == file_sha256,
             )
     except OSError as exc:
@@ -377,7 +389,8 @@ def _verify_and_merge(
     file_sha256: str,
     source: str,
     devices: dict[str, KnownDevice] | None,
-    whole: Callable[[], bytes],
+    reopen: Callable[[], AbstractContextManager[BinaryIO]],
+    size: int,
     unchanged: Callable[[], bool] = lambda: True,
 ) -> BundleReport:
     # The collector's attachment spool goes when this returns, whatever happened.
@@ -390,9 +403,11 @@ def _verify_and_merge(
                 identity=keys.bundle_identity,
                 devices=devices if devices is not None else known_devices(central, admin),
                 sink=collected,
+                recovery_recipient=keys.recovery_recipient,
             )
         except BundleUnknownDevice as exc:
-            return _quarantine(central, whole(), exc, source)
+            return _quarantine(central, admin, exc, source, reopen=reopen, size=size,
+                               file_sha256=file_sha256)
         except BundleRefused as exc:
             return BundleReport(outcome="refused", source=source, reason=exc.code,
                                 message=exc.message)
@@ -424,14 +439,43 @@ def _verify_and_merge(
                                 message=exc.message)
 
 
-def _quarantine(
-    central: CentralStore, data: bytes, exc: BundleUnknownDevice, source: str
-) -> BundleReport:
-    import base64
+def quarantine_folder(admin: AdminProfile) -> QuarantineFolder:
+    """The quarantine folder (``quarantine/`` in the admin profile folder holding the
+    study's keys: inside the central folder, or the ``--admin DIR`` profile with
+    PostgreSQL) and the limits of the study policy the admin last packed."""
+    policy = admin_policy(admin.store)
+    return QuarantineFolder(admin.store.folder / QUARANTINE_DIR,
+                            bundle_bytes=policy.quarantine_bundle_bytes,
+                            total_bytes=policy.quarantine_total_bytes)
 
+
+def _quarantine(
+    central: CentralStore,
+    admin: AdminProfile,
+    exc: BundleUnknownDevice,
+    source: str,
+    *,
+    reopen: Callable[[], AbstractContextManager[BinaryIO]],
+    size: int,
+    file_sha256: str,
+) -> BundleReport:
+    """Keep the file in the quarantine folder (a stream copy, within the limits), then
+    list it in the central store; over a limit, refuse it and keep nothing."""
     device_id = uuid.UUID(str(exc.params["device_id"]))
+    try:
+        with reopen() as f:
+            quarantine_folder(admin).keep(f, size=size, file_sha256=file_sha256)
+    except MergeRefused as refused:
+        return BundleReport(outcome="refused", source=source, device_id=device_id,
+                            reason=refused.code, message=refused.message)
+    except OSError as os_error:
+        return BundleReport(
+            outcome="refused", source=source, device_id=device_id,
+            reason="quarantine_unwritable",
+            message=f"the bundle could not be kept in quarantine: "
+                    f"{os_error.strerror or os_error}; nothing was kept.")
     central.quarantine(
-        data=data,
+        file_sha256=file_sha256,
         device_id=device_id,
         fingerprint=str(exc.params["fingerprint"]),
         public_key=base64.b64decode(str(exc.params["public_key"])),
@@ -450,6 +494,36 @@ def _quarantine(
     )
 
 
+def merge_quarantined(
+    central: CentralStore, admin: AdminProfile, device_id: uuid.UUID
+) -> list[tuple[str, BundleReport]]:
+    """Merge the bundles a device left in quarantine (call once it is enrolled): each
+    file is merged as a stream, then its row released and the file removed. Rows from
+    before the quarantine folder hold their bytes in the central store and are merged
+    from there. Returns (file SHA-256, report) per bundle, oldest first."""
+    folder = quarantine_folder(admin)
+    done: list[tuple[str, BundleReport]] = []
+    for waiting in central.quarantined(device_id):
+        sha = waiting.file_sha256
+        source = f"quarantine:{sha[:16]}"
+        if waiting.data:
+            report = merge_bytes(central, admin, waiting.data, source=source)
+        elif folder.has(sha):
+            report = replace(merge_file(central, admin, folder.path(sha)), source=source)
+        else:
+            report = BundleReport(
+                outcome="refused", source=source, device_id=device_id,
+                reason="quarantine_file_missing",
+                message=f"the bundle is not in this machine's quarantine folder "
+                        f"({folder.folder}); it was quarantined on another machine or "
+                        "removed. Merge the original bundle file again.")
+        if report.outcome in ("imported", "already_imported"):
+            central.release(sha)
+            folder.remove(sha)  # after the release: a crash between leaves a file swept later
+        done.append((sha, report))
+    return done
+
+
 def merge_files(
     central: CentralStore,
     admin: AdminProfile,
@@ -466,6 +540,7 @@ def merge_files(
     the rest are left for the next run, and ``run.cancelled`` says so."""
     run = MergeRun()
     devices = known_devices(central, admin)
+    quarantine_folder(admin).sweep(central.quarantine_waiting())
     touched: set[uuid.UUID] = set()
     for done, path in enumerate(files):
         if cancel is not None and cancel.is_cancelled():

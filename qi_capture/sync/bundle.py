@@ -66,10 +66,12 @@ from qi_capture.sync.errors import (
     BundleContentMismatch,
     BundleHeaderTampered,
     BundleMalformed,
+    BundleMemberTooLarge,
     BundleNotAddressed,
     BundleNotAge,
     BundlePayloadTampered,
     BundleRecipientsMismatch,
+    BundleRecoveryMissing,
     BundleRefused,
     BundleRevokedDevice,
     BundleTooLarge,
@@ -97,8 +99,13 @@ from qi_capture.sync.manifest import (
 BUNDLE_SUFFIX = ".qibundle"
 PARTIAL_SUFFIX = ".partial"
 MAX_BUNDLE_BYTES = 4 * 1024 * 1024 * 1024
+# Revisions and paradata are held in memory from the verifier to the merge's
+# transaction: each member, and all of them together, is bounded, and checked on the
+# manifest before any is read (an enrolled device declaring a 400 MiB revision is
+# refused, not decoded).
 MAX_REVISION_BYTES = 16 * 1024 * 1024
 MAX_PARADATA_BYTES = 64 * 1024 * 1024
+MAX_HELD_BYTES = 256 * 1024 * 1024
 # From this many attachment bytes in a bundle on, attachments are hashed on a second
 # thread (see qi_capture.sync.hashing); below it, inline.
 BACKGROUND_HASH_BYTES = 4 * 1024 * 1024
@@ -418,6 +425,26 @@ def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> dict
     return doc
 
 
+def _check_sizes(manifest: Manifest) -> None:
+    """Every member kept in memory within its limit, and all of them together."""
+    held = 0
+    sized: list[tuple[str, int, int]] = [
+        *((r.member, r.size, MAX_REVISION_BYTES) for r in manifest.records),
+        *((p.member, p.size, MAX_PARADATA_BYTES) for p in manifest.paradata),
+    ]
+    for member, size, limit in sized:
+        if size > limit:
+            raise BundleMemberTooLarge(member, size, limit)
+        held += size
+    if held > MAX_HELD_BYTES:
+        raise BundleMemberTooLarge("its revisions and paradata together", held, MAX_HELD_BYTES)
+
+
+def _check_recovery(manifest: Manifest, recovery_fingerprint: str | None) -> None:
+    if recovery_fingerprint is not None and recovery_fingerprint not in manifest.recipients:
+        raise BundleRecoveryMissing("the manifest does not list the recovery recipient")
+
+
 def _check_manifest_shape(manifest: Manifest, header: AgeHeader, own_fingerprint: str) -> None:
     if own_fingerprint not in manifest.recipients:
         raise BundleRecipientsMismatch("this study's key is not among the listed recipients")
@@ -442,6 +469,7 @@ def _check_manifest_shape(manifest: Manifest, header: AgeHeader, own_fingerprint
     for r in manifest.records:
         if r.sha256 != r.revision_id:
             raise BundleContentMismatch(f"{r.member}: the hash is not the revision id")
+    _check_sizes(manifest)
     submissions = {r.submission_id for r in manifest.records}
     if len({p.submission_id for p in manifest.paradata}) != len(manifest.paradata):
         raise BundleMalformed("the manifest lists a record's paradata twice")
@@ -479,8 +507,10 @@ class _Verifier:
         own_fingerprint: str,
         devices: Mapping[str, KnownDevice],
         sink: BundleSink | None,
+        recovery_fingerprint: str | None = None,
     ) -> None:
         self._header, self._study_id, self._own = header, study_id, own_fingerprint
+        self._recovery = recovery_fingerprint
         self._devices, self._sink = devices, sink
         # A sink may take each revision's document as the check decoded it (from
         # exactly these canonical bytes), instead of decoding them again.
@@ -606,6 +636,7 @@ class _Verifier:
         ):
             raise BundleBadSignature(manifest.device_key_fingerprint)
         _check_manifest_shape(manifest, self._header, self._own)
+        _check_recovery(manifest, self._recovery)
         self.device = device
         self._expected = (
             [_Expected("revision", r) for r in manifest.records]
@@ -647,9 +678,17 @@ def verify_bundle(
     devices: Mapping[str, KnownDevice],
     sink: BundleSink | None = None,
     max_bytes: int = MAX_BUNDLE_BYTES,
+    recovery_recipient: str | None = None,
 ) -> BundleSummary:
     """Decrypt and check a whole bundle (see the module docstring) without writing
-    anything anywhere. Raises a `BundleRefused` subclass naming the first problem."""
+    anything anywhere. Raises a `BundleRefused` subclass naming the first problem.
+
+    ``recovery_recipient``: the study's recovery key (``age1...``), if it has one; a
+    bundle whose signed manifest does not list it is refused (`BundleRecoveryMissing`).
+    Together with the check that the header has exactly as many recipients as the
+    manifest lists, a copy re-encrypted without the recovery key is refused too. (An
+    X25519 stanza does not name its recipient, so only the recovery identity could tell
+    a stanza for another key from one for the recovery key.)"""
     source.seek(0, io.SEEK_END)
     size = source.tell()
     if size > max_bytes:
@@ -664,7 +703,9 @@ def verify_bundle(
     source.seek(0)
     verifier = _Verifier(header, study_id=study_id,
                          own_fingerprint=recipient_fingerprint(recipient_of(identity)),
-                         devices=devices, sink=sink)
+                         devices=devices, sink=sink,
+                         recovery_fingerprint=None if not recovery_recipient
+                         else recipient_fingerprint(recovery_recipient))
     tar = ustar.UstarPush(verifier)
     try:
         try:
@@ -692,9 +733,11 @@ def verify_bundle_file(
     identity: str,
     devices: Mapping[str, KnownDevice],
     max_bytes: int = MAX_BUNDLE_BYTES,
+    recovery_recipient: str | None = None,
 ) -> BundleSummary:
     """`verify_bundle` on a file opened read-only."""
     with path.open("rb") as f:
         return verify_bundle(
-            f, study_id=study_id, identity=identity, devices=devices, max_bytes=max_bytes
+            f, study_id=study_id, identity=identity, devices=devices, max_bytes=max_bytes,
+            recovery_recipient=recovery_recipient,
         )

@@ -148,6 +148,34 @@ class BundleRecipientsMismatch(BundleRefused):
         )
 
 
+class BundleMemberTooLarge(BundleRefused):
+    """A revision or paradata member (held in memory until the merge) larger than the
+    reader allows; refused from the manifest, before a byte of it is read."""
+
+    code = "bundle_member_too_large"
+
+    def __init__(self, member: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{member} is declared as {size} bytes, more than the {limit} allowed; nothing "
+            "of the bundle was read or merged.",
+            member=member, size=size, limit=limit,
+        )
+
+
+class BundleRecoveryMissing(BundleRefused):
+    """The study names a recovery key, and the bundle was not encrypted to it: the
+    organisation could not open it if the study key were lost."""
+
+    code = "bundle_recovery_missing"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"it was not encrypted to the study's recovery key ({detail}). Ask the "
+            "interviewer to install the current study pack and sync again.",
+            detail=detail,
+        )
+
+
 class BundleContentMismatch(BundleRefused):
     code = "bundle_content_mismatch"
 

@@ -10,8 +10,16 @@ File format (``*.qipack``, canonical JSON, UTF-8, at most `MAX_PACK_BYTES`)::
                         "signing_key_fingerprint": "ed25519:<hex>",
                         "recovery_recipient": "age1..."},
               "policy": {"idle_lock_minutes": int, "retention_days": int,
-                         "sync_folder": str | null}},
+                         "sync_folder": str | null,
+                         "quarantine_bundle_bytes": int,      # optional
+                         "quarantine_total_bytes": int}},     # optional
      "signature": b64}
+
+The two quarantine limits bound what a device nobody has enrolled yet may leave at the
+admin (`qi_capture.central.quarantine`): each bundle, and all of them together. They are
+written only when they differ from the defaults, so a pack with the default policy is
+byte-for-byte what earlier versions write and read. The admin keeps the policy of the
+last pack built (`save_admin_policy`, `admin_policy`): that is what the merge applies.
 
 ``signature`` is Ed25519 over `SIGNATURE_DOMAIN` + the canonical JSON of ``body``, by the
 key in ``body.admin``. The first pack of a study is trusted on import (the interviewer
@@ -51,7 +59,12 @@ MAX_PACK_BYTES = 64 * 1024 * 1024
 PACK_SUFFIX = ".qipack"
 DEFAULT_IDLE_LOCK_MINUTES = 10
 DEFAULT_RETENTION_DAYS = 30
+DEFAULT_QUARANTINE_BUNDLE_BYTES = 256 * 1024 * 1024
+DEFAULT_QUARANTINE_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 _STUDIES = "sync.studies"
+_ADMIN_POLICY = "admin.policy"
+_POLICY_KEYS = {"idle_lock_minutes", "retention_days", "sync_folder"}
+_QUARANTINE_KEYS = {"quarantine_bundle_bytes", "quarantine_total_bytes"}
 
 
 def _study_key(study_id: str) -> str:
@@ -63,13 +76,23 @@ class StudyPolicy:
     idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
     retention_days: int = DEFAULT_RETENTION_DAYS
     sync_folder: str | None = None
+    #: The largest bundle a device not yet enrolled may leave in quarantine, and the
+    #: most the quarantine holds in all (bytes).
+    quarantine_bundle_bytes: int = DEFAULT_QUARANTINE_BUNDLE_BYTES
+    quarantine_total_bytes: int = DEFAULT_QUARANTINE_TOTAL_BYTES
 
     def to_json(self) -> dict[str, JsonValue]:
-        return {
+        doc: dict[str, JsonValue] = {
             "idle_lock_minutes": self.idle_lock_minutes,
             "retention_days": self.retention_days,
             "sync_folder": self.sync_folder,
         }
+        if (self.quarantine_bundle_bytes, self.quarantine_total_bytes) != (
+            DEFAULT_QUARANTINE_BUNDLE_BYTES, DEFAULT_QUARANTINE_TOTAL_BYTES
+        ):
+            doc["quarantine_bundle_bytes"] = self.quarantine_bundle_bytes
+            doc["quarantine_total_bytes"] = self.quarantine_total_bytes
+        return doc
 
 
 @dataclass(frozen=True)
@@ -146,6 +169,7 @@ def build_pack(
         load_form_bytes(form.data, form.filename)
     if policy.idle_lock_minutes < 1 or policy.retention_days < 0:
         raise PackInvalid("idle lock must be at least 1 minute and retention at least 0 days")
+    _check_quarantine(policy.quarantine_bundle_bytes, policy.quarantine_total_bytes)
     body: JsonValue = {
         "pack_id": str(uuid.uuid4()),
         "created": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -235,8 +259,11 @@ def read_pack(data: bytes) -> StudyPack:
         raise PackBadSignature()
     # Signed: what follows checks the admin's own tool did its job.
     study = _obj(body["study"], {"id", "title"}, "study")
-    policy = _obj(body["policy"], {"idle_lock_minutes", "retention_days", "sync_folder"},
-                  "policy")
+    policy = body["policy"]
+    if not isinstance(policy, dict) or not (
+        set(policy) == _POLICY_KEYS or set(policy) == _POLICY_KEYS | _QUARANTINE_KEYS
+    ):
+        raise PackInvalid("policy does not have the expected fields")
     forms = []
     if not isinstance(body["forms"], list) or not body["forms"]:
         raise PackInvalid("the pack holds no forms")
@@ -267,8 +294,51 @@ def read_pack(data: bytes) -> StudyPack:
             idle_lock_minutes=max(1, _count(policy["idle_lock_minutes"], "idle lock minutes")),
             retention_days=_count(policy["retention_days"], "retention days"),
             sync_folder=None if sync_folder is None else _text(sync_folder, "sync folder"),
+            **_quarantine_limits(policy),
         ),
     )
+
+
+def _check_quarantine(bundle_bytes: int, total_bytes: int) -> None:
+    if not 0 < bundle_bytes <= total_bytes:
+        raise PackInvalid("the quarantine limits must be positive, and the limit per bundle "
+                          "at most the total")
+
+
+def _quarantine_limits(policy: dict[str, Any]) -> dict[str, int]:
+    if "quarantine_bundle_bytes" not in policy:
+        return {}
+    limits = {key: _count(policy[key], key.replace("_", " ")) for key in sorted(_QUARANTINE_KEYS)}
+    _check_quarantine(limits["quarantine_bundle_bytes"], limits["quarantine_total_bytes"])
+    return limits
+
+
+# -- the admin's own copy of the policy ------------------------------------------------
+def save_admin_policy(store: Store, policy: StudyPolicy) -> None:
+    """Keep, in the admin profile, the policy of the pack just built: the merge applies
+    its quarantine limits."""
+    store.settings.set(_ADMIN_POLICY, {
+        **policy.to_json(),
+        "quarantine_bundle_bytes": policy.quarantine_bundle_bytes,
+        "quarantine_total_bytes": policy.quarantine_total_bytes,
+    })
+
+
+def admin_policy(store: Store) -> StudyPolicy:
+    """The policy of the last pack the admin built (the defaults before the first)."""
+    doc = store.settings.get(_ADMIN_POLICY)
+    if not isinstance(doc, dict):
+        return StudyPolicy()
+    try:
+        sync_folder = doc.get("sync_folder")
+        return StudyPolicy(
+            idle_lock_minutes=_count(doc.get("idle_lock_minutes"), "idle lock minutes"),
+            retention_days=_count(doc.get("retention_days"), "retention days"),
+            sync_folder=sync_folder if isinstance(sync_folder, str) else None,
+            **_quarantine_limits({k: doc.get(k) for k in _QUARANTINE_KEYS}),
+        )
+    except PackInvalid:
+        return StudyPolicy()
 
 
 # -- installing (laptop) ---------------------------------------------------------------

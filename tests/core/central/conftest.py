@@ -32,6 +32,8 @@ from qi_capture.storage.profile import Profile
 
 PASSPHRASE = "copper kettle harbour 42"
 BACKENDS = ("sqlcipher", "postgresql")
+#: Roles in this group log in with a password (scram-sha-256); see `PostgresServer.start`.
+PASSWORD_GROUP = "qi_password_login"
 
 MakeCentral = Callable[[], CentralStore]
 
@@ -68,6 +70,11 @@ class PostgresServer:
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
             "--auth=trust", "-E", "UTF8", "--no-sync",
         )
+        # Members of PASSWORD_GROUP must give a password over TCP (the first matching
+        # line wins); everyone else is trusted, as before.
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all +{PASSWORD_GROUP} 127.0.0.1/32 scram-sha-256\n"
+                       + hba.read_text())
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.folder} -c fsync=off "
