@@ -9,7 +9,12 @@ rewrites a few things for XForm rendering, so the compiler also reads the survey
   ``table-list`` into ``field-list`` plus generated label rows, which are dropped here);
 - elements pyxform adds because the data needs them are kept: the meta block
   (``instanceID``, ``instanceName``), ``<repeat>_count`` calculations for repeat_count
-  expressions, and the ``<select>_other`` text of ``or_other``.
+  expressions, and the ``<select>_other`` text of ``or_other``;
+- ``begin loop over L`` is expanded as pyxform's survey builder expands it (its JSON keeps
+  the loop unexpanded): one group per choice of ``L`` (a choice named ``none`` is
+  skipped), named after the choice and labelled with its label, each holding a copy of
+  the loop's rows in which ``%(name)s`` and ``%(label)s`` become the choice's name and
+  label (in each language); the loop's own row keeps its label as written.
 
 Every expression becomes ``Expr(source, references)`` with references from our parser.
 """
@@ -109,11 +114,18 @@ def compile_form(
 
 
 def _compile_children(items: list[dict[str, Any]], parent: tuple[str, ...],
-                      state: _State) -> tuple[list[Element], dict[str, Any]]:
-    """The elements, and the label/hint pyxform moved out of a table-list group (if any)."""
+                      state: _State, loop_choice: Mapping[str, Any] | None = None,
+                      ) -> tuple[list[Element], dict[str, Any]]:
+    """The elements, and the label/hint pyxform moved out of a table-list group (if any).
+
+    ``loop_choice``: the items are the rows of a ``begin loop`` copied for this choice
+    (``%(name)s``/``%(label)s`` are substituted in them, not in their descendants, as
+    pyxform does)."""
     out: list[Element] = []
     moved: dict[str, Any] = {}
     for item in items:
+        if loop_choice is not None:
+            item = _loop_substituted(item, loop_choice)
         name = str(item.get("name", ""))
         item_type = str(item.get("type", ""))
         if name.startswith(_GENERATED_TABLE_LIST) and name not in state.rows_by_name:
@@ -127,7 +139,7 @@ def _compile_children(items: list[dict[str, Any]], parent: tuple[str, ...],
             _declare_instance(name, name + ext, state, item_type,
                               row=row.number if row else 0)
             continue
-        element = _element(item, parent, state)
+        element = _element(item, parent, state, loop_choice)
         if element is not None:
             out.append(element)
     return out, moved
@@ -152,11 +164,14 @@ def _generated_row(name: str, state: _State) -> int:
     return 0
 
 
-def _element(item: dict[str, Any], parent: tuple[str, ...], state: _State) -> Element | None:
+def _element(item: dict[str, Any], parent: tuple[str, ...], state: _State,
+             loop_choice: Mapping[str, Any] | None = None) -> Element | None:
     name = str(item["name"])
     item_type = str(item.get("type", ""))
     row = _row_for(name, state)
     raw = row.data if row else {}
+    if loop_choice is not None and raw:
+        raw = _loop_substituted(raw, loop_choice)
     bind: dict[str, Any] = dict(item.get("bind") or {})
     control: dict[str, Any] = dict(item.get("control") or {})
     path = (*parent, "meta" if name == RENAMED_META else name)
@@ -174,7 +189,11 @@ def _element(item: dict[str, Any], parent: tuple[str, ...], state: _State) -> El
         "media": _media(item.get("media"), state),
         "extra": _extras(raw),
     }
-    if item_type in ("group", "repeat", "loop"):
+    if item_type == "loop":
+        list_name = str(raw.get("type", "")).split()[-1] if raw else None
+        return Element(kind="group", type="loop", list_name=list_name,
+                       children=_loop_groups(item, path, number, state), **common)
+    if item_type in ("group", "repeat"):
         compiled, moved = _compile_children(item.get("children", []), path, state)
         children = tuple(compiled)
         if moved:
@@ -183,12 +202,87 @@ def _element(item: dict[str, Any], parent: tuple[str, ...], state: _State) -> El
         if item_type == "repeat":
             return Element(kind="repeat", type="repeat", children=children,
                            repeat_count=_expr_opt(control.get("jr:count"), state), **common)
-        if item_type == "loop":
-            list_name = str(raw.get("type", "")).split()[-1] if raw else None
-            return Element(kind="group", type="loop", list_name=list_name,
-                           children=children, **common)
         return Element(kind="group", type="group", children=children, **common)
     return _field(item, raw, bind, common, state)
+
+
+def _loop_groups(item: Mapping[str, Any], path: tuple[str, ...], row: int,
+                 state: _State) -> tuple[Element, ...]:
+    """A ``begin loop over L``: one group per choice of ``L``, as pyxform builds it.
+
+    pyxform's JSON lists the choices under ``columns`` (``or_other`` has added ``other``
+    by then, so the loop covers it too) and the loop's rows once under ``children``.
+    Each copy is compiled from the same survey rows, so the row queue of every name in
+    the loop is rewound before each copy."""
+    template = list(item.get("children") or [])
+    names = _names_below(template)
+    saved = {n: list(state.rows_by_name[n]) for n in names if n in state.rows_by_name}
+    groups: list[Element] = []
+    for choice in item.get("columns") or ():
+        choice_name = str(choice.get("name", ""))
+        if not choice_name or choice_name == "none":
+            continue  # pyxform leaves a "none" choice out of loops
+        for name, rows in saved.items():
+            state.rows_by_name[name] = deque(rows)
+        group_path = (*path, choice_name)
+        children, _ = _compile_children(template, group_path, state, loop_choice=choice)
+        groups.append(Element(
+            kind="group", type="group", name=choice_name, path=group_path, row=row,
+            label=_text(choice.get("label"), state), media=_media(choice.get("media"), state),
+            children=tuple(children),
+        ))
+    return tuple(groups)
+
+
+def _names_below(items: list[Mapping[str, Any]]) -> set[str]:
+    names: set[str] = set()
+    for item in items:
+        names.add(str(item.get("name", "")))
+        names.update(_names_below(list(item.get("children") or [])))
+    return names
+
+
+def _loop_substituted(data: Mapping[str, Any], choice: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (a loop row, as pyxform's JSON or as the survey sheet has it) with
+    ``%(name)s``, ``%(label)s`` (and any other ``%(column)s`` of the choice) replaced in
+    its text values and one level into its dicts (translations, ``bind``, ``control``).
+
+    In a translated text the label is the choice's label in that language; elsewhere it
+    is the choice's untranslated label, else its first. (pyxform then writes the Python
+    repr of the label dict, which no form means.)"""
+    label = choice.get("label")
+    plain: dict[str, Any] = {k: v for k, v in choice.items() if isinstance(v, str)}
+    if isinstance(label, Mapping):
+        plain["label"] = str(label.get(DEFAULT_LANGUAGE, next(iter(label.values()), "")))
+    elif label is None:
+        plain["label"] = plain.get("name", "")
+    out = dict(data)
+    for key, value in data.items():
+        if isinstance(value, str):
+            out[key] = _fill(value, plain)
+        elif isinstance(value, Mapping):
+            inner = {}
+            for sub, text in value.items():
+                if isinstance(text, str):
+                    values = plain
+                    if isinstance(label, Mapping) and sub in label:
+                        values = {**plain, "label": str(label[sub])}
+                    inner[sub] = _fill(text, values)
+                else:
+                    inner[sub] = text
+            out[key] = inner
+    return out
+
+
+def _fill(text: str, values: Mapping[str, Any]) -> str:
+    """Python %-formatting with a mapping, as pyxform applies it to loop rows; text it
+    cannot format (a stray ``%``) is kept as written."""
+    if "%" not in text:
+        return text
+    try:
+        return text % values
+    except (KeyError, ValueError, TypeError):
+        return text
 
 
 def _field(item: dict[str, Any], raw: Mapping[str, Any], bind: dict[str, Any],

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qi_capture.forms import Form
 from qi_capture.forms.session import (
+    ChoiceCleared,
     ConstraintFailed,
     FormSession,
     LanguageChanged,
@@ -74,6 +75,8 @@ def paradata_for(clock: SessionClock, event: SessionEvent) -> ParadataEvent:
         payload = {"path": event.path, "duration_ms": round(event.duration * 1000)}
     elif isinstance(event, ConstraintFailed):
         kind, payload = "constraint_failed", {"path": event.path, "message": event.message}
+    elif isinstance(event, ChoiceCleared):
+        kind, payload = "choice_cleared", {"path": event.path, "choices": list(event.choices)}
     elif isinstance(event, RepeatAdded):
         kind, payload = "repeat_added", {"path": event.path}
     elif isinstance(event, RepeatRemoved):

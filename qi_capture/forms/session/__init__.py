@@ -5,6 +5,7 @@ from __future__ import annotations
 from qi_capture.forms.session.answers import AnswerError, GeoPoint
 from qi_capture.forms.session.core import SessionEnvironment
 from qi_capture.forms.session.events import (
+    ChoiceCleared,
     ConstraintFailed,
     LanguageChanged,
     QuestionEntered,
@@ -20,6 +21,7 @@ from qi_capture.forms.session.validation import ValidationIssue
 
 __all__ = [
     "AnswerError",
+    "ChoiceCleared",
     "ConstraintFailed",
     "FormSession",
     "GeoPoint",

@@ -25,18 +25,32 @@ class ChoicesMixin(SessionCore):
     def choices(self, path: str) -> list[tuple[str, str]]:
         """The choices offered now at ``path``, after ``choice_filter``, as (name, label)
         in the current language."""
-        node = self.node(path)
+        return self._choices_at(self.node(path))[0]
+
+    def _offered_names(self, node: Node) -> set[str] | None:
+        """The names of the choices offered now at ``node``; None when that cannot be
+        told (the filter failed to evaluate for some choice)."""
+        offered, failed = self._choices_at(node, labels=False)
+        return None if failed else {name for name, _ in offered}
+
+    def _choices_at(self, node: Node, *, labels: bool = True,
+                    ) -> tuple[list[tuple[str, str]], bool]:
+        """(the choices offered at ``node``, whether the filter failed for any)."""
         element = node.element
         if element.choices_from is not None:
             seen: dict[str, None] = {}
-            for source in self._choice_sources(node):
+            sources = self._choice_sources(node)
+            if sources is None:
+                return [], True
+            for source in sources:
                 value = source.value()
                 if value and source.relevant():
                     seen.setdefault(value, None)
-            return [(v, v) for v in seen]
+            return [(v, v) for v in seen], False
         if element.list_name is None:
-            return []
+            return [], False
         out: list[tuple[str, str]] = []
+        failed = False
         choices = self.form.choices(element.list_name)
         filter_expr = parse(element.choice_filter.source) if element.choice_filter else None
         if filter_expr is not None:
@@ -48,20 +62,21 @@ class ChoicesMixin(SessionCore):
                 try:
                     keep = to_boolean(filter_expr.evaluate(_ItemContext(self, node, item)))
                 except ExpressionError:
-                    keep = False
+                    keep, failed = False, True
                 if keep:
-                    out.append((choice.name, self._choice_text(choice)))
+                    out.append((choice.name, self._choice_text(choice) if labels else ""))
         else:
-            out = [(c.name, self._choice_text(c)) for c in choices]
+            out = [(c.name, self._choice_text(c) if labels else "") for c in choices]
         if element.or_other and all(name != "other" for name, _ in out):
             out.append(("other", "Other"))
-        return out
+        return out, failed
 
-    def _choice_sources(self, node: Node) -> Sequence[Any]:
+    def _choice_sources(self, node: Node) -> Sequence[Any] | None:
         """The nodes a ``select_one ${q}`` offers: ``q`` in every instance of its repeat
-        that passes the choice_filter. As pyxform compiles it (``/data/rep[filter]/q``),
-        the filter runs on each instance: bare names and ``position()`` are the
-        instance's, ``${x}`` of the same repeat is ``./x`` in it, ``current()`` the select."""
+        that passes the choice_filter (None when the filter fails to evaluate). As
+        pyxform compiles it (``/data/rep[filter]/q``), the filter runs on each instance:
+        bare names and ``position()`` are the instance's, ``${x}`` of the same repeat is
+        ``./x`` in it, ``current()`` the select."""
         element = node.element
         assert element.choices_from is not None
         context = SessionContext(self, node)
@@ -85,7 +100,7 @@ class ChoicesMixin(SessionCore):
         try:
             found = parse(f"${{{chain[-1]}}}{predicate}/{step}").evaluate(context)
         except ExpressionError:
-            return []
+            return None
         return found if isinstance(found, list) else []
 
     def label(self, path: str) -> str:

@@ -44,6 +44,18 @@ class ConstraintFailed(SessionEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceCleared(SessionEvent):
+    """A select's answer held choices its ``choice_filter`` (or the repeat answers it
+    offers) no longer offers, and they were taken out of it, as ODK Collect does: a
+    select_one is cleared, a select_multiple keeps the choices still offered. The new
+    value comes in the ``ValueChanged`` event just before this one."""
+
+    path: str
+    #: The choice names taken out of the answer, in answer order.
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RepeatAdded(SessionEvent):
     path: str
 

@@ -102,13 +102,21 @@ class NavigationMixin(RepeatsMixin):
         return None
 
     def go_to(self, path: str) -> Screen:
-        """Jump to the screen holding the question (or group) at ``path``."""
+        """Jump to the screen holding the question (or group) at ``path``; for a group
+        or repeat instance shown over several screens (``household[2]``, as
+        ``add_repeat`` returns it), to its first relevant screen."""
         wanted = path.strip().strip("/")
-        for screen in self.screens():
+        screens = self.screens()
+        for screen in screens:
             if screen.key == wanted or wanted in screen.fields:
                 self._enter(screen)
                 return screen
-        raise AnswerError(f"no screen shows '{path}'", path=path)
+        inside = [s for s in screens if s.key.startswith(f"{wanted}/")]
+        if not inside:
+            raise AnswerError(f"no screen shows '{path}'", path=path)
+        first = next((s for s in inside if s.relevant), inside[0])
+        self._enter(first)
+        return first
 
     def _enter(self, screen: Screen | None) -> None:
         now = time.monotonic()

@@ -1,9 +1,19 @@
-"""Recomputation: relevance, calculations, triggers, defaults and metadata.
+"""Recomputation: relevance, calculations, triggers, stale select answers, defaults and
+metadata.
 
 A change to one field re-runs only the elements that read it (``runtime.eager``), in rank
 order, through a heap: an element whose result changes pushes its own readers, until
 nothing changes. Readers are chosen by locality: inside a repeat, only the copy in the
 same instance sees a change to a field of that instance (pyxform's relative references).
+
+Once that has settled, the selects whose offered choices read a changed field (their
+``choice_filter``, or the repeat answers they offer) are checked: a relevant select keeps
+only choices still offered, as ODK Collect does (JavaRosa clears them when it next builds
+the choice list, on showing the question or finalising; here it happens at once, and what
+reads the select is recomputed). A clearing is a change like any other, so a cascade of
+selects (state -> county -> city) clears all the way down. A non-relevant select keeps its
+answer (it is checked again when it becomes relevant), and a restored record is never
+changed on opening.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from qi_capture.forms.session.instance import (
     iter_slots,
     nodes_below,
 )
+from qi_capture.forms.session.runtime import has_dynamic_choices
 from qi_capture.forms.session.validation import ValidationMixin
 
 #: Safety net: propagation that has not settled after this many steps per element is a
@@ -39,6 +50,10 @@ _MAX_STEPS_PER_ELEMENT = 50
 
 
 class RecomputeMixin(ValidationMixin):
+    #: True while ``recompute_all`` runs (first load, restoring a record, a new language):
+    #: it settles the instance as stored and never clears a select's answer.
+    _settling: bool = False
+
     def _apply_repeat_count(self, slot: RepeatSlot) -> bool:
         """Follow a repeat's count (RepeatsMixin provides it; declared here because
         recomputation is what notices a count has changed)."""
@@ -52,7 +67,16 @@ class RecomputeMixin(ValidationMixin):
         self.recompute_all()
 
     def recompute_all(self) -> None:
-        """Evaluate every relevance, calculation and repeat count in dependency order."""
+        """Evaluate every relevance, calculation and repeat count in dependency order.
+        Select answers are left as they are (they are checked against their choice
+        filters when something the filters read changes)."""
+        settling, self._settling = self._settling, True
+        try:
+            self._recompute_all()
+        finally:
+            self._settling = settling
+
+    def _recompute_all(self) -> None:
         self._eval_errors.clear()
         nodes = [n for n in iter_nodes(self.root) if n is not self.root]
         rank = self.runtime.rank
@@ -124,6 +148,8 @@ class RecomputeMixin(ValidationMixin):
         rank = self.runtime.rank
         heap: list[tuple[int, int, Node | RepeatSlot]] = []
         queued: set[int] = set()
+        #: Selects to check for choices no longer offered, once the heap is empty.
+        checks: dict[int, tuple[int, int, FieldNode]] = {}
         counter = 0
 
         def enqueue(reader_name: str, anchor: Node) -> None:
@@ -134,9 +160,23 @@ class RecomputeMixin(ValidationMixin):
                     counter += 1
                     heapq.heappush(heap, (rank.get(reader_name, 0), counter, reader))
 
+        def check(select: Node | RepeatSlot) -> None:
+            nonlocal counter
+            if isinstance(select, FieldNode) and not self._settling \
+                    and id(select) not in checks and has_dynamic_choices(select.element):
+                counter += 1
+                checks[id(select)] = (rank.get(select.name, 0), counter, select)
+
         def push_readers(name: str, anchor: Node) -> None:
             for reader_name in self.runtime.eager.get(name, ()):
                 enqueue(reader_name, anchor)
+            for select_name in self.runtime.choice_readers.get(name, ()):
+                for select in self._readers(select_name, anchor):
+                    check(select)
+            for select_name in self.runtime.choice_source_readers.get(name, ()):
+                # Every copy offers every instance's answers: check them all.
+                for select in self._readers(select_name, self.root):
+                    check(select)
 
         def push_group_readers(node: Node, include_self: bool = False) -> None:
             # ``${group}`` / ``${repeat}`` node-sets see their members' values.
@@ -148,10 +188,12 @@ class RecomputeMixin(ValidationMixin):
                 parent = parent.parent
 
         def changed(node: Node) -> None:
-            # A node whose relevance flipped changes what every node below it reads as.
+            # A node whose relevance flipped changes what every node below it reads as
+            # (and a select that became relevant may hold a choice no longer offered).
             below = iter_nodes(node) if not isinstance(node, FieldNode) else (node,)
             for source in below:
                 push_readers(source.name, source)
+                check(source)
             push_group_readers(node)
             for reader_name in self.runtime.path_readers:
                 enqueue(reader_name, node)
@@ -172,16 +214,52 @@ class RecomputeMixin(ValidationMixin):
                         queued.add(id(reader))
                         counter += 1
                         heapq.heappush(heap, (rank.get(reader_name, 0), counter, reader))
+            for select_name in self.runtime.repeat_answer_selects:
+                for select in self._readers(select_name, self.root):
+                    check(select)
         budget = _MAX_STEPS_PER_ELEMENT * max(1, len(rank))
-        while heap and budget > 0:
-            budget -= 1
-            _, _, item = heapq.heappop(heap)
-            queued.discard(id(item))
-            if isinstance(item, RepeatSlot):
-                # Instances added/removed here propagate on their own.
-                self._apply_repeat_count(item)
-            elif self._recompute(item):
-                changed(item)
+        while budget > 0:
+            while heap and budget > 0:
+                budget -= 1
+                _, _, item = heapq.heappop(heap)
+                queued.discard(id(item))
+                if isinstance(item, RepeatSlot):
+                    # Instances added/removed here propagate on their own.
+                    self._apply_repeat_count(item)
+                elif self._recompute(item):
+                    changed(item)
+            if not checks:
+                break
+            # Everything the selects' choices read has settled: check them in rank
+            # order; a clearing pushes its own readers (and the next select down).
+            batch = sorted(checks.values(), key=lambda entry: entry[:2])
+            checks.clear()
+            for _, _, select in batch:
+                budget -= 1
+                if self._drop_unoffered(select):
+                    changed(select)
+
+    def _drop_unoffered(self, node: FieldNode) -> bool:
+        """Take the choices no longer offered out of a relevant select's answer (ODK
+        Collect's rule): a select_one is cleared, a select_multiple keeps the rest in its
+        order. Emits ``ValueChanged`` and ``ChoiceCleared``; True if the answer changed."""
+        if not node.raw or not node.relevant():
+            return False
+        offered = self._offered_names(node)
+        if offered is None:
+            return False  # the filter failed: what is offered cannot be told
+        single = node.element.type == "select_one"
+        names = [node.raw] if single else node.raw.split()
+        dropped = tuple(name for name in names if name not in offered)
+        if not dropped:
+            return False
+        old = node.raw
+        node.raw = "" if single else " ".join(n for n in names if n in offered)
+        now = time.monotonic()
+        path = node.path()
+        self._emit(ev.ValueChanged(now, path, old, node.raw))
+        self._emit(ev.ChoiceCleared(now, path, dropped))
+        return True
 
     def _fire_triggers(self, node: FieldNode, changed: Callable[[Node], None]) -> None:
         for name in self.runtime.triggered.get(node.name, ()):

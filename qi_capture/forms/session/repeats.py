@@ -1,6 +1,10 @@
 """Repeats: adding, inserting and removing instances, and following ``repeat_count``.
 
-A repeat without a count starts with one instance (as in ODK Collect); with a count the
+As in ODK Collect (JavaRosa), the first load holds one instance of each repeat without a
+count, nested ones included (pyxform writes that instance into the form's primary
+instance); an instance added later is a copy of the repeat's template, which holds no
+instances of the repeats nested in it: those start empty until the interviewer adds one,
+and a nested repeat with a count gets the instances its count asks for. With a count the
 instances follow it, except that an instance holding answers is never dropped without
 the caller's say-so (``surplus_instances`` tells how many are waiting).
 """
@@ -22,6 +26,7 @@ from qi_capture.forms.session.instance import (
     RepeatInstance,
     RepeatSlot,
     iter_nodes,
+    iter_slots,
     new_repeat_instance,
 )
 from qi_capture.forms.session.paths import parse_path
@@ -122,16 +127,25 @@ class RepeatsMixin(RecomputeMixin):
                               f"there is no instance {index}", path=path)
         self._delete_instance(slot, index - 1)
 
-    def _insert_instance(self, slot: RepeatSlot, position: int) -> RepeatInstance:
+    def _insert_instance(self, slot: RepeatSlot, position: int, *,
+                         first_load: bool = False) -> RepeatInstance:
+        """Add an instance at ``position``. It holds no instances of the repeats nested
+        in it (ODK copies the repeat's template), but those with a count get theirs;
+        ``first_load`` gives each nested repeat without a count its first instance, as
+        the form's first load does."""
         instance = new_repeat_instance(slot, position)
         slot.insert(position, instance)
-        self._create_initial_repeats(instance)
+        if first_load:
+            self._create_initial_repeats(instance)
         self._apply_defaults(instance, first_load=True)
         self._fill_metadata(instance)
         rank = self.runtime.rank
         for node in sorted(iter_nodes(instance), key=lambda n: rank.get(n.name, 0)):
             self._recompute(node)
         self._emit(ev.RepeatAdded(time.monotonic(), instance.path()))
+        for nested in list(iter_slots(instance)):
+            if nested.element.repeat_count is not None:
+                self._apply_repeat_count(nested)
         self._propagate([instance], structural=True)
         return instance
 
@@ -147,7 +161,8 @@ class RepeatsMixin(RecomputeMixin):
                                 structural=True)
 
     def _create_initial_repeats(self, start: GroupNode) -> None:
-        """A repeat without a count starts with one instance (ODK), unless restoring."""
+        """On first load a repeat without a count starts with one instance (ODK), nested
+        repeats inside it too; never when restoring, nor in an instance added later."""
         for item in start.items:
             if isinstance(item, RepeatSlot):
                 if item.element.repeat_count is None and not item.instances:

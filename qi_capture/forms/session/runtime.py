@@ -50,6 +50,16 @@ class FormRuntime:
     structure_readers: tuple[str, ...] = ()
     #: Names given to more than one element (in different groups; CHT forms do this).
     recurring_names: frozenset[str] = frozenset()
+    #: field name -> selects from a choice list whose ``choice_filter`` reads it: when it
+    #: changes, the copy of the select that sees the change drops choices no longer
+    #: offered.
+    choice_readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: field name -> selects of a repeat's answers (``select_one ${q}``) that read it as
+    #: the source or in their filter: every copy of them is checked when it changes
+    #: (each offers the answers of every instance).
+    choice_source_readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Names of the selects of a repeat's answers (checked when instances come or go).
+    repeat_answer_selects: tuple[str, ...] = ()
 
     def element(self, name: str) -> Element:
         return self.form.element(name)
@@ -65,6 +75,21 @@ class FormRuntime:
         # "Calculation"; pyxform's trigger tests: an integer with 1+1 and no label).
         return element.calculation is None or element.label is not None \
             or element.hint is not None
+
+
+def has_dynamic_choices(element: Element) -> bool:
+    """Can the choices this select offers change with other answers? (A select with a
+    ``choice_filter`` over a choice list, or one offering a repeat's answers; a
+    calculated select holds what its calculation says, not an answer.) Such a select's
+    answer keeps only choices still offered."""
+    if element.kind != "field" or element.type not in ("select_one", "select_multiple"):
+        return False
+    if element.calculation is not None:
+        return False
+    if element.choices_from is not None:
+        return True
+    return (element.choice_filter is not None and element.list_name is not None
+            and element.choices_file is None)
 
 
 def eager_exprs(element: Element) -> Iterable[Expr]:
@@ -83,6 +108,9 @@ def _build(form: Form) -> FormRuntime:
     triggered: dict[str, list[str]] = {}
     path_readers: list[str] = []
     structure_readers: list[str] = []
+    choice_readers: dict[str, list[str]] = {}
+    choice_source_readers: dict[str, list[str]] = {}
+    repeat_answer_selects: list[str] = []
     ancestors: dict[str, tuple[str, ...]] = {}
 
     def visit(element: Element, groups: tuple[str, ...], repeats: tuple[str, ...]) -> None:
@@ -101,6 +129,15 @@ def _build(form: Form) -> FormRuntime:
                 structure_readers.append(element.name)
         for ref in element.trigger:
             triggered.setdefault(ref, []).append(element.name)
+        if has_dynamic_choices(element):
+            filter_refs = element.choice_filter.references if element.choice_filter else ()
+            if element.choices_from is not None:
+                repeat_answer_selects.append(element.name)
+                for ref in (element.choices_from, *filter_refs):
+                    choice_source_readers.setdefault(ref, []).append(element.name)
+            else:
+                for ref in filter_refs:
+                    choice_readers.setdefault(ref, []).append(element.name)
         inner_groups = (*groups, element.name) if element.kind != "field" else groups
         inner_repeats = (*repeats, element.name) if element.kind == "repeat" else repeats
         for child in element.children:
@@ -113,6 +150,10 @@ def _build(form: Form) -> FormRuntime:
     runtime.group_value_readers = {k: tuple(dict.fromkeys(v)) for k, v in group_values.items()}
     runtime.path_readers = tuple(dict.fromkeys(path_readers))
     runtime.structure_readers = tuple(dict.fromkeys(structure_readers))
+    runtime.choice_readers = {k: tuple(dict.fromkeys(v)) for k, v in choice_readers.items()}
+    runtime.choice_source_readers = {k: tuple(dict.fromkeys(v))
+                                     for k, v in choice_source_readers.items()}
+    runtime.repeat_answer_selects = tuple(dict.fromkeys(repeat_answer_selects))
     runtime.rank = _rank(form, eager, ancestors)
     counts = Counter(e.name for e in form.elements())
     runtime.recurring_names = frozenset(name for name, n in counts.items() if n > 1)

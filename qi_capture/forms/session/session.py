@@ -216,7 +216,7 @@ class FormSession(NavigationMixin):
             if isinstance(item, RepeatSlot):
                 if item.element.repeat_count is None and item.element.name not in data \
                         and not item.instances:
-                    self._insert_instance(item, 0)
+                    self._insert_instance(item, 0, first_load=True)
             elif isinstance(item, GroupNode):
                 sub = data.get(item.element.name, {})
                 self._create_initial_repeats_if_absent(item, sub if isinstance(sub, dict)

@@ -169,7 +169,12 @@ def test_groups_repeats_and_loops(load_md: LoadMd) -> None:
     assert generated.row == form.element("rx").row
     loop = form.element("lp")
     assert (loop.kind, loop.type, loop.list_name) == ("group", "loop", "yn")
-    assert form.element("k").path == ("lp", "k")
+    # One group per choice, named after it, as pyxform expands the loop.
+    assert [(c.name, c.kind, c.type, c.path) for c in loop.children] == [
+        ("yes", "group", "group", ("lp", "yes")), ("no", "group", "group", ("lp", "no"))]
+    assert [c.label.get(None) for c in loop.children] == ["Yes", "No"]
+    assert [k.path for c in loop.children for k in c.children] == [
+        ("lp", "yes", "k"), ("lp", "no", "k")]
 
 
 def test_select_from_file_repeat_and_external(load_md: LoadMd) -> None:

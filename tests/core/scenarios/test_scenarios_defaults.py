@@ -35,9 +35,11 @@ def test_dynamic_default_in_nested_repeat(corpus: CorpusForm, start: Start) -> N
     s.add_repeat("r1")
     assert s.raw("r1[2]/q0") == "2024-03-05"  # new r1 instance: now() again
     assert s.raw("r1[1]/q0") == "2024-03-01"
+    # A new r1 instance is a copy of r1's template: no r2 instance until one is added.
+    assert s.repeat_count("r1[2]/r2") == 0
     s.set("r1[2]/q1", 7)
     s.add_repeat("r1[2]/r2")
-    assert s.raw("r1[2]/r2[2]/q2") == "7"
+    assert s.raw("r1[2]/r2[1]/q2") == "7"
     assert s.raw("r1[1]/r2[2]/q2") == "3"
 
 
@@ -53,6 +55,8 @@ def test_indexed_repeat_as_nested_default(corpus: CorpusForm, start: Start) -> N
     s.add_repeat("r1[1]/r2")
     assert s.raw("r1[1]/r2[3]/q4") == "Bob"
     s.add_repeat("r1")
+    assert s.repeat_count("r1[2]/r2") == 0  # a new family starts with no person
+    s.add_repeat("r1[2]/r2")
     assert s.raw("r1[2]/r2[1]/q4") == "Bob"  # absolute: family 1, not the new family
     s.set("r1[1]/r2[2]/q3", "Rob")
     assert s.raw("r1[2]/r2[1]/q4") == "Bob"  # a default, not a calculation

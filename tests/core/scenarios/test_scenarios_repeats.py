@@ -66,6 +66,9 @@ def test_nested_repeat_references(relative: FormSession) -> None:
     s.set("section3[1]/sectionb/H", "h1")
     s.set("section3[2]/F", "rye")
     s.set("section3[2]/sectionb/G", "rye")
+    # The added section3 instance has no sectionc instance until one is added.
+    assert s.repeat_count("section3[2]/sectionc") == 0
+    s.add_repeat("section3[2]/sectionc")
     s.add_repeat("section3[1]/sectionc")
     for outer, expected in ((1, True), (2, False)):
         # K: ' ../../F ='oat'' and L: ' ../../sectionb/G ='oat'' - the enclosing
@@ -157,3 +160,23 @@ def test_std_constraints(std: FormSession) -> None:
     assert issue is not None and issue.kind == "constraint"
     assert s.set(f"{base}/heightInit", "155.0") is None
     assert s.choices(f"{base}/oedema") == [("0", "No"), ("1", "Yes")]
+
+
+UCL = "pyxform__UCL_Biomass_Plot_Form.xlsx"
+
+
+def test_a_new_tree_gets_the_stems_its_count_asks_for(corpus: CorpusForm,
+                                                      start: Start) -> None:
+    """UCL Biomass: stems (repeat_count ${stem_count}) nested in trees. A tree added
+    later starts with no stem and follows its own count, as ODK does."""
+    s = start(corpus(UCL))
+    s.set("any_trees", "yes")
+    assert s.repeat_count("trees") == 1
+    s.set("trees[1]/stem_count", 2)
+    assert s.repeat_count("trees[1]/stems") == 2
+    assert s.add_repeat("trees") == "trees[2]"
+    assert s.repeat_count("trees[2]/stems") == 0
+    s.set("trees[2]/stem_count", 3)
+    assert [s.repeat_count(f"trees[{i}]/stems") for i in (1, 2)] == [2, 3]
+    trees = s.to_submission()["data"]["trees"]
+    assert [len(tree["stems"]) for tree in trees] == [2, 3]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from qi_capture.forms import Form
-from qi_capture.forms.session import AnswerError, FormSession
+from qi_capture.forms.session import AnswerError, ChoiceCleared, FormSession, SessionEvent
 
 CorpusForm = Callable[[str], Form]
 Start = Callable[..., FormSession]
@@ -41,6 +41,38 @@ def test_xlsformorg_cascading_select(corpus: CorpusForm, start: Start) -> None:
         "selected_city": "tacoma", "meta": {"instanceID": s.instance_id}}
     with pytest.raises(AnswerError):
         s.set("selected_city", "portland")  # not a choice of the list
+
+
+def test_a_county_the_new_state_does_not_offer_is_cleared(corpus: CorpusForm,
+                                                          start: Start) -> None:
+    """The differential run's case: state changed from texas to washington with county
+    brewster. ODK Collect clears a select answer its filter no longer offers (JavaRosa
+    ItemsetBinding); the city, filtered on the county, goes with it."""
+    s = start(corpus("xlsformorg__cascading_select.xlsx"))
+    s.set("selected_state", "texas")
+    s.set("selected_county", "brewster")
+    seen: list[SessionEvent] = []
+    s.subscribe(seen.append)
+    s.set("selected_state", "washington")
+    assert s.raw("selected_county") == ""
+    assert s.to_submission()["data"]["selected_county"] == ""
+    assert [(e.path, e.choices) for e in seen if isinstance(e, ChoiceCleared)] == [
+        ("selected_county", ("brewster",))]
+    # Down the cascade: Cameron's city goes with Cameron.
+    s.set("selected_state", "texas")
+    s.set("selected_county", "cameron")
+    s.set("selected_city", "harlingen")
+    seen.clear()
+    s.set("selected_state", "washington")
+    assert s.to_submission()["data"] == {
+        "selected_state": "washington", "selected_county": "", "selected_city": "",
+        "meta": {"instanceID": s.instance_id}}
+    assert [(e.path, e.choices) for e in seen if isinstance(e, ChoiceCleared)] == [
+        ("selected_county", ("cameron",)), ("selected_city", ("harlingen",))]
+    # A county the state still offers is kept.
+    s.set("selected_county", "king")
+    s.set("selected_state", "washington")
+    assert s.raw("selected_county") == "king"
 
 
 def test_choice_filter_with_duplicate_names(corpus: CorpusForm, start: Start) -> None:

@@ -73,6 +73,38 @@ def test_a_constraint_failure_is_logged_and_the_value_kept(
     record.close()
 
 
+CASCADE = b"""
+| survey |                   |        |        |                  |
+|        | type              | name   | label  | choice_filter    |
+|        | select_one state  | state  | State  |                  |
+|        | select_one county | county | County | state = ${state} |
+| choices |           |            |            |            |
+|         | list_name | name       | label      | state      |
+|         | state     | texas      | Texas      |            |
+|         | state     | washington | Washington |            |
+|         | county    | brewster   | Brewster   | texas      |
+|         | county    | king       | King       | washington |
+| settings |             |         |
+|          | form_id     | version |
+|          | svc_cascade | 1       |
+"""
+
+
+def test_a_choice_the_filter_no_longer_offers_is_cleared_and_logged(ctx: CoreContext) -> None:
+    added = ctx.studies.add_form_bytes(CASCADE, "svc_cascade.md")
+    record = ctx.records.create(added.form.id)
+    record.set("state", "texas")
+    record.set("county", "brewster")
+    record.set("state", "washington")
+    assert stored(ctx, record.record_id).get("county", "") == ""  # empty: not stored
+    events = [e.event for e in ctx.records.paradata(record.record_id)]
+    cleared = [e.payload for e in events if e.kind == "choice_cleared"]
+    assert cleared == [{"path": "county", "choices": ["brewster"]}]
+    changed = [e.payload for e in events if e.kind == "value_changed"]
+    assert changed[-1] == {"path": "county", "old": "brewster", "new": ""}
+    record.close()
+
+
 def test_repeat_changes_rewrite_the_shifted_paths(ctx: CoreContext, form_version_id: int) -> None:
     record = ctx.records.create(form_version_id)
     record.ensure_instances("child[3]/cname")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from qi_capture.forms.session import AnswerError
+from qi_capture.forms.session import AnswerError, FormSession, RepeatAdded
 
 HOUSEHOLD = """
 | survey |              |           |            |                                   |
@@ -54,6 +54,10 @@ def test_nested_repeats_resolve_to_the_same_instance(make_form: Any, start: Any)
     session.add_repeat("household")
     session.set("household[1]/size", 30)
     session.set("household[2]/size", 5)
+    # A new household holds no member until one is added (ODK copies the template).
+    assert session.repeat_count("household[2]/member") == 0
+    assert session.get("household[2]/members") == "0"
+    assert session.add_repeat("household[2]/member") == "household[2]/member[1]"
     session.set("household[2]/member[1]/mname", "Bo")
     session.set("household[2]/member[1]/mage", 10)
     session.add_repeat("household[2]/member")
@@ -139,3 +143,72 @@ def test_readers_of_a_whole_repeat_follow_values_and_counts(make_form: Any, star
     assert (session.get("n"), session.get("all")) == ("2", "cat+dog")
     session.remove_repeat("pet", 1)
     assert (session.get("n"), session.get("all")) == ("1", "dog")
+
+
+NESTED = """
+| survey |              |           |           |                   |
+|        | type         | name      | label     | repeat_count      |
+|        | begin repeat | household | Household |                   |
+|        | integer      | size      | Size      |                   |
+|        | begin repeat | member    | Member    |                   |
+|        | text         | mname     | Name      |                   |
+|        | end repeat   |           |           |                   |
+|        | begin repeat | room      | Room      | 2                 |
+|        | text         | rname     | Room name |                   |
+|        | end repeat   |           |           |                   |
+|        | begin repeat | child     | Child     | ${size}           |
+|        | text         | cname     | Child     |                   |
+|        | end repeat   |           |           |                   |
+|        | end repeat   |           |           |                   |
+"""
+
+
+def test_a_new_outer_instance_holds_no_nested_instance(make_form: Any, start: Any) -> None:
+    """As in ODK Collect: the first load has one instance of each repeat, nested ones
+    too (pyxform writes it into the form); an instance added later is a copy of the
+    template, with no instance of a nested repeat unless its count asks for some."""
+    session = start(make_form(NESTED))
+    assert session.repeat_count("household[1]/member") == 1
+    added: list[str] = []
+    session.subscribe(lambda e: added.append(e.path) if isinstance(e, RepeatAdded) else None)
+    assert session.add_repeat("household") == "household[2]"
+    assert session.repeat_count("household[2]/member") == 0
+    assert session.repeat_count("household[2]/room") == 2  # a fixed count still applies
+    assert session.repeat_count("household[2]/child") == 0  # ${size} is still empty
+    assert added == ["household[2]", "household[2]/room[1]", "household[2]/room[2]"]
+    session.set("household[2]/size", 1)
+    assert session.repeat_count("household[2]/child") == 1
+    # No blank member is submitted for the new household.
+    household = session.to_submission()["data"]["household"]
+    assert household[0]["member"] == [{"mname": ""}]
+    assert household[1]["member"] == []
+    assert household[1]["room"] == [{"rname": ""}, {"rname": ""}]
+    assert household[1]["child"] == [{"cname": ""}]
+    # Its member repeat is offered for adding, and a draft keeps it empty.
+    screens = [s.key for s in session.screens()]
+    assert "household[2]/member/*" in screens
+    assert not any(key.startswith("household[2]/member[") for key in screens)
+    again = FormSession.from_submission(session.form, session.to_state())
+    assert again.repeat_count("household[2]/member") == 0
+    assert again.to_submission()["data"] == session.to_submission()["data"]
+    session.add_repeat("household[2]/member")
+    session.set("household[2]/member[1]/mname", "Ann")
+    assert session.to_submission()["data"]["household"][1]["member"] == [{"mname": "Ann"}]
+
+
+def test_jumping_to_an_added_instance(make_form: Any, start: Any) -> None:
+    session = start(make_form(NESTED))
+    path = session.add_repeat("household")
+    # add_repeat's path is the instance; its first screen is the first question in it.
+    assert session.go_to(path).key == "household[2]/size"
+    with pytest.raises(AnswerError):
+        session.go_to("household[3]")
+
+
+def test_ensure_instances_through_new_outer_instances(make_form: Any, start: Any) -> None:
+    session = start(make_form(NESTED))
+    session.ensure_instances("household[3]/member[2]/mname")
+    assert session.repeat_count("household") == 3
+    assert [session.repeat_count(f"household[{i}]/member") for i in (1, 2, 3)] == [1, 0, 2]
+    session.set("household[3]/member[2]/mname", "Bo")
+    assert session.get("household[3]/member[2]/mname") == "Bo"
