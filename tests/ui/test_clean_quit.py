@@ -89,7 +89,7 @@ def test_start_and_quit_twenty_times_leaves_nothing_on_stderr(data_dir: Path) ->
              mode], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)) for i, mode in enumerate(batch)]
         for mode, process in running:
-            _out, err = process.communicate(timeout=180)
+            _out, err = process.communicate(timeout=300)
             lines = [line for line in err.splitlines() if line.strip() != OFFSCREEN_NOTE]
             results.append((mode, process.returncode, lines))
     failed = [r for r in results if r[1] != 0 or r[2]]
