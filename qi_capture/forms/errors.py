@@ -44,6 +44,9 @@ RESERVED_META_GROUP = "reserved_meta_group"
 DUPLICATE_CHOICE_NAME = "duplicate_choice_name"
 #: Rows or columns after a run of 20 blank ones were ignored (XLSForm "Basic format").
 DATA_AFTER_BLANK_RUN = "data_after_blank_run"
+#: A literal ``regex()`` pattern that backtracks (``(a+)+``, lookaround): slow or hanging in
+#: ODK Collect; here it runs in linear time or under a time limit.
+REGEX_BACKTRACKING = "regex_backtracking"
 
 
 class FormError(QICaptureError):
