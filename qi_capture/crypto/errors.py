@@ -71,6 +71,21 @@ class KeyFileWeakParameters(CryptoError):
         )
 
 
+class KeyFileExcessiveParameters(CryptoError):
+    """Key-derivation settings above the ceiling: never written by this app (an edited
+    file that would make unlocking take minutes or exhaust memory)."""
+
+    code = "key_file_excessive_parameters"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"The key file asks for key-derivation settings above the maximum ({detail}); "
+            "it is not a key file this app writes, so it is refused before any key is "
+            "derived. Restore it from a backup copy.",
+            detail=detail,
+        )
+
+
 class RecoveryNotAvailable(CryptoError):
     code = "recovery_not_available"
 
