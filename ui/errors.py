@@ -99,6 +99,9 @@ _WEAK: dict[str, Callable[[], str]] = {
         "which is guessed first."),
     "common": lambda: _tr(
         "The passphrase is one of the most commonly used ones; choose something else."),
+    "guessable": lambda: _tr(
+        "The passphrase is too easy to guess. Add another word or two; uncommon words "
+        "are better."),
 }
 
 

@@ -6,7 +6,7 @@ passphrase, a key or anything derived from one.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from qi_capture.errors import QICaptureError
 
@@ -27,8 +27,9 @@ class WeakPassphrase(CryptoError):
 
     code = "weak_passphrase"
 
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message, reason=reason)
+    def __init__(self, message: str, *, reason: str, **feedback: Any) -> None:
+        # ``feedback``: the estimator's score, warning and suggestions, for the UI.
+        super().__init__(message, reason=reason, **feedback)
 
 
 class KeyFileMissing(CryptoError):
