@@ -163,7 +163,7 @@ class KeyFile:
         return (json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
     def write(self, path: Path) -> None:
-        atomic_write_bytes(path, self.to_bytes())
+        atomic_write_bytes(path, self.to_bytes(), private=True)
 
     # -- unlocking -----------------------------------------------------------------
     def derive(self, passphrase: str) -> SecretBytes:
