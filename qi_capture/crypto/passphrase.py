@@ -17,8 +17,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from zxcvbn import zxcvbn
-
 from qi_capture.crypto.errors import WeakPassphrase
 
 #: zxcvbn's score (0-4) a new passphrase must reach.
@@ -78,6 +76,10 @@ class Strength:
 
 def estimate(passphrase: str) -> Strength:
     """zxcvbn's estimate, with the words our users reach for counted as known."""
+    # Imported here: building its dictionaries takes about 0.2 s, which only profile
+    # creation and passphrase changes should pay, never every start of the app.
+    from zxcvbn import zxcvbn
+
     text = unicodedata.normalize("NFC", passphrase)[:ESTIMATE_CHARS]
     if not text:
         return Strength(0, 0.0, "", ())

@@ -151,7 +151,8 @@ class ProfileService:
     def check(self, profile: ProfileInfo, passphrase: str) -> IntegrityReport:
         report = Profile.check(profile.folder, passphrase)
         log.info("profile %s checked: %d page problem(s), %d structural problem(s), "
-                 "%d attachment file problem(s)", profile.folder.name,
-                 len(report.cipher_problems), len(report.integrity_problems),
-                 len(report.attachment_problems))
+                 "%d attachment file problem(s), %d permission problem(s)",
+                 profile.folder.name, len(report.cipher_problems),
+                 len(report.integrity_problems), len(report.attachment_problems),
+                 len(report.permission_problems))
         return report

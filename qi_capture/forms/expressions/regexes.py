@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import re2
-import regex
 
 #: Time limit of one backtracking evaluation. Legitimate patterns take microseconds; a
 #: quarter of a second is thousands of times that, and still no wait a person notices.
@@ -79,6 +78,8 @@ def compile_pattern(source: str) -> Pattern:
         return Pattern(source, True, re2.compile(source, _OPTIONS))
     except re2.error:
         pass  # lookaround, backreferences, huge counted repeats... or not a pattern at all
+    import regex  # only for the rare pattern RE2 refuses; costs 30 ms to import
+
     try:
         return Pattern(source, False, regex.compile(source, regex.VERSION0))
     except (regex.error, RecursionError, OverflowError, ValueError) as exc:
