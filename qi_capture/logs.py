@@ -11,11 +11,14 @@ statement echo with its parameters) never reach the file.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Any
 
+from qi_capture.fileperms import PRIVATE_FILE_MODE, private_dir
 from qi_capture.paths import log_dir
 
 LOG_FILE = "qi-capture.log"
@@ -55,18 +58,27 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _PrivateRotatingFileHandler(RotatingFileHandler):
+    """Log files created 0600 (POSIX), the first one and each one after a rotation."""
+
+    def _open(self) -> Any:
+        return open(
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,
+            opener=lambda name, flags: os.open(name, flags, PRIVATE_FILE_MODE),
+        )
+
+
 def setup_logging(data_dir: str | Path | None = None, *, level: int = logging.INFO) -> Path:
     """Send the ``qi_capture`` loggers to ``<log dir>/qi-capture.log`` (rotating);
     returns the file's path. Calling it again replaces the handler."""
-    folder = log_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(log_dir(data_dir), parents=True)
     path = folder / LOG_FILE
     logger = logging.getLogger("qi_capture")
     for old in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
         logger.removeHandler(old)
         old.close()
-    handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                  encoding="utf-8", delay=True)
+    handler = _PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                          encoding="utf-8", delay=True)
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(

@@ -41,6 +41,9 @@ _MESSAGES: dict[str, _Message] = {
     "key_file_weak_parameters": lambda p: _tr(
         "This profile's key file asks for weaker protection than QI Capture allows; "
         "it was not opened."),
+    "key_file_excessive_parameters": lambda p: _tr(
+        "This profile's key file asks for more memory or time than QI Capture ever sets, "
+        "so it is not one QI Capture wrote; it was not opened. Restore it from a backup."),
     "database_missing": lambda p: _tr("This profile's data file is missing."),
     "database_mismatch": lambda p: _tr(
         "This profile's data file does not belong to its key file."),
@@ -96,6 +99,9 @@ _WEAK: dict[str, Callable[[], str]] = {
         "which is guessed first."),
     "common": lambda: _tr(
         "The passphrase is one of the most commonly used ones; choose something else."),
+    "guessable": lambda: _tr(
+        "The passphrase is too easy to guess. Add another word or two; uncommon words "
+        "are better."),
 }
 
 

@@ -179,7 +179,8 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"ok": report.ok, "cipher_problems": list(report.cipher_problems),
                           "integrity_problems": list(report.integrity_problems),
-                          "attachment_problems": list(report.attachment_problems)}, indent=2))
+                          "attachment_problems": list(report.attachment_problems),
+                          "permission_problems": list(report.permission_problems)}, indent=2))
     else:
         print(f"profile {profile.label}: {'ok' if report.ok else 'PROBLEMS FOUND'}")
         print(f"cipher_integrity_check: {len(report.cipher_problems)} problem(s)")
@@ -190,5 +191,8 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"  {line}")
         print(f"attachment files: {len(report.attachment_problems)} problem(s)")
         for line in report.attachment_problems[:50]:
+            print(f"  {line}")
+        print(f"file permissions: {len(report.permission_problems)} problem(s)")
+        for line in report.permission_problems[:50]:
             print(f"  {line}")
     return EXIT_OK if report.ok else EXIT_INVALID

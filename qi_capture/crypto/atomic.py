@@ -11,6 +11,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from qi_capture.fileperms import open_private
+
 
 def fsync_dir(folder: Path) -> None:
     """Make a rename durable. Windows cannot open a directory for fsync, and NTFS
@@ -30,13 +32,15 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True,
+                       private: bool = False) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, rename it over ``path``
     and (``sync_dir``) fsync the folder; a caller writing many files into one folder may
-    pass False and fsync the folder once at the end."""
+    pass False and fsync the folder once at the end. ``private``: the file is 0600 from
+    its creation (POSIX), for files inside a profile or central folder."""
     tmp = temp_path_for(path)
     try:
-        with tmp.open("xb") as f:
+        with (open_private(tmp) if private else tmp.open("xb")) as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

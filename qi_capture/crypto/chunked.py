@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from qi_capture.crypto.errors import ChunkedFileInvalid
+from qi_capture.fileperms import open_private
 
 MAGIC = b"QIATT1\n"
 VERSION = 1
@@ -108,7 +109,9 @@ def encrypt_to(
         raise ValueError(f"chunk size {chunk_size} is out of range")
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
-        f = path.open("xb")  # outside the try: a file that was there is not ours to remove
+        # Outside the try: a file that was there is not ours to remove. 0600 from creation:
+        # these are attachment files inside a profile folder.
+        f = open_private(path)
         try:
             with f:
                 size = _encrypt(f, key, aad, chunks, chunk_size)

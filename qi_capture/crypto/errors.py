@@ -6,7 +6,7 @@ passphrase, a key or anything derived from one.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from qi_capture.errors import QICaptureError
 
@@ -27,8 +27,9 @@ class WeakPassphrase(CryptoError):
 
     code = "weak_passphrase"
 
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message, reason=reason)
+    def __init__(self, message: str, *, reason: str, **feedback: Any) -> None:
+        # ``feedback``: the estimator's score, warning and suggestions, for the UI.
+        super().__init__(message, reason=reason, **feedback)
 
 
 class KeyFileMissing(CryptoError):
@@ -67,6 +68,21 @@ class KeyFileWeakParameters(CryptoError):
         super().__init__(
             f"The key file asks for key-derivation settings below the minimum ({detail}); "
             "it is refused.",
+            detail=detail,
+        )
+
+
+class KeyFileExcessiveParameters(CryptoError):
+    """Key-derivation settings above the ceiling: never written by this app (an edited
+    file that would make unlocking take minutes or exhaust memory)."""
+
+    code = "key_file_excessive_parameters"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"The key file asks for key-derivation settings above the maximum ({detail}); "
+            "it is not a key file this app writes, so it is refused before any key is "
+            "derived. Restore it from a backup copy.",
             detail=detail,
         )
 

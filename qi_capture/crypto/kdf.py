@@ -2,8 +2,9 @@
 
 The floor (64 MiB, t=3, p=4) is the least this app accepts from any key file, so nobody
 can weaken a profile by editing the file. Calibration at profile creation raises the cost
-to the laptop's speed (about 0.5-1 s), never below the floor. A ceiling stops an edited
-file from asking for so much memory that unlocking hangs the machine.
+to the laptop's speed (about 0.5-1 s), never below the floor. A ceiling (4x the most
+calibration produces) stops an edited file from asking for so much memory or time that
+unlocking hangs the machine; both are checked before any derivation.
 """
 
 from __future__ import annotations
@@ -17,20 +18,33 @@ from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from qi_capture.crypto.errors import KeyFileInvalid, KeyFileWeakParameters
+from qi_capture.crypto.errors import KeyFileExcessiveParameters, KeyFileWeakParameters
 from qi_capture.crypto.secret import SecretBytes
 
 FLOOR_MEMORY_KIB = 64 * 1024
 FLOOR_ITERATIONS = 3
 FLOOR_LANES = 4
 
-CEILING_MEMORY_KIB = 4 * 1024 * 1024
-CEILING_ITERATIONS = 1000
-CEILING_LANES = 64
-
 # Calibration never asks for more memory than this: trust laptops may have 8 GB shared
 # with a browser and Teams; time beyond it comes from iterations instead.
 CALIBRATION_MAX_MEMORY_KIB = 256 * 1024
+# ...nor for more iterations than this. At 256 MiB, 16 passes take several seconds on any
+# laptop the app runs on; a machine fast enough to want more would gain nothing a person
+# notices (calibration targets 0.5-1 s), so the cap costs no security in practice.
+CALIBRATION_MAX_ITERATIONS = 16
+
+# The ceiling: the most any key file may ask for. This app never writes more than the
+# calibration caps above (nor less than the floor), so a file beyond them was not written by
+# it: it would only make unlocking hang the laptop (4 GiB took 65 s and looked like a wrong
+# passphrase). Each ceiling is 4x what calibration can produce, so a key file written by an
+# older calibration or a future one with some headroom still opens; the work ceiling
+# (memory x iterations, what the time is proportional to) is 4x calibration's largest too,
+# a few seconds of unlocking at worst.
+CEILING_MEMORY_KIB = 4 * CALIBRATION_MAX_MEMORY_KIB  # 1 GiB
+CEILING_ITERATIONS = 4 * CALIBRATION_MAX_ITERATIONS  # 64
+CEILING_LANES = 4 * FLOOR_LANES  # 16; calibration never changes the floor's 4 lanes
+CEILING_WORK_KIB = 4 * CALIBRATION_MAX_MEMORY_KIB * CALIBRATION_MAX_ITERATIONS  # 16 GiB-passes
+CEILING_SALT_BYTES = 64
 
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -66,13 +80,20 @@ def check_params(params: KdfParams) -> None:
         weak.append(f"salt {len(params.salt)} bytes < {SALT_BYTES}")
     if weak:
         raise KeyFileWeakParameters("; ".join(weak))
-    if (
-        params.memory_kib > CEILING_MEMORY_KIB
-        or params.iterations > CEILING_ITERATIONS
-        or params.lanes > CEILING_LANES
-        or len(params.salt) > 64
-    ):
-        raise KeyFileInvalid("key-derivation settings are out of range")
+    excessive = []
+    if params.memory_kib > CEILING_MEMORY_KIB:
+        excessive.append(f"memory {params.memory_kib} KiB > {CEILING_MEMORY_KIB} KiB")
+    if params.iterations > CEILING_ITERATIONS:
+        excessive.append(f"iterations {params.iterations} > {CEILING_ITERATIONS}")
+    if params.lanes > CEILING_LANES:
+        excessive.append(f"lanes {params.lanes} > {CEILING_LANES}")
+    work = params.memory_kib * params.iterations
+    if not excessive and work > CEILING_WORK_KIB:
+        excessive.append(f"memory x iterations {work} KiB > {CEILING_WORK_KIB} KiB")
+    if len(params.salt) > CEILING_SALT_BYTES:
+        excessive.append(f"salt {len(params.salt)} bytes > {CEILING_SALT_BYTES}")
+    if excessive:
+        raise KeyFileExcessiveParameters("; ".join(excessive))
 
 
 def normalise_passphrase(passphrase: str) -> bytes:
@@ -121,7 +142,8 @@ def calibrate(
         memory *= 2
         factor /= 2
     iterations = max(FLOOR_ITERATIONS, math.ceil(FLOOR_ITERATIONS * factor))
-    params = replace(params, memory_kib=memory, iterations=min(iterations, CEILING_ITERATIONS))
+    params = replace(params, memory_kib=memory,
+                     iterations=min(iterations, CALIBRATION_MAX_ITERATIONS))
     elapsed = measure(params)
     if elapsed > max_seconds and params.iterations > FLOOR_ITERATIONS:
         scaled = math.floor(params.iterations * target_seconds / elapsed)

@@ -22,7 +22,9 @@ How an edit is caught:
 - ``key_check`` (HMAC of a constant under the KEK) tells a wrong passphrase (`WrongPassphrase`)
   from a right passphrase with an edited header (`KeyFileTampered`). Edits to the salt or
   cost parameters change the KEK itself and so can only show as a wrong passphrase (unless
-  they go below the floor: `KeyFileWeakParameters`); either way the file is refused.
+  they go below the floor, `KeyFileWeakParameters`, or above the ceiling,
+  `KeyFileExcessiveParameters`, both checked before any derivation); either way the file
+  is refused.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ class KeyFile:
         return (json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
     def write(self, path: Path) -> None:
-        atomic_write_bytes(path, self.to_bytes())
+        atomic_write_bytes(path, self.to_bytes(), private=True)
 
     # -- unlocking -----------------------------------------------------------------
     def derive(self, passphrase: str) -> SecretBytes:
@@ -290,7 +292,8 @@ def _slot(value: object, name: str) -> Slot:
 
 def parse(data: bytes) -> KeyFile:
     """Parse and check a key file's bytes. Refuses, in this order: not a key file
-    (`KeyFileInvalid`), parameters below the floor (`KeyFileWeakParameters`), any
+    (`KeyFileInvalid`), parameters below the floor (`KeyFileWeakParameters`) or above the
+    ceiling (`KeyFileExcessiveParameters`), any
     difference from what this app wrote (`KeyFileTampered`)."""
     if len(data) > MAX_FILE_BYTES:
         raise KeyFileInvalid("the file is too large")

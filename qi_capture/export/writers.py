@@ -18,6 +18,7 @@ import pyreadstat
 
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
 from qi_capture.export.model import Column, Table, choice_label
+from qi_capture.fileperms import create_private, restrict
 
 STATA_RESERVED = frozenset(
     [
@@ -58,7 +59,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
     # Writers that pick a format by suffix need the real one.
     tmp = tmp.with_name(tmp.name + path.suffix)
     try:
+        # Exported answers are plaintext: 0600 before the writer opens (and truncates)
+        # the file, which keeps that mode; tightened again in case a writer replaced it.
+        create_private(tmp)
         yield tmp
+        restrict(tmp)
         with tmp.open("rb+") as f:
             os.fsync(f.fileno())
         tmp.replace(path)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qi_capture.forms.expressions import ExpressionError, parse
+from qi_capture.forms.expressions import ExpressionError, ast, parse
+from qi_capture.forms.expressions.regexes import backtracking_risks
 
 #: ``${name}`` / ``${last-saved#name}`` inside labels, hints and messages (rendered as the
 #: field's current value, so the text depends on the field).
@@ -25,6 +26,8 @@ class Analysed:
 
     references: tuple[str, ...]
     unknown_functions: tuple[str, ...]
+    #: (pattern, why it backtracks) for each literal ``regex()`` pattern that would.
+    regex_risks: tuple[tuple[str, str], ...] = ()
 
 
 class ExpressionCache:
@@ -42,7 +45,9 @@ class ExpressionCache:
                 result = err
             else:
                 refs = sorted({_strip_last_saved(r) for r in parsed.references})
-                result = Analysed(tuple(refs), tuple(sorted(parsed.unknown_functions)))
+                result = Analysed(tuple(refs), tuple(sorted(parsed.unknown_functions)),
+                                  _regex_risks(parsed.tree) if "regex" in parsed.functions
+                                  else ())
             self._results[source] = result
         return result
 
@@ -58,6 +63,17 @@ def text_references(text: str) -> tuple[str, ...]:
     if "${" not in text:
         return ()
     return tuple(dict.fromkeys(_TEXT_REF.findall(text)))
+
+
+def _regex_risks(tree: ast.Node) -> tuple[tuple[str, str], ...]:
+    """Literal ``regex()`` patterns that backtrack, with the reason."""
+    risks: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and node.name == "regex" and len(node.args) == 2
+                and isinstance(node.args[1], ast.String)):
+            pattern = node.args[1].value
+            risks.extend((pattern, why) for why in backtracking_risks(pattern))
+    return tuple(risks)
 
 
 def _strip_last_saved(name: str) -> str:

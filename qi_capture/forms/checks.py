@@ -150,6 +150,14 @@ def check_expressions(rows: list[SurveyRow], settings: Mapping[str, Any],
                     "will fail when it is evaluated.",
                     sheet=site.sheet, row=site.row, column=site.column,
                 ))
+            for pattern, why in result.regex_risks:
+                found_warnings.append(FormIssue(
+                    codes.REGEX_BACKTRACKING,
+                    f"The regular expression {pattern!r} backtracks: {why}. Rewrite it "
+                    "without nested repeats (e.g. (a+)+ -> a+), lookaround or "
+                    "backreferences.",
+                    sheet=site.sheet, row=site.row, column=site.column,
+                ))
             if site.column == "calculation" and site.owner:
                 calcs[site.owner] = list(refs)
                 calc_rows[site.owner] = site.row

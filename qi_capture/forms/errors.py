@@ -20,6 +20,9 @@ FILE_UNREADABLE = "file_unreadable"
 FILE_NOT_A_FORM = "file_not_a_form"
 #: pyxform rejected the form; the message is pyxform's own.
 PYXFORM = "pyxform"
+#: The file is over a size limit (bytes, zip parts, rows, columns, cells): the message
+#: names the number found and the limit (``qi_capture.forms.limits``).
+FORM_TOO_LARGE = "form_too_large"
 #: A ``type`` value neither pyxform nor QI Capture knows (SurveyCTO ``caseid``, CHT ``tel``).
 UNKNOWN_TYPE = "unknown_type"
 #: An expression does not parse; the message gives the position in the expression.
@@ -44,6 +47,9 @@ RESERVED_META_GROUP = "reserved_meta_group"
 DUPLICATE_CHOICE_NAME = "duplicate_choice_name"
 #: Rows or columns after a run of 20 blank ones were ignored (XLSForm "Basic format").
 DATA_AFTER_BLANK_RUN = "data_after_blank_run"
+#: A literal ``regex()`` pattern that backtracks (``(a+)+``, lookaround): slow or hanging in
+#: ODK Collect; here it runs in linear time or under a time limit.
+REGEX_BACKTRACKING = "regex_backtracking"
 
 
 class FormError(QICaptureError):

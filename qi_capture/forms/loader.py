@@ -28,6 +28,12 @@ from qi_capture.forms.analysis import ExpressionCache
 from qi_capture.forms.checks import check_expressions, check_types
 from qi_capture.forms.compile import RENAMED_META, compile_form
 from qi_capture.forms.errors import FormError
+from qi_capture.forms.limits import (
+    FormTooLarge,
+    check_before_parsing,
+    check_read_sheets,
+    read_form_file,
+)
 from qi_capture.forms.model import Form, FormIssue
 from qi_capture.forms.pyxform_reader import (
     PyxformFailed,
@@ -40,6 +46,7 @@ from qi_capture.forms.pyxform_reader import (
     run_pyxform,
     set_setting,
     settings_row,
+    sheets_of,
     sniff,
     survey_rows,
 )
@@ -58,7 +65,9 @@ def load_form(path: str | Path) -> Form:
     """
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_form_file(file)
+    except FormTooLarge as err:
+        raise FormError([err.issue], source=str(file)) from None
     except FileNotFoundError:
         raise FormError([FormIssue(codes.FILE_UNREADABLE, f"No such file: {file}")],
                         source=str(file)) from None
@@ -77,7 +86,13 @@ def load_form_bytes(data: bytes, filename: str, *, media_files: Iterable[str] = 
     available to the form."""
     try:
         sniffed = sniff(data, filename)
+        # Sizes, zip parts, rows and columns, before any parser sees the bytes.
+        check_before_parsing(data, sniffed.file_type)
         workbook, read_notes = read_workbook(data, sniffed.file_type, PurePath(filename).stem)
+        if sniffed.file_type == ".xls":
+            check_read_sheets(sheets_of(workbook))
+    except FormTooLarge as err:
+        raise FormError([err.issue], source=filename) from None
     except ReadFailed as err:
         raise FormError(err.issues, source=filename) from err
     warnings: list[FormIssue] = [sniffed.warning] if sniffed.warning else []

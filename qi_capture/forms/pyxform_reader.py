@@ -158,6 +158,11 @@ def read_workbook(data: bytes, file_type: str, stem: str) -> tuple[DefinitionDat
     return workbook, notes
 
 
+def sheets_of(workbook: DefinitionData) -> dict[str, Any]:
+    """The XLSForm sheets read, by name (rows as dicts), for counting."""
+    return {sheet: getattr(workbook, sheet, None) for sheet in _SHEETS}
+
+
 def _cut_after_blank_rows(workbook: DefinitionData) -> list[FormIssue]:
     notes: list[FormIssue] = []
     for sheet in _SHEETS:

@@ -29,6 +29,7 @@ __all__ = [
     "IntegrityReport",
     "JsonValue",
     "ParadataEvent",
+    "PassphraseStrength",
     "ProfileInfo",
     "RecordSummary",
     "RecordView",
@@ -87,3 +88,21 @@ def grouped_fingerprint(fingerprint: str) -> str:
     kind, _, digits = fingerprint.rpartition(":")
     groups = " ".join(digits[i:i + 8] for i in range(0, len(digits), 8))
     return f"{kind}: {groups}" if kind else groups
+
+
+@dataclass(frozen=True)
+class PassphraseStrength:
+    """How a new passphrase fares, for the meter under the passphrase field.
+
+    ``score`` is zxcvbn's 0-4; ``reason``/``message`` the first rule it fails (``None``
+    when it is acceptable); ``warning`` and ``suggestions`` zxcvbn's feedback (English)."""
+
+    score: int
+    reason: str | None
+    message: str
+    warning: str
+    suggestions: tuple[str, ...]
+
+    @property
+    def acceptable(self) -> bool:
+        return self.reason is None

@@ -13,10 +13,10 @@ from pathlib import Path
 from qi_capture import deployment as deployment_settings
 from qi_capture.crypto.errors import WeakPassphrase
 from qi_capture.crypto.kdf import KdfParams
-from qi_capture.crypto.passphrase import check_passphrase
+from qi_capture.crypto.passphrase import Strength, check_passphrase, estimate
 from qi_capture.errors import QICaptureError
 from qi_capture.services.context import CoreContext
-from qi_capture.services.dto import IntegrityReport, ProfileInfo
+from qi_capture.services.dto import IntegrityReport, PassphraseStrength, ProfileInfo
 from qi_capture.services.errors import (
     NoProfiles,
     ProfileChoiceNeeded,
@@ -39,14 +39,25 @@ class ProfileService:
         self.deployment = deployment
 
     @staticmethod
-    def check_passphrase(passphrase: str) -> tuple[str, str] | None:
-        """The rules a new passphrase must pass (the UI's strength meter asks as the
-        user types): None if acceptable, else (reason code, message)."""
+    def check_passphrase(passphrase: str,
+                         strength: Strength | None = None) -> tuple[str, str] | None:
+        """The rules a new passphrase must pass: None if acceptable, else (reason code,
+        message)."""
         try:
-            check_passphrase(passphrase)
+            check_passphrase(passphrase, strength)
         except WeakPassphrase as exc:
             return str(exc.params.get("reason", "weak")), exc.message
         return None
+
+    @staticmethod
+    def passphrase_strength(passphrase: str) -> PassphraseStrength:
+        """The rules' verdict and the estimator's score and feedback, as the user types
+        (string checks only, no key derivation; at most about 0.1 s)."""
+        strength = estimate(passphrase)
+        verdict = ProfileService.check_passphrase(passphrase, strength)
+        reason, message = verdict if verdict is not None else (None, "")
+        return PassphraseStrength(strength.score, reason, message, strength.warning,
+                                  strength.suggestions)
 
     def _deployment_pack(self) -> Path | None:
         settings = self.deployment
@@ -140,7 +151,8 @@ class ProfileService:
     def check(self, profile: ProfileInfo, passphrase: str) -> IntegrityReport:
         report = Profile.check(profile.folder, passphrase)
         log.info("profile %s checked: %d page problem(s), %d structural problem(s), "
-                 "%d attachment file problem(s)", profile.folder.name,
-                 len(report.cipher_problems), len(report.integrity_problems),
-                 len(report.attachment_problems))
+                 "%d attachment file problem(s), %d permission problem(s)",
+                 profile.folder.name, len(report.cipher_problems),
+                 len(report.integrity_problems), len(report.attachment_problems),
+                 len(report.permission_problems))
         return report

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from qi_capture.forms import Form, FormError, FormIssue, load_form_bytes
 from qi_capture.forms.errors import FILE_UNREADABLE
+from qi_capture.forms.limits import FormTooLarge, read_form_file
 from qi_capture.resources import resource_path
 from qi_capture.services.dto import FormAdded, FormVersionInfo, StudyInfo
 from qi_capture.services.errors import FormUnknown
@@ -93,7 +94,9 @@ class StudyService:
     ) -> FormAdded:
         file = Path(path)
         try:
-            data = file.read_bytes()
+            data = read_form_file(file)
+        except FormTooLarge as exc:
+            raise FormError([exc.issue], source=str(file)) from None
         except OSError as exc:
             issue = FormIssue(FILE_UNREADABLE, f"Cannot read {file}: {exc.strerror}")
             raise FormError([issue], source=str(file)) from None

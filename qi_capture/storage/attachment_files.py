@@ -36,6 +36,7 @@ from sqlalchemy import select
 from qi_capture.crypto import chunked
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
 from qi_capture.crypto.errors import ChunkedFileInvalid
+from qi_capture.fileperms import open_private, private_dir
 from qi_capture.storage.database import Database
 from qi_capture.storage.errors import (
     AttachmentFileDamaged,
@@ -80,7 +81,7 @@ class AttachmentFiles:
         temp = temp_path_for(final)
         try:
             with _mapped_os_errors():
-                with temp.open("xb") as f:
+                with open_private(temp) as f:
                     size = chunked.encrypt_to(f, key, attachment_id.bytes, pieces)
                     f.flush()
                     os.fsync(f.fileno())
@@ -101,7 +102,7 @@ class AttachmentFiles:
         for folder in (self.root, shard):
             if not folder.is_dir():
                 with _mapped_os_errors():
-                    folder.mkdir(exist_ok=True)
+                    private_dir(folder)
                     fsync_dir(folder.parent)
 
     # -- reading ---------------------------------------------------------------------
@@ -154,7 +155,7 @@ class AttachmentFiles:
                     continue
                 with contextlib.suppress(FileNotFoundError):
                     if set_aside is not None and match is not None:
-                        set_aside.mkdir(parents=True, exist_ok=True)
+                        private_dir(set_aside, parents=True)
                         (folder / name).replace(set_aside / name)
                     else:
                         (folder / name).unlink()

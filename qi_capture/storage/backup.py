@@ -36,6 +36,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
 from qi_capture.crypto.secret import SecretBytes
+from qi_capture.fileperms import create_private, private_dir
 from qi_capture.storage.dto import BackupInfo
 from qi_capture.storage.engine import (
     CIPHER_LOG_LEVEL,
@@ -77,10 +78,11 @@ def make_backup(
     """Copy the database behind the sqlcipher3 connection ``source`` into a new backup."""
     moment = now or datetime.now(UTC)
     target_dir = backup_dir(folder)
-    target_dir.mkdir(exist_ok=True)
+    private_dir(target_dir)
     final = target_dir / f"backup-{moment.strftime(_STAMP)}-{key.key_id}.db"
     partial = temp_path_for(final)
     try:
+        create_private(partial)  # SQLite keeps the mode of the empty file it opens
         target = sqlcipher.connect(str(partial))
         try:
             target.execute(key_pragma(key.key, key.salt))
@@ -200,14 +202,15 @@ def install(backup: Path, db_path: Path, damaged_dir: Path) -> Path | None:
     ``damaged_dir`` (a WAL left behind would be replayed onto the restored file).
     Returns where the old database went, if there was one."""
     staged = temp_path_for(db_path)
-    shutil.copyfile(backup, staged)
+    create_private(staged)
+    shutil.copyfile(backup, staged)  # writes into the 0600 file; never copies the mode
     _fsync(staged)
     moved: Path | None = None
     stamp = datetime.now(UTC).strftime(_STAMP)
     for suffix in ("", *DB_SIDE_FILES):
         old = Path(str(db_path) + suffix)
         if old.exists():
-            damaged_dir.mkdir(exist_ok=True)
+            private_dir(damaged_dir)
             target = damaged_dir / f"{stamp}-{old.name}"
             old.replace(target)
             if suffix == "":

@@ -119,12 +119,14 @@ class IntegrityReport:
     cipher_problems: tuple[str, ...] = ()
     integrity_problems: tuple[str, ...] = ()
     attachment_problems: tuple[str, ...] = ()
+    #: Files and folders of the profile open to other accounts (POSIX; see fileperms).
+    permission_problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.cipher_problems and not self.integrity_problems and not (
             self.attachment_problems
-        )
+        ) and not self.permission_problems
 
 
 @dataclass(frozen=True)

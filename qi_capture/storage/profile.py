@@ -41,6 +41,7 @@ from qi_capture.crypto.kdf import KdfParams, calibrate, derive_kek
 from qi_capture.crypto.passphrase import check_passphrase
 from qi_capture.crypto.recovery import validate_recipient
 from qi_capture.crypto.secret import SecretBytes
+from qi_capture.fileperms import create_private, loose_modes, private_dir
 from qi_capture.storage import backup as backup_files
 from qi_capture.storage import migrate
 from qi_capture.storage.attachment_files import AttachmentFiles
@@ -217,10 +218,10 @@ class Profile:
         ``kdf`` defaults to parameters calibrated on this machine (tests pass the floor)."""
         check_passphrase(passphrase)
         recipient = None if recovery_public_key is None else validate_recipient(recovery_public_key)
-        folder.mkdir(parents=True, exist_ok=True)
         for existing in (DB_NAME, KEYFILE_NAME):
             if (folder / existing).exists():
                 raise ProfileExists(str(folder))
+        private_dir(folder, parents=True)
         params = kdf or calibrate()
         kek = derive_kek(passphrase, params)
         dek = SecretBytes.random()
@@ -228,6 +229,9 @@ class Profile:
         profile_id = str(uuid.uuid4())
         try:
             with ProfileLock(folder / LOCK_NAME):
+                # Empty and 0600 before SQLCipher opens it: SQLite keeps the mode, and
+                # gives its -wal and -shm files the database's.
+                create_private(folder / DB_NAME)
                 engine = open_engine(folder / DB_NAME, dek, salt)
                 try:
                     migrate.upgrade(engine)
@@ -435,7 +439,8 @@ class Profile:
     def check(folder: Path, passphrase: str) -> IntegrityReport:
         """Full check (``cipher_integrity_check`` + ``integrity_check``) of a profile that
         is not open, and every attachment file read through: those missing, refused or
-        not matching their row are listed. Reports problems rather than raising for them."""
+        not matching their row are listed, and so is every file or folder other accounts
+        could open (POSIX modes). Reports problems rather than raising for them."""
         keys = _keys_from_passphrase(folder, passphrase)
         try:
             with ProfileLock(folder / LOCK_NAME):
@@ -448,7 +453,8 @@ class Profile:
                 attachments = AttachmentFiles(folder).problems(rows or [])
         finally:
             keys.wipe()
-        return IntegrityReport(tuple(cipher), tuple(structural), tuple(attachments))
+        return IntegrityReport(tuple(cipher), tuple(structural), tuple(attachments),
+                               tuple(loose_modes(folder)))
 
     @staticmethod
     def restore_from_backup(folder: Path, passphrase: str) -> BackupInfo:

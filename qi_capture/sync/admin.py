@@ -27,6 +27,7 @@ from qi_capture.crypto import signing
 from qi_capture.crypto.envelope import generate_identity, recipient_of
 from qi_capture.crypto.errors import SigningKeyInvalid
 from qi_capture.crypto.kdf import KdfParams
+from qi_capture.fileperms import private_dir
 from qi_capture.storage.errors import ProfileExists
 from qi_capture.storage.profile import DB_NAME, KEYFILE_NAME, Profile
 from qi_capture.storage.store import Store
@@ -109,6 +110,7 @@ def init_admin(
         raise AdminExists(str(central))
     recovery_identity, recovery_recipient = generate_identity()
     bundle_identity, _ = generate_identity()
+    private_dir(central, parents=True)  # the central folder holds the admin's keys
     try:
         Profile.create(folder, ADMIN_LABEL, passphrase, recovery_recipient, kdf=kdf)
     except ProfileExists as exc:

@@ -111,6 +111,27 @@ def test_create_refusals(created: Path, tmp_path: Path) -> None:
         (tmp_path / "a" / "profiles").iterdir())
 
 
+def test_guessable_passphrases_are_refused_with_feedback(copy: Path, tmp_path: Path) -> None:
+    # Passes the plain rules (length, variety, not on the common list); zxcvbn scores it 3.
+    folder = profile_folder(copy)
+    before = snapshot(folder)
+    create, change = run_all([
+        (tmp_path / "new", ["profile", "create", "--name", "M", "--kdf", "floor"],
+         {"QI_CAPTURE_PASSPHRASE": "Manchester2024!"}),
+        (copy, ["profile", "change-passphrase"],
+         {"QI_CAPTURE_PASSPHRASE": PASSPHRASE, "QI_CAPTURE_NEW_PASSPHRASE": "Jonathan1987!"}),
+    ])
+    assert create.returncode == 1, create.stderr
+    assert "too easy to guess (strength 3 of 4, at least 4 is needed)" in create.stderr
+    assert "Add another word or two" in create.stderr  # the estimator's suggestion
+    assert "Manchester2024!" not in create.stderr + create.stdout
+    assert not (tmp_path / "new" / "profiles").exists() or not any(
+        (tmp_path / "new" / "profiles").iterdir())
+    assert change.returncode == 1, change.stderr
+    assert "Common names and surnames are easy to guess." in change.stderr
+    assert snapshot(folder) == before
+
+
 def test_wrong_passphrase_exits_2_and_writes_nothing(created: Path) -> None:
     folder = profile_folder(created)
     before = snapshot(folder)

@@ -279,3 +279,25 @@ def test_strength_meter_follows_the_core_rules(qtbot: QtBot, tmp_path: Path) -> 
     qtbot.keyClicks(page.passphrase, PASSPHRASE)
     qtbot.keyClicks(page.confirm, PASSPHRASE)
     assert page.meter.refusal == "" and page.create.isEnabled()
+    assert page.meter.level == "strong" and not page.meter.feedback.isVisible()
+
+
+def test_strength_meter_shows_the_estimators_feedback(qtbot: QtBot) -> None:
+    from ui.pages.first_run import FirstRunPage
+
+    page = FirstRunPage()
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.keyClicks(page.name, "Jo")
+    # Passes the plain rules; too easy to guess for zxcvbn (a common name and a year).
+    qtbot.keyClicks(page.passphrase, "Jonathan1987!")
+    qtbot.keyClicks(page.confirm, "Jonathan1987!")
+    meter = page.meter
+    assert meter.refusal == "guessable" and meter.level == "weak"
+    assert "too easy to guess" in meter.label.text()
+    assert meter.feedback.isVisible()
+    assert "Common names and surnames are easy to guess." in meter.feedback.text()
+    assert "Add another word or two" in meter.feedback.text()
+    assert not page.create.isEnabled()
+    qtbot.keyClick(page.passphrase, Qt.Key.Key_Return)  # pressing Enter says why
+    assert page.message.isVisible() and "too easy to guess" in page.message.text()

@@ -51,7 +51,7 @@ class FirstRunPage(QWidget):
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm = QLineEdit(card)
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
-        self.meter = StrengthMeter(card, check=ProfileService.check_passphrase)
+        self.meter = StrengthMeter(card, assess=ProfileService.passphrase_strength)
         self.recovery = QLineEdit(card)
         self.recovery.setPlaceholderText(self.tr("optional: age1… from your study pack"))
         form.addRow(self.tr("&Profile name"), self.name)
@@ -94,9 +94,10 @@ class FirstRunPage(QWidget):
         # plain size hint (taken at a narrower width) always fits.
         card.setMinimumHeight(card.sizeHint().height())
         outer.addStretch(2)
+        # The meter first: the page's own check reads its verdict.
+        self.passphrase.textChanged.connect(self.meter.update_for)
         for line in (self.name, self.passphrase, self.confirm):
             line.textChanged.connect(self._on_field_text_changed)
-        self.passphrase.textChanged.connect(self.meter.update_for)
         for line in (self.name, self.passphrase, self.confirm, self.recovery):
             line.returnPressed.connect(self._on_create_clicked)
         self.create.clicked.connect(self._on_create_clicked)
@@ -105,9 +106,10 @@ class FirstRunPage(QWidget):
     def _problem(self) -> str | None:
         if not self.name.text().strip():
             return self.tr("Give the profile a name.")
-        verdict = ProfileService.check_passphrase(self.passphrase.text())
-        if verdict is not None:
-            return weak_passphrase_message(verdict[0])
+        if not self.passphrase.text():
+            return weak_passphrase_message("too_short")
+        if self.meter.refusal:  # the meter asked the core as the passphrase was typed
+            return weak_passphrase_message(self.meter.refusal)
         if self.passphrase.text() != self.confirm.text():
             return self.tr("The two passphrases are not the same.")
         return None

@@ -21,6 +21,8 @@ ARITY = "expression_arity"
 UNKNOWN_FUNCTION = "expression_unknown_function"
 #: Evaluation failed: a value of the wrong type (``count('a')``), an invalid date...
 EVAL = "expression_eval"
+#: A ``regex()`` pattern that needs the backtracking engine hit its time limit.
+REGEX_LIMIT = "expression_regex_limit"
 
 
 class ExpressionError(QICaptureError):

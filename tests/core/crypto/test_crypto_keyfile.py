@@ -13,6 +13,7 @@ import pytest
 
 from qi_capture.crypto import keyfile
 from qi_capture.crypto.errors import (
+    KeyFileExcessiveParameters,
     KeyFileInvalid,
     KeyFileMissing,
     KeyFileTampered,
@@ -196,12 +197,30 @@ def test_parameters_below_the_floor_are_refused(
         assert info.value.code == "key_file_weak_parameters"
 
 
-def test_absurd_parameters_are_refused(sealed: tuple[keyfile.KeyFile, bytes, bytes]) -> None:
+@pytest.mark.parametrize(
+    ("edits", "said"),
+    [
+        ({"memory_kib": 1 << 40}, f"memory {1 << 40} KiB > 1048576 KiB"),
+        ({"memory_kib": 4 * 1024 * 1024}, "memory 4194304 KiB > 1048576 KiB"),  # took 65 s
+        ({"iterations": 65}, "iterations 65 > 64"),
+        ({"lanes": 17}, "lanes 17 > 16"),
+        # Each within its own ceiling; together more work than calibration ever sets.
+        ({"memory_kib": 1024 * 1024, "iterations": 17},
+         "memory x iterations 17825792 KiB > 16777216 KiB"),
+    ],
+)
+def test_parameters_above_the_ceiling_are_refused(
+    sealed: tuple[keyfile.KeyFile, bytes, bytes], edits: dict[str, int], said: str
+) -> None:
     def edit(d: dict[str, Any]) -> None:
-        d["kdf"]["memory_kib"] = 1 << 40
+        d["kdf"].update(edits)
 
-    with pytest.raises(KeyFileInvalid):
-        keyfile.parse(_rewrite(sealed[0].to_bytes(), edit, fix_checksum=True))
+    for fix in (False, True):
+        with pytest.raises(KeyFileExcessiveParameters) as info:
+            keyfile.parse(_rewrite(sealed[0].to_bytes(), edit, fix_checksum=fix))
+        assert info.value.code == "key_file_excessive_parameters"
+        assert said in info.value.message
+        assert "not a key file this app writes" in info.value.message
 
 
 @pytest.mark.parametrize(

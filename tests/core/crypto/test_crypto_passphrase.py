@@ -1,11 +1,11 @@
-"""Passphrase rules: each refusal has its own reason."""
+"""Passphrase rules: each refusal has its own reason; zxcvbn judges what passes them."""
 
 from __future__ import annotations
 
 import pytest
 
 from qi_capture.crypto.errors import WeakPassphrase
-from qi_capture.crypto.passphrase import check_passphrase
+from qi_capture.crypto.passphrase import MIN_SCORE, check_passphrase, estimate
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,32 @@ def test_weak_passphrases_are_refused(passphrase: str, reason: str) -> None:
 )
 def test_good_passphrases_pass(passphrase: str) -> None:
     check_passphrase(passphrase)
+
+
+@pytest.mark.parametrize("passphrase", ["Manchester2024!", "Qwerty!Manchester", "Jonathan1987!", "dragonfly2020!"])
+def test_guessable_passphrases_are_refused_with_the_estimators_feedback(passphrase: str) -> None:
+    # Each passes the plain rules; zxcvbn scores them below MIN_SCORE.
+    with pytest.raises(WeakPassphrase) as info:
+        check_passphrase(passphrase)
+    params = info.value.params
+    assert params["reason"] == "guessable"
+    assert params["score"] < MIN_SCORE
+    assert params["suggestions"]  # always something to do
+    assert all(s in info.value.message for s in params["suggestions"])
+    assert params["warning"] in info.value.message
+    assert passphrase not in info.value.message
+
+
+def test_estimator_feedback_names_the_weakness() -> None:
+    found = estimate("Jonathan1987!")
+    assert found.score < MIN_SCORE
+    assert found.warning == "Common names and surnames are easy to guess."
+    assert estimate("").score == 0
+
+
+def test_long_passphrases_are_estimated_quickly_and_accepted() -> None:
+    # zxcvbn's cost grows fast with length: only ESTIMATE_CHARS are looked at, which only
+    # errs safe (a prefix is never stronger than the whole).
+    long = "copper kettle harbour 42 " * 400
+    check_passphrase(long.strip())
+    assert estimate(long).score == 4

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qi_capture.crypto.errors import (
+    KeyFileExcessiveParameters,
     KeyFileMissing,
     KeyFileTampered,
     KeyFileWeakParameters,
@@ -121,6 +122,26 @@ def test_weak_parameters_are_refused(profile: Path) -> None:
     path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
     with pytest.raises(KeyFileWeakParameters):
         Profile.unlock(profile, PASSPHRASE)
+
+
+def test_key_file_asking_for_huge_memory_is_refused_at_once(profile: Path) -> None:
+    # An attacker edits the key file (and fixes its checksum) to ask for 4 GiB: unlock
+    # must refuse before deriving anything (no minute-long hang, no "wrong passphrase").
+    path = profile / KEYFILE_NAME
+    doc = json.loads(path.read_bytes())
+    doc["kdf"]["memory_kib"] = 4 * 1024 * 1024
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    doc["checksum"] = "sha256:" + hashlib.sha256(canonical).hexdigest()
+    path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+    before = snapshot(profile)
+    with pytest.raises(KeyFileExcessiveParameters) as info:
+        Profile.unlock(profile, PASSPHRASE)
+    assert info.value.code == "key_file_excessive_parameters"
+    assert "4194304 KiB > 1048576 KiB" in info.value.message
+    with pytest.raises(KeyFileExcessiveParameters):
+        Profile.change_passphrase(profile, PASSPHRASE, NEW_PASSPHRASE)
+    assert snapshot(profile) == before  # nothing written
 
 
 def test_missing_key_file(profile: Path) -> None:

@@ -194,7 +194,11 @@ def test_without_room_for_files_the_profile_opens_and_reads_from_the_database(
             assert b"".join(store.sync.attachment_pieces(attachment_id)) == data
     chunks, rows = _state(folder)
     assert chunks > 0 and all(key is None for _id, key, _count in rows)
-    assert Profile.check(folder, PASSPHRASE).ok
+    # Only the file this test put in the folder's way is reported (it was made 0644).
+    report = Profile.check(folder, PASSPHRASE)
+    assert [p.split(":")[0] for p in report.permission_problems] == [ATTACHMENTS_DIR]
+    assert not (report.cipher_problems or report.integrity_problems
+                or report.attachment_problems)
     (folder / ATTACHMENTS_DIR).unlink()
     _assert_all_moved(folder, ids, blobs)  # the next open tries again
 

@@ -45,11 +45,11 @@ def register(*names: str, returns: str) -> Callable[[Builder], Builder]:
     return deco
 
 
-def fail(call: ast.Call, message: str) -> ExpressionError:
+def fail(call: ast.Call, message: str, code: str = EVAL) -> ExpressionError:
     """An evaluation error located at the call."""
     return ExpressionError(
         f"{call.name}(): {message} at position {call.pos}",
-        code=EVAL,
+        code=code,
         position=call.pos,
         function=call.name,
     )

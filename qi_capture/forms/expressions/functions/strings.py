@@ -12,7 +12,9 @@ Choices (JavaRosa followed unless noted):
 - ``normalize-space`` treats space, tab, CR, LF, VT and FF as white space (Java ``\\s``).
 - ``regex(s, re)`` must match the *whole* string (JavaRosa ``Pattern.matches``; ODK docs
   "exact and complete match"); Web Forms/Enketo search instead. An invalid pattern is an
-  ExpressionError.
+  ExpressionError. Every evaluation has a bounded cost (``expressions.regexes``): RE2 in
+  linear time, or a time-limited backtracking engine for lookaround and backreferences,
+  whose limit raises ExpressionError ``expression_regex_limit``.
 - ``uuid()`` is a random version-4 UUID; ``uuid(n)`` n random letters and digits.
 - ``digest(s, alg, enc='base64')``: MD5, SHA-1, SHA-256, SHA-384, SHA-512 over UTF-8;
   ``base64`` or ``hex``; anything else is an ExpressionError.
@@ -36,7 +38,14 @@ import uuid
 from typing import TYPE_CHECKING
 
 from qi_capture.forms.expressions import ast
+from qi_capture.forms.expressions.errors import REGEX_LIMIT
 from qi_capture.forms.expressions.functions.base import each_value, fail, java_int, register
+from qi_capture.forms.expressions.regexes import (
+    TIMEOUT_SECONDS,
+    PatternInvalid,
+    PatternTooCostly,
+    compile_pattern,
+)
 from qi_capture.forms.expressions.values import Value
 
 if TYPE_CHECKING:
@@ -178,12 +187,15 @@ def _regex(call: ast.Call, comp: Compiler) -> Fn:
     def run(c: EvalContext, n: XNode) -> Value:
         p = pattern(c, n)
         try:
-            compiled = re.compile(p)
-        except re.error as exc:
-            raise fail(call, f"invalid regular expression {p!r}: {exc.msg}") from exc
-        except (RecursionError, OverflowError) as exc:
-            raise fail(call, f"regular expression {p!r} is too complex") from exc
-        return compiled.fullmatch(s(c, n)) is not None
+            return compile_pattern(p).fullmatch(s(c, n))
+        except PatternInvalid as exc:
+            raise fail(call, f"invalid regular expression {p[:200]!r}: {exc}") from exc
+        except PatternTooCostly as exc:
+            # The answer is not named: messages may reach logs, answers must not.
+            raise fail(call, f"the regular expression {p[:200]!r} took longer than "
+                       f"{TIMEOUT_SECONDS:g} s on this answer and was stopped (it "
+                       "backtracks; simplify it, e.g. avoid nested repeats such as (a+)+)",
+                       code=REGEX_LIMIT) from exc
 
     return run
 
