@@ -63,13 +63,14 @@ def load_home(ctx: CoreContext) -> tuple[list[StudyOverview], list[RecordRow]]:
     return studies, rows
 
 
-def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[FormSession, str, str]:
-    """Worker: a finalised record as a read-only session (never written)."""
+def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[FormSession, str, str, bool]:
+    """Worker: a finalised record as a read-only session (never written), its form's
+    title and style, and whether its study has a study pack."""
     view = ctx.records.get(record_id)
     form = ctx.studies.load_form(view.summary.form_version_id)
     data: dict[str, Any] = {"form_id": form.form_id, "data": unflatten(view.answers)}
     session = FormSession.from_submission(form, data)
-    return session, view.form.title, form.style
+    return session, view.form.title, form.style, view.study_has_pack
 
 
 def time_spent(ctx: CoreContext, record_id: uuid.UUID) -> dict[str, float]:
@@ -414,10 +415,14 @@ class MainWindow(QMainWindow):
             return
         task = self.runner.run(load_view, ctx, record_id)
 
-        def show(result: tuple[FormSession, str, str]) -> None:
-            session, title, style = result
+        def show(result: tuple[FormSession, str, str, bool]) -> None:
+            session, title, style, has_pack = result
             controller = ViewController(session, self)
             self._install_filler(controller, title, style == "interview", record_id)
+            if not has_pack:
+                self._say(self.tr("This record stays on this laptop: its study has no study "
+                                  "pack yet. Importing the pack moves it into the pack's "
+                                  "study, to be sent at the next sync."))
         task.finished.connect(show)
         task.failed.connect(self._on_task_failed)
 

@@ -124,7 +124,8 @@ def test_finalise_lists_errors_jump_then_read_only_and_edit(
         filler.finalise_action.trigger()
 
     # Read-only view of the finalised record, then "edit" makes a new revision.
-    session, title, _style = load_view(core, record.record_id)
+    session, title, _style, has_pack = load_view(core, record.record_id)
+    assert not has_pack  # the built-in study: no pack installed here
     viewer = FormFiller(ViewController(session), title)
     qtbot.addWidget(viewer)
     viewer.show()

@@ -69,7 +69,10 @@ def test_records_without_a_pack_are_marked_then_moved_by_the_pack(
 ) -> None:
     ctx = window.ctx
     assert ctx is not None
-    in_background(qtbot, window, declined, ctx)
+    record_id = in_background(qtbot, window, declined, ctx)
+    window.view_record(record_id)  # the record view says so too
+    qtbot.waitUntil(lambda: "stays on this laptop" in window.status.text(), timeout=10_000)
+    window.close_record()
     window.refresh_home()
     qtbot.waitUntil(lambda: status_texts(window) == ["Stays on this laptop"], timeout=10_000)
     assert study_titles(window) == [
