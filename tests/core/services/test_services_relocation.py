@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from qi_capture.central.dto import DeviceGaps
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.resources import resource_path
 from qi_capture.services import CoreContext, ProfileService
 from qi_capture.services.dto import STAYS_ON_LAPTOP, record_state
-from qi_capture.services.merge import merge_files
+from qi_capture.services.merge import MergeRun, merge_files
 from qi_capture.services.studies import BUILTIN_STUDY_ID
 from qi_capture.storage.canonical import canonical_json, loads, revision_id
 from qi_capture.sync.admin import AdminProfile, init_admin
@@ -70,6 +71,23 @@ def local_record(ctx: CoreContext) -> uuid.UUID:
         record.set("age", 40)
         record.finalise()
         return record.record_id
+
+
+def merge_at_centre(
+    ctx: CoreContext, central: Path, folder: Path
+) -> tuple[MergeRun, list[tuple[int, int]], DeviceGaps]:
+    """Enrol the laptop, merge every bundle in ``folder``; the run, the bundles' sequence
+    ranges and the device's gaps as the centre sees them."""
+    with CentralStore.open(central, PASSPHRASE) as store:
+        assert store.profile is not None
+        admin = AdminProfile(store.profile)
+        device = ctx.device
+        store.enrol(device.id, name="Laptop", fingerprint=device.fingerprint,
+                    public_key=device.public_key)
+        admin.enrol(device.public_key, "Laptop")
+        run = merge_files(store, admin, sorted((folder / "outbox").glob("*.qibundle")))
+        ranges = sorted((first, last) for _h, _b, first, last in store.manifests(device.id))
+        return run, ranges, store.device_gaps(device.id)
 
 
 def test_records_move_into_the_pack_study_and_reach_the_centre(
@@ -134,18 +152,11 @@ def test_records_move_into_the_pack_study_and_reach_the_centre(
     result = ctx.sync.sync(folder)
     assert result.records_sent == 1 and result.revisions_sent == 2
     assert result.not_sendable == 1  # the svc_test record, still without a pack
-    with CentralStore.open(central, PASSPHRASE) as store:
-        assert store.profile is not None
-        admin = AdminProfile(store.profile)
-        device = ctx.device
-        store.enrol(device.id, name="Laptop", fingerprint=device.fingerprint,
-                    public_key=device.public_key)
-        admin.enrol(device.public_key, "Laptop")
-        run = merge_files(store, admin, sorted((folder / "outbox").glob("*.qibundle")))
-        assert [r.outcome for r in run.reports] == ["imported"]
-        assert run.reports[0].new_revisions == 2
-        gaps = store.device_gaps(device.id)
-        assert gaps.missing_seqs == () and gaps.missing_manifests == ()
+    run, ranges, gaps = merge_at_centre(ctx, central, folder)
+    assert [r.outcome for r in run.reports] == ["imported"]
+    assert run.reports[0].new_revisions == 2
+    assert ranges == [(1, 3)]
+    assert gaps.missing_seqs == () and gaps.missing_manifests == ()
 
 
 def test_keep_separate_leaves_records_where_they_are(
@@ -186,16 +197,7 @@ def test_syncs_that_write_nothing_leave_no_false_gap(
     assert ctx.sync.sync(folder).bundles_written == 0
     declined(ctx, study=STUDY_ID)  # sequence 5
     assert ctx.sync.sync(folder).bundles_written == 1
-    with CentralStore.open(central, PASSPHRASE) as store:
-        assert store.profile is not None
-        admin = AdminProfile(store.profile)
-        device = ctx.device
-        store.enrol(device.id, name="Laptop", fingerprint=device.fingerprint,
-                    public_key=device.public_key)
-        admin.enrol(device.public_key, "Laptop")
-        run = merge_files(store, admin, sorted((folder / "outbox").glob("*.qibundle")))
-        assert sorted(r.outcome for r in run.reports) == ["imported", "imported"]
-        ranges = sorted((first, last) for _h, _b, first, last in store.manifests(device.id))
-        assert ranges == [(1, 2), (3, 5)]
-        gaps = store.device_gaps(device.id)
-        assert gaps.missing_seqs == () and gaps.missing_manifests == ()
+    run, ranges, gaps = merge_at_centre(ctx, central, folder)
+    assert sorted(r.outcome for r in run.reports) == ["imported", "imported"]
+    assert ranges == [(1, 2), (3, 5)]
+    assert gaps.missing_seqs == () and gaps.missing_manifests == ()
