@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from qi_capture import deployment
 from qi_capture.deployment import Deployment, DeploymentInvalid
 
-FUZZ = settings(max_examples=150, deadline=2000,
+FUZZ = settings(max_examples=60, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 BOUND_SECONDS = 1.0
 

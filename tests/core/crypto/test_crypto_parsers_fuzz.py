@@ -48,7 +48,7 @@ from qi_capture.crypto.kdf import (
 )
 from qi_capture.crypto.secret import SecretBytes
 
-FUZZ = settings(max_examples=120, deadline=2000,
+FUZZ = settings(max_examples=60, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 P = ParamSpec("P")
 T = TypeVar("T")
