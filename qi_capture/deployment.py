@@ -94,8 +94,13 @@ def find_file(executable: str | Path | None = None, *, frozen: bool | None = Non
     return None
 
 
-def _expand(value: str) -> Path:
-    return Path(os.path.expandvars(value)).expanduser()
+def _expand(value: str, key: str, path: Path) -> Path:
+    try:
+        return Path(os.path.expandvars(value)).expanduser()
+    except RuntimeError:  # "~name" for a user this machine does not know
+        raise DeploymentInvalid(
+            path, f'"{key}" starts with ~ but names no user of this machine'
+        ) from None
 
 
 def is_onedrive_path(path: Path) -> bool:
@@ -115,7 +120,20 @@ def _string(data: dict[str, Any], key: str, path: Path) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise DeploymentInvalid(path, f'"{key}" must be a non-empty string')
+    if "\x00" in value or not _encodable(value):
+        raise DeploymentInvalid(
+            path, f'"{key}" holds a NUL or an unpaired surrogate (\\ud800-\\udfff) '
+            "character, which no path can contain",
+        )
     return value.strip()
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse(data: object, path: Path) -> Deployment:
@@ -124,7 +142,9 @@ def parse(data: object, path: Path) -> Deployment:
         raise DeploymentInvalid(path, "the file must hold a JSON object")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise DeploymentInvalid(path, f"unknown setting(s): {', '.join(unknown)}")
+        # Escaped so a lone surrogate (a "\\ud800" escape in the file) can be printed.
+        shown = ", ".join(name.encode("utf-8", "backslashreplace").decode() for name in unknown)
+        raise DeploymentInvalid(path, f"unknown setting(s): {shown}")
     if data.get("format") != FORMAT:
         raise DeploymentInvalid(path, f'"format" must be "{FORMAT}"')
     version = data.get("version")
@@ -136,15 +156,22 @@ def parse(data: object, path: Path) -> Deployment:
         )
     base = path.parent
     pack_text = _string(data, "study_pack", path)
-    pack = None if pack_text is None else base / _expand(pack_text)
-    if pack is not None and not pack.is_file():
-        raise DeploymentInvalid(path, f"the study pack {pack} does not exist")
+    pack = None if pack_text is None else base / _expand(pack_text, "study_pack", path)
+    if pack is not None:
+        try:
+            found = pack.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            raise DeploymentInvalid(
+                path, f"the study pack {pack} cannot be checked ({exc.strerror})"
+            ) from None
+        if not found:
+            raise DeploymentInvalid(path, f"the study pack {pack} does not exist")
     sync_text = _string(data, "sync_folder", path)
-    sync = None if sync_text is None else _expand(sync_text)
+    sync = None if sync_text is None else _expand(sync_text, "sync_folder", path)
     if sync is not None and not sync.is_absolute():
         raise DeploymentInvalid(path, '"sync_folder" must be an absolute path')
     data_text = _string(data, "data_dir", path)
-    data_dir = None if data_text is None else _expand(data_text)
+    data_dir = None if data_text is None else _expand(data_text, "data_dir", path)
     if data_dir is not None:
         if not data_dir.is_absolute():
             raise DeploymentInvalid(path, '"data_dir" must be an absolute path')
@@ -174,4 +201,8 @@ def load(path: Path | None = None) -> Deployment:
         raise DeploymentInvalid(
             file, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except ValueError:  # an integer too long to convert
+        raise DeploymentInvalid(file, "is not valid JSON (a number is too long)") from None
+    except RecursionError:
+        raise DeploymentInvalid(file, "is not valid JSON (nested too deeply)") from None
     return parse(data, file)

@@ -71,6 +71,11 @@ def _read_answers(path: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise CliError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                        f"{exc.msg})", EXIT_INVALID) from None
+    except ValueError:  # an integer past Python's digit limit
+        raise CliError(f"{path} is not valid JSON (a number is too long)",
+                       EXIT_INVALID) from None
+    except RecursionError:
+        raise CliError(f"{path} is not valid JSON (nested too deeply)", EXIT_INVALID) from None
     if not isinstance(answers, dict):
         raise CliError(f"{path} must hold a JSON object of path -> value", EXIT_INVALID)
     return answers

@@ -271,6 +271,10 @@ def _int(value: object, what: str) -> int:
 def _str(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise KeyFileInvalid(f"{what} must be text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from a \\ud800 escape
+        raise KeyFileInvalid(f"{what} is not valid Unicode text") from None
     return value
 
 
@@ -299,7 +303,9 @@ def parse(data: bytes) -> KeyFile:
         raise KeyFileInvalid("the file is too large")
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not UTF-8, not JSON, or an integer too long to convert;
+        # RecursionError: nested too deeply.
         raise KeyFileInvalid("it is not JSON") from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise KeyFileInvalid("it is not a QI Capture key file")
@@ -365,7 +371,10 @@ def parse(data: bytes) -> KeyFile:
     )
     body = {k: v for k, v in doc.items() if k != "checksum"}
     expected = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
-    if not hmac.compare_digest(str(doc["checksum"]), expected):
+    checksum = doc["checksum"]
+    if not isinstance(checksum, str) or not hmac.compare_digest(
+        checksum.encode("utf-8", "surrogatepass"), expected.encode("ascii")
+    ):
         raise KeyFileTampered("its checksum does not match its contents")
     if keyfile.to_bytes() != data:
         raise KeyFileTampered("its layout differs from what this app writes")

@@ -78,7 +78,10 @@ def _store_int(element: Element, value: object) -> str:
     if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
         return str(int(value))
     if isinstance(value, str) and _INT_RE.match(value.strip()):
-        return str(int(value.strip()))
+        try:
+            return str(int(value.strip()))
+        except ValueError:  # more digits than int() converts
+            raise _fail(element, value, "a whole number") from None
     raise _fail(element, value, "a whole number")
 
 
@@ -230,8 +233,19 @@ def to_stored(element: Element, value: object) -> str:
         return _store_select_one(element, value)
     if element.type == "acknowledge":
         return _store_acknowledge(element, value)
+    if isinstance(value, str) and not _encodable(value):
+        # A lone surrogate (a "\\ud800" escape in JSON): no database or file can hold it.
+        raise _fail(element, value, "text without unpaired surrogate characters")
     storer = _STORERS.get(element.data_type, _store_text)
     return storer(element, value)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # --- from stored text -------------------------------------------------------------------

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from qi_capture.forms.session.answers import AnswerError
 
+#: Longer indices are refused before int() (which refuses over 4300 digits, untyped).
+_MAX_INDEX_DIGITS = 9
 _SEGMENT = re.compile(r"^([A-Za-z_][\w.\-]*)(?:\[(\d+)\])?$")
 
 
@@ -41,6 +43,9 @@ def parse_path(path: str, root_name: str = "data") -> ParsedPath:
         if match is None:
             raise AnswerError(
                 f"'{segment}' in path '{path}' is not a name or name[index]", path=path)
+        if match.group(2) is not None and len(match.group(2)) > _MAX_INDEX_DIGITS:
+            raise AnswerError(f"the repeat index in '{segment}' is too large (path '{path}')",
+                              path=path)
         index = int(match.group(2)) if match.group(2) else 0
         if match.group(2) is not None and index < 1:
             raise AnswerError(f"repeat indices start at 1 (path '{path}')", path=path)

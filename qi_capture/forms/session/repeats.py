@@ -32,6 +32,10 @@ from qi_capture.forms.session.instance import (
 from qi_capture.forms.session.paths import parse_path
 from qi_capture.forms.session.recompute import RecomputeMixin
 
+#: The most instances a repeat is grown to, by its count or by a path naming an instance
+#: (``household[100000000]/age`` in an answer file): a runaway must not exhaust memory.
+MAX_INSTANCES = 10_000
+
 
 class RepeatsMixin(RecomputeMixin):
     # --- repeats -------------------------------------------------------------------------
@@ -108,6 +112,10 @@ class RepeatsMixin(RecomputeMixin):
                 if index is None:
                     return
                 if item.element.repeat_count is None:
+                    if index > MAX_INSTANCES:
+                        raise AnswerError(
+                            f"'{name}[{index}]' asks for more than {MAX_INSTANCES} instances "
+                            f"of '{name}' (path '{path}')", path=path)
                     while len(item.instances) < index:
                         self._insert_instance(item, len(item.instances))
                 if index > len(item.instances):
@@ -183,7 +191,7 @@ class RepeatsMixin(RecomputeMixin):
         except ExpressionError:
             return False
         target = int(number) if math.isfinite(number) and number > 0 else 0
-        target = min(target, 10_000)  # a runaway count must not exhaust memory
+        target = min(target, MAX_INSTANCES)  # a runaway count must not exhaust memory
         changed = False
         while len(slot.instances) < target:
             self._insert_instance(slot, len(slot.instances))
