@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from psycopg import sql as pgsql
 from sqlalchemy import URL, Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -159,12 +159,16 @@ def _create_role(conn: Connection, role: str, password: str | None,
                                  "name, or grant the rights yourself (see the README)")
     # psycopg composes the statements: identifiers and the password literal are quoted
     # by the driver (DDL takes no bound parameters). The password is never logged.
+    # Imported here: the packaged app leaves PostgreSQL support out unless built with it,
+    # and every CLI command imports this module.
+    from psycopg import sql as pgsql
+
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
     who = pgsql.Identifier(role)
 
-    def run(statement: str, *parts: pgsql.Composable) -> None:
+    def run(statement: str, *parts: Any) -> None:
         cursor.execute(pgsql.SQL(statement).format(*parts))
 
     run("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
