@@ -10,6 +10,7 @@ as text) and PostgreSQL (the ``uuid`` type, ordered by its bytes).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,7 @@ _REV = sql.table(CentralRevisionRow)
 _RV = sql.table(CentralReviewRow)
 _ATT = sql.table(CentralAttachmentRow)
 
+_SIEVE_RUN = re.compile(r"[ !#-\[\]-~]+")
 #: Rows read per query when a text search has to look inside the answers.
 _SEARCH_BATCH = 2_000
 
@@ -75,15 +77,24 @@ def _listing_query(
         query = query.where(_REC.c.device_id == device_id)
     if not deleted:
         query = query.where(_REC.c.deleted.is_(False))
-    if search:
-        # A first sieve in SQL (the winner's canonical JSON holds the instance name,
-        # the interviewer and every answer); `_matches` then looks at the values only,
-        # so a search for a question's name does not match every record.
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace(
+    sieve = _sieve(search or "")
+    if sieve:
+        # A first sieve in SQL (the winner's canonical JSON holds the instance name and
+        # every answer); `_matches` then looks at the values only, so a search for a
+        # question's name does not match every record.
+        pattern = "%" + sieve.replace("\\", "\\\\").replace("%", "\\%").replace(
             "_", "\\_") + "%"
         query = query.where(or_(_REV.c.canonical_json.ilike(pattern, escape="\\"),
                                 _REC.c.interviewer.ilike(pattern, escape="\\")))
     return query
+
+
+def _sieve(search: str) -> str:
+    """The longest run of the search that SQL can look for case-insensitively on both
+    backends, as it is spelled inside the JSON: printable ASCII (SQLite folds the case of
+    ASCII letters only) without the quote and backslash JSON escapes. "" if none."""
+    runs = _SIEVE_RUN.findall(search)
+    return max(runs, key=len) if runs else ""
 
 
 def _listing(r: Any, doc: dict[str, Any]) -> RecordListing:
