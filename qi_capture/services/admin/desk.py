@@ -336,7 +336,8 @@ class AdminDesk:
 
     def conflict(self, ref: str, *, language: str | None = None) -> ConflictView:
         """A conflict (any unique prefix of its id) with its heads side by side: per
-        answer path its label and each head's value as read, the differing ones marked."""
+        answer path its label and each head's value as read, the differing ones marked
+        (ODK's ``meta/`` values are left out of the lines, kept in ``detail``)."""
         detail = self._central.conflict(ref)
         names = self._device_names()
         try:
@@ -348,7 +349,8 @@ class AdminDesk:
             raise LanguageUnknown(language, form.languages)
         chosen = None if form is None else language or form.default_language
         differing = set(detail.differing_paths)
-        paths = sorted({p for h in detail.heads for p in h.answers})
+        # ODK's metadata (a new instanceID per edit) is not an answer to choose between.
+        paths = sorted({p for h in detail.heads for p in h.answers if not p.startswith("meta/")})
         labels = _labels(form, paths, chosen)
         lines = tuple(
             ConflictLine(p, labels[p],

@@ -71,6 +71,10 @@ class _Renderer:
                 items.clear()
 
         for element in elements:
+            if not prefix and element.kind == "group" and element.name == "meta":
+                # ODK's metadata (instanceID, instanceName): the listing shows the name.
+                self.used.update(k for k in self.answers if k.startswith("meta/"))
+                continue
             if element.kind == "group":
                 flush()
                 self._walk(element.children, prefix=f"{prefix}{element.name}/",
