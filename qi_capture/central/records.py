@@ -31,6 +31,12 @@ _REV = sql.table(CentralRevisionRow)
 _RV = sql.table(CentralReviewRow)
 _ATT = sql.table(CentralAttachmentRow)
 
+#: What a listing row reads, in the positions `_listing` takes them from.
+_COLUMNS = (
+    _REC.c.id, _REC.c.form_id, _REC.c.form_version, _REC.c.device_id, _REC.c.interviewer,
+    func.coalesce(_RV.c.status, "received"), _REC.c.submitted, _REC.c.updated,
+    _REC.c.in_conflict, _REC.c.deleted, _REC.c.winner, _REV.c.canonical_json,
+)
 _SIEVE_RUN = re.compile(r"[ !#-\[\]-~]+")
 #: Rows read per query when a text search has to look inside the answers.
 _SEARCH_BATCH = 2_000
@@ -52,6 +58,24 @@ def record_ids_with_prefix(engine: Engine, hex_prefix: str, limit: int = 2) -> t
     return ids, count
 
 
+def _filtered(
+    query: Select[Any],
+    form_id: str,
+    *,
+    status: str | None,
+    device_id: uuid.UUID | None,
+    deleted: bool,
+) -> Select[Any]:
+    query = query.outerjoin(_RV, _RV.c.record_id == _REC.c.id).where(_REC.c.form_id == form_id)
+    if status is not None:
+        query = query.where(func.coalesce(_RV.c.status, "received") == status)
+    if device_id is not None:
+        query = query.where(_REC.c.device_id == device_id)
+    if not deleted:
+        query = query.where(_REC.c.deleted.is_(False))
+    return query
+
+
 def _listing_query(
     form_id: str,
     *,
@@ -60,23 +84,10 @@ def _listing_query(
     deleted: bool,
     search: str | None,
 ) -> Select[Any]:
-    review = func.coalesce(_RV.c.status, "received")
-    query = (
-        select(
-            _REC.c.id, _REC.c.form_id, _REC.c.form_version, _REC.c.device_id,
-            _REC.c.interviewer, review, _REC.c.submitted, _REC.c.updated,
-            _REC.c.in_conflict, _REC.c.deleted, _REC.c.winner, _REV.c.canonical_json,
-        )
-        .join(_REV, _REV.c.id == _REC.c.winner)
-        .outerjoin(_RV, _RV.c.record_id == _REC.c.id)
-        .where(_REC.c.form_id == form_id)
+    query = _filtered(
+        select(*_COLUMNS).select_from(_REC).join(_REV, _REV.c.id == _REC.c.winner),
+        form_id, status=status, device_id=device_id, deleted=deleted,
     )
-    if status is not None:
-        query = query.where(review == status)
-    if device_id is not None:
-        query = query.where(_REC.c.device_id == device_id)
-    if not deleted:
-        query = query.where(_REC.c.deleted.is_(False))
     sieve = _sieve(search or "")
     if sieve:
         # A first sieve in SQL (the winner's canonical JSON holds the instance name and
@@ -138,16 +149,22 @@ def list_records(
                            search=search)
     order = (_REC.c.submitted, _REC.c.id)
     if not search:
-        page = query.order_by(*order).offset(offset)
+        # The page's ids first, from the record and review tables alone (nothing large is
+        # sorted), then those records' rows with their winners' JSON.
+        ids_query = _filtered(select(_REC.c.id), form_id, status=status,
+                              device_id=device_id, deleted=deleted)
+        page = ids_query.order_by(*order).offset(offset)
         if limit is not None:
             page = page.limit(limit)
         with engine.connect() as conn:
-            total = int(conn.scalar(select(func.count()).select_from(
-                query.with_only_columns(_REC.c.id).subquery())) or 0)
-            rows = [_listing(r, _decode(r[11])) for r in conn.execute(page)]
-        return rows, total
+            total = int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
+                        or 0)
+            ids = list(conn.scalars(page))
+            found = {r[0]: r for chunk in sql.chunks(ids)
+                     for r in conn.execute(query.where(_REC.c.id.in_(chunk)))}
+        return [_listing(found[i], _decode(found[i][11])) for i in ids if i in found], total
     needle = search.casefold()
-    rows = []
+    rows: list[RecordListing] = []
     total = 0
     for r in _batches(engine, query.order_by(*order)):
         doc = _decode(r[11])
@@ -172,13 +189,8 @@ def _batches(engine: Engine, query: Select[Any]) -> Iterator[Any]:
 
 def get_listing(engine: Engine, record_id: uuid.UUID) -> RecordListing | None:
     """The listing row of one record (deleted or not), or None."""
-    review = func.coalesce(_RV.c.status, "received")
     query = (
-        select(
-            _REC.c.id, _REC.c.form_id, _REC.c.form_version, _REC.c.device_id,
-            _REC.c.interviewer, review, _REC.c.submitted, _REC.c.updated,
-            _REC.c.in_conflict, _REC.c.deleted, _REC.c.winner, _REV.c.canonical_json,
-        )
+        select(*_COLUMNS)
         .join(_REV, _REV.c.id == _REC.c.winner)
         .outerjoin(_RV, _RV.c.record_id == _REC.c.id)
         .where(_REC.c.id == record_id)

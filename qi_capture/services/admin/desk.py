@@ -281,10 +281,10 @@ class AdminDesk:
         revisions (who, when, what changed); attachments; review state and comments."""
         record_id = self.record_id(ref)
         names = self._device_names()
-        row = _row(self._central.record_listing(record_id), names)
+        listing = self._central.record_listing(record_id)
+        row = _row(listing, names)
         revisions = self._central.record_revisions(record_id)
-        winner = next((r for r in revisions if r.id == self._central.record_listing(
-            record_id).winner), revisions[-1] if revisions else None)
+        winner = next((r for r in revisions if r.id == listing.winner), None)
         answers: Mapping[str, JsonValue] = winner.answers if winner is not None else {}
         form, known = self._form(row.form_id, row.form_version)
         chosen = None
