@@ -65,8 +65,12 @@ def _filtered(
     status: str | None,
     device_id: uuid.UUID | None,
     deleted: bool,
+    joined: bool = False,
 ) -> Select[Any]:
-    query = query.outerjoin(_RV, _RV.c.record_id == _REC.c.id).where(_REC.c.form_id == form_id)
+    query = query.where(_REC.c.form_id == form_id)
+    if status is not None or joined:
+        # Only when its status is needed: the join costs as much as the rest together.
+        query = query.outerjoin(_RV, _RV.c.record_id == _REC.c.id)
     if status is not None:
         query = query.where(func.coalesce(_RV.c.status, "received") == status)
     if device_id is not None:
@@ -86,7 +90,7 @@ def _listing_query(
 ) -> Select[Any]:
     query = _filtered(
         select(*_COLUMNS).select_from(_REC).join(_REV, _REV.c.id == _REC.c.winner),
-        form_id, status=status, device_id=device_id, deleted=deleted,
+        form_id, status=status, device_id=device_id, deleted=deleted, joined=True,
     )
     sieve = _sieve(search or "")
     if sieve:
@@ -160,8 +164,10 @@ def list_records(
             total = int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
                         or 0)
             ids = list(conn.scalars(page))
+            # By primary key alone: with the filters repeated, SQLite may pick the form
+            # index and scan the whole form for the page's rows.
             found = {r[0]: r for chunk in sql.chunks(ids)
-                     for r in conn.execute(query.where(_REC.c.id.in_(chunk)))}
+                     for r in conn.execute(_by_id().where(_REC.c.id.in_(chunk)))}
         return [_listing(found[i], _decode(found[i][11])) for i in ids if i in found], total
     needle = search.casefold()
     rows: list[RecordListing] = []
@@ -187,16 +193,16 @@ def _batches(engine: Engine, query: Select[Any]) -> Iterator[Any]:
         start += len(rows)
 
 
+def _by_id() -> Select[Any]:
+    return (select(*_COLUMNS).select_from(_REC)
+            .join(_REV, _REV.c.id == _REC.c.winner)
+            .outerjoin(_RV, _RV.c.record_id == _REC.c.id))
+
+
 def get_listing(engine: Engine, record_id: uuid.UUID) -> RecordListing | None:
     """The listing row of one record (deleted or not), or None."""
-    query = (
-        select(*_COLUMNS)
-        .join(_REV, _REV.c.id == _REC.c.winner)
-        .outerjoin(_RV, _RV.c.record_id == _REC.c.id)
-        .where(_REC.c.id == record_id)
-    )
     with engine.connect() as conn:
-        row = conn.execute(query).one_or_none()
+        row = conn.execute(_by_id().where(_REC.c.id == record_id)).one_or_none()
     return None if row is None else _listing(row, _decode(row[11]))
 
 
