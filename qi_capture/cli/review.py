@@ -102,10 +102,12 @@ def render_text(detail: RecordDetail) -> str:
                      + (f" (also {', '.join(x for x in detail.languages if x != detail.language)})"
                         if len(detail.languages) > 1 else ""))
     lines.append("")
-    for section in detail.sections:
+    for number, section in enumerate(detail.sections):
         indent = "  " * max(section.depth - 1, 0)
         if section.title:
             lines.append(f"{indent}== {section.title} ==")
+        elif number:  # back at the top level after a group or repeat
+            lines.append(f"== {detail.form_title} ==")
         for item in section.items:
             if item.kind == "note":
                 lines.append(f"{indent}  ({item.label})")
