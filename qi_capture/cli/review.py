@@ -22,7 +22,7 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, command
-from qi_capture.services.admin.desk import REVIEW_STATUSES
+from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.dto import RecordDetail
 
 

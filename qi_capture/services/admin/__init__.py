@@ -4,7 +4,7 @@ review, conflicts, the audit log. It hands out frozen values only (`dto`)."""
 
 from __future__ import annotations
 
-from qi_capture.services.admin.desk import AdminDesk, needs_passphrase
+from qi_capture.services.admin.desk import REVIEW_STATUSES, AdminDesk, needs_passphrase
 from qi_capture.sync.errors import enrol_command
 
-__all__ = ["AdminDesk", "enrol_command", "needs_passphrase"]
+__all__ = ["REVIEW_STATUSES", "AdminDesk", "enrol_command", "needs_passphrase"]
