@@ -169,6 +169,21 @@ def revoke(
     return get_device(engine, device_id)
 
 
+def rename(
+    engine: Engine, device_id: uuid.UUID, name: str, *, actor: str, now: datetime | None = None
+) -> CentralDevice:
+    """Change an enrolled or revoked device's label (the audit log keeps the id only: a
+    label may name a person)."""
+    moment = now or utcnow()
+    with engine.begin() as conn:
+        row = conn.execute(select(_DEV.c.status).where(_DEV.c.id == device_id)).one_or_none()
+        if row is None or row.status == "central":
+            raise DeviceNotFound(str(device_id))
+        conn.execute(update(_DEV).where(_DEV.c.id == device_id).values(name=name))
+        sql.audit(conn, actor, "rename_device", {"device_id": str(device_id)}, moment)
+    return get_device(engine, device_id)
+
+
 def gaps(engine: Engine, device_id: uuid.UUID) -> DeviceGaps:
     with engine.connect() as conn:
         return device_gaps(conn, device_id)

@@ -257,3 +257,34 @@ class AuditEntry:
     actor: str
     action: str
     params: JsonValue
+
+
+@dataclass(frozen=True)
+class RecordListing:
+    """One row of a form's records table: the record's derived state, its displayed
+    winner's instance name and its review status."""
+
+    record_id: uuid.UUID
+    form_id: str
+    form_version: str
+    device_id: uuid.UUID
+    interviewer: str
+    instance_name: str | None
+    review_status: str
+    submitted: str
+    updated: str
+    in_conflict: bool
+    deleted: bool
+    winner: str
+
+
+@dataclass(frozen=True)
+class AttachmentMeta:
+    """An attachment's description (never its bytes)."""
+
+    id: uuid.UUID
+    record_id: uuid.UUID
+    name: str
+    media_type: str
+    size: int
+    sha256: str

@@ -28,8 +28,10 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from qi_capture.central import conflicts, devices, migrate, postgres, review, sql
 from qi_capture.central import merge as merging
+from qi_capture.central import records as listing
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import (
+    AttachmentMeta,
     AuditEntry,
     BundleReport,
     CentralDevice,
@@ -41,9 +43,11 @@ from qi_capture.central.dto import (
     ExportRecord,
     FormVersionJson,
     QuarantinedBundle,
+    RecordListing,
     ReviewInfo,
+    RevisionSummary,
 )
-from qi_capture.central.errors import CentralNotFound, CentralSchemaOutdated
+from qi_capture.central.errors import CentralNotFound, CentralSchemaOutdated, RecordNotFound
 from qi_capture.central.models import (
     CentralAttachmentRow,
     CentralAuditRow,
@@ -275,6 +279,9 @@ class CentralStore:
     def revoke(self, device_id: uuid.UUID) -> CentralDevice:
         return devices.revoke(self.engine, device_id, actor=self.actor)
 
+    def rename_device(self, device_id: uuid.UUID, name: str) -> CentralDevice:
+        return devices.rename(self.engine, device_id, name, actor=self.actor)
+
     def quarantine(
         self,
         *,
@@ -332,6 +339,38 @@ class CentralStore:
 
     def heads(self, record_id: uuid.UUID) -> tuple[str, ...]:
         return conflicts.record_heads(self.engine, record_id)
+
+    # -- records, for people -------------------------------------------------------------
+    def records(
+        self,
+        form_id: str,
+        *,
+        status: str | None = None,
+        device_id: uuid.UUID | None = None,
+        search: str | None = None,
+        deleted: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[RecordListing], int]:
+        """One page of the form's records and the number matching (`records.list_records`)."""
+        return listing.list_records(self.engine, form_id, status=status, device_id=device_id,
+                                    search=search, deleted=deleted, offset=offset, limit=limit)
+
+    def record_listing(self, record_id: uuid.UUID) -> RecordListing:
+        found = listing.get_listing(self.engine, record_id)
+        if found is None:
+            raise RecordNotFound(str(record_id))
+        return found
+
+    def record_ids_with_prefix(self, hex_prefix: str) -> tuple[list[uuid.UUID], int]:
+        """Up to two record ids starting with these hex digits, and how many there are."""
+        return listing.record_ids_with_prefix(self.engine, hex_prefix)
+
+    def record_revisions(self, record_id: uuid.UUID) -> list[RevisionSummary]:
+        return listing.revisions(self.engine, record_id)
+
+    def record_attachments(self, record_id: uuid.UUID) -> list[AttachmentMeta]:
+        return listing.attachments(self.engine, record_id)
 
     # -- review --------------------------------------------------------------------------
     def set_review(self, record_id: uuid.UUID, status: str, comment: str = "") -> ReviewInfo:

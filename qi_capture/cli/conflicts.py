@@ -1,8 +1,9 @@
-"""``qi-capture conflicts list|show|resolve --central DIR_OR_URL``.
+"""``qi-capture conflicts list|show|resolve --central DIR_OR_URL``, through the admin door
+(`qi_capture.services.admin.AdminDesk`); this module only parses arguments and prints.
 
 - ``list [--all] [--json]``: open conflicts (``--all``: resolved and superseded too);
-- ``show ID [--json]``: the heads side by side, the paths whose values differ, the
-  displayed winner;
+- ``show ID [--language L] [--json]``: the heads side by side, the answers whose values
+  differ marked, under their questions' labels; the displayed winner;
 - ``resolve ID (--keep REV | --merge FILE) --reason TEXT``: write the resolution revision
   (parents: all heads). ``FILE`` is a JSON object of answers (path -> value). IDs may be
   shortened to any unique prefix.
@@ -15,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, CliError, command
-from qi_capture.cli.merge import central_options, open_central
-from qi_capture.storage.canonical import JsonValue
+from qi_capture.services.dto import JsonValue
 
 
 def register(groups: Any) -> None:
@@ -31,6 +32,8 @@ def register(groups: Any) -> None:
     show = commands.add_parser("show", parents=[central_options(admin=False)],
                                help="show a conflict's heads")
     show.add_argument("conflict_id", metavar="ID")
+    show.add_argument("--language", metavar="L", default=None,
+                      help="the form language of the labels (default: the form's)")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
     resolve = commands.add_parser("resolve", parents=[central_options(admin=False)],
@@ -47,8 +50,8 @@ def register(groups: Any) -> None:
 
 @command
 def run_list(args: argparse.Namespace) -> int:
-    with open_central(args) as central:
-        items = central.conflicts(None if args.all else "open")
+    with open_desk(args) as desk:
+        items = desk.conflicts(None if args.all else "open")
     if args.json:
         print(json.dumps([c.to_json() for c in items], indent=2))
         return EXIT_OK
@@ -62,21 +65,29 @@ def run_list(args: argparse.Namespace) -> int:
 
 @command
 def run_show(args: argparse.Namespace) -> int:
-    with open_central(args) as central:
-        detail = central.conflict(args.conflict_id)
+    with open_desk(args) as desk:
+        view = desk.conflict(args.conflict_id, language=args.language)
     if args.json:
-        print(json.dumps(detail.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
         return EXIT_OK
-    c = detail.conflict
-    print(f"conflict {c.id}\nrecord {c.record_id}\nkind {c.kind}, status {c.status}")
+    c = view.conflict
+    name = f" ({view.record.title})" if view.record is not None else ""
+    print(f"conflict {c.id}\nrecord {c.record_id}{name}\nkind {c.kind}, status {c.status}")
     print(f"displayed winner: {c.winner}")
-    for h in detail.heads:
-        print(f"head {h.id}: device {h.device_id} seq {h.device_seq}, {h.created}, "
+    for h, device in zip(view.detail.heads, view.head_devices, strict=True):
+        print(f"head {h.id}: device {device} ({h.device_id}) seq {h.device_seq}, {h.created}, "
               f"{h.interviewer}" + (" (deletion)" if h.deleted else ""))
-    for path in detail.differing_paths:
-        values = " | ".join(f"{h.id[:8]}={json.dumps(h.answers.get(path), ensure_ascii=False)}"
-                            for h in detail.heads)
-        print(f"  {path}: {values}")
+    heads = [h.id[:8] for h in view.detail.heads]
+    for line in view.lines:
+        if not line.differs:
+            continue
+        values = " | ".join(f"{head}={json.dumps(text, ensure_ascii=False)}"
+                            for head, text in zip(heads, line.texts, strict=True))
+        label = f"  ({line.label})" if line.label != line.path else ""
+        print(f"* {line.path}: {values}{label}")
+    same = [line for line in view.lines if not line.differs]
+    if same:
+        print(f"{len(same)} other answer(s) are the same in every head")
     if c.status == "resolved":
         print(f"resolved by {c.resolution}: {c.reason}")
     return EXIT_OK
@@ -97,12 +108,7 @@ def _merged(path: Path) -> dict[str, JsonValue]:
 @command
 def run_resolve(args: argparse.Namespace) -> int:
     merged = _merged(args.merge) if args.merge is not None else None
-    with open_central(args) as central:
-        keep = args.keep
-        if keep is not None:
-            detail = central.conflict(args.conflict_id)
-            matches = [h for h in detail.conflict.heads if h.startswith(keep)]
-            keep = matches[0] if len(matches) == 1 else keep
-        info = central.resolve(args.conflict_id, keep=keep, merged=merged, reason=args.reason)
+    with open_desk(args) as desk:
+        info = desk.resolve(args.conflict_id, keep=args.keep, merged=merged, reason=args.reason)
     print(f"resolved {info.id[:12]}: revision {info.resolution}")
     return EXIT_OK

@@ -1,16 +1,18 @@
-"""``qi-capture devices list|enrol|revoke --central DIR_OR_URL``: the central device
-registry.
+"""``qi-capture devices list|enrol|revoke|rename --central DIR_OR_URL``: the central
+device registry, through the admin door (`qi_capture.services.admin.AdminDesk`); this
+module only parses arguments and prints.
 
 - ``list [--json]``: enrolled, revoked and unknown devices (seen only through
-  quarantined bundles), with last sequence, bundles, gaps and clone alerts;
+  quarantined bundles), with last sequence and bundle, gaps and clone alerts;
 - ``enrol DEVICE_ID [--device-key KEY] [--name N]``: accept a device (its key defaults to
   the one its quarantined bundles carry: check the fingerprint with the interviewer
   first), then merge its quarantined bundles from the quarantine folder, as streams, and
   remove them from it;
-- ``revoke DEVICE_ID``: refuse its bundles from now on (what it sent stays).
+- ``revoke DEVICE_ID``: refuse its bundles from now on (what it sent stays);
+- ``rename DEVICE_ID NAME``: change its label.
 
-Enrolment and revocation are written to the central store and, when the admin keys are
-at hand, to the admin profile's registry that bundle verification reads.
+``DEVICE_ID`` may be any unique prefix of at least four hex digits of a device the
+store knows.
 """
 
 from __future__ import annotations
@@ -19,12 +21,8 @@ import argparse
 import json
 from typing import Any
 
-from qi_capture.central.store import CentralStore
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command, parse_uuid
-from qi_capture.cli.merge import central_options, open_admin, open_central
-from qi_capture.crypto import signing
-from qi_capture.services.merge import merge_quarantined
-from qi_capture.sync.admin import AdminProfile, parse_device_key
+from qi_capture.cli.central_glue import central_options, open_desk
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, command
 
 
 def register(groups: Any) -> None:
@@ -44,96 +42,66 @@ def register(groups: Any) -> None:
                                  help="refuse a device's bundles from now on")
     revoke.add_argument("device_id", metavar="DEVICE_ID")
     revoke.set_defaults(handler=run_revoke)
-
-
-def _close_admin(central: CentralStore, admin: AdminProfile | None) -> None:
-    if admin is not None and central.profile is None:
-        admin.lock()
+    rename = commands.add_parser("rename", parents=[central_options()],
+                                 help="change a device's label")
+    rename.add_argument("device_id", metavar="DEVICE_ID")
+    rename.add_argument("name", metavar="NAME")
+    rename.set_defaults(handler=run_rename)
 
 
 @command
 def run_list(args: argparse.Namespace) -> int:
-    with open_central(args) as central:
-        rows = []
-        for d in central.devices():
-            gaps = central.device_gaps(d.id)
-            clones = central.clone_alerts(d.id)
-            rows.append({**d.to_json(), "gaps": gaps.to_json(),
-                         "clone_alerts": [c.to_json() for c in clones]})
+    with open_desk(args) as desk:
+        devices = desk.devices()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([d.to_json() for d in devices], indent=2))
         return EXIT_OK
-    if not rows:
+    if not devices:
         print("no devices")
-    for r in rows:
-        gaps = r["gaps"]
-        notes = [f"missing {s['first']}-{s['last']}" for s in gaps["missing_seqs"]]
-        notes += [f"{len(gaps['missing_manifests'])} missing bundle(s)"] if gaps[
-            "missing_manifests"] else []
-        notes += [f"{len(r['clone_alerts'])} clone alert(s)"] if r["clone_alerts"] else []
-        notes += [f"{r['quarantined']} quarantined"] if r["quarantined"] else []
-        print(f"{r['id']}  {r['status']:<8} {r['name'] or '-':<20} seq {r['last_seq']:<6} "
-              f"bundles {r['bundles']:<4} {r['fingerprint'] or ''}"
+    for summary in devices:
+        d, gaps = summary.device, summary.gaps
+        notes = [f"missing {s.first}-{s.last}" for s in gaps.missing_seqs]
+        notes += [f"{len(gaps.missing_manifests)} missing bundle(s)"] if gaps.missing_manifests \
+            else []
+        notes += [f"{len(summary.clone_alerts)} clone alert(s)"] if summary.clone_alerts else []
+        notes += [f"{d.quarantined} quarantined"] if d.quarantined else []
+        print(f"{d.id}  {d.status:<8} {d.name or '-':<20} seq {d.last_seq:<6} "
+              f"bundles {d.bundles:<4} {summary.fingerprint_grouped or ''}"
               + (f"  [{'; '.join(notes)}]" if notes else ""))
     return EXIT_OK
 
 
 @command
 def run_enrol(args: argparse.Namespace) -> int:
-    device_id = parse_uuid(args.device_id, "device id")
-    with open_central(args) as central:
-        admin = open_admin(args, central)
-        try:
-            waiting = central.quarantined(device_id)
-            if args.device_key is not None:
-                public_key = parse_device_key(args.device_key)
-            else:
-                keys = {q.public_key for q in waiting if q.public_key is not None}
-                if len(keys) != 1:
-                    raise CliError(
-                        f"no quarantined bundle of device {device_id} gives its key: "
-                        "give --device-key KEY (the key the laptop shows)"
-                    )
-                public_key = keys.pop()
-            fingerprint = signing.fingerprint(public_key)
-            device = central.enrol(device_id, name=args.name, fingerprint=fingerprint,
-                                   public_key=public_key)
-            if admin is not None:
-                admin.enrol(public_key, args.name)
-            print(f"enrolled {device.id} ({fingerprint})")
-            refused = 0
-            if waiting and admin is None:
-                print(f"{len(waiting)} quarantined bundle(s) wait for the admin keys and "
-                      "the quarantine folder: run this command again with --admin DIR")
-            elif admin is not None:
-                for sha, report in merge_quarantined(central, admin, device_id):
-                    if report.outcome not in ("imported", "already_imported"):
-                        refused += 1
-                    print(f"quarantined bundle {sha[:16]}: {report.outcome}"
-                          + (f": {report.new_revisions} new revisions"
-                             if report.outcome == "imported" else "")
-                          + (f" ({report.reason}: {report.message})"
-                             if report.outcome == "refused" else ""))
-                if waiting:
-                    print("acknowledgements are written when the device's sync folder is "
-                          "merged next")
-        finally:
-            _close_admin(central, admin)
-    return EXIT_INVALID if refused else EXIT_OK
+    with open_desk(args) as desk:
+        enrolment = desk.enrol(args.device_id, name=args.name, public_key=args.device_key)
+    print(f"enrolled {enrolment.device.id} ({enrolment.fingerprint})")
+    if enrolment.waiting_for_keys:
+        print(f"{enrolment.waiting_for_keys} quarantined bundle(s) wait for the admin keys "
+              "and the quarantine folder: run this command again with --admin DIR")
+    for merged in enrolment.merged:
+        report = merged.report
+        print(f"quarantined bundle {merged.file_sha256[:16]}: {report.outcome}"
+              + (f": {report.new_revisions} new revisions"
+                 if report.outcome == "imported" else "")
+              + (f" ({report.reason}: {report.message})"
+                 if report.outcome == "refused" else ""))
+    if enrolment.merged:
+        print("acknowledgements are written when the device's sync folder is merged next")
+    return EXIT_INVALID if enrolment.refused else EXIT_OK
 
 
 @command
 def run_revoke(args: argparse.Namespace) -> int:
-    device_id = parse_uuid(args.device_id, "device id")
-    with open_central(args) as central:
-        admin = open_admin(args, central)
-        try:
-            device = central.revoke(device_id)
-            if admin is not None and device.fingerprint is not None:
-                if device.public_key is not None:
-                    admin.enrol(device.public_key, device.name)
-                admin.revoke(device.fingerprint)
-        finally:
-            _close_admin(central, admin)
+    with open_desk(args) as desk:
+        device = desk.revoke(args.device_id)
     print(f"revoked {device.id}: its bundles are refused from now on")
+    return EXIT_OK
+
+
+@command
+def run_rename(args: argparse.Namespace) -> int:
+    with open_desk(args) as desk:
+        device = desk.rename(args.device_id, args.name)
+    print(f"renamed {device.id}: {device.device.name}")
     return EXIT_OK

@@ -1,0 +1,237 @@
+"""Reading a form's records for people: a paged, filtered listing (the admin's records
+table, which may hold 100,000 rows, so it is fetched a page at a time), a record's
+revision history and its attachments' descriptions.
+
+Ids may be given as prefixes of their hex digits: `uuid_range` turns a prefix into the
+closed range of UUIDs it covers, which compares the same way on SQLite (32 hex digits
+as text) and PostgreSQL (the ``uuid`` type, ordered by its bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, Select, and_, func, or_, select
+
+from qi_capture.central import sql
+from qi_capture.central.dto import AttachmentMeta, RecordListing, RevisionSummary
+from qi_capture.central.models import (
+    CentralAttachmentRow,
+    CentralRecordRow,
+    CentralReviewRow,
+    CentralRevisionRow,
+)
+
+_REC = sql.table(CentralRecordRow)
+_REV = sql.table(CentralRevisionRow)
+_RV = sql.table(CentralReviewRow)
+_ATT = sql.table(CentralAttachmentRow)
+
+#: What a listing row reads, in the positions `_listing` takes them from.
+_COLUMNS = (
+    _REC.c.id, _REC.c.form_id, _REC.c.form_version, _REC.c.device_id, _REC.c.interviewer,
+    func.coalesce(_RV.c.status, "received"), _REC.c.submitted, _REC.c.updated,
+    _REC.c.in_conflict, _REC.c.deleted, _REC.c.winner, _REV.c.canonical_json,
+)
+_SIEVE_RUN = re.compile(r"[ !#-\[\]-~]+")
+#: Rows read per query when a text search has to look inside the answers.
+_SEARCH_BATCH = 2_000
+
+
+def uuid_range(hex_prefix: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """The lowest and highest UUID starting with ``hex_prefix`` (lower-case hex, 1-32)."""
+    return (uuid.UUID(hex_prefix.ljust(32, "0")), uuid.UUID(hex_prefix.ljust(32, "f")))
+
+
+def record_ids_with_prefix(engine: Engine, hex_prefix: str, limit: int = 2) -> tuple[
+        list[uuid.UUID], int]:
+    """Up to ``limit`` record ids starting with ``hex_prefix``, and how many there are."""
+    low, high = uuid_range(hex_prefix)
+    where = and_(_REC.c.id >= low, _REC.c.id <= high)
+    with engine.connect() as conn:
+        count = int(conn.scalar(select(func.count()).select_from(_REC).where(where)) or 0)
+        ids = list(conn.scalars(select(_REC.c.id).where(where).order_by(_REC.c.id).limit(limit)))
+    return ids, count
+
+
+def _filtered(
+    query: Select[Any],
+    form_id: str,
+    *,
+    status: str | None,
+    device_id: uuid.UUID | None,
+    deleted: bool,
+    joined: bool = False,
+) -> Select[Any]:
+    query = query.where(_REC.c.form_id == form_id)
+    if status is not None or joined:
+        # Only when its status is needed: the join costs as much as the rest together.
+        query = query.outerjoin(_RV, _RV.c.record_id == _REC.c.id)
+    if status is not None:
+        query = query.where(func.coalesce(_RV.c.status, "received") == status)
+    if device_id is not None:
+        query = query.where(_REC.c.device_id == device_id)
+    if not deleted:
+        query = query.where(_REC.c.deleted.is_(False))
+    return query
+
+
+def _listing_query(
+    form_id: str,
+    *,
+    status: str | None,
+    device_id: uuid.UUID | None,
+    deleted: bool,
+    search: str | None,
+) -> Select[Any]:
+    query = _filtered(
+        select(*_COLUMNS).select_from(_REC).join(_REV, _REV.c.id == _REC.c.winner),
+        form_id, status=status, device_id=device_id, deleted=deleted, joined=True,
+    )
+    sieve = _sieve(search or "")
+    if sieve:
+        # A first sieve in SQL (the winner's canonical JSON holds the instance name and
+        # every answer); `_matches` then looks at the values only, so a search for a
+        # question's name does not match every record.
+        pattern = "%" + sieve.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        query = query.where(or_(_REV.c.canonical_json.ilike(pattern, escape="\\"),
+                                _REC.c.interviewer.ilike(pattern, escape="\\")))
+    return query
+
+
+def _sieve(search: str) -> str:
+    """The longest run of the search that SQL can look for case-insensitively on both
+    backends, as it is spelled inside the JSON: printable ASCII (SQLite folds the case of
+    ASCII letters only) without the quote and backslash JSON escapes. "" if none."""
+    runs = _SIEVE_RUN.findall(search)
+    return max(runs, key=len) if runs else ""
+
+
+def _listing(r: Any, doc: dict[str, Any]) -> RecordListing:
+    name = doc.get("instance_name")
+    return RecordListing(
+        record_id=r[0], form_id=r[1], form_version=r[2], device_id=r[3], interviewer=r[4],
+        instance_name=name if isinstance(name, str) and name else None,
+        review_status=r[5], submitted=r[6], updated=r[7], in_conflict=bool(r[8]),
+        deleted=bool(r[9]), winner=r[10],
+    )
+
+
+def _matches(doc: dict[str, Any], interviewer: str, needle: str) -> bool:
+    texts = [interviewer, str(doc.get("instance_name") or "")]
+    answers = doc.get("answers")
+    if isinstance(answers, dict):
+        texts.extend(str(v) for v in answers.values())
+    return any(needle in t.casefold() for t in texts)
+
+
+def _decode(text: str) -> dict[str, Any]:
+    doc = json.loads(text)
+    return doc if isinstance(doc, dict) else {}
+
+
+def list_records(
+    engine: Engine,
+    form_id: str,
+    *,
+    status: str | None = None,
+    device_id: uuid.UUID | None = None,
+    search: str | None = None,
+    deleted: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[RecordListing], int]:
+    """One page of the form's records (oldest submission first, then by id) and how many
+    match in all. Without a search, the page is one query and the total one count; with
+    one, the candidates the SQL sieve lets through are read in batches and checked."""
+    query = _listing_query(form_id, status=status, device_id=device_id, deleted=deleted,
+                           search=search)
+    order = (_REC.c.submitted, _REC.c.id)
+    if not search:
+        # The page's ids first, from the record and review tables alone (nothing large is
+        # sorted), then those records' rows with their winners' JSON.
+        ids_query = _filtered(select(_REC.c.id), form_id, status=status,
+                              device_id=device_id, deleted=deleted)
+        page = ids_query.order_by(*order).offset(offset)
+        if limit is not None:
+            page = page.limit(limit)
+        with engine.connect() as conn:
+            total = int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
+                        or 0)
+            ids = list(conn.scalars(page))
+            # By primary key alone: with the filters repeated, SQLite may pick the form
+            # index and scan the whole form for the page's rows.
+            found = {r[0]: r for chunk in sql.chunks(ids)
+                     for r in conn.execute(_by_id().where(_REC.c.id.in_(chunk)))}
+        return [_listing(found[i], _decode(found[i][11])) for i in ids if i in found], total
+    needle = search.casefold()
+    rows: list[RecordListing] = []
+    total = 0
+    for r in _batches(engine, query.order_by(*order)):
+        doc = _decode(r[11])
+        if not _matches(doc, r[4], needle):
+            continue
+        if total >= offset and (limit is None or len(rows) < limit):
+            rows.append(_listing(r, doc))
+        total += 1
+    return rows, total
+
+
+def _batches(engine: Engine, query: Select[Any]) -> Iterator[Any]:
+    start = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(query.offset(start).limit(_SEARCH_BATCH)).all()
+        yield from rows
+        if len(rows) < _SEARCH_BATCH:
+            return
+        start += len(rows)
+
+
+def _by_id() -> Select[Any]:
+    return (select(*_COLUMNS).select_from(_REC)
+            .join(_REV, _REV.c.id == _REC.c.winner)
+            .outerjoin(_RV, _RV.c.record_id == _REC.c.id))
+
+
+def get_listing(engine: Engine, record_id: uuid.UUID) -> RecordListing | None:
+    """The listing row of one record (deleted or not), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(_by_id().where(_REC.c.id == record_id)).one_or_none()
+    return None if row is None else _listing(row, _decode(row[11]))
+
+
+def revisions(engine: Engine, record_id: uuid.UUID) -> list[RevisionSummary]:
+    """Every revision of the record, oldest first (by creation time, then id)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_REV).where(_REV.c.record_id == record_id).order_by(_REV.c.created, _REV.c.id)
+        ).all()
+    out = []
+    for r in rows:
+        doc = _decode(r.canonical_json)
+        answers = doc.get("answers")
+        out.append(RevisionSummary(
+            id=r.id, record_id=r.record_id, device_id=r.device_id, device_seq=r.device_seq,
+            parents=tuple(sql.json_list(r.parents_json)), kind=r.kind, deleted=bool(r.deleted),
+            form_version=r.form_version, interviewer=r.interviewer, created=r.created,
+            answers=dict(answers) if isinstance(answers, dict) else {},
+        ))
+    return out
+
+
+def attachments(engine: Engine, record_id: uuid.UUID) -> list[AttachmentMeta]:
+    with engine.connect() as conn:
+        return [
+            AttachmentMeta(r.id, r.record_id, r.name, r.media_type, r.size, r.sha256)
+            for r in conn.execute(
+                select(_ATT.c.id, _ATT.c.record_id, _ATT.c.name, _ATT.c.media_type,
+                       _ATT.c.size, _ATT.c.sha256)
+                .where(_ATT.c.record_id == record_id).order_by(_ATT.c.name, _ATT.c.id)
+            )
+        ]

@@ -1,0 +1,62 @@
+"""What the central commands share: the ``--central``/``--admin``/``--passphrase-file``
+options and opening the admin door (`qi_capture.services.admin.AdminDesk`) from them.
+
+``open_central`` and ``open_admin`` hand out the central store and the admin profile
+themselves; only ``qi-capture export`` still uses them, until the export rewrite goes
+through the door too. Every other central command opens the door (`open_desk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from qi_capture.central.store import CentralStore, is_url
+from qi_capture.cli import common
+from qi_capture.services.admin import AdminDesk, needs_passphrase
+from qi_capture.sync.admin import AdminProfile
+
+
+def central_options(*, admin: bool = True) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--central", metavar="DIR_OR_URL", required=True,
+        help="the central folder (admin profile) or a PostgreSQL URL",
+    )
+    if admin:
+        parent.add_argument(
+            "--admin", metavar="DIR", default=None, type=Path,
+            help="with a PostgreSQL URL: the central folder holding the admin keys",
+        )
+    parent.add_argument(
+        "--passphrase-file", metavar="F", default=None,
+        help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
+    )
+    return parent
+
+
+def open_desk(args: argparse.Namespace) -> AdminDesk:
+    """The admin door on ``--central`` (and ``--admin``), asking for the passphrase only
+    when it is needed (a central folder, or the folder of the admin keys)."""
+    target = str(args.central)
+    admin_dir = getattr(args, "admin", None)
+    passphrase = common.read_passphrase(args) if needs_passphrase(target, admin_dir) else None
+    return AdminDesk.open(target, passphrase, admin_dir=admin_dir)
+
+
+# -- for qi-capture export only (see the module docstring) --------------------------------
+def open_central(args: argparse.Namespace) -> CentralStore:
+    target = str(args.central)
+    if is_url(target):
+        return CentralStore.open(target)
+    return CentralStore.open(target, common.read_passphrase(args))
+
+
+def open_admin(args: argparse.Namespace, central: CentralStore) -> AdminProfile | None:
+    """The admin keys: the central folder's own profile, or ``--admin DIR``'s."""
+    if central.profile is not None:
+        return AdminProfile(central.profile)
+    admin_dir = getattr(args, "admin", None)
+    if admin_dir is None:
+        return None
+    return AdminProfile.open(Path(admin_dir), common.read_passphrase(args))

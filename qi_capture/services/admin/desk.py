@@ -1,0 +1,429 @@
+"""`AdminDesk`: the admin side's one door, used by the command line and the console.
+
+Opened once with the central target (a central folder, unlocked with the admin
+passphrase; or a PostgreSQL URL, with the central folder whose profile holds the admin
+keys) and closed (locked) at the end::
+
+    with AdminDesk.open("/srv/central", passphrase) as desk:
+        result = desk.merge(["/media/usb"], progress=..., cancel=...)
+        page = desk.records("qi_baseline", status="received", limit=100)
+        detail = desk.record(page.rows[0].short_id, language="English (en)")
+        desk.set_review(detail.row.short_id, "approved", "checked with the lead")
+
+Every method returns frozen values (`qi_capture.services.admin.dto`), never the store,
+an engine or a row. Records and devices may be named by a unique prefix of at least four
+hex digits of their id; conflicts and revisions by any unique prefix of theirs.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from types import TracebackType
+
+from qi_capture.central.dto import AuditEntry, CentralDevice, ConflictInfo, RecordListing
+from qi_capture.central.errors import DeviceNotFound, RecordNotFound
+from qi_capture.central.models import REVIEW_STATUSES
+from qi_capture.central.store import CentralStore, is_url
+from qi_capture.crypto import signing
+from qi_capture.forms.model import Element, Form
+from qi_capture.progress import CancelToken, ProgressCallback
+from qi_capture.services.admin import render
+from qi_capture.services.admin.dto import (
+    MIN_PREFIX,
+    ConflictLine,
+    ConflictView,
+    DeviceSummary,
+    Enrolment,
+    MergeResult,
+    QuarantinedMerge,
+    RecordDetail,
+    RecordPage,
+    RecordRow,
+    ReviewInfo,
+    RevisionView,
+    short_id,
+)
+from qi_capture.services.admin.errors import (
+    AdminKeysNeeded,
+    DeviceKeyUnknown,
+    IdPrefixAmbiguous,
+    IdPrefixInvalid,
+    LanguageUnknown,
+)
+from qi_capture.services.dto import grouped_fingerprint
+from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
+from qi_capture.storage.canonical import JsonValue
+from qi_capture.sync.admin import AdminProfile, parse_device_key
+
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+__all__ = ["REVIEW_STATUSES", "AdminDesk", "needs_passphrase"]
+
+
+def needs_passphrase(target: str | Path, admin_dir: Path | None = None) -> bool:
+    """Whether opening ``target`` asks for the admin passphrase: a central folder always
+    does; a PostgreSQL URL only with the folder of the admin keys."""
+    return not is_url(str(target)) or admin_dir is not None
+
+
+def _hex_prefix(text: str, what: str) -> str:
+    digits = text.strip().lower().replace("-", "")
+    if len(digits) < MIN_PREFIX or len(digits) > 32 or not _HEX.match(digits):
+        raise IdPrefixInvalid(text, what, MIN_PREFIX)
+    return digits
+
+
+class AdminDesk:
+    """The central store and (when at hand) the admin keys, behind one door."""
+
+    def __init__(self, central: CentralStore, admin: AdminProfile | None,
+                 *, owns_admin: bool) -> None:
+        self._central = central
+        self._admin = admin
+        self._owns_admin = owns_admin
+
+    # -- opening and closing ------------------------------------------------------------
+    @classmethod
+    def open(cls, target: str | Path, passphrase: str | None = None, *,
+             admin_dir: Path | None = None, actor: str = "admin") -> AdminDesk:
+        """Open the central folder (its admin profile holds the keys and the central
+        tables) or the PostgreSQL URL (then ``admin_dir``, if given, is the central folder
+        whose keys open bundles, unlocked with the same ``passphrase``)."""
+        text = str(target)
+        if not is_url(text):
+            central = CentralStore.open(text, passphrase, actor=actor)
+            assert central.profile is not None
+            return cls(central, AdminProfile(central.profile), owns_admin=False)
+        central = CentralStore.open(text, actor=actor)
+        try:
+            admin = None if admin_dir is None else AdminProfile.open(admin_dir, passphrase or "")
+        except BaseException:
+            central.close()
+            raise
+        return cls(central, admin, owns_admin=admin is not None)
+
+    @property
+    def target(self) -> str:
+        """Where the store is (a URL with its password masked)."""
+        return self._central.target
+
+    @property
+    def backend(self) -> str:
+        return self._central.backend
+
+    @property
+    def has_keys(self) -> bool:
+        """Whether the admin keys are open (merging and enrolment need them)."""
+        return self._admin is not None
+
+    def close(self) -> None:
+        if self._admin is not None and self._owns_admin:
+            self._admin.lock()
+        self._admin = None
+        self._central.close()
+
+    def __enter__(self) -> AdminDesk:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _keys(self, action: str) -> AdminProfile:
+        if self._admin is None:
+            raise AdminKeysNeeded(action)
+        return self._admin
+
+    # -- merging ------------------------------------------------------------------------
+    def merge(self, paths: Sequence[str | Path], *, write_acks: bool = True,
+              progress: ProgressCallback | None = None,
+              cancel: CancelToken | None = None) -> MergeResult:
+        """Merge the bundle files named, or found in the folders named (and their
+        ``outbox/``), one transaction per bundle; ``cancel`` stops between bundles
+        (`qi_capture.services.merge.merge_files`)."""
+        files = find_bundles([str(p) for p in paths])
+        admin = self._keys("open the bundles")
+        run = merge_files(self._central, admin, files, write_acks=write_acks,
+                          progress=progress, cancel=cancel)
+        return MergeResult(tuple(run.reports), tuple(run.gaps), tuple(run.clones),
+                           tuple(run.ack_files), run.cancelled)
+
+    # -- devices ------------------------------------------------------------------------
+    def _summary(self, device: CentralDevice) -> DeviceSummary:
+        manifests = self._central.manifests(device.id)
+        last = None if not manifests else (manifests[-1][1], manifests[-1][3])
+        return DeviceSummary(
+            device=device,
+            fingerprint_grouped=None if device.fingerprint is None
+            else grouped_fingerprint(device.fingerprint),
+            gaps=self._central.device_gaps(device.id),
+            clone_alerts=tuple(self._central.clone_alerts(device.id)),
+            last_bundle=last,
+        )
+
+    def devices(self) -> tuple[DeviceSummary, ...]:
+        """Enrolled, revoked and unknown devices (seen only through quarantined bundles)."""
+        return tuple(self._summary(d) for d in self._central.devices())
+
+    def device(self, ref: str | uuid.UUID) -> DeviceSummary:
+        return self._summary(self._central.device(self.device_id(ref)))
+
+    def device_id(self, ref: str | uuid.UUID) -> uuid.UUID:
+        """The device a whole id or a unique prefix (at least four hex digits) names."""
+        if isinstance(ref, uuid.UUID):
+            return ref
+        digits = _hex_prefix(ref, "device id")
+        if len(digits) == 32:
+            return uuid.UUID(digits)
+        matches = [d.id for d in self._central.devices() if d.id.hex.startswith(digits)]
+        if not matches:
+            raise DeviceNotFound(ref)
+        if len(matches) > 1:
+            raise IdPrefixAmbiguous(ref, "device", len(matches))
+        return matches[0]
+
+    def enrol(self, ref: str | uuid.UUID, *, name: str = "",
+              public_key: bytes | str | None = None) -> Enrolment:
+        """Accept a device (its key: the one given, else the one its quarantined bundles
+        carry; check the fingerprint with the interviewer first), then, with the admin
+        keys, merge its quarantined bundles and release them from quarantine."""
+        device_id = self.device_id(ref)
+        waiting = self._central.quarantined(device_id)
+        if isinstance(public_key, str):
+            key = parse_device_key(public_key)
+        elif public_key is not None:
+            key = public_key
+        else:
+            keys = {q.public_key for q in waiting if q.public_key is not None}
+            if len(keys) != 1:
+                raise DeviceKeyUnknown(str(device_id))
+            key = keys.pop()
+        fingerprint = signing.fingerprint(key)
+        self._central.enrol(device_id, name=name, fingerprint=fingerprint, public_key=key)
+        merged: tuple[QuarantinedMerge, ...] = ()
+        if self._admin is not None:
+            self._admin.enrol(key, name)
+            merged = tuple(QuarantinedMerge(sha, report) for sha, report
+                           in merge_quarantined(self._central, self._admin, device_id))
+        return Enrolment(self.device(device_id), fingerprint, merged,
+                         waiting_for_keys=len(waiting) if self._admin is None else 0)
+
+    def revoke(self, ref: str | uuid.UUID) -> DeviceSummary:
+        """Refuse the device's bundles from now on (what it sent stays), in the central
+        registry and, with the keys at hand, the admin profile's."""
+        device = self._central.revoke(self.device_id(ref))
+        if self._admin is not None and device.fingerprint is not None:
+            if device.public_key is not None:
+                self._admin.enrol(device.public_key, device.name)
+            self._admin.revoke(device.fingerprint)
+        return self._summary(device)
+
+    def rename(self, ref: str | uuid.UUID, name: str) -> DeviceSummary:
+        """Change a device's label (in the audit log by id only)."""
+        device = self._central.rename_device(self.device_id(ref), name)
+        if self._admin is not None and device.public_key is not None \
+                and device.status == "enrolled":
+            self._admin.enrol(device.public_key, name)
+        return self._summary(device)
+
+    # -- records ------------------------------------------------------------------------
+    def record_id(self, ref: str | uuid.UUID) -> uuid.UUID:
+        """The record a whole id or a unique prefix (at least four hex digits) names."""
+        if isinstance(ref, uuid.UUID):
+            return ref
+        digits = _hex_prefix(ref, "record id")
+        if len(digits) == 32:
+            return uuid.UUID(digits)
+        ids, count = self._central.record_ids_with_prefix(digits)
+        if count == 0:
+            raise RecordNotFound(ref)
+        if count > 1:
+            raise IdPrefixAmbiguous(ref, "record", count)
+        return ids[0]
+
+    def _device_names(self) -> dict[uuid.UUID, str]:
+        return {d.id: d.name for d in self._central.devices()}
+
+    def records(self, form_id: str, *, status: str | None = None,
+                device: str | uuid.UUID | None = None, search: str | None = None,
+                deleted: bool = False, offset: int = 0,
+                limit: int | None = None) -> RecordPage:
+        """One page of the form's records (oldest submission first) and how many match:
+        filtered by review status, device (id or prefix) and a text search over the
+        instance name, the interviewer and the answers (case-insensitive)."""
+        device_id = None if device is None else self.device_id(device)
+        listing, total = self._central.records(
+            form_id, status=status, device_id=device_id, search=search or None,
+            deleted=deleted, offset=offset, limit=limit)
+        names = self._device_names()
+        rows = tuple(_row(r, names) for r in listing)
+        return RecordPage(rows, total, offset, limit)
+
+    def record_row(self, ref: str | uuid.UUID) -> RecordRow:
+        return _row(self._central.record_listing(self.record_id(ref)), self._device_names())
+
+    def _form(self, form_id: str, version: str) -> tuple[Form | None, bool]:
+        versions = self._central.form_versions(form_id)
+        exact = [v for v in versions if v.version == version]
+        candidates = exact or versions
+        if not candidates:
+            return None, False
+        chosen = candidates[-1]
+        return _compiled(chosen.compiled_json), bool(exact)
+
+    def record(self, ref: str | uuid.UUID, *, language: str | None = None) -> RecordDetail:
+        """The record rendered for display: its displayed winner's answers under their
+        questions' labels in ``language`` (default: the form's), by section; its
+        revisions (who, when, what changed); attachments; review state and comments."""
+        record_id = self.record_id(ref)
+        names = self._device_names()
+        listing = self._central.record_listing(record_id)
+        row = _row(listing, names)
+        revisions = self._central.record_revisions(record_id)
+        winner = next((r for r in revisions if r.id == listing.winner), None)
+        answers: Mapping[str, JsonValue] = winner.answers if winner is not None else {}
+        form, known = self._form(row.form_id, row.form_version)
+        chosen = None
+        if form is not None:
+            if language is not None and language not in form.languages:
+                raise LanguageUnknown(language, form.languages)
+            chosen = language or form.default_language
+        by_id = {r.id: r for r in revisions}
+        history = tuple(
+            RevisionView(
+                id=r.id, device_id=r.device_id,
+                device_name=names.get(r.device_id) or short_id(r.device_id),
+                device_seq=r.device_seq, interviewer=r.interviewer, created=r.created,
+                kind=r.kind, deleted=r.deleted, form_version=r.form_version,
+                parents=r.parents,
+                changed=_changed(by_id[r.parents[0]].answers if r.parents
+                                 and r.parents[0] in by_id else {}, r.answers),
+            )
+            for r in revisions
+        )
+        open_conflicts = [c.id for c in self._central.conflicts("open")
+                          if c.record_id == record_id]
+        return RecordDetail(
+            row=row,
+            form_title=form.title if form is not None else row.form_id,
+            language=chosen,
+            languages=form.languages if form is not None else (),
+            form_version_known=known,
+            sections=render.render(form, answers, chosen),
+            revisions=history,
+            attachments=tuple(self._central.record_attachments(record_id)),
+            review=self._central.review(record_id),
+            conflict_id=open_conflicts[0] if open_conflicts else None,
+        )
+
+    # -- review -------------------------------------------------------------------------
+    def review(self, ref: str | uuid.UUID) -> ReviewInfo:
+        return self._central.review(self.record_id(ref))
+
+    def set_review(self, ref: str | uuid.UUID, status: str, comment: str = "") -> ReviewInfo:
+        """Set the record's review status (received, has_issues, approved, rejected) with
+        a comment; kept with the record and in the audit log."""
+        return self._central.set_review(self.record_id(ref), status, comment)
+
+    # -- conflicts ----------------------------------------------------------------------
+    def conflicts(self, status: str | None = "open") -> tuple[ConflictInfo, ...]:
+        """Conflicts (default: the open ones; None: every one)."""
+        return tuple(self._central.conflicts(status))
+
+    def conflict(self, ref: str, *, language: str | None = None) -> ConflictView:
+        """A conflict (any unique prefix of its id) with its heads side by side: per
+        answer path its label and each head's value as read, the differing ones marked
+        (ODK's ``meta/`` values are left out of the lines, kept in ``detail``)."""
+        detail = self._central.conflict(ref)
+        names = self._device_names()
+        try:
+            row: RecordRow | None = self.record_row(detail.conflict.record_id)
+        except RecordNotFound:
+            row = None
+        form = None if row is None else self._form(row.form_id, row.form_version)[0]
+        if form is not None and language is not None and language not in form.languages:
+            raise LanguageUnknown(language, form.languages)
+        chosen = None if form is None else language or form.default_language
+        differing = set(detail.differing_paths)
+        # ODK's metadata (a new instanceID per edit) is not an answer to choose between.
+        paths = sorted({p for h in detail.heads for p in h.answers if not p.startswith("meta/")})
+        labels = _labels(form, paths, chosen)
+        lines = tuple(
+            ConflictLine(p, labels[p],
+                         tuple(None if p not in h.answers else labels_text(form, p, h.answers[p],
+                                                                           chosen)
+                               for h in detail.heads),
+                         p in differing)
+            for p in paths
+        )
+        return ConflictView(detail, row, lines,
+                            tuple(names.get(h.device_id) or short_id(h.device_id)
+                                  for h in detail.heads))
+
+    def resolve(self, ref: str, *, reason: str, keep: str | None = None,
+                merged: Mapping[str, JsonValue] | None = None) -> ConflictInfo:
+        """Resolve a conflict with a new revision (its parents: every head), keeping one
+        head's answers (``keep``: any unique prefix of its id) or the ``merged`` answers,
+        with the required ``reason``. Resolved conflicts stay resolved."""
+        if keep is not None:
+            heads = self._central.conflict(ref).conflict.heads
+            matches = [h for h in heads if h.startswith(keep)]
+            keep = matches[0] if len(matches) == 1 else keep
+        return self._central.resolve(ref, keep=keep, merged=merged, reason=reason)
+
+    # -- audit --------------------------------------------------------------------------
+    def audit(self, *, action: str | None = None, actor: str | None = None,
+              offset: int = 0, limit: int | None = None) -> tuple[AuditEntry, ...]:
+        """The audit log, oldest first, filtered by action and actor."""
+        entries = [e for e in self._central.audit_log()
+                   if (action is None or e.action == action)
+                   and (actor is None or e.actor == actor)]
+        end = None if limit is None else offset + limit
+        return tuple(entries[offset:end])
+
+
+# -- helpers -------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _compiled(text: str) -> Form:
+    return Form.from_json_text(text)
+
+
+def _row(r: RecordListing, names: Mapping[uuid.UUID, str]) -> RecordRow:
+    return RecordRow(
+        record_id=r.record_id, instance_name=r.instance_name, form_id=r.form_id,
+        form_version=r.form_version, device_id=r.device_id,
+        device_name=names.get(r.device_id) or "", interviewer=r.interviewer,
+        review_status=r.review_status, submitted=r.submitted, updated=r.updated,
+        in_conflict=r.in_conflict, deleted=r.deleted,
+    )
+
+
+def _changed(before: Mapping[str, JsonValue], after: Mapping[str, JsonValue]) -> tuple[str, ...]:
+    return tuple(sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p)))
+
+
+def _element_for(form: Form | None, path: str) -> Element | None:
+    if form is None:
+        return None
+    name = path.rsplit("/", 1)[-1]
+    return form.find(name.split("[", 1)[0])
+
+
+def _labels(form: Form | None, paths: Sequence[str], language: str | None) -> dict[str, str]:
+    out = {}
+    for path in paths:
+        element = _element_for(form, path)
+        out[path] = render.label_of(element, language) if element is not None else path
+    return out
+
+
+def labels_text(form: Form | None, path: str, value: JsonValue, language: str | None) -> str:
+    """One stored value as a person reads it (choice labels), by its path."""
+    element = _element_for(form, path)
+    if form is None or element is None:
+        return "" if value is None else value if isinstance(value, str) else str(value)
+    return render.value_text(form, element, value, language)

@@ -1,0 +1,68 @@
+"""Errors of the admin door (`qi_capture.services.admin`): ids given as prefixes, the
+admin keys a command needs, a device's key, a form's languages.
+
+Each has a stable ``code``; ``params`` hold ids, prefixes and counts, never answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qi_capture.services.errors import ServiceError
+
+
+class IdPrefixInvalid(ServiceError):
+    code = "id_prefix_invalid"
+
+    def __init__(self, text: str, what: str, minimum: int) -> None:
+        super().__init__(
+            f"{text!r} is not a {what}: give the whole id (a UUID) or at least {minimum} of "
+            "its first hex digits, as the lists show them.",
+            text=text, what=what,
+        )
+
+
+class IdPrefixAmbiguous(ServiceError):
+    code = "id_prefix_ambiguous"
+
+    def __init__(self, prefix: str, what: str, matches: int) -> None:
+        super().__init__(
+            f"{prefix!r} matches {matches} {what}s; give more of its digits (or the whole "
+            "id) so that it names one.",
+            prefix=prefix, what=what, matches=matches,
+        )
+        self.matches = matches
+
+
+class AdminKeysNeeded(ServiceError):
+    code = "admin_keys_needed"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"To {action}, the admin keys are needed: with a PostgreSQL URL, also give the "
+            "central folder that holds them (--admin DIR).",
+            action=action,
+        )
+
+
+class DeviceKeyUnknown(ServiceError):
+    code = "device_key_unknown"
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(
+            f"No quarantined bundle of device {device_id} gives its key: give the key the "
+            "laptop shows (--device-key KEY), after checking its fingerprint with the "
+            "interviewer.",
+            device_id=device_id,
+        )
+
+
+class LanguageUnknown(ServiceError):
+    code = "form_language_unknown"
+
+    def __init__(self, language: str, languages: Sequence[str]) -> None:
+        known = ", ".join(languages) or "none: it is not translated"
+        super().__init__(
+            f"The form has no language {language!r} (its languages: {known}).",
+            language=language, languages=list(languages),
+        )
