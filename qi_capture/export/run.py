@@ -276,7 +276,7 @@ def _export(
             variables[table.name] = writers.stat_variables(table, language, stata=stata,
                                                            names=stat)
             sinks[table.name] = writers.StatSink(temp(final), table, variables[table.name],
-                                                 stata=stata)
+                                                 stata=stata, counts=counts)
 
     builder = RowBuilder(layout, statuses=statuses, track_missing=fmt in ("sav", "dta"))
     stats = builder.stats
@@ -383,9 +383,9 @@ def _report(
                 "entered."
             )
     if counts.escaped:
-        warnings.append(f"{sum(counts.escaped.values())} Excel cell(s) held characters the "
-                        "xlsx format cannot hold; each is shown as [U+XXXX] (a csv or parquet "
-                        "export holds them as entered).")
+        warnings.append(f"{sum(counts.escaped.values())} cell(s) held characters the {fmt} "
+                        "format cannot hold; each such character is shown as [U+XXXX] (a csv "
+                        "or parquet export holds them as entered).")
     if counts.cut:
         warnings.append(f"{sum(counts.cut.values())} Excel cell(s) held more than 32,767 "
                         "characters and were cut, ending with a marker; a csv or parquet "
@@ -417,7 +417,7 @@ def _report(
         "in_conflict": stats.in_conflict,
         "rows": rows,
         "csv_cells_neutralised": _counted(counts.neutralised),
-        "xlsx_characters_escaped": _counted(counts.escaped),
+        "cells_escaped": _counted(counts.escaped),
         "xlsx_cells_cut": _counted(counts.cut),
         "labels_shortened": shortened,
         "value_labels_shortened": shortened_values,

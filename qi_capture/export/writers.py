@@ -390,7 +390,8 @@ class StatSink:
     (pyreadstat writes a whole file at once: these files need memory for their data)."""
 
     def __init__(self, path: Path, table: Table, variables: list[StatVariable], *,
-                 stata: bool) -> None:
+                 stata: bool, counts: Counts) -> None:
+        self.counts = counts
         self.path = path
         self.table = table
         self.variables = variables
@@ -441,7 +442,13 @@ class StatSink:
                 if missing.any():
                     text = text.copy()
                     text[missing] = ""
-                out[var.name] = pd.Series(text, index=series.index, dtype=object)
+                texts = pd.Series(text, index=series.index, dtype=object)
+                # readstat ends a text at a NUL: shown as a visible escape instead.
+                nul = texts.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+                if nul.any():
+                    self.counts.escaped[(self.table.name, var.name)] += int(nul.sum())
+                    texts[nul] = texts[nul].str.replace("\x00", "[U+0000]", regex=False)
+                out[var.name] = texts
         self.parts.append(pd.DataFrame(out, index=frame.index))
 
     def close(self) -> None:
