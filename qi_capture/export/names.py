@@ -25,7 +25,10 @@ STATA_RESERVED = frozenset(
 SPSS_RESERVED = frozenset(
     {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 )
-STATA_NAME_MAX = 32
+#: Stata allows 32 characters, but a variable with value labels names its label set after
+#: itself, and pyreadstat/readstat refuse some sets of such names from 31 characters on
+#: ("name too long"): 30 for every variable, one rule for all.
+STATA_NAME_MAX = 30
 SPSS_NAME_MAX = 64
 #: Stata: variable labels of at most 80 characters.
 STATA_LABEL_CHARS = 80

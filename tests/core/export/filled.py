@@ -17,6 +17,7 @@ import pandas as pd
 import pyreadstat
 
 from qi_capture.central.store import CentralStore
+from qi_capture.forms.expressions import ExpressionError
 from qi_capture.forms.model import Form
 from qi_capture.forms.session import AnswerError, FormSession, GeoPoint
 from qi_capture.services.answers import flatten
@@ -44,7 +45,10 @@ TEXTS = [
 def _value(session: FormSession, path: str, i: int) -> object:
     element = session.node(path).element
     if element.type in ("select_one", "select_multiple", "rank"):
-        offered = [name for name, _ in session.choices(path)]
+        try:
+            offered = [name for name, _ in session.choices(path)]
+        except ExpressionError:  # a choice filter the engine cannot run
+            return None
         if not offered:
             return None
         if element.type == "select_one":

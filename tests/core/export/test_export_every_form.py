@@ -13,6 +13,7 @@ import pytest
 
 from qi_capture.export import FORMATS, export_form
 from qi_capture.export.model import build_layout
+from qi_capture.export.run import _file_stem
 from qi_capture.export.writers import CSV_TRIGGERS
 from qi_capture.forms import FormError, load_form
 from qi_capture.forms.model import Form
@@ -52,10 +53,10 @@ def export_and_check(form: Form, answers: dict[str, dict[str, object]], central:
         expected = len(answers) if not key else _instances(answers, key[-1])
         assert report["rows"][table.name] == expected, table.name
     if fmt == "xlsx":
-        sheets = pd.read_excel(out / f"{form.form_id}.xlsx", sheet_name=None)
+        sheets = pd.read_excel(out / f"{_file_stem(form.form_id)}.xlsx", sheet_name=None)
         assert len(sheets) == len(layout.tables) + 2  # + audit + codebook
         return report
-    main = read_table(out / f"{form.form_id}.{fmt}".replace("/", "_"))
+    main = read_table(out / f"{_file_stem(form.form_id)}.{fmt}")
     assert len(main) == len(answers)
     if fmt in ("csv", "parquet"):
         # Every main-table text answer, as entered (CSV: a leading ' on cells a spreadsheet
