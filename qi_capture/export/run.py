@@ -201,19 +201,23 @@ def export_form(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _fail(out_dir, exc) from None
-    temps: list[tuple[Path, Path]] = []  # (temporary, final)
+    temps: list[tuple[Path, Path | None]] = []  # (temporary, final; None: scratch)
+    opened: list[writers.Sink | writers.Workbook] = []
 
-    def temp(final: Path) -> Path:
-        tmp = temp_path_for(final)
-        tmp = tmp.with_name(tmp.name + final.suffix)  # writers that go by suffix
+    def temp(final: Path | None) -> Path:
+        tmp = temp_path_for(final or out_dir / "scratch")
+        tmp = tmp.with_name(tmp.name + (final.suffix if final else ""))  # suffix: writers
         temps.append((tmp, final))
         return tmp
 
+    failed = True
     try:
         result = _export(layout, records, out_dir, fmt, language, statuses, paradata, source,
-                         options, batch, temp)
+                         options, batch, temp, opened)
+        failed = False
         # The report first: data files never stand without the warning beside them.
-        for tmp, final in sorted(temps, key=lambda t: not t[1].name.startswith("export_report")):
+        finals = [(tmp, final) for tmp, final in temps if final is not None]
+        for tmp, final in sorted(finals, key=lambda t: not t[1].name.startswith("export_")):
             tmp.replace(final)
         fsync_dir(out_dir)
         return result
@@ -228,6 +232,9 @@ def export_form(
             raise ExportDiskFull(str(out_dir)) from None
         raise ExportError(f"The {fmt} file could not be written: {exc}", fmt=fmt) from None
     finally:
+        if failed:
+            for item in opened:
+                item.abort()
         for tmp, _final in temps:
             tmp.unlink(missing_ok=True)
 
@@ -243,7 +250,8 @@ def _export(
     source: str,
     options: ExportOptions,
     batch: int,
-    temp: Callable[[Path], Path],
+    temp: Callable[[Path | None], Path],
+    opened: list[writers.Sink | writers.Workbook],
 ) -> ExportResult:
     stata = fmt == "dta"
     audit = audit_table(layout.form_id)
@@ -256,7 +264,8 @@ def _export(
     book: writers.Workbook | None = None
     if fmt == "xlsx":
         final = out_dir / f"{_file_stem(layout.form_id)}.xlsx"
-        book = writers.Workbook(temp(final))
+        book = writers.Workbook(temp(final), lambda: temp(None))
+        opened.append(book)
         files.append(final)
     for table in tables:
         names = [headers[table.name][c.key] for c in table.columns]
@@ -277,6 +286,7 @@ def _export(
                                                            names=stat)
             sinks[table.name] = writers.StatSink(temp(final), table, variables[table.name],
                                                  stata=stata, counts=counts)
+        opened.append(sinks[table.name])
 
     builder = RowBuilder(layout, statuses=statuses, track_missing=fmt in ("sav", "dta"))
     stats = builder.stats
@@ -318,6 +328,7 @@ def _export(
     codebook_path = out_dir / "codebook.csv"
     cb_sink = writers.CsvSink(temp(codebook_path), cb_table, cb_names, options, language,
                               counts)
+    opened.append(cb_sink)
     cb_sink.write(cb_frame, {})
     cb_sink.close()
     files.append(codebook_path)
@@ -387,8 +398,9 @@ def _report(
                         "format cannot hold; each such character is shown as [U+XXXX] (a csv "
                         "or parquet export holds them as entered).")
     if counts.cut:
-        warnings.append(f"{sum(counts.cut.values())} Excel cell(s) held more than 32,767 "
-                        "characters and were cut, ending with a marker; a csv or parquet "
+        warnings.append(f"{sum(counts.cut.values())} cell(s) held more text than the {fmt} "
+                        "format holds in one cell (xlsx: 32,767 characters; sav: 32,767 "
+                        "bytes) and were cut, ending with a marker; a csv, parquet or dta "
                         "export holds them whole.")
     shortened = sum(1 for vs in variables.values() for v in vs if v.shortened)
     shortened_values = sum(len(v.shortened_values) for vs in variables.values() for v in vs)
@@ -418,7 +430,7 @@ def _report(
         "rows": rows,
         "csv_cells_neutralised": _counted(counts.neutralised),
         "cells_escaped": _counted(counts.escaped),
-        "xlsx_cells_cut": _counted(counts.cut),
+        "cells_cut": _counted(counts.cut),
         "labels_shortened": shortened,
         "value_labels_shortened": shortened_values,
         "values_left_empty": {f"{t}.{k}": n for (t, k, _w), n in

@@ -16,10 +16,12 @@ text longer than a cell holds is cut with a marker. Each is counted for the repo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -48,6 +50,9 @@ EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: What a spreadsheet would run at the start of a CSV cell (OWASP CSV injection).
 CSV_TRIGGERS = re.compile(r"^[=+\-@\t\r]")
 EXCEL_CUT_MARK = "…[cut: the whole text is in a csv or parquet export]"
+SPSS_CUT_MARK = EXCEL_CUT_MARK
+#: SPSS: at most 32,767 bytes in a text value.
+SPSS_TEXT_BYTES = 32_767
 
 
 @dataclass
@@ -62,6 +67,8 @@ class Counts:
 class Sink(Protocol):
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None: ...
     def close(self) -> None: ...
+    def abort(self) -> None:
+        """Release the file after a failure (the caller removes it)."""
 
 
 # -- values as names or labels ---------------------------------------------------------------
@@ -157,6 +164,12 @@ class CsvSink:
         _fsync(self.file)
         self.file.close()
 
+    def abort(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.file.close()
+        with contextlib.suppress(OSError, ValueError):
+            self.file.buffer.close()  # a failed flush leaves the raw file open
+
 
 def _fsync(file: IO[Any]) -> None:
     import os
@@ -176,23 +189,77 @@ def sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-class Workbook:
-    """One streamed (write-only) workbook: a sheet per table, saved on `save`."""
+class _Abortable:
+    """The file an xlsx is zipped into. After a failure its writes go nowhere, so the
+    zip writer openpyxl leaves behind can finish quietly when it is collected."""
 
     def __init__(self, path: Path) -> None:
+        self.raw = path.open("wb")
+        self.aborted = False
+
+    def write(self, data: bytes) -> int:
+        return len(data) if self.aborted else self.raw.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0 if self.aborted else self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return 0 if self.aborted else self.raw.tell()
+
+    def flush(self) -> None:
+        if not self.aborted:
+            self.raw.flush()
+
+    def seekable(self) -> bool:
+        return True
+
+    def abort(self) -> None:
+        self.aborted = True
+        with contextlib.suppress(OSError, ValueError):
+            self.raw.close()
+
+
+class Workbook:
+    """One streamed (write-only) workbook: a sheet per table, saved on `save`.
+
+    openpyxl streams each sheet into a scratch file, by default in the system's
+    temporary folder; here they go beside the export (``scratch`` names them), so no
+    answer is ever written outside the folder the admin chose, and a failure removes
+    them with the rest."""
+
+    def __init__(self, path: Path, scratch: Callable[[], Path]) -> None:
         from openpyxl import Workbook as OpenpyxlWorkbook  # type: ignore[import-untyped]
 
         self.path = path
+        self.scratch = scratch
         self.book = OpenpyxlWorkbook(write_only=True)
         self.used: set[str] = set()
+        self.file: _Abortable | None = None
 
     def sheet(self, name: str) -> Any:
-        return self.book.create_sheet(sheet_name(name, self.used))
+        from openpyxl.worksheet import _writer  # type: ignore[import-untyped]
+
+        ws = self.book.create_sheet(sheet_name(name, self.used))
+        part = self.scratch()
+        part.touch(mode=0o600)
+        _writer.ALL_TEMP_FILES.append(str(part))
+        ws._writer = _writer.WorksheetWriter(ws, out=str(part))
+        ws._writer.write_top()
+        return ws
 
     def save(self) -> None:
-        self.book.save(self.path)
-        with self.path.open("rb+") as f:
-            _fsync(f)
+        self.file = _Abortable(self.path)
+        self.book.save(self.file)  # type: ignore[arg-type]
+        self.file.raw.flush()
+        _fsync(self.file.raw)
+        self.file.raw.close()
+
+    def abort(self) -> None:
+        for ws in self.book.worksheets:
+            with contextlib.suppress(Exception):  # a sheet whose file failed: let it go
+                ws.close()
+        if self.file is not None:
+            self.file.abort()
 
 
 def excel_text(value: str, where: tuple[str, str], counts: Counts, sheet: Any) -> Any:
@@ -251,6 +318,9 @@ class XlsxSink:
     def close(self) -> None:
         pass  # the workbook is saved once, with every sheet
 
+    def abort(self) -> None:
+        pass  # the workbook's abort covers its sheets
+
 
 # -- Parquet ---------------------------------------------------------------------------------
 _ARROW_TYPES = {
@@ -295,6 +365,10 @@ class ParquetSink:
         self.writer.close()
         with self.path.open("rb+") as f:
             _fsync(f)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
 
 
 # -- SPSS and Stata --------------------------------------------------------------------------
@@ -423,6 +497,19 @@ class StatSink:
         values[not_asked] = SPSS_NOT_ASKED
         return pd.Series(values, index=series.index)
 
+    def _spss_text(self, texts: pd.Series, name: str) -> pd.Series:
+        """SPSS holds at most 32,767 bytes of text per value: longer text is cut at a
+        character boundary, ends with a marker, and is counted."""
+        maybe = texts.str.len().gt(SPSS_TEXT_BYTES // 4).to_numpy(dtype=bool)
+        for i in np.flatnonzero(maybe):
+            value = texts.iloc[i]
+            data = value.encode("utf-8")
+            if len(data) > SPSS_TEXT_BYTES:
+                room = SPSS_TEXT_BYTES - len(SPSS_CUT_MARK.encode("utf-8"))
+                texts.iloc[i] = data[:room].decode("utf-8", errors="ignore") + SPSS_CUT_MARK
+                self.counts.cut[(self.table.name, name)] += 1
+        return texts
+
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
         out: dict[str, Any] = {}
         for var in self.variables:
@@ -448,6 +535,8 @@ class StatSink:
                 if nul.any():
                     self.counts.escaped[(self.table.name, var.name)] += int(nul.sum())
                     texts[nul] = texts[nul].str.replace("\x00", "[U+0000]", regex=False)
+                if not self.stata:
+                    texts = self._spss_text(texts, var.name)
                 out[var.name] = texts
         self.parts.append(pd.DataFrame(out, index=frame.index))
 
@@ -463,8 +552,11 @@ class StatSink:
         if self.stata:
             missing = {v.name: [STATA_NOT_ASKED, STATA_LEFT_BLANK] for v in self.variables
                        if v.coded_missing}
+            # Format 118 (Stata 14 and later): UTF-8, strL. pyreadstat's default, 119, has
+            # strL that R's haven reads as empty text.
             pyreadstat.write_dta(data, str(self.path), column_labels=labels,
-                                 variable_value_labels=values, missing_user_values=missing)
+                                 variable_value_labels=values, missing_user_values=missing,
+                                 version=14)
         else:
             ranges: dict[str, list[Any]] = {
                 v.name: [SPSS_NOT_ASKED, SPSS_LEFT_BLANK] for v in self.variables
@@ -474,9 +566,25 @@ class StatSink:
                 data, str(self.path), column_labels=labels, variable_value_labels=values,
                 missing_ranges=ranges,
                 variable_measure={v.name: measure(v.column) for v in self.variables},
+                variable_format=_spss_formats(self.variables),
             )
         with self.path.open("rb+") as f:
             _fsync(f)
+
+    def abort(self) -> None:
+        self.parts = []
+
+
+def _spss_formats(variables: list[StatVariable]) -> dict[str, str]:
+    """Display formats wide enough for the missing codes (SPSS's default, F8.2, shows
+    -999999998 as -1E+009): whole numbers and codes F10.0, decimals F14.4."""
+    out: dict[str, str] = {}
+    for v in variables:
+        if v.coding is not None or v.column.vtype in ("integer", "flag"):
+            out[v.name] = "F10.0"
+        elif v.column.vtype == "decimal":
+            out[v.name] = "F14.4"
+    return out
 
 
 def _empty_dtype(var: StatVariable) -> str:

@@ -89,7 +89,7 @@ def test_xlsx_text_is_never_a_formula(tmp_path: Path) -> None:
     assert cells[1].value == TEXTS[1]  # "=HYPERLINK(...": text
     assert cells[7].value == "vertical[U+000B]tab from Word"
     assert cells[-1].value.endswith("[cut: the whole text is in a csv or parquet export]")
-    assert result.report["xlsx_cells_cut"] == {"safe.note_t": 1}
+    assert result.report["cells_cut"] == {"safe.note_t": 1}
     assert sum(result.report["cells_escaped"].values()) == 2  # VT and NUL
     when = sheet.cell(row=2, column=header.index("when") + 1)
     assert when.is_date
