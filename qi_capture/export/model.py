@@ -115,8 +115,7 @@ _NUMERIC_FUNCTIONS = frozenset(
 def _numeric_expression(source: str) -> bool:
     """Whether a calculation always gives a number: arithmetic, a number literal, a numeric
     function, or ``if``/``coalesce`` whose every branch is one of those."""
-    from qi_capture.forms.expressions import ExpressionError, parse
-    from qi_capture.forms.expressions import ast
+    from qi_capture.forms.expressions import ExpressionError, ast, parse
 
     try:
         tree = parse(source).tree
@@ -153,10 +152,9 @@ def value_type(element: Element) -> str:
         return data_type
     if data_type == "dateTime":
         return "datetime"
-    if element.calculation is not None and element.type in ("calculate", "hidden"):
-        if _numeric_expression(element.calculation.source):
-            return "decimal"
-    return "text"
+    calculation = element.calculation
+    numeric = calculation is not None and _numeric_expression(calculation.source)
+    return "decimal" if numeric and element.type in ("calculate", "hidden") else "text"
 
 
 @dataclass

@@ -353,7 +353,8 @@ def typed_frame(
         elif vtype in ("date", "datetime"):
             text = series.where(series.map(lambda v: isinstance(v, str)), None)
             parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-            _lost(stats, table, column, series, parsed, f"not a {vtype.replace('datetime', 'date-time')}")
+            what = "not a date" if vtype == "date" else "not a date-time"
+            _lost(stats, table, column, series, parsed, what)
             naive = parsed.dt.tz_localize(None).astype("datetime64[us]")
             out[column.key] = naive.dt.floor("D") if vtype == "date" else naive
         elif vtype == "time":

@@ -28,8 +28,8 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pyreadstat
 
 from qi_capture.export import names as naming
@@ -114,7 +114,7 @@ class CsvSink:
         self.counts = counts
         # UTF-8 with a byte-order mark so Excel reads accents right; CRLF line ends and
         # every text cell quoted (RFC 4180).
-        self.file: IO[str] = path.open("w", encoding="utf-8-sig", newline="")
+        self.file = path.open("w", encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.file, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
         self.writer.writerow(self._neutral_list(headers, "(header)"))
 
@@ -249,7 +249,7 @@ class Workbook:
 
     def save(self) -> None:
         self.file = _Abortable(self.path)
-        self.book.save(self.file)  # type: ignore[arg-type]
+        self.book.save(self.file)
         self.file.raw.flush()
         _fsync(self.file.raw)
         self.file.raw.close()
@@ -547,7 +547,7 @@ class StatSink:
             data = pd.DataFrame({v.name: pd.Series([], dtype=_empty_dtype(v)) for v in
                                  self.variables})
         self.parts = []
-        labels = {v.name: v.shortened or v.label for v in self.variables}
+        labels: dict[str, str | None] = {v.name: v.shortened or v.label for v in self.variables}
         values = {v.name: v.value_labels for v in self.variables if v.value_labels}
         if self.stata:
             missing = {v.name: [STATA_NOT_ASKED, STATA_LEFT_BLANK] for v in self.variables
