@@ -25,10 +25,11 @@ STATA_RESERVED = frozenset(
 SPSS_RESERVED = frozenset(
     {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 )
-#: Stata allows 32 characters, but a variable with value labels names its label set after
-#: itself, and pyreadstat/readstat refuse some sets of such names from 31 characters on
-#: ("name too long"): 30 for every variable, one rule for all.
-STATA_NAME_MAX = 30
+#: Stata allows 32 characters, but pyreadstat names a variable's value-label set after the
+#: variable with the set's number appended (``name`` + ``123``), and a set name may not pass
+#: 32 either. A .dta holds at most 32,767 variables (5 digits): 27 characters for every
+#: variable, one rule whatever the file.
+STATA_NAME_MAX = 27
 SPSS_NAME_MAX = 64
 #: Stata: variable labels of at most 80 characters.
 STATA_LABEL_CHARS = 80

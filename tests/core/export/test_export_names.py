@@ -106,8 +106,8 @@ def test_stat_name_rules() -> None:
     assert stat_name("_n", taken, stata=True) == "v_n"
     assert stat_name("Café-au-lait", taken, stata=True) == "Cafe_au_lait"
     assert stat_name("cafe_AU_lait", taken, stata=True) == "cafe_AU_lait_2"
-    assert stat_name("x" * 50, taken, stata=True) == "x" * 30
-    assert stat_name("x" * 50, taken, stata=True) == "x" * 28 + "_2"
+    assert stat_name("x" * 50, taken, stata=True) == "x" * 27
+    assert stat_name("x" * 50, taken, stata=True) == "x" * 25 + "_2"
     assert stat_name("with", set(), stata=False) == "v_with"
 
 
