@@ -275,7 +275,11 @@ def _text_value(value: Any) -> Any:
 
 
 def _text_series(series: pd.Series) -> pd.Series:
-    values = series.to_numpy(dtype=object)
+    """Text cells: str, or None where empty (never NaN: writers test cells as text)."""
+    values = series.to_numpy(dtype=object, copy=True)
+    missing = pd.isna(values)
+    if missing.any():
+        values[missing] = None
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         values = np.array([_text_value(v) for v in values], dtype=object)
     return pd.Series(values, index=series.index, dtype=object)

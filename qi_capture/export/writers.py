@@ -49,6 +49,7 @@ EXCEL_CELL_MAX = 32767
 EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: What a spreadsheet would run at the start of a CSV cell (OWASP CSV injection).
 CSV_TRIGGERS = re.compile(r"^[=+\-@\t\r]")
+_CSV_FIRST = frozenset("=+-@\t\r")
 EXCEL_CUT_MARK = "…[cut: the whole text is in a csv or parquet export]"
 SPSS_CUT_MARK = EXCEL_CUT_MARK
 #: SPSS: at most 32,767 bytes in a text value.
@@ -130,14 +131,16 @@ class CsvSink:
         return out
 
     def _text(self, series: pd.Series, name: str) -> list[Any]:
+        values: list[Any] = series.tolist()
         if self.options.csv_raw:
-            return series.tolist()  # type: ignore[no-any-return]
-        hits = series.str.match(CSV_TRIGGERS, na=False).to_numpy(dtype=bool)
-        count = int(hits.sum())
-        if not count:
-            return series.tolist()  # type: ignore[no-any-return]
-        self.counts.neutralised[(self.table.name, name)] += count
-        return series.where(~hits, "'" + series.astype(object)).tolist()  # type: ignore[no-any-return]
+            return values
+        # A plain test of each first character: far cheaper than a regex per cell.
+        hits = [i for i, v in enumerate(values) if v and v[0] in _CSV_FIRST]
+        if hits:
+            self.counts.neutralised[(self.table.name, name)] += len(hits)
+            for i in hits:
+                values[i] = "'" + values[i]
+        return values
 
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
         columns: list[list[Any]] = []
@@ -146,18 +149,16 @@ class CsvSink:
             if column.vtype in ("text", "select_one", "select_multiple"):
                 series = plain_series(series, column, self.options, self.language)
                 columns.append(self._text(series, name))
-            elif column.vtype == "datetime":
-                columns.append(series.dt.strftime("%Y-%m-%d %H:%M:%S").tolist())
-            elif column.vtype == "date":
-                columns.append(series.dt.strftime("%Y-%m-%d").tolist())
+            elif column.vtype in ("datetime", "date"):
+                pattern = "%Y-%m-%d %H:%M:%S" if column.vtype == "datetime" else "%Y-%m-%d"
+                text = series.dt.strftime(pattern)
+                columns.append(text.where(text.notna(), None).tolist())
             elif column.vtype == "time":
                 columns.append([None if v is None else v.isoformat() for v in series.tolist()])
             else:
                 columns.append(_cells(series, column.vtype))
-        rows = zip(*columns, strict=True)
-        self.writer.writerows(
-            [None if v is None or v != v else v for v in row] for row in rows
-        )
+        # Every cell is a str, an int, a float or None (written as an empty "").
+        self.writer.writerows(zip(*columns, strict=True))
 
     def close(self) -> None:
         self.file.flush()
