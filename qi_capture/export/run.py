@@ -196,6 +196,8 @@ def export_form(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     options = options or ExportOptions()
+    if forms and language is None:
+        language = forms[-1].default_language  # labels as the form shows them by default
     layout = build_layout(forms, language)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -122,3 +122,26 @@ def test_corpus_form_every_format(admin_template: Path, tmp_path: Path, name: st
     for fmt in FORMATS:
         export_and_check(form, answers, central, tmp_path / fmt, fmt)
     central.close()
+
+
+def test_builtin_study_group_prefixes_and_labels(admin_template: Path, tmp_path: Path) -> None:
+    form = load_form(BUILTIN)
+    central = open_central(admin_template, tmp_path / "admin")
+    answers = fill_central(central, form, 4)
+    export_form(forms=[form], records=central.export_records(form.form_id),
+                out_dir=tmp_path / "prefix", fmt="parquet",
+                options=ExportOptions(group_prefix=True, values="labels"))
+    main = pd.read_parquet(tmp_path / "prefix" / "qi_baseline.parquet")
+    assert {"qi_methods/methods_other", "qi_methods/methods/other",
+            "respondent/org_name"} <= set(main.columns)
+    assert str(main["start"].dtype).startswith("datetime64")
+    assert main["training/trained_total"].dtype.kind == "f"
+    consent = {a.get("consent") for a in answers.values()}
+    assert set(main["consent"]) <= {"Yes", "No"} and consent <= {"yes", "no"}
+    export_form(forms=[form], records=central.export_records(form.form_id),
+                out_dir=tmp_path / "labels", fmt="parquet",
+                options=ExportOptions(headers="labels"))
+    labelled = pd.read_parquet(tmp_path / "labels" / "qi_baseline.parquet")
+    assert len(set(labelled.columns)) == len(labelled.columns)
+    assert "Record id" in labelled.columns
+    central.close()
