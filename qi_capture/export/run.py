@@ -227,12 +227,20 @@ def export_form(
         log.warning("export of %s to %s failed: %s", layout.form_id, out_dir,
                     errno.errorcode.get(exc.errno or 0, type(exc).__name__))
         raise _fail(out_dir, exc) from None
-    except pyreadstat.ReadstatError as exc:
-        # Readstat's messages describe the file format, never a value.
-        usage = shutil.disk_usage(out_dir)
-        if usage.free < 1024 * 1024:
+    except ExportError:
+        raise
+    except Exception as exc:
+        # pyreadstat (its readstat errors), openpyxl or pyarrow refused something. Their
+        # messages may quote a value, so only the kind of error is said or logged.
+        log.warning("export of %s to %s failed: %s", layout.form_id, out_dir,
+                    type(exc).__name__)
+        if isinstance(exc, pyreadstat.ReadstatError) and shutil.disk_usage(out_dir).free < 2**20:
             raise ExportDiskFull(str(out_dir)) from None
-        raise ExportError(f"The {fmt} file could not be written: {exc}", fmt=fmt) from None
+        raise ExportError(
+            f"The {fmt} export of {layout.form_id} failed ({type(exc).__name__}); nothing was "
+            "written. Try another format, and report this with the log file.",
+            fmt=fmt, kind=type(exc).__name__,
+        ) from None
     finally:
         if failed:
             for item in opened:

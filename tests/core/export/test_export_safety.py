@@ -158,3 +158,22 @@ def test_full_disk_is_one_clear_error_and_leaves_nothing(
         assert "ran out of space" in caught.value.message
         assert "SECRET" not in caught.value.message and "SECRET" not in caplog.text
         assert list((disk / "out").iterdir()) == []
+
+
+def test_a_writer_failure_is_one_error_without_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pyreadstat as module
+
+    from qi_capture.export import ExportError
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise module.ReadstatError("value SECRET-ANSWER cannot be written")
+
+    monkeypatch.setattr(module, "write_sav", refuse)
+    secret = [Rec({"asked": "yes", "note_t": "SECRET-ANSWER"})]
+    with pytest.raises(ExportError) as caught:
+        export_form(forms=[form()], records=secret, out_dir=tmp_path, fmt="sav")
+    assert "SECRET" not in caught.value.message and "SECRET" not in caplog.text
+    assert "ReadstatError" in caught.value.message
+    assert list(tmp_path.iterdir()) == []
