@@ -16,6 +16,7 @@ and parquet; pyreadstat writes a .sav/.dta whole, so those grow with the data).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import shutil
@@ -174,6 +175,8 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=list(FORMATS))
     parser.add_argument("--memory", type=int, nargs="*", default=[100_000, 500_000],
                         help="record counts at which to measure peak memory (none: skip)")
+    parser.add_argument("--skip-timing", action="store_true",
+                        help="measure peak memory only")
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -197,9 +200,14 @@ def main() -> None:
                 stores[count] = folder
             return stores[count]
 
-        with CentralStore.open(store(args.records), PASSPHRASE) as central:
-            print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>8}")
-            for fmt in args.formats:
+        with contextlib.ExitStack() as stack:
+            if args.skip_timing:
+                args.formats_timed = []
+            else:
+                central = stack.enter_context(CentralStore.open(store(args.records), PASSPHRASE))
+                args.formats_timed = args.formats
+                print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>8}")
+            for fmt in args.formats_timed:
                 inputs = prepared(central, form, fmt)
                 out = base / fmt
                 out.mkdir()
@@ -212,12 +220,17 @@ def main() -> None:
                 del inputs
                 print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>7.2f}x",
                       flush=True)
-        print("(export: read + tables + every file incl. the repeat and audit tables, codebook "
-              "and report; floor: the prepared main DataFrame written once by the same "
-              "library; shared machine, noisy timings)")
+        if args.formats_timed:
+            print("(export: read + tables + every file incl. the repeat and audit tables, "
+                  "codebook and report; floor: the prepared main DataFrame written once by the "
+                  "same library; shared machine, noisy timings)")
         if args.memory:
-            peaks = {n: {fmt: peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}", args.answers)
-                         for fmt in args.formats} for n in args.memory}
+            peaks: dict[int, dict[str, float]] = {}
+            for n in args.memory:
+                for fmt in args.formats:
+                    peak = peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}", args.answers)
+                    peaks.setdefault(n, {})[fmt] = peak
+                    print(f"  {fmt} at {n:,} records: {peak:.0f} MiB", flush=True)
             print("peak memory (max RSS of a fresh process running one export, MiB)")
             print(f"{'format':8}" + "".join(f"{n:>12,}" for n in args.memory))
             for fmt in args.formats:
