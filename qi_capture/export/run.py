@@ -200,7 +200,7 @@ def export_form(
         language = forms[-1].default_language  # labels as the form shows them by default
     layout = build_layout(forms, language)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise _fail(out_dir, exc) from None
     temps: list[tuple[Path, Path | None]] = []  # (temporary, final; None: scratch)
@@ -210,6 +210,9 @@ def export_form(
         tmp = temp_path_for(final or out_dir / "scratch")
         tmp = tmp.with_name(tmp.name + (final.suffix if final else ""))  # suffix: writers
         temps.append((tmp, final))
+        # Readable by its owner alone from the first byte (the writers keep the mode of
+        # the file they open).
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         return tmp
 
     failed = True

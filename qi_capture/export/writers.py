@@ -242,7 +242,6 @@ class Workbook:
 
         ws = self.book.create_sheet(sheet_name(name, self.used))
         part = self.scratch()
-        part.touch(mode=0o600)
         _writer.ALL_TEMP_FILES.append(str(part))
         ws._writer = _writer.WorksheetWriter(ws, out=str(part))
         ws._writer.write_top()

@@ -122,6 +122,15 @@ def test_spss_missing_codes_and_measures(tmp_path: Path) -> None:
     assert plain.gated.isna().iloc[-1]  # user-missing reads as missing by default
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "sav", "dta", "parquet"])
+def test_files_are_readable_by_their_owner_alone(tmp_path: Path, fmt: str) -> None:
+    export_form(forms=[form()], records=records(), out_dir=tmp_path / "out", fmt=fmt)
+    files = list((tmp_path / "out").iterdir())
+    assert files and all(f.stat().st_mode & 0o077 == 0 for f in files)
+    assert (tmp_path / "out").stat().st_mode & 0o077 == 0
+
+
 def test_batches_change_nothing(tmp_path: Path) -> None:
     same = records()
     for batch in (3, 10_000):
