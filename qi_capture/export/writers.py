@@ -475,9 +475,8 @@ class StatSink:
     def _numbers(self, var: StatVariable, series: pd.Series,
                  mask: np.ndarray | None) -> pd.Series:
         if var.coding is not None:
-            codes = var.coding.codes
-            numbers = series.map(lambda v: codes.get(v, np.nan) if isinstance(v, str) else np.nan)
-            numbers = numbers.astype("float64")
+            # A dict map (vectorised): a name that is no choice becomes missing.
+            numbers = series.map(var.coding.codes).astype("float64")
         else:
             numbers = series.astype("float64")
         if not var.coded_missing:
