@@ -1,19 +1,26 @@
 """Export benchmark: 100,000 records (60 answers each, one repeat instance) from a
-central store (SQLCipher admin profile) to CSV, Excel, SPSS and Stata.
+central store (SQLCipher admin profile) to CSV, Excel, SPSS, Stata and Parquet.
 
 For each format prints the time of the whole export (read the records, build the
-tables, write every file, the codebook and the report) beside the floor: pandas (or
-pyreadstat) writing the same prepared main-table DataFrame and nothing else; and the
-ratio.
+tables, write every file, the codebook and the report) beside the floor: the same
+library (pandas, openpyxl, pyreadstat, pyarrow) writing the prepared main-table
+DataFrame and nothing else; and the ratio. Goals: csv, sav, dta, parquet <= 1.5x; xlsx
+no slower than its floor. Then the peak memory of one export in a fresh process at
+100,000 and 500,000 records, side by side (goal: flat, well under 1 GiB, for csv, xlsx
+and parquet; pyreadstat writes a .sav/.dta whole, so those grow with the data).
 
     .venv/bin/python bench/export.py [--records 100000] [--answers 60] [--formats ...]
+        [--memory 100000 500000]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -28,10 +35,10 @@ from qi_capture.central import sql
 from qi_capture.central.models import CentralRecordRow, CentralReviewRow, CentralRevisionRow
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
-from qi_capture.export import export_form
+from qi_capture.export import FORMATS, ExportOptions, export_form, writers
 from qi_capture.export.model import build_layout
-from qi_capture.export.tables import build_frames
-from qi_capture.export.writers import statistical_frame
+from qi_capture.export.run import stat_names
+from qi_capture.export.tables import RowBuilder, typed_frame
 from qi_capture.forms import load_form_bytes
 from qi_capture.forms.model import Form
 from qi_capture.storage.canonical import canonical_json, revision_id
@@ -97,49 +104,111 @@ def generate(central: CentralStore, form: Form, count: int) -> None:
                      sha256="", compiled_json=json.dumps(form.to_json()))
 
 
-def floor(fmt: str, frame: pd.DataFrame, prepared: tuple[pd.DataFrame, dict[str, str | None],
-                                                          dict[str, dict[int | float, str]]],
-          out: Path) -> float:
+def prepared(central: CentralStore, form: Form, fmt: str) -> tuple[object, ...]:
+    """The floor's input: the main table as the export types it, every record in one
+    frame (for sav/dta: coded as the SPSS/Stata sink codes it), prepared outside the
+    timing."""
+    layout = build_layout([form], None)
+    table = layout.tables[()]
+    builder = RowBuilder(layout, track_missing=fmt in ("sav", "dta"))
+    for rec in central.export_records("bench"):
+        builder.add(rec)
+    frame, masks = typed_frame(table, builder.take()[()], builder.stats)
+    if fmt not in ("sav", "dta"):
+        return (frame.rename(columns={c.key: c.name for c in table.columns}),)
+    stata = fmt == "dta"
+    names = stat_names(table, ExportOptions(), stata=stata)
+    variables = writers.stat_variables(table, None, stata=stata, names=names)
+    sink = writers.StatSink(Path("unused"), table, variables, stata=stata,
+                            counts=writers.Counts())
+    sink.write(frame, masks)
+    data = sink.parts[0]
+    labels = {v.name: v.shortened or v.label for v in variables}
+    values = {v.name: v.value_labels for v in variables if v.value_labels}
+    missing = {v.name: ["a", "b"] for v in variables if v.coded_missing}
+    return data, labels, values, missing
+
+
+def floor(fmt: str, inputs: tuple[object, ...], out: Path) -> float:
+    frame = inputs[0]
+    assert isinstance(frame, pd.DataFrame)
     start = time.perf_counter()
     if fmt == "csv":
         frame.to_csv(out / "floor.csv", index=False, encoding="utf-8-sig")
     elif fmt == "xlsx":
         frame.to_excel(out / "floor.xlsx", index=False, engine="openpyxl")
+    elif fmt == "parquet":
+        frame.to_parquet(out / "floor.parquet", index=False)
     elif fmt == "sav":
-        data, labels, values = prepared
-        pyreadstat.write_sav(data, str(out / "floor.sav"), column_labels=labels,
-                             variable_value_labels=values)
+        pyreadstat.write_sav(frame, str(out / "floor.sav"), column_labels=inputs[1],  # type: ignore[arg-type]
+                             variable_value_labels=inputs[2])  # type: ignore[arg-type]
     else:
-        data, labels, values = prepared
-        pyreadstat.write_dta(data, str(out / "floor.dta"), column_labels=labels,
-                             variable_value_labels=values)
+        pyreadstat.write_dta(frame, str(out / "floor.dta"), column_labels=inputs[1],  # type: ignore[arg-type]
+                             variable_value_labels=inputs[2],  # type: ignore[arg-type]
+                             missing_user_values=inputs[3], version=14)  # type: ignore[arg-type]
     return time.perf_counter() - start
+
+
+def child(store: Path, fmt: str, out: Path, answers: int) -> None:
+    """One export in this (fresh) process; prints its peak memory (max RSS, MiB)."""
+    form = make_form(answers)
+    with CentralStore.open(store, PASSPHRASE) as central:
+        export_form(forms=[form], records=central.export_records("bench"), out_dir=out,
+                    fmt=fmt)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{peak:.0f}")
+
+
+def peak_memory(store: Path, fmt: str, out: Path, answers: int) -> float:
+    run = subprocess.run(
+        [sys.executable, __file__, "--child", str(store), "--formats", fmt, "--out", str(out),
+         "--answers", str(answers)],
+        capture_output=True, text=True, check=True,
+    )
+    return float(run.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--answers", type=int, default=60)
-    parser.add_argument("--formats", nargs="+", default=["csv", "xlsx", "sav", "dta"])
+    parser.add_argument("--formats", nargs="+", default=list(FORMATS))
+    parser.add_argument("--memory", type=int, nargs="*", default=[100_000, 500_000],
+                        help="record counts at which to measure peak memory (none: skip)")
+    parser.add_argument("--skip-timing", action="store_true",
+                        help="measure peak memory only")
+    parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child is not None:
+        child(args.child, args.formats[0], args.out, args.answers)
+        return
     base = Path(tempfile.mkdtemp(prefix="qi-bench-export-"))
     try:
-        Profile.create(base / "admin", "bench", PASSPHRASE, kdf=floor_params())
         form = make_form(args.answers)
-        with CentralStore.open(base / "admin", PASSPHRASE) as central:
-            start = time.perf_counter()
-            generate(central, form, args.records)
-            print(f"generated {args.records} records x {args.answers} answers in "
-                  f"{time.perf_counter() - start:.1f} s")
-            layout = build_layout([form], None)
-            frames, _stats, _ids = build_frames(layout, central.export_records("bench"))
-            main_table = layout.tables[()]
-            frame = frames[main_table.name]
-            print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>8}")
-            for fmt in args.formats:
-                stat = statistical_frame(frame, main_table, None, stata=fmt == "dta")
-                prepared = (stat[0], stat[1],
-                            {k: {float(c): v for c, v in m.items()} for k, m in stat[2].items()})
+        stores: dict[int, Path] = {}
+
+        def store(count: int) -> Path:
+            if count not in stores:
+                folder = base / f"admin-{count}"
+                Profile.create(folder, "bench", PASSPHRASE, kdf=floor_params())
+                with CentralStore.open(folder, PASSPHRASE) as central:
+                    start = time.perf_counter()
+                    generate(central, form, count)
+                    print(f"generated {count} records x {args.answers} answers in "
+                          f"{time.perf_counter() - start:.1f} s", flush=True)
+                stores[count] = folder
+            return stores[count]
+
+        with contextlib.ExitStack() as stack:
+            if args.skip_timing:
+                args.formats_timed = []
+            else:
+                central = stack.enter_context(CentralStore.open(store(args.records), PASSPHRASE))
+                args.formats_timed = args.formats
+                print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>8}")
+            for fmt in args.formats_timed:
+                inputs = prepared(central, form, fmt)
                 out = base / fmt
                 out.mkdir()
                 start = time.perf_counter()
@@ -147,11 +216,25 @@ def main() -> None:
                                      out_dir=out, fmt=fmt)
                 t_export = time.perf_counter() - start
                 assert result.report["included"] == args.records
-                t_floor = floor(fmt, frame, prepared, out)
-                print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>7.2f}x")
-        print("(export: read + tables + every file incl. the repeat and audit tables, codebook "
-              "and report; floor: the prepared main DataFrame written once; shared machine, "
-              "noisy timings)")
+                t_floor = floor(fmt, inputs, out)
+                del inputs
+                print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>7.2f}x",
+                      flush=True)
+        if args.formats_timed:
+            print("(export: read + tables + every file incl. the repeat and audit tables, "
+                  "codebook and report; floor: the prepared main DataFrame written once by the "
+                  "same library; shared machine, noisy timings)")
+        if args.memory:
+            peaks: dict[int, dict[str, float]] = {}
+            for n in args.memory:
+                for fmt in args.formats:
+                    peak = peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}", args.answers)
+                    peaks.setdefault(n, {})[fmt] = peak
+                    print(f"  {fmt} at {n:,} records: {peak:.0f} MiB", flush=True)
+            print("peak memory (max RSS of a fresh process running one export, MiB)")
+            print(f"{'format':8}" + "".join(f"{n:>12,}" for n in args.memory))
+            for fmt in args.formats:
+                print(f"{fmt:8}" + "".join(f"{peaks[n][fmt]:>12.0f}" for n in args.memory))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -1,5 +1,6 @@
 """``qi-capture export --central DIR_OR_URL --form FORM_ID --format csv|xlsx|sav|dta|parquet
---out DIR [--status approved]... [--language L] [--form-file F.xlsx]...``
+--out DIR [--status approved]... [--language L] [--form-file F.xlsx]...
+[--headers names|labels] [--values names|labels] [--group-prefix] [--csv-raw]``
 
 Exports every record of the form (every form version in one table set: main form, one
 table per repeat, the audit log) with ``codebook.csv`` and ``export_report.txt/.json``.
@@ -20,7 +21,7 @@ from qi_capture.central.errors import FormNotFound
 from qi_capture.central.models import REVIEW_STATUSES
 from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.cli.merge import central_options, open_admin, open_central
-from qi_capture.export import FORMATS, NOT_ENCRYPTED
+from qi_capture.export import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
 from qi_capture.forms.model import Form
 from qi_capture.services.central_forms import register_forms
 
@@ -38,6 +39,17 @@ def register(groups: Any) -> None:
                         help="labels in this language (default: the form's default)")
     parser.add_argument("--form-file", metavar="F", action="append", type=Path, default=[],
                         help="an XLSForm version of the form to add to the central store")
+    parser.add_argument("--headers", choices=HEADERS, default="names",
+                        help="column headers: the form's names or its labels (csv, xlsx, "
+                             "parquet)")
+    parser.add_argument("--values", choices=VALUES, default="names",
+                        help="select answers as choice names or labels (csv, xlsx, parquet; "
+                             "SPSS and Stata hold codes with value labels)")
+    parser.add_argument("--group-prefix", action="store_true",
+                        help="name columns by their whole path (group/question)")
+    parser.add_argument("--csv-raw", action="store_true",
+                        help="write CSV cells as entered, without neutralising cells a "
+                             "spreadsheet would run as a formula (said in the export report)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run_export)
 
@@ -85,6 +97,8 @@ def run_export(args: argparse.Namespace) -> int:
             statuses=args.status,
             paradata=lambda ids: central.export_paradata(ids),
             source=central.target if central.profile is None else "central store",
+            options=ExportOptions(headers=args.headers, values=args.values,
+                                  group_prefix=args.group_prefix, csv_raw=args.csv_raw),
         )
         central.log("export", {"form_id": args.form, "format": args.format,
                                "included": result.report["included"],

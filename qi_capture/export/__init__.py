@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qi_capture.export.constants import FORMATS, NOT_ENCRYPTED
+from qi_capture.export.constants import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
+from qi_capture.export.errors import ExportDiskFull, ExportError, ExportFolderUnwritable
 
 if TYPE_CHECKING:
     from qi_capture.export.run import ExportResult, export_form
 
-__all__ = ["FORMATS", "NOT_ENCRYPTED", "ExportResult", "export_form"]
+__all__ = [
+    "FORMATS",
+    "HEADERS",
+    "NOT_ENCRYPTED",
+    "VALUES",
+    "ExportDiskFull",
+    "ExportError",
+    "ExportFolderUnwritable",
+    "ExportOptions",
+    "ExportResult",
+    "export_form",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,96 +1,377 @@
-"""Writing tables: CSV, Excel (with a codebook sheet), SPSS .sav and Stata .dta with
-variable and value labels (pyreadstat), Parquet. Every file goes to a temporary name in
-the target folder, is fsynced, then renamed: a crash never leaves a partial file under
-its final name."""
+"""Writing tables a batch at a time: CSV, Excel, Parquet, SPSS ``.sav`` and Stata ``.dta``.
+
+Each table has a sink: ``write(batch)`` for every batch of typed columns (from
+`tables.typed_frame`), then ``close()``. CSV, Excel and Parquet stream (memory stays
+flat); pyreadstat writes a whole ``.sav``/``.dta`` at once, so those sinks keep the
+compact, already coded columns of every batch until ``close()``. Every sink writes to a
+temporary name given by the caller (`run.export_form` renames the files when all of
+them are whole).
+
+Safety: CSV cells a spreadsheet would run as a formula are neutralised (OWASP CSV
+injection: a leading ``'``) unless raw output is asked for; every text cell of CSV is
+quoted (RFC 4180; so a CR, LF, NUL or quote never splits a row). Excel text is written
+as text, never as a formula; characters Excel cannot hold become a visible ``[U+XXXX]``;
+text longer than a cell holds is cut with a marker. Each is counted for the report.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
+import csv
+import datetime as dt
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pyreadstat
 
-from qi_capture.crypto.atomic import fsync_dir, temp_path_for
-from qi_capture.export.model import Column, Table, choice_label
-from qi_capture.fileperms import create_private, restrict
-
-STATA_RESERVED = frozenset(
-    [
-        "_all",
-        "_b",
-        "byte",
-        "_coef",
-        "_cons",
-        "double",
-        "float",
-        "if",
-        "in",
-        "int",
-        "long",
-        "_n",
-        "_N",
-        "_pi",
-        "_pred",
-        "_rc",
-        "_skip",
-        "str",
-        "strL",
-        "using",
-        "with",
-    ]
+from qi_capture.export import names as naming
+from qi_capture.export.constants import (
+    LEFT_BLANK_LABEL,
+    NOT_ASKED_LABEL,
+    SPSS_LEFT_BLANK,
+    SPSS_NOT_ASKED,
+    STATA_LEFT_BLANK,
+    STATA_NOT_ASKED,
+    ExportOptions,
 )
-STATA_MAX = 32
-SPSS_MAX = 64
-STATA_LABEL_MAX = 80
-STATA_STR_MAX = 2045
+from qi_capture.export.model import Column, Table, choice_label
+
 EXCEL_CELL_MAX = 32767
+#: Characters the xlsx format cannot hold (XML 1.0 forbids them): openpyxl refuses them.
+EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: What a spreadsheet would run at the start of a CSV cell (OWASP CSV injection).
+CSV_TRIGGERS = re.compile(r"^[=+\-@\t\r]")
+_CSV_FIRST = frozenset("=+-@\t\r")
+EXCEL_CUT_MARK = "…[cut: the whole text is in a csv or parquet export]"
+SPSS_CUT_MARK = EXCEL_CUT_MARK
+#: SPSS: at most 32,767 bytes in a text value.
+SPSS_TEXT_BYTES = 32_767
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``; renamed onto it when the block succeeds."""
-    tmp = temp_path_for(path)
-    # Writers that pick a format by suffix need the real one.
-    tmp = tmp.with_name(tmp.name + path.suffix)
-    try:
-        # Exported answers are plaintext: 0600 before the writer opens (and truncates)
-        # the file, which keeps that mode; tightened again in case a writer replaced it.
-        create_private(tmp)
-        yield tmp
-        restrict(tmp)
-        with tmp.open("rb+") as f:
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+@dataclass
+class Counts:
+    """What the writers changed, per (table, column name): for the export report."""
+
+    neutralised: Counter[tuple[str, str]] = field(default_factory=Counter)
+    escaped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    cut: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-def safe_name(name: str, taken: set[str], *, limit: int, stata: bool) -> str:
-    """A valid, unique variable name: letters, digits and ``_``, starting with a letter
-    (SPSS) or letter/underscore (Stata), at most ``limit`` characters, not reserved."""
-    base = re.sub(r"[^A-Za-z0-9_]", "_", name) or "v"
-    if not re.match(r"[A-Za-z]", base[0]):
-        base = "v" + base
-    if stata and base in STATA_RESERVED:
-        base = "v_" + base
-    base = base[:limit]
+class Sink(Protocol):
+    def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None:
+        """Release the file after a failure (the caller removes it)."""
+
+
+# -- values as names or labels ---------------------------------------------------------------
+def _as_labels(series: pd.Series, column: Column, language: str | None) -> pd.Series:
+    labels = {c.name: choice_label(c, language) for c in column.choices}
+    if column.vtype == "select_one":
+        return series.map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
+    return series.map(
+        lambda v: "; ".join(labels.get(n, n) for n in v.split()) if isinstance(v, str) else v
+    )
+
+
+def plain_series(series: pd.Series, column: Column, options: ExportOptions,
+                 language: str | None) -> pd.Series:
+    if options.values == "labels" and column.vtype in ("select_one", "select_multiple"):
+        return _as_labels(series, column, language)
+    return series
+
+
+def _cells(series: pd.Series, vtype: str) -> list[Any]:
+    """A typed column as Python values (None for missing)."""
+    if vtype in ("integer", "flag"):
+        values = series.to_numpy(dtype=object, na_value=None)
+        return values.tolist()  # type: ignore[no-any-return]
+    if vtype == "decimal":
+        arr = series.to_numpy(dtype="float64", na_value=np.nan)
+        return [None if v != v else v for v in arr.tolist()]
+    if vtype == "datetime":
+        return [None if v is pd.NaT else v for v in series.dt.to_pydatetime().tolist()]
+    if vtype == "date":
+        return [None if v is pd.NaT else v.date() for v in series.dt.to_pydatetime().tolist()]
+    return series.tolist()  # type: ignore[no-any-return]
+
+
+# -- CSV -------------------------------------------------------------------------------------
+class CsvSink:
+    def __init__(self, path: Path, table: Table, headers: list[str], options: ExportOptions,
+                 language: str | None, counts: Counts) -> None:
+        self.table = table
+        self.headers = headers
+        self.options = options
+        self.language = language
+        self.counts = counts
+        # UTF-8 with a byte-order mark so Excel reads accents right; CRLF line ends and
+        # every text cell quoted (RFC 4180).
+        self.file = path.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.file, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+        self.writer.writerow(self._neutral_list(headers, "(header)"))
+
+    def _neutral_list(self, values: list[str], where: str) -> list[str]:
+        if self.options.csv_raw:
+            return values
+        out = []
+        for v in values:
+            if CSV_TRIGGERS.match(v):
+                self.counts.neutralised[(self.table.name, where)] += 1
+                v = "'" + v
+            out.append(v)
+        return out
+
+    def _text(self, series: pd.Series, name: str) -> list[Any]:
+        values: list[Any] = series.tolist()
+        if self.options.csv_raw:
+            return values
+        # A plain test of each first character: far cheaper than a regex per cell.
+        hits = [i for i, v in enumerate(values) if v and v[0] in _CSV_FIRST]
+        if hits:
+            self.counts.neutralised[(self.table.name, name)] += len(hits)
+            for i in hits:
+                values[i] = "'" + values[i]
+        return values
+
+    def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
+        columns: list[list[Any]] = []
+        for column, name in zip(self.table.columns, self.headers, strict=True):
+            series = frame[column.key]
+            if column.vtype in ("text", "select_one", "select_multiple"):
+                series = plain_series(series, column, self.options, self.language)
+                columns.append(self._text(series, name))
+            elif column.vtype in ("datetime", "date"):
+                pattern = "%Y-%m-%d %H:%M:%S" if column.vtype == "datetime" else "%Y-%m-%d"
+                text = series.dt.strftime(pattern)
+                columns.append(text.where(text.notna(), None).tolist())
+            elif column.vtype == "time":
+                columns.append([None if v is None else v.isoformat() for v in series.tolist()])
+            else:
+                columns.append(_cells(series, column.vtype))
+        # Every cell is a str, an int, a float or None (written as an empty "").
+        self.writer.writerows(zip(*columns, strict=True))
+
+    def close(self) -> None:
+        self.file.flush()
+        _fsync(self.file)
+        self.file.close()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.file.close()
+        with contextlib.suppress(OSError, ValueError):
+            self.file.buffer.close()  # a failed flush leaves the raw file open
+
+
+def _fsync(file: IO[Any]) -> None:
+    import os
+
+    os.fsync(file.fileno())
+
+
+# -- Excel -----------------------------------------------------------------------------------
+def sheet_name(name: str, used: set[str]) -> str:
+    """At most 31 characters, none of ``[]:*?/\\``, unique (case-insensitively)."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name)[:31] or "sheet"
     candidate, n = base, 1
-    while candidate.lower() in taken:
+    while candidate.lower() in used:
         n += 1
-        suffix = f"_{n}"
-        candidate = base[: limit - len(suffix)] + suffix
-    taken.add(candidate.lower())
+        candidate = base[: 31 - len(str(n)) - 1] + f"_{n}"
+    used.add(candidate.lower())
     return candidate
 
 
+class _Abortable:
+    """The file an xlsx is zipped into. After a failure its writes go nowhere, so the
+    zip writer openpyxl leaves behind can finish quietly when it is collected."""
+
+    def __init__(self, path: Path) -> None:
+        self.raw = path.open("wb")
+        self.aborted = False
+
+    def write(self, data: bytes) -> int:
+        return len(data) if self.aborted else self.raw.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0 if self.aborted else self.raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return 0 if self.aborted else self.raw.tell()
+
+    def flush(self) -> None:
+        if not self.aborted:
+            self.raw.flush()
+
+    def seekable(self) -> bool:
+        return True
+
+    def abort(self) -> None:
+        self.aborted = True
+        with contextlib.suppress(OSError, ValueError):
+            self.raw.close()
+
+
+class Workbook:
+    """One streamed (write-only) workbook: a sheet per table, saved on `save`.
+
+    openpyxl streams each sheet into a scratch file, by default in the system's
+    temporary folder; here they go beside the export (``scratch`` names them), so no
+    answer is ever written outside the folder the admin chose, and a failure removes
+    them with the rest."""
+
+    def __init__(self, path: Path, scratch: Callable[[], Path]) -> None:
+        from openpyxl import Workbook as OpenpyxlWorkbook  # type: ignore[import-untyped]
+
+        self.path = path
+        self.scratch = scratch
+        self.book = OpenpyxlWorkbook(write_only=True)
+        self.used: set[str] = set()
+        self.file: _Abortable | None = None
+
+    def sheet(self, name: str) -> Any:
+        from openpyxl.worksheet import _writer  # type: ignore[import-untyped]
+
+        ws = self.book.create_sheet(sheet_name(name, self.used))
+        part = self.scratch()
+        _writer.ALL_TEMP_FILES.append(str(part))
+        ws._writer = _writer.WorksheetWriter(ws, out=str(part))
+        ws._writer.write_top()
+        return ws
+
+    def save(self) -> None:
+        self.file = _Abortable(self.path)
+        self.book.save(self.file)
+        self.file.raw.flush()
+        _fsync(self.file.raw)
+        self.file.raw.close()
+
+    def abort(self) -> None:
+        for ws in self.book.worksheets:
+            with contextlib.suppress(Exception):  # a sheet whose file failed: let it go
+                ws.close()
+        if self.file is not None:
+            self.file.abort()
+
+
+def excel_text(value: str, where: tuple[str, str], counts: Counts, sheet: Any) -> Any:
+    """Text as an Excel cell holds it: illegal characters escaped visibly, cut to the
+    cell limit with a marker, and never a formula."""
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
+    if EXCEL_ILLEGAL.search(value):
+        counts.escaped[where] += 1
+        value = EXCEL_ILLEGAL.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    if len(value) > EXCEL_CELL_MAX:
+        counts.cut[where] += 1
+        value = value[: EXCEL_CELL_MAX - len(EXCEL_CUT_MARK)] + EXCEL_CUT_MARK
+    if value.startswith("="):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+class XlsxSink:
+    def __init__(self, book: Workbook, table: Table, headers: list[str], options: ExportOptions,
+                 language: str | None, counts: Counts) -> None:
+        self.sheet = book.sheet(table.name)
+        self.table = table
+        self.headers = headers
+        self.options = options
+        self.language = language
+        self.counts = counts
+        self.sheet.append([excel_text(h, (table.name, "(header)"), counts, self.sheet)
+                           for h in headers])
+
+    def _text(self, series: pd.Series, name: str) -> list[Any]:
+        values: list[Any] = series.tolist()
+        # Per-cell work only where a cell needs it (one vectorised test per column).
+        risky = series.str.contains(r"^=|[\x00-\x08\x0b\x0c\x0e-\x1f]", regex=True, na=False)
+        long = series.str.len().gt(EXCEL_CELL_MAX).fillna(False)
+        where = (self.table.name, name)
+        for i in np.flatnonzero((risky | long).to_numpy(dtype=bool)):
+            values[i] = excel_text(values[i], where, self.counts, self.sheet)
+        return values
+
+    def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
+        columns: list[list[Any]] = []
+        for column, name in zip(self.table.columns, self.headers, strict=True):
+            series = frame[column.key]
+            if column.vtype in ("text", "select_one", "select_multiple"):
+                series = plain_series(series, column, self.options, self.language)
+                columns.append(self._text(series, name))
+            else:
+                columns.append(_cells(series, column.vtype))
+        append = self.sheet.append
+        for row in zip(*columns, strict=True):
+            append(row)
+
+    def close(self) -> None:
+        pass  # the workbook is saved once, with every sheet
+
+    def abort(self) -> None:
+        pass  # the workbook's abort covers its sheets
+
+
+# -- Parquet ---------------------------------------------------------------------------------
+_ARROW_TYPES = {
+    "integer": pa.int64(),
+    "flag": pa.int64(),
+    "decimal": pa.float64(),
+    "date": pa.date32(),
+    "time": pa.time64("us"),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
+
+
+class ParquetSink:
+    def __init__(self, path: Path, table: Table, headers: list[str], options: ExportOptions,
+                 language: str | None, counts: Counts) -> None:
+        self.table = table
+        self.options = options
+        self.language = language
+        self.schema = pa.schema(
+            [pa.field(h, _ARROW_TYPES.get(c.vtype, pa.string()))
+             for c, h in zip(table.columns, headers, strict=True)]
+        )
+        self.writer = pq.ParquetWriter(str(path), self.schema)
+        self.path = path
+
+    def _array(self, series: pd.Series, column: Column, kind: pa.DataType) -> pa.Array:
+        if column.vtype == "datetime":
+            return pa.array(series, type=pa.timestamp("us"), from_pandas=True).cast(kind)
+        if column.vtype == "date":
+            return pa.array(series, type=pa.timestamp("us"), from_pandas=True).cast(kind)
+        if column.vtype in ("text", "select_one", "select_multiple"):
+            series = plain_series(series, column, self.options, self.language)
+            return pa.array(series.to_numpy(dtype=object), type=kind, from_pandas=True)
+        return pa.array(series, type=kind, from_pandas=True)
+
+    def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
+        arrays = [self._array(frame[c.key], c, f.type)
+                  for c, f in zip(self.table.columns, self.schema, strict=True)]
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def close(self) -> None:
+        self.writer.close()
+        with self.path.open("rb+") as f:
+            _fsync(f)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+
+# -- SPSS and Stata --------------------------------------------------------------------------
 @dataclass
 class Coding:
     """How one select_one column is coded as numbers for SPSS and Stata."""
@@ -100,7 +381,7 @@ class Coding:
 
 
 def coding(column: Column, language: str | None) -> Coding | None:
-    if column.kind != "value" or column.type != "select_one" or not column.choices:
+    if column.kind != "value" or column.vtype != "select_one" or not column.choices:
         return None
     names = [c.name for c in column.choices]
     if all(re.fullmatch(r"-?\d{1,9}", n) for n in names) and len(set(map(int, names))) == len(
@@ -113,122 +394,205 @@ def coding(column: Column, language: str | None) -> Coding | None:
     return Coding(codes, labels)
 
 
-def statistical_frame(
-    frame: pd.DataFrame, table: Table | None, language: str | None, *, stata: bool
-) -> tuple[pd.DataFrame, dict[str, str | None], dict[str, dict[int | float, str]], dict[str, str]]:
-    """(frame with valid names and coded selects, variable labels, value labels,
-    original name -> new name)."""
-    taken: set[str] = set()
-    limit = STATA_MAX if stata else SPSS_MAX
-    renames: dict[str, str] = {}
-    labels: dict[str, str | None] = {}
-    values: dict[str, dict[int | float, str]] = {}
-    out = pd.DataFrame(index=frame.index)
-    columns = {c.name: c for c in table.columns} if table is not None else {}
-    for name in frame.columns:
-        new = safe_name(str(name), taken, limit=limit, stata=stata)
-        renames[str(name)] = new
-        column = columns.get(str(name))
-        series = frame[name]
-        label = column.label if column is not None else str(name)
-        labels[new] = label[:STATA_LABEL_MAX] if stata else label
-        code = coding(column, language) if column is not None else None
-        if code is not None:
-            series = series.map(code.codes).astype("float64")
-            values[new] = dict(code.labels.items())
-        elif column is not None and column.kind == "choice":
-            values[new] = {0: "No", 1: "Yes"}
-            series = series.astype("float64")
-        elif str(series.dtype) == "Int64":
-            series = series.astype("float64")
-        elif series.dtype == object:
-            series = _text_column(series, STATA_STR_MAX if stata else None)
-        out[new] = series
-    return out, labels, values, renames
+def measure(column: Column) -> str:
+    """SPSS measurement level."""
+    if column.vtype == "select_one":
+        return "ordinal" if column.likert else "nominal"
+    if column.vtype in ("integer", "decimal", "date", "time", "datetime"):
+        return "scale"
+    return "nominal"
 
 
-def _text_column(series: pd.Series, limit: int | None) -> pd.Series:
-    """Text cells for SPSS/Stata: "" for missing, ``str()`` of anything not text,
-    clipped to ``limit``; kept as a plain object column (the writers read those far
-    faster than Arrow-backed strings). Per-cell Python only where a value is not
-    text or too long."""
-    filled = series.astype(object).where(series.notna(), "")
-    if pd.api.types.infer_dtype(filled, skipna=False) != "string":
-        filled = filled.map(str)
-    if limit is not None and (filled.str.len() > limit).any():
-        filled = filled.map(lambda v: v[:limit])
-    return pd.Series(filled.to_numpy(dtype=object), index=series.index, dtype=object)
+@dataclass
+class StatVariable:
+    """How one column is written to SPSS or Stata."""
+
+    column: Column
+    name: str
+    label: str
+    #: The label as written when shortened to fit the format ("" if whole).
+    shortened: str = ""
+    value_labels: dict[Any, str] = field(default_factory=dict)
+    #: Value labels shortened to fit: code -> label as written.
+    shortened_values: dict[Any, str] = field(default_factory=dict)
+    #: Whether empty cells are written as the "not asked"/"left blank" missing codes.
+    coded_missing: bool = False
+    coding: Coding | None = None
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        # UTF-8 with a byte-order mark so Excel reads accents right.
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False)
-
-
-def _excel_column(series: pd.Series) -> list[Any]:
-    """A column's cells as Excel takes them: None for missing, text clipped to Excel's
-    cell limit, numbers as Python numbers, anything else as its text."""
-    values: list[Any] = series.astype(object).where(series.notna(), None).tolist()
-    if series.dtype.kind in "iufb":
-        return values
-    out: list[Any] = []
-    append = out.append
-    for v in values:
-        if v is None or type(v) is int or type(v) is float:
-            append(v)
-        elif isinstance(v, str):
-            append(v if len(v) <= EXCEL_CELL_MAX else v[:EXCEL_CELL_MAX])
-        elif isinstance(v, bool | int | float):
-            append(v)
+def stat_variables(table: Table, language: str | None, *, stata: bool,
+                   names: dict[str, str]) -> list[StatVariable]:
+    out: list[StatVariable] = []
+    for column in table.columns:
+        label = column.label
+        keep = f": {column.choice_label}" if column.kind == "choice" else ""
+        if stata:
+            written = naming.shorten(label, naming.STATA_LABEL_CHARS, keep=keep)
         else:
-            append(str(v)[:EXCEL_CELL_MAX])
+            written = naming.shorten(label, naming.SPSS_LABEL_BYTES, by_bytes=True, keep=keep)
+        var = StatVariable(column, names[column.key], label,
+                           shortened=written if written != label else "")
+        code = coding(column, language)
+        var.coding = code
+        values: dict[Any, str] = {}
+        if code is not None:
+            values.update(code.labels)
+        elif column.vtype == "flag":
+            values.update({0: "No", 1: "Yes"})
+        numeric = code is not None or column.vtype in ("integer", "decimal", "flag")
+        if numeric and column.kind in ("value", "choice"):
+            var.coded_missing = True
+            if stata:
+                values.update({STATA_NOT_ASKED: NOT_ASKED_LABEL,
+                               STATA_LEFT_BLANK: LEFT_BLANK_LABEL})
+            else:
+                values.update({SPSS_NOT_ASKED: NOT_ASKED_LABEL, SPSS_LEFT_BLANK: LEFT_BLANK_LABEL})
+        for k, text in values.items():
+            if stata:
+                short = naming.shorten(text, naming.STATA_VALUE_LABEL_CHARS)
+            else:
+                short = naming.shorten(text, naming.SPSS_VALUE_LABEL_BYTES, by_bytes=True)
+            if short != text:
+                var.shortened_values[k] = short
+            var.value_labels[k] = short
+        out.append(var)
     return out
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, streamed row by row (openpyxl's write-only workbook: no
-    cell objects kept, unlike ``DataFrame.to_excel``)."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
+class StatSink:
+    """SPSS or Stata: each batch coded into compact columns; one write on `close`
+    (pyreadstat writes a whole file at once: these files need memory for their data)."""
 
-    with atomic_path(path) as tmp:
-        book = Workbook(write_only=True)
-        used: set[str] = set()
-        for name, frame in sheets.items():
-            sheet = book.create_sheet(safe_name(name, used, limit=31, stata=False))
-            sheet.append([str(c) for c in frame.columns])
-            columns = [_excel_column(frame[c]) for c in frame.columns]
-            for row in zip(*columns, strict=True):
-                sheet.append(row)
-        book.save(tmp)
+    def __init__(self, path: Path, table: Table, variables: list[StatVariable], *,
+                 stata: bool, counts: Counts) -> None:
+        self.counts = counts
+        self.path = path
+        self.table = table
+        self.variables = variables
+        self.stata = stata
+        self.parts: list[pd.DataFrame] = []
+
+    def _numbers(self, var: StatVariable, series: pd.Series,
+                 mask: np.ndarray | None) -> pd.Series:
+        if var.coding is not None:
+            # A dict map (vectorised): a name that is no choice becomes missing.
+            numbers = series.map(var.coding.codes).astype("float64")
+        else:
+            numbers = series.astype("float64")
+        if not var.coded_missing:
+            return numbers
+        empty = numbers.isna().to_numpy()
+        if not empty.any():
+            return numbers
+        not_asked = empty & mask if mask is not None else np.zeros(len(series), dtype=bool)
+        blank = empty & ~not_asked
+        if self.stata:
+            out = numbers.astype(object)
+            out[blank] = STATA_LEFT_BLANK
+            out[not_asked] = STATA_NOT_ASKED
+            return out
+        values = numbers.to_numpy(copy=True)
+        values[blank] = SPSS_LEFT_BLANK
+        values[not_asked] = SPSS_NOT_ASKED
+        return pd.Series(values, index=series.index)
+
+    def _spss_text(self, texts: pd.Series, name: str) -> pd.Series:
+        """SPSS holds at most 32,767 bytes of text per value: longer text is cut at a
+        character boundary, ends with a marker, and is counted."""
+        maybe = texts.str.len().gt(SPSS_TEXT_BYTES // 4).to_numpy(dtype=bool)
+        for i in np.flatnonzero(maybe):
+            value = texts.iloc[i]
+            data = value.encode("utf-8")
+            if len(data) > SPSS_TEXT_BYTES:
+                room = SPSS_TEXT_BYTES - len(SPSS_CUT_MARK.encode("utf-8"))
+                texts.iloc[i] = data[:room].decode("utf-8", errors="ignore") + SPSS_CUT_MARK
+                self.counts.cut[(self.table.name, name)] += 1
+        return texts
+
+    def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
+        out: dict[str, Any] = {}
+        for var in self.variables:
+            column = var.column
+            series = frame[column.key]
+            vtype = column.vtype
+            if var.coding is not None or vtype in ("integer", "decimal", "flag"):
+                out[var.name] = self._numbers(var, series, masks.get(column.key))
+            elif vtype == "date":
+                out[var.name] = pd.Series(_cells(series, "date"), index=series.index,
+                                          dtype=object)
+            elif vtype in ("datetime", "time"):
+                out[var.name] = series
+            else:
+                text = series.to_numpy(dtype=object)
+                missing = pd.isna(text)
+                if missing.any():
+                    text = text.copy()
+                    text[missing] = ""
+                texts = pd.Series(text, index=series.index, dtype=object)
+                # readstat ends a text at a NUL: shown as a visible escape instead.
+                nul = texts.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+                if nul.any():
+                    self.counts.escaped[(self.table.name, var.name)] += int(nul.sum())
+                    texts[nul] = texts[nul].str.replace("\x00", "[U+0000]", regex=False)
+                if not self.stata:
+                    texts = self._spss_text(texts, var.name)
+                out[var.name] = texts
+        self.parts.append(pd.DataFrame(out, index=frame.index))
+
+    def close(self) -> None:
+        if self.parts:
+            data = pd.concat(self.parts, ignore_index=True)
+        else:
+            data = pd.DataFrame({v.name: pd.Series([], dtype=_empty_dtype(v)) for v in
+                                 self.variables})
+        self.parts = []
+        labels: dict[str, str | None] = {v.name: v.shortened or v.label for v in self.variables}
+        values = {v.name: v.value_labels for v in self.variables if v.value_labels}
+        if self.stata:
+            missing = {v.name: [STATA_NOT_ASKED, STATA_LEFT_BLANK] for v in self.variables
+                       if v.coded_missing}
+            # Format 118 (Stata 14 and later): UTF-8, strL. pyreadstat's default, 119, has
+            # strL that R's haven reads as empty text.
+            pyreadstat.write_dta(data, str(self.path), column_labels=labels,
+                                 variable_value_labels=values, missing_user_values=missing,
+                                 version=14)
+        else:
+            ranges: dict[str, list[Any]] = {
+                v.name: [SPSS_NOT_ASKED, SPSS_LEFT_BLANK] for v in self.variables
+                if v.coded_missing
+            }
+            pyreadstat.write_sav(
+                data, str(self.path), column_labels=labels, variable_value_labels=values,
+                missing_ranges=ranges,
+                variable_measure={v.name: measure(v.column) for v in self.variables},
+                variable_format=_spss_formats(self.variables),
+            )
+        with self.path.open("rb+") as f:
+            _fsync(f)
+
+    def abort(self) -> None:
+        self.parts = []
 
 
-def write_sav(
-    frame: pd.DataFrame, table: Table | None, language: str | None, path: Path
-) -> dict[str, str]:
-    data, labels, values, renames = statistical_frame(frame, table, language, stata=False)
-    with atomic_path(path) as tmp:
-        pyreadstat.write_sav(
-            data, str(tmp), column_labels=labels, variable_value_labels=_value_labels(values)
-        )
-    return renames
+def _spss_formats(variables: list[StatVariable]) -> dict[str, str]:
+    """Display formats wide enough for the missing codes (SPSS's default, F8.2, shows
+    -999999998 as -1E+009): whole numbers and codes F10.0, decimals F14.4."""
+    out: dict[str, str] = {}
+    for v in variables:
+        if v.coding is not None or v.column.vtype in ("integer", "flag"):
+            out[v.name] = "F10.0"
+        elif v.column.vtype == "decimal":
+            out[v.name] = "F14.4"
+    return out
 
 
-def write_dta(
-    frame: pd.DataFrame, table: Table | None, language: str | None, path: Path
-) -> dict[str, str]:
-    data, labels, values, renames = statistical_frame(frame, table, language, stata=True)
-    with atomic_path(path) as tmp:
-        pyreadstat.write_dta(
-            data, str(tmp), column_labels=labels, variable_value_labels=_value_labels(values)
-        )
-    return renames
+def _empty_dtype(var: StatVariable) -> str:
+    if var.coding is not None or var.column.vtype in ("integer", "decimal", "flag"):
+        return "float64"
+    if var.column.vtype == "datetime":
+        return "datetime64[us]"
+    return "object"
 
 
-def _value_labels(values: dict[str, dict[int | float, str]]) -> dict[str, Any]:
-    return {name: {float(k): v for k, v in mapping.items()} for name, mapping in values.items()}
+def time_text(value: dt.time | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -57,3 +57,36 @@ def test_export_cli(central: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     code = main(["--data-dir", d, "export", "--central", str(central), "--form", "nope",
                  "--format", "csv", "--out", str(tmp_path / "x")])
     assert code == 2 and "No version of form nope" in capsys.readouterr().err
+
+
+def test_export_cli_options(central: Path, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    d = str(tmp_path / "d")
+    out = tmp_path / "labels"
+    code = main(["--data-dir", d, "export", "--central", str(central), "--form", "exp",
+                 "--format", "csv", "--out", str(out), "--form-file", str(tmp_path / "v1.md"),
+                 "--form-file", str(tmp_path / "v2.md"), "--headers", "labels", "--values",
+                 "labels", "--language", "English (en)", "--csv-raw", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert report["options"] == {"headers": "labels", "values": "labels",
+                                 "group_prefix": False, "csv_injection": "raw"}
+    main_table = pd.read_csv(out / "exp.csv", encoding="utf-8-sig")
+    assert "Main method" in main_table.columns and "Barriers: No time" in main_table.columns
+    assert set(main_table["Main method"].dropna()) == {"PDSA cycles", "Lean"}
+    assert "No time; No money" in set(main_table["Barriers"].dropna())
+    assert "written raw" in (out / "export_report.txt").read_text()
+
+
+def test_export_to_an_unwritable_folder_is_one_clear_error(
+    central: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = main(["--data-dir", str(tmp_path / "d"), "export", "--central", str(central),
+                 "--form", "exp", "--format", "csv", "--out", str(blocker / "out"),
+                 "--form-file", str(tmp_path / "v1.md")])
+    err = capsys.readouterr().err
+    assert code != 0 and "Cannot write the export folder" in err and "Traceback" not in err
+    assert "choose a folder you may write to" in err
