@@ -92,14 +92,17 @@ def test_the_readme_run_gets_every_record_to_the_export(
                             "--format", fmt, "--out", f"out-{fmt}"])
         assert code == 0, (fmt, output)
     frames = {
-        "csv": pd.read_csv(next((tmp_path / "out-csv").glob("qi_baseline*.csv"))),
-        "xlsx": pd.read_excel(next((tmp_path / "out-xlsx").glob("*.xlsx")), sheet_name=0),
-        "sav": pyreadstat.read_sav(str(next((tmp_path / "out-sav").glob("qi_baseline*.sav"))))[0],
-        "dta": pyreadstat.read_dta(str(next((tmp_path / "out-dta").glob("qi_baseline*.dta"))))[0],
-        "parquet": pd.read_parquet(next((tmp_path / "out-parquet").glob("qi_baseline*.parquet"))),
+        "csv": pd.read_csv(tmp_path / "out-csv" / "qi_baseline.csv"),
+        "xlsx": pd.read_excel(tmp_path / "out-xlsx" / "qi_baseline.xlsx",
+                              sheet_name="qi_baseline"),
+        "sav": pyreadstat.read_sav(str(tmp_path / "out-sav" / "qi_baseline.sav"))[0],
+        "dta": pyreadstat.read_dta(str(tmp_path / "out-dta" / "qi_baseline.dta"))[0],
+        "parquet": pd.read_parquet(tmp_path / "out-parquet" / "qi_baseline.parquet"),
     }
     for fmt, frame in frames.items():
         assert len(frame) == 2, fmt  # both records, the one made before the pack included
         assert set(frame["org_name"]) == {"St Elsewhere NHS Foundation Trust"}, fmt
+        # The "other, specify" text is its own column beside the choice's 0/1 column.
         assert list(frame["methods_other"]) == ["Kaizen events"] * 2, fmt
         assert [float(v) for v in frame["trained_total"]] == [156.0, 156.0], fmt
+    assert list(frames["csv"]["methods/other"]) == [1, 1]
