@@ -9,6 +9,7 @@ such tests skip and say what is missing and how to get it. Where the matching va
 | ``../shared/acceptance`` (the forms corpus and expression cases) | ``QI_REQUIRE_SHARED`` | marker ``needs_shared``, fixtures ``acceptance_dir``, ``corpus`` |
 | the ``age`` CLI (Debian ``age``) | ``QI_REQUIRE_AGE`` | marker ``needs_age`` |
 | PostgreSQL server binaries (``initdb``, ``pg_ctl``) | ``QI_REQUIRE_POSTGRES`` | the central-store tests on PostgreSQL |
+| GNU PSPP; R with haven | ``QI_REQUIRE_PSPP``, ``QI_REQUIRE_R`` | the export read-back tests |
 """
 
 from __future__ import annotations

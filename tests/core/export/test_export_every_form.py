@@ -18,10 +18,11 @@ from qi_capture.export.writers import CSV_TRIGGERS
 from qi_capture.forms import FormError, load_form
 from qi_capture.forms.model import Form
 from qi_capture.resources import resource_path
+from tests import needs
 from tests.core.export.filled import fill_central, open_central, read_table
 
 BUILTIN = resource_path("studies", "london-qi-baseline", "qi_baseline_questionnaire.xlsx")
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "acceptance" / "xlsforms"
+CORPUS = needs.CORPUS_DIR
 CORPUS_FORMS = sorted(
     p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".md")
 ) if CORPUS.is_dir() else []
@@ -109,10 +110,9 @@ def test_builtin_study_every_format(admin_template: Path, tmp_path: Path, fmt: s
     central.close()
 
 
+@pytest.mark.needs_shared  # skips without ../shared, fails then where it is required
 @pytest.mark.parametrize("name", CORPUS_FORMS or ["(corpus missing)"])
 def test_corpus_form_every_format(admin_template: Path, tmp_path: Path, name: str) -> None:
-    if not CORPUS_FORMS:
-        pytest.skip(f"the acceptance corpus is not on this machine (expected at {CORPUS})")
     try:
         form = load_form(CORPUS / name)
     except FormError as error:
