@@ -143,7 +143,7 @@ def test_form_check_warns_about_backtracking_patterns(tmp_path: Path) -> None:
     assert "survey/3/constraint:" in out.stdout
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="a()|*+?{}[]^$.\\1=!<,2b", max_size=24),
        st.text(alphabet="ab!", max_size=40))
 def test_any_pattern_gives_a_boolean_or_a_typed_error(pattern: str, text: str) -> None:

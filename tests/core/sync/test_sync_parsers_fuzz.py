@@ -38,7 +38,7 @@ from qi_capture.sync.manifest import (
     parse_paradata,
 )
 
-FUZZ = settings(max_examples=150, deadline=2000,
+FUZZ = settings(max_examples=60, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 FORM = textwrap.dedent("""
