@@ -224,8 +224,11 @@ class MainWindow(QMainWindow):
         self._update_menus()
 
     def _on_task_failed(self, error: object) -> None:
-        if self.ctx is None and error_code(error) == "store_closed":
-            log.info("a task ended after the profile was locked")
+        if self.ctx is None:
+            # Locked or quitting: a task that fails now was cut short by the lock; a
+            # dialog would be about a store the user has already closed (and, while
+            # quitting, would stop the app from exiting).
+            log.info("a task ended after the profile was locked (%s)", error_code(error))
             return
         if isinstance(error, BaseException):
             self._say(message_for(error))
@@ -528,18 +531,23 @@ class MainWindow(QMainWindow):
         self._drop_filler()
         self._close_dialogs()
         self.home.clear()
-        runner = self.runner
-
-        def lock_store() -> None:
-            runner.wait_for_readers()  # no read may find the store closed under it
-            ctx.lock()
-        task = self.runner.write(lock_store)
-        task.failed.connect(lambda _e: log.warning("lock reported an error"))
+        self._lock_store(ctx)
         self.unlock_page.clear()
         self.unlock_page.set_reason(reason)
         self._say("")
         self.start()
         self.locked.emit()
+
+    def _lock_store(self, ctx: CoreContext) -> None:
+        """Lock the store after the last queued write (the serial queue keeps the order)
+        and after every read still running: no read may find the keys wiped under it."""
+        runner = self.runner
+
+        def lock_store() -> None:
+            runner.wait_for_readers()
+            ctx.lock()
+        task = runner.write(lock_store)
+        task.failed.connect(lambda _e: log.warning("lock reported an error"))
 
     # --- help ---------------------------------------------------------------------------
     def _on_keys_action_triggered(self) -> None:
@@ -579,7 +587,7 @@ class MainWindow(QMainWindow):
         if self.filler is not None:
             self.filler.controller.close()
         if ctx is not None:
-            self.runner.write(ctx.lock)
+            self._lock_store(ctx)
         self.runner.wait()  # shutting down: let the last autosave and the lock finish
         super().closeEvent(event)
 

@@ -1,6 +1,8 @@
 """Runs the real app (``ui.app.run``, as ``main.py`` does) on a data folder in its own
 process, unlocks the profile, then quits through File > Quit: right away (``plain``),
-while an answer's autosave is in flight (``autosave``), or after a sync (``sync``). The
+while an answer's autosave is in flight (``autosave``), after a sync (``sync``, whose
+end starts a home refresh), or while a read of the store is still running (``read``: the
+lock must wait for it, never wipe the keys under it). The
 interpreter then tears down as it does for a user, which is where a broken binding shows
 ("Fatal Python error: ..."). Used by ``test_clean_quit.py``; not a test module.
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QTimer
 
 import ui.app as app_module
-from ui.main_window import MainWindow
+from ui.main_window import MainWindow, load_home
 
 
 def _later(fn: Callable[[], None], ms: int = 20) -> None:
@@ -49,8 +52,16 @@ def drive(window: MainWindow, data: Path, mode: str, passphrase: str) -> None:
             dialog.send_all.setChecked(True)
             dialog.sync_button.click()
             _later(lambda: after_sync(dialog))
+        elif mode == "read":
+            window.runner.run(slow_read, window.ctx)
+            _later(quit_app, 0)
         else:
             quit_app()
+
+    def slow_read(ctx: object) -> None:
+        time.sleep(0.5)
+        window.home  # noqa: B018 - keeps the closure on the window
+        load_home(ctx)  # type: ignore[arg-type]
 
     def type_answers() -> None:
         filler = window.filler
