@@ -59,6 +59,8 @@ class InboxPage(QWidget):
         self._folders: list[str] = []
         self._scanned: tuple[InboxFolder, ...] = ()
         self._token: SimpleCancelToken | None = None
+        #: Stop was pressed: the merge ends after the bundle it is on.
+        self._stopping = False
         self._items: dict[str, QTreeWidgetItem] = {}
         self.last_result: MergeResult | None = None
         #: The merge running, if any (its progress, finished and failed signals).
@@ -344,6 +346,7 @@ class InboxPage(QWidget):
     def _on_cancel_clicked(self) -> None:
         if self._token is not None:
             self._token.cancel()
+            self._stopping = True
             self.progress_text.setText(self.tr(
                 "Stopping after the bundle being merged…"))
             self.cancel_button.setEnabled(False)
@@ -356,7 +359,7 @@ class InboxPage(QWidget):
                 item.setText(4, self.tr("Merged"))
         if name:
             self.current.setRange(0, 0)  # a bundle reports no steps of its own: busy
-            if self._token is not None and not self._token.is_cancelled():
+            if not self._stopping:
                 self.progress_text.setText(self.tr("Merging {0} ({1} of {2})…").format(
                     name, done + 1, total))
             item = self._items.get(name)
@@ -370,6 +373,7 @@ class InboxPage(QWidget):
 
     def _end_merge(self) -> None:
         self._token = None
+        self._stopping = False
         self.merge_task = None
         self.cancel_button.setEnabled(True)
         self.current.setRange(0, 1)
