@@ -180,6 +180,10 @@ class OpenCentralDialog(QDialog):
             edit.textEdited.connect(self._on_text_edited)
         self._restore()
         self._on_kind_toggled(self.use_folder.isChecked())
+        # Word-wrapped labels make the layout's height-for-width guess too small (the
+        # hint was cut off at large text sizes); the plain size hint always fits.
+        self.postgres_box.setMinimumHeight(self.postgres_box.sizeHint().height())
+        self.setMinimumHeight(self.sizeHint().height())
 
     # --- remembered connection ----------------------------------------------------------
     def _restore(self) -> None:

@@ -119,3 +119,40 @@ AUDIT_ACTIONS = {
 def audit_action(action: str) -> str:
     text = AUDIT_ACTIONS.get(action)
     return _tr(text) if text is not None else action
+
+
+_PARAM_WORDS = {
+    "device_id": "device", "bundle_id": "bundle", "file_sha256": "file",
+    "manifest_hash": "manifest", "record_id": "record", "conflict_id": "conflict",
+    "fingerprint": "fingerprint", "new_revisions": "new revisions",
+    "known_revisions": "known revisions", "records_touched": "records",
+    "conflicts_opened": "conflicts opened", "clone_alerts": "clone alerts",
+    "form_id": "form", "format": "format", "included": "records exported",
+    "status": "status", "source": "from",
+}
+_LONG_IDS = {"device_id", "bundle_id", "file_sha256", "manifest_hash", "record_id",
+             "conflict_id"}
+
+
+def audit_summary(params: object) -> str:
+    """An entry's parameters in a line a person reads: known names in words, long ids
+    cut to their first eight digits (the CSV and the tooltip keep them whole)."""
+    if not isinstance(params, dict):
+        return "" if params is None else str(params)
+    parts = []
+    for key, value in params.items():
+        if value is None or value == [] or value == "":
+            continue
+        if key in ("clone_alerts", "conflicts_opened", "known_revisions") and value == 0:
+            continue  # the usual case: saying "0" on every merge is noise
+        word = _tr(_PARAM_WORDS.get(key, key.replace("_", " ")))
+        if key == "fingerprint" and isinstance(value, str):
+            text = value.partition(":")[2][:8] or value[:8]
+        elif key in _LONG_IDS and isinstance(value, str):
+            text = value.replace("-", "")[:8]
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        parts.append(f"{word} {text}")
+    return " · ".join(parts)

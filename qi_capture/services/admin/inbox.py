@@ -122,7 +122,10 @@ class _StopAtManifest:
 def scan_inbox(central: CentralStore, admin: AdminProfile | None,
                paths: Sequence[str | Path]) -> tuple[InboxFolder, ...]:
     """The bundles waiting in each folder of ``paths`` (in that order)."""
-    merged_or_kept = set(central.quarantine_waiting())
+    waiting = set(central.quarantine_waiting())
+    # Which device each waiting file came from (rows only; the files stay where they are).
+    kept = {q.file_sha256: (q.device_id, q.fingerprint) for q in central.quarantined()
+            if q.file_sha256 in waiting}
     devices = known_devices(central, admin) if admin is not None else {}
     names = {d.id: d.name for d in central.devices()}
     folders = []
@@ -133,7 +136,7 @@ def scan_inbox(central: CentralStore, admin: AdminProfile | None,
             continue
         try:
             files = find_bundles([str(path)])
-            bundles = tuple(_bundle(central, admin, devices, names, merged_or_kept, f)
+            bundles = tuple(_bundle(central, admin, devices, names, kept, f)
                             for f in files)
         except OSError as exc:
             folders.append(InboxFolder(path, (), error=str(exc.strerror or "unreadable")))
@@ -144,7 +147,8 @@ def scan_inbox(central: CentralStore, admin: AdminProfile | None,
 
 def _bundle(central: CentralStore, admin: AdminProfile | None,
             devices: Mapping[str, KnownDevice], names: Mapping[uuid.UUID, str],
-            quarantined: set[str], path: Path) -> InboxBundle:
+            quarantined: Mapping[str, tuple[uuid.UUID, str | None]],
+            path: Path) -> InboxBundle:
     try:
         with path.open("rb") as f:
             stat = os.fstat(f.fileno())
@@ -164,7 +168,9 @@ def _bundle(central: CentralStore, admin: AdminProfile | None,
                            device_name=names.get(device_id, "") if device_id else "",
                            bundle_id=None if found is None else found[0])
     if sha in quarantined:
-        return InboxBundle(**base, state="quarantined")
+        device_id, fingerprint = quarantined[sha]
+        return InboxBundle(**base, state="quarantined", device_id=device_id,
+                           device_name=names.get(device_id, ""), fingerprint=fingerprint)
     if admin is None:
         return InboxBundle(**base, state="unread")
     keys = admin.keys()

@@ -17,7 +17,7 @@ from PySide6.QtCore import (
 
 from qi_capture.services.admin.audit import audit_details
 from qi_capture.services.admin.dto import AuditEntry
-from ui.admin.text import audit_action, local_time
+from ui.admin.text import audit_action, audit_summary, local_time
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -83,7 +83,7 @@ class AuditModel(QAbstractTableModel):
                 return entry.actor
             if column == "action":
                 return audit_action(entry.action)
-            return self._details[index.row()]
+            return audit_summary(entry.params)
         if role == Qt.ItemDataRole.ToolTipRole and column in ("action", "details"):
             return entry.action if column == "action" else self._details[index.row()]
         return None

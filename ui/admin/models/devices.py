@@ -107,7 +107,7 @@ class DevicesModel(QAbstractTableModel):
             return self._display(device, column).casefold()
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == "fingerprint":
-                return device.device.fingerprint or ""
+                return device.fingerprint_grouped or ""
             if column == "name":
                 return str(device.id)
             return None
@@ -123,7 +123,10 @@ class DevicesModel(QAbstractTableModel):
         if column == "interviewer":
             return ", ".join(device.interviewers)
         if column == "fingerprint":
-            return (device.fingerprint_grouped or "").partition(": ")[2]
+            # The first two groups tell devices apart in the list; the whole one, grouped
+            # as the laptop shows it, is in the tooltip, the detail and the enrol dialog.
+            groups = (device.fingerprint_grouped or "").partition(": ")[2].split()
+            return " ".join(groups[:2]) + (" …" if len(groups) > 2 else "")
         if column == "status":
             return status_text(d.status)
         if column == "last_bundle":

@@ -48,6 +48,8 @@ class InboxPage(QWidget):
     status_changed = Signal(str)
     #: A merge finished (its MergeResult).
     merged = Signal(object)
+    #: The folders were listed afresh (after a refresh, a change of folders, a merge).
+    listed = Signal()
 
     def __init__(self, desk: AdminDesk, runner: TaskRunner,
                  parent: QWidget | None = None) -> None:
@@ -84,10 +86,11 @@ class InboxPage(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setUniformRowHeights(True)
         header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(True)
-        self.tree.setColumnWidth(0, self.fontMetrics().horizontalAdvance("M") * 24)
+        em = self.fontMetrics().horizontalAdvance("M")
+        for column, width in ((0, 16), (1, 5), (2, 12), (3, 6)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.tree.setColumnWidth(column, em * width)
 
         self.add_button = QPushButton(self.tr("&Add folder…"), self)
         self.remove_button = QPushButton(self.tr("Re&move folder"), self)
@@ -247,25 +250,27 @@ class InboxPage(QWidget):
         self.tree.clear()
         self._items.clear()
         for folder in folders:
-            top = QTreeWidgetItem(self.tree, [str(folder.path)])
+            # A folder's row spans the columns: its path is what the admin recognises.
+            if folder.error is not None:
+                summary = (self.tr("not found: plug in the USB stick, or remove it")
+                           if folder.error == "not_found" else
+                           self.tr("cannot be read: {0}").format(folder.error))
+            elif folder.bundles:
+                summary = self.tr("{0} bundle(s), {1}, {2} waiting to merge").format(
+                    len(folder.bundles), file_size(folder.total_bytes), len(folder.waiting))
+            else:
+                summary = self.tr("no bundles")
+            top = QTreeWidgetItem(self.tree, [f"{folder.path}  ({summary})"])
+            top.setFirstColumnSpanned(True)
             top.setData(0, _PATH_ROLE, str(folder.path))
             top.setToolTip(0, str(folder.path))
-            if folder.error is not None:
-                top.setText(4, self.tr("Not found: plug in the USB stick or remove it")
-                            if folder.error == "not_found" else
-                            self.tr("Cannot be read: {0}").format(folder.error))
-            else:
-                waiting = len(folder.waiting)
-                top.setText(1, file_size(folder.total_bytes))
-                top.setText(4, self.tr("{0} bundle(s), {1} waiting to merge").format(
-                    len(folder.bundles), waiting) if folder.bundles else
-                    self.tr("No bundles"))
             font = top.font(0)
             font.setBold(True)
             top.setFont(0, font)
             for bundle in folder.bundles:
                 child = QTreeWidgetItem(top, self._bundle_texts(bundle))
                 child.setData(0, _PATH_ROLE, str(bundle.path))
+                child.setToolTip(0, str(bundle.path))
                 child.setToolTip(4, bundle.message or "")
                 self._items[bundle.name] = child
             top.setExpanded(True)
@@ -273,9 +278,11 @@ class InboxPage(QWidget):
                 self.tree.setCurrentItem(top)
         self._update_buttons()
         waiting = sum(len(f.waiting) for f in folders)
-        self.status_changed.emit(
-            self.tr("{0} bundle(s) waiting to merge.").format(waiting) if waiting else
-            self.tr("Nothing new waiting in the inbox folders."))
+        self.listed.emit()
+        if self.last_result is None:  # after a merge, its summary stays on the status line
+            self.status_changed.emit(
+                self.tr("{0} bundle(s) waiting to merge.").format(waiting) if waiting else
+                self.tr("Nothing new waiting in the inbox folders."))
 
     def _bundle_texts(self, bundle: InboxBundle) -> list[str]:
         device = bundle.device_name or (short_id(bundle.device_id) if bundle.device_id
@@ -283,8 +290,9 @@ class InboxPage(QWidget):
         sequence = "" if bundle.sequence is None else (
             str(bundle.sequence[0]) if bundle.sequence[0] == bundle.sequence[1]
             else f"{bundle.sequence[0]}–{bundle.sequence[1]}")
-        return [bundle.name, file_size(bundle.size), device, sequence,
-                self._state_text(bundle)]
+        # Bundle files have random names; the start is enough to tell them apart.
+        name = bundle.name if len(bundle.name) <= 20 else bundle.name[:12] + "…"
+        return [name, file_size(bundle.size), device, sequence, self._state_text(bundle)]
 
     def _state_text(self, bundle: InboxBundle) -> str:
         state = bundle.state
@@ -362,10 +370,10 @@ class InboxPage(QWidget):
             if not self._stopping:
                 self.progress_text.setText(self.tr("Merging {0} ({1} of {2})…").format(
                     name, done + 1, total))
-            item = self._items.get(name)
-            if item is not None:
-                item.setText(4, self.tr("Merging…"))
-                self.tree.scrollToItem(item)
+            current = self._items.get(name)
+            if current is not None:
+                current.setText(4, self.tr("Merging…"))
+                self.tree.scrollToItem(current)
         else:
             self.current.setRange(0, 1)
             self.current.setValue(1)
@@ -389,7 +397,7 @@ class InboxPage(QWidget):
                  if b.device_name}
         lines = merge_lines(result, names)
         self.results.addItems(lines)
-        self.progress_text.setText(lines[0] if lines else "")
+        self.progress_box.hide()  # the summary heads the list below
         self.status_changed.emit(lines[0] if lines else "")
         self.merged.emit(result)
         self._scan()
