@@ -6,9 +6,11 @@ derives a key at the floor the app enforces, the profile is created (built-in st
 installed), SQLCipher reports version 4.x and encrypts the files (a marker answer is
 not in them in plain text), a wrong passphrase is refused, the built-in questionnaire
 is filled and finalised through the real services and autosaving session, a signed
-study pack is installed and a bundle written and verified, and the profile is locked
-and deleted. It returns a `SelfTestReport`; the caller prints it and
-exits with ``report.exit_code`` (0 all passed, 1 something failed).
+study pack is installed and a bundle written and verified, then the admin side merges
+that bundle into a temporary central store (quarantined, the device enrolled,
+imported; a second merge imports nothing) and exports it, and the profile is locked
+and deleted. It returns a `SelfTestReport`; the caller prints it and exits with
+``report.exit_code`` (0 all passed, 1 something failed).
 
 Qt-free: the GUI's ``--self-test`` and ``qi-capture self-test`` both call it, and the
 packaged app's smoke test and release workflow run it. It never writes to the user's
@@ -21,6 +23,7 @@ verifies the bundle with the admin identity, as the central store would before m
 
 from __future__ import annotations
 
+import csv
 import json
 import platform
 import shutil
@@ -48,6 +51,7 @@ from qi_capture.crypto.kdf import (
 )
 from qi_capture.resources import resource_path, resources_root
 from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.admin import AdminDesk
 from qi_capture.services.dto import RevisionInfo
 from qi_capture.services.studies import BUILTIN_STUDY_ID
 from qi_capture.sync.admin import AdminProfile, init_admin
@@ -213,6 +217,40 @@ def _bundle(ctx: CoreContext, folder: Path) -> str:
             f"({summary.file_size} bytes), decrypted and verified with the admin key")
 
 
+def _admin_side(folder: Path) -> str:
+    """The bundle `_bundle` wrote, merged through the admin door as the console does:
+    quarantined (its device is not enrolled), imported once the device is enrolled, not
+    imported twice; then the form exported to CSV and its rows read back. The export is
+    plain text by design, so it is deleted before the encryption check."""
+    out = folder / "export"
+    with AdminDesk.open(folder / "central", PASSPHRASE) as desk:
+        first = desk.merge([folder / "sync"])
+        _check([r.outcome for r in first.reports] == ["quarantined"],
+               f"the first merge gave {[r.outcome for r in first.reports]}, "
+               "expected one quarantined bundle")
+        waiting = [d for d in desk.devices() if d.device.status == "unknown"]
+        _check(len(waiting) == 1, f"{len(waiting)} devices wait for enrolment, not 1")
+        enrolment = desk.enrol(waiting[0].id, name="self-test laptop")
+        outcomes = [m.report.outcome for m in enrolment.merged]
+        _check(outcomes == ["imported"], f"enrolment merged {outcomes}, expected [imported]")
+        again = desk.merge([folder / "sync"])
+        _check([r.outcome for r in again.reports] == ["already_imported"],
+               f"merging again gave {[r.outcome for r in again.reports]}")
+        workbook = resource_path("studies", BUILTIN_STUDY_ID, "qi_baseline_questionnaire.xlsx")
+        desk.add_forms([(workbook.name, workbook.read_bytes())])
+        summary = desk.export_form("qi_baseline", out, "csv")
+    try:
+        main = out / "qi_baseline.csv"
+        with main.open(encoding="utf-8-sig", newline="") as f:
+            rows = sum(1 for _row in csv.DictReader(f))
+        _check(summary.included == 1 and rows == 1,
+               f"the export holds {rows} row(s) ({summary.included} included), expected 1")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return ("merged into a central store: quarantined, enrolled, imported, not imported "
+            f"twice; exported {rows} row to CSV and read back")
+
+
 def _files_contain(folder: Path, marker: bytes) -> list[str]:
     hits = []
     for path in folder.rglob("*"):
@@ -316,6 +354,9 @@ def _run(rec: _Recorder, folder: Path) -> None:
             detail.append(_bundle(ctx, folder))
     finally:
         ctx.lock()
+
+    with rec.step("admin") as detail:
+        detail.append(_admin_side(folder))
 
     with rec.step("encrypted") as detail:
         variants = {CANARY.encode("utf-8"), CANARY.encode("utf-16-le"),

@@ -85,6 +85,24 @@ _MESSAGES: dict[str, _Message] = {
         "This study is already installed from packs signed by another admin key, so this "
         "pack was refused. If the study's admin really changed keys, ask them what to do."),
     "form_invalid": lambda p: _tr("A form in this study pack cannot be used."),
+    # The admin console.
+    "central_not_found": lambda p: _tr(
+        "There is no central store in {0}. Choose the folder made with “qi-capture admin "
+        "init” (it holds a folder named admin); nothing was opened.").format(
+            p.get("target", "")),
+    "bundle_source_missing": lambda p: _tr(
+        "The folder {0} is not there (a USB stick may have been removed). Plug it in or "
+        "remove it from the list; nothing was merged from it.").format(p.get("path", "")),
+    "admin_keys_needed": lambda p: _tr(
+        "To {0}, the admin keys are needed: open the store again with the admin folder "
+        "that holds them.").format(p.get("action", "")),
+    "device_key_unknown": lambda p: _tr(
+        "This device's key is not known yet: none of its bundles has reached the "
+        "quarantine. Merge one of its bundles first, then enrol it."),
+    "device_already_enrolled": lambda p: _tr(
+        "This device is already {0}; a revoked device is not enrolled again.").format(
+            p.get("status", "")),
+    "device_not_found": lambda p: _tr("This device is no longer in the central store."),
 }
 
 _WEAK: dict[str, Callable[[], str]] = {

@@ -31,6 +31,8 @@ from qi_capture.services import (
 from qi_capture.services.answers import unflatten
 from qi_capture.services.dto import ProfileInfo, RevisionInfo
 from qi_capture.services.studies import StudyOverview
+from ui.admin.console import AdminConsole, register_pages
+from ui.admin.open_dialog import OpenCentralDialog, OpenedStore
 from ui.controller import FormController, RecordController, ViewController
 from ui.dialogs import confirm
 from ui.dialogs.laptop import LaptopDialog
@@ -120,6 +122,10 @@ class MainWindow(QMainWindow):
         self.first_run.unlock_requested.connect(self._on_first_run_unlock_requested)
         self.unlock_page.unlock_requested.connect(self._on_unlock_page_unlock_requested)
         self.unlock_page.new_profile_requested.connect(self._on_unlock_page_new_profile)
+        self.unlock_page.open_central_requested.connect(self._on_open_central_requested)
+        #: The admin console, while a central store is open (instead of a profile).
+        self.console: AdminConsole | None = None
+        self.open_central_dialog: OpenCentralDialog | None = None
         self.home.new_record_requested.connect(self._on_home_new_record_requested)
         self.home.open_record_requested.connect(self._on_home_open_record_requested)
         self.home.edit_record_requested.connect(self._on_home_edit_record_requested)
@@ -151,6 +157,14 @@ class MainWindow(QMainWindow):
         self.import_pack_action.triggered.connect(self._on_import_pack_action_triggered)
         file_menu.addActions([self.sync_action, self.import_pack_action])
         file_menu.addSeparator()
+        self.open_central_action = QAction(self.tr("Open a &central store…"), self)
+        self.open_central_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.open_central_action.triggered.connect(self._on_open_central_requested)
+        self.close_central_action = QAction(self.tr("&Close central store"), self)
+        self.close_central_action.setShortcut(QKeySequence("Ctrl+Shift+W"))
+        self.close_central_action.triggered.connect(self.close_central)
+        file_menu.addActions([self.open_central_action, self.close_central_action])
+        file_menu.addSeparator()
         self.home_action = QAction(self.tr("&Home (records)"), self)
         self.home_action.setShortcut(QKeySequence("Ctrl+H"))
         self.home_action.triggered.connect(self._on_home_action_triggered)
@@ -167,6 +181,8 @@ class MainWindow(QMainWindow):
         self.records_menu = bar.addMenu(self.tr("R&ecords"))
         self.records_menu.addActions(self.home.actions_for_menu()[1:])
         self.record_menu: QMenu = bar.addMenu(self.tr("&Record"))
+        #: The console's pages (Ctrl+1 … Ctrl+9), shown while a central store is open.
+        self.console_menu: QMenu = bar.addMenu(self.tr("&Console"))
         help_menu = bar.addMenu(self.tr("&Help"))
         keys = QAction(self.tr("&Keyboard shortcuts"), self)
         keys.setShortcut(QKeySequence.StandardKey.HelpContents)
@@ -181,6 +197,12 @@ class MainWindow(QMainWindow):
 
     def _update_menus(self) -> None:
         unlocked = self.ctx is not None
+        admin = self.console is not None
+        self.open_central_action.setEnabled(not unlocked and not admin)
+        self.close_central_action.setEnabled(admin)
+        self.console_menu.menuAction().setVisible(admin)
+        self.records_menu.menuAction().setVisible(not admin)
+        self.record_menu.menuAction().setVisible(not admin)
         on_home = self.stack.currentWidget() is self.home
         self.lock_action.setEnabled(unlocked)
         self.sync_action.setEnabled(unlocked)
@@ -357,6 +379,51 @@ class MainWindow(QMainWindow):
                 dialog.done(0)
                 dialog.deleteLater()
         self.sync_dialog = self.pack_dialog = None
+
+    # --- the admin console --------------------------------------------------------------
+    def _on_open_central_requested(self) -> None:
+        self.open_central()
+
+    def open_central(self) -> OpenCentralDialog | None:
+        """The dialog that opens a central store (only while no profile is unlocked)."""
+        if self.ctx is not None or self.console is not None:
+            return None
+        if self.open_central_dialog is not None:
+            self.open_central_dialog.done(0)
+            self.open_central_dialog.deleteLater()
+        dialog = OpenCentralDialog(self.runner, self)
+        dialog.opened.connect(self._on_central_opened)
+        self.open_central_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_central_opened(self, store: OpenedStore) -> None:
+        if self.ctx is not None or self.console is not None:
+            self.runner.write(store.desk.close)  # a profile won the race: not needed
+            return
+        console = AdminConsole(store.desk, self.runner, target=store.target,
+                               has_keys=store.has_keys, parent=self)
+        register_pages(console)
+        self.console = console
+        self.console_menu.clear()
+        self.console_menu.addActions(console.go_actions())
+        self.setWindowTitle(self.tr("QI Capture: admin console"))
+        self._show(console)
+        self._say(self.tr("Central store open."))
+        console.nav.setFocus()
+
+    def close_central(self) -> None:
+        """Close the console and its desk (on the writer thread); back to the profiles."""
+        console, self.console = self.console, None
+        if console is None:
+            return
+        console.close_desk()
+        self.console_menu.clear()
+        self.stack.removeWidget(console)
+        console.deleteLater()
+        self.setWindowTitle(self.tr("QI Capture"))
+        self._say(self.tr("Central store closed."))
+        self.start()
 
     # --- home ---------------------------------------------------------------------------
     def refresh_home(self, then: Callable[[], None] | None = None) -> None:
@@ -581,6 +648,8 @@ class MainWindow(QMainWindow):
 
     # --- closing ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.console is not None:
+            self.console.close_desk()
         ctx = self.ctx
         self.ctx = None
         self.idle.stop()

@@ -3,7 +3,8 @@
 Drives the real window with a throw-away profile in a temporary folder: first run,
 unlock (with a wrong passphrase), home, the form filler on several question types, a
 repeat, the finalise list, a finalised record read-only, interview mode, importing a
-study pack (made with the admin CLI) and a sync (its result, and a missing folder).
+study pack (made with the admin CLI) and a sync (its result, and a missing folder); then
+the admin console (`ui.admin.screenshots`).
 """
 
 from __future__ import annotations
@@ -233,6 +234,11 @@ def main(argv: list[str]) -> int:
     window.unlock_page.unlock.click()
     pump(app, lambda: window.unlock_page.message.isVisible(), timeout=60)
     shot("02-unlock-wrong-passphrase")
+
+    # The admin console on the pack's central store (ui/admin/screenshots.py).
+    from ui.admin.screenshots import main_admin
+
+    main_admin(app, window, out, data, pack, lambda until: pump(app, until, timeout=60))
     window.close()
     return 0
 

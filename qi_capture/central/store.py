@@ -241,6 +241,16 @@ class CentralStore:
                 )
             ]
 
+    def device_interviewers(self) -> dict[uuid.UUID, tuple[str, ...]]:
+        """Per device, the interviewer names its revisions carry (sorted)."""
+        t = sql.table(CentralRevisionRow)
+        found: dict[uuid.UUID, set[str]] = {}
+        with self.engine.connect() as conn:
+            for device_id, name in conn.execute(
+                    select(t.c.device_id, t.c.interviewer).distinct()):
+                found.setdefault(_uuid(device_id), set()).add(name)
+        return {d: tuple(sorted(n for n in names if n)) for d, names in found.items()}
+
     def revision_ids_by_device(self, device_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
         """The ids of every revision each device sent (what its acknowledgement lists)."""
         t = sql.table(CentralRevisionRow)

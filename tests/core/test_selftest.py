@@ -15,7 +15,8 @@ def test_self_test_passes_and_cleans_up(tmp_path: Path) -> None:
     assert report.ok, report.to_text()
     assert report.exit_code == 0
     names = [s.name for s in report.steps]
-    assert {"argon2id", "sqlcipher", "record", "bundle", "encrypted", "cleanup"} <= set(names)
+    assert {"argon2id", "sqlcipher", "record", "bundle", "admin", "encrypted",
+            "cleanup"} <= set(names)
     assert all(s.status == "ok" for s in report.steps)
     assert list(tmp_path.iterdir()) == []
 

@@ -15,3 +15,10 @@ def choose_file(parent: QWidget, title: str, start: str, filters: str) -> str:
 def choose_folder(parent: QWidget, title: str, start: str) -> str:
     """The chosen folder's path, or '' when cancelled."""
     return QFileDialog.getExistingDirectory(parent, title, start)
+
+
+def choose_save_file(parent: QWidget, title: str, start: str, filters: str) -> str:
+    """The path to write to, or '' when cancelled (the platform dialog asks before
+    replacing a file)."""
+    chosen, _filter = QFileDialog.getSaveFileName(parent, title, start, filters)
+    return chosen

@@ -26,6 +26,8 @@ class UnlockPage(QWidget):
     #: profile folder, passphrase
     unlock_requested = Signal(object, str)
     new_profile_requested = Signal()
+    #: The admin wants the console: open a central store instead of a laptop profile.
+    open_central_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,9 @@ class UnlockPage(QWidget):
         self.unlock.setDefault(True)
         self.new_profile = QPushButton(self.tr("Create a &new profile…"), card)
         self.new_profile.setFlat(True)
+        self.open_central = QPushButton(self.tr("Open a &central store (admin)…"), card)
+        self.open_central.setObjectName("openCentralLink")
+        self.open_central.setFlat(True)
         layout.addWidget(self.title)
         layout.addWidget(self.reason)
         layout.addLayout(form)
@@ -69,6 +74,7 @@ class UnlockPage(QWidget):
         layout.addWidget(self.working)
         layout.addWidget(self.unlock, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.new_profile, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.open_central, 0, Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         # Word-wrapped labels make the layout's height-for-width guess too small; the
         # plain size hint (taken at a narrower width) always fits.
@@ -77,6 +83,7 @@ class UnlockPage(QWidget):
         self.passphrase.returnPressed.connect(self._on_unlock_clicked)
         self.unlock.clicked.connect(self._on_unlock_clicked)
         self.new_profile.clicked.connect(self.new_profile_requested)
+        self.open_central.clicked.connect(self.open_central_requested)
         self.passphrase.textEdited.connect(self._on_passphrase_text_edited)
 
     def set_profiles(self, profiles: list[ProfileInfo], selected: Path | None = None) -> None:
@@ -108,7 +115,8 @@ class UnlockPage(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         self.working.setVisible(busy)
-        for widget in (self.profile, self.passphrase, self.unlock, self.new_profile):
+        for widget in (self.profile, self.passphrase, self.unlock, self.new_profile,
+                       self.open_central):
             widget.setEnabled(not busy)
 
     def show_message(self, text: str | None) -> None:

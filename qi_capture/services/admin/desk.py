@@ -54,6 +54,9 @@ from qi_capture.services.admin.errors import (
     IdPrefixInvalid,
     LanguageUnknown,
 )
+from qi_capture.services.admin.export import ExportSummary, export_form
+from qi_capture.services.admin.inbox import InboxFolder, scan_inbox
+from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
 from qi_capture.storage.canonical import JsonValue
@@ -152,8 +155,19 @@ class AdminDesk:
         return MergeResult(tuple(run.reports), tuple(run.gaps), tuple(run.clones),
                            tuple(run.ack_files), run.cancelled)
 
+    def inbox(self, paths: Sequence[str | Path]) -> tuple[InboxFolder, ...]:
+        """What waits in each folder named (and its ``outbox/``), read without merging:
+        per bundle file its size, whether these bytes were merged or quarantined before,
+        and, with the admin keys, its device and sequence numbers or why the merge would
+        quarantine or refuse it (`qi_capture.services.admin.inbox`). Writes nothing."""
+        return scan_inbox(self._central, self._admin, paths)
+
     # -- devices ------------------------------------------------------------------------
-    def _summary(self, device: CentralDevice) -> DeviceSummary:
+    def _summary(self, device: CentralDevice,
+                 interviewers: Mapping[uuid.UUID, tuple[str, ...]] | None = None
+                 ) -> DeviceSummary:
+        if interviewers is None:
+            interviewers = self._central.device_interviewers()
         manifests = self._central.manifests(device.id)
         last = None if not manifests else (manifests[-1][1], manifests[-1][3])
         return DeviceSummary(
@@ -163,11 +177,13 @@ class AdminDesk:
             gaps=self._central.device_gaps(device.id),
             clone_alerts=tuple(self._central.clone_alerts(device.id)),
             last_bundle=last,
+            interviewers=interviewers.get(device.id, ()),
         )
 
     def devices(self) -> tuple[DeviceSummary, ...]:
         """Enrolled, revoked and unknown devices (seen only through quarantined bundles)."""
-        return tuple(self._summary(d) for d in self._central.devices())
+        interviewers = self._central.device_interviewers()
+        return tuple(self._summary(d, interviewers) for d in self._central.devices())
 
     def device(self, ref: str | uuid.UUID) -> DeviceSummary:
         return self._summary(self._central.device(self.device_id(ref)))
@@ -374,6 +390,21 @@ class AdminDesk:
             matches = [h for h in heads if h.startswith(keep)]
             keep = matches[0] if len(matches) == 1 else keep
         return self._central.resolve(ref, keep=keep, merged=merged, reason=reason)
+
+    # -- forms and exports ----------------------------------------------------------------
+    def add_forms(self, files: Sequence[tuple[str, bytes]]) -> tuple[RegisteredForm, ...]:
+        """Compile each (file name, XLSForm bytes) and keep it in the central store for
+        exports and display (idempotent); needs the study id, so the admin keys."""
+        study_id = self._keys("add forms to the study").keys().study_id
+        return tuple(register_forms(self._central, study_id, files))
+
+    def export_form(self, form_id: str, out_dir: Path, fmt: str, *,
+                    language: str | None = None,
+                    statuses: Sequence[str] | None = None) -> ExportSummary:
+        """Export every record of the form (`qi_capture.services.admin.export`): NOT
+        encrypted; the audit log says what was exported."""
+        return export_form(self._central, form_id, out_dir, fmt, language=language,
+                           statuses=statuses)
 
     # -- audit --------------------------------------------------------------------------
     def audit(self, *, action: str | None = None, actor: str | None = None,

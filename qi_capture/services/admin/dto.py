@@ -110,6 +110,8 @@ class DeviceSummary:
     clone_alerts: tuple[CloneAlert, ...]
     #: The bundle that reached the highest sequence: (bundle id, last sequence), if any.
     last_bundle: tuple[str, int] | None
+    #: The interviewer names its revisions carry.
+    interviewers: tuple[str, ...] = ()
 
     @property
     def id(self) -> uuid.UUID:
@@ -128,6 +130,7 @@ class DeviceSummary:
                 "bundle_id": self.last_bundle[0], "last_seq": self.last_bundle[1]},
             "gaps": self.gaps.to_json(),
             "clone_alerts": [c.to_json() for c in self.clone_alerts],
+            "interviewers": list(self.interviewers),
         }
 
 
