@@ -26,23 +26,23 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QEventLoop  # noqa: E402
-from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication, QTableView
 
-from qi_capture.central import sql  # noqa: E402
-from qi_capture.central.models import (  # noqa: E402
+from qi_capture.central import sql
+from qi_capture.central.models import (
     CentralRecordRow,
     CentralReviewRow,
     CentralRevisionRow,
 )
-from qi_capture.central.store import CentralStore  # noqa: E402
-from qi_capture.crypto.kdf import floor_params  # noqa: E402
-from qi_capture.services.admin import AdminDesk  # noqa: E402
-from qi_capture.storage.canonical import canonical_json, revision_id  # noqa: E402
-from qi_capture.storage.models import utcnow  # noqa: E402
-from qi_capture.storage.profile import Profile  # noqa: E402
-from ui.admin.models.records import AdminRecordsModel, RecordQuery, fetch_page  # noqa: E402
-from ui.tasks import TaskRunner  # noqa: E402
+from qi_capture.central.store import CentralStore
+from qi_capture.crypto.kdf import floor_params
+from qi_capture.services.admin import AdminDesk
+from qi_capture.storage.canonical import canonical_json, revision_id
+from qi_capture.storage.models import utcnow
+from qi_capture.storage.profile import Profile
+from ui.admin.models.records import AdminRecordsModel, RecordQuery, fetch_page
+from ui.tasks import TaskRunner
 
 PASSPHRASE = "copper kettle harbour 42"
 FORM_ID = "bench_admin"

@@ -124,7 +124,7 @@ class ExportsPage(QWidget):
         form.addRow(self.tr("&Values of choices"), self.values)
         form.addRow("", self.group_prefix)
         form.addRow("", self.csv_raw)
-        form.addRow(self.tr("Save &in"), folder_row)
+        form.addRow(self.tr("Save in"), folder_row)
 
         self.warning = QLabel(self.tr(
             "The exported files are NOT encrypted: keep them on encrypted storage."), self)

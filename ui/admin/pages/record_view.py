@@ -150,6 +150,8 @@ class RecordView(QWidget):
         self.meta.setObjectName("questionHint")
         self.language = QComboBox(self)
         self.language.setAccessibleName(self.tr("Language of the labels"))
+        # Wide enough for "Français (fr)": a clipped language name reads as another.
+        self.language.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.language.currentIndexChanged.connect(self._on_language_changed)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)

@@ -66,14 +66,13 @@ class RecordsPage(QWidget):
         self._desk = desk
         self._runner = runner
         self._outline: FormOutline | None = None
-        self._pending_record: uuid.UUID | str | None = None
 
         title = QLabel(self.tr("Records"), self)
         title.setObjectName("pageTitle")
         scale_font(title, 1.3, bold=True)
         self.form = QComboBox(self)
         self.form.setAccessibleName(self.tr("Form"))
-        self.form.setMinimumContentsLength(24)
+        self.form.setMinimumContentsLength(40)
         self.form.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.status = QComboBox(self)
         self.status.setAccessibleName(self.tr("Review state"))
