@@ -238,13 +238,14 @@ def _admin_side(folder: Path) -> str:
                f"merging again gave {[r.outcome for r in again.reports]}")
         workbook = resource_path("studies", BUILTIN_STUDY_ID, "qi_baseline_questionnaire.xlsx")
         desk.add_forms([(workbook.name, workbook.read_bytes())])
-        summary = desk.export_form("qi_baseline", out, "csv")
+        summary = desk.export("qi_baseline", "csv", out)
     try:
         main = out / "qi_baseline.csv"
         with main.open(encoding="utf-8-sig", newline="") as f:
             rows = sum(1 for _row in csv.DictReader(f))
-        _check(summary.included == 1 and rows == 1,
-               f"the export holds {rows} row(s) ({summary.included} included), expected 1")
+        _check(summary.report["included"] == 1 and rows == 1,
+               f"the export holds {rows} row(s) ({summary.report['included']} included), "
+               "expected 1")
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return ("merged into a central store: quarantined, enrolled, imported, not imported "

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
+import ui  # noqa: F401  # see below
 from tests import needs
+
+# `ui` above is the app's package, bound before pytest's importlib mode names
+# tests/ui/conftest.py "ui.conftest" and imports tests/ui/__init__.py as "ui": that
+# shadow made every `ui.*` import resolve through the editable install's finder, to
+# whichever checkout it points at (not this one, in a git worktree).
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -142,8 +142,13 @@ class CentralRecordRow(CentralBase):
     """A record's derived state: its heads, the displayed winner, conflict or not."""
 
     __tablename__ = "central_record"
-    # (form_id, id): exports page through a form's records in id order.
-    __table_args__ = (Index("ix_central_record_form_id", "form_id", "id"),)
+    __table_args__ = (
+        # (form_id, id): exports page through a form's records in id order.
+        Index("ix_central_record_form_id", "form_id", "id"),
+        # The records table lists a form's records by submission time (then id), without
+        # the deleted ones: page and count from this index alone (migration c0003).
+        Index("ix_central_record_listing", "form_id", "submitted", "id", "deleted"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     study_id: Mapped[str] = mapped_column(String(200))

@@ -21,6 +21,7 @@ from qi_capture.central import sql
 from qi_capture.central.dto import AttachmentMeta, RecordListing, RevisionSummary
 from qi_capture.central.models import (
     CentralAttachmentRow,
+    CentralFormRow,
     CentralRecordRow,
     CentralReviewRow,
     CentralRevisionRow,
@@ -30,6 +31,7 @@ _REC = sql.table(CentralRecordRow)
 _REV = sql.table(CentralRevisionRow)
 _RV = sql.table(CentralReviewRow)
 _ATT = sql.table(CentralAttachmentRow)
+_FORM = sql.table(CentralFormRow)
 
 #: What a listing row reads, in the positions `_listing` takes them from.
 _COLUMNS = (
@@ -87,6 +89,7 @@ def _listing_query(
     device_id: uuid.UUID | None,
     deleted: bool,
     search: str | None,
+    answer: tuple[str, str] | None = None,
 ) -> Select[Any]:
     query = _filtered(
         select(*_COLUMNS).select_from(_REC).join(_REV, _REV.c.id == _REC.c.winner),
@@ -97,11 +100,24 @@ def _listing_query(
         # A first sieve in SQL (the winner's canonical JSON holds the instance name and
         # every answer); `_matches` then looks at the values only, so a search for a
         # question's name does not match every record.
-        pattern = "%" + sieve.replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
+        pattern = "%" + _escape(sieve) + "%"
         query = query.where(or_(_REV.c.canonical_json.ilike(pattern, escape="\\"),
                                 _REC.c.interviewer.ilike(pattern, escape="\\")))
+    if answer is not None:
+        # Canonical JSON is compact with sorted keys: the answer's key is spelled
+        # '"path":' and its value follows; `_answer_matches` then checks the value.
+        path, value = answer
+        key = json.dumps(path, ensure_ascii=False) + ":"
+        query = query.where(_REV.c.canonical_json.like("%" + _escape(key) + "%", escape="\\"))
+        value_sieve = _sieve(value)
+        if value_sieve:
+            query = query.where(
+                _REV.c.canonical_json.like("%" + _escape(value_sieve) + "%", escape="\\"))
     return query
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _sieve(search: str) -> str:
@@ -130,6 +146,17 @@ def _matches(doc: dict[str, Any], interviewer: str, needle: str) -> bool:
     return any(needle in t.casefold() for t in texts)
 
 
+def _answer_matches(doc: dict[str, Any], path: str, value: str) -> bool:
+    """The stored answer at ``path`` is ``value``, or (a multiple choice, stored as its
+    choice names separated by spaces) holds it."""
+    answers = doc.get("answers")
+    stored = answers.get(path) if isinstance(answers, dict) else None
+    if stored is None:
+        return False
+    text = stored if isinstance(stored, str) else json.dumps(stored)
+    return text == value or value in text.split()
+
+
 def _decode(text: str) -> dict[str, Any]:
     doc = json.loads(text)
     return doc if isinstance(doc, dict) else {}
@@ -145,14 +172,19 @@ def list_records(
     deleted: bool = False,
     offset: int = 0,
     limit: int | None = None,
+    answer: tuple[str, str] | None = None,
+    newest_first: bool = False,
 ) -> tuple[list[RecordListing], int]:
-    """One page of the form's records (oldest submission first, then by id) and how many
-    match in all. Without a search, the page is one query and the total one count; with
-    one, the candidates the SQL sieve lets through are read in batches and checked."""
+    """One page of the form's records (oldest submission first, then by id; or newest
+    first) and how many match in all. ``answer``: (path, choice name) only records whose
+    answer at that path is (or, a multiple choice, holds) it. Without a search or an
+    answer filter, the page is one query on the listing index and the total one count;
+    with one, the candidates the SQL sieve lets through are read in batches and checked."""
     query = _listing_query(form_id, status=status, device_id=device_id, deleted=deleted,
-                           search=search)
-    order = (_REC.c.submitted, _REC.c.id)
-    if not search:
+                           search=search, answer=answer)
+    order = ((_REC.c.submitted.desc(), _REC.c.id.desc()) if newest_first
+             else (_REC.c.submitted, _REC.c.id))
+    if not search and answer is None:
         # The page's ids first, from the record and review tables alone (nothing large is
         # sorted), then those records' rows with their winners' JSON.
         ids_query = _filtered(select(_REC.c.id), form_id, status=status,
@@ -169,12 +201,14 @@ def list_records(
             found = {r[0]: r for chunk in sql.chunks(ids)
                      for r in conn.execute(_by_id().where(_REC.c.id.in_(chunk)))}
         return [_listing(found[i], _decode(found[i][11])) for i in ids if i in found], total
-    needle = search.casefold()
+    needle = (search or "").casefold()
     rows: list[RecordListing] = []
     total = 0
     for r in _batches(engine, query.order_by(*order)):
         doc = _decode(r[11])
-        if not _matches(doc, r[4], needle):
+        if needle and not _matches(doc, r[4], needle):
+            continue
+        if answer is not None and not _answer_matches(doc, *answer):
             continue
         if total >= offset and (limit is None or len(rows) < limit):
             rows.append(_listing(r, doc))
@@ -235,3 +269,17 @@ def attachments(engine: Engine, record_id: uuid.UUID) -> list[AttachmentMeta]:
                 .where(_ATT.c.record_id == record_id).order_by(_ATT.c.name, _ATT.c.id)
             )
         ]
+
+
+def forms(engine: Engine) -> list[tuple[str, str | None, int]]:
+    """Every form the store knows (packed, or with merged records): (form id, its newest
+    title if a version of it is stored, how many records not deleted), by form id."""
+    with engine.connect() as conn:
+        counts: dict[str, int] = dict(conn.execute(
+            select(_REC.c.form_id, func.count()).where(_REC.c.deleted.is_(False))
+            .group_by(_REC.c.form_id)).all())
+        titles: dict[str, str] = {}
+        for form_id, title in conn.execute(
+                select(_FORM.c.form_id, _FORM.c.title).order_by(_FORM.c.added, _FORM.c.version)):
+            titles[form_id] = title  # the newest version's title wins
+    return [(f, titles.get(f), int(counts.get(f, 0))) for f in sorted(set(counts) | set(titles))]

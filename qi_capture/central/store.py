@@ -361,10 +361,17 @@ class CentralStore:
         deleted: bool = False,
         offset: int = 0,
         limit: int | None = None,
+        answer: tuple[str, str] | None = None,
+        newest_first: bool = False,
     ) -> tuple[list[RecordListing], int]:
         """One page of the form's records and the number matching (`records.list_records`)."""
         return listing.list_records(self.engine, form_id, status=status, device_id=device_id,
-                                    search=search, deleted=deleted, offset=offset, limit=limit)
+                                    search=search, deleted=deleted, offset=offset, limit=limit,
+                                    answer=answer, newest_first=newest_first)
+
+    def listed_forms(self) -> list[tuple[str, str | None, int]]:
+        """(form id, title, records) of every form known here (`records.forms`)."""
+        return listing.forms(self.engine)
 
     def record_listing(self, record_id: uuid.UUID) -> RecordListing:
         found = listing.get_listing(self.engine, record_id)

@@ -1,9 +1,7 @@
 """What the central commands share: the ``--central``/``--admin``/``--passphrase-file``
 options and opening the admin door (`qi_capture.services.admin.AdminDesk`) from them.
 
-``open_central`` and ``open_admin`` hand out the central store and the admin profile
-themselves; only ``qi-capture export`` still uses them, until the export rewrite goes
-through the door too. Every other central command opens the door (`open_desk`).
+Every central command opens the door (`open_desk`).
 """
 
 from __future__ import annotations
@@ -11,10 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
 from qi_capture.services.admin import AdminDesk, needs_passphrase
-from qi_capture.sync.admin import AdminProfile
 
 
 def central_options(*, admin: bool = True) -> argparse.ArgumentParser:
@@ -42,21 +38,3 @@ def open_desk(args: argparse.Namespace) -> AdminDesk:
     admin_dir = getattr(args, "admin", None)
     passphrase = common.read_passphrase(args) if needs_passphrase(target, admin_dir) else None
     return AdminDesk.open(target, passphrase, admin_dir=admin_dir)
-
-
-# -- for qi-capture export only (see the module docstring) --------------------------------
-def open_central(args: argparse.Namespace) -> CentralStore:
-    target = str(args.central)
-    if is_url(target):
-        return CentralStore.open(target)
-    return CentralStore.open(target, common.read_passphrase(args))
-
-
-def open_admin(args: argparse.Namespace, central: CentralStore) -> AdminProfile | None:
-    """The admin keys: the central folder's own profile, or ``--admin DIR``'s."""
-    if central.profile is not None:
-        return AdminProfile(central.profile)
-    admin_dir = getattr(args, "admin", None)
-    if admin_dir is None:
-        return None
-    return AdminProfile.open(Path(admin_dir), common.read_passphrase(args))

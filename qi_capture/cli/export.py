@@ -6,24 +6,29 @@ Exports every record of the form (every form version in one table set: main form
 table per repeat, the audit log) with ``codebook.csv`` and ``export_report.txt/.json``.
 The form definitions come from the central store; ``--form-file`` adds versions to it
 (kept for later exports). The exported files are NOT encrypted: the command says so.
+
+The export itself is the admin door's (`AdminDesk.export`); this module only parses
+arguments and prints.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from qi_capture.central.errors import FormNotFound
-from qi_capture.central.models import REVIEW_STATUSES
+from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, CliError, command
-from qi_capture.cli.merge import central_options, open_admin, open_central
-from qi_capture.export import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
-from qi_capture.forms.model import Form
-from qi_capture.services.central_forms import register_forms
+from qi_capture.services.admin import REVIEW_STATUSES
+from qi_capture.services.admin.exports import (
+    FORMATS,
+    HEADERS,
+    NOT_ENCRYPTED,
+    VALUES,
+    ExportOptions,
+)
 
 
 def register(groups: Any) -> None:
@@ -61,50 +66,18 @@ def _read_form(path: Path) -> bytes:
         raise CliError(f"cannot read the form file {path}: {exc.strerror}") from None
 
 
-def _version_key(version: str) -> tuple[Any, ...]:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", version)
-                 if p)
-
-
 @command
 def run_export(args: argparse.Namespace) -> int:
-    with open_central(args) as central:
-        study_id = "-"
-        admin = open_admin(args, central) if central.profile is not None else None
-        if admin is not None:
-            try:
-                study_id = admin.keys().study_id
-            except Exception:  # an admin profile without study keys: no study id
-                study_id = "-"
+    with open_desk(args) as desk:
         if args.form_file:
-            register_forms(central, study_id, [(p.name, _read_form(p)) for p in args.form_file])
-        stored = central.form_versions(args.form)
-        if not stored:
-            raise FormNotFound(args.form)
-        by_version: dict[str, Form] = {}
-        for item in stored:
-            by_version[item.version] = Form.from_json_text(item.compiled_json)
-        forms = [by_version[v] for v in sorted(by_version, key=_version_key)]
-        language = args.language or forms[-1].default_language
-        from qi_capture.export import export_form  # pandas: only when exporting
-
-        result = export_form(
-            forms=forms,
-            records=central.export_records(args.form),
-            out_dir=args.out,
-            fmt=args.format,
-            language=language,
-            statuses=args.status,
-            paradata=lambda ids: central.export_paradata(ids),
-            source=central.target if central.profile is None else "central store",
+            desk.add_forms([(p.name, _read_form(p)) for p in args.form_file])
+        result = desk.export(
+            args.form, args.format, args.out, statuses=args.status, language=args.language,
             options=ExportOptions(headers=args.headers, values=args.values,
                                   group_prefix=args.group_prefix, csv_raw=args.csv_raw),
         )
-        central.log("export", {"form_id": args.form, "format": args.format,
-                               "included": result.report["included"],
-                               "status_filter": args.status})
     if args.json:
-        print(json.dumps(result.report, indent=2, ensure_ascii=False))
+        print(json.dumps(dict(result.report), indent=2, ensure_ascii=False))
     else:
         report = result.report
         print(f"exported {report['included']} records of {args.form} "

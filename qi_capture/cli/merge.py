@@ -18,14 +18,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qi_capture.cli.central_glue import central_options, open_admin, open_central, open_desk
+from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, EXIT_QUARANTINED, command
 from qi_capture.services.admin import enrol_command
 from qi_capture.services.admin.dto import MergeResult
 
-# The shared options and openers, named here as before (`qi_capture.cli.export` uses them).
-__all__ = ["central_options", "open_admin", "open_central", "register", "render_json",
-           "render_text", "run_merge"]
+__all__ = ["register", "render_json", "render_text", "run_merge"]
 
 
 def register(groups: Any) -> None:

@@ -43,20 +43,30 @@ def register_pages(console: AdminConsole) -> None:
     The one place pages are registered: add a page here with its key, title and class
     (constructed as ``Page(desk, runner, parent)``)."""
     from ui.admin.pages.audit import AuditPage
+    from ui.admin.pages.conflicts import ConflictsPage
     from ui.admin.pages.devices import DevicesPage
+    from ui.admin.pages.exports import ExportsPage
     from ui.admin.pages.inbox import InboxPage
+    from ui.admin.pages.records import RecordsPage
 
     desk, runner = console.desk, console.runner
     pages: list[tuple[str, str, Callable[[AdminDesk, TaskRunner, QWidget | None], QWidget]]] = [
         ("inbox", console.tr("Inbox and merge"), InboxPage),
-        # ("records", console.tr("Records and review"), RecordsPage),
-        # ("conflicts", console.tr("Conflicts"), ConflictsPage),
-        # ("exports", console.tr("Exports"), ExportsPage),
+        ("records", console.tr("Records and review"), RecordsPage),
+        ("conflicts", console.tr("Conflicts"), ConflictsPage),
+        ("exports", console.tr("Exports"), ExportsPage),
         ("devices", console.tr("Devices"), DevicesPage),
         ("audit", console.tr("Audit log"), AuditPage),
     ]
     for key, title, make in pages:
         console.add_page(key, title, make(desk, runner, console))
+    conflicts, records = console.page("conflicts"), console.page("records")
+    if isinstance(conflicts, ConflictsPage) and isinstance(records, RecordsPage):
+        # "Open the record" on a conflict shows it under Records and review.
+        def open_record(record_id: object) -> None:
+            console.show_page("records")
+            records.show_record(record_id)  # type: ignore[arg-type]
+        conflicts.open_record.connect(open_record)
 
 
 class AdminConsole(QWidget):

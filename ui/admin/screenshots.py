@@ -128,6 +128,24 @@ def main_admin(app: QApplication, window: MainWindow, out: Path, data: Path,
                 devices.proxy.index(row, 0)).row()).device.status == "unknown":
             devices.table.selectRow(row)
     shot("admin-devices")
+    from ui.admin.page_shots import shoot_conflicts, shoot_exports, shoot_record, shoot_records
+    from ui.admin.pages.conflicts import ConflictsPage
+    from ui.admin.pages.exports import ExportsPage
+    from ui.admin.pages.records import RecordsPage
+
+    console.show_page("records")
+    records = console.page("records")
+    assert isinstance(records, RecordsPage)
+    shoot_records(app, records, out, window)
+    shoot_record(app, records, out, window)
+    console.show_page("conflicts")
+    conflicts = console.page("conflicts")
+    assert isinstance(conflicts, ConflictsPage)
+    shoot_conflicts(app, conflicts, out, window)
+    console.show_page("exports")
+    exports = console.page("exports")
+    assert isinstance(exports, ExportsPage)
+    shoot_exports(app, exports, data / "export", out, window)
     console.show_page("audit")
     audit = console.page("audit")
     assert isinstance(audit, AuditPage)

@@ -25,19 +25,27 @@ from pathlib import Path
 from types import TracebackType
 
 from qi_capture.central.dto import AuditEntry, CentralDevice, ConflictInfo, RecordListing
-from qi_capture.central.errors import DeviceNotFound, RecordNotFound
+from qi_capture.central.errors import (
+    DeviceNotFound,
+    FormNotFound,
+    InvalidResolution,
+    RecordNotFound,
+)
 from qi_capture.central.models import REVIEW_STATUSES
 from qi_capture.central.store import CentralStore, is_url
 from qi_capture.crypto import signing
 from qi_capture.forms.model import Element, Form
 from qi_capture.progress import CancelToken, ProgressCallback
-from qi_capture.services.admin import render
+from qi_capture.services.admin import exports, render
 from qi_capture.services.admin.dto import (
     MIN_PREFIX,
     ConflictLine,
     ConflictView,
     DeviceSummary,
     Enrolment,
+    FilterQuestion,
+    FormOutline,
+    FormSummary,
     MergeResult,
     QuarantinedMerge,
     RecordDetail,
@@ -53,8 +61,9 @@ from qi_capture.services.admin.errors import (
     IdPrefixAmbiguous,
     IdPrefixInvalid,
     LanguageUnknown,
+    PickNotAHead,
 )
-from qi_capture.services.admin.export import ExportSummary, export_form
+from qi_capture.services.admin.exports import ExportOptions, ExportResult
 from qi_capture.services.admin.inbox import InboxFolder, scan_inbox
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
@@ -267,17 +276,65 @@ class AdminDesk:
     def records(self, form_id: str, *, status: str | None = None,
                 device: str | uuid.UUID | None = None, search: str | None = None,
                 deleted: bool = False, offset: int = 0,
-                limit: int | None = None) -> RecordPage:
-        """One page of the form's records (oldest submission first) and how many match:
-        filtered by review status, device (id or prefix) and a text search over the
-        instance name, the interviewer and the answers (case-insensitive)."""
+                limit: int | None = None, answer: tuple[str, str] | None = None,
+                newest_first: bool = False) -> RecordPage:
+        """One page of the form's records (oldest submission first, or newest first) and
+        how many match: filtered by review status, device (id or prefix), an answer
+        (``(path, choice name)``: see `form_outline`'s filters) and a text search over
+        the instance name, the interviewer and the answers (case-insensitive)."""
         device_id = None if device is None else self.device_id(device)
         listing, total = self._central.records(
             form_id, status=status, device_id=device_id, search=search or None,
-            deleted=deleted, offset=offset, limit=limit)
+            deleted=deleted, offset=offset, limit=limit, answer=answer,
+            newest_first=newest_first)
         names = self._device_names()
         rows = tuple(_row(r, names) for r in listing)
         return RecordPage(rows, total, offset, limit)
+
+    def forms(self) -> tuple[FormSummary, ...]:
+        """Every form the store knows (packed, or with merged records), by form id."""
+        return tuple(FormSummary(f, title, count) for f, title, count
+                     in self._central.listed_forms())
+
+    def form_outline(self, form_id: str, *, language: str | None = None) -> FormOutline:
+        """The form's newest stored version as the pages need it: title, languages and
+        the single-choice questions records can be filtered by (labels in ``language``,
+        default the form's). Raises `FormNotFound` when no version of it is stored."""
+        versions = self._central.form_versions(form_id)
+        if not versions:
+            raise FormNotFound(form_id)
+        form = exports.stored_forms(self._central, form_id)[-1]
+        if language is not None and language not in form.languages:
+            raise LanguageUnknown(language, form.languages)
+        chosen = language or form.default_language
+        return FormOutline(form_id, form.title or form_id, form.languages,
+                           form.default_language, _filters(form, chosen))
+
+    def add_forms(self, files: Sequence[tuple[str, bytes]]) -> list[RegisteredForm]:
+        """Compile each (file name, XLSForm bytes) and keep it as a version of its form
+        (for labelling records and exports); idempotent. The study id is the admin
+        keys' (``-`` without them)."""
+        return register_forms(self._central, self._study_id(), files)
+
+    def _study_id(self) -> str:
+        if self._admin is None:
+            return "-"
+        try:
+            return self._admin.keys().study_id
+        except Exception:  # an admin profile without study keys: no study id
+            return "-"
+
+    def export(self, form_id: str, fmt: str, out_dir: str | Path, *,
+               statuses: Sequence[str] | None = None, language: str | None = None,
+               options: ExportOptions | None = None,
+               progress: ProgressCallback | None = None) -> ExportResult:
+        """Export every record of the form (every stored version in one table set) as
+        ``fmt`` into ``out_dir``, with its codebook and export report; only records
+        whose review status is in ``statuses`` when given; labels in ``language``.
+        Logged in the audit log. The files written are NOT encrypted
+        (`qi_capture.services.admin.exports`)."""
+        return exports.export(self._central, form_id, fmt, Path(out_dir), statuses=statuses,
+                              language=language, options=options, progress=progress)
 
     def record_row(self, ref: str | uuid.UUID) -> RecordRow:
         return _row(self._central.record_listing(self.record_id(ref)), self._device_names())
@@ -381,30 +438,39 @@ class AdminDesk:
                                   for h in detail.heads))
 
     def resolve(self, ref: str, *, reason: str, keep: str | None = None,
-                merged: Mapping[str, JsonValue] | None = None) -> ConflictInfo:
+                merged: Mapping[str, JsonValue] | None = None,
+                picks: Mapping[str, str] | None = None) -> ConflictInfo:
         """Resolve a conflict with a new revision (its parents: every head), keeping one
-        head's answers (``keep``: any unique prefix of its id) or the ``merged`` answers,
-        with the required ``reason``. Resolved conflicts stay resolved."""
+        head's answers (``keep``: any unique prefix of its id), the ``merged`` answers,
+        or answer by answer (``picks``: answer path -> the head, any unique prefix of its
+        id, whose value to take, absent there meaning no answer; paths not picked keep
+        the displayed winner's value), with the required ``reason``. Resolved conflicts
+        stay resolved."""
+        if picks is not None:
+            if merged is not None or keep is not None:
+                raise InvalidResolution("give exactly one of keep, merged answers and picks")
+            merged = self._picked(ref, picks)
         if keep is not None:
             heads = self._central.conflict(ref).conflict.heads
             matches = [h for h in heads if h.startswith(keep)]
             keep = matches[0] if len(matches) == 1 else keep
         return self._central.resolve(ref, keep=keep, merged=merged, reason=reason)
 
-    # -- forms and exports ----------------------------------------------------------------
-    def add_forms(self, files: Sequence[tuple[str, bytes]]) -> tuple[RegisteredForm, ...]:
-        """Compile each (file name, XLSForm bytes) and keep it in the central store for
-        exports and display (idempotent); needs the study id, so the admin keys."""
-        study_id = self._keys("add forms to the study").keys().study_id
-        return tuple(register_forms(self._central, study_id, files))
-
-    def export_form(self, form_id: str, out_dir: Path, fmt: str, *,
-                    language: str | None = None,
-                    statuses: Sequence[str] | None = None) -> ExportSummary:
-        """Export every record of the form (`qi_capture.services.admin.export`): NOT
-        encrypted; the audit log says what was exported."""
-        return export_form(self._central, form_id, out_dir, fmt, language=language,
-                           statuses=statuses)
+    def _picked(self, ref: str, picks: Mapping[str, str]) -> dict[str, JsonValue]:
+        detail = self._central.conflict(ref)
+        heads = {h.id: h for h in detail.heads}
+        base = heads.get(detail.conflict.winner) or detail.heads[0]
+        answers: dict[str, JsonValue] = dict(base.answers)
+        for path, head_ref in picks.items():
+            matches = [h for h in heads if h.startswith(head_ref)] if head_ref else []
+            if len(matches) != 1:
+                raise PickNotAHead(path, head_ref, detail.conflict.id)
+            chosen = heads[matches[0]].answers
+            if path in chosen:
+                answers[path] = chosen[path]
+            else:
+                answers.pop(path, None)
+        return answers
 
     # -- audit --------------------------------------------------------------------------
     def audit(self, *, action: str | None = None, actor: str | None = None,
@@ -418,6 +484,29 @@ class AdminDesk:
 
 
 # -- helpers -------------------------------------------------------------------------------
+_SINGLE_CHOICE = {"select_one"}
+
+
+def _filters(form: Form, language: str | None) -> tuple[FilterQuestion, ...]:
+    """Single-choice questions with a choice list, outside repeats (a filter on one
+    repeat instance's answer would say little), in form order."""
+    out = []
+
+    def walk(elements: Sequence[Element], prefix: str) -> None:
+        for element in elements:
+            if element.kind == "repeat":
+                continue
+            path = f"{prefix}{element.name}"
+            if element.children:
+                walk(element.children, path + "/")
+            elif element.type in _SINGLE_CHOICE and element.list_name:
+                choices = tuple((c.name, (c.label.get(language) if c.label else None) or c.name)
+                                for c in form.choices(element.list_name))
+                out.append(FilterQuestion(path, render.label_of(element, language), choices))
+
+    walk(form.children, "")
+    return tuple(out)
+
 @lru_cache(maxsize=16)
 def _compiled(text: str) -> Form:
     return Form.from_json_text(text)

@@ -33,6 +33,9 @@ __all__ = [
     "DisplayItem",
     "DisplaySection",
     "Enrolment",
+    "FilterQuestion",
+    "FormOutline",
+    "FormSummary",
     "MergeResult",
     "QuarantinedMerge",
     "RecordDetail",
@@ -353,3 +356,41 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
             "action": entry.action, "params": entry.params}
 
 
+
+
+@dataclass(frozen=True)
+class FormSummary:
+    """A form of the central store, as the form chooser lists it."""
+
+    form_id: str
+    #: The newest stored version's title; None when only its records are here.
+    title: str | None
+    #: Records not deleted.
+    records: int
+
+    @property
+    def display(self) -> str:
+        return f"{self.title} ({self.form_id})" if self.title else self.form_id
+
+
+@dataclass(frozen=True)
+class FilterQuestion:
+    """A single-choice question records can be filtered by (an answer equal to one of
+    its choices): its path as answers are stored, its label and its (name, label)
+    choices, in the chosen language."""
+
+    path: str
+    label: str
+    choices: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class FormOutline:
+    """What the records and exports pages offer for one form (its newest version)."""
+
+    form_id: str
+    title: str
+    languages: tuple[str, ...]
+    default_language: str | None
+    #: Single-choice questions outside repeats, in form order.
+    filters: tuple[FilterQuestion, ...]

@@ -66,3 +66,15 @@ class LanguageUnknown(ServiceError):
             f"The form has no language {language!r} (its languages: {known}).",
             language=language, languages=list(languages),
         )
+
+
+class PickNotAHead(ServiceError):
+    code = "conflict_pick_not_a_head"
+
+    def __init__(self, path: str, head: str, conflict_id: str) -> None:
+        super().__init__(
+            f"The answer {path!r} of conflict {conflict_id[:12]} is taken from {head!r}, "
+            "which names none (or more than one) of its versions: pick one of the versions "
+            "shown side by side.",
+            path=path, head=head, conflict_id=conflict_id,
+        )

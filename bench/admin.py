@@ -1,0 +1,176 @@
+"""Admin console benchmark: the records table over 100,000 records of one form in a
+central store (SQLCipher admin profile; rows inserted directly, as bench/export.py does).
+
+Prints, for the table (`AdminRecordsModel` in a real QTableView, offscreen):
+- first paint: the query set, the first page fetched off the UI thread, the view painted;
+- scroll to the end: every page fetched as the view asks for it (``fetchMore``);
+beside the same service query run alone (`AdminDesk.records`, page after page), and the
+ratio. Goals: first paint under 300 ms; both <= 1.5x the service query alone.
+
+    .venv/bin/python bench/admin.py [--records 100000] [--page 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication, QTableView
+
+from qi_capture.central import sql
+from qi_capture.central.models import (
+    CentralRecordRow,
+    CentralReviewRow,
+    CentralRevisionRow,
+)
+from qi_capture.central.store import CentralStore
+from qi_capture.crypto.kdf import floor_params
+from qi_capture.services.admin import AdminDesk
+from qi_capture.storage.canonical import canonical_json, revision_id
+from qi_capture.storage.models import utcnow
+from qi_capture.storage.profile import Profile
+from ui.admin.models.records import AdminRecordsModel, RecordQuery, fetch_page
+from ui.tasks import TaskRunner
+
+PASSPHRASE = "copper kettle harbour 42"
+FORM_ID = "bench_admin"
+FOOTPRINTS = ("nw", "nc", "ne", "se", "sw")
+
+
+def generate(central: CentralStore, count: int) -> None:
+    """``count`` records of one form from 20 devices, submitted a minute apart (in an
+    order unlike their ids), each with a dozen answers and an instance name."""
+    devices = [uuid.uuid4() for _ in range(20)]
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    now = utcnow()
+    batch: tuple[list[dict[str, object]], ...] = ([], [], [])
+    for i in range(count):
+        record = uuid.uuid4()
+        device = devices[i % len(devices)]
+        when = (start + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        answers = {f"q{j:02d}": f"text {i} {j}" for j in range(10)}
+        answers["about/footprint"] = FOOTPRINTS[i % 5]
+        answers["about/staff"] = str(i % 97)
+        doc = {"type": "qi-capture.revision", "schema": 1, "record_id": str(record),
+               "form": {"study_id": "qi", "form_id": FORM_ID, "version": "1", "sha256": ""},
+               "parents": [], "device_id": str(device), "device_seq": i + 1,
+               "created": when, "interviewer": "Jo", "instance_name": f"Site {i}",
+               "answers": answers}
+        text = canonical_json(doc)  # type: ignore[arg-type]
+        rid = revision_id(text)
+        batch[0].append({"id": rid, "record_id": record, "device_id": device,
+                         "device_seq": i + 1, "parents_json": "[]", "kind": "edit",
+                         "deleted": False, "study_id": "qi", "form_id": FORM_ID,
+                         "form_version": "1", "interviewer": "Jo", "created": when,
+                         "canonical_json": text})
+        batch[1].append({"id": record, "study_id": "qi", "form_id": FORM_ID,
+                         "heads_json": json.dumps([rid]), "winner": rid, "in_conflict": False,
+                         "deleted": i % 50 == 49, "form_version": "1", "device_id": device,
+                         "interviewer": "Jo", "submitted": when, "updated": when})
+        if i % 3 == 0:
+            batch[2].append({"record_id": record, "status": "approved", "updated": now,
+                             "by": None})
+        if len(batch[0]) == 20_000 or i == count - 1:
+            with central.engine.begin() as conn:
+                for table, rows in zip((CentralRevisionRow, CentralRecordRow,
+                                        CentralReviewRow), batch, strict=True):
+                    if rows:
+                        conn.execute(sql.table(table).insert(), rows)
+                    rows.clear()
+
+
+def pump(app: QApplication, until: object, timeout: float = 600.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not until():  # type: ignore[operator]
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the table did not get there in time")
+        # Block until an event comes (a page delivered): spinning would hold the GIL
+        # against the worker thread reading the page.
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+
+
+def service_alone(desk: AdminDesk, query: RecordQuery, page: int) -> tuple[float, float]:
+    """(first page, every page) of the service query, in seconds."""
+    start = time.perf_counter()
+    first = fetch_page(desk, query, 0, page)
+    t_first = time.perf_counter() - start
+    offset = len(first.rows)
+    while offset < first.total:
+        offset += len(fetch_page(desk, query, offset, page).rows)
+    return t_first, time.perf_counter() - start
+
+
+def table(app: QApplication, desk: AdminDesk, runner: TaskRunner, query: RecordQuery,
+          page: int) -> tuple[float, float, int]:
+    """(first paint, scrolled to the end, rows) of the records table, in seconds."""
+    model = AdminRecordsModel(desk, runner, page_size=page)
+    view = QTableView()
+    view.resize(1000, 700)
+    view.show()
+    view.setModel(model)
+    app.processEvents()
+    start = time.perf_counter()
+    model.set_query(query)
+    pump(app, lambda: model.rowCount() > 0)
+    view.viewport().repaint()
+    t_first = time.perf_counter() - start
+    while model.canFetchMore() or model.loading:
+        view.scrollToBottom()
+        app.processEvents()
+        pump(app, lambda: not model.loading)
+    view.viewport().repaint()
+    t_end = time.perf_counter() - start
+    rows = model.rowCount()
+    view.close()
+    return t_first, t_end, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--page", type=int, default=200, help="rows per fetched page")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    base = Path(tempfile.mkdtemp(prefix="qi-bench-admin-"))
+    try:
+        folder = base / "admin"
+        Profile.create(folder, "bench", PASSPHRASE, kdf=floor_params())
+        with CentralStore.open(folder, PASSPHRASE) as central:
+            start = time.perf_counter()
+            generate(central, args.records)
+            print(f"generated {args.records:,} records in {time.perf_counter() - start:.1f} s",
+                  flush=True)
+        runner = TaskRunner()
+        with AdminDesk.open(folder, PASSPHRASE) as desk:
+            cases = [("all records", RecordQuery(FORM_ID)),
+                     ("approved only", RecordQuery(FORM_ID, status="approved")),
+                     ("newest first", RecordQuery(FORM_ID, newest_first=True))]
+            print(f"records table, {args.records:,} records, pages of {args.page} "
+                  "(goal: first paint < 300 ms; table <= 1.5x the query alone)")
+            print(f"{'query':16}{'step':12}{'table':>10}{'query':>10}{'ratio':>8}")
+            for name, query in cases:
+                s_first, s_end = service_alone(desk, query, args.page)
+                t_first, t_end, rows = table(app, desk, runner, query, args.page)
+                print(f"{name:16}{'first paint':12}{t_first * 1000:>8.0f}ms"
+                      f"{s_first * 1000:>8.0f}ms{t_first / s_first:>7.2f}x", flush=True)
+                print(f"{'':16}{'to the end':12}{t_end:>9.1f}s{s_end:>9.1f}s"
+                      f"{t_end / s_end:>7.2f}x  ({rows:,} rows)", flush=True)
+        runner.wait()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Exporting a form's records from the central store, for the admin door
+(`AdminDesk.export`) and so for the command line and the console alike.
+
+Reads every stored version of the form (oldest first, by version), hands the central
+store's record stream to `qi_capture.export.export_form` and logs the export (form,
+format, how many records, the status filter; never answers) in the audit log.
+
+The export engine takes no progress callback, so progress is counted here as the engine
+pulls records from the stream: ``progress(done, total, "")`` every `PROGRESS_EVERY`
+records and once at the end (``total``: the form's records, deleted ones included, as
+the stream holds them). The writing of the files after the last record is not counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from qi_capture.central.errors import FormNotFound
+from qi_capture.central.store import CentralStore
+from qi_capture.export.constants import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
+from qi_capture.forms.model import Form
+from qi_capture.progress import ProgressCallback
+from qi_capture.storage.canonical import JsonValue
+
+__all__ = [
+    "FORMATS",
+    "HEADERS",
+    "NOT_ENCRYPTED",
+    "VALUES",
+    "ExportOptions",
+    "ExportResult",
+    "export",
+]
+
+#: Records between two progress reports (the engine reads 10,000 a batch).
+PROGRESS_EVERY = 1_000
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: the folder, its files, the export report (as in
+    ``export_report.json``: ``included``, ``excluded_total``, ``rows`` per table,
+    ``warnings``, the first of which is always `NOT_ENCRYPTED`) and rows per table."""
+
+    form_id: str
+    fmt: str
+    out_dir: Path
+    files: tuple[Path, ...]
+    report: MappingProxyType[str, Any]
+    rows: MappingProxyType[str, int]
+
+    @property
+    def included(self) -> int:
+        return int(self.report["included"])
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(str(w) for w in self.report.get("warnings", ()))
+
+
+def version_key(version: str) -> tuple[Any, ...]:
+    """Versions in the order people number them ("2" before "10")."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", version)
+                 if p)
+
+
+def stored_forms(central: CentralStore, form_id: str) -> list[Form]:
+    """Every version of the form the store holds, compiled, oldest version first."""
+    stored = central.form_versions(form_id)
+    if not stored:
+        raise FormNotFound(form_id)
+    by_version: dict[str, Form] = {}
+    for item in stored:
+        by_version[item.version] = Form.from_json_text(item.compiled_json)
+    return [by_version[v] for v in sorted(by_version, key=version_key)]
+
+
+def _counted(items: Iterable[_T], total: int, progress: ProgressCallback) -> Iterator[_T]:
+    done = 0
+    progress(0, total, "")
+    for item in items:
+        yield item
+        done += 1
+        if done % PROGRESS_EVERY == 0:
+            progress(done, max(total, done), "")
+    progress(done, max(total, done), "")
+
+
+def export(
+    central: CentralStore,
+    form_id: str,
+    fmt: str,
+    out_dir: Path,
+    *,
+    statuses: Sequence[str] | None = None,
+    language: str | None = None,
+    options: ExportOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
+    """Export the form's records as ``fmt`` into ``out_dir`` (see the module docstring).
+    The files written are NOT encrypted; the report's first warning says so."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    forms = stored_forms(central, form_id)
+    chosen = language or forms[-1].default_language
+    from qi_capture.export import export_form  # pandas: only when exporting
+
+    records: Iterable[Any] = central.export_records(form_id)
+    if progress is not None:
+        total = sum(central.record_form_versions(form_id).values())
+        records = _counted(records, total, progress)
+    result = export_form(
+        forms=forms,
+        records=records,
+        out_dir=out_dir,
+        fmt=fmt,
+        language=chosen,
+        statuses=statuses,
+        paradata=lambda ids: central.export_paradata(ids),
+        source=central.target if central.profile is None else "central store",
+        options=options or ExportOptions(),
+    )
+    status_filter: list[JsonValue] | None = None if statuses is None else list(statuses)
+    central.log("export", {"form_id": form_id, "format": fmt,
+                           "included": result.report["included"],
+                           "status_filter": status_filter})
+    return ExportResult(form_id, fmt, result.out_dir, tuple(result.files),
+                        MappingProxyType(dict(result.report)),
+                        MappingProxyType(dict(result.rows)))

@@ -1,0 +1,141 @@
+"""The records page on a real central store: the form's records by instance name,
+filtered by footprint, status and a search; a record opened as the questionnaire reads
+it, reviewed and approved (in the audit log); the table fetched page by page over a few
+hundred records; both models through qtmodeltester."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from tests.ui.admin.records_fixtures import FORM_ID, PAGING_FORM, World, build_world
+from ui.admin.models.records import AdminRecordsModel, RecordQuery
+from ui.admin.pages.records import RecordsPage
+from ui.tasks import TaskRunner
+
+PAGING = 230
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    made = build_world(tmp_path_factory.mktemp("records-world"), paging=PAGING)
+    yield made
+    made.desk.close()
+
+
+def _page(qtbot: QtBot, world: World, runner: TaskRunner, **kwargs: int) -> RecordsPage:
+    page = RecordsPage(world.desk, runner, **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    page.resize(1366, 768)
+    page.show()
+    page.refresh()
+    qtbot.waitUntil(lambda: page.form.count() == 2)
+    page.form.setCurrentIndex(page.form.findData(FORM_ID))
+    qtbot.waitUntil(lambda: page.model.query is not None
+                    and page.model.query.form_id == FORM_ID and page.model.rowCount() == 5
+                    and not page.model.loading)
+    return page
+
+
+def _names(model: AdminRecordsModel) -> list[str]:
+    return [model.index(r, AdminRecordsModel.NAME).data() for r in range(model.rowCount())]
+
+
+def test_filters_and_review(qtbot: QtBot, world: World, runner: TaskRunner,
+                            qtmodeltester: object) -> None:
+    page = _page(qtbot, world, runner)
+    model = page.model
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert _names(model) == ["Royal Free - nurse", "Whittington - doctor",
+                             "Homerton - nurse", "Barts - doctor", "Guy's - doctor"]
+    assert model.index(0, AdminRecordsModel.DEVICE).data() == "Laptop A"
+
+    # The footprint question is the answer filter offered first.
+    assert page.question.currentData() == "about/footprint"
+    assert [page.answer.itemText(i) for i in range(page.answer.count())][1:] == [
+        "North West", "North East"]
+    page.answer.setCurrentIndex(page.answer.findData("ne"))
+    qtbot.waitUntil(lambda: model.rowCount() == 3 and not model.loading)
+    assert _names(model) == ["Whittington - doctor", "Homerton - nurse", "Guy's - doctor"]
+    page.question.setCurrentIndex(page.question.findData("about/role"))
+    qtbot.waitUntil(lambda: model.rowCount() == 5 and not model.loading)
+    page.answer.setCurrentIndex(page.answer.findData("nurse"))
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not model.loading)
+    page.question.setCurrentIndex(0)
+    page.search.setText("whitt")
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and not model.loading)
+    page.search.clear()
+    qtbot.waitUntil(lambda: model.rowCount() == 5 and not model.loading)
+
+    # Open a record: its answers as the questionnaire reads them, its history.
+    page.table.selectRow(1)
+    view = page.view
+    qtbot.waitUntil(lambda: view.detail is not None)
+    assert view.detail is not None and view.title.text() == "Whittington - doctor"
+    answers = view.answers.toPlainText()
+    for text in ("About the site", "Ask the lead", "London footprint", "North East",
+                 "Project 1", "Flow at Whittington", "We test small"):
+        assert text in answers
+    assert "Laptop A" in view.history.toPlainText()
+    assert view.tabs.tabText(1) == "History (1)"
+    view.language.setCurrentText("Français (fr)")
+    qtbot.waitUntil(lambda: view.detail is not None and view.detail.language == "Français (fr)")
+    assert "Secteur de Londres" in view.answers.toPlainText()
+
+    # Review: has issues, then approved with a comment; kept in the audit log.
+    view.comment.setText("staff count looks low")
+    view.buttons["has_issues"].click()
+    qtbot.waitUntil(lambda: "has issues" in view.review_state.text())
+    view.comment.setText("checked with the lead")
+    view.buttons["approved"].click()
+    qtbot.waitUntil(lambda: "approved" in view.review_state.text())
+    assert "checked with the lead" in view.review_history.text()
+    assert model.index(1, AdminRecordsModel.STATUS).data() == "Approved"
+    record_id = str(world.ids[1])
+    assert [e.params for e in world.desk.audit(action="review")][-2:] == [
+        {"record_id": record_id, "status": "has_issues"},
+        {"record_id": record_id, "status": "approved"}]
+    page.status.setCurrentIndex(page.status.findData("approved"))
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and not model.loading)
+    assert _names(model) == ["Whittington - doctor"]
+
+    # Sorting by submission time, newest first, asks the service again.
+    page.status.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: model.rowCount() == 5 and not model.loading)
+    page.table.horizontalHeader().setSortIndicator(AdminRecordsModel.SUBMITTED,
+                                                   Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: model.query is not None and model.query.newest_first
+                    and model.rowCount() == 5 and not model.loading)
+    assert _names(model)[0] == "Guy's - doctor"
+
+
+def test_pages_are_fetched_as_the_table_scrolls(qtbot: QtBot, world: World,
+                                                runner: TaskRunner,
+                                                qtmodeltester: object) -> None:
+    model = AdminRecordsModel(world.desk, runner, page_size=40)
+    loaded: list[tuple[int, int]] = []
+    model.page_loaded.connect(lambda rows, total: loaded.append((rows, total)))
+    model.set_query(RecordQuery(PAGING_FORM))
+    qtbot.waitUntil(lambda: model.rowCount() == 40 and not model.loading)
+    assert model.total == PAGING and model.canFetchMore()
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    while model.canFetchMore() or model.loading:
+        model.fetchMore()
+        qtbot.waitUntil(lambda: not model.loading)
+    assert model.rowCount() == PAGING and not model.canFetchMore()
+    assert loaded[:3] == [(40, PAGING), (80, PAGING), (120, PAGING)]
+    assert len({r.record_id for r in model.rows()}) == PAGING
+    submitted = [r.submitted for r in model.rows()]
+    assert submitted == sorted(submitted)
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+    # The view asks for the next page itself when scrolled to the end.
+    page = _page(qtbot, world, runner, page_size=40)
+    page.form.setCurrentIndex(page.form.findData(PAGING_FORM))
+    qtbot.waitUntil(lambda: page.model.rowCount() == 40 and not page.model.loading)
+    page.table.scrollToBottom()
+    qtbot.waitUntil(lambda: page.model.rowCount() >= 80)
+    assert page.count.text().startswith(f"{PAGING} records match")

@@ -1,0 +1,58 @@
+"""One screenshot function per admin page that reads records (records, a record under
+review, conflicts, exports), each taking the page widget; `ui.admin.screenshots` calls
+them on the console's own pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ui.admin.pages.conflicts import ConflictsPage
+from ui.admin.pages.exports import ExportsPage
+from ui.admin.pages.records import RecordsPage
+from ui.screenshots import pump
+
+
+def _save(app: QApplication, page: QWidget, out: Path, name: str,
+          frame: QWidget | None = None) -> Path:
+    """Grab ``frame`` (the window holding the page) or the page alone."""
+    for _ in range(5):
+        app.processEvents()
+    path = out / f"{name}.png"
+    (frame or page).grab().save(str(path))
+    print(path)
+    return path
+
+
+def shoot_records(app: QApplication, page: RecordsPage, out: Path,
+                  frame: QWidget | None = None) -> Path:
+    page.refresh()
+    pump(app, lambda: page.model.rowCount() > 0 and not page.model.loading)
+    return _save(app, page, out, "admin-records", frame)
+
+
+def shoot_record(app: QApplication, page: RecordsPage, out: Path,
+                  frame: QWidget | None = None) -> Path:
+    page.table.selectRow(0)
+    pump(app, lambda: page.view.detail is not None)
+    page.view.comment.setText("Staff figures checked with the QI lead")
+    return _save(app, page, out, "admin-record", frame)
+
+
+def shoot_conflicts(app: QApplication, page: ConflictsPage, out: Path,
+                  frame: QWidget | None = None) -> Path:
+    page.refresh()
+    pump(app, lambda: page.lines_model.view is not None or page.empty.isVisible())
+    page.reason.setText("The ward list says so")
+    return _save(app, page, out, "admin-conflicts", frame)
+
+
+def shoot_exports(app: QApplication, page: ExportsPage, folder: Path, out: Path,
+                 frame: QWidget | None = None) -> Path:
+    page.refresh()
+    pump(app, lambda: page.form.count() > 0 and page.language.count() > 0)
+    page.folder.setText(str(folder))
+    page.export_button.click()
+    pump(app, lambda: page.report.isVisible() or page.error.isVisible(), timeout=120)
+    return _save(app, page, out, "admin-exports", frame)

@@ -1,0 +1,316 @@
+"""Records and review: a form's records in a table (fetched a page at a time, however
+many there are), filtered by review status, device, an answer (the footprint, or any
+single-choice question) and a text search over names and answers; the chosen record
+opens beside the table (`RecordView`) with its review actions.
+
+Every read goes through the `TaskRunner` off the UI thread; reviews go on its serial
+write queue. Filters are the service query's, so the table never holds more rows than
+were scrolled to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qi_capture.services.admin import AdminDesk
+from qi_capture.services.admin.dto import DeviceSummary, FormOutline, FormSummary, ReviewInfo
+from ui.admin.models.records import REVIEW_LABELS, AdminRecordsModel, RecordQuery
+from ui.admin.pages.record_view import RecordView
+from ui.errors import message_for
+from ui.tasks import TaskRunner
+from ui.widgets.fonts import scale_font
+
+#: Typing in the search box waits this long (ms) before asking the store.
+SEARCH_DELAY = 300
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the filter bar offers (read off the UI thread)."""
+
+    forms: tuple[FormSummary, ...]
+    devices: tuple[DeviceSummary, ...]
+
+
+def read_choices(desk: AdminDesk) -> Choices:
+    return Choices(desk.forms(), desk.devices())
+
+
+def read_outline(desk: AdminDesk, form_id: str) -> FormOutline | None:
+    """The form's outline, or None when the store has its records but no version of it."""
+    if not any(f.form_id == form_id and f.title is not None for f in desk.forms()):
+        return None
+    return desk.form_outline(form_id)
+
+
+class RecordsPage(QWidget):
+    def __init__(self, desk: AdminDesk, runner: TaskRunner,
+                 parent: QWidget | None = None, *, page_size: int | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("adminRecordsPage")
+        self._desk = desk
+        self._runner = runner
+        self._outline: FormOutline | None = None
+
+        title = QLabel(self.tr("Records"), self)
+        title.setObjectName("pageTitle")
+        scale_font(title, 1.3, bold=True)
+        self.form = QComboBox(self)
+        self.form.setAccessibleName(self.tr("Form"))
+        self.form.setMinimumContentsLength(40)
+        self.form.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.status = QComboBox(self)
+        self.status.setAccessibleName(self.tr("Review state"))
+        self.status.addItem(self.tr("Any state"), None)
+        for status, label in REVIEW_LABELS.items():
+            self.status.addItem(self.tr(label), status)
+        self.device = QComboBox(self)
+        self.device.setAccessibleName(self.tr("Device"))
+        self.device.addItem(self.tr("Any device"), None)
+        self.question = QComboBox(self)
+        self.question.setAccessibleName(self.tr("Filter by the answer to"))
+        self.question.setMinimumContentsLength(14)
+        self.question.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.answer = QComboBox(self)
+        self.answer.setAccessibleName(self.tr("Answer"))
+        self.answer.setMinimumContentsLength(14)
+        self.answer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText(self.tr("Search names and answers…"))
+        self.search.setAccessibleName(self.tr("Search"))
+        self.search.setClearButtonEnabled(True)
+        self.count = QLabel(self)
+        self.count.setObjectName("recordCount")
+        self.error = QLabel(self)
+        self.error.setObjectName("errorText")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(QLabel(self.tr("&Form"), self, buddy=self.form))
+        top.addWidget(self.form)
+        filters = QHBoxLayout()
+        filters.addWidget(self.status)
+        filters.addWidget(self.device)
+        filters.addWidget(self.question)
+        filters.addWidget(self.answer)
+        filters.addWidget(self.search, 1)
+
+        self.model = AdminRecordsModel(desk, runner, self,
+                                       **({} if page_size is None else {"page_size": page_size}))
+        self.table = QTableView(self)
+        self.table.setObjectName("adminRecordsTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        # Fixed row heights: the view never measures 100,000 rows to scroll.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(AdminRecordsModel.SUBMITTED, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorShown(True)
+        header.setSectionsClickable(True)
+        header.sortIndicatorChanged.connect(self._on_header_sort)
+        for column, width in ((AdminRecordsModel.NAME, 230), (AdminRecordsModel.STATUS, 110),
+                              (AdminRecordsModel.DEVICE, 110),
+                              (AdminRecordsModel.INTERVIEWER, 110),
+                              (AdminRecordsModel.SUBMITTED, 125),
+                              (AdminRecordsModel.UPDATED, 125)):
+            self.table.setColumnWidth(column, width)
+        self.view = RecordView(desk, runner, self)
+
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.count)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.view)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(self.error)
+        layout.addWidget(self.splitter, 1)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.form.currentIndexChanged.connect(self._on_form_changed)
+        for combo in (self.status, self.device, self.answer):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.question.currentIndexChanged.connect(self._on_question_changed)
+        self.model.page_loaded.connect(self._on_page_loaded)
+        self.model.fetch_failed.connect(self._show_error)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.view.review_saved.connect(self._on_review_saved)
+
+    # -- the console's contract ----------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the forms and devices again and reload the table (the page was shown)."""
+        task = self._runner.run(read_choices, self._desk)
+        task.finished.connect(self._on_choices)
+        task.failed.connect(self._show_error)
+
+    def show_record(self, record_id: uuid.UUID | str) -> None:
+        """Open a record beside the table (the conflicts page asks for it)."""
+        self.view.show_record(record_id)
+
+    def current_query(self) -> RecordQuery | None:
+        form_id = self.form.currentData()
+        if not isinstance(form_id, str):
+            return None
+        question = self.question.currentData()
+        value = self.answer.currentData()
+        answer = (question, value) if isinstance(question, str) and isinstance(value, str) \
+            else None
+        old = self.model.query
+        return RecordQuery(form_id=form_id, status=self.status.currentData(),
+                           device=self.device.currentData(), answer=answer,
+                           search=self.search.text().strip(),
+                           newest_first=old.newest_first if old is not None else False)
+
+    def apply_filters(self) -> None:
+        query = self.current_query()
+        if query != self.model.query:
+            self.error.hide()
+            self.count.setText(self.tr("Loading…"))
+            self.model.set_query(query)
+
+    # -- filter choices ----------------------------------------------------------------
+    def _on_choices(self, choices: object) -> None:
+        if not isinstance(choices, Choices):
+            return
+        current = self.form.currentData()
+        self.form.blockSignals(True)
+        self.form.clear()
+        for f in choices.forms:
+            self.form.addItem(self.tr("{0} · {1} records").format(f.display, f.records),
+                              f.form_id)
+        index = self.form.findData(current) if current is not None else -1
+        self.form.setCurrentIndex(index if index >= 0 else 0 if choices.forms else -1)
+        self.form.blockSignals(False)
+        device = self.device.currentData()
+        self.device.blockSignals(True)
+        self.device.clear()
+        self.device.addItem(self.tr("Any device"), None)
+        for d in choices.devices:
+            self.device.addItem(d.device.name or d.short_id, d.short_id)
+        self.device.setCurrentIndex(max(0, self.device.findData(device)))
+        self.device.blockSignals(False)
+        if self.form.currentData() != current or self._outline is None:
+            self._on_form_changed()
+        else:
+            self.model.reload()
+
+    def _on_form_changed(self, _index: int = 0) -> None:
+        form_id = self.form.currentData()
+        self.view.clear()
+        self._outline = None
+        self._fill_questions()
+        if not isinstance(form_id, str):
+            self.model.set_query(None)
+            return
+        task = self._runner.run(read_outline, self._desk, form_id)
+        task.finished.connect(lambda outline: self._on_outline(form_id, outline))
+        task.failed.connect(self._show_error)
+
+    def _on_outline(self, form_id: str, outline: object) -> None:
+        if form_id != self.form.currentData():
+            return
+        self._outline = outline if isinstance(outline, FormOutline) else None
+        self._fill_questions()
+        self.apply_filters()
+
+    def _fill_questions(self) -> None:
+        self.question.blockSignals(True)
+        self.question.clear()
+        self.question.addItem(self.tr("Any answer"), None)
+        if self._outline is not None:
+            for q in self._outline.filters:
+                self.question.addItem(q.label, q.path)
+            # The study's footprint first, when the form asks it: the filter people use.
+            footprint = next((i for i in range(1, self.question.count())
+                              if str(self.question.itemData(i)).endswith("footprint")), 0)
+            self.question.setCurrentIndex(footprint)
+        self.question.blockSignals(False)
+        self._fill_answers()
+
+    def _fill_answers(self) -> None:
+        self.answer.blockSignals(True)
+        self.answer.clear()
+        path = self.question.currentData()
+        question = None if self._outline is None else next(
+            (q for q in self._outline.filters if q.path == path), None)
+        self.answer.addItem(self.tr("Any") if question is None
+                            else self.tr("Any {0}").format(question.label.lower()), None)
+        if question is not None:
+            for name, label in question.choices:
+                self.answer.addItem(label, name)
+        self.answer.setEnabled(question is not None)
+        self.answer.blockSignals(False)
+
+    def _on_question_changed(self, _index: int) -> None:
+        self._fill_answers()
+        self.apply_filters()
+
+    def _on_header_sort(self, column: int, order: Qt.SortOrder) -> None:
+        if column != AdminRecordsModel.SUBMITTED:
+            # Only the submission time sorts (the service's index order): keep it shown.
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(AdminRecordsModel.SUBMITTED,
+                                    Qt.SortOrder.DescendingOrder
+                                    if self.model.query is not None
+                                    and self.model.query.newest_first
+                                    else Qt.SortOrder.AscendingOrder)
+            header.blockSignals(False)
+            return
+        self.model.sort(column, order)
+
+    # -- table and record --------------------------------------------------------------
+    def _on_page_loaded(self, loaded: int, total: int) -> None:
+        self.count.setText(self.tr("{0} records match · {1} shown").format(total, loaded)
+                           if loaded < total else self.tr("{0} records").format(total))
+
+    def _on_selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        index: QModelIndex = indexes[0]
+        self.view.show_record(self.model.row_at(index.row()).record_id)
+
+    def _on_review_saved(self, review: object) -> None:
+        if not isinstance(review, ReviewInfo):
+            return
+        self.model.set_status(review.record_id, review.status)
+
+    def _show_error(self, error: object) -> None:
+        self.error.setText(message_for(error) if isinstance(error, BaseException)
+                           else str(error))
+        self.error.show()
