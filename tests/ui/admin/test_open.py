@@ -57,14 +57,14 @@ def test_open_a_central_store_from_the_profile_chooser(
     assert console is not None
     assert window.stack.currentWidget() is console
     assert not dialog.isVisible() and dialog.passphrase.text() == ""
-    assert console.page_keys() == ("inbox", "devices", "audit")
+    keys = ("inbox", "records", "conflicts", "exports", "devices", "audit")
+    assert console.page_keys() == keys
     assert window.console_menu.menuAction().isVisible()
     actions = window.console_menu.actions()
-    assert [a.shortcut().toString() for a in actions] == ["Ctrl+1", "Ctrl+2", "Ctrl+3"]
-    actions[1].trigger()
-    assert console.current_key() == "devices"
-    actions[2].trigger()
-    assert console.current_key() == "audit"
+    assert [a.shortcut().toString() for a in actions] == [f"Ctrl+{i}" for i in range(1, 7)]
+    for action, key in zip(actions, keys, strict=True):
+        action.trigger()
+        assert console.current_key() == key
 
     # Remembered for next time, with no passphrase anywhere in the settings file.
     settings = QSettings()
