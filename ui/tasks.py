@@ -20,11 +20,24 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
+
+
+def guarded(owner: QObject, fn: Callable[..., Any]) -> Callable[..., None]:
+    """``fn``, called only while ``owner`` (the widget it updates) still exists.
+
+    A bound method of a QObject is disconnected when the object is deleted, but a lambda
+    is not: a task that finishes after its page was closed (the admin closed the central
+    store) would call into a deleted widget. Wrap such lambdas in this."""
+    def call(*args: Any) -> None:
+        if shiboken6.isValid(owner):
+            fn(*args)
+    return call
 
 
 class Task(QObject):

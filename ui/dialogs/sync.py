@@ -32,7 +32,7 @@ from qi_capture.services import CoreContext, SyncResult
 from qi_capture.services.sync import Cancelled, SyncPending
 from ui.dialogs import files
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class SyncDialog(QDialog):
     def _load_pending(self) -> None:
         task = self._runner.run(self._ctx.sync.pending)
         task.finished.connect(self._on_pending_loaded)
-        task.failed.connect(lambda _e: self.pending.setText(""))
+        task.failed.connect(guarded(self, lambda _e: self.pending.setText("")))
 
     def _on_pending_loaded(self, pending: SyncPending) -> None:
         if pending.ready:
@@ -157,7 +157,7 @@ class SyncDialog(QDialog):
         self.suggestion.setText(self.tr("Looking for your study's sync folder…"))
         task = self._runner.run(self._ctx.sync.suggested_folder)
         task.finished.connect(self._on_suggestion_loaded)
-        task.failed.connect(lambda _e: self.suggestion.setText(""))
+        task.failed.connect(guarded(self, lambda _e: self.suggestion.setText("")))
 
     def _on_suggestion_loaded(self, folder: Path | None) -> None:
         if folder is None:

@@ -27,7 +27,7 @@ from ui.admin.models.audit import AuditFilter, AuditModel
 from ui.admin.text import audit_action
 from ui.dialogs import files
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
 
 
@@ -168,7 +168,7 @@ class AuditPage(QWidget):
         self.error.hide()
         self.export_button.setEnabled(False)
         task = self._runner.run(write_audit_csv, entries, path)
-        task.finished.connect(lambda count: self._on_exported(path, count))
+        task.finished.connect(guarded(self, lambda count: self._on_exported(path, count)))
         task.failed.connect(self._on_failed)
 
     def _on_exported(self, path: Path, count: int) -> None:

@@ -27,7 +27,7 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import ConflictInfo, ConflictView
 from ui.admin.models.conflicts import ConflictItem, ConflictLinesModel, ConflictListModel
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
 
 
@@ -176,8 +176,8 @@ class ConflictsPage(QWidget):
         self._asked += 1
         asked = self._asked
         task = self._runner.run(self._desk.conflict, conflict_id)
-        task.finished.connect(lambda view: self.show_conflict(view) if asked == self._asked
-                              else None)
+        task.finished.connect(guarded(self, lambda view: self.show_conflict(view)
+                                      if asked == self._asked else None))
         task.failed.connect(self._show_error)
 
     def show_conflict(self, view: object) -> None:

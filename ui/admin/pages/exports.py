@@ -39,7 +39,7 @@ from ui.admin.models.records import REVIEW_LABELS
 from ui.admin.pages.records import Choices, read_choices, read_outline
 from ui.dialogs import files
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
 
 FORMAT_LABELS = {
@@ -200,7 +200,7 @@ class ExportsPage(QWidget):
         if not isinstance(form_id, str):
             return
         task = self._runner.run(read_outline, self._desk, form_id)
-        task.finished.connect(lambda outline: self._on_outline(form_id, outline))
+        task.finished.connect(guarded(self, lambda outline: self._on_outline(form_id, outline)))
         task.failed.connect(self._show_error)
 
     def _on_outline(self, form_id: str, outline: object) -> None:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DisplaySection, RecordDetail, ReviewInfo
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
 
 #: The review actions offered, (status, button text); "received" is the state before any.
@@ -208,8 +208,8 @@ class RecordView(QWidget):
         self._asked += 1
         asked = self._asked
         task = self._runner.run(self._desk.record, record_id, language=language)
-        task.finished.connect(lambda detail: self._on_record_finished(asked, detail))
-        task.failed.connect(lambda error: self._on_failed(asked, error))
+        task.finished.connect(guarded(self, lambda detail: self._on_record_finished(asked, detail)))
+        task.failed.connect(guarded(self, lambda error: self._on_failed(asked, error)))
 
     def clear(self) -> None:
         self._asked += 1

@@ -32,7 +32,7 @@ from qi_capture.services.admin.dto import DeviceSummary, FormOutline, FormSummar
 from ui.admin.models.records import REVIEW_LABELS, AdminRecordsModel, RecordQuery
 from ui.admin.pages.record_view import RecordView
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
 
 #: Typing in the search box waits this long (ms) before asking the store.
@@ -237,7 +237,7 @@ class RecordsPage(QWidget):
             self.model.set_query(None)
             return
         task = self._runner.run(read_outline, self._desk, form_id)
-        task.finished.connect(lambda outline: self._on_outline(form_id, outline))
+        task.finished.connect(guarded(self, lambda outline: self._on_outline(form_id, outline)))
         task.failed.connect(self._show_error)
 
     def _on_outline(self, form_id: str, outline: object) -> None:
