@@ -536,14 +536,23 @@ class CentralStore:
         return h.hexdigest()
 
 
+#: Answer value types orjson reads exactly as `json` does.
+_EXACT_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _decode(text: str) -> JsonValue:
-    """A stored revision's JSON. orjson (several times faster) reads every revision the
-    app writes; what it refuses and `json` reads (a number beyond 64 bits, a lone
-    surrogate) goes to `json`, so the values are the same either way."""
+    """A stored revision's JSON, as `json` reads it. orjson is several times faster, and
+    reads what the app writes (answers are text) the same; but it reads a number beyond
+    64 bits as a float, and refuses a lone surrogate. So a revision whose answers hold a
+    float or a nested value (where such a number could hide), or that orjson refuses, is
+    read by `json`."""
     try:
         value: JsonValue = orjson.loads(text)
     except orjson.JSONDecodeError:
-        value = json.loads(text)
+        return json.loads(text)  # type: ignore[no-any-return]
+    answers = value.get("answers") if isinstance(value, dict) else None
+    if not isinstance(answers, dict) or not _EXACT_TYPES.issuperset(map(type, answers.values())):
+        return json.loads(text)  # type: ignore[no-any-return]
     return value
 
 
