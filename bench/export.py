@@ -4,10 +4,12 @@ central store (SQLCipher admin profile) to CSV, Excel, SPSS, Stata and Parquet.
 For each format prints the time of the whole export (read the records, build the
 tables, write every file, the codebook and the report) beside the floor: the same
 library (pandas, openpyxl, pyreadstat, pyarrow) writing the prepared main-table
-DataFrame and nothing else; and the ratio. Goals: csv, sav, dta, parquet <= 1.5x; xlsx
-no slower than its floor. Then the peak memory of one export in a fresh process at
-100,000 and 500,000 records, side by side (goal: flat, well under 1 GiB, for csv, xlsx
-and parquet; pyreadstat writes a .sav/.dta whole, so those grow with the data).
+DataFrame with the export's options (csv: every text cell quoted, CRLF; sav: missing
+codes, measures, formats) and nothing else; and the ratio. Goals: csv, sav, dta,
+parquet <= 1.5x; xlsx no slower than its floor. Then the peak memory of one export in
+a fresh process at 100,000 and 500,000 records, side by side (goal: flat, well under
+1 GiB, for csv, xlsx and parquet; pyreadstat writes a .sav/.dta whole, so those grow
+with the data).
 
     .venv/bin/python bench/export.py [--records 100000] [--answers 60] [--formats ...]
         [--memory 100000 500000]
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import json
 import resource
 import shutil
@@ -36,6 +39,12 @@ from qi_capture.central.models import CentralRecordRow, CentralReviewRow, Centra
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.export import FORMATS, ExportOptions, export_form, writers
+from qi_capture.export.constants import (
+    SPSS_LEFT_BLANK,
+    SPSS_NOT_ASKED,
+    STATA_LEFT_BLANK,
+    STATA_NOT_ASKED,
+)
 from qi_capture.export.model import build_layout
 from qi_capture.export.run import stat_names
 from qi_capture.export.tables import RowBuilder, typed_frame
@@ -125,8 +134,15 @@ def prepared(central: CentralStore, form: Form, fmt: str) -> tuple[object, ...]:
     data = sink.parts[0]
     labels = {v.name: v.shortened or v.label for v in variables}
     values = {v.name: v.value_labels for v in variables if v.value_labels}
-    missing = {v.name: ["a", "b"] for v in variables if v.coded_missing}
-    return data, labels, values, missing
+    if stata:
+        missing: dict[str, list[object]] = {
+            v.name: [STATA_NOT_ASKED, STATA_LEFT_BLANK] for v in variables if v.coded_missing}
+        return data, labels, values, missing
+    # The options the export's sink passes too: missing codes, measures, formats.
+    ranges: dict[str, list[object]] = {
+        v.name: [SPSS_NOT_ASKED, SPSS_LEFT_BLANK] for v in variables if v.coded_missing}
+    measures = {v.name: writers.measure(v.column) for v in variables}
+    return data, labels, values, ranges, measures, writers._spss_formats(variables)
 
 
 def floor(fmt: str, inputs: tuple[object, ...], out: Path) -> float:
@@ -134,14 +150,18 @@ def floor(fmt: str, inputs: tuple[object, ...], out: Path) -> float:
     assert isinstance(frame, pd.DataFrame)
     start = time.perf_counter()
     if fmt == "csv":
-        frame.to_csv(out / "floor.csv", index=False, encoding="utf-8-sig")
+        # The export's CSV options: every text cell quoted, CRLF, UTF-8 with a BOM.
+        frame.to_csv(out / "floor.csv", index=False, encoding="utf-8-sig",
+                     quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     elif fmt == "xlsx":
         frame.to_excel(out / "floor.xlsx", index=False, engine="openpyxl")
     elif fmt == "parquet":
         frame.to_parquet(out / "floor.parquet", index=False)
     elif fmt == "sav":
         pyreadstat.write_sav(frame, str(out / "floor.sav"), column_labels=inputs[1],  # type: ignore[arg-type]
-                             variable_value_labels=inputs[2])  # type: ignore[arg-type]
+                             variable_value_labels=inputs[2],  # type: ignore[arg-type]
+                             missing_ranges=inputs[3], variable_measure=inputs[4],  # type: ignore[arg-type]
+                             variable_format=inputs[5])  # type: ignore[arg-type]
     else:
         pyreadstat.write_dta(frame, str(out / "floor.dta"), column_labels=inputs[1],  # type: ignore[arg-type]
                              variable_value_labels=inputs[2],  # type: ignore[arg-type]

@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -49,7 +51,6 @@ EXCEL_CELL_MAX = 32767
 EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: What a spreadsheet would run at the start of a CSV cell (OWASP CSV injection).
 CSV_TRIGGERS = re.compile(r"^[=+\-@\t\r]")
-_CSV_FIRST = frozenset("=+-@\t\r")
 EXCEL_CUT_MARK = "…[cut: the whole text is in a csv or parquet export]"
 SPSS_CUT_MARK = EXCEL_CUT_MARK
 #: SPSS: at most 32,767 bytes in a text value.
@@ -87,6 +88,22 @@ def plain_series(series: pd.Series, column: Column, options: ExportOptions,
     if options.values == "labels" and column.vtype in ("select_one", "select_multiple"):
         return _as_labels(series, column, language)
     return series
+
+
+#: A text cell that a spreadsheet would run, within the column's cells joined by NUL.
+_JOINED_TRIGGER = re.compile("\x00" + CSV_TRIGGERS.pattern[1:])
+
+
+def _starts_with_trigger(values: list[Any]) -> list[int]:
+    """Positions of the text cells (str or None) that start with a character a
+    spreadsheet would run as a formula.
+
+    One search in C over the column's cells joined by NUL first: with no match, no cell
+    starts with one (most columns); a match (maybe a NUL inside a cell) has each cell's
+    first character tested."""
+    if not _JOINED_TRIGGER.search("\x00" + "\x00".join(filter(None, values))):
+        return []
+    return [i for i, v in enumerate(values) if v and v[0] in "=+-@\t\r"]
 
 
 def _cells(series: pd.Series, vtype: str) -> list[Any]:
@@ -130,35 +147,38 @@ class CsvSink:
             out.append(v)
         return out
 
-    def _text(self, series: pd.Series, name: str) -> list[Any]:
-        values: list[Any] = series.tolist()
+    def _text(self, series: pd.Series, name: str) -> pd.Series:
         if self.options.csv_raw:
-            return values
-        # A plain test of each first character: far cheaper than a regex per cell.
-        hits = [i for i, v in enumerate(values) if v and v[0] in _CSV_FIRST]
+            return series
+        values: list[Any] = series.tolist()
+        hits = _starts_with_trigger(values)
         if hits:
             self.counts.neutralised[(self.table.name, name)] += len(hits)
             for i in hits:
                 values[i] = "'" + values[i]
-        return values
+            series = pd.Series(values, index=series.index, dtype=object)
+        return series
 
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
-        columns: list[list[Any]] = []
-        for column, name in zip(self.table.columns, self.headers, strict=True):
+        columns: dict[str, pd.Series] = {}
+        for i, column in enumerate(self.table.columns):
             series = frame[column.key]
             if column.vtype in ("text", "select_one", "select_multiple"):
                 series = plain_series(series, column, self.options, self.language)
-                columns.append(self._text(series, name))
+                series = self._text(series, self.headers[i])
             elif column.vtype in ("datetime", "date"):
                 pattern = "%Y-%m-%d %H:%M:%S" if column.vtype == "datetime" else "%Y-%m-%d"
                 text = series.dt.strftime(pattern)
-                columns.append(text.where(text.notna(), None).tolist())
+                series = text.astype(object).where(text.notna(), None)
             elif column.vtype == "time":
-                columns.append([None if v is None else v.isoformat() for v in series.tolist()])
-            else:
-                columns.append(_cells(series, column.vtype))
-        # Every cell is a str, an int, a float or None (written as an empty "").
-        self.writer.writerows(zip(*columns, strict=True))
+                series = pd.Series([None if v is None else v.isoformat() for v in series],
+                                   index=series.index, dtype=object)
+            columns[str(i)] = series  # positions: headers may repeat once neutralised
+        # The same pandas call as writing any DataFrame: text quoted, numbers bare, an
+        # empty cell as "" (what csv.writer with QUOTE_NONNUMERIC writes for None).
+        pd.DataFrame(columns, index=frame.index).to_csv(
+            self.file, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC,
+            lineterminator="\r\n", na_rep="")
 
     def close(self) -> None:
         self.file.flush()
@@ -345,6 +365,16 @@ class ParquetSink:
         )
         self.writer = pq.ParquetWriter(str(path), self.schema)
         self.path = path
+        # Arrow encodes, compresses and writes a row group without holding the GIL: in a
+        # thread of its own, beside the reading and typing of the next batch. At most one
+        # batch waits for it, so memory stays that of two batches.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qi-parquet")
+        self._pending: Future[None] | None = None
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()  # the writer's error, if any, is raised here
 
     def _array(self, series: pd.Series, column: Column, kind: pa.DataType) -> pa.Array:
         if column.vtype == "datetime":
@@ -359,14 +389,21 @@ class ParquetSink:
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
         arrays = [self._array(frame[c.key], c, f.type)
                   for c, f in zip(self.table.columns, self.schema, strict=True)]
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        batch = pa.Table.from_arrays(arrays, schema=self.schema)
+        self._wait()
+        self._pending = self._pool.submit(self.writer.write_table, batch)
 
     def close(self) -> None:
+        self._wait()
+        self._pool.shutdown()
         self.writer.close()
         with self.path.open("rb+") as f:
             _fsync(f)
 
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._wait()
+        self._pool.shutdown()
         with contextlib.suppress(Exception):
             self.writer.close()
 
@@ -475,8 +512,8 @@ class StatSink:
     def _numbers(self, var: StatVariable, series: pd.Series,
                  mask: np.ndarray | None) -> pd.Series:
         if var.coding is not None:
-            # A dict map (vectorised): a name that is no choice becomes missing.
-            numbers = series.map(var.coding.codes).astype("float64")
+            # A name that is no choice becomes missing.
+            numbers = _coded(series, var.coding.codes)
         else:
             numbers = series.astype("float64")
         if not var.coded_missing:
@@ -499,6 +536,8 @@ class StatSink:
     def _spss_text(self, texts: pd.Series, name: str) -> pd.Series:
         """SPSS holds at most 32,767 bytes of text per value: longer text is cut at a
         character boundary, ends with a marker, and is counted."""
+        if max(map(len, texts.tolist()), default=0) <= SPSS_TEXT_BYTES // 4:
+            return texts  # (the common case, told by one pass in C)
         maybe = texts.str.len().gt(SPSS_TEXT_BYTES // 4).to_numpy(dtype=bool)
         for i in np.flatnonzero(maybe):
             value = texts.iloc[i]
@@ -529,9 +568,10 @@ class StatSink:
                     text = text.copy()
                     text[missing] = ""
                 texts = pd.Series(text, index=series.index, dtype=object)
-                # readstat ends a text at a NUL: shown as a visible escape instead.
-                nul = texts.str.contains("\x00", regex=False).to_numpy(dtype=bool)
-                if nul.any():
+                # readstat ends a text at a NUL: shown as a visible escape instead. (One
+                # search in C over the joined column tells whether any cell holds one.)
+                if "\x00" in "".join(texts.tolist()):
+                    nul = texts.str.contains("\x00", regex=False).to_numpy(dtype=bool)
                     self.counts.escaped[(self.table.name, var.name)] += int(nul.sum())
                     texts[nul] = texts[nul].str.replace("\x00", "[U+0000]", regex=False)
                 if not self.stata:
@@ -572,6 +612,18 @@ class StatSink:
 
     def abort(self) -> None:
         self.parts = []
+
+
+def _coded(series: pd.Series, codes: dict[str, int]) -> pd.Series:
+    """Choice names -> their codes as float64 (NaN: empty, or no choice of the list)."""
+    values = series.tolist()
+    try:
+        # A C-level map over the dict's get: far cheaper than building an index.
+        found = list(map(codes.get, values, itertools.repeat(np.nan, len(values))))
+    except TypeError:  # an unhashable cell (only a damaged record holds one)
+        return series.map(lambda v: codes.get(v, np.nan) if isinstance(v, str) else np.nan
+                          ).astype("float64")
+    return pd.Series(np.array(found, dtype="float64"), index=series.index)
 
 
 def _spss_formats(variables: list[StatVariable]) -> dict[str, str]:
