@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qi_capture.export.constants import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
-from qi_capture.export.errors import ExportDiskFull, ExportError, ExportFolderUnwritable
+from qi_capture.export.errors import (
+    ExportDiskFull,
+    ExportError,
+    ExportFolderUnwritable,
+    ParquetUnavailable,
+)
 
 if TYPE_CHECKING:
     from qi_capture.export.run import ExportResult, export_form
@@ -25,6 +30,7 @@ __all__ = [
     "ExportFolderUnwritable",
     "ExportOptions",
     "ExportResult",
+    "ParquetUnavailable",
     "export_form",
 ]
 

@@ -31,3 +31,15 @@ class ExportFolderUnwritable(ExportError):
             folder=folder,
             reason=reason,
         )
+
+
+class ParquetUnavailable(ExportError):
+    code = "export_parquet_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Parquet export needs the pyarrow library, which this packaged app leaves out "
+            "(it is larger than the app itself). Nothing was exported: choose csv, xlsx, "
+            "sav or dta, or export to Parquet from the Python install (pip install "
+            "qi-capture)."
+        )

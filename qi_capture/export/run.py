@@ -21,8 +21,8 @@ from typing import Any
 import pyreadstat
 
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.export import arrow, writers
 from qi_capture.export import names as naming
-from qi_capture.export import writers
 from qi_capture.export.constants import (
     FORMATS,
     LEFT_BLANK_LABEL,
@@ -34,7 +34,12 @@ from qi_capture.export.constants import (
     STATA_NOT_ASKED,
     ExportOptions,
 )
-from qi_capture.export.errors import ExportDiskFull, ExportError, ExportFolderUnwritable
+from qi_capture.export.errors import (
+    ExportDiskFull,
+    ExportError,
+    ExportFolderUnwritable,
+    ParquetUnavailable,
+)
 from qi_capture.export.model import (
     Column,
     Layout,
@@ -195,6 +200,8 @@ def export_form(
     raises `ExportDiskFull` / `ExportFolderUnwritable`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
+    if fmt == "parquet" and not arrow.available():
+        raise ParquetUnavailable()
     options = options or ExportOptions()
     if forms and language is None:
         language = forms[-1].default_language  # labels as the form shows them by default

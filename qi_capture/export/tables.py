@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from qi_capture.export.arrow import pa, pc
 from qi_capture.export.model import (
     Column,
     Layout,
@@ -344,9 +343,11 @@ def _text_value(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _as_strings(values: list[Any]) -> pa.Array | None:
+def _as_strings(values: list[Any]) -> Any:
     """The cells as an Arrow string array if every one is a str or None (one pass in C),
-    else None."""
+    else None (and None without pyarrow: the caller then checks cell by cell)."""
+    if pa is None:
+        return None
     try:
         return pa.array(values, type=pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
@@ -375,7 +376,9 @@ def _fast_numbers(values: list[Any], whole: bool) -> tuple[np.ndarray, int] | No
     as float64 (NaN where empty) and how many non-empty cells were no number ("nan");
     None when any cell needs pandas' cell-by-cell path (other types, text that is no
     number, whole numbers too large for float64). Arrow's text-to-number cast accepts a
-    subset of what `pd.to_numeric` does, with the same values."""
+    subset of what `pd.to_numeric` does, with the same values. Without pyarrow: None."""
+    if pa is None or pc is None:
+        return None
     try:
         array = pa.array(values, from_pandas=True)  # a float NaN: an empty cell
     except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
@@ -525,8 +528,12 @@ def _padded_choices(values: pd.Series) -> pd.Series:
 def _choice_flags(values: pd.Series, padded: pd.Series, choice: str) -> pd.Series:
     """1 where the answer lists ``choice``, 0 where it is answered without it, missing
     where unanswered (one search in C per choice column)."""
-    found = pc.match_substring(pa.array(padded.to_numpy(), type=pa.string()), f" {choice} ")
-    hit = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    if pa is None or pc is None:
+        hit = padded.str.contains(f" {choice} ", regex=False).fillna(False).to_numpy(bool)
+    else:
+        found = pc.match_substring(pa.array(padded.to_numpy(), type=pa.string()),
+                                   f" {choice} ")
+        hit = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
     return pd.Series(
         pd.array(np.where(hit, 1, 0), dtype="Int64"), index=values.index
     ).mask(values.isna().to_numpy())

@@ -30,11 +30,10 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pyreadstat
 
 from qi_capture.export import names as naming
+from qi_capture.export.arrow import pa, pq
 from qi_capture.export.constants import (
     LEFT_BLANK_LABEL,
     NOT_ASKED_LABEL,
@@ -343,14 +342,16 @@ class XlsxSink:
 
 
 # -- Parquet ---------------------------------------------------------------------------------
-_ARROW_TYPES = {
-    "integer": pa.int64(),
-    "flag": pa.int64(),
-    "decimal": pa.float64(),
-    "date": pa.date32(),
-    "time": pa.time64("us"),
-    "datetime": pa.timestamp("us", tz="UTC"),
-}
+def _arrow_types() -> dict[str, Any]:
+    assert pa is not None  # export_form refuses Parquet without pyarrow
+    return {
+        "integer": pa.int64(),
+        "flag": pa.int64(),
+        "decimal": pa.float64(),
+        "date": pa.date32(),
+        "time": pa.time64("us"),
+        "datetime": pa.timestamp("us", tz="UTC"),
+    }
 
 
 class ParquetSink:
@@ -359,8 +360,10 @@ class ParquetSink:
         self.table = table
         self.options = options
         self.language = language
+        assert pa is not None and pq is not None  # export_form refuses Parquet without it
+        kinds = _arrow_types()
         self.schema = pa.schema(
-            [pa.field(h, _ARROW_TYPES.get(c.vtype, pa.string()))
+            [pa.field(h, kinds.get(c.vtype, pa.string()))
              for c, h in zip(table.columns, headers, strict=True)]
         )
         self.writer = pq.ParquetWriter(str(path), self.schema)
@@ -376,7 +379,7 @@ class ParquetSink:
         if pending is not None:
             pending.result()  # the writer's error, if any, is raised here
 
-    def _array(self, series: pd.Series, column: Column, kind: pa.DataType) -> pa.Array:
+    def _array(self, series: pd.Series, column: Column, kind: Any) -> Any:
         if column.vtype == "datetime":
             return pa.array(series, type=pa.timestamp("us"), from_pandas=True).cast(kind)
         if column.vtype == "date":
