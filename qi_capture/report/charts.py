@@ -74,7 +74,7 @@ def _bars(fig: Figure, series: Series, k: int) -> None:
     top = min(100.0, top * 1.18 + 4)
     stub = top * 0.02
     for y, cell in zip(ys, cells, strict=True):
-        if cell.suppressed:
+        if cell.suppressed or cell.percent is None:
             ax.barh(y, stub, color=STUB, hatch="////", edgecolor="#7F7F7F", linewidth=0.4)
             ax.text(stub + top * 0.01, y, _stub_label(k), va="center", fontsize=8,
                     color="#444444")
@@ -195,8 +195,8 @@ def _columns(fig: Figure, chart: Chart, k: int) -> None:
 
 def figure(chart: Chart, k: int) -> Figure | None:
     """The chart drawn (None: a chart with nothing to draw, e.g. free text)."""
-    if chart.kind == "text" or chart.suppressed or not chart.series:
-        return None
+    if chart.kind == "text" or chart.suppressed or not chart.series or not chart.n:
+        return None  # nothing to draw: free text, withheld, or nobody answered
     with matplotlib.rc_context(RC):
         if chart.kind in ("bars", "multi"):
             fig = _figure(len(chart.series[0].cells))
@@ -285,8 +285,8 @@ def table_rows(chart: Chart) -> list[list[str]]:
         levels = [c.label for c in chart.series[0].cells]
         rows.append(["Statement" if chart.kind == "likert" else "Group", "n", *levels])
         for s in chart.series:
-            values = [("suppressed" if c.suppressed else f"{c.percent:g}% ({c.count})")
-                      for c in s.cells]
+            values = [("suppressed" if c.suppressed else "" if c.percent is None
+                       else f"{c.percent:g}% ({c.count})") for c in s.cells]
             rows.append([s.name, "suppressed" if s.n is None else str(s.n), *values])
     return rows
 

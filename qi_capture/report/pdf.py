@@ -48,6 +48,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def _toc(pdf: Any, outline: list[Any]) -> None:
+    pdf.set_xy(pdf.l_margin, pdf.t_margin)
     pdf.set_font(FONT, "B", 18)
     pdf.set_text_color(*BLUE)
     pdf.cell(0, 12, "Contents", new_x="LMARGIN", new_y="NEXT")
@@ -82,21 +83,24 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
     pdf.set_y(80)
     pdf.set_font(FONT, "B", 24)
     pdf.set_text_color(*BLUE)
-    pdf.multi_cell(0, 12, report.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 12, report.title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=12)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(0, 7, f"Study {report.study_id}\nMade {report.methods.generated}\n"
                          f"No count under {k} is shown.", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.add_page()
+    # The contents page is drawn at the end (page numbers known), on this page; fpdf2
+    # then starts the next page itself.
     pdf.insert_toc_placeholder(_toc, pages=1)
 
     def heading(text: str) -> None:
-        pdf.add_page()
+        if pdf.get_y() > pdf.t_margin + 1:  # not on a fresh page already
+            pdf.add_page()
         pdf.start_section(text, level=0)
         pdf.set_font(FONT, "B", 18)
         pdf.set_text_color(*BLUE)
-        pdf.multi_cell(0, 10, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 10, text, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
         pdf.ln(2)
 
