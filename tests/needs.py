@@ -10,6 +10,8 @@ such tests skip and say what is missing and how to get it. Where the matching va
 | the ``age`` CLI (Debian ``age``) | ``QI_REQUIRE_AGE`` | marker ``needs_age`` |
 | PostgreSQL server binaries (``initdb``, ``pg_ctl``) | ``QI_REQUIRE_POSTGRES`` | the central-store tests on PostgreSQL |
 | GNU PSPP; R with haven | ``QI_REQUIRE_PSPP``, ``QI_REQUIRE_R`` | the export read-back tests |
+| Chromium (Debian ``chromium``) | ``QI_REQUIRE_CHROMIUM`` | the report's web page opened in a headless browser |
+| ``pdftoppm`` (Debian ``poppler-utils``) | ``QI_REQUIRE_POPPLER`` | the report's PDF pages rendered to PNG |
 """
 
 from __future__ import annotations
@@ -49,6 +51,24 @@ def age_cli() -> str:
     found = shutil.which("age")
     if found is None:
         missing("the age CLI is not installed (Debian: apt-get install age)", "QI_REQUIRE_AGE")
+    return found
+
+
+def chromium() -> str:
+    """The Chromium browser, or skip/fail (``QI_REQUIRE_CHROMIUM``)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        missing("Chromium is not installed (Debian: apt-get install chromium)",
+                "QI_REQUIRE_CHROMIUM")
+    return found
+
+
+def pdftoppm() -> str:
+    """Poppler's ``pdftoppm``, or skip/fail (``QI_REQUIRE_POPPLER``)."""
+    found = shutil.which("pdftoppm")
+    if found is None:
+        missing("pdftoppm is not installed (Debian: apt-get install poppler-utils)",
+                "QI_REQUIRE_POPPLER")
     return found
 
 

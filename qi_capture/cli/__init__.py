@@ -27,6 +27,7 @@ from qi_capture.cli import (
     merge,
     profile,
     record,
+    report,
     review,
     selftest,
     study,
@@ -38,7 +39,7 @@ Handler = Callable[[argparse.Namespace], int]
 #: Command-group modules, in the order ``--help`` lists them.
 GROUPS: tuple[ModuleType, ...] = (
     profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, review,
-    export, selftest,
+    export, report, selftest,
 )
 
 EXIT_OK = 0

@@ -48,6 +48,7 @@ def register_pages(console: AdminConsole) -> None:
     from ui.admin.pages.exports import ExportsPage
     from ui.admin.pages.inbox import InboxPage
     from ui.admin.pages.records import RecordsPage
+    from ui.admin.pages.results import ResultsPage
 
     desk, runner = console.desk, console.runner
     pages: list[tuple[str, str, Callable[[AdminDesk, TaskRunner, QWidget | None], QWidget]]] = [
@@ -55,6 +56,7 @@ def register_pages(console: AdminConsole) -> None:
         ("records", console.tr("Records and review"), RecordsPage),
         ("conflicts", console.tr("Conflicts"), ConflictsPage),
         ("exports", console.tr("Exports"), ExportsPage),
+        ("results", console.tr("Results"), ResultsPage),
         ("devices", console.tr("Devices"), DevicesPage),
         ("audit", console.tr("Audit log"), AuditPage),
     ]

@@ -37,6 +37,7 @@ from qi_capture.crypto import signing
 from qi_capture.forms.model import Element, Form
 from qi_capture.progress import CancelToken, ProgressCallback
 from qi_capture.services.admin import exports, render
+from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.dto import (
     MIN_PREFIX,
     ConflictLine,
@@ -335,6 +336,39 @@ class AdminDesk:
         (`qi_capture.services.admin.exports`)."""
         return exports.export(self._central, form_id, fmt, Path(out_dir), statuses=statuses,
                               language=language, options=options, progress=progress)
+
+    # -- the results report -------------------------------------------------------------
+    def studies(self) -> dict[str, tuple[str, ...]]:
+        """Study id -> the ids of its forms, as the central store knows them."""
+        return report_service.studies(self._central)
+
+    def report(self, out_dir: str | Path, *, study_id: str | None = None,
+               formats: Sequence[str] = report_service.FORMATS, by: str | None = None,
+               statuses: Sequence[str] | None = None, min_cell: int = 5,
+               invited: str | Path | None = None, language: str | None = None,
+               command: str = "", progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> report_service.ReportFiles:
+        """Make the study's results report (``study_id`` may be left out when the store
+        holds one study) and write ``formats`` (json, html, pdf, pptx) into ``out_dir``:
+        broken down ``by`` a single-choice question (the footprint by default), only
+        records whose review status is in ``statuses``, no count under ``min_cell``;
+        ``invited``: a CSV of invited organisations (name, footprint, type). Logged in the
+        audit log. The files are NOT encrypted (they hold aggregates and quotes)."""
+        return report_service.make_report(
+            self._central, Path(out_dir), study_id=study_id, formats=formats, by=by,
+            statuses=statuses, min_cell=min_cell,
+            invited=None if invited is None else Path(invited), language=language,
+            command=command, progress=progress, cancel=cancel)
+
+    def report_preview(self, *, study_id: str | None = None, by: str | None = None,
+                       statuses: Sequence[str] | None = None, min_cell: int = 5,
+                       language: str | None = None, progress: ProgressCallback | None = None,
+                       cancel: CancelToken | None = None) -> report_service.ReportPreview:
+        """The report's values and every chart drawn as SVG, for the console's Results
+        page (nothing written, nothing logged)."""
+        return report_service.preview(self._central, study_id=study_id, by=by,
+                                      statuses=statuses, min_cell=min_cell,
+                                      language=language, progress=progress, cancel=cancel)
 
     def record_row(self, ref: str | uuid.UUID) -> RecordRow:
         return _row(self._central.record_listing(self.record_id(ref)), self._device_names())

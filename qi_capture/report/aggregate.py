@@ -1,0 +1,504 @@
+"""From the export layer's tables to the report's numbers: counts, percentages,
+quantiles, breakdowns, every one passed through disclosure control (`suppress`).
+
+One function per chart kind; `build` walks each form in form order and makes the
+sections. Pandas does the counting (vectorised over every record); nothing here draws.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from qi_capture.export.model import Column, Table, choice_label
+from qi_capture.report import questions as q
+from qi_capture.report.frames import FormFrames
+from qi_capture.report.model import (
+    Cell,
+    Chart,
+    FormMethods,
+    Missing,
+    Section,
+    Series,
+    Summary,
+)
+from qi_capture.report.suppress import OTHER_GROUP, OTHER_LABEL, Disclosure
+
+#: Free texts listed under one question at most (results.json holds as many).
+TEXTS_MAX = 40
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """The question a breakdown groups by, as found in one form's main table."""
+
+    column: Column
+    label: str
+    #: Row -> reported group code (`OTHER_GROUP` for merged small groups; NA: left out).
+    groups: pd.Series
+    labels: dict[str, str]
+    order: tuple[str, ...]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def choice_labels(column: Column, language: str | None) -> dict[str, str]:
+    return {c.name: choice_label(c, language) for c in column.choices}
+
+
+def unit_of(ff: FormFrames, path: tuple[str, ...]) -> str:
+    if path:
+        element = ff.layout.elements[path]
+        label = element.label.get(ff.language) if element.label is not None else None
+        return f"entries of \u201c{label or element.name}\u201d"
+    return "interviews" if ff.form.style == "interview" else "respondents"
+
+
+class Aggregator:
+    """Makes the charts of one report; ``disclosure`` keeps count of what it hid."""
+
+    def __init__(self, disclosure: Disclosure, language: str | None) -> None:
+        self.d = disclosure
+        self.language = language
+
+    # -- missing answers --------------------------------------------------------------
+    def missing(self, ff: FormFrames, path: tuple[str, ...], key: str,
+                answered: pd.Series) -> Missing:
+        mask = ff.not_asked[path].get(key)
+        blank = ~answered.to_numpy(dtype=bool)
+        not_asked = int((blank & mask).sum()) if mask is not None else 0
+        return self.d.missing(not_asked, int(blank.sum()) - not_asked)
+
+    @staticmethod
+    def missing_text(m: Missing | None, k: int) -> str:
+        if m is None:
+            return ""
+        if m.total is None:
+            return f"Missing: fewer than {k}."
+        if m.total == 0:
+            return "No missing answers."
+        if m.not_asked is None or m.left_blank is None:
+            return f"Missing: {m.total}."
+        return f"Missing: {m.total} ({m.not_asked} not asked, {m.left_blank} left blank)."
+
+    # -- selects ----------------------------------------------------------------------
+    def _codes(self, column: Column, values: pd.Series) -> list[tuple[str, str]]:
+        labels = choice_labels(column, self.language)
+        extra = sorted(set(values.dropna().astype(str)) - set(labels))
+        return [*labels.items(), *((c, c) for c in extra)]
+
+    def select_series(self, column: Column, frame: pd.DataFrame, name: str,
+                      rows: pd.Series | None = None) -> Series:
+        """The distribution of one select question over ``rows`` (all when None)."""
+        sub = frame if rows is None else frame[rows.to_numpy(dtype=bool)]
+        if column.vtype == "select_one":
+            values = sub[column.key]
+            answered = values.notna()
+            n = int(answered.sum())
+            counts = values[answered].astype(str).value_counts()
+            codes = self._codes(column, frame[column.key])
+            triples = [(c, lbl, int(counts.get(c, 0))) for c, lbl in codes]
+            exclusive = True
+        else:
+            values = sub[column.key]
+            answered = values.notna()
+            n = int(answered.sum())
+            labels = choice_labels(column, self.language)
+            triples = []
+            for c, lbl in labels.items():
+                flags = sub.get(f"{column.key}#{c}")
+                count = int(flags.fillna(0).sum()) if flags is not None else 0
+                triples.append((c, lbl, count))
+            exclusive = False
+        base = self.d.base(n)
+        if base is None or n == 0:
+            if base is None:
+                self.d.withhold()
+            empty = tuple(Cell(c, lbl, None, None, base is None) for c, lbl, _n in triples)
+            return Series(name, base, empty, suppressed=base is None)
+        return Series(name, n, self.d.cells(triples, n, exclusive=exclusive))
+
+    def select_chart(self, ff: FormFrames, path: tuple[str, ...], column: Column,
+                     others: Sequence[str], section: str) -> Chart:
+        frame = ff.frames[path]
+        series = self.select_series(column, frame, "All")
+        answered = frame[column.key].notna()
+        multi = column.vtype == "select_multiple"
+        note = ("Respondents could choose more than one answer: percentages add up to more "
+                "than 100%." if multi else "")
+        if column.likert:
+            note = "A single statement answered on an agreement scale."
+        chart = Chart(
+            id=f"{ff.form.form_id}.{_slug(column.key)}",
+            kind="multi" if multi else "bars",
+            title=column.label,
+            question=column.key,
+            unit=unit_of(ff, path),
+            n=series.n,
+            missing=self.missing(ff, path, column.key, answered),
+            series=(series,),
+            note=note,
+            other_texts=tuple(others),
+            suppressed=series.suppressed,
+        )
+        return _with_alt(chart, self.d.min_cell)
+
+    def grouped_chart(self, ff: FormFrames, column: Column, grouping: Grouping) -> Chart:
+        frame = ff.main
+        out = []
+        for code in grouping.order:
+            rows = grouping.groups == code
+            out.append(self.select_series(column, frame, grouping.labels[code],
+                                          rows.fillna(False)))
+        total = sum(s.n or 0 for s in out)
+        chart = Chart(
+            id=f"{ff.form.form_id}.{_slug(column.key)}.by-{_slug(grouping.column.key)}",
+            kind="grouped",
+            title=f"{column.label} – by {grouping.label}",
+            question=column.key,
+            unit=unit_of(ff, ()),
+            n=self.d.base(total),
+            missing=None,
+            series=tuple(out),
+            note="Percentages of each group's respondents who answered."
+                 + (" Respondents could choose more than one answer."
+                    if column.vtype == "select_multiple" else ""),
+            by=grouping.label,
+        )
+        return _with_alt(chart, self.d.min_cell)
+
+    def likert_chart(self, ff: FormFrames, path: tuple[str, ...], columns: list[Column],
+                     title: str) -> Chart:
+        frame = ff.frames[path]
+        series = []
+        worst: Missing | None = None
+        for column in columns:
+            m = self.missing(ff, path, column.key, frame[column.key].notna())
+            s = replace(self.select_series(column, frame, column.label), missing=m)
+            series.append(s)
+            if worst is None or (m.total or 0) > (worst.total or 0):
+                worst = m
+        shown = [s.n for s in series if s.n is not None]
+        key = columns[0].key
+        chart = Chart(
+            id=f"{ff.form.form_id}.{_slug(key)}.likert",
+            kind="likert",
+            title=title,
+            question=" ".join(c.key for c in columns),
+            unit=unit_of(ff, path),
+            n=max(shown) if shown else None,
+            missing=worst,
+            series=tuple(series),
+            note="Each bar is one statement: disagreement to the left, agreement to the "
+                 "right, the neutral answer split across the middle. n is the most answers "
+                 "any one statement had; the missing note is the statement with the most "
+                 "missing answers.",
+            suppressed=not shown,
+        )
+        return _with_alt(chart, self.d.min_cell)
+
+    # -- numbers and dates ----------------------------------------------------------------
+    def number_chart(self, ff: FormFrames, path: tuple[str, ...], column: Column) -> Chart:
+        frame = ff.frames[path]
+        values = pd.to_numeric(frame[column.key], errors="coerce").astype("float64")
+        answered = values.notna()
+        clean = values[answered].to_numpy()
+        n = len(clean)
+        base = self.d.base(n)
+        missing = self.missing(ff, path, column.key, answered)
+        chart_id = f"{ff.form.form_id}.{_slug(column.key)}"
+        if base is None or n == 0:
+            if base is None:
+                self.d.withhold()
+            return _with_alt(Chart(chart_id, "histogram", column.label, column.key,
+                                   unit_of(ff, path), base, missing, (),
+                                   suppressed=base is None), self.d.min_cell)
+        q1, median, q3 = (float(v) for v in np.percentile(clean, [25, 50, 75]))
+        edges = nice_edges(clean)
+        counts = np.histogram(np.clip(clean, edges[0], edges[-1]), bins=edges)[0]
+        triples = []
+        for i, count in enumerate(counts):
+            lo, hi = edges[i], edges[i + 1]
+            last = i == len(counts) - 1
+            label = f"{_num(lo)} or more" if last and hi < clean.max() else \
+                f"{_num(lo)}\u2013{_num(hi)}"
+            triples.append((f"{lo:g}", label, int(count)))
+        cells = self.d.cells(triples, n, exclusive=True)
+        chart = Chart(chart_id, "histogram", column.label, column.key, unit_of(ff, path), n,
+                      missing, (Series("All", n, cells),),
+                      note="Bars: how many answered within each range (the last range is "
+                           "open-ended). Lines: the median and the quartiles.",
+                      summary=Summary(round(median, 2), round(q1, 2), round(q3, 2),
+                                      round(float(clean.mean()), 2)))
+        return _with_alt(chart, self.d.min_cell)
+
+    def timeline_chart(self, chart_id: str, title: str, question: str, unit: str,
+                       stamps: pd.Series, missing: Missing | None) -> Chart:
+        when = pd.to_datetime(stamps, errors="coerce").dropna()
+        n = len(when)
+        base = self.d.base(n)
+        if base is None or n == 0:
+            if base is None:
+                self.d.withhold()
+            return _with_alt(Chart(chart_id, "timeline", title, question, unit, base,
+                                   missing, (), suppressed=base is None), self.d.min_cell)
+        span = (when.max() - when.min()).days
+        if span <= 31:
+            period, fmt, what = "D", "%d %b %Y", "day"
+        elif span <= 26 * 7:
+            period, fmt, what = "W-SUN", "w/c %d %b %Y", "week"
+        else:
+            period, fmt, what = "M", "%b %Y", "month"
+        starts = when.dt.to_period(period).dt.start_time
+        counts = starts.value_counts().sort_index()
+        full = pd.period_range(when.min(), when.max(), freq=period).start_time
+        triples = [(d.strftime("%Y-%m-%d"), d.strftime(fmt), int(counts.get(d, 0)))
+                   for d in full]
+        cells = self.d.cells(triples, n, exclusive=True)
+        chart = Chart(chart_id, "timeline", title, question, unit, n, missing,
+                      (Series("All", n, cells),), note=f"Counts per {what}.")
+        return _with_alt(chart, self.d.min_cell)
+
+    # -- free text ------------------------------------------------------------------------
+    def text_chart(self, ff: FormFrames, path: tuple[str, ...], column: Column) -> Chart:
+        frame = ff.frames[path]
+        values = frame[column.key]
+        answered = values.notna() & (values.astype(str).str.strip() != "")
+        texts = [str(v).strip() for v in values[answered].tolist()]
+        missing = self.missing(ff, path, column.key, answered)
+        chart = Chart(f"{ff.form.form_id}.{_slug(column.key)}", "text", column.label,
+                      column.key, unit_of(ff, path), self.d.count(len(texts)), missing,
+                      texts=tuple(texts[:TEXTS_MAX]), texts_total=len(texts),
+                      note="Answers as written, in the order they were received; never "
+                           "with the respondent's organisation.")
+        return _with_alt(chart, self.d.min_cell)
+
+    # -- groups ---------------------------------------------------------------------------
+    def grouping(self, ff: FormFrames, column: Column, label: str) -> Grouping:
+        values = ff.main[column.key].astype("object")
+        labels = choice_labels(column, self.language)
+        if column.vtype == "select_multiple":
+            raise ValueError("a breakdown needs a single-choice question")
+        sizes = Counter(str(v) for v in values.dropna())
+        mapping = self.d.groups(label, dict(sizes), labels)
+        groups = values.map(lambda v: mapping.get(str(v)) if v is not None and v == v
+                            else None)
+        order = [c for c in [*labels, *sorted(set(sizes) - set(labels))]
+                 if mapping.get(c) == c]
+        if OTHER_GROUP in mapping.values():
+            order.append(OTHER_GROUP)
+        names = {**{c: labels.get(c, c) for c in order}, OTHER_GROUP: OTHER_LABEL}
+        return Grouping(column, label, groups, names, tuple(order))
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def nice_edges(values: np.ndarray, bins: int = 8) -> np.ndarray:
+    """Round bin edges from the minimum up to about the 95th percentile (the top bin is
+    open-ended, so one very large answer does not squash the rest)."""
+    lo = float(np.min(values))
+    hi = float(np.percentile(values, 95))
+    if hi <= lo:
+        hi = float(np.max(values))
+    if hi <= lo:
+        return np.array([lo, lo + 1.0])
+    raw = (hi - lo) / bins
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    if bool(np.all(np.mod(values, 1) == 0)):
+        step = max(1.0, float(math.ceil(step)))  # whole numbers: whole-number ranges
+    start = math.floor(lo / step) * step
+    edges = np.arange(start, hi + step, step, dtype="float64")
+    if len(edges) < 2:
+        edges = np.array([start, start + step])
+    return edges
+
+
+def _with_alt(chart: Chart, k: int) -> Chart:
+    """The chart's text alternative: what it shows in a sentence or two."""
+    if chart.suppressed:
+        alt = f"{chart.title}: withheld, as fewer than {k} answered."
+    elif chart.kind == "text":
+        alt = f"{chart.title}: {chart.texts_total} written answers."
+    elif chart.kind == "histogram" and chart.summary is not None:
+        s = chart.summary
+        alt = (f"{chart.title}: distribution of {chart.n} answers; median {_num(s.median)}, "
+               f"quartiles {_num(s.q1)} and {_num(s.q3)}.")
+    elif chart.kind in ("bars", "multi", "timeline") and chart.series:
+        cells = [c for c in chart.series[0].cells if c.count is not None]
+        top = sorted(cells, key=lambda c: -(c.count or 0))[:3]
+        listed = "; ".join(f"{c.label} {c.percent:g}% ({c.count})" for c in top)
+        lead = "counts over time" if chart.kind == "timeline" else "most common answers"
+        alt = f"{chart.title} (n = {chart.n}): {lead}: {listed}."
+    elif chart.kind == "likert":
+        parts = []
+        for row in chart.series:
+            agree = [c for c in row.cells if c.code in ("agree", "strongly_agree")]
+            if row.n is None or any(c.percent is None for c in agree):
+                parts.append(f"{row.name}: not shown (small numbers)")
+            else:
+                parts.append(f"{row.name}: {sum(c.percent or 0 for c in agree):.0f}% agree")
+        alt = f"{chart.title}. " + "; ".join(parts) + "."
+    elif chart.kind == "grouped":
+        alt = (f"{chart.title}: the answers of each group side by side, "
+               f"{len(chart.series)} groups; the table gives every percentage.")
+    else:
+        alt = chart.title
+    return replace(chart, alt=alt)
+
+
+def form_methods(ff: FormFrames, dates: tuple[str | None, str | None]) -> FormMethods:
+    return FormMethods(ff.form.form_id, ff.form.title or ff.form.form_id,
+                       tuple(f.version for f in ff.forms), dict(sorted(ff.statuses.items())),
+                       ff.included, dict(ff.excluded), dates[0], dates[1])
+
+
+def fieldwork_dates(ff: FormFrames) -> tuple[str | None, str | None]:
+    """First and last day of fieldwork: the form's ``start`` time where it has one, else
+    when the record was submitted."""
+    table = ff.layout.tables[()]
+    start = next((c for c in table.columns if c.element is not None
+                  and c.element.type == "start"), None)
+    key = start.key if start is not None else "@submitted"
+    stamps = pd.to_datetime(ff.main[key], errors="coerce").dropna()
+    if stamps.empty:
+        return None, None
+    return stamps.min().strftime("%Y-%m-%d"), stamps.max().strftime("%Y-%m-%d")
+
+
+def sections_of(agg: Aggregator, ff: FormFrames, grouping: Grouping | None,
+                skip: set[str]) -> list[Section]:
+    """The form's questions, charted as their types ask, one section per top-level group
+    (questions outside any group: one section of their own)."""
+    interview = ff.form.style == "interview"
+    buckets: dict[str, tuple[str, list[Chart]]] = {}
+
+    def bucket(element_path: tuple[str, ...]) -> list[Chart]:
+        top = element_path[0] if len(element_path) > 1 else ""
+        if top not in buckets:
+            if top:
+                element = ff.layout.elements[(top,)]
+                label = (element.label.get(ff.language) if element.label else None) or top
+            else:
+                label = ff.form.title or ff.form.form_id
+            buckets[top] = (label, [])
+        return buckets[top][1]
+
+    for path, table in ff.layout.tables.items():
+        others = _other_texts(ff, path, table)
+        likert: dict[tuple[str, ...], list[Column]] = {}
+        placeholders: dict[tuple[str, ...], tuple[list[Chart], int]] = {}
+        for column in table.columns:
+            element = column.element
+            if column.kind != "value" or element is None or column.key in skip:
+                continue
+            if element.type in q.METADATA_TYPES:
+                continue
+            charts = bucket(element.path)
+            if column.likert and column.vtype == "select_one":
+                # The statements of one group make one chart, where the first one stood.
+                if element.path[:-1] not in likert:
+                    placeholders[element.path[:-1]] = (charts, len(charts))
+                    charts.append(None)  # type: ignore[arg-type]
+                likert.setdefault(element.path[:-1], []).append(column)
+                continue
+            if column.vtype in ("select_one", "select_multiple"):
+                charts.append(agg.select_chart(ff, path, column,
+                                               others.get(column.key, ()), ""))
+                if grouping is not None and not path and column.key != grouping.column.key \
+                        and not _gates(grouping, column):
+                    charts.append(agg.grouped_chart(ff, column, grouping))
+            elif column.vtype in ("integer", "decimal"):
+                charts.append(agg.number_chart(ff, path, column))
+            elif column.vtype in ("date", "datetime"):
+                answered = ff.frames[path][column.key].notna()
+                charts.append(agg.timeline_chart(
+                    f"{ff.form.form_id}.{_slug(column.key)}", column.label, column.key,
+                    unit_of(ff, path), ff.frames[path][column.key],
+                    agg.missing(ff, path, column.key, answered)))
+            elif column.vtype == "text":
+                if interview or q.identifying(column) or q.key_quote(column) or \
+                        q.other_of(column, table) is not None:
+                    continue
+                charts.append(agg.text_chart(ff, path, column))
+        for group_path, columns in likert.items():
+            element = ff.layout.elements.get(group_path)
+            label = ((element.label.get(ff.language) if element is not None and element.label
+                      else None) or (group_path[-1] if group_path else "Statements"))
+            where, index = placeholders[group_path]
+            where[index] = agg.likert_chart(ff, path, columns, label)
+    out = []
+    for top, (label, charts) in buckets.items():
+        if charts:
+            out.append(Section(f"{ff.form.form_id}.{_slug(top) or 'form'}", label,
+                               ff.form.form_id, tuple(charts)))
+    return out
+
+
+def _gates(grouping: Grouping, column: Column) -> bool:
+    """Whether the grouping question is asked only after an answer to ``column`` (a
+    consent question, say): breaking that question down by it would say nothing."""
+    name = column.element.name if column.element is not None else column.name
+    return any(f"${{{name}}}" in gate for gate in grouping.column.gates)
+
+
+def _other_texts(ff: FormFrames, path: tuple[str, ...], table: Table) -> dict[str, list[str]]:
+    """Select question key -> its "other, specify" answers."""
+    out: dict[str, list[str]] = {}
+    frame = ff.frames[path]
+    for column in table.columns:
+        if column.kind != "value":
+            continue
+        target = q.other_of(column, table)
+        if target is None:
+            continue
+        values = frame[column.key].dropna().astype(str).str.strip()
+        out.setdefault(target.key, []).extend(v for v in values.tolist() if v)
+    return out
+
+
+def who_charts(agg: Aggregator, ff: FormFrames) -> list[Chart]:
+    """Responses by footprint, organisation type and role, and over time."""
+    table = ff.layout.tables[()]
+    noun = "Interviews" if ff.form.style == "interview" else "Responses"
+    charts = []
+    for names, what in ((q.FOOTPRINT, "footprint"), (q.ORG_TYPE, "organisation type"),
+                        (q.ROLE, "role")):
+        column = q.named(table, names)
+        if column is None:
+            continue
+        chart = agg.select_chart(ff, (), column, (), "")
+        charts.append(_with_alt(replace(
+            chart, id=f"{ff.form.form_id}.who.{_slug(what)}",
+            title=f"{noun} by {what} ({ff.form.title or ff.form.form_id})"),
+            agg.d.min_cell))
+    charts.append(agg.timeline_chart(
+        f"{ff.form.form_id}.who.over-time", f"{noun} received over time "
+        f"({ff.form.title or ff.form.form_id})", "@submitted", unit_of(ff, ()),
+        ff.main["@submitted"], None))
+    return charts
+
+
+def who_skip(ff: FormFrames) -> set[str]:
+    """Questions charted under "Who answered" (not again in the form's own section)."""
+    table = ff.layout.tables[()]
+    out = set()
+    for names in (q.FOOTPRINT, q.ORG_TYPE, q.ROLE):
+        column = q.named(table, names)
+        if column is not None:
+            out.add(column.key)
+    return out
+
+
+def counts_by(values: pd.Series, groups: Mapping[str, str]) -> Counter[str]:
+    return Counter(groups.get(str(v), str(v)) for v in values.dropna())

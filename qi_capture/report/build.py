@@ -1,0 +1,145 @@
+"""One study's report as values (`model.Report`): who answered, every question of every
+form, the breakdowns, what we heard, the methods note."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from qi_capture.report import questions as q
+from qi_capture.report.aggregate import (
+    Aggregator,
+    Grouping,
+    choice_labels,
+    fieldwork_dates,
+    form_methods,
+    sections_of,
+    who_charts,
+    who_skip,
+)
+from qi_capture.report.errors import ByQuestionUnknown
+from qi_capture.report.frames import FormFrames
+from qi_capture.report.invited import InvitedOrg, normalise
+from qi_capture.report.model import (
+    Invited,
+    InvitedFootprint,
+    Methods,
+    Report,
+    Section,
+)
+from qi_capture.report.suppress import Disclosure, percent
+from qi_capture.report.themes import heard
+
+DEFAULT_BY = "footprint"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    #: The single-choice question results are broken down by (None: the footprint).
+    by: str | None = None
+    min_cell: int = 5
+    #: Review statuses included (None: every status).
+    statuses: tuple[str, ...] | None = None
+    language: str | None = None
+
+
+def by_choices(data: Sequence[FormFrames]) -> list[str]:
+    """Names of the questions a report can be broken down by (single-choice, main table,
+    questionnaires)."""
+    out: list[str] = []
+    for ff in data:
+        if ff.form.style == "interview":
+            continue
+        for column in ff.layout.tables[()].columns:
+            if column.kind == "value" and column.vtype == "select_one" and \
+                    column.element is not None and not column.likert and \
+                    column.element.name not in out:
+                out.append(column.element.name)
+    return out
+
+
+def _grouping(agg: Aggregator, ff: FormFrames, by: str) -> Grouping | None:
+    for column in ff.layout.tables[()].columns:
+        if column.kind == "value" and column.vtype == "select_one" and \
+                column.element is not None and by in (column.element.name, column.key):
+            return agg.grouping(ff, column, column.label)
+    return None
+
+
+def build(study_id: str, data: Sequence[FormFrames], options: ReportOptions, *,
+          command: str, invited: Sequence[InvitedOrg] | None = None,
+          generated: datetime | None = None) -> Report:
+    """The report of ``data`` (one `FormFrames` per form of the study)."""
+    by = options.by or DEFAULT_BY
+    if options.by is not None and options.by not in by_choices(data):
+        raise ByQuestionUnknown(options.by, by_choices(data))
+    d = Disclosure(options.min_cell)
+    agg = Aggregator(d, options.language)
+    ordered = sorted(data, key=lambda ff: ff.form.style == "interview")
+    who = []
+    sections: list[Section] = []
+    notes: list[str] = []
+    for ff in ordered:
+        agg.language = ff.language
+        who.extend(who_charts(agg, ff))
+        grouping = None
+        if ff.form.style != "interview":
+            grouping = _grouping(agg, ff, by)
+            if grouping is None:
+                notes.append(f"{ff.form.title or ff.form.form_id} has no question {by!r}: "
+                             "its results are not broken down.")
+        sections.extend(sections_of(agg, ff, grouping, who_skip(ff)))
+    interviews = [ff for ff in ordered if ff.form.style == "interview"]
+    heard_part = heard(agg, interviews[0]) if interviews else None
+    invited_part = _invited(d, ordered, invited) if invited is not None else None
+    suppression = list(d.sentences())
+    suppression.append("Organisation names are never shown beside answers; questions that "
+                       "name an organisation or a person, and interview notes, are not "
+                       "listed.")
+    if invited_part is not None:
+        suppression.append("The list of invited organisations that have not answered yet is "
+                           "for the programme team's follow-up: it shows who answered, "
+                           "not what they said. Leave --invited out for a report shared "
+                           "more widely.")
+    when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    methods = Methods(
+        command=command, generated=when, min_cell=options.min_cell,
+        statuses=options.statuses, by=by, language=options.language,
+        forms=tuple(form_methods(ff, fieldwork_dates(ff)) for ff in ordered),
+        suppression=tuple(suppression), notes=tuple(notes))
+    title = next((ff.form.title for ff in ordered if ff.form.style != "interview"),
+                 None) or study_id
+    return Report(f"Results: {title}", study_id, Section("who", "Who answered", "",
+                                                         tuple(who)),
+                  tuple(sections), heard_part, methods, invited_part)
+
+
+def _invited(d: Disclosure, data: Sequence[FormFrames],
+             orgs: Sequence[InvitedOrg]) -> Invited:
+    answered: set[str] = set()
+    labels: dict[str, str] = {}
+    for ff in data:
+        table = ff.layout.tables[()]
+        fp = q.named(table, q.FOOTPRINT)
+        if fp is not None:
+            labels.update(choice_labels(fp, ff.language))
+        if ff.form.style == "interview":
+            continue
+        name = q.named(table, q.ORG_NAME)
+        if name is not None:
+            answered |= {normalise(str(v)) for v in ff.main[name.key].dropna()}
+    rows = []
+    for code in [*labels, *sorted({o.footprint for o in orgs} - set(labels))]:
+        mine = [o for o in orgs if o.footprint == code]
+        if not mine:
+            continue
+        done = sum(1 for o in mine if normalise(o.name) in answered)
+        shown = d.count(done)
+        if shown is None:
+            d.cells_suppressed += 1
+        rows.append(InvitedFootprint(labels.get(code, code), len(mine), shown,
+                                     None if shown is None else percent(done, len(mine))))
+    responded = sum(1 for o in orgs if normalise(o.name) in answered)
+    not_yet = tuple(sorted(o.name for o in orgs if normalise(o.name) not in answered))
+    return Invited(len(orgs), responded, tuple(rows), not_yet)
