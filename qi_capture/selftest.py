@@ -252,6 +252,27 @@ def _admin_side(folder: Path) -> str:
             f"twice; exported {rows} row to CSV and read back")
 
 
+def _report(folder: Path) -> str:
+    """The results report of the merged record in every format: proves the charting,
+    template, PDF and slide libraries are inside a packaged app. The files are deleted
+    before the encryption check (they are plain by design)."""
+    out = folder / "report"
+    try:
+        with AdminDesk.open(folder / "central", PASSPHRASE) as desk:
+            made = desk.report(out, min_cell=1, command="qi-capture --self-test")
+        sizes = {p.name: p.stat().st_size for p in made.files}
+        expected = {"results.json", "report.html", "report.pdf", "report.pptx"}
+        _check(expected <= set(sizes) and all(sizes[n] > 0 for n in expected),
+               f"the report wrote {sorted(sizes)}, expected {sorted(expected)}")
+        results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        _check(isinstance(results, dict) and bool(results),
+               "results.json holds no results")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return "results report written as " + ", ".join(
+        f"{name} ({size // 1024} KiB)" for name, size in sorted(sizes.items()))
+
+
 def _files_contain(folder: Path, marker: bytes) -> list[str]:
     hits = []
     for path in folder.rglob("*"):
@@ -358,6 +379,9 @@ def _run(rec: _Recorder, folder: Path) -> None:
 
     with rec.step("admin") as detail:
         detail.append(_admin_side(folder))
+
+    with rec.step("report") as detail:
+        detail.append(_report(folder))
 
     with rec.step("encrypted") as detail:
         variants = {CANARY.encode("utf-8"), CANARY.encode("utf-16-le"),
