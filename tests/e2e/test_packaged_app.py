@@ -20,7 +20,8 @@ import pytest
 
 from qi_capture import __version__
 
-pytestmark = pytest.mark.packaging
+# One worker builds and runs the packaged app (the tests share dist/).
+pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
 
 SOURCES = ("qi_capture", "ui", "resources", "packaging", "main.py", "build.spec",
            "pyproject.toml")
