@@ -36,6 +36,9 @@ RC: Any = {
     "font.size": 9,
     "svg.fonttype": "none",  # text stays text: searchable, readable by screen readers
     "svg.hashsalt": "qi-capture-report",
+    # Labels come from forms and answers: "$5 to $10" is text, never TeX-like mathtext
+    # (which would set it in italics, or fail on a label like "$\\frac$").
+    "text.parse_math": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.titlesize": 10,
