@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -17,6 +16,7 @@ from PySide6.QtCore import (
 
 from qi_capture.services.admin.audit import audit_details
 from qi_capture.services.admin.dto import AuditEntry
+from ui.admin.models.rows import RowsModel
 from ui.admin.text import audit_action, audit_summary, local_time
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -30,18 +30,14 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("AuditModel", text)
 
 
-class AuditModel(QAbstractTableModel):
+class AuditModel(RowsModel[AuditEntry]):
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[AuditEntry] = []
+        super().__init__((_tr("Time"), _tr("Who"), _tr("Action"), _tr("Details")), parent)
         self._details: list[str] = []
-        self._headers = (_tr("Time"), _tr("Who"), _tr("Action"), _tr("Details"))
 
     def set_entries(self, entries: Sequence[AuditEntry]) -> None:
-        self.beginResetModel()
-        self._rows = list(entries)
-        self._details = [audit_details(e) for e in self._rows]
-        self.endResetModel()
+        self._details = [audit_details(e) for e in entries]
+        self._reset(entries)
 
     def entry(self, row: int) -> AuditEntry:
         return self._rows[row]
@@ -49,26 +45,10 @@ class AuditModel(QAbstractTableModel):
     def details(self, row: int) -> str:
         return self._details[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
-            return self._headers[section]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        entry = self._row_at(index)
+        if entry is None:
             return None
-        entry = self._rows[index.row()]
         column = COLUMNS[index.column()]
         if role == ENTRY_ROLE:
             return entry

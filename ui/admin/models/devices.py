@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QObject,
@@ -17,6 +16,7 @@ from PySide6.QtCore import (
 )
 
 from qi_capture.services.admin.dto import DeviceSummary
+from ui.admin.models.rows import RowsModel
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -52,18 +52,14 @@ def gaps_text(device: DeviceSummary) -> str:
     return ", ".join(parts)
 
 
-class DevicesModel(QAbstractTableModel):
+class DevicesModel(RowsModel[DeviceSummary]):
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[DeviceSummary] = []
-        self._headers = (_tr("Name"), _tr("Interviewer"), _tr("Fingerprint"), _tr("Status"),
-                         _tr("Last bundle"), _tr("Last sequence"), _tr("Gaps"),
-                         _tr("Clone alerts"), _tr("Waiting bundles"))
+        super().__init__((_tr("Name"), _tr("Interviewer"), _tr("Fingerprint"), _tr("Status"),
+                          _tr("Last bundle"), _tr("Last sequence"), _tr("Gaps"),
+                          _tr("Clone alerts"), _tr("Waiting bundles")), parent)
 
     def set_devices(self, devices: Sequence[DeviceSummary]) -> None:
-        self.beginResetModel()
-        self._rows = list(devices)
-        self.endResetModel()
+        self._reset(devices)
 
     def device(self, row: int) -> DeviceSummary:
         return self._rows[row]
@@ -74,26 +70,10 @@ class DevicesModel(QAbstractTableModel):
                 return row
         return -1
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
-            return self._headers[section]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        device = self._row_at(index)
+        if device is None:
             return None
-        device = self._rows[index.row()]
         column = COLUMNS[index.column()]
         if role == DEVICE_ROLE:
             return device
