@@ -38,8 +38,8 @@ PACK_FORM = textwrap.dedent("""
     |          | text      | org      | Organisation |
     |          | integer   | staff    | QI staff     |
     | settings |           |          |              |
-    |          | form_id   | version  | form_title   |
-    |          | pilot_check | 2025-01 | Pilot site check |
+    |          | form_id   | version  | form_title   | instance_name |
+    |          | pilot_check | 2025-01 | Pilot site check | concat(${org}) |
 """)
 
 

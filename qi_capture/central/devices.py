@@ -43,6 +43,13 @@ def ensure_central_device(engine: Engine) -> None:
         )
 
 
+def device_names(engine: Engine) -> dict[uuid.UUID, str]:
+    """Every device's name by id (the central one left out, as `list_devices` does)."""
+    with engine.connect() as conn:
+        return {r[0]: r[1] for r in conn.execute(
+            select(_DEV.c.id, _DEV.c.name).where(_DEV.c.status != "central"))}
+
+
 def list_devices(engine: Engine) -> list[CentralDevice]:
     with engine.connect() as conn:
         bundles = dict(

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, func, or_, select
+from sqlalchemy import Engine, Select, and_, func, literal, or_, select, tuple_
 
 from qi_capture.central import sql
 from qi_capture.central.dto import AttachmentMeta, RecordListing, RevisionSummary
@@ -162,6 +162,28 @@ def _decode(text: str) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+#: Where a page starts: the (submitted, record id) of the last row of the page before.
+#: The listing's order is (submitted, id), so the next page is the rows after it in that
+#: order (before it, newest first): read from the listing index, however deep the page.
+Cursor = tuple[str, uuid.UUID]
+
+
+def _order(newest_first: bool) -> tuple[Any, Any]:
+    return ((_REC.c.submitted.desc(), _REC.c.id.desc()) if newest_first
+            else (_REC.c.submitted.asc(), _REC.c.id.asc()))
+
+
+def _after(query: Select[Any], after: Cursor | None, newest_first: bool) -> Select[Any]:
+    """Only the rows past ``after`` in the listing's order (keyset paging)."""
+    if after is None:
+        return query
+    key = tuple_(_REC.c.submitted, _REC.c.id)
+    # Typed binds: a UUID is hex text on SQLite and the uuid type on PostgreSQL. A row
+    # value comparison is a range on the listing index on both.
+    past = tuple_(literal(after[0], _REC.c.submitted.type), literal(after[1], _REC.c.id.type))
+    return query.where(key < past if newest_first else key > past)
+
+
 def list_records(
     engine: Engine,
     form_id: str,
@@ -174,57 +196,95 @@ def list_records(
     limit: int | None = None,
     answer: tuple[str, str] | None = None,
     newest_first: bool = False,
-) -> tuple[list[RecordListing], int]:
+    after: Cursor | None = None,
+    count: bool = True,
+) -> tuple[list[RecordListing], int | None]:
     """One page of the form's records (oldest submission first, then by id; or newest
-    first) and how many match in all. ``answer``: (path, choice name) only records whose
-    answer at that path is (or, a multiple choice, holds) it. Without a search or an
-    answer filter, the page is one query on the listing index and the total one count;
-    with one, the candidates the SQL sieve lets through are read in batches and checked."""
-    query = _listing_query(form_id, status=status, device_id=device_id, deleted=deleted,
-                           search=search, answer=answer)
-    order = ((_REC.c.submitted.desc(), _REC.c.id.desc()) if newest_first
-             else (_REC.c.submitted, _REC.c.id))
+    first) and how many match in all (None when ``count`` is false: a table asks once
+    per query, not once per page). ``after``: start past this row (keyset paging: the
+    cursor of the last row of the page before); ``offset`` skips rows past it.
+    ``answer``: (path, choice name) only records whose answer at that path is (or, a
+    multiple choice, holds) it. Without a search or an answer filter, the page is one
+    range read on the listing index; with one, the candidates the SQL sieve lets
+    through are read in batches and checked (and, uncounted, only until the page is
+    full)."""
+    order = _order(newest_first)
     if not search and answer is None:
         # The page's ids first, from the record and review tables alone (nothing large is
         # sorted), then those records' rows with their winners' JSON.
         ids_query = _filtered(select(_REC.c.id), form_id, status=status,
                               device_id=device_id, deleted=deleted)
-        page = ids_query.order_by(*order).offset(offset)
+        page = _after(ids_query, after, newest_first).order_by(*order).offset(offset)
         if limit is not None:
             page = page.limit(limit)
         with engine.connect() as conn:
-            total = int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
-                        or 0)
+            total = (int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
+                          or 0) if count else None)
             ids = list(conn.scalars(page))
             # By primary key alone: with the filters repeated, SQLite may pick the form
             # index and scan the whole form for the page's rows.
             found = {r[0]: r for chunk in sql.chunks(ids)
                      for r in conn.execute(_by_id().where(_REC.c.id.in_(chunk)))}
         return [_listing(found[i], _decode(found[i][11])) for i in ids if i in found], total
+    query = _listing_query(form_id, status=status, device_id=device_id, deleted=deleted,
+                           search=search, answer=answer)
     needle = (search or "").casefold()
     rows: list[RecordListing] = []
-    total = 0
-    for r in _batches(engine, query.order_by(*order)):
+    seen = 0
+    for r in _batches(engine, query.order_by(*order), after, newest_first):
         doc = _decode(r[11])
         if needle and not _matches(doc, r[4], needle):
             continue
         if answer is not None and not _answer_matches(doc, *answer):
             continue
-        if total >= offset and (limit is None or len(rows) < limit):
+        if seen >= offset and (limit is None or len(rows) < limit):
             rows.append(_listing(r, doc))
-        total += 1
-    return rows, total
+        seen += 1
+        if not count and limit is not None and len(rows) >= limit:
+            break
+    if not count:
+        return rows, None
+    if after is None:
+        return rows, seen
+    # Counted past a cursor: the rows before it match too.
+    return rows, count_records(engine, form_id, status=status, device_id=device_id,
+                               search=search, deleted=deleted, answer=answer)
 
 
-def _batches(engine: Engine, query: Select[Any]) -> Iterator[Any]:
-    start = 0
+def count_records(
+    engine: Engine,
+    form_id: str,
+    *,
+    status: str | None = None,
+    device_id: uuid.UUID | None = None,
+    search: str | None = None,
+    deleted: bool = False,
+    answer: tuple[str, str] | None = None,
+) -> int:
+    """How many of the form's records match the filters (as `list_records` counts)."""
+    if not search and answer is None:
+        ids_query = _filtered(select(_REC.c.id), form_id, status=status,
+                              device_id=device_id, deleted=deleted)
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
+                       or 0)
+    _rows, total = list_records(engine, form_id, status=status, device_id=device_id,
+                                search=search, deleted=deleted, answer=answer, limit=0)
+    return total or 0
+
+
+def _batches(engine: Engine, query: Select[Any], after: Cursor | None,
+             newest_first: bool) -> Iterator[Any]:
+    """The query's rows, read ``_SEARCH_BATCH`` at a time, each batch past the last row
+    of the one before (so reading deep into the form costs no more than the start)."""
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(query.offset(start).limit(_SEARCH_BATCH)).all()
+            rows = conn.execute(_after(query, after, newest_first)
+                                .limit(_SEARCH_BATCH)).all()
         yield from rows
         if len(rows) < _SEARCH_BATCH:
             return
-        start += len(rows)
+        after = (rows[-1][6], rows[-1][0])
 
 
 def _by_id() -> Select[Any]:

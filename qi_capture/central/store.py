@@ -267,6 +267,10 @@ class CentralStore:
     def devices(self) -> list[CentralDevice]:
         return devices.list_devices(self.engine)
 
+    def device_names(self) -> dict[uuid.UUID, str]:
+        """Every registered device's name, by id (`devices.device_names`)."""
+        return devices.device_names(self.engine)
+
     def device(self, device_id: uuid.UUID) -> CentralDevice:
         return devices.get_device(self.engine, device_id)
 
@@ -364,11 +368,28 @@ class CentralStore:
         limit: int | None = None,
         answer: tuple[str, str] | None = None,
         newest_first: bool = False,
-    ) -> tuple[list[RecordListing], int]:
+        after: listing.Cursor | None = None,
+        count: bool = True,
+    ) -> tuple[list[RecordListing], int | None]:
         """One page of the form's records and the number matching (`records.list_records`)."""
         return listing.list_records(self.engine, form_id, status=status, device_id=device_id,
                                     search=search, deleted=deleted, offset=offset, limit=limit,
-                                    answer=answer, newest_first=newest_first)
+                                    answer=answer, newest_first=newest_first, after=after,
+                                    count=count)
+
+    def count_records(
+        self,
+        form_id: str,
+        *,
+        status: str | None = None,
+        device_id: uuid.UUID | None = None,
+        search: str | None = None,
+        deleted: bool = False,
+        answer: tuple[str, str] | None = None,
+    ) -> int:
+        """How many of the form's records match (`records.count_records`)."""
+        return listing.count_records(self.engine, form_id, status=status, device_id=device_id,
+                                     search=search, deleted=deleted, answer=answer)
 
     def listed_forms(self) -> list[tuple[str, str | None, int]]:
         """(form id, title, records) of every form known here (`records.forms`)."""

@@ -72,7 +72,7 @@ def run_list(args: argparse.Namespace) -> int:
         conflict = "  [in conflict]" if row.in_conflict else ""
         print(f"{row.short_id}  {row.review_status:<10} {row.instance_name or '-':<30} "
               f"{row.interviewer:<20} {row.submitted}{conflict}")
-    if page.rows and len(page.rows) < page.total:
+    if page.rows and page.total is not None and len(page.rows) < page.total:
         print(f"records {page.offset + 1}-{page.offset + len(page.rows)} of {page.total}")
     return EXIT_OK
 

@@ -22,6 +22,7 @@ from qi_capture.cli import main
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services import CoreContext
 from qi_capture.services.admin import AdminDesk
+from qi_capture.services.admin.dto import RecordRow
 from qi_capture.services.admin.errors import (
     IdPrefixAmbiguous,
     IdPrefixInvalid,
@@ -159,6 +160,34 @@ def _merged_world(world: tuple[Path, Path, Path]) -> tuple[Path, Path, list[uuid
         desk.merge([folder])
         desk.enrol(device.id, name="Laptop A")
     return central, laptop, ids
+
+
+def test_records_keyset_pages_through_the_desk(world: tuple[Path, Path, Path]) -> None:
+    """The records table's paging: each page past the last row of the one before
+    (`RecordPage.next_after`), uncounted, and one count for the query."""
+    central, _laptop, ids = _merged_world(world)
+    with AdminDesk.open(central, PASSPHRASE) as desk:
+        desk.set_review(ids[1].hex, "approved", "")
+        desk.set_review(ids[3].hex, "approved", "")
+        for filters in ({}, {"newest_first": True}, {"status": "received"},
+                        {"status": "approved", "newest_first": True}, {"search": "doctor"}):
+            whole = desk.records("admin_desk", **filters)  # type: ignore[arg-type]
+            rows: list[RecordRow] = []
+            page = desk.records("admin_desk", limit=2, count=False,
+                                **filters)  # type: ignore[arg-type]
+            while True:
+                assert page.total is None
+                rows += page.rows
+                if len(page.rows) < 2:
+                    break
+                page = desk.records("admin_desk", limit=2, count=False,
+                                    after=page.next_after, **filters)  # type: ignore[arg-type]
+            assert [r.record_id for r in rows] == [r.record_id for r in whole.rows], filters
+            counted = desk.count_records("admin_desk", **{  # type: ignore[arg-type]
+                k: v for k, v in filters.items() if k != "newest_first"})
+            assert counted == whole.total == len(rows)
+        newest = desk.records("admin_desk", newest_first=True).rows
+        assert [r.cursor for r in newest] == sorted((r.cursor for r in newest), reverse=True)
 
 
 def test_records_pages_search_and_rendering(world: tuple[Path, Path, Path]) -> None:

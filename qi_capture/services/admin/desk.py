@@ -49,6 +49,7 @@ from qi_capture.services.admin.dto import (
     FormSummary,
     MergeResult,
     QuarantinedMerge,
+    RecordCursor,
     RecordDetail,
     RecordPage,
     RecordRow,
@@ -272,25 +273,43 @@ class AdminDesk:
         return ids[0]
 
     def _device_names(self) -> dict[uuid.UUID, str]:
-        return {d.id: d.name for d in self._central.devices()}
+        # Names only: a page of the records table asks for them each time (a device may
+        # have been renamed since), so not the bundle and quarantine counts.
+        return self._central.device_names()
 
     def records(self, form_id: str, *, status: str | None = None,
                 device: str | uuid.UUID | None = None, search: str | None = None,
                 deleted: bool = False, offset: int = 0,
                 limit: int | None = None, answer: tuple[str, str] | None = None,
-                newest_first: bool = False) -> RecordPage:
+                newest_first: bool = False, after: RecordCursor | None = None,
+                count: bool = True) -> RecordPage:
         """One page of the form's records (oldest submission first, or newest first) and
         how many match: filtered by review status, device (id or prefix), an answer
         (``(path, choice name)``: see `form_outline`'s filters) and a text search over
-        the instance name, the interviewer and the answers (case-insensitive)."""
+        the instance name, the interviewer and the answers (case-insensitive).
+
+        Paging: ``after`` (the page before's `RecordPage.next_after`) starts past that
+        row, a read on the listing index however deep it is; ``offset`` skips rows
+        (fine for a few pages, slow deep into a large form). ``count=False`` leaves the
+        total out (None): count once per query with `count_records`."""
         device_id = None if device is None else self.device_id(device)
         listing, total = self._central.records(
             form_id, status=status, device_id=device_id, search=search or None,
             deleted=deleted, offset=offset, limit=limit, answer=answer,
-            newest_first=newest_first)
+            newest_first=newest_first, after=after, count=count)
         names = self._device_names()
         rows = tuple(_row(r, names) for r in listing)
         return RecordPage(rows, total, offset, limit)
+
+    def count_records(self, form_id: str, *, status: str | None = None,
+                      device: str | uuid.UUID | None = None, search: str | None = None,
+                      deleted: bool = False,
+                      answer: tuple[str, str] | None = None) -> int:
+        """How many of the form's records match (the filters of `records`)."""
+        device_id = None if device is None else self.device_id(device)
+        return self._central.count_records(form_id, status=status, device_id=device_id,
+                                           search=search or None, deleted=deleted,
+                                           answer=answer)
 
     def forms(self) -> tuple[FormSummary, ...]:
         """Every form the store knows (packed, or with merged records), by form id."""

@@ -38,6 +38,7 @@ __all__ = [
     "FormSummary",
     "MergeResult",
     "QuarantinedMerge",
+    "RecordCursor",
     "RecordDetail",
     "RecordPage",
     "RecordRow",
@@ -49,6 +50,10 @@ __all__ = [
 #: Digits of an id the lists show; any unique prefix of at least `MIN_PREFIX` is accepted.
 SHORT_ID = 8
 MIN_PREFIX = 4
+
+#: A place in a form's records listing: (submitted, record id), the listing's order.
+#: The next page starts past it (keyset paging), however deep into 100,000 records.
+RecordCursor = tuple[str, uuid.UUID]
 
 OUTCOMES = ("imported", "already_imported", "quarantined", "refused")
 
@@ -185,6 +190,11 @@ class RecordRow:
         """What a person calls the record: its instance name, else its short id."""
         return self.instance_name or self.short_id
 
+    @property
+    def cursor(self) -> RecordCursor:
+        """The row's place in the listing order, for paging past it."""
+        return (self.submitted, self.record_id)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "record_id": str(self.record_id),
@@ -206,10 +216,17 @@ class RecordRow:
 @dataclass(frozen=True)
 class RecordPage:
     rows: tuple[RecordRow, ...]
-    #: How many records match the filters in all (for the table's row count).
-    total: int
+    #: How many records match the filters in all (for the table's row count); None when
+    #: the page was asked for without counting (a table counts once per query).
+    total: int | None
     offset: int
     limit: int | None
+
+    @property
+    def next_after(self) -> RecordCursor | None:
+        """Where the next page starts (``after=`` of `AdminDesk.records`): past this
+        page's last row; None for an empty page."""
+        return self.rows[-1].cursor if self.rows else None
 
 
 @dataclass(frozen=True)

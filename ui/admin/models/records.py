@@ -3,9 +3,12 @@
 A form may hold 100,000 records, so the model never loads them all: it holds the rows
 fetched so far and asks `AdminDesk.records` for the next page (off the UI thread,
 through the `TaskRunner`) when the view scrolls near the end (``canFetchMore`` /
-``fetchMore``). Filtering and sorting are the service query's (an index serves it);
-changing them starts again from the first page. A page that arrives after the query
-changed is dropped (each query has a generation number).
+``fetchMore``). Each page starts past the last row held (keyset paging: as fast at row
+99,800 as at row 0); the matching records are counted once per query, after the first
+page is shown (`count_page`), so the first paint does not wait for a count of 100,000.
+Filtering and sorting are the service query's (an index serves it); changing them
+starts again from the first page. A page that arrives after the query changed is
+dropped (each query has a generation number).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from qi_capture.services.admin import AdminDesk
-from qi_capture.services.admin.dto import RecordPage, RecordRow
+from qi_capture.services.admin.dto import RecordCursor, RecordPage, RecordRow
 from ui.tasks import TaskRunner
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -42,6 +45,13 @@ REVIEW_LABELS = {
 
 PAGE_SIZE = 200
 
+# The roles `data` answers, as plain ints (comparing Qt's enum members costs more than
+# the rest of a cell's lookup).
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _FONT, int(RecordIdRole)})
+
 
 @dataclass(frozen=True)
 class RecordQuery:
@@ -56,12 +66,20 @@ class RecordQuery:
     newest_first: bool = False
 
 
-def fetch_page(desk: AdminDesk, query: RecordQuery, offset: int, limit: int) -> RecordPage:
-    """One page of ``query`` (run on a worker thread)."""
-
+def fetch_page(desk: AdminDesk, query: RecordQuery, after: RecordCursor | None,
+               limit: int) -> RecordPage:
+    """The page of ``query`` past ``after`` (None: the first), uncounted (run on a
+    worker thread)."""
     return desk.records(query.form_id, status=query.status, device=query.device,
                         answer=query.answer, search=query.search or None,
-                        newest_first=query.newest_first, offset=offset, limit=limit)
+                        newest_first=query.newest_first, after=after, limit=limit,
+                        count=False)
+
+
+def count_page(desk: AdminDesk, query: RecordQuery) -> int:
+    """How many records match ``query`` (run on a worker thread, once per query)."""
+    return desk.count_records(query.form_id, status=query.status, device=query.device,
+                              answer=query.answer, search=query.search or None)
 
 
 class AdminRecordsModel(QAbstractTableModel):
@@ -81,9 +99,16 @@ class AdminRecordsModel(QAbstractTableModel):
         self.page_size = page_size
         self._query: RecordQuery | None = None
         self._rows: list[RecordRow] = []
+        #: Display texts of the rows painted so far, by row.
+        self._texts: dict[int, tuple[str, ...]] = {}
         self._total = 0
+        #: The count is in (it comes once per query, after the first page).
+        self._counted = False
+        #: The last page was full: the store may hold more.
+        self._more = False
         self._generation = 0
         self._pending = False
+        self._counting = False
         self._loaded_once = False
 
     # -- the query ---------------------------------------------------------------------
@@ -93,12 +118,14 @@ class AdminRecordsModel(QAbstractTableModel):
 
     @property
     def total(self) -> int:
-        """Records matching the query in all (known once the first page is in)."""
-        return self._total
+        """Records matching the query in all (known once the first page and the count
+        are in; until then the rows held)."""
+        return self._total if self._counted else len(self._rows)
 
     @property
     def loading(self) -> bool:
-        return self._pending
+        """A page or the count is on its way."""
+        return self._pending or self._counting
 
     def set_query(self, query: RecordQuery | None) -> None:
         """Show ``query``'s records: empties the table and fetches the first page."""
@@ -106,8 +133,12 @@ class AdminRecordsModel(QAbstractTableModel):
         self._generation += 1
         self._query = query
         self._rows = []
+        self._texts = {}
         self._total = 0
+        self._counted = False
+        self._more = False
         self._pending = False
+        self._counting = False
         self._loaded_once = False
         self.endResetModel()
         if query is not None:
@@ -117,26 +148,40 @@ class AdminRecordsModel(QAbstractTableModel):
         self.set_query(self._query)
 
     def set_page(self, page: RecordPage) -> None:
-        """Take a page in (the first replaces the rows; later ones append)."""
-        self._total = page.total
-        if page.offset == 0:
+        """Take a page in (the query's first replaces the rows; later ones append)."""
+        first = not self._loaded_once
+        if page.total is not None:
+            self._total, self._counted = page.total, True
+        if first:
             self.beginResetModel()
             self._rows = list(page.rows)
+            self._texts = {}
             self.endResetModel()
-        else:
-            fresh = list(page.rows)
-            if fresh:
-                first = len(self._rows)
-                self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-                self._rows.extend(fresh)
-                self.endInsertRows()
+        elif page.rows:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(page.rows) - 1)
+            self._rows.extend(page.rows)
+            self.endInsertRows()
         self._loaded_once = True
-        if len(page.rows) < (page.limit or 0):
+        self._more = page.limit is not None and len(page.rows) >= page.limit
+        if not self._more and self._counted:
             # Fewer than asked: the store holds no more (the total may have moved).
             self._total = len(self._rows)
         # Only now: views (and the model tester) ask for more from inside the insertion,
         # before the rows are in, and would fetch the same page twice.
         self._pending = False
+        if self._counted:
+            self.page_loaded.emit(len(self._rows), self._total)
+        elif first:
+            self._count()  # once per query; `set_count` tells the page
+
+    def set_count(self, total: int) -> None:
+        """Take the query's count in (asked after the first page; pages may have come
+        in meanwhile)."""
+        self._counting = False
+        self._counted = True
+        # The rows held are the truth once the last page is in; never fewer than them.
+        self._total = max(total, len(self._rows)) if self._more else len(self._rows)
         self.page_loaded.emit(len(self._rows), self._total)
 
     def replace_row(self, row: RecordRow) -> None:
@@ -144,6 +189,7 @@ class AdminRecordsModel(QAbstractTableModel):
         for i, old in enumerate(self._rows):
             if old.record_id == row.record_id:
                 self._rows[i] = row
+                self._texts.pop(i, None)
                 self.dataChanged.emit(self.index(i, 0), self.index(i, self._COLUMNS - 1))
                 return
 
@@ -158,9 +204,22 @@ class AdminRecordsModel(QAbstractTableModel):
             return
         self._pending = True
         generation = self._generation
-        task = self._runner.run(fetch_page, self._desk, self._query, len(self._rows),
-                                self.page_size)
+        after = self._rows[-1].cursor if self._rows else None
+        task = self._runner.run(fetch_page, self._desk, self._query, after, self.page_size)
         task.finished.connect(lambda page: self._on_fetch_finished(generation, page))
+        task.failed.connect(lambda error: self._on_fetch_failed(generation, error))
+
+    def _count(self) -> None:
+        if self._desk is None or self._runner is None or self._query is None:
+            return
+        if not self._more:
+            # One page holds them all: the rows are the count, no need to ask.
+            self.set_count(len(self._rows))
+            return
+        self._counting = True
+        generation = self._generation
+        task = self._runner.run(count_page, self._desk, self._query)
+        task.finished.connect(lambda total: self._on_count_finished(generation, total))
         task.failed.connect(lambda error: self._on_fetch_failed(generation, error))
 
     def _on_fetch_finished(self, generation: int, page: object) -> None:
@@ -168,19 +227,28 @@ class AdminRecordsModel(QAbstractTableModel):
             return  # the query changed since: this page belongs to the old one
         self.set_page(page)
 
+    def _on_count_finished(self, generation: int, total: object) -> None:
+        if generation != self._generation or not isinstance(total, int):
+            return
+        self.set_count(total)
+
     def _on_fetch_failed(self, generation: int, error: object) -> None:
         if generation != self._generation:
             return
         self._pending = False
+        self._counting = False
         self._loaded_once = True
-        self._total = len(self._rows)  # stop asking until the query changes
+        self._more = False  # stop asking until the query changes
+        self._total, self._counted = len(self._rows), True
         self.fetch_failed.emit(error)
 
     # -- lazy fetching -------------------------------------------------------------------
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        # Not held back by the count: a view already scrolled to the end asks again only
+        # when its rows change, so a page refused while counting would never be asked for.
         if parent.isValid() or self._query is None or self._pending:
             return False
-        return self._loaded_once and len(self._rows) < self._total
+        return self._loaded_once and self._more
 
     def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
         if self.canFetchMore(parent):
@@ -200,8 +268,8 @@ class AdminRecordsModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+                   role: int = _DISPLAY) -> Any:
+        if role != _DISPLAY or orientation != Qt.Orientation.Horizontal:
             return None
         if not 0 <= section < self._COLUMNS:
             return None
@@ -222,36 +290,40 @@ class AdminRecordsModel(QAbstractTableModel):
             text = self.tr("{0} · deleted").format(text)
         return text
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        # Painting one screen asks every visible cell for a dozen roles, each time a page
+        # comes in: the roles this model never answers leave first, as plain ints.
+        # (Answering them all in one `multiData` call is slower from Python: a wrapper
+        # for each role.)
+        if role not in _ROLES or not index.isValid():
             return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.NAME:
-                return row.title
-            if column == self.STATUS:
-                return self.status_text(row)
-            if column == self.DEVICE:
-                return row.device_name or row.device_id.hex[:8]
-            if column == self.INTERVIEWER:
-                return row.interviewer
-            if column == self.SUBMITTED:
-                return _stamp(row.submitted)
-            if column == self.UPDATED:
-                return _stamp(row.updated)
-            if column == self.SHORT_ID:
-                return row.short_id
+        return self._value(index.row(), index.column(), role)
+
+    def _value(self, r: int, column: int, role: int) -> Any:
+        """A cell's value for one of `_ROLES`. A row's texts are made once (on the UI
+        thread, so they follow its language)."""
+        if not 0 <= r < len(self._rows):
             return None
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME:
-            return str(row.record_id)
-        if role == Qt.ItemDataRole.FontRole and column == self.STATUS and row.in_conflict:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == RecordIdRole:
-            return str(row.record_id)
-        return None
+        if role == _DISPLAY:
+            texts = self._texts.get(r)
+            if texts is None:
+                texts = self._texts[r] = self._display(self._rows[r])
+            return texts[column] if 0 <= column < self._COLUMNS else None
+        row = self._rows[r]
+        if role == _TOOLTIP:
+            return str(row.record_id) if column == self.NAME else None
+        if role == _FONT:
+            if column == self.STATUS and row.in_conflict:
+                font = QFont()
+                font.setBold(True)
+                return font
+            return None
+        return str(row.record_id)  # RecordIdRole
+
+    def _display(self, row: RecordRow) -> tuple[str, ...]:
+        """The row's texts, by column."""
+        return (row.title, self.status_text(row), row.device_name or row.device_id.hex[:8],
+                row.interviewer, _stamp(row.submitted), _stamp(row.updated), row.short_id)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Only the submission time sorts (the listing index's order); newest first when
