@@ -121,8 +121,8 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         pdf.set_font(FONT, "B", 11)
         pdf.multi_cell(0, 5.5, chart.title, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
-        if chart.suppressed:
-            small(f"Not shown: fewer than {k} answered.")
+        if chart.withheld_reason(k):
+            small(chart.withheld_reason(k))
         elif png is not None:
             if height > 230:  # a very tall chart: shrink to fit one page
                 pdf.image(io.BytesIO(png), h=230)
@@ -195,6 +195,12 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         pdf.ln(1)
     for line in (*report.methods.suppression, *report.methods.notes):
         pdf.multi_cell(0, 4.8, f"\u2022 {line}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    statuses = (f"review status {' or '.join(report.methods.statuses)}"
+                if report.methods.statuses else "every review status")
+    pdf.multi_cell(0, 4.8, f"Records included: {statuses}; deleted records never. "
+                           f"Breakdowns by {report.methods.by}.", new_x="LMARGIN",
+                   new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(FONT, "B", 9)
     pdf.cell(0, 6, "The command that made this report", new_x="LMARGIN", new_y="NEXT")

@@ -64,9 +64,9 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
                                   f"\nNo count under {k} is shown")
 
     def chart_slide(chart: Chart) -> None:
-        if chart.kind == "text" or chart.suppressed:
+        if chart.kind == "text" or chart.withheld_reason(k):
             return
-        png = drawings.png(chart)  # the PDF's picture, drawn once
+        png = drawings.png(chart, wide=True)  # drawn for a 16:9 slide
         if png is None:
             return
         slide = deck.slides.add_slide(only_title)

@@ -42,8 +42,9 @@ FORMAT_LABELS = {"html": "Web page (.html)", "pdf": "PDF (A4)", "pptx": "Slides 
 def caption(chart: Chart, k: int) -> str:
     from qi_capture.report.aggregate import Aggregator
 
-    parts = [f"n = {chart.n:,} {chart.unit}." if chart.n is not None else
-             f"Fewer than {k} answered: not shown." if chart.suppressed else "",
+    parts = [chart.withheld_reason(k) if chart.suppressed else
+             f"n = {chart.n:,} {chart.unit}." if chart.n is not None else "",
+             "" if chart.suppressed else chart.withheld_reason(k),
              Aggregator.missing_text(chart.missing, k), chart.note]
     return " ".join(p for p in parts if p)
 
