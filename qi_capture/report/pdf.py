@@ -175,6 +175,11 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
             pdf.set_font(FONT, "B", 12)
             count = "" if theme.interviews is None else f" \u00b7 {theme.interviews} interviews"
             pdf.multi_cell(0, 6, theme.label + count, new_x="LMARGIN", new_y="NEXT")
+            for spread in (theme.by_group, theme.by_footprint):
+                shown = [f"{c.label} {f'<{k}' if c.suppressed else c.count}"
+                         for c in spread.cells if c.suppressed or c.count]
+                if shown:
+                    small(f"By {spread.name}: " + "; ".join(shown) + ".")
             for quote in theme.quotes[:5]:
                 pdf.set_font(FONT, "I", 10)
                 pdf.set_x(20)

@@ -60,6 +60,10 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
 
     first = deck.slides.add_slide(title_layout)
     first.shapes.title.text = report.title
+    for para in first.shapes.title.text_frame.paragraphs:
+        for run in para.runs:
+            run.font.color.rgb = BLUE
+            run.font.bold = True
     first.placeholders[1].text = (f"Study {report.study_id} \u00b7 {report.methods.generated}"
                                   f"\nNo count under {k} is shown")
 
