@@ -75,6 +75,9 @@ class ResultsPage(QWidget):
         self.min_cell.setAccessibleName(self.tr("Minimum cell size"))
         self.language = QComboBox(self)
         self.language.setAccessibleName(self.tr("Language"))
+        for combo in (self.status, self.by, self.language):
+            # Wide enough for its longest entry ("Each form's own" was cut short).
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.show_button = QPushButton(self.tr("&Show"), self)
         self.show_button.clicked.connect(self.build)
         # Building a report is heavy: wait a moment after the page is shown, so flipping
