@@ -4,7 +4,8 @@ Drives the real window with a throw-away profile in a temporary folder: first ru
 unlock (with a wrong passphrase), home, the form filler on several question types, a
 repeat, the finalise list, a finalised record read-only, interview mode, importing a
 study pack (made with the admin CLI) and a sync (its result, and a missing folder); then
-the admin console (`ui.admin.screenshots`).
+the admin console (`ui.admin.screenshots`) and the results report
+(`ui.admin.report_shots`).
 """
 
 from __future__ import annotations
@@ -239,6 +240,11 @@ def main(argv: list[str]) -> int:
     from ui.admin.screenshots import main_admin
 
     main_admin(app, window, out, data, pack, lambda until: pump(app, until, timeout=60))
+    # The results report (web page, PDF, slides) and the Results page, on a central store
+    # of their own with a few hundred generated responses (ui/admin/report_shots.py).
+    from ui.admin.report_shots import main_report
+
+    main_report(app, window, out, lambda until: pump(app, until, timeout=180))
     window.close()
     return 0
 

@@ -160,7 +160,7 @@ class Aggregator:
                                           rows.fillna(False)))
         total = sum(s.n or 0 for s in out)
         chart = Chart(
-            id=f"{ff.form.form_id}.{_slug(column.key)}.by-{_slug(grouping.column.key)}",
+            id=_by_id(ff, column, grouping),
             kind="grouped",
             title=f"{column.label} – by {grouping.label}",
             question=column.key,
@@ -221,7 +221,7 @@ class Aggregator:
             return _with_alt(Chart(chart_id, "histogram", column.label, column.key,
                                    unit_of(ff, path), base, missing, (),
                                    suppressed=base is None), self.d.min_cell)
-        q1, median, q3 = (float(v) for v in np.percentile(clean, [25, 50, 75]))
+        summary = summarise(clean)
         edges = nice_edges(clean)
         counts = np.histogram(np.clip(clean, edges[0], edges[-1]), bins=edges)[0]
         triples = []
@@ -236,8 +236,7 @@ class Aggregator:
                       missing, (Series("All", n, cells),),
                       note="Bars: how many answered within each range (the last range is "
                            "open-ended). Lines: the median and the quartiles.",
-                      summary=Summary(round(median, 2), round(q1, 2), round(q3, 2),
-                                      round(float(clean.mean()), 2)))
+                      summary=summary)
         return _with_alt(chart, self.d.min_cell)
 
     def timeline_chart(self, chart_id: str, title: str, question: str, unit: str,
@@ -250,21 +249,69 @@ class Aggregator:
                 self.d.withhold()
             return _with_alt(Chart(chart_id, "timeline", title, question, unit, base,
                                    missing, (), suppressed=base is None), self.d.min_cell)
-        span = (when.max() - when.min()).days
-        if span <= 31:
-            period, fmt, what = "D", "%d %b %Y", "day"
-        elif span <= 26 * 7:
-            period, fmt, what = "W-SUN", "w/c %d %b %Y", "week"
-        else:
-            period, fmt, what = "M", "%b %Y", "month"
-        starts = when.dt.to_period(period).dt.start_time
-        counts = starts.value_counts().sort_index()
-        full = pd.period_range(when.min(), when.max(), freq=period).start_time
-        triples = [(d.strftime("%Y-%m-%d"), d.strftime(fmt), int(counts.get(d, 0)))
-                   for d in full]
-        cells = self.d.cells(triples, n, exclusive=True)
+        periods = Periods.of(when)
+        cells = self.d.cells(periods.counts(when), n, exclusive=True)
         chart = Chart(chart_id, "timeline", title, question, unit, n, missing,
-                      (Series("All", n, cells),), note=f"Counts per {what}.")
+                      (Series("All", n, cells),), note=f"Counts per {periods.what}.")
+        return _with_alt(chart, self.d.min_cell)
+
+    # -- numbers and dates broken down --------------------------------------------------
+    def spread_chart(self, chart_id: str, title: str, question: str, unit: str,
+                     values: pd.Series, grouping: Grouping) -> Chart:
+        """A number's median and quartiles in each group of ``grouping`` (a group with
+        fewer answers than the minimum cell size: withheld). No counts per range: the
+        quartiles say as much, and a histogram per group would be mostly small cells."""
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        out = []
+        for code in grouping.order:
+            rows = (grouping.groups == code).fillna(False).to_numpy(dtype=bool)
+            clean = numbers[rows].dropna().to_numpy()
+            base = self.d.base(len(clean))
+            if base is None:
+                self.d.withhold()
+                out.append(Series(grouping.labels[code], None, (), suppressed=True))
+            else:
+                out.append(Series(grouping.labels[code], base, (),
+                                  summary=summarise(clean) if base else None))
+        # The total of the groups shown only: a withheld group's size stays hidden.
+        total = sum(s.n or 0 for s in out)
+        everyone = numbers.dropna().to_numpy()
+        chart = Chart(chart_id, "spread", f"{title} \u2013 by {grouping.label}", question,
+                      unit, self.d.base(total), None, tuple(out),
+                      note="Boxes: the middle half of each group's answers (from the lower "
+                           "to the upper quartile); the line in a box is the group's "
+                           "median; the dashed line is the median of everyone who answered.",
+                      summary=summarise(everyone) if len(everyone) else None,
+                      by=grouping.label, suppressed=not any(s.n for s in out))
+        return _with_alt(chart, self.d.min_cell)
+
+    def timelines_chart(self, chart_id: str, title: str, question: str, unit: str,
+                        stamps: pd.Series, grouping: Grouping) -> Chart:
+        """Counts over time in each group of ``grouping``, over the same periods (each
+        group's counts pass disclosure control as a distribution of its own)."""
+        when_all = pd.to_datetime(stamps, errors="coerce")
+        known = when_all.dropna()
+        out = []
+        periods = Periods.of(known) if not known.empty else None
+        for code in grouping.order:
+            rows = (grouping.groups == code).fillna(False).to_numpy(dtype=bool)
+            when = when_all[rows].dropna()
+            base = self.d.base(len(when))
+            if base is None or periods is None:
+                if base is None:
+                    self.d.withhold()
+                out.append(Series(grouping.labels[code], base, (),
+                                  suppressed=base is None))
+                continue
+            cells = self.d.cells(periods.counts(when), base, exclusive=True) if base \
+                else ()
+            out.append(Series(grouping.labels[code], base, cells))
+        total = sum(s.n or 0 for s in out)
+        what = periods.what if periods is not None else "period"
+        chart = Chart(chart_id, "timelines", f"{title} \u2013 by {grouping.label}",
+                      question, unit, self.d.base(total), None, tuple(out),
+                      note=f"Counts per {what} in each group, on the same time scale.",
+                      by=grouping.label, suppressed=not any(s.cells for s in out))
         return _with_alt(chart, self.d.min_cell)
 
     # -- free text ------------------------------------------------------------------------
@@ -297,6 +344,43 @@ class Aggregator:
             order.append(OTHER_GROUP)
         names = {**{c: labels.get(c, c) for c in order}, OTHER_GROUP: OTHER_LABEL}
         return Grouping(column, label, groups, names, tuple(order))
+
+
+def summarise(values: np.ndarray) -> Summary:
+    """Median, quartiles (numpy's default, linear interpolation) and mean, rounded."""
+    q1, median, q3 = (float(v) for v in np.percentile(values, [25, 50, 75]))
+    return Summary(round(median, 2), round(q1, 2), round(q3, 2),
+                   round(float(values.mean()), 2))
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The periods a timeline counts by: days for up to a month of dates, weeks (from
+    Monday) for up to half a year, else months; every period from the first date to the
+    last, so a quiet week shows as zero."""
+
+    period: str
+    fmt: str
+    what: str
+    starts: tuple[pd.Timestamp, ...]
+
+    @classmethod
+    def of(cls, when: pd.Series) -> Periods:
+        span = (when.max() - when.min()).days
+        if span <= 31:
+            period, fmt, what = "D", "%d %b %Y", "day"
+        elif span <= 26 * 7:
+            period, fmt, what = "W-SUN", "w/c %d %b %Y", "week"
+        else:
+            period, fmt, what = "M", "%b %Y", "month"
+        full = pd.period_range(when.min(), when.max(), freq=period).start_time
+        return cls(period, fmt, what, tuple(full))
+
+    def counts(self, when: pd.Series) -> list[tuple[str, str, int]]:
+        """(code, label, count) per period of the dates ``when``."""
+        counts = when.dt.to_period(self.period).dt.start_time.value_counts()
+        return [(d.strftime("%Y-%m-%d"), d.strftime(self.fmt), int(counts.get(d, 0)))
+                for d in self.starts]
 
 
 def _num(value: float) -> str:
@@ -349,6 +433,13 @@ def _with_alt(chart: Chart, k: int) -> Chart:
             else:
                 parts.append(f"{row.name}: {sum(c.percent or 0 for c in agree):.0f}% agree")
         alt = f"{chart.title}. " + "; ".join(parts) + "."
+    elif chart.kind == "spread":
+        parts = [f"{row.name} {_num(row.summary.median)}" if row.summary is not None
+                 else f"{row.name}: not shown (small numbers)" for row in chart.series]
+        alt = f"{chart.title}: the median of each group: " + "; ".join(parts) + "."
+    elif chart.kind == "timelines":
+        alt = (f"{chart.title}: counts over time in each of {len(chart.series)} groups; "
+               "the table gives every count.")
     elif chart.kind == "grouped":
         alt = (f"{chart.title}: the answers of each group side by side, "
                f"{len(chart.series)} groups; the table gives every percentage.")
@@ -420,12 +511,20 @@ def sections_of(agg: Aggregator, ff: FormFrames, grouping: Grouping | None,
                     charts.append(agg.grouped_chart(ff, column, grouping))
             elif column.vtype in ("integer", "decimal"):
                 charts.append(agg.number_chart(ff, path, column))
+                if grouping is not None and not path:
+                    charts.append(agg.spread_chart(
+                        _by_id(ff, column, grouping), column.label, column.key,
+                        unit_of(ff, path), ff.main[column.key], grouping))
             elif column.vtype in ("date", "datetime"):
                 answered = ff.frames[path][column.key].notna()
                 charts.append(agg.timeline_chart(
                     f"{ff.form.form_id}.{_slug(column.key)}", column.label, column.key,
                     unit_of(ff, path), ff.frames[path][column.key],
                     agg.missing(ff, path, column.key, answered)))
+                if grouping is not None and not path:
+                    charts.append(agg.timelines_chart(
+                        _by_id(ff, column, grouping), column.label, column.key,
+                        unit_of(ff, path), ff.main[column.key], grouping))
             elif column.vtype == "text":
                 if interview or q.identifying(column) or q.key_quote(column) or \
                         q.other_of(column, table) is not None:
@@ -443,6 +542,10 @@ def sections_of(agg: Aggregator, ff: FormFrames, grouping: Grouping | None,
             out.append(Section(f"{ff.form.form_id}.{_slug(top) or 'form'}", label,
                                ff.form.form_id, tuple(charts)))
     return out
+
+
+def _by_id(ff: FormFrames, column: Column, grouping: Grouping) -> str:
+    return f"{ff.form.form_id}.{_slug(column.key)}.by-{_slug(grouping.column.key)}"
 
 
 def _gates(grouping: Grouping, column: Column) -> bool:

@@ -48,12 +48,26 @@ RC: Any = {
 WIDTH = 7.2  # inches: an A4 page's text width, and 16:9 slides scale it
 
 
+#: A slide's chart: 16:9 less the title and footnote, drawn large enough to read when
+#: projected (a portrait A4 chart shrunk onto a slide is unreadable).
+SLIDE_SIZE = (11.0, 4.9)
+SLIDE_FONT = 11
+
+
 def _wrap(text: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _figure(rows: int, *, per_row: float = 0.32, extra: float = 0.9,
-            width: float = WIDTH) -> Figure:
+def _lines(labels: list[str], width: int = 38) -> float:
+    """Rows of text the wrapped labels take (a label of three lines needs more room
+    than one of one, or it runs into its neighbours)."""
+    return sum(max(1.0, 0.75 * len(textwrap.wrap(t, width))) for t in labels)
+
+
+def _figure(rows: float, *, per_row: float = 0.32, extra: float = 0.9,
+            width: float = WIDTH, wide: bool = False) -> Figure:
+    if wide:
+        return Figure(figsize=SLIDE_SIZE, layout="constrained")
     return Figure(figsize=(width, max(1.8, extra + per_row * rows)), layout="constrained")
 
 
@@ -111,14 +125,55 @@ def _grouped(fig: Figure, chart: Chart, k: int) -> None:
                 top = max(top, cell.percent or 0)
     ax.set_yticks(range(len(codes))[::-1], [_wrap(c, 34) for c in codes])
     ax.tick_params(axis="y", length=0)
-    _percent_axis(ax, min(100.0, top * 1.1 + 5))
-    handles, names = ax.get_legend_handles_labels()
-    from matplotlib.patches import Patch
+    top = min(100.0, top * 1.1 + 5)
+    _percent_axis(ax, top)
+    for i in range(len(codes)):
+        if all(g.suppressed or g.cells[i].suppressed for g in groups):
+            ax.text(top * 0.02, len(codes) - 1 - i, f"fewer than {k} in every group",
+                    va="center", fontsize=7.5, color="#444444")
+    _group_legend(fig, ax, chart, k)
 
-    handles.append(Patch(facecolor=STUB, hatch="////", edgecolor="#7F7F7F"))
-    names.append(f"fewer than {k} (suppressed)")
+
+def _group_legend(fig: Figure, ax: Any, chart: Chart, k: int) -> None:
+    handles, names = ax.get_legend_handles_labels()
+    if any(s.suppressed or any(c.suppressed for c in s.cells) for s in chart.series):
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(facecolor=STUB, hatch="////", edgecolor="#7F7F7F"))
+        names.append(f"fewer than {k} (suppressed)")
     fig.legend(handles, [_wrap(n, 28) for n in names], loc="outside right upper",
-               fontsize=7.5, frameon=False)
+               fontsize="small", frameon=False)
+
+
+def _grouped_columns(fig: Figure, chart: Chart, k: int) -> None:
+    """A grouped chart for a slide: answers along the bottom, a column per group."""
+    ax = fig.add_subplot()
+    groups = [s for s in chart.series if s.cells]
+    if not groups:
+        return
+    codes = [c.label for c in groups[0].cells]
+    width = 0.8 / len(groups)
+    top = 0.0
+    for g, series in enumerate(groups):
+        for i, cell in enumerate(series.cells):
+            x = i - 0.4 + width * (g + 0.5)
+            if cell.suppressed or series.suppressed:
+                ax.bar(x, 1.2, width=width * 0.9, color=STUB, hatch="////",
+                       edgecolor="#7F7F7F", linewidth=0.3)
+            else:
+                ax.bar(x, cell.percent or 0, width=width * 0.9,
+                       color=PALETTE[g % len(PALETTE)],
+                       label=series.name if i == 0 else None)
+                top = max(top, cell.percent or 0)
+    wrap = max(10, int(110 / max(1, len(codes))))
+    ax.set_xticks(range(len(codes)), [_wrap(c, wrap) for c in codes],
+                  fontsize="small")
+    ax.tick_params(axis="x", length=0)
+    ax.set_ylim(0, min(100.0, top * 1.1 + 5))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}%"))
+    ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    _group_legend(fig, ax, chart, k)
 
 
 def _likert(fig: Figure, chart: Chart, k: int) -> None:
@@ -141,15 +196,22 @@ def _likert(fig: Figure, chart: Chart, k: int) -> None:
             colour = LIKERT[round(i * (len(LIKERT) - 1) / max(1, len(cells) - 1))]
             ax.barh(y, width, left=x, color=colour, edgecolor="white", linewidth=0.5,
                     label=cell.label if y == ys[0] else None)
-            if width >= 7:
+            if width >= 9:
                 ax.text(x + width / 2, y, f"{width:.0f}%", ha="center", va="center",
-                        fontsize=7, color="white" if i in (0, len(cells) - 1) else "black")
+                        fontsize="x-small",
+                        color="white" if i in (0, len(cells) - 1) else "black")
             x += width
-        hidden = sum(1 for c in cells if c.suppressed)
-        if hidden:
-            ax.text(x + 2, y, f"{hidden} \u00d7 <{k}", va="center", fontsize=7,
+        # A suppressed answer has no length: say so at the end of the bar it belongs
+        # to (disagreement to the left, agreement and the middle to the right).
+        low = [c.label for c in cells[:half] if c.suppressed]
+        high = [c.label for c in cells[half:] if c.suppressed]
+        if low:
+            ax.text(left - 1.5, y, f"<{k}", ha="right", va="center", fontsize="x-small",
                     color="#444444")
-        ax.text(103, y, f"n={series.n}", va="center", fontsize=7, color="#444444")
+        if high:
+            ax.text(x + 1.5, y, f"<{k}", ha="left", va="center", fontsize="x-small",
+                    color="#444444")
+        ax.text(103, y, f"n={series.n}", va="center", fontsize="x-small", color="#444444")
     ax.axvline(0, color="#555555", linewidth=0.8)
     ax.set_xlim(-100, 115)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{abs(v):.0f}%"))
@@ -157,29 +219,46 @@ def _likert(fig: Figure, chart: Chart, k: int) -> None:
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
-    fig.legend(loc="outside lower center", ncols=min(5, len(levels)), fontsize=7.5,
+    fig.legend(loc="outside lower center", ncols=min(5, len(levels)), fontsize="small",
                frameon=False)
+
+
+
+def _column_cells(ax: Any, cells: list[Cell], k: int, *, top: float,
+                  labels: bool = True) -> None:
+    xs = list(range(len(cells)))
+    for x, cell in zip(xs, cells, strict=True):
+        if cell.suppressed:
+            ax.bar(x, top * 0.03, color=STUB, hatch="////", edgecolor="#7F7F7F",
+                   linewidth=0.4)
+            ax.text(x, top * 0.05, _stub_label(k), ha="center", fontsize="x-small",
+                    color="#444444")
+        else:
+            ax.bar(x, cell.count or 0, color=BLUE, width=0.85)
+    step = max(1, len(cells) // 12)
+    names = [c.label for c in cells]
+    # Turn the labels only when they would run into each other.
+    turn = sum(len(n) for n in names[::step]) > 70
+    ax.set_xticks(xs[::step], names[::step] if labels else [],
+                  rotation=35 if turn else 0, ha="right" if turn else "center",
+                  fontsize="small")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+    ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _unit(chart: Chart) -> str:
+    # Not str.capitalize(): it would lower-case a label quoted in the unit.
+    unit = chart.unit or "count"
+    return unit[:1].upper() + unit[1:]
 
 
 def _columns(fig: Figure, chart: Chart, k: int) -> None:
     ax = fig.add_subplot()
     cells = list(chart.series[0].cells)
-    xs = list(range(len(cells)))
     top = max([c.count or 0 for c in cells] + [1])
-    for x, cell in zip(xs, cells, strict=True):
-        if cell.suppressed:
-            ax.bar(x, top * 0.03, color=STUB, hatch="////", edgecolor="#7F7F7F",
-                   linewidth=0.4)
-            ax.text(x, top * 0.05, _stub_label(k), ha="center", fontsize=7, color="#444444")
-        else:
-            ax.bar(x, cell.count or 0, color=BLUE, width=0.85)
-    step = max(1, len(cells) // 12)
-    ax.set_xticks(xs[::step], [c.label for c in cells][::step], rotation=35, ha="right",
-                  fontsize=7.5)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel(chart.unit.capitalize() if chart.unit else "Count")
-    ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
-    ax.set_axisbelow(True)
+    _column_cells(ax, cells, k, top=top)
+    ax.set_ylabel(_wrap(_unit(chart), 30))
     s = chart.summary
     if s is not None and chart.kind == "histogram":
         edges = [float(c.code) for c in cells]
@@ -188,32 +267,113 @@ def _columns(fig: Figure, chart: Chart, k: int) -> None:
         def position(value: float) -> float:
             return (value - edges[0]) / width - 0.5
 
-        for value, style, _name in ((s.q1, ":", "quartile"), (s.median, "-", "median"),
-                                   (s.q3, ":", "quartile")):
+        for value, style in ((s.q1, ":"), (s.median, "-"), (s.q3, ":")):
             if value <= edges[-1] + width:
                 ax.axvline(position(value), color="#D55E00", linestyle=style, linewidth=1.2)
-        ax.text(0.99, 0.97, f"median {s.median:,.0f}\nquartiles {s.q1:,.0f}\u2013{s.q3:,.0f}",
-                transform=ax.transAxes, ha="right", va="top", fontsize=8, color="#D55E00")
+        # Above the plot, never over a bar.
+        ax.set_title(f"median {_n(s.median)}  (solid line) \u00b7 quartiles {_n(s.q1)} "
+                     f"and {_n(s.q3)}  (dotted)", loc="right", fontsize="small",
+                     color="#D55E00")
 
 
-def figure(chart: Chart, k: int) -> Figure | None:
-    """The chart drawn (None: a chart with nothing to draw, e.g. free text)."""
-    if chart.kind == "text" or chart.suppressed or not chart.series or not chart.n:
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 \
+        else f"{value:,.1f}"
+
+
+def _timelines(fig: Figure, chart: Chart, k: int) -> None:
+    """Small multiples: one row of columns per group, on the same time and count
+    scales, so the groups compare at a glance."""
+    rows = list(chart.series)
+    top = max([c.count or 0 for s in rows for c in s.cells] + [1])
+    axes = fig.subplots(len(rows), 1, sharex=True, squeeze=False)[:, 0]
+    cells_any = next((s.cells for s in rows if s.cells), ())
+    for i, (ax, series) in enumerate(zip(axes, rows, strict=True)):
+        last = i == len(rows) - 1
+        if series.cells:
+            _column_cells(ax, list(series.cells), k, top=top, labels=last)
+        else:
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, f"fewer than {k} answers: not shown"
+                    if series.suppressed else "no answers", transform=ax.transAxes,
+                    ha="center", va="center", fontsize="small", color="#444444")
+            if last and cells_any:
+                names = [c.label for c in cells_any]
+                ax.set_xticks(range(len(names)), names, rotation=35, ha="right",
+                              fontsize="small")
+        ax.set_ylim(0, top * 1.15)
+        ax.set_title(f"{series.name} (n = {series.n if series.n is not None else f'<{k}'})",
+                     loc="left", fontsize="small")
+
+
+def _spread(fig: Figure, chart: Chart, k: int) -> None:
+    """A box per group from the lower to the upper quartile, the median marked; never
+    the minimum or maximum (each is one respondent's answer)."""
+    ax = fig.add_subplot()
+    rows = list(chart.series)
+    ys = list(range(len(rows)))[::-1]
+    shown = [r.summary for r in rows if r.summary is not None]
+    hi = max([s.q3 for s in shown] + [chart.summary.q3 if chart.summary else 0] + [1.0])
+    lo = min([s.q1 for s in shown] + [0.0])
+    pad = (hi - lo) * 0.35
+    for y, (g, series) in zip(ys, enumerate(rows), strict=True):
+        s = series.summary
+        if s is None:
+            ax.text(lo, y, f"fewer than {k} answers: not shown" if series.suppressed
+                    else "no answers", va="center", fontsize="small", color="#444444")
+            continue
+        colour = PALETTE[g % len(PALETTE)]
+        ax.barh(y, s.q3 - s.q1, left=s.q1, height=0.5, color=colour, alpha=0.35,
+                edgecolor=colour, linewidth=1.0)
+        ax.plot([s.median, s.median], [y - 0.25, y + 0.25], color=colour, linewidth=2.5)
+        ax.text(s.q3 + (hi - lo) * 0.02, y,
+                f"median {_n(s.median)} ({_n(s.q1)}\u2013{_n(s.q3)}), n = {series.n}",
+                va="center", fontsize="small")
+    if chart.summary is not None:
+        ax.axvline(chart.summary.median, color="#555555", linestyle="--", linewidth=0.9)
+    ax.set_xlim(lo, hi + pad)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_yticks(ys, [_wrap(r.name, 30) for r in rows])
+    ax.tick_params(axis="y", length=0)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _n(v)))
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def figure(chart: Chart, k: int, *, wide: bool = False) -> Figure | None:
+    """The chart drawn (None: a chart with nothing to draw, e.g. free text). ``wide``:
+    shaped for a slide."""
+    if chart.kind == "text" or chart.suppressed or not chart.series or not chart.n \
+            or not chart.has_numbers():
         return None  # nothing to draw: free text, withheld, or nobody answered
-    with matplotlib.rc_context(RC):
+    rc = {**RC, "font.size": SLIDE_FONT} if wide else RC
+    with matplotlib.rc_context(rc):
         if chart.kind in ("bars", "multi"):
-            fig = _figure(len(chart.series[0].cells))
+            labels = [c.label for c in chart.series[0].cells]
+            fig = _figure(_lines(labels), wide=wide)
             _bars(fig, chart.series[0], k)
         elif chart.kind == "grouped":
-            cats = len(chart.series[0].cells) if chart.series else 1
-            fig = _figure(cats, per_row=0.16 * max(2, len([s for s in chart.series])),
-                          extra=0.7)
-            _grouped(fig, chart, k)
+            cats = [c.label for c in chart.series[0].cells] if chart.series else []
+            groups = max(2, len(chart.series))
+            if wide and len(cats) > 3:
+                fig = _figure(0, wide=True)
+                _grouped_columns(fig, chart, k)
+            else:
+                fig = _figure(_lines(cats, 34), per_row=0.16 * groups, extra=0.7,
+                              wide=wide)
+                _grouped(fig, chart, k)
         elif chart.kind == "likert":
-            fig = _figure(len(chart.series), per_row=0.5, extra=1.1)
+            fig = _figure(_lines([s.name for s in chart.series], 44), per_row=0.5,
+                          extra=1.1, wide=wide)
             _likert(fig, chart, k)
+        elif chart.kind == "spread":
+            fig = _figure(len(chart.series), per_row=0.45, extra=1.0, wide=wide)
+            _spread(fig, chart, k)
+        elif chart.kind == "timelines":
+            fig = _figure(len(chart.series), per_row=1.0, extra=1.2, wide=wide)
+            _timelines(fig, chart, k)
         else:
-            fig = _figure(0, extra=2.8)
+            fig = _figure(0, extra=2.8, wide=wide)
             _columns(fig, chart, k)
     return fig
 
@@ -227,17 +387,19 @@ def _save(fig: Figure, fmt: str, dpi: int = 100) -> bytes:
 
 
 class Drawings:
-    """Each chart drawn once, then saved as SVG and/or PNG as the outputs ask."""
+    """Each chart drawn once, then saved as SVG and/or PNG as the outputs ask; slides get
+    their own drawing (``wide``), shaped and lettered for a projected 16:9 slide."""
 
     def __init__(self, k: int) -> None:
         self.k = k
-        self._figures: dict[str, Figure | None] = {}
-        self._png: dict[tuple[str, int], bytes | None] = {}
+        self._figures: dict[tuple[str, bool], Figure | None] = {}
+        self._png: dict[tuple[str, int, bool], bytes | None] = {}
 
-    def _figure(self, chart: Chart) -> Figure | None:
-        if chart.id not in self._figures:
-            self._figures[chart.id] = figure(chart, self.k)
-        return self._figures[chart.id]
+    def _figure(self, chart: Chart, wide: bool = False) -> Figure | None:
+        key = (chart.id, wide)
+        if key not in self._figures:
+            self._figures[key] = figure(chart, self.k, wide=wide)
+        return self._figures[key]
 
     def svg(self, chart: Chart) -> str | None:
         fig = self._figure(chart)
@@ -247,10 +409,10 @@ class Drawings:
         start = text.find("<svg")
         return text[start:] if start >= 0 else text
 
-    def png(self, chart: Chart, dpi: int = 150) -> bytes | None:
-        key = (chart.id, dpi)
+    def png(self, chart: Chart, dpi: int = 150, *, wide: bool = False) -> bytes | None:
+        key = (chart.id, dpi, wide)
         if key not in self._png:
-            fig = self._figure(chart)
+            fig = self._figure(chart, wide)
             self._png[key] = None if fig is None else _save(fig, "png", dpi)
         return self._png[key]
 
@@ -284,6 +446,26 @@ def table_rows(chart: Chart) -> list[list[str]]:
         rows.append(["Answer" if chart.kind in ("bars", "multi") else "Range"
                      if chart.kind == "histogram" else "Period", "Count", "Percent"])
         rows.extend([c.label, *shown(c)] for c in chart.series[0].cells)
+    elif chart.kind == "spread" and chart.series:
+        rows.append(["Group", "n", "Median", "Lower quartile", "Upper quartile", "Mean"])
+        for s in chart.series:
+            if s.summary is None:
+                rows.append([s.name, "suppressed" if s.suppressed else str(s.n or 0),
+                             "", "", "", ""])
+            else:
+                rows.append([s.name, str(s.n), f"{s.summary.median:g}",
+                             f"{s.summary.q1:g}", f"{s.summary.q3:g}",
+                             f"{s.summary.mean:g}"])
+    elif chart.kind == "timelines" and chart.series:
+        shown_series = [s for s in chart.series if s.cells]
+        rows.append(["Period", *(f"{s.name} (n = {s.n})" if s.n is not None
+                                 else f"{s.name} (suppressed)" for s in chart.series)])
+        periods = [c.label for c in shown_series[0].cells] if shown_series else []
+        for i, period in enumerate(periods):
+            rows.append([period, *(("suppressed" if s.cells[i].suppressed
+                                    else str(s.cells[i].count)) if s.cells
+                                   else "suppressed" if s.suppressed else ""
+                                   for s in chart.series)])
     elif chart.kind in ("likert", "grouped") and chart.series:
         levels = [c.label for c in chart.series[0].cells]
         rows.append(["Statement" if chart.kind == "likert" else "Group", "n", *levels])

@@ -13,8 +13,12 @@ from typing import Any
 #: of respondents, may add up to more than 100), ``likert`` diverging stacked bars (one
 #: series per statement), ``grouped`` a select question broken down by a grouping
 #: question (one series per group), ``histogram`` numbers (bins, median and quartiles),
-#: ``timeline`` counts over time, ``text`` answers listed (no drawing).
-CHART_KINDS = ("bars", "multi", "likert", "grouped", "histogram", "timeline", "text")
+#: ``timeline`` counts over time, ``text`` answers listed (no drawing); and the
+#: breakdowns of numbers and dates: ``spread`` a number's median and quartiles per group
+#: (one series per group, its ``summary`` set, no cells), ``timelines`` counts over time
+#: per group (one series per group, the same periods in each).
+CHART_KINDS = ("bars", "multi", "likert", "grouped", "histogram", "timeline", "text",
+               "spread", "timelines")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Series:
     suppressed: bool = False
     #: For a Likert statement: its own missing answers.
     missing: Missing | None = None
+    #: For a number broken down by group: the group's median and quartiles.
+    summary: Summary | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,26 @@ class Chart:
     suppressed: bool = False
     #: One or two sentences saying what the chart shows (its text alternative).
     alt: str = ""
+
+    def has_numbers(self) -> bool:
+        """Whether any of its numbers may be shown. A distribution whose every cell is
+        suppressed (say 296 "yes" and 4 "no": the 4 is hidden, and so the 296, which
+        would give it away) has none, and is not drawn."""
+        if self.suppressed:
+            return False
+        if self.kind in ("spread", "likert"):
+            return any(s.n for s in self.series)
+        cells = [c for s in self.series for c in s.cells]
+        return not cells or any(not c.suppressed and (c.count or 0) > 0 for c in cells)
+
+    def withheld_reason(self, k: int) -> str:
+        """Why a chart is not drawn, for the reader ("" when it is drawn or is text)."""
+        if self.suppressed:
+            return f"Not shown: fewer than {k} answered."
+        if not self.has_numbers():
+            return (f"Not shown: every answer's count is under {k}, or would reveal one "
+                    "that is.")
+        return ""
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,8 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         pdf.set_font(FONT, "B", 11)
         pdf.multi_cell(0, 5.5, chart.title, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
-        if chart.suppressed:
-            small(f"Not shown: fewer than {k} answered.")
+        if chart.withheld_reason(k):
+            small(chart.withheld_reason(k))
         elif png is not None:
             if height > 230:  # a very tall chart: shrink to fit one page
                 pdf.image(io.BytesIO(png), h=230)
@@ -175,6 +175,11 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
             pdf.set_font(FONT, "B", 12)
             count = "" if theme.interviews is None else f" \u00b7 {theme.interviews} interviews"
             pdf.multi_cell(0, 6, theme.label + count, new_x="LMARGIN", new_y="NEXT")
+            for spread in (theme.by_group, theme.by_footprint):
+                shown = [f"{c.label} {f'<{k}' if c.suppressed else c.count}"
+                         for c in spread.cells if c.suppressed or c.count]
+                if shown:
+                    small(f"By {spread.name}: " + "; ".join(shown) + ".")
             for quote in theme.quotes[:5]:
                 pdf.set_font(FONT, "I", 10)
                 pdf.set_x(20)
@@ -195,6 +200,12 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         pdf.ln(1)
     for line in (*report.methods.suppression, *report.methods.notes):
         pdf.multi_cell(0, 4.8, f"\u2022 {line}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    statuses = (f"review status {' or '.join(report.methods.statuses)}"
+                if report.methods.statuses else "every review status")
+    pdf.multi_cell(0, 4.8, f"Records included: {statuses}; deleted records never. "
+                           f"Breakdowns by {report.methods.by}.", new_x="LMARGIN",
+                   new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(FONT, "B", 9)
     pdf.cell(0, 6, "The command that made this report", new_x="LMARGIN", new_y="NEXT")

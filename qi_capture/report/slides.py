@@ -60,13 +60,17 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
 
     first = deck.slides.add_slide(title_layout)
     first.shapes.title.text = report.title
+    for para in first.shapes.title.text_frame.paragraphs:
+        for run in para.runs:
+            run.font.color.rgb = BLUE
+            run.font.bold = True
     first.placeholders[1].text = (f"Study {report.study_id} \u00b7 {report.methods.generated}"
                                   f"\nNo count under {k} is shown")
 
     def chart_slide(chart: Chart) -> None:
-        if chart.kind == "text" or chart.suppressed:
+        if chart.kind == "text" or chart.withheld_reason(k):
             return
-        png = drawings.png(chart)  # the PDF's picture, drawn once
+        png = drawings.png(chart, wide=True)  # drawn for a 16:9 slide
         if png is None:
             return
         slide = deck.slides.add_slide(only_title)

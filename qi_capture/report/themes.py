@@ -86,8 +86,12 @@ def heard(agg: Aggregator, ff: FormFrames) -> Heard:
             code = str(roles.iat[i]) if roles.iat[i] is not None else ""
             group = role_labels.get(code, "Stakeholder") if role_sizes.get(code, 0) >= k \
                 else "Stakeholder"
+            quote = Quote(strip_tags(text), group, section)
             for tag in sorted(found) or [UNTAGGED]:
-                quoted.setdefault(tag, []).append(Quote(strip_tags(text), group, section))
+                listed = quoted.setdefault(tag, [])
+                # The same words from two interviews are one quote under a theme.
+                if all(other.text != quote.text for other in listed):
+                    listed.append(quote)
 
     themes = []
     for tag in sorted(mentions, key=lambda t: (-len(mentions[t]), t)):

@@ -4,7 +4,8 @@ report's tests, its benchmark and the screenshots, never for real data.
 
 `insert_records` writes given answers as merged records (one revision each, a review
 status each), as a merge would leave them; `fill_builtin` generates plausible ones,
-reproducibly from a seed, spread over London's five footprints.
+reproducibly from a seed, spread over London's five footprints; `demo_central` makes a
+whole central store of them (for the screenshots, which may not reach storage).
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from qi_capture.central import sql
 from qi_capture.central.models import CentralRecordRow, CentralReviewRow, CentralRevisionRow
 from qi_capture.central.store import CentralStore
+from qi_capture.crypto.kdf import floor_params
 from qi_capture.resources import resource_path
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
 from qi_capture.storage.models import utcnow
+from qi_capture.storage.profile import Profile
 
 STUDY_ID = "london-qi-baseline"
 QUESTIONNAIRE = "qi_baseline"
@@ -254,3 +258,13 @@ def fill_builtin(central: CentralStore, *, responses: int, interviews: int,
     }
     return {fid: insert_records(central, study_id, fid, versions[fid], recs, seed=seed)
             for fid, recs in made.items()}
+
+
+def demo_central(folder: Path, passphrase: str, *, responses: int, interviews: int,
+                 seed: int = 1) -> Path:
+    """A new central store in ``folder`` (the fastest key derivation: demo data only)
+    holding the built-in study with generated records."""
+    Profile.create(folder, "Central admin", passphrase, kdf=floor_params())
+    with CentralStore.open(folder, passphrase) as central:
+        fill_builtin(central, responses=responses, interviews=interviews, seed=seed)
+    return folder

@@ -42,8 +42,9 @@ FORMAT_LABELS = {"html": "Web page (.html)", "pdf": "PDF (A4)", "pptx": "Slides 
 def caption(chart: Chart, k: int) -> str:
     from qi_capture.report.aggregate import Aggregator
 
-    parts = [f"n = {chart.n:,} {chart.unit}." if chart.n is not None else
-             f"Fewer than {k} answered: not shown." if chart.suppressed else "",
+    parts = [chart.withheld_reason(k) if chart.suppressed else
+             f"n = {chart.n:,} {chart.unit}." if chart.n is not None else "",
+             "" if chart.suppressed else chart.withheld_reason(k),
              Aggregator.missing_text(chart.missing, k), chart.note]
     return " ".join(p for p in parts if p)
 
@@ -74,6 +75,9 @@ class ResultsPage(QWidget):
         self.min_cell.setAccessibleName(self.tr("Minimum cell size"))
         self.language = QComboBox(self)
         self.language.setAccessibleName(self.tr("Language"))
+        for combo in (self.status, self.by, self.language):
+            # Wide enough for its longest entry ("Each form's own" was cut short).
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.show_button = QPushButton(self.tr("&Show"), self)
         self.show_button.clicked.connect(self.build)
         # Building a report is heavy: wait a moment after the page is shown, so flipping
