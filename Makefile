@@ -28,12 +28,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite runs on every core (pytest-xdist); tests that share a folder on disk (the
-# packaged app's dist/) carry an xdist_group and run on one worker. PYTEST_WORKERS=0 runs
-# it in one process.
+# The suite runs on every core (pytest-xdist); the packaged-app tests share dist/ and
+# take turns through a lock. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
 test: lint typecheck
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -10,18 +10,21 @@ environment variable is set it always runs: a skip request there is an error.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from qi_capture import __version__
 
-# One worker builds and runs the packaged app (the tests share dist/).
-pytestmark = [pytest.mark.packaging, pytest.mark.xdist_group("packaging")]
+pytestmark = pytest.mark.packaging
 
 SOURCES = ("qi_capture", "ui", "resources", "packaging", "main.py", "build.spec",
            "pyproject.toml")
@@ -47,6 +50,24 @@ def _executable(root: Path) -> Path:
     return dist / "QI Capture" / "QI Capture"
 
 
+@contextlib.contextmanager
+def _one_build_at_a_time(root: Path) -> Iterator[None]:
+    """The suite runs on several workers (pytest-xdist), which share dist/: the first to
+    get here builds, the others wait for it and then find the build fresh."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the release workflow runs these tests in one process
+        yield
+        return
+    name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    with (Path(tempfile.gettempdir()) / f"qi-packaging-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
 def packaged_app(project_root: Path) -> Path:
     if os.environ.get("QI_SKIP_PACKAGING") == "1":
@@ -56,14 +77,15 @@ def packaged_app(project_root: Path) -> Path:
                     "CI always runs it")
     info = project_root / "dist" / "build-info.json"
     exe = _executable(project_root)
-    fresh = info.is_file() and exe.is_file() and (
-        info.stat().st_mtime > _newest_source(project_root)
-    )
-    if not fresh:
-        make = shutil.which("make")
-        command = ([make, "dist"] if make else
-                   [sys.executable, str(project_root / "packaging" / "build.py")])
-        subprocess.run(command, cwd=project_root, check=True, timeout=900)
+    with _one_build_at_a_time(project_root):
+        fresh = info.is_file() and exe.is_file() and (
+            info.stat().st_mtime > _newest_source(project_root)
+        )
+        if not fresh:
+            make = shutil.which("make")
+            command = ([make, "dist"] if make else
+                       [sys.executable, str(project_root / "packaging" / "build.py")])
+            subprocess.run(command, cwd=project_root, check=True, timeout=900)
     assert exe.is_file(), f"the build did not produce {exe}"
     return exe
 
