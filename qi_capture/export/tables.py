@@ -416,6 +416,11 @@ def _number_series(
         series = pd.Series(_objects(values), index=index)
         numbers = pd.to_numeric(series, errors="coerce")
         _lost(stats, table, column, series, numbers, "not a number")
+    # "inf" and "1e400" read as floats, but no integer column, SPSS or Stata number can
+    # hold an infinity: left out and counted like any other unreadable number.
+    finite = numbers.where(np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan)))
+    _lost(stats, table, column, numbers, finite, "not a finite number")
+    numbers = finite
     if whole_type:
         whole = numbers.where(numbers == numbers.round())
         _lost(stats, table, column, numbers, whole, "not a whole number")

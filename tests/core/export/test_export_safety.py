@@ -186,3 +186,15 @@ def test_a_writer_failure_is_one_error_without_the_answer(
     assert "SECRET" not in caught.value.message and "SECRET" not in caplog.text
     assert "ReadstatError" in caught.value.message
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sav", "dta"])
+def test_infinite_numbers_are_counted_not_a_crash(tmp_path: Path, fmt: str) -> None:
+    """"inf" reads as a float but no integer (or SPSS/Stata number) can hold it: it is
+    left out like any unreadable number, and counted in the report."""
+    many = [Rec({"asked": "yes", "gated": value, "open": "4"})
+            for value in ("inf", "-Infinity", "12", "1e400")]
+    result = export_form(forms=[form()], records=many, out_dir=tmp_path, fmt=fmt)
+    assert result.report["included"] == 4
+    assert result.report["values_left_empty"] == {"safe.gated": 3}
+    assert any("not a finite number" in w for w in result.report["warnings"])
