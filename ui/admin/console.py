@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -111,7 +111,7 @@ class AdminConsole(QWidget):
         self.nav = QListWidget(self)
         self.nav.setObjectName("consoleNav")
         self.nav.setAccessibleName(self.tr("Console pages"))
-        self.nav.setFixedWidth(self.fontMetrics().horizontalAdvance("M") * 14)
+        self.nav.setFixedWidth(self.fontMetrics().horizontalAdvance("M") * 14 + 16)
         self.stack = QStackedWidget(self)
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
@@ -136,6 +136,8 @@ class AdminConsole(QWidget):
         self.stack.addWidget(page)
         item = QListWidgetItem(title, self.nav)
         item.setData(_KEY_ROLE, key)
+        # Rows with room around their words: the list reads as the console's navigation.
+        item.setSizeHint(QSize(0, self.nav.fontMetrics().height() * 2))
         action = QAction(title, self)
         number = len(self._pages)
         if number <= 9:

@@ -127,17 +127,15 @@ class RecordsPage(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        # The record's name takes the room the other columns leave; they are as wide as
+        # what they show (measured on the font, so they follow its size and the scale).
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(AdminRecordsModel.NAME, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicator(AdminRecordsModel.SUBMITTED, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         header.sortIndicatorChanged.connect(self._on_header_sort)
-        for column, width in ((AdminRecordsModel.NAME, 230), (AdminRecordsModel.STATUS, 110),
-                              (AdminRecordsModel.DEVICE, 110),
-                              (AdminRecordsModel.INTERVIEWER, 110),
-                              (AdminRecordsModel.SUBMITTED, 125),
-                              (AdminRecordsModel.UPDATED, 125)):
-            self.table.setColumnWidth(column, width)
+        self._table_width = self._size_columns()
         self.view = RecordView(desk, runner, self)
 
         left = QWidget(self)
@@ -148,8 +146,11 @@ class RecordsPage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.view)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # The table first gets the room its columns need (the record's name at 18
+        # characters), the record the rest: all the columns show at 1366 pixels wide.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([self._table_width, self.fontMetrics().averageCharWidth() * 50])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
@@ -169,6 +170,34 @@ class RecordsPage(QWidget):
         self.model.fetch_failed.connect(self._show_error)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.view.review_saved.connect(self._on_review_saved)
+
+    def _size_columns(self) -> int:
+        """Give each column but the name the width of its header or of what it usually
+        shows (a device's or interviewer's name at 12 to 16 characters); returns the
+        width the table needs to show every column."""
+        cells = self.table.fontMetrics()
+        heads = self.table.horizontalHeader().fontMetrics()
+        char = cells.averageCharWidth()
+        pad = char * 2 + 8
+        stamp = cells.horizontalAdvance("2026-12-31 23:59")
+        values = {AdminRecordsModel.STATUS: max(cells.horizontalAdvance(self.tr(label))
+                                                for label in REVIEW_LABELS.values()),
+                  AdminRecordsModel.DEVICE: char * 16,
+                  AdminRecordsModel.INTERVIEWER: char * 12,
+                  AdminRecordsModel.SUBMITTED: stamp,
+                  AdminRecordsModel.UPDATED: stamp,
+                  AdminRecordsModel.SHORT_ID: cells.horizontalAdvance("0123abcd")}
+        total = 0
+        for column, value in values.items():
+            head = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            # The sort arrow sits in the submission time's header.
+            arrow = cells.height() if column == AdminRecordsModel.SUBMITTED else 0
+            width = max(heads.horizontalAdvance(head) + arrow, value) + pad
+            self.table.setColumnWidth(column, width)
+            total += width
+        name = char * 18 + pad
+        frame = self.table.frameWidth() * 2 + self.table.verticalScrollBar().sizeHint().width()
+        return total + name + frame
 
     # -- the console's contract ----------------------------------------------------------
     def refresh(self) -> None:
