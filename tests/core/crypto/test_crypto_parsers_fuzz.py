@@ -47,6 +47,7 @@ from qi_capture.crypto.kdf import (
     floor_params,
 )
 from qi_capture.crypto.secret import SecretBytes
+from tests.json_paths import json_paths, json_replaced
 
 FUZZ = settings(max_examples=60, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -69,28 +70,6 @@ json_values = st.recursive(
 )
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON document (the root excluded)."""
-    found: list[tuple[Any, ...]] = []
-    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(
-        doc, list) else ()
-    for key, value in items:
-        found.append((*prefix, key))
-        found.extend(_paths(value, (*prefix, key)))
-    return found
-
-
-def _replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(doc, dict):
-        return {**doc, head: _replaced(doc[head], rest, value)}
-    out = list(doc)
-    out[head] = _replaced(doc[head], rest, value)
-    return out
-
-
 def _at(doc: Any, path: tuple[Any, ...]) -> Any:
     for key in path:
         doc = doc[key]
@@ -100,14 +79,14 @@ def _at(doc: Any, path: tuple[Any, ...]) -> Any:
 def mutate(data: st.DataObject, doc: Any) -> Any:
     """``doc`` with one value somewhere replaced by arbitrary JSON, one key dropped, or
     one key added."""
-    path = data.draw(st.sampled_from(_paths(doc)))
+    path = data.draw(st.sampled_from(json_paths(doc)))
     action = data.draw(st.sampled_from(["replace", "drop", "add"]))
     parent = _at(doc, path[:-1])
     if action == "drop" and isinstance(parent, dict):
-        return _replaced(doc, path[:-1], {k: v for k, v in parent.items() if k != path[-1]})
+        return json_replaced(doc, path[:-1], {k: v for k, v in parent.items() if k != path[-1]})
     if action == "add" and isinstance(parent, dict):
-        return _replaced(doc, path[:-1], {**parent, data.draw(any_text): data.draw(json_values)})
-    return _replaced(doc, path, data.draw(json_values))
+        return json_replaced(doc, path[:-1], {**parent, data.draw(any_text): data.draw(json_values)})
+    return json_replaced(doc, path, data.draw(json_values))
 
 
 def edit_bytes(data: st.DataObject, raw: bytes, *, within: int | None = None) -> bytes:

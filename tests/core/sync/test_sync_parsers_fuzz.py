@@ -37,6 +37,7 @@ from qi_capture.sync.manifest import (
     parse_manifest,
     parse_paradata,
 )
+from tests.json_paths import json_paths, json_replaced
 
 FUZZ = settings(max_examples=60, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -59,38 +60,16 @@ json_values = st.recursive(
 )
 
 
-def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON document (the root excluded)."""
-    found: list[tuple[Any, ...]] = []
-    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(
-        doc, list) else ()
-    for key, value in items:
-        found.append((*prefix, key))
-        found.extend(_paths(value, (*prefix, key)))
-    return found
-
-
-def _replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    if isinstance(doc, dict):
-        return {**doc, head: _replaced(doc[head], rest, value)}
-    out = list(doc)
-    out[head] = _replaced(doc[head], rest, value)
-    return out
-
-
 def mutate(data: st.DataObject, doc: Any) -> Any:
     """``doc`` with one value somewhere replaced by arbitrary JSON, or one key dropped."""
-    path = data.draw(st.sampled_from(_paths(doc)))
+    path = data.draw(st.sampled_from(json_paths(doc)))
     if data.draw(st.booleans()) and len(path) and isinstance(
         _at(doc, path[:-1]), dict
     ):
         parent = dict(_at(doc, path[:-1]))
         del parent[path[-1]]
-        return _replaced(doc, path[:-1], parent)
-    return _replaced(doc, path, data.draw(json_values))
+        return json_replaced(doc, path[:-1], parent)
+    return json_replaced(doc, path, data.draw(json_values))
 
 
 def _at(doc: Any, path: tuple[Any, ...]) -> Any:
