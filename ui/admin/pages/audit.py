@@ -24,11 +24,11 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.audit import write_audit_csv
 from qi_capture.services.admin.dto import AuditEntry
 from ui.admin.models.audit import AuditFilter, AuditModel
+from ui.admin.pages.title import page_title
 from ui.admin.text import audit_action
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
-from ui.widgets.fonts import scale_font
 
 
 class AuditPage(QWidget):
@@ -42,9 +42,7 @@ class AuditPage(QWidget):
         self.setObjectName("auditPage")
         self._desk = desk
         self._runner = runner
-        title = QLabel(self.tr("Audit log"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.2, bold=True)
+        title = page_title(self.tr("Audit log"), self)
         self.action = QComboBox(self)
         self.action.setAccessibleName(self.tr("Action"))
         self.actor = QComboBox(self)

@@ -26,6 +26,7 @@ from qi_capture.errors import QICaptureError
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import ConflictInfo, ConflictView
 from ui.admin.models.conflicts import ConflictItem, ConflictLinesModel, ConflictListModel
+from ui.admin.pages.title import page_title
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
@@ -57,9 +58,7 @@ class ConflictsPage(QWidget):
         self._runner = runner
         self._asked = 0
 
-        title = QLabel(self.tr("Conflicts"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.3, bold=True)
+        title = page_title(self.tr("Conflicts"), self)
         intro = QLabel(self.tr(
             "Two laptops changed the same record from the same version. Compare the "
             "versions (differing answers are marked in bold on amber), then keep one, or "

@@ -28,11 +28,11 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DeviceSummary, Enrolment
 from ui.admin.enrol_dialog import EnrolDialog
 from ui.admin.models.devices import DevicesFilter, DevicesModel
+from ui.admin.pages.title import page_title
 from ui.admin.text import report_line
 from ui.dialogs import confirm
 from ui.errors import message_for
 from ui.tasks import TaskRunner
-from ui.widgets.fonts import scale_font
 
 
 def ask_name(parent: QWidget, title: str, label: str, text: str) -> str | None:
@@ -54,9 +54,7 @@ class DevicesPage(QWidget):
         self.enrol_dialog: EnrolDialog | None = None
         self.last_enrolment: Enrolment | None = None
 
-        title = QLabel(self.tr("Devices"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.2, bold=True)
+        title = page_title(self.tr("Devices"), self)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(self.tr("Filter by name, interviewer, id or status"))
         self.search.setAccessibleName(self.tr("Filter devices"))

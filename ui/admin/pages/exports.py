@@ -37,6 +37,7 @@ from qi_capture.services.admin.exports import (
 )
 from ui.admin.models.records import REVIEW_LABELS
 from ui.admin.pages.records import Choices, read_choices, read_outline
+from ui.admin.pages.title import page_title
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
@@ -74,9 +75,7 @@ class ExportsPage(QWidget):
         self._runner = runner
         self.last_result: ExportResult | None = None
 
-        title = QLabel(self.tr("Exports"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.3, bold=True)
+        title = page_title(self.tr("Exports"), self)
         intro = QLabel(self.tr(
             "Write a form's records to files for analysis: one table for the form, one per "
             "repeat, a codebook and an export report. Every version of the form goes into "

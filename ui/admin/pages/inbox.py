@@ -33,11 +33,11 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import MergeResult, short_id
 from qi_capture.services.admin.inbox import InboxBundle, InboxFolder
 from ui.admin import settings as remembered
+from ui.admin.pages.title import page_title
 from ui.admin.text import file_size, merge_lines
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import Task, TaskRunner
-from ui.widgets.fonts import scale_font
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,7 @@ class InboxPage(QWidget):
         #: The merge running, if any (its progress, finished and failed signals).
         self.merge_task: Task | None = None
 
-        title = QLabel(self.tr("Inbox and merge"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.2, bold=True)
+        title = page_title(self.tr("Inbox and merge"), self)
         intro = QLabel(self.tr(
             "The folders bundles arrive in: your study's sync folder, or a USB stick an "
             "interviewer handed you. Merging imports every new bundle once; merging the "

@@ -31,9 +31,9 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DeviceSummary, FormOutline, FormSummary, ReviewInfo
 from ui.admin.models.records import REVIEW_LABELS, AdminRecordsModel, RecordQuery
 from ui.admin.pages.record_view import RecordView
+from ui.admin.pages.title import page_title
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
-from ui.widgets.fonts import scale_font
 
 #: Typing in the search box waits this long (ms) before asking the store.
 SEARCH_DELAY = 300
@@ -67,9 +67,7 @@ class RecordsPage(QWidget):
         self._runner = runner
         self._outline: FormOutline | None = None
 
-        title = QLabel(self.tr("Records"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.3, bold=True)
+        title = page_title(self.tr("Records"), self)
         self.form = QComboBox(self)
         self.form.setAccessibleName(self.tr("Form"))
         self.form.setMinimumContentsLength(40)

@@ -29,6 +29,7 @@ from qi_capture.report.model import Chart
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.report import FORMATS, ReportFiles, ReportPreview
 from ui.admin.models.records import REVIEW_LABELS
+from ui.admin.pages.title import page_title
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner
@@ -59,9 +60,7 @@ class ResultsPage(QWidget):
         self.preview: ReportPreview | None = None
         self.saved: ReportFiles | None = None
 
-        title = QLabel(self.tr("Results"), self)
-        title.setObjectName("pageTitle")
-        scale_font(title, 1.3, bold=True)
+        title = page_title(self.tr("Results"), self)
         self.status = QComboBox(self)
         self.status.addItem(self.tr("Every record"), None)
         for status, label in REVIEW_LABELS.items():
