@@ -56,6 +56,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -93,6 +94,7 @@ from qi_capture.coding.model import (
     Coder,
     Coding,
     Difference,
+    ExchangeResult,
     InterviewRef,
     Matrix,
     MatrixCell,
@@ -102,6 +104,7 @@ from qi_capture.coding.model import (
 )
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
 from qi_capture.report.suppress import Disclosure
+from qi_capture.services.admin import coding_exchange
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
@@ -167,6 +170,9 @@ class CodingDesk:
         with self._central.engine.begin() as conn:
             yield conn
 
+    #: One transaction for a change (the exchange module's import runs in it).
+    writing = _write
+
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self._central.engine.connect() as conn:
@@ -175,6 +181,13 @@ class CodingDesk:
     def _audit(self, conn: Connection, action: str, **params: Any) -> None:
         db.audit(conn, self._central.actor, f"coding.{action}",
                  {"study": self.study_id, "coder": self.coder, **params})
+
+    audit = _audit
+
+    def log(self, action: str, **params: Any) -> None:
+        """An audit entry in a transaction of its own (guids and counts only)."""
+        with self._write() as conn:
+            self._audit(conn, action, **params)
 
     def _interviews(self, conn: Connection,
                     record_ids: Iterable[uuid.UUID] | None = None) -> Iterator[Interview]:
@@ -261,7 +274,7 @@ class CodingDesk:
                         continue
                     db.insert_code(conn, {
                         "guid": made.guid, "study_id": self.study_id,
-                        "name": self._free_name(conn, made.name, None),
+                        "name": self.free_name(conn, made.name, None),
                         "description": made.description, "colour": made.colour,
                         "parent": None, "retired": False, "merged_into": None,
                         "tag": tag})
@@ -301,7 +314,7 @@ class CodingDesk:
         self._seeded = True
         return SeedResult((made_codes, len(codings)))
 
-    def _free_name(self, conn: Connection, name: str, parent: uuid.UUID | None) -> str:
+    def free_name(self, conn: Connection, name: str, parent: uuid.UUID | None) -> str:
         taken = {r.name.casefold() for r in db.codes(conn, self.study_id)
                  if r.parent == parent and not r.retired}
         candidate, n = name, 2
@@ -779,6 +792,25 @@ class CodingDesk:
 
     def layout(self, form_id: str) -> Layout:
         return self._layouts[form_id]
+
+    def current_interviews(self) -> list[Interview]:
+        """The study's interviews as they read now (passages re-anchored first)."""
+        self._sync()
+        with self._read() as conn:
+            return list(self._interviews(conn))
+
+    def export(self, fmt: str, out: str | Path) -> ExchangeResult:
+        """Write the study's coding to ``out`` as ``qdpx`` (REFI-QDA project: interviews
+        as sources, codes, codings, memos, coders as users, one case per interview with
+        its stakeholder group and footprint), ``qdc`` (codebook), ``csv`` (coded
+        passages) or ``codebook-csv``; logged. NOT encrypted
+        (`qi_capture.services.admin.coding_exchange`)."""
+        return coding_exchange.export(self, fmt, Path(out))
+
+    def import_file(self, path: str | Path) -> ExchangeResult:
+        """Import a REFI-QDA ``.qdpx`` project or ``.qdc`` codebook: codes and codings
+        made elsewhere land on the same passages; all or nothing; logged."""
+        return coding_exchange.import_file(self, Path(path))
 
 
 # -- helpers ------------------------------------------------------------------------------
