@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -37,6 +38,10 @@ MAX_RATIO = 200
 MAX_XML = 64 * 1024 * 1024
 _GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                    r"[0-9a-fA-F]{12})\}?$")
+#: What a damaged zip raises while it is opened or unpacked (a bad deflate stream is a
+#: zlib.error; a bad header a BadZipFile, ValueError or EOFError; encryption a RuntimeError).
+_UNPACK_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError,
+                  ValueError, EOFError)
 _COLOUR = re.compile(r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 
 
@@ -204,10 +209,11 @@ class _Zip:
         self.total = 0
         try:
             self.archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except _UNPACK_ERRORS as exc:
             raise reader.fail("the file", f"it is not a .qdpx (zip) file ({exc})") from None
         infos = self.archive.infolist()
         if len(infos) > MAX_MEMBERS:
+            self.archive.close()
             raise reader.fail("the file", f"it holds {len(infos)} files, more than the "
                                           f"{MAX_MEMBERS} imported")
         self.names = {i.filename: i for i in infos}
@@ -221,7 +227,7 @@ class _Zip:
         try:
             with self.archive.open(info) as handle:
                 data = handle.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        except _UNPACK_ERRORS as exc:
             raise self.reader.fail(name, f"it cannot be unpacked ({exc})") from None
         if len(data) > limit:
             raise self.reader.fail(name, "it unpacks to more than is imported (a zip bomb, "
