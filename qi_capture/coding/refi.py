@@ -23,7 +23,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from qi_capture.coding.model import Code, Coder, Coding, Memo
+from qi_capture.coding.model import Code, Coder, Memo
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -36,6 +36,10 @@ def derived_guid(study_id: str, kind: str, key: str = "") -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{study_id}\n{kind}\n{key}")
 
 
+#: A coding as a selection carries it: (coding guid, code guid, coder name).
+SelectionCoding = tuple[uuid.UUID, uuid.UUID, str]
+
+
 @dataclass(frozen=True)
 class ExportSource:
     """One interview as a source: its guid (the record id), name, text, variables
@@ -45,9 +49,10 @@ class ExportSource:
     name: str
     text: str
     variables: Mapping[str, str]
-    #: (passage guid, source start, source end, codings on it, memo guid or None)
-    selections: Sequence[tuple[uuid.UUID, int, int, Sequence[Coding], uuid.UUID | None]] = \
-        field(default_factory=tuple)
+    #: (passage guid, source start, source end, its codings as (coding guid, code guid,
+    #: coder name), memo guid or None)
+    selections: Sequence[tuple[uuid.UUID, int, int, Sequence[SelectionCoding],
+                               uuid.UUID | None]] = field(default_factory=tuple)
 
 
 def _g(guid: uuid.UUID) -> str:
@@ -99,6 +104,7 @@ def project_xml(*, study_id: str, name: str, coders: Sequence[Coder], codes: Seq
     """``project.qde`` (Project.xsd) for sources whose texts go in ``sources/``."""
     ns = f"{{{PROJECT_NS}}}"
     users = {c.name: c.guid for c in coders}
+    user_text = {name: _g(guid) for name, guid in users.items()}
     root = etree.Element(f"{ns}Project", nsmap={None: PROJECT_NS}, name=name, origin=ORIGIN,
                          creationDateTime=_stamp(created))
     if users:
@@ -135,18 +141,17 @@ def project_xml(*, study_id: str, name: str, coders: Sequence[Coder], codes: Seq
             src = etree.SubElement(holder, f"{ns}TextSource", guid=_g(s.guid), name=s.name,
                                    plainTextPath=f"internal://{s.guid}.txt")
             for guid, start, end, codings, memo in s.selections:
-                first = codings[0] if codings else None
                 sel = etree.SubElement(
                     src, f"{ns}PlainTextSelection", guid=_g(guid),
                     name=s.text[start:end][:60], startPosition=str(start),
                     endPosition=str(end))
-                if first is not None and first.coder in users:
-                    sel.set("creatingUser", _g(users[first.coder]))
-                for c in codings:
-                    cod = etree.SubElement(sel, f"{ns}Coding", guid=_g(c.guid))
-                    if c.coder in users:
-                        cod.set("creatingUser", _g(users[c.coder]))
-                    etree.SubElement(cod, f"{ns}CodeRef", targetGUID=_g(c.code))
+                if codings and codings[0][2] in users:
+                    sel.set("creatingUser", user_text[codings[0][2]])
+                for c_guid, c_code, c_coder in codings:
+                    cod = etree.SubElement(sel, f"{ns}Coding", guid=_g(c_guid))
+                    if c_coder in users:
+                        cod.set("creatingUser", user_text[c_coder])
+                    etree.SubElement(cod, f"{ns}CodeRef", targetGUID=_g(c_code))
                 if memo is not None:
                     etree.SubElement(sel, f"{ns}NoteRef", targetGUID=_g(memo))
     if memos:

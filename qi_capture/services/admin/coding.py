@@ -304,7 +304,8 @@ class CodingDesk:
                                 "revision": revisions[f.record_id], "start": 0,
                                 "end": len(f.text), "text": f.text, "flagged": False})
                     codings.append({"guid": uuid.uuid4(), "study_id": self.study_id,
-                                    "passage": passage, "code": code, "coder": coder,
+                                    "passage": passage, "record_id": f.record_id,
+                                    "code": code, "coder": coder,
                                     "origin": "field", "confirmed": False, "undone": False})
             for chunk in _chunks(passages):
                 db.insert_passages(conn, chunk)
@@ -515,6 +516,7 @@ class CodingDesk:
                                                             record_id=interview.record_id)
                     if r[1] == passage}
             new = [{"guid": uuid.uuid4(), "study_id": self.study_id, "passage": passage,
+                    "record_id": interview.record_id,
                     "code": r.guid, "coder": coder, "origin": "analyst", "confirmed": True,
                     "undone": False}
                    for r in dict.fromkeys(rows) if (r.guid, self.coder) not in have]
@@ -657,7 +659,7 @@ class CodingDesk:
     def coders(self) -> tuple[Coder, ...]:
         """Everyone who has coded anything in this study (``field`` included)."""
         with self._read() as conn:
-            used = {r[9] for r in db.codings(conn, self.study_id)}
+            used = db.coder_names(conn, self.study_id)
             return tuple(Coder(r.guid, r.name) for r in db.coders(conn) if r.name in used)
 
     def agreement(self, coder_a: str, coder_b: str) -> Agreement:
@@ -789,6 +791,21 @@ class CodingDesk:
             used = {c.coder for c in codings} | {m.author for m in memos}
             coders = [Coder(r.guid, r.name) for r in db.coders(conn) if r.name in used]
         return interviews, codes, codings, memos, coders
+
+    def export_rows(self) -> tuple[list[Interview], list[Code], list[DbRow], list[Memo],
+                                   list[Coder]]:
+        """As `export_data`, the codings as rows (columns of
+        `qi_capture.central.coding.CODING_COLUMNS`): for the exchange module only."""
+        self._sync()
+        with self._read() as conn:
+            interviews = list(self._interviews(conn))
+            codes = [_code(r) for r in db.codes(conn, self.study_id)]
+            rows = db.codings(conn, self.study_id)
+            memos = [Memo(m.guid, m.text, m.author, m.code, m.passage)
+                     for m in db.memos(conn, self.study_id)]
+            used = db.coder_names(conn, self.study_id) | {m.author for m in memos}
+            coders = [Coder(r.guid, r.name) for r in db.coders(conn) if r.name in used]
+        return interviews, codes, rows, memos, coders
 
     def layout(self, form_id: str) -> Layout:
         return self._layouts[form_id]

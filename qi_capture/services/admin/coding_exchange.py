@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from qi_capture.central import coding as db
 from qi_capture.coding import csvfiles, refi
 from qi_capture.coding.errors import ExchangeFormatUnknown, ExchangeInvalid
-from qi_capture.coding.model import Code, CodedPassage, Coding, ExchangeResult
+from qi_capture.coding.model import CodedPassage, ExchangeResult
 from qi_capture.coding.refi_read import ReadCode, ReadProject, read_codebook, read_project
 from qi_capture.coding.source import SourceText, render
 from qi_capture.crypto.atomic import atomic_write_bytes
@@ -55,7 +55,13 @@ def export(desk: CodingDesk, fmt: str, out: Path) -> ExchangeResult:
     """Write the study's coding as ``fmt`` to ``out`` (see `FORMATS`); logged."""
     if fmt not in FORMATS:
         raise ExchangeFormatUnknown(fmt, FORMATS)
-    interviews, codes, codings, memos, coders = desk.export_data()
+    if fmt == "qdpx":
+        data, result = _qdpx(desk, out)
+        atomic_write_bytes(out, data)
+        desk.log("export", format=fmt, codes=result.codes, codings=result.codings,
+                 memos=result.memos, sources=result.sources)
+        return result
+    interviews, codes, codings, memos, _coders = desk.export_data()
     if fmt == "qdc":
         data = refi.codebook_xml(codes)
         result = ExchangeResult(str(out), len([c for c in codes if c.merged_into is None]),
@@ -69,7 +75,7 @@ def export(desk: CodingDesk, fmt: str, out: Path) -> ExchangeResult:
             counts[c.code] = (n + 1, len(records[c.code]))
         data = csvfiles.codebook_csv(codes, counts)
         result = ExchangeResult(str(out), len(codes), 0, 0, 0)
-    elif fmt == "csv":
+    else:
         memo_of = {m.passage: m.text for m in memos if m.passage is not None}
         by_id = {i.record_id: i for i in interviews}
         passages = []
@@ -84,39 +90,40 @@ def export(desk: CodingDesk, fmt: str, out: Path) -> ExchangeResult:
                 interview.group, interview.footprint))
         data = csvfiles.passages_csv(passages, codes)
         result = ExchangeResult(str(out), len(codes), len(passages), 0, len(interviews))
-    else:
-        data, result = _qdpx(desk, out, interviews, codes, codings, memos, coders)
     atomic_write_bytes(out, data)
     desk.log("export", format=fmt, codes=result.codes, codings=result.codings,
              memos=result.memos, sources=result.sources)
     return result
 
 
-def _qdpx(desk: CodingDesk, out: Path, interviews: Sequence[Interview], codes: Sequence[Code],
-          codings: Sequence[Coding], memos: Sequence[Any], coders: Sequence[Any]
-          ) -> tuple[bytes, ExchangeResult]:
+def _qdpx(desk: CodingDesk, out: Path) -> tuple[bytes, ExchangeResult]:
+    # Rows, not Coding values: 20,000 frozen values cost more than the XML around them.
+    interviews, codes, rows, memos, coders = desk.export_rows()
     texts = _sources(desk, interviews)
     memo_of = {m.passage: m.guid for m in memos if m.passage is not None}
-    by_passage: dict[uuid.UUID, list[Coding]] = {}
-    for c in codings:
-        by_passage.setdefault(c.passage, []).append(c)
-    per_record: dict[uuid.UUID, list[list[Coding]]] = {}
-    for group in by_passage.values():
-        per_record.setdefault(group[0].record_id, []).append(group)
+    # passage -> (record, field, start, end, [(coding, code, coder)])
+    by_passage: dict[uuid.UUID, tuple[uuid.UUID, str, int, int, list[refi.SelectionCoding]]] = {}
+    for r in rows:
+        entry = by_passage.get(r[1])
+        if entry is None:
+            entry = by_passage[r[1]] = (r[2], r[3], int(r[5]), int(r[6]), [])
+        entry[4].append((r[0], r[8], r[9]))
+    per_record: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = {}
+    for passage, entry in by_passage.items():
+        per_record.setdefault(entry[0], []).append((passage, entry))
     sources = []
     exported = 0
     for i in interviews:
         st = texts[i.record_id]
         selections = []
-        for group in per_record.get(i.record_id, []):
-            first = group[0]
-            span = st.spans.get(first.field)
-            if span is None or first.end > span[1]:
+        for passage, (_rid, field, start, end, group) in per_record.get(i.record_id, []):
+            span = st.spans.get(field)
+            if span is None or end > span[1]:
                 continue  # the answer is empty now (a flagged passage): nothing to select
-            selections.append((first.passage, span[0] + first.start, span[0] + first.end,
-                               group, memo_of.get(first.passage)))
+            selections.append((passage, span[0] + start, span[0] + end, group,
+                               memo_of.get(passage)))
             exported += len(group)
-        selections.sort(key=lambda s: (s[1], s[2], str(s[0])))
+        selections.sort(key=lambda s: (s[1], s[2], s[0]))
         variables = {k: v for k, v in zip(VARIABLES, (i.group, i.footprint), strict=True)
                      if v is not None}
         sources.append(refi.ExportSource(i.record_id, i.name, st.text, variables,
@@ -264,7 +271,8 @@ def _codings(desk: CodingDesk, conn: Connection, file: str, project: ReadProject
                         continue
                     db.insert_codings(conn, [{
                         "guid": cod.guid if n == 0 else uuid.uuid4(),
-                        "study_id": desk.study_id, "passage": passage, "code": code,
+                        "study_id": desk.study_id, "passage": passage,
+                        "record_id": record, "code": code,
                         "coder": coders[user], "origin": "analyst", "confirmed": True,
                         "undone": False}])
                     added += 1

@@ -42,7 +42,8 @@ def _project() -> tuple[bytes, dict[str, bytes]]:
                     "alice", "analyst", True, False)
     memo = Memo(uuid.uuid4(), "a memo", "alice", passage=passage)
     source = refi.ExportSource(record, "Interview", text, {"Footprint": "North"},
-                               ((passage, start, start + 5, (coding,), memo.guid),))
+                               ((passage, start, start + 5, ((coding.guid, coding.code, coding.coder),),
+                                 memo.guid),))
     xml = refi.project_xml(study_id="s", name="p", coders=[alice], codes=[code, child],
                            sources=[source], memos=[memo], variables=["Footprint"],
                            created=datetime(2026, 1, 1, tzinfo=UTC))
