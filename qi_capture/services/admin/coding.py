@@ -66,6 +66,7 @@ from qi_capture.central.coding import DbRow
 from qi_capture.central.store import CentralStore
 from qi_capture.coding import agreement as kappa
 from qi_capture.coding.anchor import reanchor
+from qi_capture.coding.csvfiles import code_paths
 from qi_capture.coding.errors import (
     CodeColourInvalid,
     CodeMoveInvalid,
@@ -92,6 +93,7 @@ from qi_capture.coding.model import (
     CodedPassage,
     CodeNode,
     Coder,
+    CodeTheme,
     Coding,
     Difference,
     ExchangeResult,
@@ -100,6 +102,7 @@ from qi_capture.coding.model import (
     MatrixCell,
     MatrixRow,
     Memo,
+    ThemeQuote,
     Transcript,
 )
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
@@ -769,6 +772,37 @@ class CodingDesk:
         out_rows.sort(key=lambda r: (-(r.total or 0), r.code.name.casefold()))
         return Matrix(by, tuple(groups), tuple(out_rows), len(interviews), min_cell,
                       suppressed)
+
+    def themes(self, *, statuses: Sequence[str] | None = ("approved",)
+               ) -> tuple[CodeTheme, ...]:
+        """The codes (not retired) for the report: per code the interviews mentioning it
+        and its quotes, over interviews whose review status is in ``statuses``; most
+        mentioned first. Counts are not suppressed here: the report does that."""
+        self._sync()
+        with self._read() as conn:
+            interviews = {i.record_id: i for i in self._interviews(conn)
+                          if statuses is None or i.review_status in statuses}
+            rows = db.codings(conn, self.study_id)
+            codes = [_code(r) for r in db.codes(conn, self.study_id)]
+        paths = code_paths(codes)
+        records: dict[uuid.UUID, set[uuid.UUID]] = {}
+        quotes: dict[uuid.UUID, dict[str, ThemeQuote]] = {}
+        for r in rows:
+            interview = interviews.get(r[2])
+            if interview is None:
+                continue
+            records.setdefault(r[8], set()).add(r[2])
+            field = self._layouts[interview.form_id].field(r[3])
+            if field is not None and field.quote and interview.quotes_allowed:
+                words = _strip_tags(r[7])
+                if words:
+                    quotes.setdefault(r[8], {}).setdefault(
+                        words, ThemeQuote(words, r[2], field.section))
+        out = [CodeTheme(c, paths[c.guid], frozenset(records.get(c.guid, ())),
+                         tuple(quotes.get(c.guid, {}).values()))
+               for c in codes if not c.retired]
+        out.sort(key=lambda t: (-len(t.records), t.path.casefold()))
+        return tuple(out)
 
     def _group_order(self, by: str) -> list[str]:
         out: list[str] = []

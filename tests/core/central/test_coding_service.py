@@ -256,3 +256,16 @@ def test_matrix_counts_only_approved(central: CentralStore) -> None:
     coding.codebook()
     assert coding.matrix(min_cell=1).interviews == 0
     assert coding.matrix(min_cell=1, statuses=None).interviews == 4
+
+
+def test_themes_for_the_report(desk: tuple[CodingDesk, list[uuid.UUID]]) -> None:
+    coding, ids = desk
+    coding.codebook()
+    child = coding.create_code("Time", parent="Barrier")
+    coding.apply_codes(ids[0], QUOTE, 0, 7, [child.guid])
+    themes = {t.path: t for t in coding.themes()}
+    assert themes["Barrier"].records == frozenset(ids[:3])
+    # Interview 3's quote is coded Barrier too, but its participant refused quotes.
+    assert [q.text for q in themes["Barrier"].quotes] == ["We need time, not another method."]
+    assert themes["Barrier / Time"].quotes[0].text == "We need"
+    assert next(iter(coding.themes())).code.name == "Barrier"  # most mentioned first
