@@ -59,6 +59,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from qi_capture.central import coding as db
@@ -232,9 +233,14 @@ class CodingDesk:
         if not stale:
             return 0
         kept = moved = changed = 0
+        answers: dict[str, dict[str, Any]] = {}
         with self._write() as conn:
             for r in stale:
-                text = _answer(r.canonical_json, r.field)
+                doc = answers.get(r.winner)
+                if doc is None:  # a record's passages share one parse of its revision
+                    doc = answers[r.winner] = _answers(r.canonical_json)
+                value = doc.get(r.field)
+                text = value if isinstance(value, str) else ""
                 anchor = reanchor(r.text, int(r.start), int(r.end), text)
                 values: dict[str, Any] = {"revision": r.winner, "start": anchor.start,
                                           "end": anchor.end}
@@ -894,12 +900,10 @@ def _form_of(canonical_json: str) -> str:
     return match.group(1) if match else ""
 
 
-def _answer(canonical_json: str, field: str) -> str:
-    import orjson
-
+def _answers(canonical_json: str) -> dict[str, Any]:
     doc = orjson.loads(canonical_json)
-    value = (doc.get("answers") or {}).get(field)
-    return value if isinstance(value, str) else ""
+    answers = doc.get("answers") if isinstance(doc, dict) else None
+    return answers if isinstance(answers, dict) else {}
 
 
 def _strip_tags(text: str) -> str:
