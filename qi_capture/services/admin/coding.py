@@ -105,6 +105,8 @@ from qi_capture.coding.model import (
     Memo,
     ThemeQuote,
     Transcript,
+    TranscriptItem,
+    TranscriptSection,
 )
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
 from qi_capture.report.suppress import Disclosure
@@ -112,7 +114,11 @@ from qi_capture.services.admin import coding_exchange
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
-__all__ = ["MATRIX_BY", "CodingDesk", "SeedResult"]
+#: The values the UI gets are re-exported here, so a page imports from one module.
+__all__ = ["MATRIX_BY", "Agreement", "Code", "CodeAgreement", "CodeNode", "CodeTheme",
+           "CodedPassage", "Coder", "Coding", "CodingDesk", "Difference", "ExchangeResult",
+           "InterviewRef", "Matrix", "MatrixCell", "MatrixRow", "Memo", "SeedResult",
+           "ThemeQuote", "Transcript", "TranscriptItem", "TranscriptSection"]
 
 #: What the matrix can break codes down by.
 MATRIX_BY = ("group", "footprint")
