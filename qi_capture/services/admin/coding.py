@@ -66,6 +66,7 @@ from qi_capture.central import coding as db
 from qi_capture.central.coding import DbRow
 from qi_capture.central.store import CentralStore
 from qi_capture.coding import agreement as kappa
+from qi_capture.coding import matrix
 from qi_capture.coding.anchor import reanchor
 from qi_capture.coding.csvfiles import code_paths
 from qi_capture.coding.errors import (
@@ -768,22 +769,11 @@ class CodingDesk:
                 words = _strip_tags(r[7])
                 if words:
                     quotes.setdefault((r[8], group), {})[words] = None
-        out_rows = []
-        suppressed = 0
-        for c in code_rows:
-            cells = []
-            per = mentions.get(c.guid, {})
-            for g in groups:
-                n = len(per.get(g, ()))
-                hidden = disclosure.hidden(n)
-                suppressed += hidden
-                cells.append(MatrixCell(g, None if hidden else n, hidden,
-                                        () if hidden else tuple(quotes.get((c.guid, g), {}))))
-            total = len(set().union(*per.values())) if per else 0
-            out_rows.append(MatrixRow(_code(c), disclosure.count(total), tuple(cells)))
-        out_rows.sort(key=lambda r: (-(r.total or 0), r.code.name.casefold()))
-        return Matrix(by, tuple(groups), tuple(out_rows), len(interviews), min_cell,
-                      suppressed)
+        return matrix.build(by=by, codes=[_code(c) for c in code_rows], groups=groups,
+                            mentions=mentions,
+                            quotes={k: tuple(v) for k, v in quotes.items()},
+                            interviews=len(interviews), min_cell=min_cell,
+                            hidden=disclosure.hidden)
 
     def themes(self, *, statuses: Sequence[str] | None = ("approved",)
                ) -> tuple[CodeTheme, ...]:
