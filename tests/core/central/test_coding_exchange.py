@@ -156,10 +156,14 @@ def _qualcoder_project(source_text: str, name: str) -> bytes:
 </Code>
 </Codes></CodeBook>
 <Sources>
-<TextSource guid="{src}" name="{name}.txt" plainTextPath="internal://{src}.txt"
- creatingUser="{user}" creationDateTime="2026-03-01T10:00:00Z">
+<TextSource guid="{src}" name="{name}.txt" richTextPath="internal://{src}.docx"
+ plainTextPath="internal://{src}.txt" creatingUser="{user}"
+ creationDateTime="2026-03-01T10:00:00Z" modifyingUser="{user}"
+ modifiedDateTime="2026-03-01T10:00:00Z">
+<Description />
 <PlainTextSelection guid="{sel}" name="{source_text[start:end]}" startPosition="{start}"
  endPosition="{end}" creatingUser="{user}" creationDateTime="2026-03-01T10:05:00Z">
+<Description />
 <Coding guid="{uuid.uuid4()}" creatingUser="{user}" creationDateTime="2026-03-01T10:05:00Z">
 <CodeRef targetGUID="{child}"/></Coding>
 <NoteRef targetGUID="{note}"/>
@@ -189,7 +193,9 @@ def test_import_a_project_from_another_tool(central: CentralStore, tmp_path: Pat
     path = tmp_path / "qualcoder.qdpx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("project.qde", project)
-        z.writestr(f"sources/{src.get('guid')}.txt", text.encode("utf-8"))
+        # Some tools name the folder "Sources"; the rich-text copy is not read.
+        z.writestr(f"Sources/{src.get('guid')}.txt", text.encode("utf-8"))
+        z.writestr(f"Sources/{src.get('guid')}.docx", b"PK not read")
     result = desk.import_file(path)
     assert (result.new_codes, result.new_codings) == (2, 2)
     money = desk.code("Money")
