@@ -11,6 +11,11 @@ Opened from the admin door for one study and one coder (who each change is made 
         item = page.sections[0].items[0]
         coding.apply_codes(first.record_id, item.field, 0, 20, [tree[0].code.guid])
 
+Threads: methods that read may also write (the first `codebook` of a study seeds it from
+the field tags; `transcript`, `passages`, `agreement`, `matrix`, `themes`, `flagged` and
+the exports first re-anchor passages whose record changed), so the console runs every
+call of this desk through its serial write queue.
+
 Every method opens its own transaction and returns frozen values
 (`qi_capture.coding.model`), never rows; every change is written to the audit log in the
 same transaction (guids and counts, never words). Codes may be named by guid (or its
