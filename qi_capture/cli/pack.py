@@ -78,11 +78,13 @@ def register_study_commands(commands: Any) -> None:
 
 def _read(path: Path, limit: int) -> bytes:
     try:
-        if path.stat().st_size > limit:
-            raise CliError(f"{path} is larger than {limit} bytes")
-        return path.read_bytes()
+        with path.open("rb") as f:  # never more than the limit, whatever stat says
+            data = f.read(limit + 1)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise CliError(f"{path} is larger than {limit} bytes")
+    return data
 
 
 MIB = 1024 * 1024
