@@ -40,6 +40,8 @@ class DemoRecord:
     status: str = "approved"
     submitted: str = "2026-02-02T10:00:00.000000Z"
     deleted: bool = False
+    #: The record's instance name, as the laptop would have computed it.
+    name: str | None = None
 
 
 def register_builtin(central: CentralStore, study_id: str = STUDY_ID) -> dict[str, str]:
@@ -66,7 +68,7 @@ def insert_records(central: CentralStore, study_id: str, form_id: str, version: 
                         "sha256": ""},
                "parents": [], "device_id": str(device), "device_seq": i + 1,
                "created": rec.submitted, "interviewer": "Demo interviewer",
-               "instance_name": None, "answers": dict(rec.answers)}
+               "instance_name": rec.name, "answers": dict(rec.answers)}
         text = canonical_json(doc)  # type: ignore[arg-type]
         rid = revision_id(text)
         batch[0].append({"id": rid, "record_id": record_id, "device_id": device,
