@@ -86,7 +86,7 @@ class PassagesModel(RowsModel[CodedPassage]):
     INTERVIEW, SECTION, GROUP, PASSAGE, CODER, ORIGIN = range(6)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__((_tr("Interview"), _tr("Section"), _tr("Stakeholder group"),
+        super().__init__((_tr("Interview"), _tr("Section"), _tr("Group"),
                           _tr("Passage"), _tr("Coder"), _tr("Origin")), parent)
 
     def set_passages(self, rows: Sequence[CodedPassage]) -> None:
@@ -141,12 +141,13 @@ class AgreementModel(RowsModel[CodeAgreement]):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
         a = self.agreement
-        if a is not None and role == Qt.ItemDataRole.DisplayRole \
+        # Short headers (A and B, as the coder pickers are labelled); names as tooltips.
+        if a is not None and role == Qt.ItemDataRole.ToolTipRole \
                 and orientation == Qt.Orientation.Horizontal:
             if section == self.ONLY_A:
-                return _tr("Only {0}").format(a.coder_a)
+                return _tr("Answers only {0} coded with the code").format(a.coder_a)
             if section == self.ONLY_B:
-                return _tr("Only {0}").format(a.coder_b)
+                return _tr("Answers only {0} coded with the code").format(a.coder_b)
         return super().headerData(section, orientation, role)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

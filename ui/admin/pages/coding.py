@@ -11,6 +11,7 @@ their own names and compare.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -75,8 +76,7 @@ class CodingPage(QWidget):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        char = self.fontMetrics().averageCharWidth()
-        self.splitter.setSizes([char * 40, char * 110])
+        self._sized = False
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.error)
@@ -91,6 +91,18 @@ class CodingPage(QWidget):
         self.passages.jump_requested.connect(self.jump_to)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.session.codings_changed.connect(self._on_codings_changed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            # The codebook as wide as its names need (about 24 characters and the two
+            # counts), but never more than a third: the transcript needs the room.
+            self._sized = True
+            char = self.fontMetrics().averageCharWidth()
+            total = max(self.splitter.width(), 1)
+            left = max(self.codebook.minimumSizeHint().width(),
+                       min(char * 50, total // 3))
+            self.splitter.setSizes([left, total - left])
 
     # -- the console's contract ------------------------------------------------------------
     def refresh(self) -> None:

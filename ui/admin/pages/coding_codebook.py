@@ -54,8 +54,15 @@ class CodebookPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(CodebookModel.NAME, QHeaderView.ResizeMode.Stretch)
+        counts = 0
         for column in (CodebookModel.CODINGS, CodebookModel.INTERVIEWS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            counts += header.fontMetrics().horizontalAdvance(
+                str(session.tree.headerData(column, Qt.Orientation.Horizontal))) + 16
+        # Room for a name of some 14 characters beside the counts, whatever the text size.
+        char = self.tree.fontMetrics().averageCharWidth()
+        self.tree.setMinimumWidth(char * 14 + self.tree.indentation() * 2
+                                  + self.tree.fontMetrics().height() + counts + 16)
 
         self.actions_by_name: dict[str, QAction] = {}
         buttons = QGridLayout()
@@ -80,7 +87,8 @@ class CodebookPanel(QWidget):
             if keys:
                 button.setToolTip(keys)
             button.clicked.connect(slot)
-            buttons.addWidget(button, i // 3, i % 3)
+            # Two to a row: the panel stays narrow when the text is large.
+            buttons.addWidget(button, i // 2, i % 2)
         top = QAction(self.tr("Move to the top level"), self)
         top.triggered.connect(lambda: self.move_current(None))
         self.actions_by_name["top"] = top

@@ -29,6 +29,7 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.coding import CodingDesk
 from ui.admin.models.coding import AgreementModel, DifferencesModel
 from ui.admin.pages.coding_session import CodingSession, buddy_label
+from ui.admin.pages.column_fit import ColumnFit, cap_rows
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,8 @@ class ComparePanel(QWidget):
         head = self.codes_table.horizontalHeader()
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         head.setSectionResizeMode(AgreementModel.CODE, QHeaderView.ResizeMode.Stretch)
-        diff_head = self.diff_table.horizontalHeader()
-        diff_head.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        diff_head.setSectionResizeMode(DifferencesModel.CODE,
-                                       QHeaderView.ResizeMode.ResizeToContents)
+        # Code, where, coder A's passages, coder B's.
+        self.fit = ColumnFit(self.diff_table, (16, 36, 24, 24))
         self.diff_table.setWordWrap(True)
         self.answer = QLabel(self)
         self.answer.setWordWrap(True)
@@ -207,7 +206,7 @@ class ComparePanel(QWidget):
         self.differences.set_differences(
             rows, names, lambda d: comparison.where.get((d.record_id, d.field), d.field),
             (a.coder_a, a.coder_b))
-        self.diff_table.resizeRowsToContents()
+        cap_rows(self.diff_table)
         self.answer.clear()
         self._enable()
 

@@ -5,12 +5,12 @@ the chosen cell listed below."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QStringListModel, Qt
+from PySide6.QtCore import QItemSelection, QRect, QStringListModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QListView,
@@ -70,15 +70,14 @@ class MatrixPanel(QWidget):
         self.quote_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.quote_list.setAlternatingRowColors(True)
 
-        bar = QHBoxLayout()
-        bar.addWidget(buddy_label(self.tr("Codes &by"), self, self.by))
-        bar.addWidget(self.by)
-        bar.addSpacing(12)
-        bar.addWidget(self.approved)
-        bar.addSpacing(12)
-        bar.addWidget(buddy_label(self.tr("&Smallest count shown"), self, self.min_cell))
-        bar.addWidget(self.min_cell)
-        bar.addStretch(1)
+        # Two short rows rather than one long one: nothing is cut at large text sizes.
+        bar = QGridLayout()
+        bar.addWidget(buddy_label(self.tr("Codes &by"), self, self.by), 0, 0)
+        bar.addWidget(self.by, 0, 1)
+        bar.addWidget(self.approved, 1, 2)
+        bar.addWidget(buddy_label(self.tr("&Smallest count shown"), self, self.min_cell), 1, 0)
+        bar.addWidget(self.min_cell, 1, 1, Qt.AlignmentFlag.AlignLeft)
+        bar.setColumnStretch(3, 1)
         lower = QWidget(self)
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
@@ -88,7 +87,9 @@ class MatrixPanel(QWidget):
         split.addWidget(self.table)
         split.addWidget(lower)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(1, 1)
+        line = self.fontMetrics().height()
+        split.setSizes([line * 20, line * 5])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -125,14 +126,21 @@ class MatrixPanel(QWidget):
         self.quotes_label.setText(self.tr("Choose a cell to read the quotes behind it."))
 
     def _fit_headers(self, matrix: Matrix) -> None:
-        """Group columns as wide as a dozen characters, their names wrapped within."""
+        """Group columns about a dozen characters wide (wider for a longer word), the
+        header as tall as the longest group name wrapped within them."""
         header = self.table.horizontalHeader()
-        char = self.fontMetrics().averageCharWidth()
-        for column in range(1, len(matrix.groups) + 2):
+        metrics = header.fontMetrics()
+        char = metrics.averageCharWidth()
+        tallest = metrics.height()
+        for column, name in enumerate((*matrix.groups, self.tr("All interviews")), start=1):
+            longest = max((metrics.horizontalAdvance(w) for w in name.split()), default=0)
+            width = max(char * 13, longest + char * 2)
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            self.table.setColumnWidth(column, char * 13)
-        lines = max((len(g) // 12 + 1 for g in matrix.groups), default=1)
-        header.setMinimumHeight(self.fontMetrics().height() * min(lines, 4) + 8)
+            self.table.setColumnWidth(column, width)
+            box = metrics.boundingRect(QRect(0, 0, width - char, 10_000),
+                                       int(Qt.TextFlag.TextWordWrap), name)
+            tallest = max(tallest, box.height())
+        header.setFixedHeight(tallest + metrics.height() // 2 + 4)
 
     def _on_cell_chosen(self, _new: QItemSelection, _old: QItemSelection) -> None:
         index = self.table.currentIndex()

@@ -9,7 +9,6 @@ from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from qi_capture.coding.model import Code, CodedPassage
 from ui.admin.models.coding import PassagesModel
 from ui.admin.pages.coding_session import CodingSession
+from ui.admin.pages.column_fit import ColumnFit, cap_rows
 
 
 class PassagesPanel(QWidget):
@@ -45,15 +45,11 @@ class PassagesPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(PassagesModel.PASSAGE, QHeaderView.ResizeMode.Stretch)
-        char = self.fontMetrics().averageCharWidth()
-        for column, width in ((PassagesModel.INTERVIEW, 18), (PassagesModel.SECTION, 18),
-                              (PassagesModel.GROUP, 16), (PassagesModel.CODER, 8),
-                              (PassagesModel.ORIGIN, 20)):
-            self.table.setColumnWidth(column, char * width)
+        # Where a passage is (interview, section, group) wraps onto two lines rather
+        # than being cut: the passage's own words keep the most room.
+        self.table.setWordWrap(True)
+        # Interview, section, group, passage, coder, origin.
+        self.fit = ColumnFit(self.table, (18, 16, 14, 30, 9, 13))
         self.jump_button = QPushButton(self.tr("&Show in the transcript"), self)
         self.confirm_button = QPushButton(self.tr("Con&firm field coding"), self)
         self.undo_button = QPushButton(self.tr("&Undo field coding"), self)
@@ -97,6 +93,7 @@ class PassagesPanel(QWidget):
             return
         current = self.current()
         self.model.set_passages(rows)
+        cap_rows(self.table, 2)
         interviews = len({r.coding.record_id for r in rows})
         field = sum(1 for r in rows if r.coding.origin == "field" and not r.coding.confirmed)
         text = self.tr("“{0}”: {1} passages in {2} interviews").format(

@@ -15,7 +15,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMenu,
@@ -30,6 +29,7 @@ from qi_capture.coding.model import FIELD_CODER, Coding, InterviewRef, Transcrip
 from ui.admin.models.coding import InterviewsModel
 from ui.admin.pages.coding_picker import CodePicker
 from ui.admin.pages.coding_session import CodingSession
+from ui.admin.pages.column_fit import ColumnFit
 from ui.admin.pages.transcript_view import CodeMargin, TranscriptView
 
 #: How many codes the context menu offers by name (the rest through the picker).
@@ -58,13 +58,8 @@ class TranscriptPanel(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.verticalHeader().hide()
         self.list.setWordWrap(False)
-        header = self.list.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(InterviewsModel.NAME, QHeaderView.ResizeMode.Stretch)
-        char = self.fontMetrics().averageCharWidth()
-        self.list.setColumnWidth(InterviewsModel.GROUP, char * 26)
-        self.list.setColumnWidth(InterviewsModel.FOOTPRINT, char * 22)
-        self.list.setColumnWidth(InterviewsModel.STATUS, char * 12)
+        # Interview, stakeholder group, footprint, review state.
+        self.fit = ColumnFit(self.list, (36, 24, 20, 12))
 
         self.heading = QLabel(self.tr("Choose an interview."), self)
         self.heading.setObjectName("transcriptHeading")
@@ -76,9 +71,9 @@ class TranscriptPanel(QWidget):
         self.code_button.setToolTip(self.tr("Ctrl+K"))
         self.memo_button = QPushButton(self.tr("&Memo on the passage…"), self)
         self.memo_button.setToolTip(self.tr("Ctrl+M"))
-        self.hint = QLabel(self.tr("Select words in one answer (Shift+arrows), then Ctrl+K. "
-                                   "Shift+F10 on a coded passage: remove, confirm, memo."),
-                           self)
+        self.hint = QLabel(self.tr("Select words (Shift+arrows), Ctrl+K to code them; "
+                                   "Shift+F10 on a coded passage for more. “field?”: "
+                                   "tagged in the field, to confirm."), self)
         self.hint.setObjectName("questionHint")
         self.hint.setWordWrap(True)
 
@@ -94,24 +89,25 @@ class TranscriptPanel(QWidget):
         reading = QWidget(self)
         text_row = QHBoxLayout()
         text_row.setSpacing(0)
-        text_row.addWidget(self.view, 3)
-        text_row.addWidget(self.margin, 1)
+        text_row.addWidget(self.view, 5)
+        text_row.addWidget(self.margin, 2)
         buttons = QHBoxLayout()
         buttons.addWidget(self.code_button)
         buttons.addWidget(self.memo_button)
-        buttons.addWidget(self.hint, 1)
+        buttons.addStretch(1)
         reading_layout = QVBoxLayout(reading)
         reading_layout.setContentsMargins(0, 0, 0, 0)
         reading_layout.addWidget(self.heading)
         reading_layout.addLayout(text_row, 1)
         reading_layout.addLayout(buttons)
+        reading_layout.addWidget(self.hint)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.list)
         self.splitter.addWidget(reading)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 4)
         line = self.fontMetrics().height()
-        self.splitter.setSizes([line * 7, line * 30])
+        self.splitter.setSizes([line * 6, line * 30])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -185,10 +181,9 @@ class TranscriptPanel(QWidget):
         self._pending = None
         self.margin.coder = self.session.coder
         self.view.show_transcript(transcript, self.session.codes)
-        parts = [transcript.name, transcript.group or self.tr("group not known"),
-                 transcript.footprint or self.tr("footprint not known"),
-                 self.tr("{0} codings").format(len(transcript.codings))]
-        self.heading.setText(" · ".join(parts))
+        # Group and footprint are on the interview's row just above.
+        self.heading.setText(self.tr("{0}: {1} codings").format(transcript.name,
+                                                                len(transcript.codings)))
         if self._reselect is not None:
             self.view.select(*self._reselect)
             self._reselect = None

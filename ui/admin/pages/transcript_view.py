@@ -15,10 +15,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -27,7 +28,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QTextEdit, QWidget
+from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
 from qi_capture.coding.model import FIELD_CODER, Code, Coding, Transcript
 from ui.admin.models.codebook import swatch
@@ -266,19 +267,20 @@ class CodeMargin(QWidget):
         self.view = view
         self.coder = ""
         self._marks: list[_Mark] = []
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 18)
         self.setAccessibleName(self.tr("Codes in the margin"))
         view.layout_changed.connect(self.update)
 
     def sizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().averageCharWidth() * 28, 100)
+        return QSize(self.fontMetrics().averageCharWidth() * 32, 100)
 
     def label(self, coding: Coding) -> str:
         code = self.view.code(coding.code)
         name = code.name if code is not None else str(coding.code)[:8]
         if coding.origin == "field" and coding.coder == FIELD_CODER:
+            # Italic too while it waits to be confirmed (the hint below says so).
             return name + (self.tr(" · field ✓") if coding.confirmed
-                           else self.tr(" · field, to confirm"))
+                           else self.tr(" · field?"))
         if coding.coder != self.coder:
             return name + " · " + coding.coder
         return name + (" ✎" if coding.memo else "")
@@ -342,12 +344,31 @@ class CodeMargin(QWidget):
                                                 text_rect.width()))
         painter.end()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        point = event.position().toPoint()
+    def mark_at(self, point: QPoint) -> _Mark | None:
         for mark in self._marks:
-            if mark.label.contains(point) or QRect(4 + mark.lane * self.LANE, mark.top,
-                                                   self.LANE, mark.bottom - mark.top
-                                                   ).contains(point):
-                self.coding_clicked.emit(mark.coding)
-                return
+            bar = QRect(4 + mark.lane * self.LANE, mark.top, self.LANE,
+                        max(4, mark.bottom - mark.top))
+            if mark.label.contains(point) or bar.contains(point):
+                return mark
+        return None
+
+    def event(self, event: QEvent) -> bool:
+        # A label cut short by a narrow margin reads in full as a tooltip.
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            mark = self.mark_at(event.pos())
+            if mark is not None:
+                text = self.label(mark.coding)
+                if mark.coding.memo:
+                    text += "\n" + self.tr("Memo: {0}").format(mark.coding.memo)
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        mark = self.mark_at(event.position().toPoint())
+        if mark is not None:
+            self.coding_clicked.emit(mark.coding)
+            return
         super().mousePressEvent(event)
