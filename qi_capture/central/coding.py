@@ -83,13 +83,20 @@ def code(conn: Connection, guid: uuid.UUID) -> DbRow | None:
 
 
 def code_counts(conn: Connection, study_id: str) -> dict[uuid.UUID, tuple[int, int]]:
-    """Code -> (codings, interviews) over codings not undone."""
+    """Code -> (codings, interviews) over codings not undone (from one index)."""
     rows = conn.execute(
-        select(CODING.c.code, func.count(), func.count(PASSAGE.c.record_id.distinct()))
-        .join(PASSAGE, PASSAGE.c.guid == CODING.c.passage)
+        select(CODING.c.code, func.count(), func.count(CODING.c.record_id.distinct()))
         .where(CODING.c.study_id == study_id, CODING.c.undone.is_(False))
         .group_by(CODING.c.code))
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+def coder_names(conn: Connection, study_id: str) -> set[str]:
+    """Names of the coders with a coding (not undone) in the study."""
+    return {r[0] for r in conn.execute(
+        select(CODER.c.name).where(select(CODING.c.guid).where(
+            CODING.c.coder == CODER.c.guid, CODING.c.study_id == study_id,
+            CODING.c.undone.is_(False)).exists()))}
 
 
 def insert_code(conn: Connection, values: Mapping[str, Any]) -> None:
@@ -140,17 +147,22 @@ def insert_codings(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         conn.execute(CODING.insert(), [{"created": now, **r} for r in rows])
 
 
-def codings_query(study_id: str) -> Any:
+def codings_query(study_id: str, *, by_passage: bool = False) -> Any:
+    """Codings not undone with their passage and coder. ``by_passage``: the caller
+    narrows the passages (one record), so the study is tested on the passage and the
+    planner walks from the passage index to the codings, never the study's codings."""
+    study = PASSAGE.c.study_id == study_id if by_passage else CODING.c.study_id == study_id
     return (select(*CODING_COLUMNS)
-            .join(PASSAGE, PASSAGE.c.guid == CODING.c.passage)
+            .select_from(PASSAGE if by_passage else CODING)
+            .join(CODING if by_passage else PASSAGE, PASSAGE.c.guid == CODING.c.passage)
             .join(CODER, CODER.c.guid == CODING.c.coder)
-            .where(CODING.c.study_id == study_id, CODING.c.undone.is_(False)))
+            .where(study, CODING.c.undone.is_(False)))
 
 
 def codings(conn: Connection, study_id: str, *, record_id: uuid.UUID | None = None,
             code: uuid.UUID | None = None, coders_named: Sequence[str] | None = None
             ) -> list[DbRow]:
-    query = codings_query(study_id)
+    query = codings_query(study_id, by_passage=record_id is not None)
     if record_id is not None:
         query = query.where(PASSAGE.c.record_id == record_id)
     if code is not None:

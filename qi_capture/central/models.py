@@ -341,20 +341,24 @@ class CentralPassageRow(CentralBase):
 
 
 class CentralCodingRow(CentralBase):
-    """One code on one passage by one coder. ``undone``: a coding from the field an
-    analyst undid (kept so that seeding from the field tags does not bring it back)."""
+    """One code on one passage by one coder (``record_id`` repeats the passage's).
+    ``undone``: a coding from the field an analyst undid (kept so that seeding from the
+    field tags does not bring it back)."""
 
     __tablename__ = "central_coding"
     __table_args__ = (
         CheckConstraint("origin IN ('field', 'analyst')", name="origin"),
         Index("ix_central_coding_passage", "passage", "code"),
         Index("ix_central_coding_code", "code"),
-        Index("ix_central_coding_study", "study_id", "code"),
+        # Counts per code (codings, interviews) read from this index alone.
+        Index("ix_central_coding_study", "study_id", "undone", "code", "record_id"),
     )
 
     guid: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     study_id: Mapped[str] = mapped_column(String(200))
     passage: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_passage.guid"))
+    #: The passage's record (a passage never leaves its record), kept here for counting.
+    record_id: Mapped[uuid.UUID]
     code: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_code.guid"))
     coder: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_coder.guid"))
     origin: Mapped[str] = mapped_column(String(16))

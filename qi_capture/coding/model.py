@@ -221,3 +221,23 @@ class ExchangeResult:
     sources: int
     new_codes: int = 0
     new_codings: int = 0
+
+
+@dataclass(frozen=True)
+class ThemeQuote:
+    text: str
+    record_id: uuid.UUID
+    section: str
+
+
+@dataclass(frozen=True)
+class CodeTheme:
+    """A code as the report's "What we heard" can use it: the interviews mentioning it
+    (record ids, for the report to count and break down under its own disclosure
+    control) and its quotes (coded key-quote passages, tags taken out, only where the
+    participant agreed to quotes)."""
+
+    code: Code
+    path: str
+    records: frozenset[uuid.UUID]
+    quotes: tuple[ThemeQuote, ...]

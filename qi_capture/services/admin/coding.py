@@ -56,6 +56,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
@@ -65,6 +66,7 @@ from qi_capture.central.coding import DbRow
 from qi_capture.central.store import CentralStore
 from qi_capture.coding import agreement as kappa
 from qi_capture.coding.anchor import reanchor
+from qi_capture.coding.csvfiles import code_paths
 from qi_capture.coding.errors import (
     CodeColourInvalid,
     CodeMoveInvalid,
@@ -91,17 +93,21 @@ from qi_capture.coding.model import (
     CodedPassage,
     CodeNode,
     Coder,
+    CodeTheme,
     Coding,
     Difference,
+    ExchangeResult,
     InterviewRef,
     Matrix,
     MatrixCell,
     MatrixRow,
     Memo,
+    ThemeQuote,
     Transcript,
 )
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
 from qi_capture.report.suppress import Disclosure
+from qi_capture.services.admin import coding_exchange
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
@@ -167,6 +173,9 @@ class CodingDesk:
         with self._central.engine.begin() as conn:
             yield conn
 
+    #: One transaction for a change (the exchange module's import runs in it).
+    writing = _write
+
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self._central.engine.connect() as conn:
@@ -175,6 +184,13 @@ class CodingDesk:
     def _audit(self, conn: Connection, action: str, **params: Any) -> None:
         db.audit(conn, self._central.actor, f"coding.{action}",
                  {"study": self.study_id, "coder": self.coder, **params})
+
+    audit = _audit
+
+    def log(self, action: str, **params: Any) -> None:
+        """An audit entry in a transaction of its own (guids and counts only)."""
+        with self._write() as conn:
+            self._audit(conn, action, **params)
 
     def _interviews(self, conn: Connection,
                     record_ids: Iterable[uuid.UUID] | None = None) -> Iterator[Interview]:
@@ -261,7 +277,7 @@ class CodingDesk:
                         continue
                     db.insert_code(conn, {
                         "guid": made.guid, "study_id": self.study_id,
-                        "name": self._free_name(conn, made.name, None),
+                        "name": self.free_name(conn, made.name, None),
                         "description": made.description, "colour": made.colour,
                         "parent": None, "retired": False, "merged_into": None,
                         "tag": tag})
@@ -291,7 +307,8 @@ class CodingDesk:
                                 "revision": revisions[f.record_id], "start": 0,
                                 "end": len(f.text), "text": f.text, "flagged": False})
                     codings.append({"guid": uuid.uuid4(), "study_id": self.study_id,
-                                    "passage": passage, "code": code, "coder": coder,
+                                    "passage": passage, "record_id": f.record_id,
+                                    "code": code, "coder": coder,
                                     "origin": "field", "confirmed": False, "undone": False})
             for chunk in _chunks(passages):
                 db.insert_passages(conn, chunk)
@@ -301,7 +318,7 @@ class CodingDesk:
         self._seeded = True
         return SeedResult((made_codes, len(codings)))
 
-    def _free_name(self, conn: Connection, name: str, parent: uuid.UUID | None) -> str:
+    def free_name(self, conn: Connection, name: str, parent: uuid.UUID | None) -> str:
         taken = {r.name.casefold() for r in db.codes(conn, self.study_id)
                  if r.parent == parent and not r.retired}
         candidate, n = name, 2
@@ -502,6 +519,7 @@ class CodingDesk:
                                                             record_id=interview.record_id)
                     if r[1] == passage}
             new = [{"guid": uuid.uuid4(), "study_id": self.study_id, "passage": passage,
+                    "record_id": interview.record_id,
                     "code": r.guid, "coder": coder, "origin": "analyst", "confirmed": True,
                     "undone": False}
                    for r in dict.fromkeys(rows) if (r.guid, self.coder) not in have]
@@ -644,7 +662,7 @@ class CodingDesk:
     def coders(self) -> tuple[Coder, ...]:
         """Everyone who has coded anything in this study (``field`` included)."""
         with self._read() as conn:
-            used = {r[9] for r in db.codings(conn, self.study_id)}
+            used = db.coder_names(conn, self.study_id)
             return tuple(Coder(r.guid, r.name) for r in db.coders(conn) if r.name in used)
 
     def agreement(self, coder_a: str, coder_b: str) -> Agreement:
@@ -755,6 +773,37 @@ class CodingDesk:
         return Matrix(by, tuple(groups), tuple(out_rows), len(interviews), min_cell,
                       suppressed)
 
+    def themes(self, *, statuses: Sequence[str] | None = ("approved",)
+               ) -> tuple[CodeTheme, ...]:
+        """The codes (not retired) for the report: per code the interviews mentioning it
+        and its quotes, over interviews whose review status is in ``statuses``; most
+        mentioned first. Counts are not suppressed here: the report does that."""
+        self._sync()
+        with self._read() as conn:
+            interviews = {i.record_id: i for i in self._interviews(conn)
+                          if statuses is None or i.review_status in statuses}
+            rows = db.codings(conn, self.study_id)
+            codes = [_code(r) for r in db.codes(conn, self.study_id)]
+        paths = code_paths(codes)
+        records: dict[uuid.UUID, set[uuid.UUID]] = {}
+        quotes: dict[uuid.UUID, dict[str, ThemeQuote]] = {}
+        for r in rows:
+            interview = interviews.get(r[2])
+            if interview is None:
+                continue
+            records.setdefault(r[8], set()).add(r[2])
+            field = self._layouts[interview.form_id].field(r[3])
+            if field is not None and field.quote and interview.quotes_allowed:
+                words = _strip_tags(r[7])
+                if words:
+                    quotes.setdefault(r[8], {}).setdefault(
+                        words, ThemeQuote(words, r[2], field.section))
+        out = [CodeTheme(c, paths[c.guid], frozenset(records.get(c.guid, ())),
+                         tuple(quotes.get(c.guid, {}).values()))
+               for c in codes if not c.retired]
+        out.sort(key=lambda t: (-len(t.records), t.path.casefold()))
+        return tuple(out)
+
     def _group_order(self, by: str) -> list[str]:
         out: list[str] = []
         for layout in self._layouts.values():
@@ -777,8 +826,42 @@ class CodingDesk:
             coders = [Coder(r.guid, r.name) for r in db.coders(conn) if r.name in used]
         return interviews, codes, codings, memos, coders
 
+    def export_rows(self) -> tuple[list[Interview], list[Code], list[DbRow], list[Memo],
+                                   list[Coder]]:
+        """As `export_data`, the codings as rows (columns of
+        `qi_capture.central.coding.CODING_COLUMNS`): for the exchange module only."""
+        self._sync()
+        with self._read() as conn:
+            interviews = list(self._interviews(conn))
+            codes = [_code(r) for r in db.codes(conn, self.study_id)]
+            rows = db.codings(conn, self.study_id)
+            memos = [Memo(m.guid, m.text, m.author, m.code, m.passage)
+                     for m in db.memos(conn, self.study_id)]
+            used = db.coder_names(conn, self.study_id) | {m.author for m in memos}
+            coders = [Coder(r.guid, r.name) for r in db.coders(conn) if r.name in used]
+        return interviews, codes, rows, memos, coders
+
     def layout(self, form_id: str) -> Layout:
         return self._layouts[form_id]
+
+    def current_interviews(self) -> list[Interview]:
+        """The study's interviews as they read now (passages re-anchored first)."""
+        self._sync()
+        with self._read() as conn:
+            return list(self._interviews(conn))
+
+    def export(self, fmt: str, out: str | Path) -> ExchangeResult:
+        """Write the study's coding to ``out`` as ``qdpx`` (REFI-QDA project: interviews
+        as sources, codes, codings, memos, coders as users, one case per interview with
+        its stakeholder group and footprint), ``qdc`` (codebook), ``csv`` (coded
+        passages) or ``codebook-csv``; logged. NOT encrypted
+        (`qi_capture.services.admin.coding_exchange`)."""
+        return coding_exchange.export(self, fmt, Path(out))
+
+    def import_file(self, path: str | Path) -> ExchangeResult:
+        """Import a REFI-QDA ``.qdpx`` project or ``.qdc`` codebook: codes and codings
+        made elsewhere land on the same passages; all or nothing; logged."""
+        return coding_exchange.import_file(self, Path(path))
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
+from functools import lru_cache
 
 import orjson
 
@@ -23,7 +25,7 @@ from qi_capture.coding.model import TranscriptItem, TranscriptSection
 from qi_capture.forms.model import Element, Form
 from qi_capture.services.admin import render
 from qi_capture.services.admin.dto import short_id
-from qi_capture.services.admin.exports import stored_forms
+from qi_capture.services.admin.exports import version_key
 from qi_capture.storage.canonical import JsonValue
 
 ROLE = ("participant_role", "role")
@@ -52,6 +54,8 @@ class Layout:
     footprint: str | None
     footprint_labels: Mapping[str, str]
     consent_quotes: str | None
+    #: Identifies the compiled form version (its hash): interviews read with it are cached.
+    key: str = ""
     by_path: Mapping[str, Field] = dataclass_field(default_factory=dict, compare=False,
                                                    repr=False)
 
@@ -63,7 +67,7 @@ def is_interview_form(form: Form) -> bool:
     return any(e.name.startswith("key_quote") for e in form.fields())
 
 
-def layout_of(form: Form) -> Layout:
+def layout_of(form: Form, key: str = "") -> Layout:
     language = form.default_language
     fields: list[Field] = []
 
@@ -89,7 +93,7 @@ def layout_of(form: Form) -> Layout:
                   None if role is None else role.path_str, _labels(form, role, language),
                   None if footprint is None else footprint.path_str,
                   _labels(form, footprint, language),
-                  None if consent is None else consent.path_str,
+                  None if consent is None else consent.path_str, key,
                   {f.path: f for f in fields})
 
 
@@ -113,10 +117,22 @@ def study_layouts(central: CentralStore, form_ids: tuple[str, ...]) -> dict[str,
     ``form_ids``."""
     out = {}
     for form_id in form_ids:
-        form = stored_forms(central, form_id)[-1]
-        if is_interview_form(form):
-            out[form_id] = layout_of(form)
+        versions = central.form_versions(form_id)
+        if not versions:
+            continue
+        newest = max(versions, key=lambda v: version_key(v.version))
+        layout = _layout(newest.compiled_json, newest.sha256)
+        if layout is not None:
+            out[form_id] = layout
     return out
+
+
+@lru_cache(maxsize=32)
+def _layout(compiled_json: str, sha256: str) -> Layout | None:
+    # Compiling a form takes longer than the page's queries: each version once.
+    form = Form.from_json_text(compiled_json)
+    return layout_of(form, f"{form.form_id}\n{form.version}\n{sha256}") \
+        if is_interview_form(form) else None
 
 
 @dataclass(frozen=True)
@@ -151,8 +167,31 @@ class Interview:
         return tuple(out)
 
 
+#: (layout key, revision id) -> the interview as read (review status aside). Revisions are
+#: immutable (their id hashes their content), so an entry never goes stale.
+_READ: OrderedDict[tuple[str, str], Interview] = OrderedDict()
+_READ_MAX = 20_000
+
+
 def read_interview(layout: Layout, record_id: uuid.UUID, revision: str, status: str | None,
                    canonical_json: str) -> Interview:
+    key = (layout.key, revision)
+    cached = _READ.get(key) if layout.key else None
+    if cached is not None and cached.record_id == record_id:
+        _READ.move_to_end(key)
+        status = status or "received"
+        return cached if cached.review_status == status else replace(cached,
+                                                                      review_status=status)
+    interview = _read(layout, record_id, revision, status, canonical_json)
+    if layout.key:
+        _READ[key] = interview
+        if len(_READ) > _READ_MAX:
+            _READ.popitem(last=False)
+    return interview
+
+
+def _read(layout: Layout, record_id: uuid.UUID, revision: str, status: str | None,
+          canonical_json: str) -> Interview:
     doc = orjson.loads(canonical_json)
     answers: Mapping[str, JsonValue] = doc.get("answers") or {}
     texts = {}

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("guid", sa.Uuid(), nullable=False),
         sa.Column("study_id", sa.String(length=200), nullable=False),
         sa.Column("passage", sa.Uuid(), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
         sa.Column("code", sa.Uuid(), nullable=False),
         sa.Column("coder", sa.Uuid(), nullable=False),
         sa.Column("origin", sa.String(length=16), nullable=False),
@@ -84,7 +85,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_central_coding_passage", "central_coding", ["passage", "code"])
     op.create_index("ix_central_coding_code", "central_coding", ["code"])
-    op.create_index("ix_central_coding_study", "central_coding", ["study_id", "code"])
+    op.create_index("ix_central_coding_study", "central_coding",
+                    ["study_id", "undone", "code", "record_id"])
     op.create_table(
         "central_memo",
         sa.Column("guid", sa.Uuid(), nullable=False),
