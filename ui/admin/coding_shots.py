@@ -175,7 +175,7 @@ def shoot_coding(app: QApplication, window: object, central: Path, out: Path,
         for _ in range(10):
             app.processEvents()
         path = out / f"{name}.png"
-        (widget or window).grab().save(str(path))  # type: ignore[union-attr]
+        (widget or window).grab().save(str(path))
         print(path, flush=True)
         made.append(path)
 

@@ -384,3 +384,37 @@ def test_interviews_model(qtbot: QtBot, console: AdminConsole, qtmodeltester: ob
     assert [model.index(r, 0).data() for r in range(3)] == [n for n, *_ in INTERVIEWS]
     assert model.index(2, 1).data() == "Commissioner"
     assert model.index(2, 2).data() == "South East London"
+
+
+def test_export_and_import_the_coding(qtbot: QtBot, console: AdminConsole,
+                                      tmp_path: Path) -> None:
+    import zipfile
+
+    page = open_page(qtbot, console)
+    said: list[str] = []
+    page.status_changed.connect(said.append)
+    button = page.codebook.exchange
+    project = tmp_path / "study.qdpx"
+    button.export_to("qdpx", project)
+    qtbot.waitUntil(lambda: any(s.startswith("Wrote") for s in said), timeout=30_000)
+    # Barrier 4, Enabler 3, Idea 1: the field tags of the three interviews.
+    assert "3 codes, 8 codings" in said[-1] and "not encrypted" in said[-1]
+    with zipfile.ZipFile(project) as archive:
+        assert "project.qde" in archive.namelist()
+    codebook = tmp_path / "codes.csv"
+    button.export_to("codebook-csv", codebook)
+    qtbot.waitUntil(lambda: codebook.exists(), timeout=30_000)
+    assert "Barrier" in codebook.read_text(encoding="utf-8-sig")
+
+    # The project read back into the store it came from brings nothing new.
+    button.import_from(project)
+    qtbot.waitUntil(lambda: said[-1].startswith("Imported"), timeout=30_000)
+    assert said[-1].startswith("Imported: 0 new codes, 0 new codings")
+
+    # A file that is not a project is refused, in words, and changes nothing.
+    broken = tmp_path / "broken.qdpx"
+    broken.write_bytes(b"not a zip at all")
+    button.import_from(broken)
+    qtbot.waitUntil(lambda: page.error.isVisible(), timeout=30_000)
+    assert page.error.text()
+    assert page.session.tree.node(code_named(page, "Barrier").guid).codings == 4  # type: ignore[union-attr]

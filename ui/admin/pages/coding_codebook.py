@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from qi_capture.coding.model import Code
 from ui.admin.models.codebook import CODE_ROLE, CodebookModel
+from ui.admin.pages.coding_exchange import ExchangeButton
 from ui.admin.pages.coding_picker import CodePicker
 from ui.admin.pages.coding_session import CodingSession
 from ui.dialogs import confirm
@@ -93,12 +94,13 @@ class CodebookPanel(QWidget):
         top.triggered.connect(lambda: self.move_current(None))
         self.actions_by_name["top"] = top
 
-        self.extra = QVBoxLayout()
+        self.exchange = ExchangeButton(session, self)
+        self.exchange.said.connect(self.said)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
-        layout.addLayout(self.extra)
+        layout.addWidget(self.exchange)
 
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection_changed)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu)
