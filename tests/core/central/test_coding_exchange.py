@@ -249,6 +249,9 @@ def _hostile(tmp_path: Path, text: str) -> dict[str, Path]:
         "billion laughs": _zip(tmp_path / "laughs.qdpx", laughs),
         "external entity": _zip(tmp_path / "xxe.qdpx", xxe),
         "broken xml": _zip(tmp_path / "broken.qdpx", b"<Project xmlns='urn:QDA-XML:project"),
+        # Deeper than lxml's limit without huge_tree (256 levels).
+        "deep nesting": _zip(tmp_path / "deep.qdpx", f'<Project xmlns="{NS}" name="p">'
+                             .encode() + b"<a>" * 5000 + b"</a>" * 5000 + b"</Project>"),
         "bad guid": _zip(tmp_path / "guid.qdpx", _project(
             source(selection(0, 3, guid="not-a-guid")), good_code), files),
         "unknown code": _zip(tmp_path / "code.qdpx", _project(

@@ -269,3 +269,19 @@ def test_themes_for_the_report(desk: tuple[CodingDesk, list[uuid.UUID]]) -> None
     assert [q.text for q in themes["Barrier"].quotes] == ["We need time, not another method."]
     assert themes["Barrier / Time"].quotes[0].text == "We need"
     assert next(iter(coding.themes())).code.name == "Barrier"  # most mentioned first
+
+
+def test_demo_coding_for_the_screenshots(central: CentralStore) -> None:
+    from qi_capture.services.admin.demo import code_demo
+
+    fill(central)
+    code_demo(central, interviews=4)
+    coding = CodingDesk(central)
+    tree = {n.code.name: n for n in coding.codebook()}
+    assert {k.code.name for k in tree["Barrier"].children} == {"Protected time",
+                                                                "Data and analysts"}
+    assert {c.name for c in coding.coders()} == {"alice", "bob", "field"}
+    # "time" is in two of the answers ("protected time", "We need time, ...").
+    assert next(k for k in tree["Barrier"].children
+                if k.code.name == "Protected time").interviews == 1
+    assert coding.agreement("alice", "bob").units > 0
