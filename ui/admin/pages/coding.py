@@ -95,13 +95,13 @@ class CodingPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._sized:
-            # The codebook as wide as its names need (about 24 characters and the two
-            # counts), but never more than a third: the transcript needs the room.
+            # The codebook as wide as its names need (some 30 characters and the two
+            # counts), but never more than two fifths: the transcript needs the room.
             self._sized = True
             char = self.fontMetrics().averageCharWidth()
             total = max(self.splitter.width(), 1)
             left = max(self.codebook.minimumSizeHint().width(),
-                       min(char * 50, total // 3))
+                       min(char * 56, total * 2 // 5))
             self.splitter.setSizes([left, total - left])
 
     # -- the console's contract ------------------------------------------------------------
