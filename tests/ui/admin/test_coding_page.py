@@ -27,7 +27,7 @@ from qi_capture.services.admin.demo import (
     register_builtin,
 )
 from qi_capture.storage.profile import Profile
-from tests.ui.admin.conftest import on_runner
+from tests.ui.admin.conftest import World, on_runner
 from ui.admin.console import AdminConsole, register_pages
 from ui.admin.models.coding import PassagesModel
 from ui.admin.pages.coding import CodingPage
@@ -61,7 +61,7 @@ def answers(role: str, footprint: str, texts: dict[str, str]) -> dict[str, objec
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def interviews_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("coding") / "central"
     Profile.create(folder, "Central admin", PASSPHRASE, kdf=floor_params())
     with CentralStore.open(folder, PASSPHRASE) as central:
@@ -74,10 +74,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def console(qtbot: QtBot, template: Path, tmp_path: Path,
+def console(qtbot: QtBot, interviews_store: Path, tmp_path: Path,
             runner: TaskRunner) -> Iterator[AdminConsole]:
     folder = tmp_path / "central"
-    shutil.copytree(template, folder)
+    shutil.copytree(interviews_store, folder)
     desk = AdminDesk.open(folder, PASSPHRASE)
     widget = AdminConsole(desk, runner, target=str(folder))
     register_pages(widget)
@@ -418,3 +418,23 @@ def test_export_and_import_the_coding(qtbot: QtBot, console: AdminConsole,
     qtbot.waitUntil(lambda: page.error.isVisible(), timeout=30_000)
     assert page.error.text()
     assert page.session.tree.node(code_named(page, "Barrier").guid).codings == 4  # type: ignore[union-attr]
+
+
+def test_a_study_without_interviews_says_so(qtbot: QtBot, world: World,
+                                            runner: TaskRunner) -> None:
+    """The console's own test store: a questionnaire, no interview guide."""
+    desk = AdminDesk.open(world.central, PASSPHRASE)
+    console = AdminConsole(desk, runner, target=str(world.central))
+    register_pages(console)
+    qtbot.addWidget(console)
+    console.show()
+    try:
+        console.show_page("coding")
+        page = console.page("coding")
+        assert isinstance(page, CodingPage)
+        qtbot.waitUntil(lambda: page.error.isVisible(), timeout=20_000)
+        assert "no interview form" in page.error.text()
+        assert page.session.coding is None and page.session.tree.rowCount() == 0
+    finally:
+        if console.close_desk() is not None:
+            runner.wait()
