@@ -72,7 +72,7 @@ class CodebookPanel(QWidget):
             ("rename", self.tr("Rena&me…"), "F2", self.ask_rename),
             ("move", self.tr("Mo&ve to…"), None, self.ask_move),
             ("merge", self.tr("Mer&ge into…"), None, self.ask_merge),
-            ("retire", self.tr("Re&tire"), "Delete", self.ask_retire),
+            ("retire", self.tr("&Retire"), "Delete", self.ask_retire),
             ("memo", self.tr("Code m&emo…"), None, self.ask_code_memo),
         ]
         for i, (key, text, keys, slot) in enumerate(specs):

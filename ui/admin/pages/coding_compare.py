@@ -85,7 +85,7 @@ class ComparePanel(QWidget):
             combo.setMinimumContentsLength(12)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.compare_button = QPushButton(self.tr("Com&pare"), self)
+        self.compare_button = QPushButton(self.tr("Sho&w agreement"), self)
         self.summary = QLabel(self.tr("Pick two coders who coded the same interviews."), self)
         self.summary.setWordWrap(True)
         self.codes = AgreementModel(self)
@@ -113,8 +113,8 @@ class ComparePanel(QWidget):
         self.answer.setWordWrap(True)
         self.answer.setTextFormat(Qt.TextFormat.PlainText)
         self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.take_a = QPushButton(self.tr("Take coder &A's side"), self)
-        self.take_b = QPushButton(self.tr("Take coder &B's side"), self)
+        self.take_a = QPushButton(self.tr("Ta&ke coder A's side"), self)
+        self.take_b = QPushButton(self.tr("Take coder B's &side"), self)
 
         pick = QHBoxLayout()
         pick.addWidget(buddy_label(self.tr("Coder &A"), self, self.coder_a))

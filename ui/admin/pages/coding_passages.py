@@ -51,7 +51,7 @@ class PassagesPanel(QWidget):
         # Interview, section, group, passage, coder, origin.
         self.fit = ColumnFit(self.table, (18, 16, 14, 30, 9, 13))
         self.jump_button = QPushButton(self.tr("&Show in the transcript"), self)
-        self.confirm_button = QPushButton(self.tr("Con&firm field coding"), self)
+        self.confirm_button = QPushButton(self.tr("Confirm fie&ld coding"), self)
         self.undo_button = QPushButton(self.tr("&Undo field coding"), self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.jump_button)

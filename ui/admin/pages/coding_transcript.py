@@ -67,9 +67,9 @@ class TranscriptPanel(QWidget):
         self.view = TranscriptView(self)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.margin = CodeMargin(self.view, self)
-        self.code_button = QPushButton(self.tr("&Code the selection…"), self)
+        self.code_button = QPushButton(self.tr("Code the se&lection…"), self)
         self.code_button.setToolTip(self.tr("Ctrl+K"))
-        self.memo_button = QPushButton(self.tr("&Memo on the passage…"), self)
+        self.memo_button = QPushButton(self.tr("Memo on the pa&ssage…"), self)
         self.memo_button.setToolTip(self.tr("Ctrl+M"))
         self.hint = QLabel(self.tr("Select words (Shift+arrows), Ctrl+K to code them; "
                                    "Shift+F10 on a coded passage for more. “field?”: "
