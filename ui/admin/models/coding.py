@@ -43,9 +43,22 @@ def _tr(text: str) -> str:
 def origin_text(coding: Coding) -> str:
     """How a coding came about, in words (a field coding says whether it is settled)."""
     if coding.origin == "field":
-        return _tr("From the field, confirmed") if coding.confirmed \
-            else _tr("From the field, to confirm")
-    return _tr("Analyst")
+        return _ORIGINS["confirmed"] if coding.confirmed else _ORIGINS["to confirm"]
+    return _ORIGINS["analyst"]
+
+
+class _Origins(dict[str, str]):
+    """The three origin texts, translated once (a table asks for them per cell)."""
+
+    def __missing__(self, key: str) -> str:
+        text = {"confirmed": _tr("From the field, confirmed"),
+                "to confirm": _tr("From the field, to confirm"),
+                "analyst": _tr("Analyst")}[key]
+        self[key] = text
+        return text
+
+
+_ORIGINS = _Origins()
 
 
 def one_line(text: str, limit: int = 160) -> str:

@@ -29,7 +29,7 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.coding import CodingDesk
 from ui.admin.models.coding import AgreementModel, DifferencesModel
 from ui.admin.pages.coding_session import CodingSession, buddy_label
-from ui.admin.pages.column_fit import ColumnFit, cap_rows
+from ui.admin.pages.column_fit import ColumnFit, fixed_rows
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class ComparePanel(QWidget):
         head.setSectionResizeMode(AgreementModel.CODE, QHeaderView.ResizeMode.Stretch)
         # Code, where, coder A's passages, coder B's.
         self.fit = ColumnFit(self.diff_table, (16, 36, 24, 24))
+        fixed_rows(self.diff_table, 3)
         self.diff_table.setWordWrap(True)
         self.answer = QLabel(self)
         self.answer.setWordWrap(True)
@@ -206,7 +207,6 @@ class ComparePanel(QWidget):
         self.differences.set_differences(
             rows, names, lambda d: comparison.where.get((d.record_id, d.field), d.field),
             (a.coder_a, a.coder_b))
-        cap_rows(self.diff_table)
         self.answer.clear()
         self._enable()
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from qi_capture.coding.model import Code, CodedPassage
 from ui.admin.models.coding import PassagesModel
 from ui.admin.pages.coding_session import CodingSession
-from ui.admin.pages.column_fit import ColumnFit, cap_rows
+from ui.admin.pages.column_fit import ColumnFit, fixed_rows
 
 
 class PassagesPanel(QWidget):
@@ -50,6 +50,7 @@ class PassagesPanel(QWidget):
         self.table.setWordWrap(True)
         # Interview, section, group, passage, coder, origin.
         self.fit = ColumnFit(self.table, (18, 16, 14, 30, 9, 13))
+        fixed_rows(self.table, 2)
         self.jump_button = QPushButton(self.tr("&Show in the transcript"), self)
         self.confirm_button = QPushButton(self.tr("Confirm fie&ld coding"), self)
         self.undo_button = QPushButton(self.tr("&Undo field coding"), self)
@@ -73,6 +74,10 @@ class PassagesPanel(QWidget):
         self._enable()
 
     def show_code(self, code: Code | None) -> None:
+        # The same code again (the codebook re-read, nothing changed in it): what is
+        # listed stands; changed codings reload through codings_changed.
+        if code is not None and code == self.code:
+            return
         self.code = code
         self.reload()
 
@@ -93,7 +98,6 @@ class PassagesPanel(QWidget):
             return
         current = self.current()
         self.model.set_passages(rows)
-        cap_rows(self.table, 2)
         interviews = len({r.coding.record_id for r in rows})
         field = sum(1 for r in rows if r.coding.origin == "field" and not r.coding.confirmed)
         text = self.tr("“{0}”: {1} passages in {2} interviews").format(

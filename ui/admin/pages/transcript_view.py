@@ -267,6 +267,8 @@ class CodeMargin(QWidget):
         self.view = view
         self.coder = ""
         self._marks: list[_Mark] = []
+        self._laid: list[_Mark] = []
+        self._key: object = None
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 18)
         self.setAccessibleName(self.tr("Codes in the margin"))
         view.layout_changed.connect(self.update)
@@ -286,11 +288,27 @@ class CodeMargin(QWidget):
         return name + (" ✎" if coding.memo else "")
 
     def marks(self) -> list[_Mark]:
-        """Where each coding is drawn (lanes so that overlapping passages sit side by
-        side; labels pushed down so that none covers another)."""
-        placed: list[tuple[int, int, Coding]] = []
+        """Where each coding is drawn now (lanes so that overlapping passages sit side
+        by side; labels pushed down so that none covers another). Laid out once per
+        transcript, width and text size in document coordinates, then only shifted by
+        the scroll: the margin repaints as the transcript scrolls."""
         # The margin sits beside the view: its y for a line is the viewport's, shifted.
         offset = self.mapFromGlobal(self.view.viewport().mapToGlobal(QPoint(0, 0))).y()
+        scroll = self.view.verticalScrollBar().value()
+        key = (self.view.transcript, self.view.viewport().width(), self.width(),
+               self.font().toString(), self.coder)
+        if key != self._key:
+            self._key = key
+            self._laid = self._lay_out(scroll)
+        shift = offset - scroll
+        self._marks = [_Mark(m.coding, m.lane, m.top + shift, m.bottom + shift,
+                             m.label.translated(0, shift)) for m in self._laid]
+        return self._marks
+
+    def _lay_out(self, offset: int) -> list[_Mark]:
+        """The marks in document coordinates (``offset``: how far the viewport is
+        scrolled, added to its y)."""
+        placed: list[tuple[int, int, Coding]] = []
         for coding in self.view.codings():
             span = self.view.span(coding)
             if span is None:
@@ -316,7 +334,6 @@ class CodeMargin(QWidget):
             width = self.width() - x - 2
             out.append(_Mark(coding, lane, top, bottom, QRect(x, y, width, line)))
             next_free = y + line
-        self._marks = out
         return out
 
     def paintEvent(self, event: QPaintEvent) -> None:
