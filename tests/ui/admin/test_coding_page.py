@@ -438,3 +438,28 @@ def test_a_study_without_interviews_says_so(qtbot: QtBot, world: World,
     finally:
         if console.close_desk() is not None:
             runner.wait()
+
+
+def test_context_menu_confirms_a_field_coding_at_the_caret(qtbot: QtBot,
+                                                           console: AdminConsole) -> None:
+    page = open_page(qtbot, console)
+    view, panel = page.transcript.view, page.transcript
+    answer = view.answer(OVERVIEW)
+    assert answer is not None
+    cursor = view.textCursor()
+    cursor.setPosition(answer.start + 3)
+    view.setTextCursor(cursor)
+    here = view.codings_here()
+    assert [(c.origin, c.confirmed) for c in here] == [("field", False)]
+    menu = panel.context_menu()
+    # Nothing selected: coding is offered but not possible; the coding under the caret
+    # can be confirmed or undone.
+    assert not menu.actions()[0].isEnabled()
+    sub = next(a.menu() for a in menu.actions() if a.menu() is not None)
+    assert sub.title() == "Barrier · field?"
+    confirm_action = next(a for a in sub.actions() if a.text() == "Confirm")
+    confirm_action.trigger()
+    qtbot.waitUntil(lambda: view.transcript is not None and any(
+        c.confirmed for c in view.transcript.codings if c.field == OVERVIEW), timeout=20_000)
+    assert "Barrier · field ✓" in [page.transcript.margin.label(m.coding)
+                                   for m in page.transcript.margin.marks()]
