@@ -185,6 +185,23 @@ def delete_coding(conn: Connection, guid: uuid.UUID) -> None:
     conn.execute(delete(CODING).where(CODING.c.guid == guid))
 
 
+def coding_keys(conn: Connection, study_id: str
+                ) -> tuple[set[uuid.UUID], set[uuid.UUID],
+                           set[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]]:
+    """(guids of the study's codings, undone ones too; guids of every coding in the
+    store; (passage, code, coder) of the study's codings not undone)."""
+    study: set[uuid.UUID] = set()
+    keys: set[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = set()
+    for r in conn.execute(select(CODING.c.guid, CODING.c.passage, CODING.c.code,
+                                 CODING.c.coder, CODING.c.undone)
+                          .where(CODING.c.study_id == study_id)):
+        study.add(r[0])
+        if not r[4]:
+            keys.add((r[1], r[2], r[3]))
+    everyone = {r[0] for r in conn.execute(select(CODING.c.guid))}
+    return study, everyone, keys
+
+
 def field_coding_keys(conn: Connection, study_id: str) -> set[tuple[uuid.UUID, str, uuid.UUID]]:
     """(record, field, code) of every coding from the field, undone ones too: seeding
     skips them."""

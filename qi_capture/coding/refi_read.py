@@ -322,7 +322,10 @@ def _source_text(reader: _Reader, z: _Zip, el: etree._Element, ns: str, where: s
             or name in (".", "..") or ":" in name):
         raise reader.fail(where, f"its plainTextPath {path[:80]!r} leaves the sources "
                                  "folder")
-    data = z.read(f"sources/{name}")
+    # The spec's folder is "sources"; some tools write "Sources".
+    member = next((m for m in (f"sources/{name}", f"Sources/{name}") if m in z.names),
+                  f"sources/{name}")
+    data = z.read(member)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -11,6 +11,11 @@ Opened from the admin door for one study and one coder (who each change is made 
         item = page.sections[0].items[0]
         coding.apply_codes(first.record_id, item.field, 0, 20, [tree[0].code.guid])
 
+Threads: methods that read may also write (the first `codebook` of a study seeds it from
+the field tags; `transcript`, `passages`, `agreement`, `matrix`, `themes`, `flagged` and
+the exports first re-anchor passages whose record changed), so the console runs every
+call of this desk through its serial write queue.
+
 Every method opens its own transaction and returns frozen values
 (`qi_capture.coding.model`), never rows; every change is written to the audit log in the
 same transaction (guids and counts, never words). Codes may be named by guid (or its
@@ -59,12 +64,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from qi_capture.central import coding as db
 from qi_capture.central.coding import DbRow
 from qi_capture.central.store import CentralStore
 from qi_capture.coding import agreement as kappa
+from qi_capture.coding import matrix
 from qi_capture.coding.anchor import reanchor
 from qi_capture.coding.csvfiles import code_paths
 from qi_capture.coding.errors import (
@@ -104,6 +111,8 @@ from qi_capture.coding.model import (
     Memo,
     ThemeQuote,
     Transcript,
+    TranscriptItem,
+    TranscriptSection,
 )
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
 from qi_capture.report.suppress import Disclosure
@@ -111,7 +120,11 @@ from qi_capture.services.admin import coding_exchange
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
-__all__ = ["MATRIX_BY", "CodingDesk", "SeedResult"]
+#: The values the UI gets are re-exported here, so a page imports from one module.
+__all__ = ["MATRIX_BY", "Agreement", "Code", "CodeAgreement", "CodeNode", "CodeTheme",
+           "CodedPassage", "Coder", "Coding", "CodingDesk", "Difference", "ExchangeResult",
+           "InterviewRef", "Matrix", "MatrixCell", "MatrixRow", "Memo", "SeedResult",
+           "ThemeQuote", "Transcript", "TranscriptItem", "TranscriptSection"]
 
 #: What the matrix can break codes down by.
 MATRIX_BY = ("group", "footprint")
@@ -232,9 +245,14 @@ class CodingDesk:
         if not stale:
             return 0
         kept = moved = changed = 0
+        answers: dict[str, dict[str, Any]] = {}
         with self._write() as conn:
             for r in stale:
-                text = _answer(r.canonical_json, r.field)
+                doc = answers.get(r.winner)
+                if doc is None:  # a record's passages share one parse of its revision
+                    doc = answers[r.winner] = _answers(r.canonical_json)
+                value = doc.get(r.field)
+                text = value if isinstance(value, str) else ""
                 anchor = reanchor(r.text, int(r.start), int(r.end), text)
                 values: dict[str, Any] = {"revision": r.winner, "start": anchor.start,
                                           "end": anchor.end}
@@ -756,22 +774,11 @@ class CodingDesk:
                 words = _strip_tags(r[7])
                 if words:
                     quotes.setdefault((r[8], group), {})[words] = None
-        out_rows = []
-        suppressed = 0
-        for c in code_rows:
-            cells = []
-            per = mentions.get(c.guid, {})
-            for g in groups:
-                n = len(per.get(g, ()))
-                hidden = disclosure.hidden(n)
-                suppressed += hidden
-                cells.append(MatrixCell(g, None if hidden else n, hidden,
-                                        () if hidden else tuple(quotes.get((c.guid, g), {}))))
-            total = len(set().union(*per.values())) if per else 0
-            out_rows.append(MatrixRow(_code(c), disclosure.count(total), tuple(cells)))
-        out_rows.sort(key=lambda r: (-(r.total or 0), r.code.name.casefold()))
-        return Matrix(by, tuple(groups), tuple(out_rows), len(interviews), min_cell,
-                      suppressed)
+        return matrix.build(by=by, codes=[_code(c) for c in code_rows], groups=groups,
+                            mentions=mentions,
+                            quotes={k: tuple(v) for k, v in quotes.items()},
+                            interviews=len(interviews), min_cell=min_cell,
+                            hidden=disclosure.hidden)
 
     def themes(self, *, statuses: Sequence[str] | None = ("approved",)
                ) -> tuple[CodeTheme, ...]:
@@ -894,12 +901,10 @@ def _form_of(canonical_json: str) -> str:
     return match.group(1) if match else ""
 
 
-def _answer(canonical_json: str, field: str) -> str:
-    import orjson
-
+def _answers(canonical_json: str) -> dict[str, Any]:
     doc = orjson.loads(canonical_json)
-    value = (doc.get("answers") or {}).get(field)
-    return value if isinstance(value, str) else ""
+    answers = doc.get("answers") if isinstance(doc, dict) else None
+    return answers if isinstance(answers, dict) else {}
 
 
 def _strip_tags(text: str) -> str:

@@ -229,6 +229,8 @@ def _codings(desk: CodingDesk, conn: Connection, file: str, project: ReadProject
     sources = _match_sources(file, project, interviews, texts)
     revisions = {i.record_id: i for i in interviews}
     coders: dict[uuid.UUID | None, uuid.UUID] = {}
+    # Read once, not per coding: a project of 20,000 codings would ask 20,000 times.
+    ours_guids, all_guids, have = db.coding_keys(conn, desk.study_id)
     read = added = memos = skipped = 0
     for s in project.sources:
         record = sources.get(s.guid)
@@ -256,8 +258,8 @@ def _codings(desk: CodingDesk, conn: Connection, file: str, project: ReadProject
                 passage = _passage(desk, conn, sel.guid if n == 0 else None, record, field,
                                    fs, fe, interview.revision, interview.texts[field])
                 for cod in sel.codings:
-                    if db.coding_row(conn, cod.guid) is not None and n == 0:
-                        continue
+                    if n == 0 and cod.guid in ours_guids:
+                        continue  # imported before (or exported from here): as it is
                     user = cod.user or sel.user
                     if user not in coders:
                         name = project.users.get(user) if user is not None else None
@@ -265,29 +267,22 @@ def _codings(desk: CodingDesk, conn: Connection, file: str, project: ReadProject
                         assert guid is not None
                         coders[user] = guid
                     code = mapped[cod.code]
-                    if any(r[8] == code and r[9] == _coder_name(conn, coders[user])
-                           for r in db.codings(conn, desk.study_id, record_id=record)
-                           if r[1] == passage):
+                    if (passage, code, coders[user]) in have:
                         continue
+                    new = cod.guid if n == 0 and cod.guid not in all_guids else uuid.uuid4()
                     db.insert_codings(conn, [{
-                        "guid": cod.guid if n == 0 else uuid.uuid4(),
-                        "study_id": desk.study_id, "passage": passage,
+                        "guid": new, "study_id": desk.study_id, "passage": passage,
                         "record_id": record, "code": code,
                         "coder": coders[user], "origin": "analyst", "confirmed": True,
                         "undone": False}])
+                    have.add((passage, code, coders[user]))
+                    all_guids.add(new)
                     added += 1
                 if n == 0:
                     for note in sel.notes:
                         _memo(desk, conn, project, note, passage=passage)
                         memos += 1
     return read, added, memos, skipped
-
-
-def _coder_name(conn: Connection, guid: uuid.UUID) -> str:
-    for r in db.coders(conn):
-        if r.guid == guid:
-            return str(r.name)
-    return ""
 
 
 def _nearest(text: str, words: str, near: int) -> int | None:

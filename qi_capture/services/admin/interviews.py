@@ -11,6 +11,7 @@ organisation or hold the interviewer's own reflections (the rule the report uses
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -171,22 +172,26 @@ class Interview:
 #: immutable (their id hashes their content), so an entry never goes stale.
 _READ: OrderedDict[tuple[str, str], Interview] = OrderedDict()
 _READ_MAX = 20_000
+_READ_LOCK = threading.Lock()
 
 
 def read_interview(layout: Layout, record_id: uuid.UUID, revision: str, status: str | None,
                    canonical_json: str) -> Interview:
     key = (layout.key, revision)
-    cached = _READ.get(key) if layout.key else None
+    status = status or "received"
+    with _READ_LOCK:  # the console reads on several worker threads at once
+        cached = _READ.get(key) if layout.key else None
+        if cached is not None:
+            _READ.move_to_end(key)
     if cached is not None and cached.record_id == record_id:
-        _READ.move_to_end(key)
-        status = status or "received"
         return cached if cached.review_status == status else replace(cached,
                                                                       review_status=status)
     interview = _read(layout, record_id, revision, status, canonical_json)
     if layout.key:
-        _READ[key] = interview
-        if len(_READ) > _READ_MAX:
-            _READ.popitem(last=False)
+        with _READ_LOCK:
+            _READ[key] = interview
+            if len(_READ) > _READ_MAX:
+                _READ.popitem(last=False)
     return interview
 
 

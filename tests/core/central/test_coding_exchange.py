@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from qi_capture.central.store import CentralStore
@@ -153,10 +156,14 @@ def _qualcoder_project(source_text: str, name: str) -> bytes:
 </Code>
 </Codes></CodeBook>
 <Sources>
-<TextSource guid="{src}" name="{name}.txt" plainTextPath="internal://{src}.txt"
- creatingUser="{user}" creationDateTime="2026-03-01T10:00:00Z">
+<TextSource guid="{src}" name="{name}.txt" richTextPath="internal://{src}.docx"
+ plainTextPath="internal://{src}.txt" creatingUser="{user}"
+ creationDateTime="2026-03-01T10:00:00Z" modifyingUser="{user}"
+ modifiedDateTime="2026-03-01T10:00:00Z">
+<Description />
 <PlainTextSelection guid="{sel}" name="{source_text[start:end]}" startPosition="{start}"
  endPosition="{end}" creatingUser="{user}" creationDateTime="2026-03-01T10:05:00Z">
+<Description />
 <Coding guid="{uuid.uuid4()}" creatingUser="{user}" creationDateTime="2026-03-01T10:05:00Z">
 <CodeRef targetGUID="{child}"/></Coding>
 <NoteRef targetGUID="{note}"/>
@@ -186,7 +193,9 @@ def test_import_a_project_from_another_tool(central: CentralStore, tmp_path: Pat
     path = tmp_path / "qualcoder.qdpx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("project.qde", project)
-        z.writestr(f"sources/{src.get('guid')}.txt", text.encode("utf-8"))
+        # Some tools name the folder "Sources"; the rich-text copy is not read.
+        z.writestr(f"Sources/{src.get('guid')}.txt", text.encode("utf-8"))
+        z.writestr(f"Sources/{src.get('guid')}.docx", b"PK not read")
     result = desk.import_file(path)
     assert (result.new_codes, result.new_codings) == (2, 2)
     money = desk.code("Money")
@@ -281,3 +290,41 @@ def test_hostile_files_are_refused_and_change_nothing(central: CentralStore,
     assert (_state(desk), len(central.audit_log())) == before
     with pytest.raises(ExchangeFormatUnknown):
         desk.import_file(tmp_path / "ours.nvp")
+
+
+#: (id, target) of a store -> (its desk, the members of its export), made by the first example.
+_FUZZ_BASE: dict[tuple[int, str], tuple[CodingDesk, dict[str, bytes]]] = {}
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_imports_change_all_or_nothing(central: CentralStore, tmp_path: Path,
+                                              data: st.DataObject) -> None:
+    """A real export with bytes of project.qde or of a source flipped, cut or inserted:
+    the import succeeds, or fails with ExchangeInvalid and the store is as before."""
+    if (id(central), central.target) not in _FUZZ_BASE:  # the store (a test's fixture) is shared by examples
+        desk, _ids = _coded(central)
+        desk.export("qdpx", tmp_path / "base.qdpx")
+        with zipfile.ZipFile(tmp_path / "base.qdpx") as z:
+            _FUZZ_BASE.clear()
+            _FUZZ_BASE[(id(central), central.target)] = (desk, {n: z.read(n) for n in z.namelist()})
+    desk, members = _FUZZ_BASE[(id(central), central.target)]
+    name = data.draw(st.sampled_from(sorted(members)))
+    raw = members[name]
+    at = data.draw(st.integers(0, len(raw)))
+    chunk = data.draw(st.binary(min_size=1, max_size=12))
+    kind = data.draw(st.sampled_from(["insert", "replace", "cut"]))
+    changed = raw[:at] + chunk + (raw[at:] if kind == "insert" else raw[at + len(chunk):]) \
+        if kind != "cut" else raw[:at]
+    path = tmp_path / f"fuzz-{uuid.uuid4().hex}.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        for member, content in members.items():
+            z.writestr(member, changed if member == name else content)
+    before = (_state(desk), len(central.audit_log()))
+    began = time.perf_counter()
+    try:
+        desk.import_file(path)
+    except ExchangeInvalid:
+        assert (_state(desk), len(central.audit_log())) == before
+    assert time.perf_counter() - began < 20

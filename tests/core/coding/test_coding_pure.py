@@ -85,3 +85,25 @@ def test_tags_and_stable_code_guids() -> None:
     other = tag_code("s", "staff_time", 1)
     assert other.name == "Staff time"
     assert isinstance(other.guid, uuid.UUID)
+
+
+def test_matrix_hides_small_cells_and_their_quotes() -> None:
+    from qi_capture.coding.matrix import build
+    from qi_capture.coding.model import Code
+    from qi_capture.report.suppress import Disclosure
+
+    a, b = Code(uuid.uuid4(), "Barrier"), Code(uuid.uuid4(), "Idea")
+    r = [uuid.uuid4() for _ in range(6)]
+    mentions = {a.guid: {"Leads": {r[0], r[1], r[2]}, "Directors": {r[3]}},
+                b.guid: {"Directors": {r[3], r[4]}}}
+    quotes = {(a.guid, "Leads"): ("No time.",), (a.guid, "Directors"): ("Secret.",)}
+    m = build(by="group", codes=[b, a], groups=["Leads", "Directors"], mentions=mentions,
+              quotes=quotes, interviews=6, min_cell=3, hidden=Disclosure(3).hidden)
+    assert [row.code.name for row in m.rows] == ["Barrier", "Idea"]  # 4 before hidden
+    barrier, idea = m.rows
+    assert barrier.total == 4
+    assert [(c.count, c.suppressed, c.quotes) for c in barrier.cells] == \
+        [(3, False, ("No time.",)), (None, True, ())]
+    assert idea.total is None  # 2 interviews: under the minimum
+    assert [(c.count, c.suppressed) for c in idea.cells] == [(0, False), (None, True)]
+    assert m.suppressed == 2

@@ -150,3 +150,31 @@ def test_mutated_zip_bytes(data: st.DataObject) -> None:
         path = Path(tmp) / "p.qdpx"
         path.write_bytes(mutated)
         _check(path)
+
+
+def test_huge_files_are_refused(tmp_path: Path) -> None:
+    from qi_capture.coding import refi_read
+
+    # A codebook past the XML limit: refused before it is parsed.
+    book = tmp_path / "huge.qdc"
+    with book.open("wb") as handle:
+        handle.write(b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>')
+        handle.write(b" " * refi_read.MAX_XML)
+        handle.write(b"</Codes></CodeBook>")
+    try:
+        read_codebook(book)
+    except ExchangeInvalid as exc:
+        assert "larger than" in str(exc)
+    else:
+        raise AssertionError("a codebook over the limit was read")
+    # A project stored (not compressed) past the member limit: refused while unpacking.
+    project = tmp_path / "huge.qdpx"
+    with zipfile.ZipFile(project, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("project.qde", PROJECT[:-len(b"</Project>\n")]
+                   + b" " * refi_read.MAX_MEMBER + b"</Project>")
+    try:
+        read_project(project)
+    except ExchangeInvalid as exc:
+        assert "more than is imported" in str(exc)
+    else:
+        raise AssertionError("a project over the limit was read")
