@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from qi_capture.central.store import CentralStore
@@ -463,3 +463,26 @@ def test_context_menu_confirms_a_field_coding_at_the_caret(qtbot: QtBot,
         c.confirmed for c in view.transcript.codings if c.field == OVERVIEW), timeout=20_000)
     assert "Barrier · field ✓" in [page.transcript.margin.label(m.coding)
                                    for m in page.transcript.margin.marks()]
+
+
+def test_drag_a_code_onto_another_moves_it(qtbot: QtBot, console: AdminConsole,
+                                           qtmodeltester: object) -> None:
+    page = open_page(qtbot, console)
+    tree = page.session.tree
+    idea, barrier = code_named(page, "Idea"), code_named(page, "Barrier")
+    dragged = tree.mimeData([tree.index_of(idea.guid)])
+    # Dropped on Barrier: the service moves it; the tree follows once read again.
+    assert tree.dropMimeData(dragged, Qt.DropAction.MoveAction, -1, 0,
+                             tree.index_of(barrier.guid)) is False
+    qtbot.waitUntil(lambda: tree.path(idea.guid) == "Barrier / Idea", timeout=20_000)
+    qtmodeltester.check(tree)  # type: ignore[attr-defined]
+    # Dropped on the empty space: back to the top level.
+    tree.dropMimeData(tree.mimeData([tree.index_of(idea.guid)]), Qt.DropAction.MoveAction,
+                      -1, 0, QModelIndex())
+    qtbot.waitUntil(lambda: tree.path(idea.guid) == "Idea", timeout=20_000)
+    # Onto itself: nothing asked.
+    moved: list[object] = []
+    tree.move_requested.connect(lambda *a: moved.append(a))
+    tree.dropMimeData(tree.mimeData([tree.index_of(idea.guid)]), Qt.DropAction.MoveAction,
+                      -1, 0, tree.index_of(idea.guid))
+    assert moved == []

@@ -11,11 +11,14 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractListModel,
+    QByteArray,
     QCoreApplication,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor
 
@@ -51,8 +54,18 @@ class _Node:
         self.children: list[_Node] = []
 
 
+#: What a dragged code carries: its guid.
+CODE_MIME = "application/x-qi-capture-code"
+
+
 class CodebookModel(QAbstractItemModel):
+    """The tree. A code dragged onto another asks to move under it (onto the empty
+    space: to the top level) through ``move_requested``; the tree changes only when the
+    service has moved it and the codebook is read again."""
+
     NAME, CODINGS, INTERVIEWS = range(3)
+    #: (code guid, new parent guid or None) dropped by drag and drop.
+    move_requested = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +159,41 @@ class CodebookModel(QAbstractItemModel):
                 and 0 <= section < len(self._headers)):
             return self._headers[section]
         return None
+
+    # -- drag and drop (moving a code) ---------------------------------------------------
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled)
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [CODE_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        data = QMimeData()
+        node = next((self._item(i).node for i in indexes if i.isValid()), None)
+        if node is not None:
+            data.setData(CODE_MIME, QByteArray(str(node.code.guid).encode()))
+        return data
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: _Index) -> bool:
+        if action != Qt.DropAction.MoveAction or not data.hasFormat(CODE_MIME):
+            return False
+        try:
+            guid = uuid.UUID(bytes(data.data(CODE_MIME).data()).decode())
+        except ValueError:
+            return False
+        target = self._item(parent).node
+        if target is not None and target.code.guid == guid:
+            return False
+        self.move_requested.emit(guid, None if target is None else target.code.guid)
+        # Nothing moves here: the tree is read again once the service has moved it.
+        return False
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -52,6 +52,10 @@ class CodebookPanel(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setUniformRowHeights(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # Drag a code onto another to put it under it (Move to… does the same by keys).
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.tree.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.tree.setDropIndicatorShown(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(CodebookModel.NAME, QHeaderView.ResizeMode.Stretch)
@@ -105,6 +109,7 @@ class CodebookPanel(QWidget):
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection_changed)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu)
         session.codebook_loaded.connect(self._on_codebook_loaded)
+        session.tree.move_requested.connect(self._on_tree_move_requested)
 
     # -- selection ------------------------------------------------------------------------
     def current_code(self) -> Code | None:
@@ -160,6 +165,10 @@ class CodebookPanel(QWidget):
             self._select_after = guid
             self.session.call(coding.move_code, guid, parent, changes=True, owner=self,
                               done=lambda _c: self.said.emit(self.tr("Code moved.")))
+
+    def _on_tree_move_requested(self, guid: object, parent: object) -> None:
+        if isinstance(guid, uuid.UUID) and (parent is None or isinstance(parent, uuid.UUID)):
+            self.move_code(guid, parent)
 
     def move_current(self, parent: uuid.UUID | None) -> None:
         code = self.current_code()
