@@ -82,7 +82,7 @@ class ComparePanel(QWidget):
         self.coder_b = QComboBox(self)
         self.coder_b.setAccessibleName(self.tr("Second coder"))
         for combo in (self.coder_a, self.coder_b):
-            combo.setMinimumContentsLength(12)
+            combo.setMinimumContentsLength(8)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.compare_button = QPushButton(self.tr("Sho&w agreement"), self)
@@ -122,7 +122,6 @@ class ComparePanel(QWidget):
         pick.addWidget(self.coder_a)
         pick.addWidget(buddy_label(self.tr("Coder &B"), self, self.coder_b))
         pick.addWidget(self.coder_b)
-        pick.addWidget(self.compare_button)
         pick.addStretch(1)
         lower = QWidget(self)
         lower_layout = QVBoxLayout(lower)
@@ -141,8 +140,13 @@ class ComparePanel(QWidget):
         split.addWidget(lower)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # The button beside the summary it fills, not at the end of the pickers' row,
+        # where large text pushes it off the page.
+        result = QHBoxLayout()
+        result.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignTop)
+        result.addWidget(self.summary, 1)
         layout.addLayout(pick)
-        layout.addWidget(self.summary)
+        layout.addLayout(result)
         layout.addWidget(split, 1)
 
         self.compare_button.clicked.connect(self.compare)
