@@ -486,3 +486,43 @@ def test_drag_a_code_onto_another_moves_it(qtbot: QtBot, console: AdminConsole,
     tree.dropMimeData(tree.mimeData([tree.index_of(idea.guid)]), Qt.DropAction.MoveAction,
                       -1, 0, tree.index_of(idea.guid))
     assert moved == []
+
+
+def test_two_codes_at_once_and_memos(qtbot: QtBot, console: AdminConsole) -> None:
+    page = open_page(qtbot, console)
+    view, panel = page.transcript.view, page.transcript
+    assert view.select(OVERVIEW, 6, 10)  # "have"
+    view.setFocus()
+    panel.pick_codes()
+    picker = panel.picker
+    assert picker is not None
+    # Space ticks the highlighted code; arrows from the find box move in the list.
+    picker.list.setFocus()
+    qtbot.keyClick(picker.list, Qt.Key.Key_Space)
+    qtbot.keyClick(picker.filter, Qt.Key.Key_Down)
+    qtbot.keyClick(picker.list, Qt.Key.Key_Space)
+    chosen = {c.name for c in picker.chosen()}
+    assert len(chosen) == 2
+    picker.accept()
+
+    def mine() -> list[Coding]:
+        t = view.transcript
+        return [] if t is None else [c for c in t.codings if c.coder == page.session.coder]
+
+    qtbot.waitUntil(lambda: len(mine()) == 2, timeout=20_000)
+    assert {page.session.name(c.code) for c in mine()} == chosen
+    assert len({c.passage for c in mine()}) == 1  # one passage, two codes
+
+    # A memo on the passage shows in the margin; a memo on a code is kept with it.
+    panel.set_passage_memo(mine()[0], "Said with some feeling")
+    qtbot.waitUntil(lambda: bool(mine()) and mine()[0].memo == "Said with some feeling",
+                    timeout=20_000)
+    assert any(panel.margin.label(m.coding).endswith("✎") for m in panel.margin.marks())
+    barrier = code_named(page, "Barrier")
+    page.codebook.set_code_memo(barrier.guid, "Anything that slows improvement down")
+    coding = page.session.coding
+    assert coding is not None
+    qtbot.waitUntil(lambda: console.runner.is_idle(), timeout=20_000)
+    memos = on_runner(qtbot, console, coding.memos)
+    assert [(m.code, m.text) for m in memos if m.code is not None] == [
+        (barrier.guid, "Anything that slows improvement down")]
