@@ -27,11 +27,14 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
 )
 from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
 from qi_capture.coding.model import FIELD_CODER, Code, Coding, Transcript
 from ui.admin.models.codebook import swatch
+
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 def _units(text: str) -> int:
@@ -104,11 +107,14 @@ class TranscriptView(QTextEdit):
         self.transcript = transcript
         self._codes = codes
         self.answers = []
-        self.clear()
         if transcript is None:
+            self.clear()
             self.layout_changed.emit()
             return
-        cursor = QTextCursor(self.document())
+        # Filled while detached, then set: laid out once rather than after every insert.
+        document = QTextDocument(self)
+        document.setDefaultFont(self.font())
+        cursor = QTextCursor(document)
         base = self.font().pointSizeF()
         heading = QTextCharFormat()
         heading.setFontWeight(QFont.Weight.Bold)
@@ -144,6 +150,13 @@ class TranscriptView(QTextEdit):
                 cursor.insertText(item.text.replace("\r\n", "\n"),
                                   quote if item.quote else plain)
                 self.answers.append(Answer(item.field, start, item.text.replace("\r\n", "\n")))
+        # The previous transcript's document is ours to delete (Qt deletes its own first
+        # one when another is set).
+        old = self.document()
+        ours = old.parent() is self
+        self.setDocument(document)
+        if ours:
+            old.deleteLater()
         self.moveCursor(QTextCursor.MoveOperation.Start)
         self._highlight()
         self.verticalScrollBar().setValue(keep)
@@ -340,7 +353,10 @@ class CodeMargin(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().base())
         metrics = self.fontMetrics()
+        height = self.height()
         for mark in self.marks():
+            if mark.label.top() > height or max(mark.bottom, mark.label.bottom()) < 0:
+                continue  # scrolled out of sight
             code = self.view.code(mark.coding.code)
             colour = swatch(code.colour if code is not None else "#808080")
             bar = QRect(4 + mark.lane * self.LANE, mark.top, self.LANE - 3,
@@ -354,8 +370,7 @@ class CodeMargin(QWidget):
             painter.setFont(font)
             painter.setPen(self.palette().text().color())
             text_rect = mark.label.adjusted(chip.width() + 4, 0, 0, 0)
-            painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignLeft
-                                            | Qt.AlignmentFlag.AlignVCenter),
+            painter.drawText(text_rect, _LEFT,
                              metrics.elidedText(self.label(mark.coding),
                                                 Qt.TextElideMode.ElideRight,
                                                 text_rect.width()))
