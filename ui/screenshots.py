@@ -5,7 +5,7 @@ unlock (with a wrong passphrase), home, the form filler on several question type
 repeat, the finalise list, a finalised record read-only, interview mode, importing a
 study pack (made with the admin CLI) and a sync (its result, and a missing folder); then
 the admin console (`ui.admin.screenshots`) and the results report
-(`ui.admin.report_shots`).
+(`ui.admin.report_shots`); the Coding page (`ui.admin.coding_shots`).
 """
 
 from __future__ import annotations
@@ -245,6 +245,11 @@ def main(argv: list[str]) -> int:
     from ui.admin.report_shots import main_report
 
     main_report(app, window, out, lambda until: pump(app, until, timeout=180))
+    # The Coding page (transcript, passages, coders compared, matrix), on a central store
+    # of its own with coded interviews (ui/admin/coding_shots.py).
+    from ui.admin.coding_shots import main_coding
+
+    main_coding(app, window, out, lambda until: pump(app, until, timeout=120))
     window.close()
     return 0
 

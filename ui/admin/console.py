@@ -43,6 +43,7 @@ def register_pages(console: AdminConsole) -> None:
     The one place pages are registered: add a page here with its key, title and class
     (constructed as ``Page(desk, runner, parent)``)."""
     from ui.admin.pages.audit import AuditPage
+    from ui.admin.pages.coding import CodingPage
     from ui.admin.pages.conflicts import ConflictsPage
     from ui.admin.pages.devices import DevicesPage
     from ui.admin.pages.exports import ExportsPage
@@ -59,6 +60,7 @@ def register_pages(console: AdminConsole) -> None:
         ("results", console.tr("Results"), ResultsPage),
         ("devices", console.tr("Devices"), DevicesPage),
         ("audit", console.tr("Audit log"), AuditPage),
+        ("coding", console.tr("Coding"), CodingPage),
     ]
     for key, title, make in pages:
         console.add_page(key, title, make(desk, runner, console))

@@ -40,6 +40,8 @@ class DemoRecord:
     status: str = "approved"
     submitted: str = "2026-02-02T10:00:00.000000Z"
     deleted: bool = False
+    #: The record's instance name, as the laptop would have computed it.
+    name: str | None = None
 
 
 def register_builtin(central: CentralStore, study_id: str = STUDY_ID) -> dict[str, str]:
@@ -66,7 +68,7 @@ def insert_records(central: CentralStore, study_id: str, form_id: str, version: 
                         "sha256": ""},
                "parents": [], "device_id": str(device), "device_seq": i + 1,
                "created": rec.submitted, "interviewer": "Demo interviewer",
-               "instance_name": None, "answers": dict(rec.answers)}
+               "instance_name": rec.name, "answers": dict(rec.answers)}
         text = canonical_json(doc)  # type: ignore[arg-type]
         rid = revision_id(text)
         batch[0].append({"id": rid, "record_id": record_id, "device_id": device,
@@ -313,3 +315,74 @@ def code_demo(central: CentralStore, *, coders: Sequence[str] = ("alice", "bob")
                             continue
                         desk.apply_codes(interview.record_id, item.field, at, at + len(word),
                                          [name])
+
+
+# -- the Coding page's screenshots ------------------------------------------------------
+#: Organisations the screenshot interviews are named after (with the role: the instance
+#: name the laptop would compute).
+DEMO_ORGS = ("Riverside NHS FT", "Northgate Community Trust", "Kingsway Hospitals NHS FT",
+             "Hilltop Trust", "Westfield PCN", "St Anne's Mental Health FT", "Eastbank ICB",
+             "Southbank Partners")
+DEMO_ROLES = {"improvement_lead": "Improvement lead", "medical_director": "Medical director",
+              "nursing_director": "Nursing director", "commissioner": "Commissioner",
+              "education_lead": "Education lead", "ahsn_staff": "AHSN", "other": "COO"}
+#: The interview the screenshots open (the first submitted), written out in full.
+SHOWCASE: Mapping[str, str] = {
+    "approach/approach_overview":
+        "One organisation-wide method (Model for Improvement) for four years, led by a small "
+        "QI team of six. Linked to the strategy on paper, but staff have no protected time, "
+        "so projects stall when the wards are busy. #barrier",
+    "approach/approach_methods":
+        "PDSA cycles on most wards; SPC charts only where the data team has built them. "
+        "Corporate teams use Lean for outpatients. #example",
+    "approach/key_quote_approach":
+        "We do not need another method, we need time to use the one we have. #barrier",
+    "capability/capability_training":
+        "Awareness training for all new starters; practitioner course twice a year, mostly "
+        "nurses and AHPs. Doctors rarely come. #follow-up",
+    "capability/capability_after":
+        "A coach is assigned for three months after the course; people who get a coach are "
+        "far more likely to run a second project. #enabler",
+    "leadership/leadership_board":
+        "The chief executive comes to the Friday huddle and asks about the run charts; "
+        "people notice, and the board now sees one QI story a month. #enabler",
+    "leadership/key_quote_leadership":
+        "When the chief executive comes to the huddle, people notice.",
+    "barriers/barriers_main":
+        "Time above all. Funding is year to year, so nothing is sustained once the money "
+        "stops. Analysts are hard to find. #barrier",
+    "future_support/future_london":
+        "A London network would stop us all reinventing the same wheel: shared coaches, "
+        "one place for results. #idea",
+}
+
+
+def coding_demo_central(folder: Path, passphrase: str, *, interviews: int = 24,
+                        coded: int = 8, coders: Sequence[str] = ("alice", "bob"),
+                        seed: int = 17) -> Path:
+    """A new central store of generated stakeholder interviews, named by organisation
+    and role, the first (`SHOWCASE`) written out in full, most of them approved; the
+    first ``coded`` coded by ``coders`` (`code_demo`). For the Coding page's
+    screenshots."""
+    Profile.create(folder, "Central admin", passphrase, kdf=floor_params())
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 26, tzinfo=UTC)
+    records = []
+    for i in range(interviews):
+        rec = interview(rng, i, start, 45)
+        answers = dict(rec.answers)
+        submitted = rec.submitted
+        if i == 0:
+            answers.update(SHOWCASE)
+            answers["consent_quotes"] = "yes"
+            answers["participant/participant_role"] = "medical_director"
+            submitted = "2026-01-20T10:00:00.000000Z"  # first: among the coded ones
+        org = DEMO_ORGS[0] if i == 0 else DEMO_ORGS[1 + i % (len(DEMO_ORGS) - 1)]
+        role = DEMO_ROLES.get(str(answers.get("participant/participant_role")), "Interview")
+        records.append(DemoRecord(answers, "approved" if i % 5 else rec.status, submitted,
+                                  name=f"{org} · {role}"))
+    with CentralStore.open(folder, passphrase) as central:
+        versions = register_builtin(central)
+        insert_records(central, STUDY_ID, INTERVIEW, versions[INTERVIEW], records, seed=seed)
+        code_demo(central, coders=coders, interviews=coded, seed=seed)
+    return folder

@@ -57,11 +57,12 @@ def test_open_a_central_store_from_the_profile_chooser(
     assert console is not None
     assert window.stack.currentWidget() is console
     assert not dialog.isVisible() and dialog.passphrase.text() == ""
-    keys = ("inbox", "records", "conflicts", "exports", "results", "devices", "audit")
+    keys = ("inbox", "records", "conflicts", "exports", "results", "devices", "audit",
+            "coding")
     assert console.page_keys() == keys
     assert window.console_menu.menuAction().isVisible()
     actions = window.console_menu.actions()
-    assert [a.shortcut().toString() for a in actions] == [f"Ctrl+{i}" for i in range(1, 8)]
+    assert [a.shortcut().toString() for a in actions] == [f"Ctrl+{i}" for i in range(1, 9)]
     for action, key in zip(actions, keys, strict=True):
         action.trigger()
         assert console.current_key() == key
