@@ -2,7 +2,7 @@
 central store.
 
 - ``coding export --central C [--study S] --format qdpx|qdc|csv|codebook-csv --out FILE``
-- ``coding import --central C [--study S] [--coder NAME] FILE.qdpx|FILE.qdc``
+- ``coding import --central C [--study S] [--coder NAME] FILE.qdpx|FILE.qdc|FILE.csv``
 - ``coding codes --central C [--study S] [--json]``: the codebook with counts
 - ``coding agreement --central C [--study S] --coders A B [--json]``
 
@@ -45,11 +45,13 @@ def register(groups: Any) -> None:
     ex.set_defaults(handler=run_export)
 
     im = commands.add_parser("import", parents=[central_options(admin=False)],
-                             help="bring in codes and codings from a .qdpx or .qdc")
+                             help="bring in codes and codings from a .qdpx, or a codebook "
+                                  "from a .qdc or .csv")
     study(im)
     im.add_argument("--coder", default=None,
                     help="who the import is by, for codings whose file names no user")
-    im.add_argument("file", metavar="FILE", type=Path, help="a .qdpx or .qdc file")
+    im.add_argument("file", metavar="FILE", type=Path,
+                    help="a .qdpx project, or a .qdc or .csv codebook")
     im.set_defaults(handler=run_import)
 
     codes = commands.add_parser("codes", parents=[central_options(admin=False)],

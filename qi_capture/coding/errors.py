@@ -165,3 +165,16 @@ class ExchangeInvalid(CodingError):
             f"{file}: {where}: {problem}. Nothing was imported; export the project again "
             "from the analysis software (REFI-QDA 1.5, .qdpx or .qdc) and retry.",
             file=file, where=where, problem=problem)
+
+
+class CodebookCsvInvalid(CodingError):
+    """A codebook CSV that cannot be imported: what is wrong, on which line, what to do.
+    Nothing was changed."""
+
+    code = "coding_codebook_csv_invalid"
+
+    def __init__(self, file: str, where: str, problem: str) -> None:
+        super().__init__(
+            f"{file}: {where}: {problem}. Nothing was imported; fix the file (a 'name' "
+            "column is required; 'path', 'parent_guid', 'description', 'colour' and "
+            "'retired' are optional) and retry.", file=file, where=where, problem=problem)

@@ -1,6 +1,7 @@
 """Export and import of a study's thematic coding (`CodingDesk.export`,
 `CodingDesk.import_file`): REFI-QDA ``.qdpx`` and ``.qdc`` (`qi_capture.coding.refi`,
-`qi_capture.coding.refi_read`) and CSV (`qi_capture.coding.csvfiles`).
+`qi_capture.coding.refi_read`) and CSV (`qi_capture.coding.csvfiles`; a codebook CSV
+is read back by `qi_capture.coding.csv_read`).
 
 Import lands codes and codings made elsewhere on the same passages:
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from qi_capture.central import coding as db
 from qi_capture.coding import csvfiles, refi
+from qi_capture.coding.csv_read import read_codebook_csv
 from qi_capture.coding.errors import ExchangeFormatUnknown, ExchangeInvalid
 from qi_capture.coding.model import CodedPassage, ExchangeResult
 from qi_capture.coding.refi_read import ReadCode, ReadProject, read_codebook, read_project
@@ -138,16 +140,17 @@ def _qdpx(desk: CodingDesk, out: Path) -> tuple[bytes, ExchangeResult]:
 
 # -- import -------------------------------------------------------------------------------
 def import_file(desk: CodingDesk, path: Path) -> ExchangeResult:
-    """Import a ``.qdpx`` project or a ``.qdc`` codebook (by its extension)."""
+    """Import a ``.qdpx`` project, or a ``.qdc`` or ``.csv`` codebook (by its extension)."""
     suffix = path.suffix.lower()
-    if suffix == ".qdc":
-        codes = read_codebook(path)
+    if suffix in (".qdc", ".csv"):
+        codes = read_codebook(path) if suffix == ".qdc" else read_codebook_csv(path)
         with desk.writing() as conn:
             mapped, new_codes = _codes(desk, conn, codes)
-            desk.audit(conn, "import", format="qdc", codes=len(codes), new_codes=new_codes)
+            desk.audit(conn, "import", format=suffix[1:], codes=len(codes),
+                       new_codes=new_codes)
         return ExchangeResult(str(path), len(codes), 0, 0, 0, new_codes=new_codes)
     if suffix != ".qdpx":
-        raise ExchangeFormatUnknown(suffix or path.name, (".qdpx", ".qdc"))
+        raise ExchangeFormatUnknown(suffix or path.name, (".qdpx", ".qdc", ".csv"))
     project = read_project(path)
     interviews = desk.current_interviews()
     texts = _sources(desk, interviews)

@@ -83,3 +83,33 @@ def test_export_and_import(central_dir: tuple[Path, list[uuid.UUID]], tmp_path: 
     assert code != 0 and ".qdpx" in err
     code, _out, err = _cli(capsys, folder, tmp_path, "codes", "--study", "nope")
     assert code != 0 and "nope" in err
+
+
+def test_a_codebook_csv_goes_out_and_comes_back(central_dir: tuple[Path, list[uuid.UUID]],
+                                                tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _ids = central_dir
+    out_file = tmp_path / "codes.csv"
+    code, _out, _err = _cli(capsys, folder, tmp_path, "export", "--format", "codebook-csv",
+                            "--out", str(out_file))
+    assert code == 0
+    # Our own export comes back as it went: nothing new.
+    code, out, _err = _cli(capsys, folder, tmp_path, "import", str(out_file))
+    assert code == 0 and "(0 new)" in out
+    # A sheet an analyst typed: a new code under an existing one, by path.
+    sheet = tmp_path / "more.csv"
+    sheet.write_text("name,path,colour\nBarrier,Barrier,\n"
+                     "Workload,Barrier / Workload,#AA3300\n", encoding="utf-8")
+    code, out, _err = _cli(capsys, folder, tmp_path, "import", str(sheet))
+    assert code == 0 and "(1 new)" in out
+    with CentralStore.open(folder, PASSPHRASE) as central:
+        codes = {c.name: c for c in CodingDesk(central, coder="alice").codes()}
+    assert codes["Workload"].parent == codes["Barrier"].guid
+    assert codes["Workload"].colour == "#AA3300"
+    # A broken sheet names the line and changes nothing.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,colour\nCost,#AA3300\nTime,red\n", encoding="utf-8")
+    code, _out, err = _cli(capsys, folder, tmp_path, "import", str(bad))
+    assert code != 0 and "line 3" in err and "Nothing was imported" in err
+    with CentralStore.open(folder, PASSPHRASE) as central:
+        assert "Cost" not in {c.name for c in CodingDesk(central, coder="alice").codes()}

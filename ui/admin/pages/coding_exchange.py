@@ -1,6 +1,7 @@
 """The codebook panel's "Import / export" menu: the study's coding written as a REFI-QDA
 project (.qdpx, for NVivo, ATLAS.ti, MAXQDA or QualCoder), a codebook (.qdc or CSV) or
-the coded passages (CSV); a .qdpx project or .qdc codebook made elsewhere brought in.
+the coded passages (CSV); a .qdpx project, or a .qdc or CSV codebook, made elsewhere
+brought in.
 Files are chosen with the platform's dialog (`ui.dialogs.files`), the work done by
 `CodingDesk.export` / `import_file` on the serial queue."""
 
@@ -39,7 +40,7 @@ class ExchangeButton(QPushButton):
         for fmt, (text, _filter, _suffix) in EXPORTS.items():
             menu.addAction(self.tr(text), partial(self.ask_export, fmt))
         menu.addSeparator()
-        menu.addAction(self.tr("Import a project or codebook (.qdpx, .qdc)…"),
+        menu.addAction(self.tr("Import a project or codebook (.qdpx, .qdc, .csv)…"),
                        self.ask_import)
         self.setMenu(menu)
 
@@ -66,7 +67,7 @@ class ExchangeButton(QPushButton):
 
     def ask_import(self) -> None:
         path = files.choose_file(self, self.tr("Import coding"), str(Path.home()),
-                                 self.tr("REFI-QDA project or codebook (*.qdpx *.qdc)"))
+                                 self.tr("Project or codebook (*.qdpx *.qdc *.csv)"))
         if path:
             self.import_from(Path(path))
 
