@@ -8,6 +8,7 @@ output device through PortAudio (imported lazily, as for the microphone).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,7 +24,7 @@ class AudioReader:
     """An Ogg/Opus (or any libsndfile format) stream, decoded on demand. Closing the
     reader closes ``file``."""
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: BinaryIO | io.RawIOBase) -> None:
         self._raw = file
         try:
             self._file = soundfile.SoundFile(file)
