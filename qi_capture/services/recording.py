@@ -10,6 +10,7 @@ and keeps it (`stop_all`). `open_audio` decodes an attachment from its encrypted
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -81,10 +82,17 @@ class RecordingService:
         writer = self._ctx.store.recordings.begin(
             record_id, name or f"interview-{stamp}.opus", MEDIA_TYPE
         )
+        recorder: Recorder | None = None
         try:
-            recording = Recording(source, Recorder(writer, sample_rate=source.sample_rate))
+            recorder = Recorder(writer, sample_rate=source.sample_rate)
+            recording = Recording(source, recorder)
             recording.start()
         except BaseException:
+            if recorder is not None:
+                # Close the encoder while its sink is open: left to the garbage collector
+                # it would write its last page into a closed file.
+                with contextlib.suppress(Exception):
+                    recorder.finish()
             writer.abandon()
             raise
         active = ActiveRecording(recording, writer, self)

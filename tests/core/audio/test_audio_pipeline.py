@@ -92,7 +92,7 @@ def test_generated_speech_comes_back_as_it_went_in() -> None:
     needs.espeak_ng()
     spoken = speech(SPOKEN)
     assert len(spoken) > 3 * RATE  # a real utterance, not an empty WAV
-    reader, out = _decoded(_record(ClipSource(spoken)))
+    _, out = _decoded(_record(ClipSource(spoken)))
     assert len(out) == len(spoken)
     assert _correlation(out, spoken) > SPEECH_MIN_CORRELATION
 
