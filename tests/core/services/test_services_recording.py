@@ -229,3 +229,48 @@ def test_no_plaintext_audio_reaches_the_disk(
     hits = [str(p) for p in files for w in windows if w in p.read_bytes()]
     hits += ["output" for w in windows if w in child.stdout + child.stderr]
     assert hits == []
+
+
+def _rss_mib() -> float:
+    with Path("/proc/self/status").open() as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc (Linux)")
+def test_two_hours_keep_memory_flat_and_the_size_expected(ctx: CoreContext) -> None:
+    """Two hours of generated audio (as fast as the encoder goes) through the encrypted
+    store: the process's memory after two hours is what it was after ten minutes, and the
+    attachment is speech-quality Opus size (15-30 kbit/s: 13.5-27 MB for two hours)."""
+    import tracemalloc
+
+    hours = 2.0
+    record_id = _new_record(ctx)
+    tracemalloc.start()
+    try:
+        active = ctx.recording.start(record_id, ToneSource(hours * 3600, block_frames=3200))
+        while active.status().elapsed_seconds < 600:
+            time.sleep(0.2)
+        rss_at_10_min = _rss_mib()
+        python_at_10_min = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        while active.status().elapsed_seconds < hours * 3600:
+            time.sleep(0.5)
+        python_peak = tracemalloc.get_traced_memory()[1]
+        rss_at_end = _rss_mib()
+        info = active.stop()
+    finally:
+        tracemalloc.stop()
+    assert (python_peak - python_at_10_min) / 1024 / 1024 < 1.0
+    assert rss_at_end - rss_at_10_min < 8.0
+    assert 13.5e6 <= info.size <= 27e6
+    with ctx.recording.open_audio(info.id) as reader:
+        assert abs(reader.duration_seconds - hours * 3600) < 0.005
+        tail = reader.read_all(hours * 3600 - 5)
+        first = reader.frames - len(tail)
+        expected = 0.3 * np.sin(2 * np.pi * 440.0 * np.arange(first, reader.frames) / RATE)
+        assert len(tail) == 5 * RATE
+        assert _correlation(tail, expected.astype(np.float32)) > TONE_MIN_CORRELATION
