@@ -44,7 +44,8 @@ def _source(seconds: float) -> tuple[ClipSource | ToneSource, str]:
         clip = speech(SCRIPT)
     except SpeechUnavailable:
         return ToneSource(seconds), "a 440 Hz tone (espeak-ng is not installed)"
-    return ClipSource(clip, seconds=seconds), f"speech (espeak-ng, a {len(clip) / 16000:.0f} s clip looped)"
+    looped = f"speech (espeak-ng, a {len(clip) / 16000:.0f} s clip looped)"
+    return ClipSource(clip, seconds=seconds), looped
 
 
 class _Count:
