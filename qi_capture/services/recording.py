@@ -16,15 +16,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from qi_capture.audio.encoder import MEDIA_TYPE
-from qi_capture.audio.microphone import MicrophoneSource
-from qi_capture.audio.playback import AudioReader
-from qi_capture.audio.recorder import Recorder, RecorderStatus, Recording
-from qi_capture.audio.sources import PcmSource
 from qi_capture.storage.dto import AttachmentInfo
 from qi_capture.storage.recordings import RecordingWriter
 
 if TYPE_CHECKING:
+    # The audio modules load numpy and libsndfile (about a second on a slow laptop), so
+    # they are imported when a recording starts or plays, not when a profile opens.
+    from qi_capture.audio.playback import AudioReader
+    from qi_capture.audio.recorder import RecorderStatus, Recording
+    from qi_capture.audio.sources import PcmSource
     from qi_capture.services.context import CoreContext
 
 
@@ -77,6 +77,10 @@ class RecordingService:
         """Start recording ``source`` (default: the microphone) into ``record_id``'s
         attachments. Raises `NoMicrophoneSupport` or `NoInputDevice` (nothing is left
         behind), `RecordNotFound`."""
+        from qi_capture.audio.encoder import MEDIA_TYPE
+        from qi_capture.audio.microphone import MicrophoneSource
+        from qi_capture.audio.recorder import Recorder, Recording
+
         source = source if source is not None else MicrophoneSource()
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         writer = self._ctx.store.recordings.begin(
@@ -115,4 +119,6 @@ class RecordingService:
         """Decode an attachment for playback, from its encrypted file (never a plaintext
         copy). Close the reader when done. Raises `AttachmentNotFound`,
         `AttachmentFileMissing`, `AttachmentFileDamaged`, `AudioDecodeFailed`."""
+        from qi_capture.audio.playback import AudioReader
+
         return AudioReader(self._ctx.store.attachments.open_seekable(attachment_id))
