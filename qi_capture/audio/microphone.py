@@ -40,7 +40,7 @@ class MicrophoneSource:
         device: int | str | None = None,
     ) -> None:
         self._rate = sample_rate
-        self._block = round(sample_rate * block_seconds)
+        self._block_seconds = block_seconds
         self._queue: queue.Queue[Block] = queue.Queue(
             maxsize=max(1, round(queue_seconds / block_seconds))
         )
@@ -55,13 +55,24 @@ class MicrophoneSource:
 
     def start(self) -> None:
         """Open and start the input stream. Raises `NoMicrophoneSupport` (no PortAudio)
-        or `NoInputDevice` (no microphone, or it cannot be opened)."""
+        or `NoInputDevice` (no microphone, or it cannot be opened). A device that cannot
+        capture at the rate asked for is opened at 48 kHz (Opus's own rate, which every
+        input supports through the system's resampler); ``sample_rate`` then says so."""
         sd = load_sounddevice()
         try:
             sd.query_devices(self._device, kind="input")
+            for rate in dict.fromkeys((self._rate, 48000)):
+                try:
+                    sd.check_input_settings(self._device, channels=1, dtype="float32",
+                                            samplerate=rate)
+                except sd.PortAudioError:
+                    continue
+                self._rate = rate
+                break
             stream = sd.InputStream(
-                samplerate=self._rate, channels=1, dtype="float32", blocksize=self._block,
-                device=self._device, callback=self._on_block,
+                samplerate=self._rate, channels=1, dtype="float32",
+                blocksize=round(self._rate * self._block_seconds), device=self._device,
+                callback=self._on_block,
             )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:

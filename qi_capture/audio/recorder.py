@@ -139,8 +139,11 @@ class Recording:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="audio-recorder", daemon=True)
 
-    def start(self) -> None:
-        self._source.start()
+    def start(self, *, source_started: bool = False) -> None:
+        """Start the source (unless the caller did, to learn its sample rate first) and
+        the recording thread."""
+        if not source_started:
+            self._source.start()
         self._thread.start()
 
     def _run(self) -> None:

@@ -82,16 +82,24 @@ class RecordingService:
         from qi_capture.audio.recorder import Recorder, Recording
 
         source = source if source is not None else MicrophoneSource()
+        # The source first: a missing microphone fails before anything is stored, and a
+        # microphone tells its real sample rate only once open.
+        source.start()
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        writer = self._ctx.store.recordings.begin(
-            record_id, name or f"interview-{stamp}.opus", MEDIA_TYPE
-        )
+        try:
+            writer = self._ctx.store.recordings.begin(
+                record_id, name or f"interview-{stamp}.opus", MEDIA_TYPE
+            )
+        except BaseException:
+            source.stop()
+            raise
         recorder: Recorder | None = None
         try:
             recorder = Recorder(writer, sample_rate=source.sample_rate)
             recording = Recording(source, recorder)
-            recording.start()
+            recording.start(source_started=True)
         except BaseException:
+            source.stop()
             if recorder is not None:
                 # Close the encoder while its sink is open: left to the garbage collector
                 # it would write its last page into a closed file.

@@ -28,6 +28,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -187,9 +188,9 @@ class Recordings:
         digest = hashlib.sha256()
         size = 0
 
-        def pieces(path: os.PathLike[str]) -> Iterator[bytes]:
+        def pieces(path: Path) -> Iterator[bytes]:
             nonlocal size
-            for piece in salvage(path, row.file_key, row.id.bytes):  # type: ignore[arg-type]
+            for piece in salvage(path, row.file_key, row.id.bytes):
                 digest.update(piece)
                 size += len(piece)
                 yield piece
