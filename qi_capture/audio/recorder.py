@@ -76,7 +76,7 @@ class Recorder:
             self._level = level
             if self._paused or self._stopped:
                 return
-        self._silence.feed(level, len(samples) / self._rate)
+            self._silence.feed(level, len(samples) / self._rate)
         self._encoder.write(samples)
         with self._lock:
             self._frames += len(samples)
