@@ -153,9 +153,9 @@ class FormNotFound(CentralError):
     def __init__(self, form_id: str) -> None:
         super().__init__(
             f"No version of form {form_id} is known to the central store. Forms are "
-            "recorded when 'qi-capture study pack' packs them with this central folder; "
-            "for a form packed elsewhere (or a PostgreSQL store), give its XLSForm once "
-            "with --form-file FILE.", form_id=form_id
+            "recorded when 'qi-capture study pack' packs them with this store (a "
+            "PostgreSQL store: --central URL --admin DIR); for a form packed elsewhere, "
+            "give its XLSForm once with --form-file FILE.", form_id=form_id
         )
 
 

@@ -286,3 +286,100 @@ class CentralAuditRow(CentralBase):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     params_json: Mapped[str] = mapped_column(Text)
+
+
+# -- thematic coding (migration c0004; `qi_capture.central.coding`) --------------------------
+class CentralCoderRow(CentralBase):
+    """Someone who codes: an analyst, or ``field`` (the interviewers' quick tags)."""
+
+    __tablename__ = "central_coder"
+
+    guid: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created: Mapped[datetime]
+
+
+class CentralCodeRow(CentralBase):
+    """A code of a study's codebook. Retired and merged codes stay, with their guid, so an
+    exchange round trip still finds them."""
+
+    __tablename__ = "central_code"
+    __table_args__ = (Index("ix_central_code_study_id", "study_id"),)
+
+    guid: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    colour: Mapped[str] = mapped_column(String(7))
+    parent: Mapped[uuid.UUID | None]
+    retired: Mapped[bool]
+    merged_into: Mapped[uuid.UUID | None]
+    tag: Mapped[str | None] = mapped_column(String(64))
+    created: Mapped[datetime]
+
+
+class CentralPassageRow(CentralBase):
+    """A span ``[start, end)`` of one text answer of a record, as it read in
+    ``revision``; ``text`` is the words under it then, which re-anchors it when a later
+    revision moves them and flags it when they changed."""
+
+    __tablename__ = "central_passage"
+    __table_args__ = (
+        Index("ix_central_passage_record", "record_id", "field", "start"),
+        Index("ix_central_passage_study", "study_id"),
+    )
+
+    guid: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[uuid.UUID]
+    field: Mapped[str] = mapped_column(String(500))
+    revision: Mapped[str] = mapped_column(String(64))
+    start: Mapped[int]
+    end: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    flagged: Mapped[bool]
+
+
+class CentralCodingRow(CentralBase):
+    """One code on one passage by one coder (``record_id`` repeats the passage's).
+    ``undone``: a coding from the field an analyst undid (kept so that seeding from the
+    field tags does not bring it back)."""
+
+    __tablename__ = "central_coding"
+    __table_args__ = (
+        CheckConstraint("origin IN ('field', 'analyst')", name="origin"),
+        Index("ix_central_coding_passage", "passage", "code"),
+        Index("ix_central_coding_code", "code"),
+        # Counts per code (codings, interviews) read from this index alone.
+        Index("ix_central_coding_study", "study_id", "undone", "code", "record_id"),
+    )
+
+    guid: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(200))
+    passage: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_passage.guid"))
+    #: The passage's record (a passage never leaves its record), kept here for counting.
+    record_id: Mapped[uuid.UUID]
+    code: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_code.guid"))
+    coder: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_coder.guid"))
+    origin: Mapped[str] = mapped_column(String(16))
+    confirmed: Mapped[bool]
+    undone: Mapped[bool]
+    created: Mapped[datetime]
+
+
+class CentralMemoRow(CentralBase):
+    """A memo on a code or on a passage (exactly one of the two)."""
+
+    __tablename__ = "central_memo"
+    __table_args__ = (
+        CheckConstraint("(code IS NULL) <> (passage IS NULL)", name="target"),
+        Index("ix_central_memo_study", "study_id"),
+    )
+
+    guid: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    study_id: Mapped[str] = mapped_column(String(200))
+    code: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("central_code.guid"))
+    passage: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("central_passage.guid"))
+    author: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_coder.guid"))
+    text: Mapped[str] = mapped_column(Text)
+    updated: Mapped[datetime]

@@ -36,7 +36,7 @@ from qi_capture.central.errors import (
     QuarantineFull,
     QuarantineSourceChanged,
 )
-from qi_capture.crypto.atomic import fsync_dir
+from qi_capture.crypto.atomic import discard, fsync_dir
 
 QUARANTINE_DIR = "quarantine"
 SUFFIX = ".qibundle"
@@ -110,7 +110,7 @@ class QuarantineFolder:
             partial.replace(final)
             fsync_dir(self.folder)
         except BaseException:
-            partial.unlink(missing_ok=True)
+            discard(partial)
             raise
         return final
 

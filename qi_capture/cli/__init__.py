@@ -20,6 +20,7 @@ from qi_capture import __version__
 from qi_capture.cli import (
     admin,
     bundle,
+    coding,
     conflicts,
     devices,
     export,
@@ -39,7 +40,7 @@ Handler = Callable[[argparse.Namespace], int]
 #: Command-group modules, in the order ``--help`` lists them.
 GROUPS: tuple[ModuleType, ...] = (
     profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, review,
-    export, report, selftest,
+    export, report, coding, selftest,
 )
 
 EXIT_OK = 0

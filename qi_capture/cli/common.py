@@ -165,13 +165,29 @@ def read_secret_file(path: str) -> str:
     return _from_file(path)
 
 
-def _from_file(path: str) -> str:
+#: A passphrase or password file holds one line; this is far beyond any.
+MAX_SECRET_FILE_BYTES = 64 * 1024
+
+
+def read_small_text(path: str | Path, what: str, limit: int = MAX_SECRET_FILE_BYTES) -> str:
+    """The text of a small file the user names (a passphrase, a recovery key), read to
+    ``limit`` and no further: ``/dev/zero`` or a wrong file of gigabytes is one error."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as f:
+            raw = f.read(limit + 1)
     except OSError as exc:
-        raise CliError(f"cannot read the passphrase file {path}: {exc.strerror}") from None
+        raise CliError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise CliError(f"{what} {path} is larger than {limit // 1024} KiB: not the file "
+                       "meant")
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise CliError(f"the passphrase file {path} is not UTF-8 text") from None
+        raise CliError(f"{what} {path} is not UTF-8 text") from None
+
+
+def _from_file(path: str) -> str:
+    text = read_small_text(path, "the passphrase file")
     value = text.rstrip("\r\n")
     if not value:
         raise CliError(f"the passphrase file {path} is empty")

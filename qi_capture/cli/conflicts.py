@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
-from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_OK, command
+from qi_capture.cli.json_file import read_json_object
 from qi_capture.services.dto import JsonValue
 
 
@@ -94,15 +95,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _merged(path: Path) -> dict[str, JsonValue]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CliError(f"{path} is not a JSON file: {exc}", 1) from None
-    if not isinstance(value, dict):
-        raise CliError(f"{path} must hold a JSON object of answers (path -> value)", 1)
-    return value
+    return read_json_object(path, "the merged answers file")
 
 
 @command

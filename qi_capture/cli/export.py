@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
-from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.forms.limits import FormTooLarge, read_form_file
 from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.exports import (
     FORMATS,
@@ -61,16 +62,19 @@ def register(groups: Any) -> None:
 
 def _read_form(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_form_file(path)  # at most a form's size limit, whatever the file
+    except FormTooLarge as exc:
+        raise CliError(f"{path}: {exc.issue.message}", EXIT_INVALID) from None
     except OSError as exc:
         raise CliError(f"cannot read the form file {path}: {exc.strerror}") from None
 
 
 @command
 def run_export(args: argparse.Namespace) -> int:
+    forms = [(p.name, _read_form(p)) for p in args.form_file]  # before any store opens
     with open_desk(args) as desk:
-        if args.form_file:
-            desk.add_forms([(p.name, _read_form(p)) for p in args.form_file])
+        if forms:
+            desk.add_forms(forms)
         result = desk.export(
             args.form, args.format, args.out, statuses=args.status, language=args.language,
             options=ExportOptions(headers=args.headers, values=args.values,

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
+from qi_capture.cli.common import CliError
+from qi_capture.cli.json_file import read_json_object
 from qi_capture.forms import FormError, load_form
 from qi_capture.forms.session import AnswerError, FormSession
 from qi_capture.forms.session.instance import FieldNode, iter_nodes
@@ -41,17 +42,9 @@ def _fail(message: str) -> int:
 
 def _read_answers(path: str) -> dict[str, Any]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"cannot read the answer file {path}: {exc.strerror}") from None
-    try:
-        answers = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON (line {exc.lineno}, column "
-                         f"{exc.colno}: {exc.msg})") from None
-    if not isinstance(answers, dict):
-        raise ValueError(f"{path} must hold a JSON object of path -> value")
-    return answers
+        return read_json_object(path, "the answer file", exit_code=EXIT_BAD_INPUT)
+    except CliError as exc:
+        raise ValueError(exc.message) from None
 
 
 def run_form(args: argparse.Namespace) -> int:

@@ -5,8 +5,11 @@ calls `register_study_commands`.
 - ``study pack --central DIR --forms F.xlsx... --out study.qipack [--sync-folder PATH]
   [--retention-days N] [--idle-lock-minutes N] [--quarantine-bundle-mib N]
   [--quarantine-total-mib N]``: compiles every form (a broken one is refused here),
-  signs the pack with the admin key, writes it atomically, and keeps its policy in the
-  admin profile (the merge applies its quarantine limits);
+  signs the pack with the admin key, writes it atomically, keeps its policy in the
+  admin profile (the merge applies its quarantine limits) and records the compiled forms
+  in the central store, so that exports need no ``--form-file``. With a PostgreSQL
+  store: ``--central postgresql://... --admin DIR`` (the keys in DIR, the forms in the
+  database);
 - ``study import PACK``: verifies the signature, refuses a pack for an installed study
   signed by another key, installs the forms as new versions beside the old ones and
   records the admin keys and policy.
@@ -17,13 +20,14 @@ Exit codes: 0 ok; 1 the pack (or a form) is refused; 2 the command cannot run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from qi_capture.central.store import CentralStore
+from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
-from qi_capture.cli.admin import central_options
+from qi_capture.cli.central_glue import central_options
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
 from qi_capture.crypto.atomic import atomic_write_bytes
 from qi_capture.services.central_forms import register_forms
@@ -46,7 +50,7 @@ _REFUSED = (PackBadSignature, PackInvalid, PackSignedByOtherKey)
 
 
 def register_study_commands(commands: Any) -> None:
-    pack = commands.add_parser("pack", parents=[central_options()],
+    pack = commands.add_parser("pack", parents=[central_options(admin=True)],
                                help="(admin) write a signed study pack")
     pack.add_argument("--forms", metavar="FILE", nargs="+", required=True, type=Path,
                       help="the study's XLSForm files")
@@ -78,11 +82,13 @@ def register_study_commands(commands: Any) -> None:
 
 def _read(path: Path, limit: int) -> bytes:
     try:
-        if path.stat().st_size > limit:
-            raise CliError(f"{path} is larger than {limit} bytes")
-        return path.read_bytes()
+        with path.open("rb") as f:  # never more than the limit, whatever stat says
+            data = f.read(limit + 1)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise CliError(f"{path} is larger than {limit} bytes")
+    return data
 
 
 MIB = 1024 * 1024
@@ -101,10 +107,21 @@ def run_pack(args: argparse.Namespace) -> int:
                                      DEFAULT_QUARANTINE_BUNDLE_BYTES),
         quarantine_total_bytes=_mib(args.quarantine_total_mib, DEFAULT_QUARANTINE_TOTAL_BYTES),
     )
-    with CentralStore.open(args.central,
-                           common.read_passphrase(args, "Admin passphrase: ")) as central:
-        assert central.profile is not None  # a folder always has its admin profile
-        admin = AdminProfile(central.profile)
+    target = str(args.central)
+    if is_url(target) and args.admin is None:
+        raise CliError("with a PostgreSQL URL, --admin DIR names the folder of the admin "
+                       "keys that sign the pack")
+    passphrase = common.read_passphrase(args, "Admin passphrase: ")
+    with contextlib.ExitStack() as opened:
+        if is_url(target):
+            # The keys (and the policy the merge applies) are in the admin folder; the
+            # forms go to the PostgreSQL store that exports read.
+            central = opened.enter_context(CentralStore.open(target))
+            admin = opened.enter_context(AdminProfile.open(args.admin, passphrase))
+        else:
+            central = opened.enter_context(CentralStore.open(target, passphrase))
+            assert central.profile is not None  # a folder always has its admin profile
+            admin = AdminProfile(central.profile)
         keys = admin.keys()
         data = build_pack(keys, forms, policy)
         try:

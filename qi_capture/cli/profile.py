@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from qi_capture.cli import common
@@ -155,12 +154,7 @@ def run_rotate(args: argparse.Namespace) -> int:
 @command
 def run_recover(args: argparse.Namespace) -> int:
     profile = common.selected_profile(args)
-    try:
-        identity = Path(args.recovery_identity).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise CliError(f"cannot read the recovery key file {args.recovery_identity}: "
-                       f"{detail}") from None
+    identity = common.read_small_text(args.recovery_identity, "the recovery key file")
     lines = [line.strip() for line in identity.splitlines()]
     keys = [line for line in lines if line and not line.startswith("#")]
     if len(keys) != 1:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli import common
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.json_file import read_json_object
 from qi_capture.errors import QICaptureError
 from qi_capture.services import RecordSession
 from qi_capture.services.dto import STAYS_ON_LAPTOP, RecordSummary, RecordView, record_state
@@ -60,25 +61,7 @@ def register(groups: Any) -> None:
 
 
 def _read_answers(path: str) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read the answer file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"the answer file {path} is not UTF-8 text", EXIT_INVALID) from None
-    try:
-        answers = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                       f"{exc.msg})", EXIT_INVALID) from None
-    except ValueError:  # an integer past Python's digit limit
-        raise CliError(f"{path} is not valid JSON (a number is too long)",
-                       EXIT_INVALID) from None
-    except RecursionError:
-        raise CliError(f"{path} is not valid JSON (nested too deeply)", EXIT_INVALID) from None
-    if not isinstance(answers, dict):
-        raise CliError(f"{path} must hold a JSON object of path -> value", EXIT_INVALID)
-    return answers
+    return read_json_object(path, "the answer file")
 
 
 def _apply(record: RecordSession, path: str, value: Any, base: Path) -> None:

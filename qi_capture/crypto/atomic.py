@@ -6,6 +6,7 @@ never a mix. Shared by the key file and the store's backups.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -24,6 +25,15 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def discard(path: Path) -> None:
+    """Remove a temporary file if it is there, never raising: a cleanup must not hide the
+    error that called for it. On a read-only file system even the removal of a file that
+    was never created fails (EROFS comes before ENOENT), which would otherwise replace a
+    clear "cannot write" with a traceback."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def temp_path_for(path: Path) -> Path:
@@ -46,7 +56,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True,
             os.fsync(f.fileno())
         tmp.replace(path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise
     if sync_dir:
         fsync_dir(path.parent)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.crypto.atomic import discard, fsync_dir, temp_path_for
 from qi_capture.export import arrow, writers
 from qi_capture.export import names as naming
 from qi_capture.export.constants import (
@@ -257,7 +257,7 @@ def export_form(
             for item in opened:
                 item.abort()
         for tmp, _final in temps:
-            tmp.unlink(missing_ok=True)
+            discard(tmp)
 
 
 def _export(

@@ -24,8 +24,10 @@ refused with ``form_too_large``, naming the number found and the limit.
 
 from __future__ import annotations
 
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from io import BytesIO
 from pathlib import Path
@@ -134,7 +136,8 @@ def _check_zip(data: bytes) -> None:
                 with archive.open(member) as stream:
                     total += _scan_member(stream, member.filename, total, counts)
             except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError,
-                    RuntimeError, ValueError) as exc:
+                    RuntimeError, ValueError, zlib.error, lzma.LZMAError) as exc:
+                # zlib and lzma raise their own errors on damaged compressed data.
                 # A CRC mismatch is how zipfile sees a member inflating past its size.
                 raise FormTooLarge(
                     f"The workbook's part '{member.filename[:100]}' is damaged or does "

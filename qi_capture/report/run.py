@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.crypto.atomic import discard, fsync_dir, temp_path_for
 from qi_capture.progress import CancelToken, ProgressCallback
 from qi_capture.report.errors import FormatUnknown, ReportFolderUnwritable
 
@@ -106,7 +106,7 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str], *,
         fsync_dir(out_dir)
     except OSError as exc:
         for tmp, _final in temps:
-            tmp.unlink(missing_ok=True)
+            discard(tmp)
         reason = "the disk is full" if exc.errno == errno.ENOSPC else \
             (exc.strerror or type(exc).__name__)
         raise ReportFolderUnwritable(str(out_dir), reason) from None

@@ -100,3 +100,22 @@ class BundleSourceMissing(ServiceError):
             "been removed) and try again.",
             path=path,
         )
+
+
+class AcknowledgementUnwritable(ServiceError):
+    """The merge is done and committed, but a sync folder took no acknowledgement (a
+    write-protected USB stick, a read-only share): its laptops keep those records as
+    unacknowledged and send them again, which the next merge takes as already known."""
+
+    code = "acknowledgement_unwritable"
+
+    def __init__(self, folders: Sequence[tuple[str, str]], merged: int) -> None:
+        where = "; ".join(f"{folder} ({reason})" for folder, reason in folders)
+        super().__init__(
+            f"The bundles were merged ({merged} imported or already known), but no "
+            f"acknowledgement could be written into the inbox of {where}. Until one is, "
+            "the laptops keep those records as not yet received. Make the folder writable "
+            "(unlock a write-protected USB stick) and merge it again: nothing is imported "
+            "twice.",
+            folders=[folder for folder, _reason in folders], merged=merged,
+        )

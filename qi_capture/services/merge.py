@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import secrets
+import stat
 import tempfile
 import uuid
 from collections import defaultdict
@@ -54,7 +55,7 @@ from qi_capture.central.store import CentralStore
 from qi_capture.crypto import chunked
 from qi_capture.crypto.atomic import atomic_write_bytes, fsync_dir
 from qi_capture.progress import CancelToken, ProgressCallback
-from qi_capture.services.errors import BundleSourceMissing
+from qi_capture.services.errors import AcknowledgementUnwritable, BundleSourceMissing
 from qi_capture.sync.ack import (
     ACK_SUFFIX,
     INBOX,
@@ -65,11 +66,19 @@ from qi_capture.sync.ack import (
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.bundle import (
     BUNDLE_SUFFIX,
+    MAX_BUNDLE_BYTES,
     BundleSummary,
     KnownDevice,
     verify_bundle,
 )
-from qi_capture.sync.errors import BundleRefused, BundleUnknownDevice, SyncError, enrol_command
+from qi_capture.sync.errors import (
+    BundleNotAFile,
+    BundleRefused,
+    BundleTooLarge,
+    BundleUnknownDevice,
+    SyncError,
+    enrol_command,
+)
 from qi_capture.sync.folder import OUTBOX
 from qi_capture.sync.manifest import (
     AttachmentEntry,
@@ -249,15 +258,27 @@ def to_verified(summary: BundleSummary, collected: _Collector, file_sha256: str)
 def find_bundles(paths: Sequence[str]) -> list[Path]:
     """Bundle files named, or found in the folders named and their ``outbox/``."""
     found: list[Path] = []
+    seen: set[Path] = set()  # an outbox linked to its own folder lists each file once
+
+    def add(path: Path) -> None:
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # a link loop: is_file() said no already
+            return
+        if real not in seen:
+            seen.add(real)
+            found.append(path)
+
     for text in paths:
         path = Path(text)
         if path.is_dir():
             for folder in (path, path / OUTBOX):
                 if folder.is_dir():
-                    found.extend(sorted(p for p in folder.iterdir()
-                                        if p.is_file() and p.name.endswith(BUNDLE_SUFFIX)))
+                    for p in sorted(folder.iterdir()):
+                        if p.name.endswith(BUNDLE_SUFFIX) and p.is_file():
+                            add(p)
         elif path.is_file():
-            found.append(path)
+            add(path)
         else:
             raise BundleSourceMissing(text)
     return found
@@ -319,22 +340,44 @@ def merge_file(
     merge and is refused."""
     source = str(path)
     try:
-        with path.open("rb") as f:
+        with open_bundle_file(path) as f:
             size = os.fstat(f.fileno()).st_size
             file_sha256 = hashlib.file_digest(f, "sha256").hexdigest()
         known = _known_file(central, file_sha256, source)
         if known is not None:
             return known
-        with path.open("rb") as f:
+        with open_bundle_file(path) as f:
             reader = _HashingReader(f)
             return _verify_and_merge(
                 central, admin, reader, file_sha256=file_sha256, source=source,
-                devices=devices, reopen=lambda: path.open("rb"), size=size,
+                devices=devices, reopen=lambda: open_bundle_file(path), size=size,
                 unchanged=lambda: reader.hexdigest() == file_sha256,
             )
+    except BundleRefused as exc:
+        return BundleReport(outcome="refused", source=source, reason=exc.code,
+                            message=exc.message)
     except OSError as exc:
         return BundleReport(outcome="refused", source=source, reason="unreadable",
                             message=str(exc.strerror or exc))
+
+
+def open_bundle_file(path: Path) -> io.BufferedReader:
+    """Open a bundle file as the merge and the inbox read it. A sync folder is often
+    writable by others, so whatever took a bundle's name is checked before a byte is
+    read: a pipe or device is refused without blocking on it (``O_NONBLOCK``), and a
+    file over `MAX_BUNDLE_BYTES` before it is hashed (a sparse file of terabytes costs
+    nothing to make and hours to read)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BundleNotAFile()
+        if info.st_size > MAX_BUNDLE_BYTES:
+            raise BundleTooLarge(info.st_size, MAX_BUNDLE_BYTES)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _known_file(central: CentralStore, file_sha256: str, source: str) -> BundleReport | None:
@@ -598,16 +641,27 @@ def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> No
             bundles=pairs,
             revision_ids=rev_ids,
         )))
+    failed: list[tuple[str, str]] = []
     for folder, acks in pending.items():
-        inbox = folder / INBOX
-        inbox.mkdir(exist_ok=True)
+        # One folder that cannot be written (a write-protected stick) leaves the others
+        # acknowledged; the merge itself is committed already, so it is said afterwards.
         try:
-            for device_id, data in acks:
-                path = inbox / (secrets.token_hex(16) + ACK_SUFFIX)
-                atomic_write_bytes(path, data, sync_dir=False)  # the folder once, below
-                run.ack_files.append((device_id, path))
-        finally:
-            fsync_dir(inbox)
+            _write_folder_acks(folder / INBOX, acks, run)
+        except OSError as exc:
+            failed.append((str(folder), exc.strerror or type(exc).__name__))
+    if failed:
+        merged = sum(1 for r in run.reports if r.outcome in ("imported", "already_imported"))
+        raise AcknowledgementUnwritable(failed, merged)
+
+
+def _write_folder_acks(inbox: Path, acks: Sequence[tuple[uuid.UUID, bytes]],
+                       run: MergeRun) -> None:
+    inbox.mkdir(exist_ok=True)
+    for device_id, data in acks:
+        path = inbox / (secrets.token_hex(16) + ACK_SUFFIX)
+        atomic_write_bytes(path, data, sync_dir=False)  # the folder once, below
+        run.ack_files.append((device_id, path))
+    fsync_dir(inbox)
 
 
 def _acks_in_inbox(folder: Path, study_id: str, public_key: bytes) -> dict[_AckKey, Path]:

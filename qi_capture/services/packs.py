@@ -99,11 +99,15 @@ class PackInstalled:
 def read_pack_file(path: str | Path) -> bytes:
     file = Path(path)
     try:
-        if file.stat().st_size > MAX_PACK_BYTES:
-            raise PackUnreadable(file, "it is too large to be a study pack")
-        return file.read_bytes()
+        # Read to the limit and no further: a device or a file still growing says a
+        # size of 0 to stat.
+        with file.open("rb") as f:
+            data = f.read(MAX_PACK_BYTES + 1)
     except OSError as exc:
         raise PackUnreadable(file, exc.strerror or type(exc).__name__) from None
+    if len(data) > MAX_PACK_BYTES:
+        raise PackUnreadable(file, "it is too large to be a study pack")
+    return data
 
 
 class PackService:

@@ -31,6 +31,14 @@ class BundleTooLarge(BundleRefused):
                          size=size, limit=limit)
 
 
+class BundleNotAFile(BundleRefused):
+    code = "bundle_not_a_file"
+
+    def __init__(self) -> None:
+        super().__init__("it is not a regular file (a folder, a device or a pipe has a "
+                         "bundle's name); it was not read.")
+
+
 class BundleNotAge(BundleRefused):
     code = "bundle_not_age"
 

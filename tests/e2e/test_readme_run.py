@@ -85,7 +85,13 @@ def test_the_readme_run_gets_every_record_to_the_export(
     assert "stays on laptop" in text  # the record made before the pack, listed as such
     assert "1 record(s) made before the pack moved into study" in text
     assert "acknowledged by the admin" in text  # the last sync read the acknowledgement
-    assert "missing" not in run(["devices", "list", "--central", "central"])[1]
+    listing = run(["devices", "list", "--central", "central"])[1]
+    assert "missing" not in listing
+    # What the interviewer reads out is what the admin sees, digit for digit.
+    read_out = re.search(r"^read out as: (ed25519: [0-9a-f ]+)$", text, re.M)
+    assert read_out is not None and device_id is not None
+    (line,) = [entry for entry in listing.splitlines() if entry.startswith(device_id)]
+    assert line.split()[1] == "enrolled" and read_out.group(1).strip() in line
 
     for fmt in FORMATS:
         code, output = run(["export", "--central", "central", "--form", "qi_baseline",

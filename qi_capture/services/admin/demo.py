@@ -268,3 +268,48 @@ def demo_central(folder: Path, passphrase: str, *, responses: int, interviews: i
     with CentralStore.open(folder, passphrase) as central:
         fill_builtin(central, responses=responses, interviews=interviews, seed=seed)
     return folder
+
+
+# -- thematic coding ----------------------------------------------------------------------
+#: Analysts' codes for the demo, under the quick-tag codes they refine.
+DEMO_CODES = (("Protected time", "Barrier", "#E67E22"),
+              ("Data and analysts", "Barrier", "#5D6D7E"),
+              ("Executive sponsorship", "Enabler", "#1E8449"),
+              ("London-wide network", "Idea", "#6C3483"))
+#: Words that earn each demo code where an answer holds them.
+DEMO_WORDS = {"Protected time": ("protected time", "time"),
+              "Data and analysts": ("Data", "analysts"),
+              "Executive sponsorship": ("sponsorship", "chief executive"),
+              "London-wide network": ("London", "network")}
+
+
+def code_demo(central: CentralStore, *, coders: Sequence[str] = ("alice", "bob"),
+              interviews: int = 12, seed: int = 1) -> None:
+    """Code the study's interviews as a demo: the field tags seeded (all interviews), a
+    few analysts' codes under them, and each coder applying them to the words that earn
+    them in the first ``interviews`` (the second coder missing some at random, so that
+    agreement has something to show). One transaction per coding, as the console makes
+    them: about a second per interview."""
+    from qi_capture.services.admin.coding import CodingDesk
+
+    rng = random.Random(seed)
+    first = CodingDesk(central, coder=coders[0])
+    first.codebook()
+    for name, parent, colour in DEMO_CODES:
+        first.create_code(name, parent=parent, colour=colour,
+                          description=f"Refines {parent.lower()}: {name.lower()}.")
+    desks = [first, *(CodingDesk(central, coder=c) for c in coders[1:])]
+    for interview in first.interviews()[:interviews]:
+        page = first.transcript(interview.record_id)
+        for section in page.sections:
+            for item in section.items:
+                for name, words in DEMO_WORDS.items():
+                    at = next((item.text.find(w) for w in words if w in item.text), -1)
+                    if at < 0:
+                        continue
+                    word = next(w for w in words if w in item.text)
+                    for n, desk in enumerate(desks):
+                        if n and rng.random() < 0.25:
+                            continue
+                        desk.apply_codes(interview.record_id, item.field, at, at + len(word),
+                                         [name])

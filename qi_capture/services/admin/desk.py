@@ -38,6 +38,7 @@ from qi_capture.forms.model import Element, Form
 from qi_capture.progress import CancelToken, ProgressCallback
 from qi_capture.services.admin import exports, render
 from qi_capture.services.admin import report as report_service
+from qi_capture.services.admin.coding import CodingDesk
 from qi_capture.services.admin.dto import (
     MIN_PREFIX,
     ConflictLine,
@@ -524,6 +525,13 @@ class AdminDesk:
             else:
                 answers.pop(path, None)
         return answers
+
+    # -- thematic coding --------------------------------------------------------------
+    def coding(self, study_id: str | None = None, *, coder: str | None = None) -> CodingDesk:
+        """Thematic coding of the study's interviews (``study_id`` may be left out when
+        the store holds one study), changes made as ``coder`` (default: the actor);
+        see `qi_capture.services.admin.coding`."""
+        return CodingDesk(self._central, study_id, coder=coder)
 
     # -- audit --------------------------------------------------------------------------
     def audit(self, *, action: str | None = None, actor: str | None = None,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.central.store import CentralStore
-from qi_capture.services.merge import find_bundles, known_devices
+from qi_capture.services.merge import find_bundles, known_devices, open_bundle_file
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.bundle import KnownDevice, verify_bundle
 from qi_capture.sync.errors import BundleRefused, BundleRevokedDevice, BundleUnknownDevice
@@ -150,9 +150,17 @@ def _bundle(central: CentralStore, admin: AdminProfile | None,
             quarantined: Mapping[str, tuple[uuid.UUID, str | None]],
             path: Path) -> InboxBundle:
     try:
-        with path.open("rb") as f:
+        with open_bundle_file(path) as f:
             stat = os.fstat(f.fileno())
             sha = hashlib.file_digest(f, "sha256").hexdigest()
+    except BundleRefused as exc:  # not a file, or over the size limit: not even hashed
+        try:
+            seen = path.stat()
+            size, modified = seen.st_size, datetime.fromtimestamp(seen.st_mtime, UTC)
+        except OSError:
+            size, modified = 0, datetime.now(UTC)
+        return InboxBundle(path, size, modified, None, "refused", reason=exc.code,
+                           message=exc.message)
     except OSError as exc:
         return InboxBundle(path, 0, datetime.now(UTC), None, "unreadable",
                            reason="unreadable", message=str(exc.strerror or exc))
@@ -175,7 +183,7 @@ def _bundle(central: CentralStore, admin: AdminProfile | None,
         return InboxBundle(**base, state="unread")
     keys = admin.keys()
     try:
-        with path.open("rb") as f:
+        with open_bundle_file(path) as f:
             verify_bundle(f, study_id=keys.study_id, identity=keys.bundle_identity,
                           devices=devices, sink=_StopAtManifest(),
                           recovery_recipient=keys.recovery_recipient)
