@@ -12,6 +12,8 @@ such tests skip and say what is missing and how to get it. Where the matching va
 | GNU PSPP; R with haven | ``QI_REQUIRE_PSPP``, ``QI_REQUIRE_R`` | the export read-back tests |
 | Chromium (Debian ``chromium``) | ``QI_REQUIRE_CHROMIUM`` | the report's web page opened in a headless browser |
 | ``pdftoppm`` (Debian ``poppler-utils``) | ``QI_REQUIRE_POPPLER`` | the report's PDF pages rendered to PNG |
+| ``espeak-ng`` (Debian ``espeak-ng``) | ``QI_REQUIRE_ESPEAK`` | generated speech through the recording pipeline |
+| PortAudio (Debian ``libportaudio2``) | ``QI_REQUIRE_PORTAUDIO`` | the microphone's "no input device" error |
 | the REFI-QDA schemas (from the ``pyrefiqda`` sdist on PyPI) | ``QI_REQUIRE_REFI`` | thematic coding's ``.qdpx``/``.qdc`` validated |
 """
 
@@ -76,6 +78,24 @@ def pdftoppm() -> str:
         missing("pdftoppm is not installed (Debian: apt-get install poppler-utils)",
                 "QI_REQUIRE_POPPLER")
     return found
+
+
+def espeak_ng() -> str:
+    """The ``espeak-ng`` speech synthesiser, or skip/fail (``QI_REQUIRE_ESPEAK``)."""
+    found = shutil.which("espeak-ng")
+    if found is None:
+        missing("espeak-ng is not installed (Debian: apt-get install espeak-ng)",
+                "QI_REQUIRE_ESPEAK")
+    return found
+
+
+def portaudio() -> None:
+    """PortAudio's shared library loads, or skip/fail (``QI_REQUIRE_PORTAUDIO``)."""
+    try:
+        import sounddevice  # noqa: F401
+    except (ImportError, OSError):
+        missing("PortAudio is not installed (Debian: apt-get install libportaudio2)",
+                "QI_REQUIRE_PORTAUDIO")
 
 
 #: The official REFI-QDA 1.5 schemas (Project.xsd of 18 March 2019, Codebook.xsd) ship in

@@ -11,6 +11,7 @@ from types import TracebackType
 
 from qi_capture.services.dto import DeviceInfo, ProfileInfo
 from qi_capture.services.packs import PackService
+from qi_capture.services.recording import RecordingService
 from qi_capture.services.records import RecordService
 from qi_capture.services.studies import StudyService
 from qi_capture.services.sync import SyncService
@@ -32,6 +33,7 @@ class CoreContext:
         self.records = RecordService(self)
         self.packs = PackService(self)
         self.sync = SyncService(self)
+        self.recording = RecordingService(self)
 
     @property
     def is_locked(self) -> bool:
@@ -39,6 +41,7 @@ class CoreContext:
 
     def lock(self) -> None:
         """Dispose the engine, zero the data key, release the profile. Idempotent."""
+        self.recording.stop_all()  # a lock stops a recording and keeps it
         self.records.close_all()
         self.store.lock()
 

@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from qi_capture.crypto import chunked
 from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.crypto.chunked_reader import ChunkedReader
 from qi_capture.crypto.errors import ChunkedFileInvalid
 from qi_capture.fileperms import open_private, private_dir
 from qi_capture.storage.database import Database
@@ -49,6 +50,7 @@ from qi_capture.storage.models import AttachmentChunkRow, AttachmentRow
 
 ATTACHMENTS_DIR = "attachments"
 SUFFIX = ".qiatt"
+RECORDING_SUFFIX = ".qirec"
 _SHARD = re.compile(r"^[0-9a-f]{2}$")
 _FILE = re.compile(r"^([0-9a-f]{32})\.qiatt$")
 # What `temp_path_for` makes of a file name: ".<name>.<8 hex>.partial".
@@ -64,6 +66,11 @@ class AttachmentFiles:
     def path(self, attachment_id: uuid.UUID) -> Path:
         name = attachment_id.hex
         return self.root / name[:2] / f"{name}{SUFFIX}"
+
+    def recording_path(self, attachment_id: uuid.UUID) -> Path:
+        """Where a recording is written while it runs (`qi_capture.storage.recordings`)."""
+        name = attachment_id.hex
+        return self.root / name[:2] / f"{name}{RECORDING_SUFFIX}"
 
     def relative(self, attachment_id: uuid.UUID) -> str:
         """The file's path inside the profile folder, for messages."""
@@ -97,6 +104,10 @@ class AttachmentFiles:
             raise
         return size
 
+    def make_dirs(self, attachment_id: uuid.UUID) -> None:
+        """The shard folder of this id, created durably if missing."""
+        self._make_dirs(self.path(attachment_id).parent)
+
     def _make_dirs(self, shard: Path) -> None:
         # A new folder is durable only once its parent is synced.
         for folder in (self.root, shard):
@@ -120,6 +131,26 @@ class AttachmentFiles:
             raise AttachmentFileDamaged(
                 str(attachment_id), self.relative(attachment_id), str(exc.params["reason"])
             ) from exc
+
+    def open_seekable(
+        self, attachment_id: uuid.UUID, key: bytes, size: int
+    ) -> ChunkedReader:
+        """The plaintext as a seekable, read-only file object that decrypts one chunk at
+        a time (audio playback seeks). Its length is checked against ``size`` at once."""
+        try:
+            raw = self.path(attachment_id).open("rb")
+        except (FileNotFoundError, NotADirectoryError):
+            raise AttachmentFileMissing(str(attachment_id), self.relative(attachment_id)) from None
+        try:
+            return ChunkedReader(raw, key, attachment_id.bytes, expected_size=size)
+        except ChunkedFileInvalid as exc:
+            raw.close()
+            raise AttachmentFileDamaged(
+                str(attachment_id), self.relative(attachment_id), str(exc.params["reason"])
+            ) from exc
+        except BaseException:
+            raw.close()
+            raise
 
     # -- removing ----------------------------------------------------------------------
     def remove(self, attachment_ids: Iterable[uuid.UUID]) -> None:

@@ -25,6 +25,7 @@ from typing import BinaryIO
 from sqlalchemy import delete, select
 
 from qi_capture.crypto import chunked
+from qi_capture.crypto.chunked_reader import ChunkedReader
 from qi_capture.storage.attachment_files import AttachmentFiles, read_pieces
 from qi_capture.storage.database import Database
 from qi_capture.storage.dto import AttachmentInfo
@@ -127,6 +128,17 @@ class Attachments:
         `AttachmentNotFound` (no such attachment), `AttachmentFileMissing` or
         `AttachmentFileDamaged` (its file is gone or refused: never wrong bytes)."""
         return read_pieces(self._db, self._files, attachment_id)
+
+    def open_seekable(self, attachment_id: uuid.UUID) -> ChunkedReader:
+        """The attachment as a seekable, read-only file object that decrypts one chunk
+        at a time (audio playback). Raises `AttachmentNotFound`, `AttachmentFileMissing`,
+        `AttachmentFileDamaged`."""
+        with self._db.read() as s:
+            row = s.get(AttachmentRow, attachment_id)
+            if row is None or row.file_key is None:  # none left after settle() at open
+                raise AttachmentNotFound(str(attachment_id))
+            key, size = row.file_key, row.size
+        return self._files.open_seekable(attachment_id, key, size)
 
     def delete(self, attachment_id: uuid.UUID) -> None:
         """Delete the row (and with it the key), then the file."""

@@ -200,6 +200,24 @@ class AttachmentRow(Base):
     file_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class RecordingRow(Base):
+    """An attachment still being written by a recorder (interview audio): its key must be
+    in the database before the first byte reaches the file, so that a crash leaves a file
+    that can be read. The file is ``attachments/<shard>/<id>.qirec`` until the recording
+    stops; then, in one transaction, this row goes and an `AttachmentRow` with the same
+    id and key takes its place. A row left by a crash is finished when the profile opens
+    (`qi_capture.storage.recordings.Recordings.recover`)."""
+
+    __tablename__ = "recording"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime]
+    file_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AttachmentChunkRow(Base):
     """Legacy (schema before 0004): attachment bytes as BLOB chunks. Nothing writes here
     any more; opening a profile moves each attachment still here into its file and

@@ -308,8 +308,11 @@ class Profile:
                 device_id=_device_id(engine),
                 lock=lock,
             )
-            # Orphaned files from a crash go, attachments from before 0004 move into
-            # files; before the backup, so it is made without their bytes.
+            # Recordings a crash cut short become attachments (before the sweep, which
+            # would take their files for orphans); orphaned files from a crash go,
+            # attachments from before 0004 move into files; all before the backup, so it
+            # is made without their bytes.
+            store.recordings.recover()
             store.attachments.settle()
             store.backup_if_due(interval=backup_interval, keep_days=backup_keep_days)
         except BaseException:

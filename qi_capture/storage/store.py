@@ -31,6 +31,7 @@ from qi_capture.storage.errors import StoreClosed
 from qi_capture.storage.lockfile import ProfileLock
 from qi_capture.storage.models import AttachmentRow, DeviceRow
 from qi_capture.storage.paradata import Paradata
+from qi_capture.storage.recordings import Recordings
 from qi_capture.storage.records import Records
 from qi_capture.storage.relocation import Relocation
 from qi_capture.storage.settings import Settings
@@ -63,6 +64,7 @@ class Store:
         self.catalog = Catalog(self._db)
         self.paradata = Paradata(self._db)
         self.attachments = Attachments(self._db, self.attachment_files)
+        self.recordings = Recordings(self._db, self.attachment_files)
         self.settings = Settings(self._db)
         self.sync = SyncLedger(self._db, device_id, self.attachment_files)
         self.relocation = Relocation(self._db)
