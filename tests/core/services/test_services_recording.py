@@ -241,21 +241,23 @@ def _rss_mib() -> float:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc (Linux)")
-def test_two_hours_keep_memory_flat_and_the_size_expected(ctx: CoreContext) -> None:
-    """Two hours of generated audio (as fast as the encoder goes) through the encrypted
-    store: the process's memory after two hours is what it was after ten minutes, and the
-    attachment is speech-quality Opus size (15-30 kbit/s: 13.5-27 MB for two hours)."""
+def test_a_long_recording_keeps_memory_flat_and_the_size_expected(ctx: CoreContext) -> None:
+    """Fifteen minutes of generated audio (as fast as the encoder goes) through the
+    encrypted store: the process's memory at the end is what it was after one minute, and
+    the attachment is speech-quality Opus size (15-30 kbit/s). The encoder runs at only
+    17-56x real time here, so the two-hour figure is bench/audio.py's (`--seconds 7200`,
+    memory from a tenth of the way to the end); this keeps the suite's share bounded."""
     import tracemalloc
 
-    hours = 2.0
+    hours = 0.25
     record_id = _new_record(ctx)
     tracemalloc.start()
     try:
         active = ctx.recording.start(record_id, ToneSource(hours * 3600, block_frames=3200))
-        while active.status().elapsed_seconds < 600:
+        while active.status().elapsed_seconds < 60:
             time.sleep(0.2)
-        rss_at_10_min = _rss_mib()
-        python_at_10_min = tracemalloc.get_traced_memory()[0]
+        rss_at_start = _rss_mib()
+        python_at_start = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         while active.status().elapsed_seconds < hours * 3600:
             time.sleep(0.5)
@@ -264,9 +266,10 @@ def test_two_hours_keep_memory_flat_and_the_size_expected(ctx: CoreContext) -> N
         info = active.stop()
     finally:
         tracemalloc.stop()
-    assert (python_peak - python_at_10_min) / 1024 / 1024 < 1.0
-    assert rss_at_end - rss_at_10_min < 8.0
-    assert 13.5e6 <= info.size <= 27e6
+    assert (python_peak - python_at_start) / 1024 / 1024 < 1.0
+    assert rss_at_end - rss_at_start < 8.0
+    seconds = hours * 3600
+    assert 15_000 / 8 * seconds <= info.size <= 30_000 / 8 * seconds
     with ctx.recording.open_audio(info.id) as reader:
         assert abs(reader.duration_seconds - hours * 3600) < 0.005
         tail = reader.read_all(hours * 3600 - 5)
