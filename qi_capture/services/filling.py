@@ -21,7 +21,7 @@ from qi_capture.forms.session import FormSession, Screen
 from qi_capture.services.answers import unflatten
 from qi_capture.services.dto import RecordView, RevisionInfo
 from qi_capture.services.records import RecordSession
-from qi_capture.services.screen import FormView, Moved
+from qi_capture.services.screen import FormView, Moved, Problem
 from qi_capture.services.screen_reader import form_view, problems, screen_problems
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class Fill:
     def start(self) -> Moved:
         raise NotImplementedError
 
-    def set_answer(self, path: str, value: str) -> None:
+    def set_answer(self, path: str, value: object) -> None:
         raise NotImplementedError
 
     def next(self, *, check: bool = True) -> Moved:
@@ -100,8 +100,20 @@ class RecordFill(Fill):
         self._current = self.record.session.current_screen()
         return Moved("moved")
 
-    def set_answer(self, path: str, value: str) -> None:
+    def set_answer(self, path: str, value: object) -> None:
+        """Answer ``path`` (stored text from the GUI's editors; any typed value the
+        engine accepts from ``record fill``)."""
         self.record.set(path, value)
+
+    def answer_type(self, path: str) -> str:
+        """The question type at ``path``, adding the repeat instances the path names
+        first (``record fill`` answers by path); the engine's error if it is no question."""
+        self.record.ensure_instances(path)
+        return self.record.session.field(path).element.type
+
+    def problems(self) -> tuple[Problem, ...]:
+        """Every problem that stops finalising now."""
+        return problems(self.record.session, self.record.errors())
 
     def next(self, *, check: bool = True) -> Moved:
         return self._move(self.record.next_screen, check=check)
@@ -162,7 +174,7 @@ class ReadOnlyFill(Fill):
         self._current = screen
         return Moved("moved")
 
-    def set_answer(self, path: str, value: str) -> None:
+    def set_answer(self, path: str, value: object) -> None:
         return None
 
     def next(self, *, check: bool = True) -> Moved:
