@@ -109,6 +109,7 @@ class ScreenValue:
     has_next: bool
     #: The top-level section the screen belongs to (`INTRODUCTION` before the first).
     section: str
+    #: The section's label (interview-style forms only, else '').
     section_title: str
     #: An interview's open question (one multi-line text): drawn with the notes layout.
     open_question: bool = False

@@ -173,7 +173,9 @@ def screen_value(session: FormSession, screen: Screen, screens: list[Screen], *,
         has_previous=_has_relevant(screens, key, -1),
         has_next=_has_relevant(screens, key, +1),
         section=section,
-        section_title=session.label(section) if section else "",
+        # Only an interview draws its section's title (its sections are groups; in
+        # another form the top level may be a repeat, which has no label of its own).
+        section_title=session.label(section) if interview and section else "",
         open_question=(interview and screen.kind == "field" and len(questions) == 1
                        and _is_open_question(questions[0])),
     )

@@ -56,6 +56,8 @@ class FormFiller(QWidget):
         self._screen_widget: QWidget | None = None
         self._focus_path: str | None = None
         self._issues_shown = False
+        #: The repeat instance the screen is in: (slot path, index), for "Remove this one".
+        self._instance: tuple[str, int] | None = None
         self._build()
         self._build_actions()
         controller.state_changed.connect(self._on_controller_state_changed)
@@ -73,6 +75,7 @@ class FormFiller(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
+        self.top_row = top
         self.heading = QLabel(self._title, self)
         self.heading.setObjectName("formTitle")
         font = self.heading.font()
@@ -111,10 +114,10 @@ class FormFiller(QWidget):
         bar.addWidget(self.remove_instance)
         self.instance_bar.hide()
         centre_layout.addWidget(self.instance_bar)
-        self.scroll = QScrollArea(centre)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        centre_layout.addWidget(self.scroll, 1)
+        self.screen_area = QScrollArea(centre)
+        self.screen_area.setWidgetResizable(True)
+        self.screen_area.setFrameShape(QFrame.Shape.NoFrame)
+        centre_layout.addWidget(self.screen_area, 1)
         self.issues_panel = self._build_issues_panel(centre)
         centre_layout.addWidget(self.issues_panel)
         self.splitter.addWidget(centre)
@@ -314,10 +317,10 @@ class FormFiller(QWidget):
         else:
             self._build_questions(view, screen, body, layout)
         layout.addStretch(1)
-        old = self.scroll.takeWidget()
+        old = self.screen_area.takeWidget()
         if old is not None:
             old.deleteLater()
-        self.scroll.setWidget(body)
+        self.screen_area.setWidget(body)
         self._screen_widget = body
         if self._issues_shown:
             for question_view in self._views:
@@ -486,7 +489,7 @@ class FormFiller(QWidget):
         view = next((v for v in self._views if v.path == path), None)
         if view is not None:
             view.focus()
-            self.scroll.ensureWidgetVisible(view)
+            self.screen_area.ensureWidgetVisible(view)
 
     def view_for(self, path: str) -> QuestionView | None:
         """The question on screen now at ``path`` (tests and the interview page use it)."""

@@ -56,9 +56,7 @@ class InterviewFiller(FormFiller):
         self.clock_label = QLabel(self)
         self.clock_label.setObjectName("interviewClock")
         self.clock_label.setAccessibleName(self.tr("Elapsed time"))
-        top = self.layout().itemAt(0)
-        if top is not None and top.layout() is not None:
-            top.layout().insertWidget(1, self.clock_label)
+        self.top_row.insertWidget(1, self.clock_label)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._on_ticker_timeout)
@@ -80,7 +78,8 @@ class InterviewFiller(FormFiller):
         self.sections_view.clicked.connect(self._on_sections_view_activated)
         layout = side.layout()
         assert isinstance(layout, QVBoxLayout)
-        title = layout.itemAt(0).widget()
+        first = layout.itemAt(0)
+        title = first.widget() if first is not None else None
         if isinstance(title, QLabel):
             title.setText(self.tr("Sections"))
             title.setBuddy(self.sections_view)

@@ -107,7 +107,9 @@ class QuestionView(QFrame):
         self.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def takes_focus(self) -> bool:
-        return (self.isVisibleTo(self.parentWidget()) and not self.editor.is_read_only()
+        parent = self.parentWidget()
+        shown = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        return (shown and not self.editor.is_read_only()
                 and self.editor.focus_widget().focusPolicy() != Qt.FocusPolicy.NoFocus)
 
     # --- the interviewer ----------------------------------------------------------------
