@@ -127,6 +127,9 @@ class IndexEntry:
     state: str
     depth: int = 0
     current: bool = False
+    #: A question that must be answered before finalising (the review tells
+    #: unanswered required questions from optional ones).
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,7 +208,8 @@ def index_entries(session: FormSession, screens: list[Screen],
             else:
                 state = ANSWERED if raw else UNANSWERED
             entries.append(IndexEntry(path, label, state, depth,
-                                      is_current and screen.kind == "field"))
+                                      is_current and screen.kind == "field",
+                                      session.is_required(path)))
     return tuple(entries)
 
 

@@ -43,6 +43,8 @@ def test_the_view_is_a_frozen_value_that_a_later_change_leaves_alone(
     assert not screen.has_previous and screen.has_next
     states = {e.path: e.state for e in before.index}
     assert states["name"] == UNANSWERED
+    required = {e.path for e in before.index if e.required}
+    assert "name" in required and "notes" not in required
     with pytest.raises(dataclasses.FrozenInstanceError):
         name.value = "changed"  # type: ignore[misc]
 
