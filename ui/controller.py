@@ -6,7 +6,7 @@ writer thread. The last task of a burst also reads the record into a frozen `For
 there, and the view is handed over when the write queue is empty (``state_changed``):
 the UI thread never touches the live form session, so it needs no lock and no rule about
 when it may read. `ViewController` shows a finalised record through a `ReadOnlyFill`
-that nothing writes, navigated on the UI thread (pure Python, no I/O).
+that nothing writes, moved and read on the same queue.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from qi_capture.services import RecordSession
 from qi_capture.services.filling import ReadOnlyFill, RecordFill
@@ -249,34 +249,60 @@ class RecordController(FormController):
 
 
 class ViewController(FormController):
-    """A finalised record, read-only: navigation only, nothing written."""
+    """A finalised record, read-only: navigation only, nothing written. Its moves and
+    reads run on the serial queue too (one at a time, in order, off the UI thread)."""
 
     read_only = True
 
-    def __init__(self, fill: ReadOnlyFill, parent: QObject | None = None) -> None:
+    def __init__(self, fill: ReadOnlyFill, runner: TaskRunner,
+                 parent: QObject | None = None) -> None:
         super().__init__(fill.languages, parent)
         self.fill = fill
+        self.runner = runner
+        self._pending = 0
 
-    def _settle(self, moved: Moved | None = None) -> None:
-        self.view = self.fill.view()
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def _run(self, intent: Callable[[], Moved | None]) -> None:
+        fill = self.fill
+
+        def task() -> tuple[Moved | None, FormView]:  # writer thread
+            moved = intent()
+            return moved, fill.view()
+        self._pending += 1
+        queued = self.runner.write(task)
+        queued.finished.connect(self._on_task_finished)
+        queued.failed.connect(self._on_task_failed)
+
+    def _on_task_finished(self, result: tuple[Moved | None, FormView]) -> None:
+        self._pending -= 1
+        moved, self.view = result
         if moved is not None and moved.outcome == "end":
             self.end_reached.emit()
-        QTimer.singleShot(0, self.state_changed.emit)
+        self.state_changed.emit()
+
+    def _on_task_failed(self, error: object) -> None:
+        self._pending -= 1
+        if isinstance(error, BaseException):
+            self.error_raised.emit(message_for(error))
 
     def start(self) -> None:
-        self._settle(self.fill.start())
+        self._run(self.fill.start)
 
     def set_answer(self, path: str, value: str) -> None:
         log.debug("ignored a change on a read-only record")
 
     def go_next(self, *, check: bool = True) -> None:
-        self._settle(self.fill.next())
+        self._run(self.fill.next)
 
     def go_previous(self) -> None:
-        self._settle(self.fill.previous())
+        self._run(self.fill.previous)
 
     def go_to(self, path: str) -> None:
-        self._settle(self.fill.go_to(path))
+        fill = self.fill
+        self._run(lambda: fill.go_to(path))
 
     def add_repeat(self, slot_path: str) -> None:
         return None
@@ -285,8 +311,11 @@ class ViewController(FormController):
         return None
 
     def set_language(self, language: str) -> None:
-        self.fill.set_language(language)
-        self._settle()
+        fill = self.fill
+
+        def change() -> None:
+            fill.set_language(language)
+        self._run(change)
 
     def attach(self, path: str, file_path: str) -> None:
         return None

@@ -483,7 +483,7 @@ class MainWindow(QMainWindow):
 
         def show(result: tuple[ReadOnlyFill, str, bool]) -> None:
             fill, title, has_pack = result
-            controller = ViewController(fill, self)
+            controller = ViewController(fill, self.runner, self)
             self._install_filler(controller, title, fill.interview, record_id)
             if not has_pack:
                 self._say(self.tr("This record stays on this laptop: its study has no study "

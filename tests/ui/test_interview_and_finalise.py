@@ -127,7 +127,7 @@ def test_finalise_lists_errors_jump_then_read_only_and_edit(
     # Read-only view of the finalised record, then "edit" makes a new revision.
     fill, title, has_pack = load_view(core, record.record_id)
     assert not has_pack  # the built-in study: no pack installed here
-    viewer = FormFiller(ViewController(fill), title)
+    viewer = FormFiller(ViewController(fill, runner), title)
     qtbot.addWidget(viewer)
     viewer.show()
     viewer.start()
