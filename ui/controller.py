@@ -1,29 +1,26 @@
 """The form filler's door to a record: every change goes through the serial write queue.
 
-`RecordController` drives a services `RecordSession` (which autosaves each change in one
-transaction before returning). The session is mutated only inside write tasks, on the
-writer thread; the UI thread reads it only when the write queue is empty, which
-``state_changed`` announces. That keeps database work off the UI thread and the session
-free of races without a lock. `ViewController` shows a finalised record: a plain
-`FormSession` that nothing writes, navigated on the UI thread (pure Python, no I/O).
-
-Navigation results (the current screen) are computed in the task, because asking the
-session for its current screen may move it (when the remembered screen vanished), and
-moving writes paradata.
+`RecordController` sends the interviewer's intentions to a services `RecordFill` (whose
+record autosaves each change in one transaction before returning) as write tasks, on the
+writer thread. The last task of a burst also reads the record into a frozen `FormView`
+there, and the view is handed over when the write queue is empty (``state_changed``):
+the UI thread never touches the live form session, so it needs no lock and no rule about
+when it may read. `ViewController` shows a finalised record through a `ReadOnlyFill`
+that nothing writes, moved and read on the same queue.
 """
 
 from __future__ import annotations
 
 import logging
-import mimetypes
+import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-from qi_capture.forms.session import FormSession, Screen, ValidationIssue
 from qi_capture.services import RecordSession
+from qi_capture.services.filling import ReadOnlyFill, RecordFill
+from qi_capture.services.screen import FormView, Moved
 from ui.errors import message_for
 from ui.tasks import TaskRunner
 
@@ -33,16 +30,16 @@ log = logging.getLogger(__name__)
 class FormController(QObject):
     """What the filler needs from a record, whether it can be changed or not."""
 
-    #: The write queue is empty: the session may be read and the screen redrawn.
+    #: A new `view` is in hand (the write queue is empty): redraw from it.
     state_changed = Signal()
     #: "saving" | "saved" | "failed" (the saved indicator).
     save_state_changed = Signal(str)
     #: A change could not be made or saved; the message is for the interviewer.
     error_raised = Signal(str)
-    #: Next was refused: the current screen's problems (list of ValidationIssue).
-    screen_refused = Signal(list)
-    #: Finalise refused: every problem (list of ValidationIssue).
-    finalise_refused = Signal(list)
+    #: Next was refused: the current screen's problems (tuple of Problem).
+    screen_refused = Signal(tuple)
+    #: Finalise refused: every problem (tuple of Problem).
+    finalise_refused = Signal(tuple)
     #: The record was finalised (the revision info).
     finalised = Signal(object)
     #: The end of the form was reached with Next.
@@ -50,17 +47,21 @@ class FormController(QObject):
 
     read_only = False
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, languages: tuple[str, ...], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.current: Screen | None = None
-
-    @property
-    def session(self) -> FormSession:
-        raise NotImplementedError
+        #: The form's languages (fixed for a form version).
+        self.languages = languages
+        #: What the filler draws, as of the last change (None until the first is read).
+        self.view: FormView | None = None
+        #: Read every problem of the record into each view (the finalise list is open).
+        self.want_problems = False
 
     @property
     def busy(self) -> bool:
         return False
+
+    def start(self) -> None:
+        raise NotImplementedError
 
     def set_answer(self, path: str, value: str) -> None:
         raise NotImplementedError
@@ -94,37 +95,32 @@ class FormController(QObject):
             then()
 
 
-def _screen_problems(session: FormSession, screen: Screen | None) -> list[ValidationIssue]:
-    if screen is None:
-        return []
-    issues = []
-    for path in screen.fields:
-        issue = session.issue(path)
-        if issue is not None:
-            issues.append(issue)
-    return issues
-
-
 class RecordController(FormController):
     """An autosaving record (a draft, or a finalised record being edited)."""
 
-    def __init__(self, record: RecordSession, runner: TaskRunner,
+    def __init__(self, fill: RecordFill, runner: TaskRunner,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.record = record
+        super().__init__(fill.languages, parent)
+        self.fill = fill
         self.runner = runner
         self._failed = False
         self._closed = False
+        # The worker leaves the newest view here; the UI thread takes it when the queue
+        # is empty. Only the last write submitted reads one (a burst of typing reads once).
+        self._lock = threading.Lock()
+        self._submitted = 0
+        self._fresh: FormView | None = None
         runner.pending_writes_changed.connect(self._on_runner_pending_writes_changed)
         runner.writes_drained.connect(self._on_runner_writes_drained)
 
     @property
     def record_id(self) -> object:
-        return self.record.record_id
+        return self.fill.record_id
 
     @property
-    def session(self) -> FormSession:
-        return self.record.session
+    def record(self) -> RecordSession:
+        """The autosaving record (tests inspect what was stored through it)."""
+        return self.fill.record
 
     @property
     def busy(self) -> bool:
@@ -135,9 +131,29 @@ class RecordController(FormController):
                *, coalesce: str | None = None) -> None:
         if self._closed:
             return
-        task = self.runner.write(fn, coalesce=coalesce)
+        self._submitted += 1
+        number = self._submitted
+        task = self.runner.write(self._then_read(fn, number), coalesce=coalesce)
         task.finished.connect(lambda result: self._on_task_finished(result, on_done))
         task.failed.connect(self._on_task_failed)
+
+    def _then_read(self, fn: Callable[[], Any], number: int) -> Callable[[], Any]:
+        fill = self.fill
+
+        def task() -> Any:  # writer thread
+            try:
+                return fn()
+            finally:
+                # Read even after a failure: the record went back to what is stored.
+                if number == self._submitted and not fill.record.closed:
+                    try:
+                        view = fill.view(with_problems=self.want_problems)
+                    except Exception as exc:  # keep the last view; the change is saved
+                        log.warning("record view not read: %s", type(exc).__name__)
+                    else:
+                        with self._lock:
+                            self._fresh = view
+        return task
 
     def _on_task_finished(self, result: Any, on_done: Callable[[Any], None] | None) -> None:
         self._failed = False
@@ -159,98 +175,62 @@ class RecordController(FormController):
             return
         if not self._failed:
             self.save_state_changed.emit("saved")
+        with self._lock:
+            fresh, self._fresh = self._fresh, None
+        if fresh is not None:
+            self.view = fresh
         self.state_changed.emit()
 
-    def _navigate(self, move: Callable[[], Screen | None], *,
-                  check: bool = False) -> Callable[[], tuple[str, Any]]:
-        record = self.record
-
-        def task() -> tuple[str, Any]:
-            session = record.session
-            if check:
-                problems = _screen_problems(session, session.current_screen())
-                if problems:
-                    return "refused", problems
-            moved = move()
-            return ("moved" if moved is not None else "end"), session.current_screen()
-        return task
-
-    def _on_navigated(self, result: tuple[str, Any]) -> None:
-        outcome, payload = result
-        if outcome == "refused":
-            self.screen_refused.emit(payload)
-            return
-        self.current = payload
-        if outcome == "end":
+    def _on_moved(self, moved: Moved) -> None:
+        if moved.outcome == "refused":
+            self.screen_refused.emit(moved.problems)
+        elif moved.outcome == "end":
             self.end_reached.emit()
 
     # --- intents ------------------------------------------------------------------------
     def start(self) -> None:
         """Find the screen to show (where the draft was left) and announce it."""
-        record = self.record
-        self._write(lambda: ("moved", record.session.current_screen()), self._on_navigated)
+        self._write(self.fill.start, self._on_moved)
 
     def set_answer(self, path: str, value: str) -> None:
-        record = self.record
-        self._write(lambda: record.set(path, value), coalesce=f"set:{path}")
+        fill = self.fill
+        self._write(lambda: fill.set_answer(path, value), coalesce=f"set:{path}")
 
     def go_next(self, *, check: bool = True) -> None:
-        self._write(self._navigate(self.record.next_screen, check=check), self._on_navigated)
+        fill = self.fill
+        self._write(lambda: fill.next(check=check), self._on_moved)
 
     def go_previous(self) -> None:
-        self._write(self._navigate(self.record.previous_screen), self._on_navigated)
+        self._write(self.fill.previous, self._on_moved)
 
     def go_to(self, path: str) -> None:
-        record = self.record
-        self._write(self._navigate(lambda: record.go_to(path)), self._on_navigated)
+        fill = self.fill
+        self._write(lambda: fill.go_to(path), self._on_moved)
 
     def add_repeat(self, slot_path: str) -> None:
-        record = self.record
-
-        def task() -> tuple[str, Any]:
-            new_path = record.add_repeat(slot_path)
-            return "moved", record.go_to(new_path)
-        self._write(task, self._on_navigated)
+        fill = self.fill
+        self._write(lambda: fill.add_repeat(slot_path), self._on_moved)
 
     def remove_repeat(self, slot_path: str, index: int) -> None:
-        record = self.record
-
-        def task() -> tuple[str, Any]:
-            record.remove_repeat(slot_path, index)
-            return "moved", record.session.current_screen()
-        self._write(task, self._on_navigated)
+        fill = self.fill
+        self._write(lambda: fill.remove_repeat(slot_path, index), self._on_moved)
 
     def set_language(self, language: str) -> None:
-        record = self.record
-        self._write(lambda: record.set_language(language))
+        fill = self.fill
+        self._write(lambda: fill.set_language(language))
 
     def attach(self, path: str, file_path: str) -> None:
-        record = self.record
-        source = Path(file_path)
-        media_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-
-        def task() -> None:
-            with source.open("rb") as stream:
-                record.attach(path, source.name, media_type, stream)
-        self._write(task)
+        fill = self.fill
+        self._write(lambda: fill.attach(path, file_path))
 
     def finalise(self) -> None:
-        record = self.record
-
-        def task() -> tuple[str, Any]:
-            issues = record.errors()
-            if issues:
-                return "refused", issues
-            return "finalised", record.finalise()
-
-        def done(result: tuple[str, Any]) -> None:
-            outcome, payload = result
-            if outcome == "refused":
-                self.finalise_refused.emit(payload)
+        def done(result: object) -> None:
+            if isinstance(result, Moved):
+                self.finalise_refused.emit(result.problems)
             else:
                 self._closed = True
-                self.finalised.emit(payload)
-        self._write(task, done)
+                self.finalised.emit(result)
+        self._write(self.fill.finalise, done)
 
     def close(self, then: Callable[[], None] | None = None) -> None:
         """Close the record (the draft stays) once every queued write is done."""
@@ -258,8 +238,7 @@ class RecordController(FormController):
             if then is not None:
                 then()
             return
-        record = self.record
-        task = self.runner.write(record.close)
+        task = self.runner.write(self.fill.close)
         self._closed = True
 
         def finish(_result: object = None) -> None:
@@ -270,43 +249,60 @@ class RecordController(FormController):
 
 
 class ViewController(FormController):
-    """A finalised record, read-only: navigation only, nothing written."""
+    """A finalised record, read-only: navigation only, nothing written. Its moves and
+    reads run on the serial queue too (one at a time, in order, off the UI thread)."""
 
     read_only = True
 
-    def __init__(self, session: FormSession, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
+    def __init__(self, fill: ReadOnlyFill, runner: TaskRunner,
+                 parent: QObject | None = None) -> None:
+        super().__init__(fill.languages, parent)
+        self.fill = fill
+        self.runner = runner
+        self._pending = 0
 
     @property
-    def session(self) -> FormSession:
-        return self._session
+    def busy(self) -> bool:
+        return self._pending > 0
 
-    def _settle(self, screen: Screen | None) -> None:
-        if screen is not None:
-            self.current = screen
-        QTimer.singleShot(0, self.state_changed.emit)
+    def _run(self, intent: Callable[[], Moved | None]) -> None:
+        fill = self.fill
+
+        def task() -> tuple[Moved | None, FormView]:  # writer thread
+            moved = intent()
+            return moved, fill.view()
+        self._pending += 1
+        queued = self.runner.write(task)
+        queued.finished.connect(self._on_task_finished)
+        queued.failed.connect(self._on_task_failed)
+
+    def _on_task_finished(self, result: tuple[Moved | None, FormView]) -> None:
+        self._pending -= 1
+        moved, self.view = result
+        if moved is not None and moved.outcome == "end":
+            self.end_reached.emit()
+        self.state_changed.emit()
+
+    def _on_task_failed(self, error: object) -> None:
+        self._pending -= 1
+        if isinstance(error, BaseException):
+            self.error_raised.emit(message_for(error))
 
     def start(self) -> None:
-        first = next((s for s in self._session.screens() if s.relevant), None)
-        if first is not None:
-            self._session.go_to(first.key)
-        self._settle(first)
+        self._run(self.fill.start)
 
     def set_answer(self, path: str, value: str) -> None:
         log.debug("ignored a change on a read-only record")
 
     def go_next(self, *, check: bool = True) -> None:
-        screen = self._session.next_screen()
-        if screen is None:
-            self.end_reached.emit()
-        self._settle(screen)
+        self._run(self.fill.next)
 
     def go_previous(self) -> None:
-        self._settle(self._session.previous_screen())
+        self._run(self.fill.previous)
 
     def go_to(self, path: str) -> None:
-        self._settle(self._session.go_to(path))
+        fill = self.fill
+        self._run(lambda: fill.go_to(path))
 
     def add_repeat(self, slot_path: str) -> None:
         return None
@@ -315,8 +311,11 @@ class ViewController(FormController):
         return None
 
     def set_language(self, language: str) -> None:
-        self._session.set_language(language)
-        self._settle(None)
+        fill = self.fill
+
+        def change() -> None:
+            fill.set_language(language)
+        self._run(change)
 
     def attach(self, path: str, file_path: str) -> None:
         return None

@@ -20,7 +20,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QStackedWidget, QWidget
 
 from qi_capture import __version__
-from qi_capture.forms.session import FormSession
 from qi_capture.services import (
     CoreContext,
     PackInstalled,
@@ -28,8 +27,8 @@ from qi_capture.services import (
     RecordSession,
     SyncResult,
 )
-from qi_capture.services.answers import unflatten
 from qi_capture.services.dto import ProfileInfo, RevisionInfo
+from qi_capture.services.filling import ReadOnlyFill, RecordFill, open_read_only
 from qi_capture.services.studies import StudyOverview
 from ui.admin.console import AdminConsole, register_pages
 from ui.admin.open_dialog import OpenCentralDialog, OpenedStore
@@ -65,14 +64,11 @@ def load_home(ctx: CoreContext) -> tuple[list[StudyOverview], list[RecordRow]]:
     return studies, rows
 
 
-def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[FormSession, str, str, bool]:
-    """Worker: a finalised record as a read-only session (never written), its form's
-    title and style, and whether its study has a study pack."""
-    view = ctx.records.get(record_id)
-    form = ctx.studies.load_form(view.summary.form_version_id)
-    data: dict[str, Any] = {"form_id": form.form_id, "data": unflatten(view.answers)}
-    session = FormSession.from_submission(form, data)
-    return session, view.form.title, form.style, view.study_has_pack
+def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[ReadOnlyFill, str, bool]:
+    """Worker: a finalised record to show read-only (never written), its form's title,
+    and whether its study has a study pack."""
+    fill, view = open_read_only(ctx, record_id)
+    return fill, view.form.title, view.study_has_pack
 
 
 def time_spent(ctx: CoreContext, record_id: uuid.UUID) -> dict[str, float]:
@@ -485,10 +481,10 @@ class MainWindow(QMainWindow):
             return
         task = self.runner.run(load_view, ctx, record_id)
 
-        def show(result: tuple[FormSession, str, str, bool]) -> None:
-            session, title, style, has_pack = result
-            controller = ViewController(session, self)
-            self._install_filler(controller, title, style == "interview", record_id)
+        def show(result: tuple[ReadOnlyFill, str, bool]) -> None:
+            fill, title, has_pack = result
+            controller = ViewController(fill, self.runner, self)
+            self._install_filler(controller, title, fill.interview, record_id)
             if not has_pack:
                 self._say(self.tr("This record stays on this laptop: its study has no study "
                                   "pack yet. Importing the pack moves it into the pack's "
@@ -524,7 +520,7 @@ class MainWindow(QMainWindow):
     def show_record(self, record: RecordSession) -> None:
         if self.ctx is None:
             return
-        controller = RecordController(record, self.runner, self)
+        controller = RecordController(RecordFill(record), self.runner, self)
         title = record.form_version.title
         if record.form.style == "interview":
             ctx = self.ctx

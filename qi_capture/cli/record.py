@@ -1,13 +1,13 @@
 """``qi-capture record ...``: fill, list and show records of a profile.
 
 ``record fill FORM_ID --answers ANSWERS.json [--finalise]`` creates a record through a
-real form session with autosave, exactly as the app does: the answers (a JSON object of
-path -> value) are applied in file order, repeat instances a path names are added first,
-and every change is written before the next. For image, audio, video and file questions
-the value names a file (relative to the answer file's folder), which is stored encrypted
-as an attachment and answered with its name. ``--finalise`` then writes the revision, or
-lists what prevents it (exit 1; the draft is kept). ``FORM_ID`` may be ``STUDY/FORM_ID``,
-with ``@VERSION``, or a form version number.
+real form session with autosave, through the same door as the app (`RecordFill`): the
+answers (a JSON object of path -> value) are applied in file order, repeat instances a
+path names are added first, and every change is written before the next. For image,
+audio, video and file questions the value names a file (relative to the answer file's
+folder), which is stored encrypted as an attachment and answered with its name.
+``--finalise`` then writes the revision, or lists what prevents it (exit 1; the draft is
+kept). ``FORM_ID`` may be ``STUDY/FORM_ID``, with ``@VERSION``, or a form version number.
 
 ``record list [--json]`` and ``record show UUID [--json]`` print what is stored (a unique
 prefix of the UUID will do for ``show``).
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import mimetypes
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,10 @@ from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.cli.json_file import read_json_object
 from qi_capture.errors import QICaptureError
-from qi_capture.services import RecordSession
 from qi_capture.services.dto import STAYS_ON_LAPTOP, RecordSummary, RecordView, record_state
+from qi_capture.services.errors import CannotFinalise
+from qi_capture.services.filling import RecordFill
+from qi_capture.services.screen import Moved
 
 MEDIA_TYPES = frozenset({"image", "audio", "video", "file", "background-audio"})
 
@@ -64,20 +65,16 @@ def _read_answers(path: str) -> dict[str, Any]:
     return read_json_object(path, "the answer file")
 
 
-def _apply(record: RecordSession, path: str, value: Any, base: Path) -> None:
-    record.ensure_instances(path)
-    element = record.session.field(path).element
-    if element.type in MEDIA_TYPES and isinstance(value, str) and value:
+def _apply(fill: RecordFill, path: str, value: Any, base: Path) -> None:
+    if fill.answer_type(path) in MEDIA_TYPES and isinstance(value, str) and value:
         file = base / value
-        media_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         try:
-            stream = file.open("rb")
+            file.open("rb").close()
         except OSError as exc:
             raise CliError(f"cannot read the file for '{path}': {file}: {exc.strerror}") from None
-        with stream:
-            record.attach(path, file.name, media_type, stream)
+        fill.attach(path, str(file))
     else:
-        record.set(path, value)
+        fill.set_answer(path, value)
 
 
 @command
@@ -87,11 +84,18 @@ def run_fill(args: argparse.Namespace) -> int:
     with common.unlock(args) as ctx:
         form = ctx.studies.resolve(args.form)
         record = ctx.records.create(form.id, language=args.language)
+        fill = RecordFill(record)
         try:
             for path, value in answers.items():
-                _apply(record, path, value, base)
-            errors = record.errors()
-            revision = record.finalise() if args.finalise else None
+                _apply(fill, path, value, base)
+            errors = fill.problems()
+            revision = None
+            if args.finalise:
+                outcome = fill.finalise()
+                if isinstance(outcome, Moved):
+                    raise CannotFinalise(str(record.record_id), [
+                        (p.path, p.kind, p.message) for p in outcome.problems])
+                revision = outcome
         except QICaptureError as error:
             record.close()
             code = common.report(error)

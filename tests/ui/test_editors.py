@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from qi_capture.forms import Form, load_form
 from qi_capture.forms.session import FormSession
+from qi_capture.services.screen_reader import question_value
 from tests.ui.helpers import click
 from ui.widgets.editors import EDITORS, Editor, editor_for
 from ui.widgets.editors.choices import RankEditor, SelectMultipleEditor, SelectOneEditor
@@ -68,8 +69,9 @@ def form(tmp_path_factory: pytest.TempPathFactory) -> Form:
 
 
 def make(qtbot: QtBot, session: FormSession, name: str) -> Editor:
-    editor = editor_for(session.form.element(name))
-    editor.set_choices(session.choices(name)) if session.form.element(name).list_name else None
+    question = question_value(session, name)
+    editor = editor_for(question)
+    editor.set_choices(list(question.choices)) if question.has_choices else None
     qtbot.addWidget(editor)
     editor.show()
     return editor

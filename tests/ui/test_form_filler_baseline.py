@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from qi_capture.services import CoreContext
+from qi_capture.services.filling import RecordFill
 from tests.ui.conftest import form_id
 from tests.ui.helpers import click_choice, next_screen, settle, type_into, view
 from ui.controller import RecordController
@@ -15,7 +16,7 @@ from ui.tasks import TaskRunner
 
 def open_filler(qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> FormFiller:
     record = core.records.create(form_id(core, "qi_baseline"))
-    controller = RecordController(record, runner)
+    controller = RecordController(RecordFill(record), runner)
     filler = FormFiller(controller, "QI baseline")
     qtbot.addWidget(filler)
     filler.resize(1366, 700)

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from qi_capture.services import CoreContext
+from qi_capture.services.filling import RecordFill
 from tests.ui.conftest import form_id
 from tests.ui.helpers import click_choice, next_screen, settle, type_into, view
 from ui.controller import RecordController, ViewController
@@ -18,7 +19,7 @@ from ui.tasks import TaskRunner
 
 def open_interview(qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> InterviewFiller:
     record = core.records.create(form_id(core, "qi_stakeholder_interview"))
-    filler = InterviewFiller(RecordController(record, runner), "Interview",
+    filler = InterviewFiller(RecordController(RecordFill(record), runner), "Interview",
                              spent={"intro": 30.0})
     qtbot.addWidget(filler)
     filler.resize(1366, 700)
@@ -79,7 +80,7 @@ def test_interview_mode(qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> 
 def test_finalise_lists_errors_jump_then_read_only_and_edit(
         qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
     record = core.records.create(form_id(core, "qi_baseline"))
-    filler = FormFiller(RecordController(record, runner), "QI baseline")
+    filler = FormFiller(RecordController(RecordFill(record), runner), "QI baseline")
     qtbot.addWidget(filler)
     filler.show()
     filler.start()
@@ -124,9 +125,9 @@ def test_finalise_lists_errors_jump_then_read_only_and_edit(
         filler.finalise_action.trigger()
 
     # Read-only view of the finalised record, then "edit" makes a new revision.
-    session, title, _style, has_pack = load_view(core, record.record_id)
+    fill, title, has_pack = load_view(core, record.record_id)
     assert not has_pack  # the built-in study: no pack installed here
-    viewer = FormFiller(ViewController(session), title)
+    viewer = FormFiller(ViewController(fill, runner), title)
     qtbot.addWidget(viewer)
     viewer.show()
     viewer.start()

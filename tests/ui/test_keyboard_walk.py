@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from qi_capture.services import CoreContext
+from qi_capture.services.filling import RecordFill
 from tests.ui.helpers import settle
 from ui.controller import RecordController
 from ui.pages.form_filler import FormFiller
@@ -69,7 +70,7 @@ def test_a_form_filled_and_finalised_with_the_keyboard_alone(
 ) -> None:
     added = core.studies.add_form_bytes(FORM.encode(), "keyboard_walk.md")
     record = core.records.create(added.form.id)
-    filler = FormFiller(RecordController(record, runner), "Keyboard walk")
+    filler = FormFiller(RecordController(RecordFill(record), runner), "Keyboard walk")
     qtbot.addWidget(filler)
     filler.resize(1200, 700)
     filler.show()

@@ -9,18 +9,18 @@ import pytest
 from pytestqt.modeltest import ModelTester
 
 from qi_capture.services import CoreContext
+from qi_capture.services.screen_reader import index_entries, problems, section_entries
 from tests.ui.conftest import form_id
-from ui.models.issues import IssueListModel, build_issue_entries
+from ui.models.issues import IssueListModel
 from ui.models.question_index import (
     ANSWERED,
     INVALID,
     SECTION,
     UNANSWERED,
     QuestionIndexModel,
-    build_entries,
 )
 from ui.models.records import RecordFilterProxy, RecordRow, RecordsTableModel
-from ui.models.sections import SectionListModel, build_sections
+from ui.models.sections import SectionListModel
 
 # Models draw status icons (pixmaps): a QApplication must exist.
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -39,7 +39,7 @@ def baseline_session(core: CoreContext):  # type: ignore[no-untyped-def]
 
 def test_question_index_model(qtmodeltester: ModelTester, core: CoreContext) -> None:
     session = baseline_session(core)
-    entries = build_entries(session, "respondent")
+    entries = list(index_entries(session, session.screens(), "respondent"))
     states = {e.path: e.state for e in entries}
     assert states["respondent"] == SECTION
     assert states["respondent/org_name"] == ANSWERED
@@ -57,7 +57,7 @@ def test_question_index_model(qtmodeltester: ModelTester, core: CoreContext) -> 
 def test_issue_list_model(qtmodeltester: ModelTester, core: CoreContext) -> None:
     session = baseline_session(core)
     model = IssueListModel()
-    model.set_entries(build_issue_entries(session, session.errors()))
+    model.set_entries(list(problems(session, session.errors())))
     assert model.rowCount() > 5
     qtmodeltester.check(model, force_py=True)
 
@@ -67,7 +67,8 @@ def test_section_list_model(qtmodeltester: ModelTester, core: CoreContext) -> No
     session = form.new_session()
     session.set("consent", "yes")
     model = SectionListModel()
-    model.set_entries(build_sections(session, "approach/approach_overview"))
+    model.set_entries(list(section_entries(session, session.screens(),
+                                          "approach/approach_overview")))
     assert [model.entry(r).key for r in range(model.rowCount())][:3] == [
         "", "participant", "approach"]
     qtmodeltester.check(model, force_py=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from qi_capture.forms.session import FormSession, ValidationIssue
+from qi_capture.services.screen import Problem
 from ui.models.entry_list import EntryListModel
 from ui.models.question_index import PathRole
 from ui.widgets.status_icons import status_icon
@@ -15,31 +14,11 @@ from ui.widgets.status_icons import status_icon
 _Index = QModelIndex | QPersistentModelIndex
 
 
-@dataclass(frozen=True, slots=True)
-class IssueEntry:
-    path: str
-    label: str
-    message: str
-    kind: str
-
-
-def build_issue_entries(session: FormSession,
-                        issues: list[ValidationIssue]) -> list[IssueEntry]:
-    entries = []
-    for issue in issues:
-        try:
-            label = session.label(issue.path) or issue.path
-        except Exception:  # the field may have vanished with a removed repeat instance
-            label = issue.path
-        entries.append(IssueEntry(issue.path, label, issue.message, issue.kind))
-    return entries
-
-
 class IssueListModel(EntryListModel):
-    _entries: list[IssueEntry]
+    _entries: list[Problem]
 
-    def entry(self, row: int) -> IssueEntry:
-        entry: IssueEntry = self._entries[row]
+    def entry(self, row: int) -> Problem:
+        entry: Problem = self._entries[row]
         return entry
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -2,75 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from qi_capture.forms.session import FormSession
+from qi_capture.services.screen import ANSWERED, INVALID, SECTION, UNANSWERED, IndexEntry
 from ui.models.entry_list import EntryListModel
 from ui.widgets.status_icons import status_icon
 
-#: Entry states, in the order a person reads them.
-ANSWERED, UNANSWERED, INVALID, SECTION = "answered", "unanswered", "invalid", "section"
+__all__ = ["ANSWERED", "INVALID", "SECTION", "UNANSWERED", "IndexEntry", "PathRole",
+           "QuestionIndexModel", "StateRole"]
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 StateRole = Qt.ItemDataRole.UserRole + 2
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True, slots=True)
-class IndexEntry:
-    path: str
-    label: str
-    state: str
-    depth: int = 0
-    current: bool = False
-
-
-def build_entries(session: FormSession, current_key: str | None) -> list[IndexEntry]:
-    """Read the session (UI thread, write queue idle) into plain entries."""
-    entries: list[IndexEntry] = []
-    for screen in session.screens():
-        if not screen.relevant:
-            continue
-        if screen.kind == "repeat":
-            continue
-        is_current = screen.key == current_key
-        depth = 0
-        if screen.kind == "group":
-            entries.append(IndexEntry(screen.key, _heading(session, screen.key), SECTION,
-                                      0, is_current))
-            depth = 1
-        for path in screen.fields:
-            if not session.is_relevant(path):
-                continue
-            node = session.node(path)
-            element = node.element
-            if element.type == "note" or session.is_read_only(path):
-                continue
-            label = session.label(path) or element.name
-            issue = session.issue(path)
-            raw = session.raw(path)
-            if issue is not None and (raw or issue.kind != "required"):
-                state = INVALID
-            else:
-                state = ANSWERED if raw else UNANSWERED
-            if issue is not None and issue.kind == "required" and not raw:
-                state = UNANSWERED
-            entries.append(IndexEntry(path, label, state, depth,
-                                      is_current and screen.kind == "field"))
-    return entries
-
-
-def _heading(session: FormSession, key: str) -> str:
-    label = session.label(key) or key
-    if key.endswith("]"):
-        index = key.rsplit("[", 1)[1].rstrip("]")
-        return f"{label} {index}"
-    return label
 
 
 class QuestionIndexModel(EntryListModel):

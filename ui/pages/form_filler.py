@@ -1,13 +1,12 @@
 """The form filler: one screen at a time (a question, or a whole field-list group), the
 question index, repeats, progress, language, the saved indicator and finalising.
 
-It reads the session only when the controller says the write queue is empty
-(``state_changed``) and sends every change as an intent to the controller.
+It draws from the controller's frozen `FormView` (a new one arrives with
+``state_changed``) and sends every change as an intent to the controller; it never sees
+the form session itself.
 """
 
 from __future__ import annotations
-
-import re
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,30 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.forms.session import FormSession, Screen, ValidationIssue
+from qi_capture.services.screen import FormView, Problem, QuestionValue, ScreenValue
 from ui.controller import FormController
 from ui.dialogs import confirm
-from ui.models.issues import IssueListModel, build_issue_entries
-from ui.models.question_index import PathRole, QuestionIndexModel, build_entries
+from ui.models.issues import IssueListModel
+from ui.models.question_index import PathRole, QuestionIndexModel
 from ui.widgets.question_view import QuestionView
 from ui.widgets.saved_indicator import SavedIndicator
-
-_INDEXED = re.compile(r"^(.*)\[(\d+)\]$")
-
-
-def repeat_heading(session: FormSession, key: str) -> tuple[str, str, int] | None:
-    """For a screen inside a repeat instance: (slot path, heading, index), else None."""
-    parts = key.split("/")
-    for depth in range(len(parts), 0, -1):
-        match = _INDEXED.match(parts[depth - 1])
-        if match:
-            instance_path = "/".join(parts[:depth])
-            slot_path = "/".join([*parts[: depth - 1], match[1]])
-            index = int(match[2])
-            label = session.label(instance_path) or match[1]
-            total = session.repeat_count(slot_path)
-            return slot_path, f"{label} {index} of {total}", index
-    return None
 
 
 class FormFiller(QWidget):
@@ -74,6 +56,8 @@ class FormFiller(QWidget):
         self._screen_widget: QWidget | None = None
         self._focus_path: str | None = None
         self._issues_shown = False
+        #: The repeat instance the screen is in: (slot path, index), for "Remove this one".
+        self._instance: tuple[str, int] | None = None
         self._build()
         self._build_actions()
         controller.state_changed.connect(self._on_controller_state_changed)
@@ -91,6 +75,7 @@ class FormFiller(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
+        self.top_row = top
         self.heading = QLabel(self._title, self)
         self.heading.setObjectName("formTitle")
         font = self.heading.font()
@@ -101,7 +86,7 @@ class FormFiller(QWidget):
         top.addWidget(self.heading, 1)
         self.language = QComboBox(self)
         self.language.setAccessibleName(self.tr("Language"))
-        languages = self.controller.session.form.languages
+        languages = self.controller.languages
         for language in languages:
             self.language.addItem(language.split(" (")[0], language)
         self.language.setVisible(len(languages) > 1)
@@ -129,10 +114,10 @@ class FormFiller(QWidget):
         bar.addWidget(self.remove_instance)
         self.instance_bar.hide()
         centre_layout.addWidget(self.instance_bar)
-        self.scroll = QScrollArea(centre)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        centre_layout.addWidget(self.scroll, 1)
+        self.screen_area = QScrollArea(centre)
+        self.screen_area.setWidgetResizable(True)
+        self.screen_area.setFrameShape(QFrame.Shape.NoFrame)
+        centre_layout.addWidget(self.screen_area, 1)
         self.issues_panel = self._build_issues_panel(centre)
         centre_layout.addWidget(self.issues_panel)
         self.splitter.addWidget(centre)
@@ -263,67 +248,63 @@ class FormFiller(QWidget):
         controller = self.controller
         if controller.busy:
             return  # a later state_changed redraws once the queue is empty
-        session = controller.session
-        screen = controller.current
-        if screen is None:
+        view = controller.view
+        if view is None or view.screen is None:
             return
-        fresh = {s.key: s for s in session.screens()}
-        screen = fresh.get(screen.key, screen)
+        screen = view.screen
         if screen.key != self._shown_key or screen.fields != self._shown_fields:
-            self._show_screen(session, screen)
+            self._show_screen(view, screen)
         else:
-            for view in self._views:
-                view.refresh(session)
-            self._refresh_repeat_panel(session, screen)
-        self._refresh_chrome(session, screen)
+            for question_view in self._views:
+                question = self._question(view, question_view.path)
+                if question is not None:
+                    question_view.refresh(question)
+            self._refresh_repeat_panel(screen)
+        self._refresh_chrome(view, screen)
         if self._focus_path is not None:
             self._focus_question(self._focus_path)
             self._focus_path = None
 
-    def _refresh_chrome(self, session: FormSession, screen: Screen) -> None:
-        answered, total = session.progress()
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(answered)
-        self.index_model.set_entries(build_entries(session, screen.key))
+    @staticmethod
+    def _question(view: FormView, path: str) -> QuestionValue | None:
+        if view.screen is not None:
+            question = view.screen.question(path)
+            if question is not None:
+                return question
+        if view.key_quote is not None and view.key_quote.path == path:
+            return view.key_quote
+        return None
+
+    def _refresh_chrome(self, view: FormView, screen: ScreenValue) -> None:
+        self.progress.setMaximum(max(view.total, 1))
+        self.progress.setValue(view.answered)
+        self.index_model.set_entries(list(view.index))
         row = self.index_model.row_of(screen.fields[0] if screen.fields else screen.key)
         if row < 0:
             row = self.index_model.row_of(screen.key)
         if row >= 0:
             self.index_view.scrollTo(self.index_model.index(row))
-        repeat = repeat_heading(session, screen.key) if screen.kind != "repeat" else None
-        if repeat is not None:
-            self._instance = (repeat[0], repeat[2])
-            self.instance_label.setText(repeat[1])
+        position = screen.position
+        if position is not None:
+            self._instance = (position.slot_path, position.index)
+            self.instance_label.setText(position.heading)
             self.instance_bar.show()
             self.remove_instance.setVisible(not self.read_only)
         else:
             self._instance = None
             self.instance_bar.hide()
-        self.previous_button.setEnabled(self._has_relevant(session, screen, -1))
-        last = not self._has_relevant(session, screen, +1)
+        self.previous_button.setEnabled(screen.has_previous)
+        last = not screen.has_next
         self.next_button.setText(self.tr("Finish") if last and not self.read_only
                                  else self.tr("Next →"))
         self.next_button.setEnabled(not (last and self.read_only))
-        index = self.language.findData(session.language)
+        index = self.language.findData(view.language)
         if index >= 0:
             self.language.setCurrentIndex(index)
-        if self._issues_shown and not self.read_only:
-            self._fill_issues(session.errors())
+        if self._issues_shown and not self.read_only and view.problems is not None:
+            self._fill_issues(view.problems)
 
-    @staticmethod
-    def _has_relevant(session: FormSession, screen: Screen, direction: int) -> bool:
-        screens = session.screens()
-        keys = [s.key for s in screens]
-        if screen.key not in keys:
-            return False
-        i = keys.index(screen.key) + direction
-        while 0 <= i < len(screens):
-            if screens[i].relevant:
-                return True
-            i += direction
-        return False
-
-    def _show_screen(self, session: FormSession, screen: Screen) -> None:
+    def _show_screen(self, view: FormView, screen: ScreenValue) -> None:
         self._shown_key = screen.key
         self._shown_fields = screen.fields
         self._views = []
@@ -332,26 +313,28 @@ class FormFiller(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 8, 12, 8)
         if screen.kind == "repeat":
-            self._build_repeat_panel(session, screen, body, layout)
+            self._build_repeat_panel(screen, body, layout)
         else:
-            self._build_questions(session, screen, body, layout)
+            self._build_questions(view, screen, body, layout)
         layout.addStretch(1)
-        old = self.scroll.takeWidget()
+        old = self.screen_area.takeWidget()
         if old is not None:
             old.deleteLater()
-        self.scroll.setWidget(body)
+        self.screen_area.setWidget(body)
         self._screen_widget = body
         if self._issues_shown:
-            for view in self._views:
-                view.show_required = True
-                view.refresh(session)
+            for question_view in self._views:
+                question = self._question(view, question_view.path)
+                question_view.show_required = True
+                if question is not None:
+                    question_view.refresh(question)
         self._focus_first()
 
-    def _build_questions(self, session: FormSession, screen: Screen, body: QWidget,
+    def _build_questions(self, view: FormView, screen: ScreenValue, body: QWidget,
                          layout: QVBoxLayout) -> None:
         if screen.kind == "group":
-            title = session.label(screen.key)
-            if title and repeat_heading(session, screen.key) is None:
+            title = screen.title
+            if title and screen.position is None:
                 heading = QLabel(title, body)
                 heading.setObjectName("groupHeading")
                 heading.setWordWrap(True)
@@ -360,13 +343,12 @@ class FormFiller(QWidget):
                 font.setBold(True)
                 heading.setFont(font)
                 layout.addWidget(heading)
-        for path in screen.fields:
-            view = self._make_view(session, path, body)
-            layout.addWidget(view)
+        for question in screen.questions:
+            layout.addWidget(self._make_view(question, body))
 
-    def _make_view(self, session: FormSession, path: str, parent: QWidget,
+    def _make_view(self, question: QuestionValue, parent: QWidget,
                    label_scale: float = 1.1) -> QuestionView:
-        view = QuestionView(session, path, read_only=self.read_only,
+        view = QuestionView(question, read_only=self.read_only,
                             label_scale=label_scale, parent=parent)
         view.answer_changed.connect(self._on_view_answer_changed)
         view.committed.connect(self._on_view_committed)
@@ -375,11 +357,10 @@ class FormFiller(QWidget):
         return view
 
     # --- repeats ------------------------------------------------------------------------
-    def _build_repeat_panel(self, session: FormSession, screen: Screen, body: QWidget,
+    def _build_repeat_panel(self, screen: ScreenValue, body: QWidget,
                             layout: QVBoxLayout) -> None:
-        slot_path = screen.key[:-2]
-        element = session.form.element(screen.element)
-        label = session.text(element) or element.name
+        slot_path = screen.slot_path
+        label = screen.title
         self._repeat_label = label
         self.repeat_summary = QLabel(body)
         self.repeat_summary.setObjectName("groupHeading")
@@ -401,49 +382,35 @@ class FormFiller(QWidget):
         layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(done)
         self._repeat_slot = slot_path
-        self._refresh_repeat_panel(session, screen)
+        self._refresh_repeat_panel(screen)
 
-    def _refresh_repeat_panel(self, session: FormSession, screen: Screen) -> None:
+    def _refresh_repeat_panel(self, screen: ScreenValue) -> None:
         if screen.kind != "repeat":
             return
-        slot_path = screen.key[:-2]
-        count = session.repeat_count(slot_path)
+        slot_path = screen.slot_path
         self.repeat_summary.setText(
-            self.tr("{0}: {1} entered").format(self._repeat_label, count))
+            self.tr("{0}: {1} entered").format(self._repeat_label, len(screen.instances)))
         while self.repeat_list.count():
             item = self.repeat_list.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        base = slot_path
-        for index in range(1, count + 1):
+        for instance in screen.instances:
             row = QWidget()
             row_layout = QHBoxLayout(row)
             row_layout.setContentsMargins(0, 0, 0, 0)
-            name = self._instance_name(session, f"{base}[{index}]")
-            open_button = QPushButton(f"{index}. {name}", row)
+            open_button = QPushButton(f"{instance.index}. {instance.name}", row)
             open_button.setFlat(True)
             open_button.setObjectName("repeatInstance")
             open_button.clicked.connect(
-                lambda _=False, p=f"{base}[{index}]": self.controller.go_to(p))
+                lambda _=False, p=instance.path: self.controller.go_to(p))
             row_layout.addWidget(open_button, 1)
             if not self.read_only:
                 remove = QPushButton(self.tr("Remove…"), row)
                 remove.clicked.connect(
-                    lambda _=False, i=index: self._confirm_remove(slot_path, i))
+                    lambda _=False, i=instance.index: self._confirm_remove(slot_path, i))
                 row_layout.addWidget(remove)
             self.repeat_list.addWidget(row)
-
-    @staticmethod
-    def _instance_name(session: FormSession, instance_path: str) -> str:
-        """The first answered text in the instance, to tell instances apart."""
-        for screen in session.screens():
-            if screen.key.startswith(instance_path):
-                for path in screen.fields:
-                    raw = session.raw(path)
-                    if raw and session.node(path).element.type == "text":
-                        return raw if len(raw) <= 60 else raw[:57] + "…"
-        return "…"
 
     def _confirm_remove(self, slot_path: str, index: int) -> None:
         if confirm.ask(self, self.tr("Remove"), self.tr(
@@ -485,7 +452,7 @@ class FormFiller(QWidget):
             return
         self._on_next_clicked()
 
-    def _on_controller_screen_refused(self, issues: list[ValidationIssue]) -> None:
+    def _on_controller_screen_refused(self, issues: tuple[Problem, ...]) -> None:
         paths = {i.path for i in issues}
         for view in self._views:
             if view.path in paths:
@@ -522,7 +489,7 @@ class FormFiller(QWidget):
         view = next((v for v in self._views if v.path == path), None)
         if view is not None:
             view.focus()
-            self.scroll.ensureWidgetVisible(view)
+            self.screen_area.ensureWidgetVisible(view)
 
     def view_for(self, path: str) -> QuestionView | None:
         """The question on screen now at ``path`` (tests and the interview page use it)."""
@@ -550,9 +517,8 @@ class FormFiller(QWidget):
             return
         self.controller.finalise()
 
-    def _fill_issues(self, issues: list[ValidationIssue]) -> None:
-        session = self.controller.session
-        self.issues_model.set_entries(build_issue_entries(session, issues))
+    def _fill_issues(self, issues: tuple[Problem, ...]) -> None:
+        self.issues_model.set_entries(list(issues))
         if issues:
             self.issues_title.setText(self.tr(
                 "This record cannot be finalised yet. Correct these {0} answer(s) "
@@ -561,8 +527,9 @@ class FormFiller(QWidget):
             self.issues_title.setText(self.tr(
                 "Everything is answered. Choose Finalise again to finish."))
 
-    def _on_controller_finalise_refused(self, issues: list[ValidationIssue]) -> None:
+    def _on_controller_finalise_refused(self, issues: tuple[Problem, ...]) -> None:
         self._issues_shown = True
+        self.controller.want_problems = True  # keep the list in step with each change
         self._fill_issues(issues)
         self.issues_panel.show()
         self.issues_view.setFocus()

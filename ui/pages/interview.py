@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.forms.session import FormSession, Screen
+from qi_capture.services.screen import FormView, ScreenValue
 from ui.controller import FormController
 from ui.models.question_index import PathRole
-from ui.models.sections import SectionListModel, build_sections, section_of
+from ui.models.sections import SectionListModel
 from ui.pages.form_filler import FormFiller
 from ui.widgets.editors.text import TextEditor
 
@@ -56,9 +56,7 @@ class InterviewFiller(FormFiller):
         self.clock_label = QLabel(self)
         self.clock_label.setObjectName("interviewClock")
         self.clock_label.setAccessibleName(self.tr("Elapsed time"))
-        top = self.layout().itemAt(0)
-        if top is not None and top.layout() is not None:
-            top.layout().insertWidget(1, self.clock_label)
+        self.top_row.insertWidget(1, self.clock_label)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._on_ticker_timeout)
@@ -80,7 +78,8 @@ class InterviewFiller(FormFiller):
         self.sections_view.clicked.connect(self._on_sections_view_activated)
         layout = side.layout()
         assert isinstance(layout, QVBoxLayout)
-        title = layout.itemAt(0).widget()
+        first = layout.itemAt(0)
+        title = first.widget() if first is not None else None
         if isinstance(title, QLabel):
             title.setText(self.tr("Sections"))
             title.setBuddy(self.sections_view)
@@ -96,9 +95,9 @@ class InterviewFiller(FormFiller):
         if isinstance(path, str):
             self._go_to(path)
 
-    def _refresh_chrome(self, session: FormSession, screen: Screen) -> None:
-        super()._refresh_chrome(session, screen)
-        self.sections_model.set_entries(build_sections(session, screen.key))
+    def _refresh_chrome(self, view: FormView, screen: ScreenValue) -> None:
+        super()._refresh_chrome(view, screen)
+        self.sections_model.set_entries(list(view.sections))
         if screen.key != self._entered_key:
             now = time.monotonic()
             if self._entered_key is not None:
@@ -123,38 +122,18 @@ class InterviewFiller(FormFiller):
             _clock(self.question_seconds()), _clock(self.interview_seconds())))
 
     # --- the interview layout for open questions -----------------------------------------
-    def _is_open_question(self, session: FormSession, screen: Screen) -> bool:
-        if screen.kind != "field" or len(screen.fields) != 1:
-            return False
-        element = session.node(screen.fields[0]).element
-        return element.type == "text" and "multiline" in element.appearance \
-            and not element.name.startswith("key_quote")
-
-    def _key_quote_for(self, session: FormSession, screen: Screen) -> str | None:
-        section = section_of(screen.key)
-        if not section:
-            return None
-        for other in session.screens():
-            if section_of(other.key) != section:
-                continue
-            for path in other.fields:
-                if session.node(path).element.name.startswith("key_quote"):
-                    return path
-        return None
-
-    def _build_questions(self, session: FormSession, screen: Screen, body: QWidget,
+    def _build_questions(self, form: FormView, screen: ScreenValue, body: QWidget,
                          layout: QVBoxLayout) -> None:
         self.notes = None
         self.key_quote_path = None
-        if not self._is_open_question(session, screen):
-            super()._build_questions(session, screen, body, layout)
+        if not screen.open_question:
+            super()._build_questions(form, screen, body, layout)
             return
-        section = section_of(screen.key)
-        if section:
-            crumb = QLabel(session.label(section), body)
+        if screen.section:
+            crumb = QLabel(screen.section_title, body)
             crumb.setObjectName("sectionCrumb")
             layout.addWidget(crumb)
-        view = self._make_view(session, screen.fields[0], body, label_scale=1.35)
+        view = self._make_view(screen.questions[0], body, label_scale=1.35)
         view.hint.setObjectName("probes")
         if view.hint.text():
             view.hint.setText(view.hint.text())
@@ -166,10 +145,9 @@ class InterviewFiller(FormFiller):
         layout.addWidget(view, 3)
         if not self.read_only:
             layout.addWidget(self._tags_row(body))
-        quote_path = self._key_quote_for(session, screen)
-        if quote_path is not None and quote_path != screen.fields[0]:
-            self.key_quote_path = quote_path
-            quote = self._make_view(session, quote_path, body, label_scale=1.0)
+        if form.key_quote is not None:
+            self.key_quote_path = form.key_quote.path
+            quote = self._make_view(form.key_quote, body, label_scale=1.0)
             quote.setObjectName("keyQuote")
             if isinstance(quote.editor, TextEditor) and quote.editor.box is not None:
                 quote.editor.box.setMinimumHeight(quote.fontMetrics().lineSpacing() * 3)

@@ -1,12 +1,12 @@
 """One question on a screen: its label (with the required mark), hint, editor and the
-problem with its answer, kept in step with the session by ``refresh``."""
+problem with its answer, redrawn from each new `QuestionValue` by ``refresh``."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from qi_capture.forms.session import FormSession
+from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors import Editor, editor_for
 from ui.widgets.editors.misc import AttachmentEditor
 
@@ -19,13 +19,12 @@ class QuestionView(QFrame):
     #: A file was chosen for an attachment question (path, file path).
     file_chosen = Signal(str, str)
 
-    def __init__(self, session: FormSession, path: str, *, read_only: bool,
+    def __init__(self, question: QuestionValue, *, read_only: bool,
                  label_scale: float = 1.1, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.path = path
+        self.path = question.path
         self.setObjectName("question")
-        element = session.node(path).element
-        self.element = element
+        self.question = question
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 10)
         layout.setSpacing(4)
@@ -35,13 +34,13 @@ class QuestionView(QFrame):
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         font = self.label.font()
         font.setPointSizeF(font.pointSizeF() * label_scale)
-        font.setBold(element.type != "note")
+        font.setBold(question.type != "note")
         self.label.setFont(font)
         self.hint = QLabel(self)
         self.hint.setObjectName("questionHint")
         self.hint.setWordWrap(True)
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.editor: Editor = editor_for(element, self)
+        self.editor: Editor = editor_for(question, self)
         self.problem = QLabel(self)
         self.problem.setObjectName("questionProblem")
         self.problem.setWordWrap(True)
@@ -61,32 +60,30 @@ class QuestionView(QFrame):
         self.touched = False
         self.show_required = False
         self._local_problem: str | None = None
-        self.refresh(session, values=True)
+        self.refresh(question, values=True)
 
-    # --- reading the session ------------------------------------------------------------
-    def refresh(self, session: FormSession, *, values: bool = False) -> None:
-        path = self.path
-        element = self.element
-        relevant = session.is_relevant(path)
-        self.setVisible(relevant)
-        if not relevant:
+    # --- drawing the value --------------------------------------------------------------
+    def refresh(self, question: QuestionValue, *, values: bool = False) -> None:
+        self.question = question
+        self.setVisible(question.relevant)
+        if not question.relevant:
             return
-        required = session.is_required(path)
-        label = session.label(path) or element.name
+        required = question.required
+        label = question.label
         self.label.setText(f"{label} *" if required else label)
         self.label.setAccessibleDescription(self.tr("Required") if required else "")
-        hint = session.hint(path)
+        hint = question.hint
         self.hint.setText(hint)
         self.hint.setVisible(bool(hint))
-        if element.list_name is not None or element.choices_from is not None:
-            self.editor.set_choices(session.choices(path))
-        read_only = self._forced_read_only or session.is_read_only(path)
+        if question.has_choices:
+            self.editor.set_choices(list(question.choices))
+        read_only = self._forced_read_only or question.read_only
         if read_only != self.editor.is_read_only():
             self.editor.set_read_only(read_only)
-        raw = session.raw(path)
+        raw = question.value
         if values or read_only:
             self.editor.set_value(raw)
-        issue = session.issue(path)
+        issue = question.problem
         text = self._local_problem
         shown = issue is not None and (
             issue.kind != "required" or self.show_required or (self.touched and not raw))
@@ -110,7 +107,9 @@ class QuestionView(QFrame):
         self.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def takes_focus(self) -> bool:
-        return (self.isVisibleTo(self.parentWidget()) and not self.editor.is_read_only()
+        parent = self.parentWidget()
+        shown = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        return (shown and not self.editor.is_read_only()
                 and self.editor.focus_widget().focusPolicy() != Qt.FocusPolicy.NoFocus)
 
     # --- the interviewer ----------------------------------------------------------------

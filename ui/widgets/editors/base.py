@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from qi_capture.forms.model import Element
+from qi_capture.services.screen import QuestionValue
 
 
 class Editor(QWidget):
@@ -20,11 +20,11 @@ class Editor(QWidget):
     #: Does Enter in this editor mean "next" (False for multi-line text)?
     enter_commits = True
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.element = element
+        self.question = question
         self._read_only = False
-        self.setObjectName(f"editor_{element.name}")
+        self.setObjectName(f"editor_{question.name}")
 
     # --- the contract -------------------------------------------------------------------
     def value(self) -> str:

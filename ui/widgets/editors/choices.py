@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.forms.model import Element
+from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
 
 
@@ -28,10 +28,10 @@ class SelectOneEditor(Editor):
     """One choice. Radio buttons by default, a drop-down for ``minimal``, a row for
     ``likert``; a "Clear" button empties the answer."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
-        self.minimal = "minimal" in element.appearance
-        self.likert = "likert" in element.appearance
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.minimal = "minimal" in question.appearance
+        self.likert = "likert" in question.appearance
         self._names: list[str] = []
         self._layout = self._column(self)
         self.combo: QComboBox | None = None
@@ -143,8 +143,8 @@ class SelectOneEditor(Editor):
 class SelectMultipleEditor(Editor):
     """Any number of choices, as check boxes."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         self._layout = self._column(self)
         self._layout.setSpacing(2)
         self._boxes: list[QCheckBox] = []
@@ -190,8 +190,8 @@ class RankEditor(Editor):
     """Put the choices in order: drag them, or select one and use Move up / Move down
     (Alt+Up / Alt+Down). The answer is set on the first change, or with "Keep this order"."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.list = QListWidget(self)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)

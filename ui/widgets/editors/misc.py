@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.forms.model import Element
+from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
 
 
@@ -35,12 +35,11 @@ class RangeEditor(Editor):
     """A slider from ``start`` to ``end`` in steps of ``step`` (XLSForm parameters). It
     starts unset; the value shows beside it once chosen. Arrow keys move it."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
-        params = element.parameters
-        self.start = _decimal(params.get("start"), "1")
-        self.end = _decimal(params.get("end"), "10")
-        self.step = abs(_decimal(params.get("step"), "1")) or Decimal(1)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.start = _decimal(question.parameter("start"), "1")
+        self.end = _decimal(question.parameter("end"), "10")
+        self.step = abs(_decimal(question.parameter("step"), "1")) or Decimal(1)
         steps = int(abs(self.end - self.start) / self.step)
         self._sign = 1 if self.end >= self.start else -1
         layout = self._row(self)
@@ -104,8 +103,8 @@ class NoteEditor(Editor):
 
     enter_commits = True
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         self._row(self)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
@@ -119,8 +118,8 @@ class NoteEditor(Editor):
 class AcknowledgeEditor(Editor):
     """A check box the interviewer ticks to confirm ("OK")."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.box = QCheckBox(self.tr("OK"), self)
         self.box.clicked.connect(self._on_box_clicked)
@@ -145,8 +144,8 @@ _COORD_RE = r"[+-]?\d{0,3}([.,]\d{0,9})?"
 class GeopointEditor(Editor):
     """Latitude and longitude in decimal degrees (a laptop has no GPS to ask)."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.lat = QLineEdit(self)
         self.lon = QLineEdit(self)
@@ -210,8 +209,8 @@ class AttachmentEditor(Editor):
         "video": "Video (*.mp4 *.mov *.avi *.mkv *.3gp)",
     }
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.choose = QPushButton(self.tr("Choose file…"), self)
         self.choose.clicked.connect(self._on_choose_clicked)
@@ -235,7 +234,7 @@ class AttachmentEditor(Editor):
         self.file_chosen.emit(path)
 
     def _on_choose_clicked(self) -> None:
-        pattern = self._FILTERS.get(self.element.type, "")
+        pattern = self._FILTERS.get(self.question.type, "")
         filters = ";;".join(p for p in (pattern, self.tr("All files (*)")) if p)
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose a file"), "", filters)
         if path:
@@ -245,8 +244,8 @@ class AttachmentEditor(Editor):
 class CalculatedEditor(Editor):
     """A calculation the form shows (a ``calculate`` row with a label): read-only text."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.shown = QLabel(self)
         self.shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from qi_capture.forms.model import Element
+from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
 from ui.widgets.editors.choices import RankEditor, SelectMultipleEditor, SelectOneEditor
 from ui.widgets.editors.misc import (
@@ -46,8 +46,8 @@ EDITORS: dict[str, type[Editor]] = {
 }
 
 
-def editor_for(element: Element, parent: QWidget | None = None) -> Editor:
-    """A new editor for ``element``; unknown types fall back to text."""
-    if element.calculation is not None and not element.trigger and element.type != "calculate":
-        return CalculatedEditor(element, parent)
-    return EDITORS.get(element.type, TextEditor)(element, parent)
+def editor_for(question: QuestionValue, parent: QWidget | None = None) -> Editor:
+    """A new editor for ``question``; unknown types fall back to text."""
+    if question.calculated:
+        return CalculatedEditor(question, parent)
+    return EDITORS.get(question.type, TextEditor)(question, parent)

@@ -6,17 +6,17 @@ from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 
-from qi_capture.forms.model import Element
+from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
 
 
 class TextEditor(Editor):
     """Single-line text; appearance ``multiline`` gives a multi-line box (Ctrl+Enter: next)."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
-        self.multiline = "multiline" in element.appearance
+        self.multiline = "multiline" in question.appearance
         self.enter_commits = not self.multiline
         if self.multiline:
             self.box: QPlainTextEdit | None = QPlainTextEdit(self)
@@ -71,8 +71,8 @@ class _NumberEditor(TextEditor):
     pattern = ""
     expected = ""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         assert self.line is not None
         self.line.setValidator(
             QRegularExpressionValidator(QRegularExpression(self.pattern), self.line))
@@ -91,14 +91,14 @@ class _NumberEditor(TextEditor):
 class IntegerEditor(_NumberEditor):
     pattern = r"[+-]?\d{0,15}"
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
         self.expected = self.tr("a whole number")
-        super().__init__(element, parent)
+        super().__init__(question, parent)
 
 
 class DecimalEditor(_NumberEditor):
     pattern = r"[+-]?\d{0,15}([.,]\d{0,10})?"
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
         self.expected = self.tr("a number")
-        super().__init__(element, parent)
+        super().__init__(question, parent)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QDate, QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QCalendarWidget, QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 
-from qi_capture.forms.model import Element
+from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
 
 _DATE_RE = r"\d{0,4}(-\d{0,2}(-\d{0,2})?)?"
@@ -72,8 +72,8 @@ class _TimeField(QLineEdit):
 
 
 class DateEditor(Editor):
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.date = _DateField(self)
         layout.addWidget(self.date)
@@ -107,8 +107,8 @@ class DateEditor(Editor):
 
 
 class TimeEditor(Editor):
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.time = _TimeField(self)
         layout.addWidget(self.time)
@@ -137,8 +137,8 @@ class TimeEditor(Editor):
 class DateTimeEditor(Editor):
     """A date and a time; stored with the laptop's UTC offset, as ODK does."""
 
-    def __init__(self, element: Element, parent: QWidget | None = None) -> None:
-        super().__init__(element, parent)
+    def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
         layout = self._row(self)
         self.date = _DateField(self)
         self.time = _TimeField(self)
