@@ -27,12 +27,12 @@ from pathlib import Path
 from qi_capture.central import coding as db
 from qi_capture.central.store import CentralStore
 from qi_capture.coding import refi
-from qi_capture.coding.model import Coding
 from qi_capture.coding.source import render
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.coding import CodingDesk
 from qi_capture.services.admin.coding_exchange import VARIABLES
+from qi_capture.services.admin.coding_values import Coding
 from qi_capture.services.admin.demo import INTERVIEW, STUDY_ID, fill_builtin
 from qi_capture.storage.models import utcnow
 from qi_capture.storage.profile import Profile

@@ -16,9 +16,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from qi_capture.central.store import CentralStore
-from qi_capture.coding.model import Code, Coding, Transcript
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.services.admin import AdminDesk
+from qi_capture.services.admin.coding_values import Code, Coding, Transcript
 from qi_capture.services.admin.demo import (
     INTERVIEW,
     STUDY_ID,

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
-from qi_capture.coding.model import Code, CodeNode
+from qi_capture.services.admin.coding_values import Code, CodeNode
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from qi_capture.coding.model import (
+from qi_capture.services.admin.coding_values import (
     Agreement,
     CodeAgreement,
     CodedPassage,

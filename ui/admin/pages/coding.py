@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.coding.model import CodedPassage
 from qi_capture.services.admin import AdminDesk
+from qi_capture.services.admin.coding_values import CodedPassage
 from ui.admin.pages.coding_codebook import CodebookPanel
 from ui.admin.pages.coding_compare import ComparePanel
 from ui.admin.pages.coding_matrix import MatrixPanel

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.coding.model import Code
+from qi_capture.services.admin.coding_values import Code
 from ui.admin.models.codebook import CODE_ROLE, CodebookModel
 from ui.admin.pages.coding_exchange import ExchangeButton
 from ui.admin.pages.coding_picker import CodePicker

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.coding.model import Agreement, Difference
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.coding import CodingDesk
+from qi_capture.services.admin.coding_values import Agreement, Difference
 from ui.admin.models.coding import AgreementModel, DifferencesModel
 from ui.admin.pages.coding_session import CodingSession, buddy_label
 from ui.admin.pages.column_fit import ColumnFit, fixed_rows

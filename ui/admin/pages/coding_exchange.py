@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
-from qi_capture.coding.model import ExchangeResult
+from qi_capture.services.admin.coding_values import ExchangeResult
 from ui.admin.pages.coding_session import CodingSession
 from ui.dialogs import files
 

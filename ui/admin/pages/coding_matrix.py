@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.coding.model import Matrix
+from qi_capture.services.admin.coding_values import Matrix
 from ui.admin.models.coding import MatrixModel
 from ui.admin.pages.coding_session import CodingSession, buddy_label
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.coding.model import Code, CodedPassage
+from qi_capture.services.admin.coding_values import Code, CodedPassage
 from ui.admin.models.coding import PassagesModel
 from ui.admin.pages.coding_session import CodingSession
 from ui.admin.pages.column_fit import ColumnFit, fixed_rows

@@ -17,9 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
-from qi_capture.coding.model import Code, CodeNode
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.coding import CodingDesk
+from qi_capture.services.admin.coding_values import Code, CodeNode
 from ui.admin.models.codebook import CodebookModel
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.coding.model import FIELD_CODER, Coding, InterviewRef, Transcript
+from qi_capture.services.admin.coding_values import FIELD_CODER, Coding, InterviewRef, Transcript
 from ui.admin.models.coding import InterviewsModel
 from ui.admin.pages.coding_picker import CodePicker
 from ui.admin.pages.coding_session import CodingSession

@@ -31,7 +31,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
-from qi_capture.coding.model import FIELD_CODER, Code, Coding, Transcript
+from qi_capture.services.admin.coding_values import FIELD_CODER, Code, Coding, Transcript
 from ui.admin.models.codebook import swatch
 
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
