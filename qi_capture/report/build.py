@@ -29,6 +29,7 @@ from qi_capture.report.model import (
     Section,
 )
 from qi_capture.report.suppress import Disclosure, percent
+from qi_capture.report.theme_source import ThemeSource
 from qi_capture.report.themes import heard
 
 DEFAULT_BY = "footprint"
@@ -69,8 +70,9 @@ def _grouping(agg: Aggregator, ff: FormFrames, by: str) -> Grouping | None:
 
 def build(study_id: str, data: Sequence[FormFrames], options: ReportOptions, *,
           command: str, invited: Sequence[InvitedOrg] | None = None,
-          generated: datetime | None = None) -> Report:
-    """The report of ``data`` (one `FormFrames` per form of the study)."""
+          generated: datetime | None = None, themes: ThemeSource | None = None) -> Report:
+    """The report of ``data`` (one `FormFrames` per form of the study). ``themes``: what
+    "What we heard" reports (None: the interviewers' quick tags)."""
     by = options.by or DEFAULT_BY
     if options.by is not None and options.by not in by_choices(data):
         raise ByQuestionUnknown(options.by, by_choices(data))
@@ -91,7 +93,7 @@ def build(study_id: str, data: Sequence[FormFrames], options: ReportOptions, *,
                              "its results are not broken down.")
         sections.extend(sections_of(agg, ff, grouping, who_skip(ff)))
     interviews = [ff for ff in ordered if ff.form.style == "interview"]
-    heard_part = heard(agg, interviews[0]) if interviews else None
+    heard_part = heard(agg, interviews[0], themes) if interviews else None
     invited_part = _invited(d, ordered, invited) if invited is not None else None
     suppression = list(d.sentences())
     suppression.append("Organisation names are never shown beside answers; questions that "

@@ -143,12 +143,15 @@ class Theme:
     by_group: Series
     by_footprint: Series
     quotes: tuple[Quote, ...]
+    #: What the theme covers (from thematic coding; the quick tags have none).
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class Heard:
-    """What we heard: themes of the interviews (the interviewers' quick tags until
-    thematic coding exists) and key quotes, from approved records only."""
+    """What we heard: themes of the interviews (from a `theme_source.ThemeSource`: the
+    interviewers' quick tags until thematic coding exists) and key quotes, from approved
+    records only."""
 
     form_id: str
     source: str
