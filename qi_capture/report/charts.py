@@ -177,7 +177,7 @@ def _grouped_columns(fig: Figure, chart: Chart, k: int) -> None:
 
 
 def _likert_bar(ax: Any, y: float, series: Series, k: int, *, legend: bool,
-                height: float = 0.8, n_at: float = 103) -> None:
+                height: float = 0.8, n_at: float = 103, labelled: float = 9) -> None:
     """One statement's (or one group's) answers as a diverging bar at ``y``."""
     cells = list(series.cells)
     if series.suppressed or not cells or not series.n:
@@ -194,7 +194,7 @@ def _likert_bar(ax: Any, y: float, series: Series, k: int, *, legend: bool,
         colour = LIKERT[round(i * (len(LIKERT) - 1) / max(1, len(cells) - 1))]
         ax.barh(y, width, left=x, height=height, color=colour, edgecolor="white",
                 linewidth=0.5, label=cell.label if legend else None)
-        if width >= 9:
+        if width >= labelled:  # a narrower segment has no room for its figure
             ax.text(x + width / 2, y, f"{width:.0f}%", ha="center", va="center",
                     fontsize="x-small",
                     color="white" if i in (0, len(cells) - 1) else "black")
@@ -257,14 +257,16 @@ def _likert_by(fig: Figure, chart: Chart, k: int, *, wide: bool) -> None:
         for y, series in zip(ys, rows, strict=True):
             first = not legend_done and bool(series.n) and not series.suppressed
             _likert_bar(ax, y, series, k, legend=first, height=0.7,
-                        n_at=103 if not wide else 102)
+                        n_at=103 if not wide else 102, labelled=15 if wide else 9)
             if first:
                 legend_done = True
                 levels = [c.label for c in series.cells]
         _likert_axis(ax, 135 if wide else 118)
+        if wide:  # narrow panels side by side: fewer ticks, or they run together
+            ax.set_xticks([-50, 0, 50])
         ax.set_yticks(ys, [_wrap(g, 22 if wide else 30) for g in groups])
         ax.set_ylim(-0.6, len(groups) - 0.4)
-        ax.set_title(_wrap(statement, 34 if wide else 90), loc="left", fontsize="small",
+        ax.set_title(_wrap(statement, 30 if wide else 90), loc="left", fontsize="small",
                      fontweight="bold")
     fig.legend(loc="outside lower center", ncols=min(5, max(1, len(levels))),
                fontsize="small", frameon=False)

@@ -20,6 +20,7 @@ from fpdf import FPDF
 from qi_capture.report.aggregate import Aggregator
 from qi_capture.report.charts import Drawings
 from qi_capture.report.model import Chart, Report
+from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT = "DejaVu"
@@ -169,17 +170,35 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         small(f"{report.heard.interviews} interviews approved in review. "
               f"{report.heard.note}")
         pdf.ln(3)
+        for spread in SPREADS:
+            rows = theme_table(report.heard, spread, k)
+            if rows is None:
+                continue
+            if pdf.will_page_break(20 + 7 * len(rows)):
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 11)
+            pdf.multi_cell(0, 5.5, f"How often each theme came up, by {spread_name(spread)}",
+                           new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+            pdf.set_font(FONT, size=8 if len(rows[0]) > 6 else 9)
+            # The groups' names are the long ones: they get the room.
+            rest = (TEXT_W - 50) / max(1, len(rows[0]) - 2)
+            with pdf.table(col_widths=(36, 14, *([rest] * (len(rows[0]) - 2))),
+                           text_align=("LEFT", *(["RIGHT"] * (len(rows[0]) - 1))),
+                           first_row_as_headings=True) as table:
+                for cells in rows:
+                    table.row(cells)
+            small(f"Interviews mentioning each theme (one interview may mention several). "
+                  f"\u201c<{k}\u201d: fewer than {k}, or would reveal such a count.")
+            pdf.ln(4)
         for theme in report.heard.themes:
             if pdf.will_page_break(40):
                 pdf.add_page()
             pdf.set_font(FONT, "B", 12)
             count = "" if theme.interviews is None else f" \u00b7 {theme.interviews} interviews"
             pdf.multi_cell(0, 6, theme.label + count, new_x="LMARGIN", new_y="NEXT")
-            for spread in (theme.by_group, theme.by_footprint):
-                shown = [f"{c.label} {f'<{k}' if c.suppressed else c.count}"
-                         for c in spread.cells if c.suppressed or c.count]
-                if shown:
-                    small(f"By {spread.name}: " + "; ".join(shown) + ".")
+            if theme.description:
+                small(theme.description)
             for quote in theme.quotes[:5]:
                 pdf.set_font(FONT, "I", 10)
                 pdf.set_x(20)
