@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import textwrap
+from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import matplotlib
@@ -52,6 +54,8 @@ WIDTH = 7.2  # inches: an A4 page's text width, and 16:9 slides scale it
 #: projected (a portrait A4 chart shrunk onto a slide is unreadable).
 SLIDE_SIZE = (11.0, 4.9)
 SLIDE_FONT = 11
+#: Characters a group's name takes on a line beside its bar (on a page).
+GROUP_WRAP = 36
 
 
 def _wrap(text: str, width: int = 38) -> str:
@@ -241,6 +245,22 @@ def statements(chart: Chart) -> list[tuple[str, list[Series]]]:
     return list(out.items())
 
 
+def statement_parts(chart: Chart, per: int) -> list[Chart]:
+    """An agreement scale broken down by group cut into charts of at most ``per``
+    statements (as even as they come: 7 by 3 gives 2, 3, 2), each titled "(i of n)", for
+    a slide or a page that cannot hold them all; any other chart whole."""
+    panels = statements(chart) if chart.kind == "likert_by" else []
+    if len(panels) <= per:
+        return [chart]
+    count = -(-len(panels) // per)
+    cuts = [round(i * len(panels) / count) for i in range(count + 1)]
+    parts = [panels[a:b] for a, b in pairwise(cuts)]
+    return [replace(chart, id=f"{chart.id}.part{i}",
+                    title=f"{chart.title} ({i} of {len(parts)})",
+                    series=tuple(s for _st, rows in part for s in rows))
+            for i, part in enumerate(parts, start=1)]
+
+
 def _likert_by(fig: Figure, chart: Chart, k: int, *, wide: bool) -> None:
     """Small multiples: one panel per statement, one diverging bar per group; stacked
     on a page, side by side on a slide (whose chart holds a few statements)."""
@@ -264,7 +284,7 @@ def _likert_by(fig: Figure, chart: Chart, k: int, *, wide: bool) -> None:
         _likert_axis(ax, 135 if wide else 118)
         if wide:  # narrow panels side by side: fewer ticks, or they run together
             ax.set_xticks([-50, 0, 50])
-        ax.set_yticks(ys, [_wrap(g, 22 if wide else 30) for g in groups])
+        ax.set_yticks(ys, [_wrap(g, 22 if wide else GROUP_WRAP) for g in groups])
         ax.set_ylim(-0.6, len(groups) - 0.4)
         ax.set_title(_wrap(statement, 30 if wide else 90), loc="left", fontsize="small",
                      fontweight="bold")
@@ -416,8 +436,10 @@ def figure(chart: Chart, k: int, *, wide: bool = False) -> Figure | None:
             _likert(fig, chart, k)
         elif chart.kind == "likert_by":
             panels = statements(chart)
-            groups = len(panels[0][1]) if panels else 1
-            fig = _figure(len(panels), per_row=0.5 + 0.24 * groups, extra=0.8, wide=wide)
+            names = [s.name for s in panels[0][1]] if panels else [""]
+            # A panel: its title, and a bar per group (a group's name may wrap).
+            fig = _figure(len(panels), per_row=0.45 + 0.3 * _lines(names, GROUP_WRAP),
+                          extra=0.8, wide=wide)
             _likert_by(fig, chart, k, wide=wide)
         elif chart.kind == "spread":
             fig = _figure(len(chart.series), per_row=0.45, extra=1.0, wide=wide)

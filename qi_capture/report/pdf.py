@@ -18,7 +18,7 @@ import matplotlib
 from fpdf import FPDF
 
 from qi_capture.report.aggregate import Aggregator
-from qi_capture.report.charts import Drawings
+from qi_capture.report.charts import Drawings, statement_parts, statements
 from qi_capture.report.model import Chart, Report
 from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
@@ -28,6 +28,8 @@ TEXT_W = 180.0  # mm: A4's 210 less 15 mm margins
 BLUE = (0, 94, 184)
 MUTED = (76, 98, 114)
 TEXTS_MAX = 15
+#: Bars of an agreement scale by group on one page, at most.
+BARS_PER_PAGE = 36
 
 
 class _Document(FPDF):
@@ -61,6 +63,15 @@ def _toc(pdf: Any, outline: list[Any]) -> None:
         link = pdf.add_link(page=section.page_number)
         pdf.cell(160, 8, section.name, link=link)
         pdf.cell(20, 8, str(section.page_number), align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def page_parts(chart: Chart) -> list[Chart]:
+    """The chart as the pages show it: an agreement scale broken down by many groups in
+    parts of as many statements as a page holds readably (about 36 bars), else whole."""
+    if chart.kind != "likert_by":
+        return [chart]
+    groups = len(statements(chart)[0][1]) if chart.series else 1
+    return statement_parts(chart, max(1, BARS_PER_PAGE // max(1, groups)))
 
 
 def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
@@ -164,7 +175,8 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
     for section in report.sections:
         heading(section.title)
         for chart in section.charts:
-            chart_block(chart)
+            for part in page_parts(chart):
+                chart_block(part)
     if report.heard is not None:
         heading("What we heard")
         small(f"{report.heard.interviews} interviews approved in review. "

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import struct
-from dataclasses import replace
-from itertools import pairwise
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -17,7 +15,7 @@ from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from qi_capture.report.aggregate import Aggregator
-from qi_capture.report.charts import Drawings, statements
+from qi_capture.report.charts import Drawings, statement_parts
 from qi_capture.report.model import Chart, Report
 from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
@@ -61,18 +59,7 @@ def _title(slide: object, text: str) -> None:
 def slide_parts(chart: Chart) -> list[Chart]:
     """The chart as its slides show it: an agreement scale broken down by group in parts
     of a few statements (each statement a panel side by side), else whole."""
-    if chart.kind != "likert_by":
-        return [chart]
-    panels = statements(chart)
-    if len(panels) <= STATEMENTS_PER_SLIDE:
-        return [chart]
-    # Parts as even as they come (7 statements: 3, 2, 2), never one left alone.
-    count = -(-len(panels) // STATEMENTS_PER_SLIDE)
-    cuts = [round(i * len(panels) / count) for i in range(count + 1)]
-    parts = [panels[a:b] for a, b in pairwise(cuts)]
-    return [replace(chart, id=f"{chart.id}.part{i}", title=f"{chart.title} ({i} of "
-                    f"{len(parts)})", series=tuple(s for _st, rows in part for s in rows))
-            for i, part in enumerate(parts, start=1)]
+    return statement_parts(chart, STATEMENTS_PER_SLIDE)
 
 
 def _table(slide: object, rows: list[list[str]]) -> None:
