@@ -48,6 +48,8 @@ class Grouping:
     members: dict[str, np.ndarray]
     labels: dict[str, str]
     order: tuple[str, ...]
+    #: Rows of the table grouped (a breakdown may have no group at all).
+    length: int
     overlap: bool = False
 
     @classmethod
@@ -56,7 +58,7 @@ class Grouping:
         """From each row's one reported group code (NA: in no group)."""
         members = {code: (groups == code).fillna(False).to_numpy(dtype=bool)
                    for code in order}
-        return cls(column, label, members, labels, order)
+        return cls(column, label, members, labels, order, len(groups))
 
     def rows(self, code: str) -> np.ndarray:
         return self.members[code]
@@ -64,8 +66,7 @@ class Grouping:
     def anyone(self, codes: Sequence[str] | None = None) -> np.ndarray:
         """Rows in any of ``codes`` (every reported group when None)."""
         chosen = self.order if codes is None else codes
-        out = np.zeros(len(next(iter(self.members.values()))) if self.members else 0,
-                       dtype=bool)
+        out = np.zeros(self.length, dtype=bool)
         for code in chosen:
             out |= self.members[code]
         return out
@@ -132,20 +133,25 @@ class Aggregator:
         return [*labels.items(), *((c, c) for c in extra)]
 
     def select_counts(self, column: Column, frame: pd.DataFrame,
-                      rows: np.ndarray | None = None) -> tuple[list[tuple[str, str, int]],
-                                                               int]:
+                      rows: np.ndarray | None = None,
+                      codes: list[tuple[str, str]] | None = None,
+                      ) -> tuple[list[tuple[str, str, int]], int]:
         """(code, label, count) of each answer over ``rows`` (all when None), and the
-        number who answered; every code of the question, in choice order."""
-        sub = frame if rows is None else frame[rows]
-        values = sub[column.key]
+        number who answered; every code of the question, in choice order (``codes``: the
+        question's codes, when already known)."""
+        # Only the question's own columns are cut to ``rows`` (not the whole table).
+        values = frame[column.key] if rows is None else frame[column.key][rows]
         n = int(values.notna().sum())
         if column.vtype == "select_one":
             counts = values.dropna().astype(str).value_counts()
-            codes = self._codes(column, frame[column.key])
+            if codes is None:
+                codes = self._codes(column, frame[column.key])
             return [(c, lbl, int(counts.get(c, 0))) for c, lbl in codes], n
         triples = []
         for c, lbl in choice_labels(column, self.language).items():
-            flags = sub.get(f"{column.key}#{c}")
+            flags = frame.get(f"{column.key}#{c}")
+            if flags is not None and rows is not None:
+                flags = flags[rows]
             triples.append((c, lbl, int(flags.fillna(0).sum()) if flags is not None else 0))
         return triples, n
 
@@ -169,11 +175,15 @@ class Aggregator:
         across the groups (`Disclosure.table`) where they do not overlap. ``rows``: the
         rows the question applies to (all when None)."""
         everyone = np.ones(len(frame), dtype=bool) if rows is None else rows
-        parts = [self.select_counts(column, frame, grouping.rows(code) & everyone)
+        # The codes once: finding the answers outside the choice list reads every row.
+        codes = self._codes(column, frame[column.key]) \
+            if column.vtype == "select_one" else None
+        parts = [self.select_counts(column, frame, grouping.rows(code) & everyone, codes)
                  for code in grouping.order]
         totals = None
         if not grouping.overlap:
-            totals = [n for _c, _l, n in self.select_counts(column, frame, everyone)[0]]
+            totals = [n for _c, _l, n in
+                      self.select_counts(column, frame, everyone, codes)[0]]
         bases = [n for _t, n in parts]
         tables = self.d.table([t for t, _n in parts], bases,
                               exclusive=column.vtype == "select_one", totals=totals)
@@ -486,7 +496,8 @@ class Aggregator:
             order.append(OTHER_GROUP)
             members[OTHER_GROUP] = np.logical_or.reduce([chose[c] for c in small])
         names = {**{c: labels.get(c, c) for c in order}, OTHER_GROUP: OTHER_LABEL}
-        return Grouping(column, label, members, names, tuple(order), overlap=True)
+        return Grouping(column, label, members, names, tuple(order), len(frame),
+                        overlap=True)
 
 
 def summarise(values: np.ndarray) -> Summary:

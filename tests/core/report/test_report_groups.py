@@ -116,6 +116,17 @@ def test_by_a_multiple_choice_question(fixture_study: Path, tmp_path: Path,
     assert results["methods"]["by"] == "methods"
 
 
+def test_by_a_question_nobody_answered(fixture_study: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nobody said where their training figures come from: no group, nothing broken
+    # down, and no failure.
+    results = _results(fixture_study, tmp_path, monkeypatch, "--by", "trained_source")
+    got = chart(results, "qi_baseline.projects-has-projects.by-training-trained-source")
+    assert (got["series"], got["n"]) == ([], 0)
+    assert got["missing"] == {"total": 0, "not_asked": 0, "left_blank": 0,
+                              "suppressed": False}
+
+
 def test_every_grouped_chart_has_its_missing_note(fixture_study: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     results = _results(fixture_study, tmp_path, monkeypatch, "--min-cell", "1")
