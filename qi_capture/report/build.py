@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from qi_capture.report import questions as q
 from qi_capture.report.aggregate import (
     Aggregator,
-    Grouping,
-    choice_labels,
     fieldwork_dates,
     form_methods,
     sections_of,
@@ -20,6 +18,7 @@ from qi_capture.report.aggregate import (
 )
 from qi_capture.report.errors import ByQuestionCannotGroup, ByQuestionUnknown
 from qi_capture.report.frames import FormFrames
+from qi_capture.report.groups import Grouping, choice_labels
 from qi_capture.report.invited import InvitedOrg, normalise
 from qi_capture.report.model import (
     Invited,

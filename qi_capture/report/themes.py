@@ -17,8 +17,9 @@ import pandas as pd
 
 from qi_capture.export.model import Column
 from qi_capture.report import questions as q
-from qi_capture.report.aggregate import Aggregator, choice_labels
+from qi_capture.report.aggregate import Aggregator
 from qi_capture.report.frames import FormFrames
+from qi_capture.report.groups import choice_labels
 from qi_capture.report.model import Heard, Quote, Series, Theme
 from qi_capture.report.quick_tags import quick_tag_themes
 from qi_capture.report.theme_source import ThemeSource

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from qi_capture.export.model import Column
-from qi_capture.report.aggregate import Aggregator, Grouping
+from qi_capture.report.aggregate import Aggregator
 from qi_capture.report.charts import figure, table_rows
+from qi_capture.report.groups import Grouping
 from qi_capture.report.suppress import Disclosure
 from tests.core.report.test_report_numbers import chart, run
 
