@@ -261,9 +261,45 @@ def statement_parts(chart: Chart, per: int) -> list[Chart]:
             for i, part in enumerate(parts, start=1)]
 
 
+def _likert_by_page(fig: Figure, chart: Chart, k: int) -> None:
+    """Small multiples stacked on a page: each statement's title, then a diverging bar
+    per group. One axes for them all (a figure of many axes takes several times as long
+    to lay out, and a scale of seven statements would dominate the report's time)."""
+    ax = fig.add_subplot()
+    panels = statements(chart)
+    labels: list[tuple[float, str]] = []
+    y = 0.0
+    levels: list[str] = []
+    for number, (statement, rows) in enumerate(panels):
+        if number:
+            ax.axhline(y + 0.35, color="#BBBBBB", linewidth=0.6)
+        y -= 0.6
+        # On white, so the zero line and grid do not run through the words.
+        ax.text(-100, y, _wrap(statement, 90), ha="left", va="center", fontsize="small",
+                fontweight="bold", zorder=3,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        y -= 0.8
+        for series in rows:
+            first = not levels and bool(series.n) and not series.suppressed
+            _likert_bar(ax, y, series, k, legend=first, height=0.7)
+            if first:
+                levels = [c.label for c in series.cells]
+            labels.append((y, _wrap(series.name, GROUP_WRAP)))
+            y -= 1.0
+    _likert_axis(ax, 118)
+    ax.set_ylim(y + 0.4, 0.2)
+    ax.set_yticks([p for p, _n in labels], [n for _p, n in labels])
+    ax.grid(axis="y", visible=False)
+    fig.legend(loc="outside lower center", ncols=min(5, max(1, len(levels))),
+               fontsize="small", frameon=False)
+
+
 def _likert_by(fig: Figure, chart: Chart, k: int, *, wide: bool) -> None:
     """Small multiples: one panel per statement, one diverging bar per group; stacked
     on a page, side by side on a slide (whose chart holds a few statements)."""
+    if not wide:
+        _likert_by_page(fig, chart, k)
+        return
     panels = statements(chart)
     groups = [s.name for s in panels[0][1]] if panels else []
     if wide:
@@ -438,7 +474,7 @@ def figure(chart: Chart, k: int, *, wide: bool = False) -> Figure | None:
             panels = statements(chart)
             names = [s.name for s in panels[0][1]] if panels else [""]
             # A panel: its title, and a bar per group (a group's name may wrap).
-            fig = _figure(len(panels), per_row=0.45 + 0.3 * _lines(names, GROUP_WRAP),
+            fig = _figure(len(panels), per_row=0.4 + 0.26 * _lines(names, GROUP_WRAP),
                           extra=0.8, wide=wide)
             _likert_by(fig, chart, k, wide=wide)
         elif chart.kind == "spread":

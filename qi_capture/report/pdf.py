@@ -28,8 +28,9 @@ TEXT_W = 180.0  # mm: A4's 210 less 15 mm margins
 BLUE = (0, 94, 184)
 MUTED = (76, 98, 114)
 TEXTS_MAX = 15
-#: Bars of an agreement scale by group on one page, at most.
-BARS_PER_PAGE = 36
+#: Bars of an agreement scale by group in one chart on a page, at most (more and the
+#: chart is shrunk to fit the page, its words too small to read).
+BARS_PER_PAGE = 20
 
 
 class _Document(FPDF):
@@ -67,7 +68,7 @@ def _toc(pdf: Any, outline: list[Any]) -> None:
 
 def page_parts(chart: Chart) -> list[Chart]:
     """The chart as the pages show it: an agreement scale broken down by many groups in
-    parts of as many statements as a page holds readably (about 36 bars), else whole."""
+    parts of as many statements as a page holds readably (about 20 bars), else whole."""
     if chart.kind != "likert_by":
         return [chart]
     groups = len(statements(chart)[0][1]) if chart.series else 1

@@ -118,6 +118,17 @@ def test_html_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
     page_requests = [h for h in trap.hosts
                      if not any(h == d or h.endswith(b"." + d) for d in BROWSER_HOSTS)]
     assert page_requests == [], "the page made a network request"
+    # The page as Chromium parsed it holds the agreement scale by footprint (drawn) and
+    # the themes by stakeholder group and by footprint.
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         f"--user-data-dir={profile}", "--dump-dom", (report_dir / "report.html").as_uri()],
+        check=True, capture_output=True, text=True, timeout=120).stdout
+    figure = dom[dom.index('id="qi_baseline.leadership-lead-board.likert.by-respondent'):]
+    assert "<svg" in figure[:figure.index("</figure>")]
+    assert "How often each theme came up, by stakeholder group" in dom
+    assert "How often each theme came up, by footprint" in dom
 
 
 def test_pdf_pages_render(report_dir: Path, tmp_path: Path) -> None:
