@@ -53,8 +53,9 @@ def register(groups: Any) -> None:
     parser.add_argument("--format", type=_formats, default=list(FORMATS),
                         help=f"comma-separated formats (default: {','.join(FORMATS)})")
     parser.add_argument("--by", metavar="QUESTION", default=None,
-                        help="break results down by this single-choice question "
-                             "(default: footprint)")
+                        help="break results down by this single- or multiple-choice "
+                             "question (default: footprint); with a multiple-choice one a "
+                             "respondent is in every group they chose")
     parser.add_argument("--status", action="append", choices=REVIEW_STATUSES, default=None,
                         help="only records with this review status (repeatable)")
     parser.add_argument("--min-cell", type=_min_cell, default=5,

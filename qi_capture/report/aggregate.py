@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from qi_capture.export.model import Column, Table, choice_label
+from qi_capture.export.model import Column, Table
 from qi_capture.report import questions as q
 from qi_capture.report.frames import FormFrames
+from qi_capture.report.groups import Grouping, choice_labels, make_grouping
 from qi_capture.report.model import (
     Cell,
     Chart,
@@ -28,30 +29,14 @@ from qi_capture.report.model import (
     Series,
     Summary,
 )
-from qi_capture.report.suppress import OTHER_GROUP, OTHER_LABEL, Disclosure
+from qi_capture.report.suppress import Disclosure
 
 #: Free texts listed under one question at most (results.json holds as many).
 TEXTS_MAX = 40
 
 
-@dataclass(frozen=True)
-class Grouping:
-    """The question a breakdown groups by, as found in one form's main table."""
-
-    column: Column
-    label: str
-    #: Row -> reported group code (`OTHER_GROUP` for merged small groups; NA: left out).
-    groups: pd.Series
-    labels: dict[str, str]
-    order: tuple[str, ...]
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def choice_labels(column: Column, language: str | None) -> dict[str, str]:
-    return {c.name: choice_label(c, language) for c in column.choices}
 
 
 def unit_of(ff: FormFrames, path: tuple[str, ...]) -> str:
@@ -71,9 +56,12 @@ class Aggregator:
 
     # -- missing answers --------------------------------------------------------------
     def missing(self, ff: FormFrames, path: tuple[str, ...], key: str,
-                answered: pd.Series) -> Missing:
+                answered: pd.Series, rows: np.ndarray | None = None) -> Missing:
+        """Rows without an answer to ``key`` (among ``rows`` only, when given)."""
         mask = ff.not_asked[path].get(key)
         blank = ~answered.to_numpy(dtype=bool)
+        if rows is not None:
+            blank = blank & rows
         not_asked = int((blank & mask).sum()) if mask is not None else 0
         return self.d.missing(not_asked, int(blank.sum()) - not_asked)
 
@@ -95,36 +83,83 @@ class Aggregator:
         extra = sorted(set(values.dropna().astype(str)) - set(labels))
         return [*labels.items(), *((c, c) for c in extra)]
 
+    def select_counts(self, column: Column, frame: pd.DataFrame,
+                      rows: np.ndarray | None = None,
+                      codes: list[tuple[str, str]] | None = None,
+                      ) -> tuple[list[tuple[str, str, int]], int]:
+        """(code, label, count) of each answer over ``rows`` (all when None), and the
+        number who answered; every code of the question, in choice order (``codes``: the
+        question's codes, when already known)."""
+        # Only the question's own columns are cut to ``rows`` (not the whole table).
+        values = frame[column.key] if rows is None else frame[column.key][rows]
+        n = int(values.notna().sum())
+        if column.vtype == "select_one":
+            counts = values.dropna().astype(str).value_counts()
+            if codes is None:
+                codes = self._codes(column, frame[column.key])
+            return [(c, lbl, int(counts.get(c, 0))) for c, lbl in codes], n
+        triples = []
+        for c, lbl in choice_labels(column, self.language).items():
+            flags = frame.get(f"{column.key}#{c}")
+            if flags is not None and rows is not None:
+                flags = flags[rows]
+            triples.append((c, lbl, int(flags.fillna(0).sum()) if flags is not None else 0))
+        return triples, n
+
     def select_series(self, column: Column, frame: pd.DataFrame, name: str,
                       rows: pd.Series | None = None) -> Series:
         """The distribution of one select question over ``rows`` (all when None)."""
-        sub = frame if rows is None else frame[rows.to_numpy(dtype=bool)]
-        if column.vtype == "select_one":
-            values = sub[column.key]
-            answered = values.notna()
-            n = int(answered.sum())
-            counts = values[answered].astype(str).value_counts()
-            codes = self._codes(column, frame[column.key])
-            triples = [(c, lbl, int(counts.get(c, 0))) for c, lbl in codes]
-            exclusive = True
-        else:
-            values = sub[column.key]
-            answered = values.notna()
-            n = int(answered.sum())
-            labels = choice_labels(column, self.language)
-            triples = []
-            for c, lbl in labels.items():
-                flags = sub.get(f"{column.key}#{c}")
-                count = int(flags.fillna(0).sum()) if flags is not None else 0
-                triples.append((c, lbl, count))
-            exclusive = False
+        triples, n = self.select_counts(
+            column, frame, None if rows is None else rows.to_numpy(dtype=bool))
         base = self.d.base(n)
         if base is None or n == 0:
             if base is None:
                 self.d.withhold()
             empty = tuple(Cell(c, lbl, None, None, base is None) for c, lbl, _n in triples)
             return Series(name, base, empty, suppressed=base is None)
-        return Series(name, n, self.d.cells(triples, n, exclusive=exclusive))
+        return Series(name, n, self.d.cells(triples, n,
+                                            exclusive=column.vtype == "select_one"))
+
+    def group_series(self, column: Column, frame: pd.DataFrame, grouping: Grouping,
+                     rows: np.ndarray | None = None, statement: str = "") -> list[Series]:
+        """One distribution of ``column`` per group, with complementary suppression
+        across the groups (`Disclosure.table`) where they do not overlap. ``rows``: the
+        rows the question applies to (all when None)."""
+        everyone = np.ones(len(frame), dtype=bool) if rows is None else rows
+        # The codes once: finding the answers outside the choice list reads every row.
+        codes = self._codes(column, frame[column.key]) \
+            if column.vtype == "select_one" else None
+        parts = [self.select_counts(column, frame, grouping.rows(code) & everyone, codes)
+                 for code in grouping.order]
+        totals = None
+        if not grouping.overlap:
+            totals = [n for _c, _l, n in
+                      self.select_counts(column, frame, everyone, codes)[0]]
+        bases = [n for _t, n in parts]
+        tables = self.d.table([t for t, _n in parts], bases,
+                              exclusive=column.vtype == "select_one", totals=totals)
+        out = []
+        for code, (triples, n), cells in zip(grouping.order, parts, tables, strict=True):
+            name = grouping.labels[code]
+            if cells is None:
+                out.append(Series(name, None, tuple(Cell(c, lbl, None, None, True)
+                                                    for c, lbl, _n in triples),
+                                  suppressed=True, statement=statement))
+            elif n == 0:
+                out.append(Series(name, 0, tuple(Cell(c, lbl, None, None, False)
+                                                 for c, lbl, _n in triples),
+                                  statement=statement))
+            else:
+                out.append(Series(name, n, cells, statement=statement))
+        return out
+
+    def _breakdown_n(self, grouping: Grouping, series: Sequence[Series],
+                     answered: np.ndarray) -> int | None:
+        """Respondents behind a breakdown: those who answered in any group shown (each
+        once, however many overlapping groups they are in)."""
+        shown = [code for code, s in zip(grouping.order, series, strict=True)
+                 if s.n is not None]
+        return self.d.base(int((grouping.anyone(shown) & answered).sum()))
 
     def select_chart(self, ff: FormFrames, path: tuple[str, ...], column: Column,
                      others: Sequence[str], section: str) -> Chart:
@@ -153,25 +188,59 @@ class Aggregator:
 
     def grouped_chart(self, ff: FormFrames, column: Column, grouping: Grouping) -> Chart:
         frame = ff.main
-        out = []
-        for code in grouping.order:
-            rows = grouping.groups == code
-            out.append(self.select_series(column, frame, grouping.labels[code],
-                                          rows.fillna(False)))
-        total = sum(s.n or 0 for s in out)
+        out = self.group_series(column, frame, grouping)
+        answered = frame[column.key].notna()
         chart = Chart(
             id=_by_id(ff, column, grouping),
             kind="grouped",
             title=f"{column.label} – by {grouping.label}",
             question=column.key,
             unit=unit_of(ff, ()),
-            n=self.d.base(total),
-            missing=None,
+            n=self._breakdown_n(grouping, out, answered.to_numpy(dtype=bool)),
+            missing=self.missing(ff, (), column.key, answered, grouping.anyone()),
             series=tuple(out),
             note="Percentages of each group's respondents who answered."
                  + (" Respondents could choose more than one answer."
-                    if column.vtype == "select_multiple" else ""),
+                    if column.vtype == "select_multiple" else "") + grouping.note(),
             by=grouping.label,
+        )
+        return _with_alt(chart, self.d.min_cell)
+
+    def likert_by_chart(self, ff: FormFrames, columns: list[Column], title: str,
+                        grouping: Grouping) -> Chart:
+        """The statements of one agreement scale, each broken down by group: for each
+        statement one diverging bar per group (series in statement order, then group
+        order; ``Series.statement`` says which)."""
+        frame = ff.main
+        series: list[Series] = []
+        worst: Missing | None = None
+        anyone = np.zeros(len(frame), dtype=bool)
+        for column in columns:
+            answered = frame[column.key].notna()
+            rows = self.group_series(column, frame, grouping, statement=column.label)
+            series.extend(rows)
+            anyone |= answered.to_numpy(dtype=bool) & grouping.anyone(
+                [c for c, s in zip(grouping.order, rows, strict=True) if s.n is not None])
+            m = self.missing(ff, (), column.key, answered, grouping.anyone())
+            if worst is None or (m.total or 0) > (worst.total or 0):
+                worst = m
+        chart = Chart(
+            id=f"{ff.form.form_id}.{_slug(columns[0].key)}.likert.by-"
+               f"{_slug(grouping.column.key)}",
+            kind="likert_by",
+            title=f"{title} \u2013 by {grouping.label}",
+            question=" ".join(c.key for c in columns),
+            unit=unit_of(ff, ()),
+            n=self.d.base(int(anyone.sum())),
+            missing=worst,
+            series=tuple(series),
+            note="One panel per statement, one bar per group: disagreement to the left, "
+                 "agreement to the right, the neutral answer split across the middle. "
+                 "Percentages of each group's respondents who answered the statement. "
+                 "The missing note is the statement with the most missing answers."
+                 + grouping.note(),
+            by=grouping.label,
+            suppressed=not any(s.n for s in series),
         )
         return _with_alt(chart, self.d.min_cell)
 
@@ -257,15 +326,15 @@ class Aggregator:
 
     # -- numbers and dates broken down --------------------------------------------------
     def spread_chart(self, chart_id: str, title: str, question: str, unit: str,
-                     values: pd.Series, grouping: Grouping) -> Chart:
+                     values: pd.Series, grouping: Grouping,
+                     missing: Missing | None = None) -> Chart:
         """A number's median and quartiles in each group of ``grouping`` (a group with
         fewer answers than the minimum cell size: withheld). No counts per range: the
         quartiles say as much, and a histogram per group would be mostly small cells."""
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
         out = []
         for code in grouping.order:
-            rows = (grouping.groups == code).fillna(False).to_numpy(dtype=bool)
-            clean = numbers[rows].dropna().to_numpy()
+            clean = numbers[grouping.rows(code)].dropna().to_numpy()
             base = self.d.base(len(clean))
             if base is None:
                 self.d.withhold()
@@ -273,44 +342,57 @@ class Aggregator:
             else:
                 out.append(Series(grouping.labels[code], base, (),
                                   summary=summarise(clean) if base else None))
-        # The total of the groups shown only: a withheld group's size stays hidden.
-        total = sum(s.n or 0 for s in out)
+        # The groups shown only: a withheld group's size stays hidden.
+        answered = numbers.notna()
         everyone = numbers.dropna().to_numpy()
         chart = Chart(chart_id, "spread", f"{title} \u2013 by {grouping.label}", question,
-                      unit, self.d.base(total), None, tuple(out),
+                      unit, self._breakdown_n(grouping, out, answered.to_numpy(dtype=bool)),
+                      missing, tuple(out),
                       note="Boxes: the middle half of each group's answers (from the lower "
                            "to the upper quartile); the line in a box is the group's "
-                           "median; the dashed line is the median of everyone who answered.",
+                           "median; the dashed line is the median of everyone who answered."
+                           + grouping.note(),
                       summary=summarise(everyone) if len(everyone) else None,
                       by=grouping.label, suppressed=not any(s.n for s in out))
         return _with_alt(chart, self.d.min_cell)
 
     def timelines_chart(self, chart_id: str, title: str, question: str, unit: str,
-                        stamps: pd.Series, grouping: Grouping) -> Chart:
+                        stamps: pd.Series, grouping: Grouping,
+                        missing: Missing | None = None) -> Chart:
         """Counts over time in each group of ``grouping``, over the same periods (each
-        group's counts pass disclosure control as a distribution of its own)."""
+        group's counts pass disclosure control as a distribution of its own, and down
+        each period across the groups where they do not overlap)."""
         when_all = pd.to_datetime(stamps, errors="coerce")
         known = when_all.dropna()
-        out = []
         periods = Periods.of(known) if not known.empty else None
-        for code in grouping.order:
-            rows = (grouping.groups == code).fillna(False).to_numpy(dtype=bool)
-            when = when_all[rows].dropna()
-            base = self.d.base(len(when))
-            if base is None or periods is None:
+        out = []
+        if periods is None:
+            for code in grouping.order:
+                n = int(when_all[grouping.rows(code)].notna().sum())
+                base = self.d.base(n)
                 if base is None:
                     self.d.withhold()
                 out.append(Series(grouping.labels[code], base, (),
                                   suppressed=base is None))
-                continue
-            cells = self.d.cells(periods.counts(when), base, exclusive=True) if base \
-                else ()
-            out.append(Series(grouping.labels[code], base, cells))
-        total = sum(s.n or 0 for s in out)
+        else:
+            parts = [periods.counts(when_all[grouping.rows(code)].dropna())
+                     for code in grouping.order]
+            bases = [sum(n for _c, _l, n in p) for p in parts]
+            totals = None if grouping.overlap else \
+                [n for _c, _l, n in periods.counts(known)]
+            tables = self.d.table(parts, bases, exclusive=True, totals=totals)
+            for code, base, cells in zip(grouping.order, bases, tables, strict=True):
+                if cells is None:
+                    out.append(Series(grouping.labels[code], None, (), suppressed=True))
+                else:
+                    out.append(Series(grouping.labels[code], base, cells if base else ()))
         what = periods.what if periods is not None else "period"
         chart = Chart(chart_id, "timelines", f"{title} \u2013 by {grouping.label}",
-                      question, unit, self.d.base(total), None, tuple(out),
-                      note=f"Counts per {what} in each group, on the same time scale.",
+                      question, unit,
+                      self._breakdown_n(grouping, out, when_all.notna().to_numpy()),
+                      missing, tuple(out),
+                      note=f"Counts per {what} in each group, on the same time scale."
+                           + grouping.note(),
                       by=grouping.label, suppressed=not any(s.cells for s in out))
         return _with_alt(chart, self.d.min_cell)
 
@@ -330,20 +412,8 @@ class Aggregator:
 
     # -- groups ---------------------------------------------------------------------------
     def grouping(self, ff: FormFrames, column: Column, label: str) -> Grouping:
-        values = ff.main[column.key].astype("object")
-        labels = choice_labels(column, self.language)
-        if column.vtype == "select_multiple":
-            raise ValueError("a breakdown needs a single-choice question")
-        sizes = Counter(str(v) for v in values.dropna())
-        mapping = self.d.groups(label, dict(sizes), labels)
-        groups = values.map(lambda v: mapping.get(str(v)) if v is not None and v == v
-                            else None)
-        order = [c for c in [*labels, *sorted(set(sizes) - set(labels))]
-                 if mapping.get(c) == c]
-        if OTHER_GROUP in mapping.values():
-            order.append(OTHER_GROUP)
-        names = {**{c: labels.get(c, c) for c in order}, OTHER_GROUP: OTHER_LABEL}
-        return Grouping(column, label, groups, names, tuple(order))
+        """The groups of ``column`` (see `groups.make_grouping`)."""
+        return make_grouping(self.d, self.language, ff, column, label)
 
 
 def summarise(values: np.ndarray) -> Summary:
@@ -433,6 +503,12 @@ def _with_alt(chart: Chart, k: int) -> Chart:
             else:
                 parts.append(f"{row.name}: {sum(c.percent or 0 for c in agree):.0f}% agree")
         alt = f"{chart.title}. " + "; ".join(parts) + "."
+    elif chart.kind == "likert_by":
+        groups = list(dict.fromkeys(s.name for s in chart.series))
+        statements = list(dict.fromkeys(s.statement for s in chart.series))
+        alt = (f"{chart.title}: agreement with each of {len(statements)} statements in "
+               f"each of {len(groups)} groups ({', '.join(groups)}); the table gives every "
+               "percentage.")
     elif chart.kind == "spread":
         parts = [f"{row.name} {_num(row.summary.median)}" if row.summary is not None
                  else f"{row.name}: not shown (small numbers)" for row in chart.series]
@@ -512,9 +588,11 @@ def sections_of(agg: Aggregator, ff: FormFrames, grouping: Grouping | None,
             elif column.vtype in ("integer", "decimal"):
                 charts.append(agg.number_chart(ff, path, column))
                 if grouping is not None and not path:
+                    answered = ff.main[column.key].notna()
                     charts.append(agg.spread_chart(
                         _by_id(ff, column, grouping), column.label, column.key,
-                        unit_of(ff, path), ff.main[column.key], grouping))
+                        unit_of(ff, path), ff.main[column.key], grouping,
+                        agg.missing(ff, path, column.key, answered, grouping.anyone())))
             elif column.vtype in ("date", "datetime"):
                 answered = ff.frames[path][column.key].notna()
                 charts.append(agg.timeline_chart(
@@ -524,18 +602,23 @@ def sections_of(agg: Aggregator, ff: FormFrames, grouping: Grouping | None,
                 if grouping is not None and not path:
                     charts.append(agg.timelines_chart(
                         _by_id(ff, column, grouping), column.label, column.key,
-                        unit_of(ff, path), ff.main[column.key], grouping))
+                        unit_of(ff, path), ff.main[column.key], grouping,
+                        agg.missing(ff, path, column.key, answered, grouping.anyone())))
             elif column.vtype == "text":
                 if interview or q.identifying(column) or q.key_quote(column) or \
                         q.other_of(column, table) is not None:
                     continue
                 charts.append(agg.text_chart(ff, path, column))
-        for group_path, columns in likert.items():
+        # Last first: a breakdown inserted after its chart moves the places after it.
+        for group_path, columns in reversed(likert.items()):
             element = ff.layout.elements.get(group_path)
             label = ((element.label.get(ff.language) if element is not None and element.label
                       else None) or (group_path[-1] if group_path else "Statements"))
             where, index = placeholders[group_path]
             where[index] = agg.likert_chart(ff, path, columns, label)
+            if grouping is not None and not path and not any(
+                    c.key == grouping.column.key or _gates(grouping, c) for c in columns):
+                where.insert(index + 1, agg.likert_by_chart(ff, columns, label, grouping))
     out = []
     for top, (label, charts) in buckets.items():
         if charts:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import textwrap
+from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import matplotlib
@@ -52,6 +54,8 @@ WIDTH = 7.2  # inches: an A4 page's text width, and 16:9 slides scale it
 #: projected (a portrait A4 chart shrunk onto a slide is unreadable).
 SLIDE_SIZE = (11.0, 4.9)
 SLIDE_FONT = 11
+#: Characters a group's name takes on a line beside its bar (on a page).
+GROUP_WRAP = 36
 
 
 def _wrap(text: str, width: int = 38) -> str:
@@ -176,52 +180,152 @@ def _grouped_columns(fig: Figure, chart: Chart, k: int) -> None:
     _group_legend(fig, ax, chart, k)
 
 
+def _likert_bar(ax: Any, y: float, series: Series, k: int, *, legend: bool,
+                height: float = 0.8, n_at: float = 103, labelled: float = 9) -> None:
+    """One statement's (or one group's) answers as a diverging bar at ``y``."""
+    cells = list(series.cells)
+    if series.suppressed or not cells or not series.n:
+        ax.text(0, y, f"fewer than {k} answers: not shown" if series.suppressed
+                else "no answers", ha="center", va="center", fontsize="x-small",
+                color="#444444")
+        return
+    middle = len(cells) // 2 if len(cells) % 2 else None
+    pct = [c.percent if c.percent is not None else 0.0 for c in cells]
+    half = len(cells) // 2
+    left = -(sum(pct[:half]) + (pct[middle] / 2 if middle is not None else 0))
+    x = left
+    for i, (cell, width) in enumerate(zip(cells, pct, strict=True)):
+        colour = LIKERT[round(i * (len(LIKERT) - 1) / max(1, len(cells) - 1))]
+        ax.barh(y, width, left=x, height=height, color=colour, edgecolor="white",
+                linewidth=0.5, label=cell.label if legend else None)
+        if width >= labelled:  # a narrower segment has no room for its figure
+            ax.text(x + width / 2, y, f"{width:.0f}%", ha="center", va="center",
+                    fontsize="x-small",
+                    color="white" if i in (0, len(cells) - 1) else "black")
+        x += width
+    # A suppressed answer has no length: say so at the end of the bar it belongs
+    # to (disagreement to the left, agreement and the middle to the right).
+    if any(c.suppressed for c in cells[:half]):
+        ax.text(left - 1.5, y, f"<{k}", ha="right", va="center", fontsize="x-small",
+                color="#444444")
+    if any(c.suppressed for c in cells[half:]):
+        ax.text(x + 1.5, y, f"<{k}", ha="left", va="center", fontsize="x-small",
+                color="#444444")
+    ax.text(n_at, y, f"n={series.n}", va="center", fontsize="x-small", color="#444444")
+
+
+def _likert_axis(ax: Any, right: float = 115) -> None:
+    ax.axvline(0, color="#555555", linewidth=0.8)
+    ax.set_xlim(-100, right)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{abs(v):.0f}%"))
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
 def _likert(fig: Figure, chart: Chart, k: int) -> None:
     ax = fig.add_subplot()
     rows = list(chart.series)
     ys = list(range(len(rows)))[::-1]
     levels = [c.label for c in rows[0].cells] if rows else []
-    middle = len(levels) // 2 if len(levels) % 2 else None
+    legend = next((s for s in rows if s.n and not s.suppressed and s.cells), None)
     for y, series in zip(ys, rows, strict=True):
-        cells = list(series.cells)
-        if series.suppressed or not cells:
-            ax.text(0, y, f"fewer than {k} answers: not shown", ha="center", va="center",
-                    fontsize=8, color="#444444")
-            continue
-        pct = [c.percent if c.percent is not None else 0.0 for c in cells]
-        half = len(cells) // 2
-        left = -(sum(pct[:half]) + (pct[middle] / 2 if middle is not None else 0))
-        x = left
-        for i, (cell, width) in enumerate(zip(cells, pct, strict=True)):
-            colour = LIKERT[round(i * (len(LIKERT) - 1) / max(1, len(cells) - 1))]
-            ax.barh(y, width, left=x, color=colour, edgecolor="white", linewidth=0.5,
-                    label=cell.label if y == ys[0] else None)
-            if width >= 9:
-                ax.text(x + width / 2, y, f"{width:.0f}%", ha="center", va="center",
-                        fontsize="x-small",
-                        color="white" if i in (0, len(cells) - 1) else "black")
-            x += width
-        # A suppressed answer has no length: say so at the end of the bar it belongs
-        # to (disagreement to the left, agreement and the middle to the right).
-        low = [c.label for c in cells[:half] if c.suppressed]
-        high = [c.label for c in cells[half:] if c.suppressed]
-        if low:
-            ax.text(left - 1.5, y, f"<{k}", ha="right", va="center", fontsize="x-small",
-                    color="#444444")
-        if high:
-            ax.text(x + 1.5, y, f"<{k}", ha="left", va="center", fontsize="x-small",
-                    color="#444444")
-        ax.text(103, y, f"n={series.n}", va="center", fontsize="x-small", color="#444444")
-    ax.axvline(0, color="#555555", linewidth=0.8)
-    ax.set_xlim(-100, 115)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{abs(v):.0f}%"))
+        _likert_bar(ax, y, series, k, legend=series is legend)
+    _likert_axis(ax)
     ax.set_yticks(ys, [_wrap(s.name, 44) for s in rows])
-    ax.tick_params(axis="y", length=0)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.6)
-    ax.set_axisbelow(True)
     fig.legend(loc="outside lower center", ncols=min(5, len(levels)), fontsize="small",
                frameon=False)
 
+
+def statements(chart: Chart) -> list[tuple[str, list[Series]]]:
+    """A ``likert_by`` chart's series, statement by statement."""
+    out: dict[str, list[Series]] = {}
+    for s in chart.series:
+        out.setdefault(s.statement, []).append(s)
+    return list(out.items())
+
+
+def statement_parts(chart: Chart, per: int) -> list[Chart]:
+    """An agreement scale broken down by group cut into charts of at most ``per``
+    statements (as even as they come: 7 by 3 gives 2, 3, 2), each titled "(i of n)", for
+    a slide or a page that cannot hold them all; any other chart whole."""
+    panels = statements(chart) if chart.kind == "likert_by" else []
+    if len(panels) <= per:
+        return [chart]
+    count = -(-len(panels) // per)
+    cuts = [round(i * len(panels) / count) for i in range(count + 1)]
+    parts = [panels[a:b] for a, b in pairwise(cuts)]
+    return [replace(chart, id=f"{chart.id}.part{i}",
+                    title=f"{chart.title} ({i} of {len(parts)})",
+                    series=tuple(s for _st, rows in part for s in rows))
+            for i, part in enumerate(parts, start=1)]
+
+
+def _likert_by_page(fig: Figure, chart: Chart, k: int) -> None:
+    """Small multiples stacked on a page: each statement's title, then a diverging bar
+    per group. One axes for them all (a figure of many axes takes several times as long
+    to lay out, and a scale of seven statements would dominate the report's time)."""
+    ax = fig.add_subplot()
+    panels = statements(chart)
+    labels: list[tuple[float, str]] = []
+    y = 0.0
+    levels: list[str] = []
+    for number, (statement, rows) in enumerate(panels):
+        if number:
+            ax.axhline(y + 0.35, color="#BBBBBB", linewidth=0.6)
+        y -= 0.6
+        # On white, so the zero line and grid do not run through the words.
+        ax.text(-100, y, _wrap(statement, 90), ha="left", va="center", fontsize="small",
+                fontweight="bold", zorder=3,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+        y -= 0.8
+        for series in rows:
+            first = not levels and bool(series.n) and not series.suppressed
+            _likert_bar(ax, y, series, k, legend=first, height=0.7)
+            if first:
+                levels = [c.label for c in series.cells]
+            labels.append((y, _wrap(series.name, GROUP_WRAP)))
+            y -= 1.0
+    _likert_axis(ax, 118)
+    ax.set_ylim(y + 0.4, 0.2)
+    ax.set_yticks([p for p, _n in labels], [n for _p, n in labels])
+    ax.grid(axis="y", visible=False)
+    fig.legend(loc="outside lower center", ncols=min(5, max(1, len(levels))),
+               fontsize="small", frameon=False)
+
+
+def _likert_by(fig: Figure, chart: Chart, k: int, *, wide: bool) -> None:
+    """Small multiples: one panel per statement, one diverging bar per group; stacked
+    on a page, side by side on a slide (whose chart holds a few statements)."""
+    if not wide:
+        _likert_by_page(fig, chart, k)
+        return
+    panels = statements(chart)
+    groups = [s.name for s in panels[0][1]] if panels else []
+    if wide:
+        axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0, :]
+    else:
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    ys = list(range(len(groups)))[::-1]
+    legend_done = False
+    levels: list[str] = []
+    for ax, (statement, rows) in zip(axes, panels, strict=True):
+        for y, series in zip(ys, rows, strict=True):
+            first = not legend_done and bool(series.n) and not series.suppressed
+            _likert_bar(ax, y, series, k, legend=first, height=0.7,
+                        n_at=103 if not wide else 102, labelled=15 if wide else 9)
+            if first:
+                legend_done = True
+                levels = [c.label for c in series.cells]
+        _likert_axis(ax, 135 if wide else 118)
+        if wide:  # narrow panels side by side: fewer ticks, or they run together
+            ax.set_xticks([-50, 0, 50])
+        ax.set_yticks(ys, [_wrap(g, 22 if wide else GROUP_WRAP) for g in groups])
+        ax.set_ylim(-0.6, len(groups) - 0.4)
+        ax.set_title(_wrap(statement, 30 if wide else 90), loc="left", fontsize="small",
+                     fontweight="bold")
+    fig.legend(loc="outside lower center", ncols=min(5, max(1, len(levels))),
+               fontsize="small", frameon=False)
 
 
 def _column_cells(ax: Any, cells: list[Cell], k: int, *, top: float,
@@ -366,6 +470,13 @@ def figure(chart: Chart, k: int, *, wide: bool = False) -> Figure | None:
             fig = _figure(_lines([s.name for s in chart.series], 44), per_row=0.5,
                           extra=1.1, wide=wide)
             _likert(fig, chart, k)
+        elif chart.kind == "likert_by":
+            panels = statements(chart)
+            names = [s.name for s in panels[0][1]] if panels else [""]
+            # A panel: its title, and a bar per group (a group's name may wrap).
+            fig = _figure(len(panels), per_row=0.4 + 0.26 * _lines(names, GROUP_WRAP),
+                          extra=0.8, wide=wide)
+            _likert_by(fig, chart, k, wide=wide)
         elif chart.kind == "spread":
             fig = _figure(len(chart.series), per_row=0.45, extra=1.0, wide=wide)
             _spread(fig, chart, k)
@@ -466,6 +577,14 @@ def table_rows(chart: Chart) -> list[list[str]]:
                                     else str(s.cells[i].count)) if s.cells
                                    else "suppressed" if s.suppressed else ""
                                    for s in chart.series)])
+    elif chart.kind == "likert_by" and chart.series:
+        levels = [c.label for c in chart.series[0].cells]
+        rows.append(["Statement", "Group", "n", *levels])
+        for s in chart.series:
+            values = [("suppressed" if c.suppressed else "" if c.percent is None
+                       else f"{c.percent:g}% ({c.count})") for c in s.cells]
+            rows.append([s.statement, s.name, "suppressed" if s.n is None else str(s.n),
+                         *values])
     elif chart.kind in ("likert", "grouped") and chart.series:
         levels = [c.label for c in chart.series[0].cells]
         rows.append(["Statement" if chart.kind == "likert" else "Group", "n", *levels])

@@ -34,9 +34,20 @@ class ByQuestionUnknown(ReportError):
     code = "report_by_unknown"
 
     def __init__(self, name: str, known: Sequence[str]) -> None:
-        super().__init__(f"No form of the study has a single-choice question {name!r} to "
-                         f"break the results down by (such questions: "
+        super().__init__(f"No questionnaire of the study has a question {name!r} to break "
+                         "the results down by: give the name of a single- or "
+                         f"multiple-choice question (such questions: "
                          f"{', '.join(known) or 'none'}).", name=name, questions=list(known))
+
+
+class ByQuestionCannotGroup(ReportError):
+    code = "report_by_cannot_group"
+
+    def __init__(self, name: str, what: str, known: Sequence[str]) -> None:
+        super().__init__(f"The question {name!r} is {what}: results can be broken down only "
+                         "by a single- or multiple-choice question asked once per "
+                         f"questionnaire (such questions: {', '.join(known) or 'none'}).",
+                         name=name, what=what, questions=list(known))
 
 
 class InvitedListInvalid(ReportError):

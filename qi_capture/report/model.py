@@ -16,9 +16,11 @@ from typing import Any
 #: ``timeline`` counts over time, ``text`` answers listed (no drawing); and the
 #: breakdowns of numbers and dates: ``spread`` a number's median and quartiles per group
 #: (one series per group, its ``summary`` set, no cells), ``timelines`` counts over time
-#: per group (one series per group, the same periods in each).
+#: per group (one series per group, the same periods in each); and ``likert_by`` the
+#: statements of an agreement scale broken down by group (one series per statement and
+#: group, statement by statement; ``Series.statement`` names the statement).
 CHART_KINDS = ("bars", "multi", "likert", "grouped", "histogram", "timeline", "text",
-               "spread", "timelines")
+               "spread", "timelines", "likert_by")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Series:
     missing: Missing | None = None
     #: For a number broken down by group: the group's median and quartiles.
     summary: Summary | None = None
+    #: For an agreement scale broken down by group: the statement this group's bar is of.
+    statement: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class Chart:
         would give it away) has none, and is not drawn."""
         if self.suppressed:
             return False
-        if self.kind in ("spread", "likert"):
+        if self.kind in ("spread", "likert", "likert_by"):
             return any(s.n for s in self.series)
         cells = [c for s in self.series for c in s.cells]
         return not cells or any(not c.suppressed and (c.count or 0) > 0 for c in cells)
@@ -143,12 +147,15 @@ class Theme:
     by_group: Series
     by_footprint: Series
     quotes: tuple[Quote, ...]
+    #: What the theme covers (from thematic coding; the quick tags have none).
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class Heard:
-    """What we heard: themes of the interviews (the interviewers' quick tags until
-    thematic coding exists) and key quotes, from approved records only."""
+    """What we heard: themes of the interviews (from a `theme_source.ThemeSource`: the
+    interviewers' quick tags until thematic coding exists) and key quotes, from approved
+    records only."""
 
     form_id: str
     source: str

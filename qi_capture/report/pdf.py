@@ -18,8 +18,9 @@ import matplotlib
 from fpdf import FPDF
 
 from qi_capture.report.aggregate import Aggregator
-from qi_capture.report.charts import Drawings
+from qi_capture.report.charts import Drawings, statement_parts, statements
 from qi_capture.report.model import Chart, Report
+from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT = "DejaVu"
@@ -27,6 +28,9 @@ TEXT_W = 180.0  # mm: A4's 210 less 15 mm margins
 BLUE = (0, 94, 184)
 MUTED = (76, 98, 114)
 TEXTS_MAX = 15
+#: Bars of an agreement scale by group in one chart on a page, at most (more and the
+#: chart is shrunk to fit the page, its words too small to read).
+BARS_PER_PAGE = 20
 
 
 class _Document(FPDF):
@@ -60,6 +64,15 @@ def _toc(pdf: Any, outline: list[Any]) -> None:
         link = pdf.add_link(page=section.page_number)
         pdf.cell(160, 8, section.name, link=link)
         pdf.cell(20, 8, str(section.page_number), align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def page_parts(chart: Chart) -> list[Chart]:
+    """The chart as the pages show it: an agreement scale broken down by many groups in
+    parts of as many statements as a page holds readably (about 20 bars), else whole."""
+    if chart.kind != "likert_by":
+        return [chart]
+    groups = len(statements(chart)[0][1]) if chart.series else 1
+    return statement_parts(chart, max(1, BARS_PER_PAGE // max(1, groups)))
 
 
 def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
@@ -163,23 +176,42 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
     for section in report.sections:
         heading(section.title)
         for chart in section.charts:
-            chart_block(chart)
+            for part in page_parts(chart):
+                chart_block(part)
     if report.heard is not None:
         heading("What we heard")
         small(f"{report.heard.interviews} interviews approved in review. "
               f"{report.heard.note}")
         pdf.ln(3)
+        for spread in SPREADS:
+            rows = theme_table(report.heard, spread, k)
+            if rows is None:
+                continue
+            if pdf.will_page_break(20 + 7 * len(rows)):
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 11)
+            pdf.multi_cell(0, 5.5, f"How often each theme came up, by {spread_name(spread)}",
+                           new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+            pdf.set_font(FONT, size=8 if len(rows[0]) > 6 else 9)
+            # The groups' names are the long ones: they get the room.
+            rest = (TEXT_W - 50) / max(1, len(rows[0]) - 2)
+            with pdf.table(col_widths=(36, 14, *([rest] * (len(rows[0]) - 2))),
+                           text_align=("LEFT", *(["RIGHT"] * (len(rows[0]) - 1))),
+                           first_row_as_headings=True) as table:
+                for cells in rows:
+                    table.row(cells)
+            small(f"Interviews mentioning each theme (one interview may mention several). "
+                  f"\u201c<{k}\u201d: fewer than {k}, or would reveal such a count.")
+            pdf.ln(4)
         for theme in report.heard.themes:
             if pdf.will_page_break(40):
                 pdf.add_page()
             pdf.set_font(FONT, "B", 12)
             count = "" if theme.interviews is None else f" \u00b7 {theme.interviews} interviews"
             pdf.multi_cell(0, 6, theme.label + count, new_x="LMARGIN", new_y="NEXT")
-            for spread in (theme.by_group, theme.by_footprint):
-                shown = [f"{c.label} {f'<{k}' if c.suppressed else c.count}"
-                         for c in spread.cells if c.suppressed or c.count]
-                if shown:
-                    small(f"By {spread.name}: " + "; ".join(shown) + ".")
+            if theme.description:
+                small(theme.description)
             for quote in theme.quotes[:5]:
                 pdf.set_font(FONT, "I", 10)
                 pdf.set_x(20)

@@ -1,7 +1,8 @@
 """``report.pptx``: the slide deck for the event, made by python-pptx: a title slide,
-one chart per slide (its title, the chart, n and a footnote), the themes with their
-quotes, and the methods. Pictures and text boxes only, so the deck opens and edits in
-PowerPoint and LibreOffice alike."""
+one chart per slide (its title, the chart, n and a footnote; an agreement scale broken
+down by group over a few slides), how often each theme came up by stakeholder group and
+by footprint (tables), the themes with their quotes, and the methods. Pictures, text
+boxes and tables only, so the deck opens and edits in PowerPoint and LibreOffice alike."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ import struct
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from qi_capture.report.aggregate import Aggregator
-from qi_capture.report.charts import Drawings
+from qi_capture.report.charts import Drawings, statement_parts
 from qi_capture.report.model import Chart, Report
+from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
 BLUE = RGBColor.from_string("005EB8")  # type: ignore[no-untyped-call]
 MUTED = RGBColor.from_string("4C6272")  # type: ignore[no-untyped-call]
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 QUOTES_PER_SLIDE = 3
+#: Statements of an agreement scale broken down by group on one slide, side by side.
+STATEMENTS_PER_SLIDE = 3
 
 
 def _text(slide: object, left: int, top: int, width: int, height: int, text: str,
@@ -46,9 +51,39 @@ def _title(slide: object, text: str) -> None:
                                                         Inches(12.3), Inches(1.0))
     for para in shape.text_frame.paragraphs:
         for run in para.runs:
-            run.font.size = Pt(26 if len(text) < 70 else 20)
+            run.font.size = Pt(26 if len(text) <= 55 else 20)
             run.font.color.rgb = BLUE
             run.font.bold = True
+
+
+def slide_parts(chart: Chart) -> list[Chart]:
+    """The chart as its slides show it: an agreement scale broken down by group in parts
+    of a few statements (each statement a panel side by side), else whole."""
+    return statement_parts(chart, STATEMENTS_PER_SLIDE)
+
+
+def _table(slide: object, rows: list[list[str]]) -> None:
+    """A native table (editable in PowerPoint and LibreOffice): header row, first
+    column the theme, counts right-aligned."""
+    height = min(Inches(5.2), Inches(0.5) * len(rows))
+    shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(0.5),  # type: ignore[attr-defined]
+                                   Inches(1.4), Inches(12.3), height)
+    table = shape.table
+    first = Inches(3.0)
+    table.columns[0].width = first
+    for j in range(1, len(rows[0])):
+        table.columns[j].width = int((Inches(12.3) - first) / (len(rows[0]) - 1))
+    size = 16 if len(rows[0]) <= 8 else 12
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            cell = table.cell(i, j)
+            cell.text = value
+            for para in cell.text_frame.paragraphs:
+                if j:
+                    para.alignment = PP_ALIGN.RIGHT
+                for run in para.runs:
+                    run.font.size = Pt(size if i else size - 1)
+                    run.font.bold = i == 0
 
 
 def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
@@ -89,14 +124,31 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
 
     for section in (report.who, *report.sections):
         for chart in section.charts:
-            chart_slide(chart)
+            for part in slide_parts(chart):
+                chart_slide(part)
     if report.heard is not None:
+        for spread in SPREADS:
+            table = theme_table(report.heard, spread, k)
+            if table is None:
+                continue
+            slide = deck.slides.add_slide(only_title)
+            _title(slide, f"What we heard: themes by {spread_name(spread)}")
+            _table(slide, table)
+            _text(slide, Inches(0.5), Inches(6.75), Inches(12.3), Inches(0.6),
+                  f"Interviews mentioning each theme ({report.heard.interviews} interviews "
+                  f"approved in review; one interview may mention several themes). "
+                  f"\u201c<{k}\u201d: fewer than {k}, or would reveal such a count.", 11,
+                  colour=MUTED)
         for theme in report.heard.themes:
             quotes = theme.quotes[:QUOTES_PER_SLIDE]
             slide = deck.slides.add_slide(only_title)
             count = "" if theme.interviews is None else f" \u2013 {theme.interviews} interviews"
             _title(slide, f"What we heard: {theme.label}{count}")
             top = int(Inches(1.5))
+            if theme.description:
+                _text(slide, Inches(0.8), Inches(1.25), Inches(11.7), Inches(0.5),
+                      theme.description, 14, colour=MUTED)
+                top = int(Inches(1.9))
             for quote in quotes:
                 _text(slide, Inches(0.8), top, Inches(11.7), Inches(1.2),
                       f"\u201c{quote.text}\u201d", 20, italic=True)

@@ -1,120 +1,107 @@
-"""What we heard: the interviews' themes and key quotes.
+"""What we heard: the interviews' themes and key quotes, from a theme source
+(`theme_source.ThemeSource`: the interviewers' quick tags today, thematic coding later).
 
-Until thematic coding exists, a theme is one of the interviewers' quick tags
-(``#barrier``, ``#enabler``... typed into the notes). An interview mentions a theme when
-any of its notes or quotes carries the tag; a key quote sits under the themes tagged in
-it or in the notes of its own section of the same interview (quotes with no tag: under
-"Other key quotes"). Only records approved in review count, and a quote only where the
-participant agreed to quotes. A quote is attributed to the participant's stakeholder
-group when that group has at least the minimum cell size of approved interviews (else to
-"Stakeholder"), and never to an organisation or a footprint.
+Only records approved in review count, and a quote only where the participant agreed to
+quotes. How often each theme came up is counted by stakeholder group and by footprint
+(interviews mentioning it, small counts suppressed as everywhere). A quote is attributed
+to the participant's stakeholder group when that group has at least the minimum cell
+size of approved interviews (else to "Stakeholder"), and never to an organisation or a
+footprint.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import pandas as pd
 
+from qi_capture.export.model import Column
 from qi_capture.report import questions as q
-from qi_capture.report.aggregate import Aggregator, choice_labels
+from qi_capture.report.aggregate import Aggregator
 from qi_capture.report.frames import FormFrames
+from qi_capture.report.groups import choice_labels
 from qi_capture.report.model import Heard, Quote, Series, Theme
-
-TAG = re.compile(r"(?<![\w#])#([A-Za-z][\w-]{0,40})")
-UNTAGGED = "@untagged"
-
-
-def tags_in(text: str) -> set[str]:
-    return {t.lower() for t in TAG.findall(text)}
+from qi_capture.report.quick_tags import quick_tag_themes
+from qi_capture.report.theme_source import ThemeSource
 
 
-def strip_tags(text: str) -> str:
-    return re.sub(r"\s{2,}", " ", TAG.sub("", text)).strip()
-
-
-def heard(agg: Aggregator, ff: FormFrames) -> Heard:
+def heard(agg: Aggregator, ff: FormFrames, source: ThemeSource | None = None) -> Heard:
+    """What we heard in the interview form ``ff``, themes from ``source`` (None: the
+    interviewers' quick tags)."""
+    if source is None:
+        source = quick_tag_themes(ff)
     table = ff.layout.tables[()]
     frame = ff.main
     approved = frame[frame["@review_status"] == "approved"].reset_index(drop=True)
-    texts = [c for c in table.columns if c.kind == "value" and c.vtype == "text"
-             and not q.identifying(c)]
-    quotes_cols = [c for c in texts if q.key_quote(c)]
+    row_of = {rid: i for i, rid in enumerate(approved["@record_id"].astype(str))}
     role = q.named(table, q.ROLE)
     footprint = q.named(table, q.FOOTPRINT)
     consent = q.named(table, q.CONSENT_QUOTES)
     role_labels = choice_labels(role, agg.language) if role is not None else {}
     fp_labels = choice_labels(footprint, agg.language) if footprint is not None else {}
     k = agg.d.min_cell
-
-    # Theme -> row numbers of approved interviews mentioning it.
-    mentions: dict[str, set[int]] = {}
-    #: Section path -> text columns in it.
-    by_section: dict[tuple[str, ...], list[str]] = {}
-    for c in texts:
-        assert c.element is not None
-        by_section.setdefault(c.element.path[:-1], []).append(c.key)
-    cells = approved[[c.key for c in texts]] if texts else pd.DataFrame(index=approved.index)
-    for c in texts:
-        column = cells[c.key]
-        for row, value in column.dropna().items():
-            for tag in tags_in(str(value)):
-                mentions.setdefault(tag, set()).add(int(str(row)))
+    #: Question key -> (its place in the guide, its section's label).
+    places: dict[str, tuple[int, str]] = {}
+    for index, column in enumerate(table.columns):
+        if column.element is None:
+            continue
+        section_path = column.element.path[:-1]
+        section_el = ff.layout.elements.get(section_path)
+        places[column.key] = (index, (section_el.label.get(agg.language)
+                                      if section_el is not None and section_el.label
+                                      else None) or "/".join(section_path))
 
     roles = approved[role.key] if role is not None else pd.Series([None] * len(approved))
     role_sizes = Counter(str(v) for v in roles.dropna())
-    quoted: dict[str, list[Quote]] = {}
-    for c in quotes_cols:
-        assert c.element is not None
-        section_path = c.element.path[:-1]
-        section_el = ff.layout.elements.get(section_path)
-        section = ((section_el.label.get(agg.language) if section_el is not None
-                    and section_el.label else None) or "/".join(section_path))
-        for row, value in approved[c.key].dropna().items():
-            text = str(value)
-            if not strip_tags(text):
-                continue
-            i = int(str(row))
+
+    themes: list[tuple[int, Theme]] = []
+    gathered: list[Theme] = []
+    for theme in source.themes:
+        rows: list[int] = []
+        found: list[tuple[int, int, int, str, str]] = []
+        for rid, mentions in theme.records.items():
+            i = row_of.get(rid)
+            if i is None:
+                continue  # not approved, or not one of this study's interviews
+            if mentions.passages or mentions.quotes:
+                rows.append(i)
             if consent is not None and approved.at[i, consent.key] != "yes":
                 continue
-            found = tags_in(text)
-            for key in by_section.get(section_path, []):
-                note = approved.at[i, key]
-                if isinstance(note, str):
-                    found |= tags_in(note)
+            for n, excerpt in enumerate(mentions.quotes):
+                place, section = places.get(excerpt.question, (len(table.columns), ""))
+                found.append((place, i, n, excerpt.text, section))
+        quotes: list[Quote] = []
+        for _place, i, _n, text, section in sorted(found):
             code = str(roles.iat[i]) if roles.iat[i] is not None else ""
             group = role_labels.get(code, "Stakeholder") if role_sizes.get(code, 0) >= k \
                 else "Stakeholder"
-            quote = Quote(strip_tags(text), group, section)
-            for tag in sorted(found) or [UNTAGGED]:
-                listed = quoted.setdefault(tag, [])
-                # The same words from two interviews are one quote under a theme.
-                if all(other.text != quote.text for other in listed):
-                    listed.append(quote)
+            # The same words from two interviews are one quote under a theme.
+            if all(other.text != text for other in quotes):
+                quotes.append(Quote(text, group, section))
+        if theme.catch_all:
+            if quotes:
+                gathered.append(Theme(theme.code, theme.name, None,
+                                      Series("stakeholder group", None, ()),
+                                      Series("footprint", None, ()), tuple(quotes),
+                                      theme.description))
+            continue
+        if not rows:
+            continue
+        rows.sort()
+        themes.append((len(rows), Theme(
+            theme.code, theme.name, agg.d.count(len(rows)),
+            _spread(agg, approved, role, role_labels, rows, "stakeholder group"),
+            _spread(agg, approved, footprint, fp_labels, rows, "footprint"),
+            tuple(quotes), theme.description)))
+    themes.sort(key=lambda pair: (-pair[0], pair[1].code))
+    return Heard(ff.form.form_id, source.source, len(approved),
+                 (*(t for _n, t in themes), *gathered), note=source.note)
 
-    themes = []
-    for tag in sorted(mentions, key=lambda t: (-len(mentions[t]), t)):
-        rows = sorted(mentions[tag])
-        themes.append(Theme(tag, f"#{tag}", agg.d.count(len(rows)),
-                            _spread(agg, approved, role, role_labels, rows, "stakeholder group"),
-                            _spread(agg, approved, footprint, fp_labels, rows, "footprint"),
-                            tuple(quoted.get(tag, ()))))
-    if UNTAGGED in quoted:
-        themes.append(Theme(UNTAGGED, "Other key quotes", None,
-                            Series("stakeholder group", None, ()),
-                            Series("footprint", None, ()), tuple(quoted[UNTAGGED])))
-    return Heard(ff.form.form_id, "quick tags", len(approved), tuple(themes),
-                 note="Themes are the interviewers' quick tags until thematic coding "
-                      "exists; only interviews approved in review are counted or quoted.")
 
-
-def _spread(agg: Aggregator, frame: pd.DataFrame, column: object, labels: dict[str, str],
-            rows: list[int], name: str) -> Series:
+def _spread(agg: Aggregator, frame: pd.DataFrame, column: Column | None,
+            labels: dict[str, str], rows: list[int], name: str) -> Series:
     """How many of the theme's interviews came from each group (small counts hidden)."""
-    from qi_capture.export.model import Column
-
-    if not isinstance(column, Column) or not rows:
+    if column is None or not rows:
         return Series(name, None, ())
     values = frame[column.key].iloc[rows].dropna().astype(str)
     counts = values.value_counts()

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from qi_capture import __version__
 from qi_capture.report.charts import Drawings, table_rows
 from qi_capture.report.model import Chart, Report
+from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ID = re.compile(r'(id="|url\(#|href="#)([A-Za-z_][\w.-]*)')
@@ -53,7 +54,14 @@ def render_html(report: Report, drawings: Drawings | None = None) -> bytes:
             # Safe to insert: matplotlib escapes every text it writes into the SVG.
             svgs[chart.id] = Markup(scoped_svg(svg, f"c{number}"))
         tables[chart.id] = table_rows(chart)
+    theme_tables = []
+    if report.heard is not None:
+        for spread in SPREADS:
+            rows = theme_table(report.heard, spread, k)
+            if rows is not None:
+                theme_tables.append((spread_name(spread), rows))
     template = environment().get_template("report.html.j2")
     html = template.render(report=report, svgs=svgs, tables=tables, k=k,
+                           theme_tables=theme_tables,
                            missing_text=lambda c: missing_text(c, k), version=__version__)
     return html.encode("utf-8")

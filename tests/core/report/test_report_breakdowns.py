@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from qi_capture.export.model import Column
-from qi_capture.report.aggregate import Aggregator, Grouping
+from qi_capture.report.aggregate import Aggregator
 from qi_capture.report.charts import figure, table_rows
+from qi_capture.report.groups import Grouping
 from qi_capture.report.suppress import Disclosure
 from tests.core.report.test_report_numbers import chart, run
 
@@ -57,8 +58,8 @@ def _grouping(groups: list[str | None]) -> Grouping:
     labels = {"a": "Group A", "b": "Group B", "c": "Group C"}
     # The breakdown only reads the groups, their labels and order; the column is the
     # grouping question's, which these made-up rows have none of.
-    return Grouping(cast(Column, None), "Group", pd.Series(groups, dtype="object"), labels,
-                    ("a", "b", "c"))
+    return Grouping.exclusive(cast(Column, None), "Group", pd.Series(groups, dtype="object"),
+                              labels, ("a", "b", "c"))
 
 
 def test_number_group_with_few_answers_is_withheld() -> None:
@@ -89,12 +90,16 @@ def test_dates_by_group() -> None:
     # Group A: 5 on the 1st, 1 on the 3rd: the 1 is hidden, and so the 5 (6 - 5 = 1).
     assert cells["Group A"] == [("2026-01-01", None), ("2026-01-02", 0),
                                 ("2026-01-03", None)]
-    assert cells["Group B"] == [("2026-01-01", 0), ("2026-01-02", 6), ("2026-01-03", 0)]
+    # Group B: 6 on the 2nd, but everyone's count that day is 7 (the timeline without
+    # the breakdown shows it): 7 - 6 - 0 would give away withheld group C's 1 there, so
+    # the 6 is hidden too (complementary suppression down the column).
+    assert cells["Group B"] == [("2026-01-01", 0), ("2026-01-02", None), ("2026-01-03", 0)]
     assert (a.n, b.n) == (6, 6)
     assert (c.n, c.cells, c.suppressed) == (None, (), True)  # 2 dates: withheld
     assert got.n == 12
-    assert d.secondary == 1 and d.charts_withheld == 1
+    assert d.secondary == 2 and d.charts_withheld == 1
     rows = table_rows(got)
     assert rows[0] == ["Period", "Group A (n = 6)", "Group B (n = 6)", "Group C (suppressed)"]
-    assert rows[2] == ["02 Jan 2026", "0", "6", "suppressed"]
-    assert figure(got, 5) is not None and figure(got, 5, wide=True) is not None
+    assert rows[2] == ["02 Jan 2026", "0", "suppressed", "suppressed"]
+    # Every count left is hidden or zero: nothing to draw, and the reader is told why.
+    assert figure(got, 5) is None and "would reveal one" in got.withheld_reason(5)

@@ -177,7 +177,13 @@ def test_invited_heard_and_methods(results5: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--study", "nope"], "no study 'nope'"),
-    (["--by", "colour"], "no form of the study has a single-choice question 'colour'"),
+    (["--by", "colour"], "no questionnaire of the study has a question 'colour'"),
+    (["--by", "comments"], "the question 'comments' is a text question: results can be "
+                           "broken down only by a single- or multiple-choice question"),
+    (["--by", "trained_awareness"], "'trained_awareness' is a number question"),
+    (["--by", "project_method"], "'project_method' is asked once per entry of a repeat"),
+    (["--by", "lead_board"], "'lead_board' is a statement on an agreement scale"),
+    (["--by", "barriers_main"], "'barriers_main' is a question of the interview guide"),
     (["--language", "Klingon"], "no language 'Klingon'"),
 ])
 def test_bad_input_is_refused_and_writes_nothing(

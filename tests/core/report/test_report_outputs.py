@@ -48,6 +48,18 @@ def test_html_is_self_contained_and_escaped(report_dir: Path) -> None:
     assert html.count("<svg") >= 10
     assert html.count('role="img" aria-label=') == html.count("<svg")
     assert html.count("<details>") >= html.count("<svg")
+    # The agreement scale by footprint: drawn, with its table and missing note.
+    block = html[html.index('id="qi_baseline.leadership-lead-board.likert.by-respondent'):]
+    block = block[:block.index("</figure>")]
+    assert "<svg" in block and "<th scope=\"col\">Statement</th>" in block
+    # Every status: the 17, and the rejected record that gave only its footprint.
+    assert "Missing: 18 (0 not asked, 18 left blank)." in block
+    # How often each theme came up, by stakeholder group and by footprint.
+    heard = html[html.index('id="heard"'):]
+    for name in ("stakeholder group", "footprint"):
+        table = heard[heard.index(f"How often each theme came up, by {name}"):]
+        table = table[:table.index("</table>")]
+        assert "<th scope=\"row\">#barrier</th>" in table
 
 
 #: Chromium's own background services (time, updates, accounts): it calls them whatever
@@ -106,6 +118,17 @@ def test_html_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
     page_requests = [h for h in trap.hosts
                      if not any(h == d or h.endswith(b"." + d) for d in BROWSER_HOSTS)]
     assert page_requests == [], "the page made a network request"
+    # The page as Chromium parsed it holds the agreement scale by footprint (drawn) and
+    # the themes by stakeholder group and by footprint.
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         f"--user-data-dir={profile}", "--dump-dom", (report_dir / "report.html").as_uri()],
+        check=True, capture_output=True, text=True, timeout=120).stdout
+    figure = dom[dom.index('id="qi_baseline.leadership-lead-board.likert.by-respondent'):]
+    assert "<svg" in figure[:figure.index("</figure>")]
+    assert "How often each theme came up, by stakeholder group" in dom
+    assert "How often each theme came up, by footprint" in dom
 
 
 def test_pdf_pages_render(report_dir: Path, tmp_path: Path) -> None:
@@ -124,6 +147,15 @@ def test_pdf_pages_render(report_dir: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False).stdout
     if text:  # poppler-utils brings pdftotext with pdftoppm
         assert "Who answered" in text and "Methods" in text and "page 3 of" in text
+        assert "Leadership support and culture \u2013 by London footprint" in text
+        assert "How often each theme came up, by stakeholder group" in text
+        assert "How often each theme came up, by footprint" in text
+        # The page with the agreement scale by footprint is drawn, not blank.
+        page = next(i for i in range(3, len(pages) + 1) if "culture \u2013 by London" in
+                    subprocess.run(["pdftotext", "-f", str(i), "-l", str(i),
+                                    str(report_dir / "report.pdf"), "-"],
+                                   capture_output=True, text=True, check=True).stdout)
+        _not_blank(pages[page - 1])
 
 
 def test_pptx_reads_back(report_dir: Path) -> None:
@@ -140,3 +172,26 @@ def test_pptx_reads_back(report_dir: Path) -> None:
                      if sh.has_text_frame and sh != footprint.shapes.title)
     assert "n = 18 respondents" in notes  # every status: the rejected record too
     assert any(t.startswith("What we heard: #barrier") for t in titles)
+    # The agreement scale by footprint: one statement answered (the other six have no
+    # answers, so their slides are not made); pictures on its slide.
+    likert = [i for i, t in enumerate(titles)
+              if t.startswith("Leadership support and culture \u2013 by London footprint")]
+    assert [titles[i] for i in likert] == [
+        "Leadership support and culture \u2013 by London footprint (1 of 3)"]
+    assert any(sh.shape_type == 13 for sh in slides[likert[0]].shapes)
+    # Themes by stakeholder group and by footprint, as native tables.
+    for name in ("stakeholder group", "footprint"):
+        slide = slides[titles.index(f"What we heard: themes by {name}")]
+        tables = [sh.table for sh in slide.shapes if sh.has_table]
+        assert len(tables) == 1
+        cells = [[c.text for c in row.cells] for row in tables[0].rows]
+        assert cells[0][:2] == ["Theme", "All"]
+        # min_cell 2: barrier in all 6 interviews; enabler in 2 (improvement leads).
+        assert cells[1][:2] == ["#barrier", "6"] and cells[2][:2] == ["#enabler", "2"]
+    group = slides[titles.index("What we heard: themes by stakeholder group")]
+    cells = [[c.text for c in row.cells] for row in
+             next(sh.table for sh in group.shapes if sh.has_table).rows]
+    # Five leads and one commissioner mention #barrier: the 1 is hidden, and so the 5.
+    assert cells[0][2:] == ["Improvement lead (QI, transformation or clinical "
+                            "effectiveness)", "Commissioner"]
+    assert cells[1][2:] == ["<2", "<2"]

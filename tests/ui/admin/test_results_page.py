@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtSvgWidgets import QSvgWidget
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from qi_capture.central.store import CentralStore
@@ -45,6 +46,11 @@ def test_charts_filters_and_save(qtbot: QtBot, desk: AdminDesk, runner: TaskRunn
     assert all(c.renderer().isValid() for c in charts)
     assert page.by.findData("footprint") >= 0 and page.by.currentData() == "footprint"
     assert page.error.isHidden()
+    # Themes by stakeholder group and by footprint, as tables.
+    tables = [w for w in page.body.findChildren(QLabel) if w.objectName() == "themeTable"]
+    assert len(tables) == 2 and "#barrier" in tables[0].text()
+    # A multiple-choice question is offered as a breakdown too.
+    assert page.by.findData("support") >= 0
 
     first = page.preview
     page.status.setCurrentIndex(page.status.findData("approved"))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from qi_capture.report.model import Chart
+from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.report import FORMATS, ReportFiles, ReportPreview
 from ui.admin.models.records import REVIEW_LABELS
@@ -180,6 +181,10 @@ class ResultsPage(QWidget):
             heading = QLabel(self.tr("What we heard"), self.body)
             scale_font(heading, 1.2, bold=True)
             self.charts.addWidget(heading)
+            for spread in SPREADS:
+                rows = theme_table(report.heard, spread, k)
+                if rows is not None:
+                    self.charts.addWidget(self._theme_table(rows, spread_name(spread)))
             for theme in report.heard.themes:
                 count = "" if theme.interviews is None else f" · {theme.interviews}"
                 lines = [f"<b>{_escape(theme.label)}{count}</b>"]
@@ -189,6 +194,21 @@ class ResultsPage(QWidget):
                 label.setWordWrap(True)
                 label.setTextFormat(Qt.TextFormat.RichText)
                 self.charts.addWidget(label)
+
+    def _theme_table(self, rows: list[list[str]], name: str) -> QLabel:
+        """How often each theme came up by ``name``, as the web page's table."""
+        head = "".join(f"<th align='{'left' if i == 0 else 'right'}'>{_escape(c)}</th>"
+                       for i, c in enumerate(rows[0]))
+        body = "".join("<tr>" + "".join(
+            f"<td align='{'left' if i == 0 else 'right'}'>{_escape(c)}</td>"
+            for i, c in enumerate(row)) + "</tr>" for row in rows[1:])
+        title = _escape(self.tr("How often each theme came up, by {0}").format(name))
+        label = QLabel(f"<b>{title}</b><table cellspacing='0' cellpadding='4' "
+                       f"border='1'><tr>{head}</tr>{body}</table>", self.body)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setWordWrap(True)
+        label.setObjectName("themeTable")
+        return label
 
     def _add_chart(self, chart: Chart, svg: str | None, k: int) -> None:
         title = QLabel(chart.title, self.body)
