@@ -25,10 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qi_capture.report.model import Chart
-from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.report import FORMATS, ReportFiles, ReportPreview
+from qi_capture.services.admin.report_values import (
+    SPREADS,
+    Chart,
+    missing_text,
+    spread_name,
+    theme_table,
+)
 from ui.admin.models.records import REVIEW_LABELS
 from ui.admin.pages.title import page_title
 from ui.dialogs import files
@@ -42,12 +47,10 @@ FORMAT_LABELS = {"html": "Web page (.html)", "pdf": "PDF (A4)", "pptx": "Slides 
 
 
 def caption(chart: Chart, k: int) -> str:
-    from qi_capture.report.aggregate import Aggregator
-
     parts = [chart.withheld_reason(k) if chart.suppressed else
              f"n = {chart.n:,} {chart.unit}." if chart.n is not None else "",
              "" if chart.suppressed else chart.withheld_reason(k),
-             Aggregator.missing_text(chart.missing, k), chart.note]
+             missing_text(chart.missing, k), chart.note]
     return " ".join(p for p in parts if p)
 
 
