@@ -228,6 +228,8 @@ class ThemeQuote:
     text: str
     record_id: uuid.UUID
     section: str
+    #: The answer's field path (``group/name``), the report's column key.
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -241,3 +243,5 @@ class CodeTheme:
     path: str
     records: frozenset[uuid.UUID]
     quotes: tuple[ThemeQuote, ...]
+    #: Every coded passage under the code (tags taken out), for counting, never quoting.
+    passages: tuple[ThemeQuote, ...] = ()

@@ -794,19 +794,23 @@ class CodingDesk:
         paths = code_paths(codes)
         records: dict[uuid.UUID, set[uuid.UUID]] = {}
         quotes: dict[uuid.UUID, dict[str, ThemeQuote]] = {}
+        passages: dict[uuid.UUID, list[ThemeQuote]] = {}
         for r in rows:
             interview = interviews.get(r[2])
             if interview is None:
                 continue
             records.setdefault(r[8], set()).add(r[2])
             field = self._layouts[interview.form_id].field(r[3])
-            if field is not None and field.quote and interview.quotes_allowed:
-                words = _strip_tags(r[7])
-                if words:
-                    quotes.setdefault(r[8], {}).setdefault(
-                        words, ThemeQuote(words, r[2], field.section))
+            words = _strip_tags(r[7])
+            section = field.section if field is not None else ""
+            if words:
+                passages.setdefault(r[8], []).append(ThemeQuote(words, r[2], section, r[3]))
+            if field is not None and field.quote and interview.quotes_allowed and words:
+                quotes.setdefault(r[8], {}).setdefault(
+                    words, ThemeQuote(words, r[2], field.section, r[3]))
         out = [CodeTheme(c, paths[c.guid], frozenset(records.get(c.guid, ())),
-                         tuple(quotes.get(c.guid, {}).values()))
+                         tuple(quotes.get(c.guid, {}).values()),
+                         tuple(passages.get(c.guid, ())))
                for c in codes if not c.retired]
         out.sort(key=lambda t: (-len(t.records), t.path.casefold()))
         return tuple(out)

@@ -22,6 +22,7 @@ from qi_capture.progress import CancelToken, ProgressCallback
 from qi_capture.report.errors import StudyNeeded, StudyUnknown
 from qi_capture.report.model import Report
 from qi_capture.report.run import FORMATS, Cancelled, check_formats
+from qi_capture.report.theme_source import Excerpt, Mentions, SourceTheme, ThemeSource
 from qi_capture.services.admin.errors import LanguageUnknown
 from qi_capture.services.admin.exports import stored_forms
 
@@ -120,8 +121,46 @@ def _build(central: CentralStore, study_id: str | None, *, by: str | None,
     options = ReportOptions(by=by, min_cell=min_cell,
                             statuses=None if statuses is None else tuple(statuses),
                             language=language)
-    report = build(chosen, data, options, command=command, invited=orgs)
+    themes = coded_themes(central, chosen)
+    report = build(chosen, data, options, command=command, invited=orgs, themes=themes)
     return report, tuple(by_choices(data)), languages
+
+
+CODED_NOTE = ("Themes are the codes of the study's codebook, as analysts coded the "
+              "interviews' notes and key quotes (passages the interviewers tagged in the "
+              "field count until an analyst undoes them). An interview mentions a theme "
+              "when any passage of it is coded with it.")
+
+
+def coded_themes(central: CentralStore, study_id: str) -> ThemeSource | None:
+    """The study's codes as "What we heard" themes, once it has a codebook (the Coding
+    page or ``coding import`` made one); None before, when the report uses the
+    interviewers' quick tags. The report applies its own rules (approved interviews only,
+    consent to quotes, disclosure control), so every coded passage is handed over."""
+    from qi_capture.coding.errors import NoInterviewForm
+    from qi_capture.services.admin.coding import CodingDesk
+
+    try:
+        desk = CodingDesk(central, study_id)
+    except NoInterviewForm:
+        return None
+    coded = desk.themes(statuses=None)
+    if not coded:
+        return None
+    themes = []
+    for t in coded:
+        by_record: dict[str, tuple[list[Excerpt], list[Excerpt]]] = {}
+        for p in t.passages:
+            by_record.setdefault(str(p.record_id), ([], []))[0].append(
+                Excerpt(p.field, p.text))
+        for q in t.quotes:
+            by_record.setdefault(str(q.record_id), ([], []))[1].append(
+                Excerpt(q.field, q.text))
+        themes.append(SourceTheme(
+            code=str(t.code.guid), name=t.path, description=t.code.description,
+            records={rid: Mentions(tuple(ps), tuple(qs))
+                     for rid, (ps, qs) in by_record.items()}))
+    return ThemeSource("thematic coding", tuple(themes), CODED_NOTE)
 
 
 def make_report(central: CentralStore, out_dir: Path, *, study_id: str | None = None,
