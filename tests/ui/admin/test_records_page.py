@@ -121,6 +121,12 @@ def test_pages_are_fetched_as_the_table_scrolls(qtbot: QtBot, world: World,
     model.set_query(RecordQuery(PAGING_FORM))
     qtbot.waitUntil(lambda: model.rowCount() == 40 and not model.loading)
     assert model.total == PAGING and model.canFetchMore()
+    # The next page is read ahead once the first is in, and shown the moment it is
+    # asked for, without a trip to the store.
+    qtbot.waitUntil(lambda: model.rows_ahead == 40)
+    model.fetchMore()
+    assert model.rowCount() == 80 and not model.loading
+    qtbot.waitUntil(lambda: model.rows_ahead == 40)  # and the one after that
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     while model.canFetchMore() or model.loading:
         model.fetchMore()

@@ -4,8 +4,11 @@ A form may hold 100,000 records, so the model never loads them all: it holds the
 fetched so far and asks `AdminDesk.records` for the next page (off the UI thread,
 through the `TaskRunner`) when the view scrolls near the end (``canFetchMore`` /
 ``fetchMore``). Each page starts past the last row held (keyset paging: as fast at row
-99,800 as at row 0); the matching records are counted once per query, after the first
-page is shown (`count_page`), so the first paint does not wait for a count of 100,000.
+99,800 as at row 0). One page is read ahead: while the view shows a page the worker
+reads the next, so scrolling on is served from a page already in (one insertion per
+page). The matching records are counted once per query (`count_page`), and neither the
+count nor the first read-ahead starts before the first page is painted: work on the
+worker then would slow that paint down (both need the interpreter).
 Filtering and sorting are the service query's (an index serves it); changing them
 starts again from the first page. A page that arrives after the query changed is
 dropped (each query has a generation number).
@@ -14,11 +17,14 @@ dropped (each query has a generation number).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -51,6 +57,11 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _FONT = int(Qt.ItemDataRole.FontRole.value)
 _ROLES = frozenset({_DISPLAY, _TOOLTIP, _FONT, int(RecordIdRole)})
+
+#: The event that starts work held back until the rows just taken in are painted, and
+#: its priority: below the low priority Qt posts a window's repaint at.
+_AFTER_PAINT = QEvent.Type(QEvent.registerEventType())
+_AFTER_PAINT_PRIORITY = int(Qt.EventPriority.LowEventPriority.value) - 1
 
 
 @dataclass(frozen=True)
@@ -102,14 +113,23 @@ class AdminRecordsModel(QAbstractTableModel):
         #: Display texts of the rows painted so far, by row.
         self._texts: dict[int, tuple[str, ...]] = {}
         self._total = 0
-        #: The count is in (it comes once per query, after the first page).
+        #: The count is in (it comes once per query, after the first page is painted).
         self._counted = False
-        #: The last page was full: the store may hold more.
+        #: The last page fetched was full: the store may hold more.
         self._more = False
         self._generation = 0
+        #: A page is on its way (at most one at a time).
         self._pending = False
+        #: The view asked for more and the page is not in yet: show it when it comes.
+        self._wanted = False
+        #: The next page, read ahead while the view showed the one before.
+        self._ahead: RecordPage | None = None
         self._counting = False
         self._loaded_once = False
+        #: What to start once the view has painted the rows just taken in.
+        self._after_paint: list[Callable[[], None]] = []
+        self._after_paint_posted = False
+        self._inserting = False
 
     # -- the query ---------------------------------------------------------------------
     @property
@@ -123,9 +143,16 @@ class AdminRecordsModel(QAbstractTableModel):
         return self._total if self._counted else len(self._rows)
 
     @property
+    def rows_ahead(self) -> int:
+        """Rows read ahead, waiting for the view to ask for them."""
+        return len(self._ahead.rows) if self._ahead is not None else 0
+
+    @property
     def loading(self) -> bool:
-        """A page or the count is on its way."""
-        return self._pending or self._counting
+        """Something the table waits for is on its way: the first page, a page the view
+        asked for, or the count (not a page read ahead that nobody has asked for yet)."""
+        first = self._pending and not self._loaded_once
+        return first or self._wanted or self._counting
 
     def set_query(self, query: RecordQuery | None) -> None:
         """Show ``query``'s records: empties the table and fetches the first page."""
@@ -138,8 +165,11 @@ class AdminRecordsModel(QAbstractTableModel):
         self._counted = False
         self._more = False
         self._pending = False
+        self._wanted = False
+        self._ahead = None
         self._counting = False
         self._loaded_once = False
+        self._after_paint = []
         self.endResetModel()
         if query is not None:
             self._request()
@@ -148,32 +178,57 @@ class AdminRecordsModel(QAbstractTableModel):
         self.set_query(self._query)
 
     def set_page(self, page: RecordPage) -> None:
-        """Take a page in (the query's first replaces the rows; later ones append)."""
+        """Take a page in: the query's first replaces the rows and is shown; a later one
+        is shown if the view asked for it, else kept until it does (read ahead)."""
         first = not self._loaded_once
+        self._pending = False
         if page.total is not None:
             self._total, self._counted = page.total, True
+        self._more = page.limit is not None and len(page.rows) >= page.limit
         if first:
             self.beginResetModel()
             self._rows = list(page.rows)
             self._texts = {}
+            self._loaded_once = True
             self.endResetModel()
-        elif page.rows:
+            self._finish_page()
+            if not self._counted:
+                # Once per query, and only after the rows are painted: the count of
+                # 100,000 records on the worker would slow that first paint down.
+                self._later(self._count)
+        elif self._wanted:
+            self._wanted = False
+            self._show(page)
+            self._read_ahead()
+        else:
+            self._ahead = page
+        if first:
+            self._later(self._read_ahead)
+        # Later pages: the next is read while this one paints (the user scrolls on).
+
+    def _show(self, page: RecordPage) -> None:
+        """Append ``page``'s rows (one insertion for the whole page)."""
+        if page.rows:
             start = len(self._rows)
+            # Views (and the model tester) ask for more from inside the insertion, before
+            # the rows are in: they would fetch this page again.
+            self._inserting = True
             self.beginInsertRows(QModelIndex(), start, start + len(page.rows) - 1)
             self._rows.extend(page.rows)
             self.endInsertRows()
-        self._loaded_once = True
-        self._more = page.limit is not None and len(page.rows) >= page.limit
+            self._inserting = False
+        self._finish_page()
+
+    def _finish_page(self) -> None:
         if not self._more and self._counted:
             # Fewer than asked: the store holds no more (the total may have moved).
-            self._total = len(self._rows)
-        # Only now: views (and the model tester) ask for more from inside the insertion,
-        # before the rows are in, and would fetch the same page twice.
-        self._pending = False
+            self._total = self._held()
         if self._counted:
             self.page_loaded.emit(len(self._rows), self._total)
-        elif first:
-            self._count()  # once per query; `set_count` tells the page
+
+    def _held(self) -> int:
+        """Rows shown and read ahead."""
+        return len(self._rows) + (len(self._ahead.rows) if self._ahead is not None else 0)
 
     def set_count(self, total: int) -> None:
         """Take the query's count in (asked after the first page; pages may have come
@@ -181,7 +236,7 @@ class AdminRecordsModel(QAbstractTableModel):
         self._counting = False
         self._counted = True
         # The rows held are the truth once the last page is in; never fewer than them.
-        self._total = max(total, len(self._rows)) if self._more else len(self._rows)
+        self._total = max(total, self._held()) if self._more else self._held()
         self.page_loaded.emit(len(self._rows), self._total)
 
     def replace_row(self, row: RecordRow) -> None:
@@ -199,20 +254,29 @@ class AdminRecordsModel(QAbstractTableModel):
                 self.replace_row(replace(row, review_status=status))
                 return
 
+    # -- reading off the UI thread --------------------------------------------------------
     def _request(self) -> None:
         if self._desk is None or self._runner is None or self._query is None or self._pending:
             return
         self._pending = True
         generation = self._generation
-        after = self._rows[-1].cursor if self._rows else None
+        last = self._ahead.rows[-1] if self._ahead is not None and self._ahead.rows \
+            else self._rows[-1] if self._rows else None
+        after = last.cursor if last is not None else None
         task = self._runner.run(fetch_page, self._desk, self._query, after, self.page_size)
         task.finished.connect(lambda page: self._on_fetch_finished(generation, page))
         task.failed.connect(lambda error: self._on_fetch_failed(generation, error))
 
+    def _read_ahead(self) -> None:
+        """Fetch the page after the last one held, unless it is held or on its way."""
+        if self._loaded_once and self._more and self._ahead is None:
+            self._request()
+
     def _count(self) -> None:
-        if self._desk is None or self._runner is None or self._query is None:
+        if self._desk is None or self._runner is None or self._query is None \
+                or self._counted or self._counting:
             return
-        if not self._more:
+        if not self._more and self._ahead is None:
             # One page holds them all: the rows are the count, no need to ask.
             self.set_count(len(self._rows))
             return
@@ -221,6 +285,26 @@ class AdminRecordsModel(QAbstractTableModel):
         task = self._runner.run(count_page, self._desk, self._query)
         task.finished.connect(lambda total: self._on_count_finished(generation, total))
         task.failed.connect(lambda error: self._on_fetch_failed(generation, error))
+
+    def _later(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the view has painted: Qt posts a window's repaint at low
+        priority, so an event posted lower still comes after it. Reading the next page
+        or counting on the worker while the rows paint would slow the paint down (both
+        need the interpreter)."""
+        if fn not in self._after_paint:
+            self._after_paint.append(fn)
+        if not self._after_paint_posted:
+            self._after_paint_posted = True
+            QCoreApplication.postEvent(self, QEvent(_AFTER_PAINT), _AFTER_PAINT_PRIORITY)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _AFTER_PAINT:
+            self._after_paint_posted = False
+            calls, self._after_paint = self._after_paint, []
+            for fn in calls:
+                fn()
+            return True
+        return super().event(event)
 
     def _on_fetch_finished(self, generation: int, page: object) -> None:
         if generation != self._generation or not isinstance(page, RecordPage):
@@ -236,23 +320,36 @@ class AdminRecordsModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._pending = False
+        self._wanted = False
         self._counting = False
         self._loaded_once = True
         self._more = False  # stop asking until the query changes
+        if self._ahead is not None:
+            self._show(self._ahead)
+            self._ahead = None
         self._total, self._counted = len(self._rows), True
         self.fetch_failed.emit(error)
 
     # -- lazy fetching -------------------------------------------------------------------
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
-        # Not held back by the count: a view already scrolled to the end asks again only
-        # when its rows change, so a page refused while counting would never be asked for.
-        if parent.isValid() or self._query is None or self._pending:
+        # Not held back by the count or by a page read ahead: a view already scrolled to
+        # the end asks again only when its rows change, so a refusal now would be final.
+        if parent.isValid() or self._query is None or not self._loaded_once \
+                or self._wanted or self._inserting:
             return False
-        return self._loaded_once and self._more
+        return self._ahead is not None or self._more
 
     def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
-        if self.canFetchMore(parent):
-            self._request()
+        if not self.canFetchMore(parent):
+            return
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            # Read ahead: shown at once, and the next one read while this one paints.
+            self._show(ahead)
+            self._read_ahead()
+            return
+        self._wanted = True
+        self._request()
 
     # -- the table -----------------------------------------------------------------------
     def row_at(self, row: int) -> RecordRow:
