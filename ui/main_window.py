@@ -411,12 +411,16 @@ class MainWindow(QMainWindow):
         self._show(console)
         self._say(self.tr("Central store open."))
         console.nav.setFocus()
+        # The console locks after the same idle time as a profile: the central store
+        # holds every record, so it is never left open on an unattended desk.
+        self.idle.start()
 
     def close_central(self) -> None:
         """Close the console and its desk (on the writer thread); back to the profiles."""
         console, self.console = self.console, None
         if console is None:
             return
+        self.idle.stop()
         console.close_desk()
         self.console_menu.clear()
         self.stack.removeWidget(console)
@@ -424,6 +428,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("QI Capture"))
         self._say(self.tr("Central store closed."))
         self.start()
+
+    def lock_central(self) -> None:
+        """Idle: close the central store (the desk's keys go with it) and ask for the
+        admin passphrase again, the connection filled in as it was."""
+        self.close_central()
+        dialog = self.open_central()
+        if dialog is not None:
+            dialog.show_message(self.tr(
+                "Locked after a period without use: the central store was closed. Type "
+                "the admin passphrase to open it again."))
+            dialog.passphrase.setFocus()
 
     # --- home ---------------------------------------------------------------------------
     def refresh_home(self, then: Callable[[], None] | None = None) -> None:
@@ -578,6 +593,9 @@ class MainWindow(QMainWindow):
         self.lock(self.tr("Locked. Type your passphrase to carry on."))
 
     def _on_idle_timed_out(self) -> None:
+        if self.console is not None:
+            self.lock_central()
+            return
         self.lock(self.tr("Locked after a period without use. Your draft is saved; type "
                           "your passphrase to carry on."))
 
