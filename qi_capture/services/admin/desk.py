@@ -40,6 +40,8 @@ from qi_capture.services.admin import exports, render
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.dto import (
     MIN_PREFIX,
+    AuditChoices,
+    AuditPage,
     ConflictLine,
     ConflictView,
     DeviceSummary,
@@ -534,6 +536,43 @@ class AdminDesk:
                    and (actor is None or e.actor == actor)]
         end = None if limit is None else offset + limit
         return tuple(entries[offset:end])
+
+    def audit_page(self, *, action: str | None = None, actor: str | None = None,
+                   text: str | None = None, text_actions: Sequence[str] = (),
+                   before: int | None = None, limit: int = 200,
+                   count: bool = False) -> AuditPage:
+        """A page of the audit log, newest first: entries older than ``before`` (the
+        page before's `AuditPage.next_before`; None: from the newest), filtered by
+        action, actor and a text in the actor, action or parameters (case-insensitive)
+        or one of ``text_actions`` (the actions whose words on screen hold the text).
+        ``count``: also count the matching entries."""
+        text = text.strip() if text else None
+        entries = self._central.audit_page(action=action, actor=actor, text=text,
+                                           text_actions=text_actions, before=before,
+                                           limit=limit)
+        total = self._central.audit_count(action=action, actor=actor, text=text,
+                                          text_actions=text_actions) if count else None
+        return AuditPage(tuple(entries), total, limit)
+
+    def audit_matching(self, *, action: str | None = None, actor: str | None = None,
+                       text: str | None = None,
+                       text_actions: Sequence[str] = ()) -> tuple[AuditEntry, ...]:
+        """Every entry `audit_page` would list for these filters, oldest first (for an
+        export of what the table shows)."""
+        out: list[AuditEntry] = []
+        before = None
+        while True:
+            page = self.audit_page(action=action, actor=actor, text=text,
+                                   text_actions=text_actions, before=before, limit=2_000)
+            out.extend(page.entries)
+            if len(page.entries) < page.limit:
+                return tuple(reversed(out))
+            before = page.next_before
+
+    def audit_choices(self) -> AuditChoices:
+        """The actions and actors in the audit log, for its filters."""
+        actions, actors = self._central.audit_choices()
+        return AuditChoices(actions, actors)
 
 
 # -- helpers -------------------------------------------------------------------------------
