@@ -5,9 +5,8 @@ page at a time as the table scrolls; its model passes Qt's model tester."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
-
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
