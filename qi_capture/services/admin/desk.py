@@ -68,7 +68,7 @@ from qi_capture.services.admin.errors import (
     PickNotAHead,
 )
 from qi_capture.services.admin.exports import ExportOptions, ExportResult
-from qi_capture.services.admin.inbox import InboxFolder, scan_inbox
+from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
@@ -101,6 +101,8 @@ class AdminDesk:
         self._central = central
         self._admin = admin
         self._owns_admin = owns_admin
+        #: What the inbox read of each bundle file, kept while the file is unchanged.
+        self.inbox_cache = InboxCache()
 
     # -- opening and closing ------------------------------------------------------------
     @classmethod
@@ -173,7 +175,7 @@ class AdminDesk:
         per bundle file its size, whether these bytes were merged or quarantined before,
         and, with the admin keys, its device and sequence numbers or why the merge would
         quarantine or refuse it (`qi_capture.services.admin.inbox`). Writes nothing."""
-        return scan_inbox(self._central, self._admin, paths)
+        return scan_inbox(self._central, self._admin, paths, self.inbox_cache)
 
     # -- devices ------------------------------------------------------------------------
     def _summary(self, device: CentralDevice,
