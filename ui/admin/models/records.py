@@ -375,17 +375,32 @@ class AdminRecordsModel(QAbstractTableModel):
                 self.tr("Id"))[section]
 
     def status_text(self, row: RecordRow) -> str:
-        text = {
-            "received": self.tr("Received"),
-            "has_issues": self.tr("Has issues"),
-            "approved": self.tr("Approved"),
-            "rejected": self.tr("Rejected"),
-        }.get(row.review_status, row.review_status)
+        """The review state in words, and whether the record is in conflict or deleted
+        (the tooltip; the cell shows `cell_status`)."""
+        text = self._review_text(row)
         if row.in_conflict:
             text = self.tr("{0} · in conflict").format(text)
         if row.deleted:
             text = self.tr("{0} · deleted").format(text)
         return text
+
+    def cell_status(self, row: RecordRow) -> str:
+        """What the review cell shows: a conflict or a deletion first (either comes
+        before any review), else the review state; one short word or two, so the
+        column stays narrow."""
+        if row.in_conflict:
+            return self.tr("In conflict")
+        if row.deleted:
+            return self.tr("Deleted")
+        return self._review_text(row)
+
+    def _review_text(self, row: RecordRow) -> str:
+        return {
+            "received": self.tr("Received"),
+            "has_issues": self.tr("Has issues"),
+            "approved": self.tr("Approved"),
+            "rejected": self.tr("Rejected"),
+        }.get(row.review_status, row.review_status)
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         # Painting one screen asks every visible cell for a dozen roles, each time a page
@@ -408,6 +423,8 @@ class AdminRecordsModel(QAbstractTableModel):
             return texts[column] if 0 <= column < self._COLUMNS else None
         row = self._rows[r]
         if role == _TOOLTIP:
+            if column == self.STATUS:
+                return self.status_text(row)
             return str(row.record_id) if column == self.NAME else None
         if role == _FONT:
             if column == self.STATUS and row.in_conflict:
@@ -419,7 +436,7 @@ class AdminRecordsModel(QAbstractTableModel):
 
     def _display(self, row: RecordRow) -> tuple[str, ...]:
         """The row's texts, by column."""
-        return (row.title, self.status_text(row), row.device_name or row.device_id.hex[:8],
+        return (row.title, self.cell_status(row), row.device_name or row.device_id.hex[:8],
                 row.interviewer, _stamp(row.submitted), _stamp(row.updated), row.short_id)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -79,6 +79,8 @@ class ConflictsPage(QWidget):
         list_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         list_header.setSectionResizeMode(ConflictListModel.RECORD,
                                          QHeaderView.ResizeMode.Stretch)
+        # How many versions the heading beside says: the record's name gets the room.
+        self.list.setColumnHidden(ConflictListModel.VERSIONS, True)
         self.empty = QLabel(self.tr("No open conflicts."), self)
         self.empty.hide()
 
@@ -139,10 +141,11 @@ class ConflictsPage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        # The list gets room for a record's name (about 20 characters) beside its form,
-        # versions and time; the versions side by side the rest.
+        # The list gets room for a record's name (about 20 characters) beside its form
+        # and time; the versions side by side the rest (the splitter keeps the ratio
+        # when the text is larger than the window allows).
         char = self.fontMetrics().averageCharWidth()
-        splitter.setSizes([char * 62, char * 140])
+        splitter.setSizes([char * 50, char * 80])
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
