@@ -154,7 +154,10 @@ def test_console_locks_when_idle(qtbot: QtBot, profile_dir: Path, world: World,
     window.idle.set_minutes(10)
     qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
     qtbot.keyClick(dialog.passphrase, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.console is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.console is not None or dialog.message.isVisible(),
+                    timeout=30_000)
+    assert window.console is not None, (dialog.message.text(), dialog.isVisible(),
+                                        dialog.passphrase.text() == PASSPHRASE)
     assert window.idle.active
     window.close_central()
     runner.wait()

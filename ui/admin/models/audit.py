@@ -23,7 +23,7 @@ from qi_capture.services.admin.audit import audit_details
 from qi_capture.services.admin.dto import AuditEntry, AuditPage
 from ui.admin.models.rows import RowsModel
 from ui.admin.text import audit_action, audit_summary, local_time
-from ui.tasks import TaskRunner
+from ui.tasks import TaskRunner, guarded
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -141,8 +141,10 @@ class AuditModel(RowsModel[AuditEntry]):
         before = None if first or not self._rows else self._rows[-1].id
         task = self._runner.run(fetch_audit, self._desk, self._query, before,
                                 self.page_size, first)
-        task.finished.connect(lambda page: self._on_fetched(generation, page, first))
-        task.failed.connect(lambda error: self._on_failed(generation, error))
+        # Guarded: the console may close (and delete this model) before the page comes.
+        task.finished.connect(guarded(self, lambda page: self._on_fetched(generation, page,
+                                                                          first)))
+        task.failed.connect(guarded(self, lambda error: self._on_failed(generation, error)))
 
     def _on_fetched(self, generation: int, page: object, first: bool) -> None:
         if generation == self._generation and isinstance(page, AuditPage):

@@ -135,8 +135,8 @@ class AuditPage(QWidget):
     def refresh(self) -> None:
         """Read the filters' choices again and the newest page."""
         task = self._runner.run(self._desk.audit_choices)
-        task.finished.connect(self._on_choices)
-        task.failed.connect(self._on_failed)
+        task.finished.connect(guarded(self, self._on_choices))
+        task.failed.connect(guarded(self, self._on_failed))
 
     def _on_choices(self, choices: object) -> None:
         if isinstance(choices, AuditChoices):
