@@ -143,8 +143,10 @@ class AdminConsole(QWidget):
         metrics = self.nav.fontMetrics()
         widest = max(metrics.horizontalAdvance(self.nav.item(i).text())
                      for i in range(self.nav.count()))
-        self.nav.setFixedWidth(max(widest, metrics.averageCharWidth() * 12)
-                               + metrics.averageCharWidth() * 3 + self.nav.frameWidth() * 2)
+        # Room beside the words: the style sheet's 8 px padding on each side, the
+        # style's text margins and the frame.
+        self.nav.setFixedWidth(max(widest, metrics.averageCharWidth() * 12) + 16
+                               + metrics.averageCharWidth() * 4 + self.nav.frameWidth() * 2)
         action = QAction(title, self)
         number = len(self._pages)
         if number <= 9:

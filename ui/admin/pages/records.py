@@ -13,8 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -155,7 +154,7 @@ class RecordsPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.error)
         layout.addWidget(self.splitter, 1)
-        self.splitter.splitterMoved.connect(lambda _pos, _index: self._fit_columns())
+        self.table.viewport().installEventFilter(self)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -225,9 +224,12 @@ class RecordsPage(QWidget):
                 return
             shown.append(column)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_columns()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The table's viewport resized (the window, the splitter, the layout settling):
+        # its new width is known here, not yet in the table's own resize event.
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
 
     # -- the console's contract ----------------------------------------------------------
     def refresh(self) -> None:
