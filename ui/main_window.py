@@ -125,6 +125,9 @@ class MainWindow(QMainWindow):
         self.unlock_page.open_central_requested.connect(self._on_open_central_requested)
         #: The admin console, while a central store is open (instead of a profile).
         self.console: AdminConsole | None = None
+        #: The console was idle-locked: ask for the admin passphrase once the profile
+        #: chooser is back.
+        self._reopen_central = False
         self.open_central_dialog: OpenCentralDialog | None = None
         self.home.new_record_requested.connect(self._on_home_new_record_requested)
         self.home.open_record_requested.connect(self._on_home_open_record_requested)
@@ -238,6 +241,14 @@ class MainWindow(QMainWindow):
         self.first_run.existing.show()
         self._show(self.unlock_page)
         self.unlock_page.passphrase.setFocus()
+        if self._reopen_central:
+            self._reopen_central = False
+            dialog = self.open_central()
+            if dialog is not None:
+                dialog.show_message(self.tr(
+                    "Locked after a period without use: the central store was closed. "
+                    "Type the admin passphrase to open it again."))
+                dialog.passphrase.setFocus()
 
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -432,13 +443,10 @@ class MainWindow(QMainWindow):
     def lock_central(self) -> None:
         """Idle: close the central store (the desk's keys go with it) and ask for the
         admin passphrase again, the connection filled in as it was."""
+        # The dialog opens once the profile chooser is back (`_on_profiles_listed`):
+        # opened before, the chooser's focus change would come after it and close it.
+        self._reopen_central = True
         self.close_central()
-        dialog = self.open_central()
-        if dialog is not None:
-            dialog.show_message(self.tr(
-                "Locked after a period without use: the central store was closed. Type "
-                "the admin passphrase to open it again."))
-            dialog.passphrase.setFocus()
 
     # --- home ---------------------------------------------------------------------------
     def refresh_home(self, then: Callable[[], None] | None = None) -> None:
