@@ -121,6 +121,9 @@ class MainWindow(QMainWindow):
         self.unlock_page.open_central_requested.connect(self._on_open_central_requested)
         #: The admin console, while a central store is open (instead of a profile).
         self.console: AdminConsole | None = None
+        #: The console was idle-locked: ask for the admin passphrase once the profile
+        #: chooser is back.
+        self._reopen_central = False
         self.open_central_dialog: OpenCentralDialog | None = None
         self.home.new_record_requested.connect(self._on_home_new_record_requested)
         self.home.open_record_requested.connect(self._on_home_open_record_requested)
@@ -234,6 +237,14 @@ class MainWindow(QMainWindow):
         self.first_run.existing.show()
         self._show(self.unlock_page)
         self.unlock_page.passphrase.setFocus()
+        if self._reopen_central:
+            self._reopen_central = False
+            dialog = self.open_central()
+            if dialog is not None:
+                dialog.show_message(self.tr(
+                    "Locked after a period without use: the central store was closed. "
+                    "Type the admin passphrase to open it again."))
+                dialog.passphrase.setFocus()
 
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
@@ -407,12 +418,16 @@ class MainWindow(QMainWindow):
         self._show(console)
         self._say(self.tr("Central store open."))
         console.nav.setFocus()
+        # The console locks after the same idle time as a profile: the central store
+        # holds every record, so it is never left open on an unattended desk.
+        self.idle.start()
 
     def close_central(self) -> None:
         """Close the console and its desk (on the writer thread); back to the profiles."""
         console, self.console = self.console, None
         if console is None:
             return
+        self.idle.stop()
         console.close_desk()
         self.console_menu.clear()
         self.stack.removeWidget(console)
@@ -420,6 +435,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("QI Capture"))
         self._say(self.tr("Central store closed."))
         self.start()
+
+    def lock_central(self) -> None:
+        """Idle: close the central store (the desk's keys go with it) and ask for the
+        admin passphrase again, the connection filled in as it was."""
+        # The dialog opens once the profile chooser is back (`_on_profiles_listed`):
+        # opened before, the chooser's focus change would come after it and close it.
+        self._reopen_central = True
+        self.close_central()
 
     # --- home ---------------------------------------------------------------------------
     def refresh_home(self, then: Callable[[], None] | None = None) -> None:
@@ -574,6 +597,9 @@ class MainWindow(QMainWindow):
         self.lock(self.tr("Locked. Type your passphrase to carry on."))
 
     def _on_idle_timed_out(self) -> None:
+        if self.console is not None:
+            self.lock_central()
+            return
         self.lock(self.tr("Locked after a period without use. Your draft is saved; type "
                           "your passphrase to carry on."))
 

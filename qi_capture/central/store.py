@@ -27,7 +27,7 @@ import orjson
 from sqlalchemy import URL, Engine, String, create_engine, func, select, type_coerce
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from qi_capture.central import conflicts, devices, migrate, postgres, review, sql
+from qi_capture.central import audit_log, conflicts, devices, migrate, postgres, review, sql
 from qi_capture.central import merge as merging
 from qi_capture.central import records as listing
 from qi_capture.central.bundle import VerifiedBundle
@@ -560,6 +560,23 @@ class CentralStore:
                 AuditEntry(r.id, r.at, r.actor, r.action, loads(r.params_json))
                 for r in conn.execute(select(t).order_by(t.c.id))
             ]
+
+    def audit_page(self, *, action: str | None = None, actor: str | None = None,
+                   text: str | None = None, text_actions: Sequence[str] = (),
+                   before: int | None = None, limit: int = 200) -> list[AuditEntry]:
+        """A page of the audit log, newest first (`audit_log.page`)."""
+        return audit_log.page(self.engine, action=action, actor=actor, text=text,
+                              text_actions=text_actions, before=before, limit=limit)
+
+    def audit_count(self, *, action: str | None = None, actor: str | None = None,
+                    text: str | None = None, text_actions: Sequence[str] = ()) -> int:
+        """How many audit entries match (`audit_log.count`)."""
+        return audit_log.count(self.engine, action=action, actor=actor, text=text,
+                               text_actions=text_actions)
+
+    def audit_choices(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(actions, actors) in the audit log (`audit_log.choices`)."""
+        return audit_log.choices(self.engine)
 
     # -- the state, as one hash --------------------------------------------------------------------
     def content_hash(self) -> str:

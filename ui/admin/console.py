@@ -140,6 +140,15 @@ class AdminConsole(QWidget):
         item.setData(_KEY_ROLE, key)
         # Rows with room around their words: the list reads as the console's navigation.
         item.setSizeHint(QSize(0, self.nav.fontMetrics().height() * 2))
+        # As wide as the longest title (and never narrower than 12 characters): the
+        # pages keep the room at large text sizes.
+        metrics = self.nav.fontMetrics()
+        widest = max(metrics.horizontalAdvance(self.nav.item(i).text())
+                     for i in range(self.nav.count()))
+        # Room beside the words: the style sheet's 8 px padding on each side, the
+        # style's text margins and the frame.
+        self.nav.setFixedWidth(max(widest, metrics.averageCharWidth() * 12) + 16
+                               + metrics.averageCharWidth() * 4 + self.nav.frameWidth() * 2)
         action = QAction(title, self)
         number = len(self._pages)
         if number <= 9:

@@ -155,6 +155,10 @@ class OpenCentralDialog(QDialog):
                                              QDialogButtonBox.ButtonRole.AcceptRole)
         self.open_button.setDefault(True)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        # Return in the passphrase starts opening, which disables Open; the dialog then
+        # hands the same key press to the next default-able button: Cancel must not be
+        # one, or Return would abandon the store it just began to open.
+        self.cancel_button.setAutoDefault(False)
 
         layout.addWidget(title)
         layout.addWidget(intro)

@@ -4,8 +4,11 @@
 Real data, made the way a study makes it: the admin's central folder and signed pack
 (the admin CLI), three laptop profiles that installed the pack, filled records and
 synced (the services the laptop app uses); two laptops enrolled and merged, the third
-left in quarantine; a USB stick with new bundles, merged on screen. Then the open
-dialog, the inbox after a merge, the devices and the audit log.
+left in quarantine; a USB stick with new bundles, merged on screen. A conflict made as
+it happens in the field: Priya's laptop restored onto a spare machine from a copy of
+its profile, the same record then edited on both, both synced to the USB stick. Then
+the open dialog, the inbox after a merge, the devices, records, the conflict with both
+versions side by side, exports and the audit log.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -69,9 +73,37 @@ def make_laptop(data: Path, name: str, pack: Path, records: tuple[tuple[str, str
         ctx.lock()
 
 
+#: The record both copies of Priya's laptop edit, and the staff count each enters
+#: (the organisation stays as it was: one answer differs, one does not).
+CONFLICTED = "Riverside NHS FT"
+CONFLICT_STAFF = ("14", "15")
+
+
+def make_conflict(data: Path, folder: Path) -> None:
+    """Priya's laptop copied to a spare machine (a restore from its backup), then the
+    same record edited on both, differently, and both synced to ``folder``: merged, the
+    record has two heads, an open conflict."""
+    home = data / "laptops" / "priya"
+    spare = data / "laptops" / "priya-spare"
+    shutil.copytree(home, spare)
+    for profile, staff in zip((home, spare), CONFLICT_STAFF, strict=True):
+        profiles = ProfileService(profile)
+        ctx = profiles.unlock(profiles.select(), PASSPHRASE)
+        try:
+            record = next(r for r in ctx.records.list_records()
+                          if r.instance_name == CONFLICTED)
+            with ctx.records.edit(record.id) as session:
+                session.set("staff", staff)
+                session.finalise()
+            ctx.sync.sync(folder)
+        finally:
+            ctx.lock()
+
+
 def prepare(data: Path, pack: Path) -> tuple[Path, Path, Path]:
     """Each laptop's first sitting merged (Priya's and Alex's laptops enrolled, Tom's
-    left in quarantine), then their later sittings on a USB stick, not merged yet.
+    left in quarantine), then their later sittings on a USB stick, not merged yet, with
+    the two edits of one record that conflict (`make_conflict`).
     Returns (central folder, sync folder, USB stick)."""
     central, sync, usb = data / "central", data / "field-sync", data / "usb-stick"
     sync.mkdir(exist_ok=True)
@@ -83,6 +115,7 @@ def prepare(data: Path, pack: Path) -> tuple[Path, Path, Path]:
         for name, label in (("Priya Shah", "Laptop 03 (Priya)"),
                             ("Alex Morgan", "Laptop 07 (Alex)")):
             desk.enrol(devices[name], name=label)
+    make_conflict(data, usb)
     for name, records in LAPTOPS:
         make_laptop(data, name, pack, records[1:], usb)
     return central, sync, usb

@@ -41,6 +41,8 @@ from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.coding import CodingDesk
 from qi_capture.services.admin.dto import (
     MIN_PREFIX,
+    AuditChoices,
+    AuditPage,
     ConflictLine,
     ConflictView,
     DeviceSummary,
@@ -67,7 +69,7 @@ from qi_capture.services.admin.errors import (
     PickNotAHead,
 )
 from qi_capture.services.admin.exports import ExportOptions, ExportResult
-from qi_capture.services.admin.inbox import InboxFolder, scan_inbox
+from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
@@ -100,6 +102,8 @@ class AdminDesk:
         self._central = central
         self._admin = admin
         self._owns_admin = owns_admin
+        #: What the inbox read of each bundle file, kept while the file is unchanged.
+        self.inbox_cache = InboxCache()
 
     # -- opening and closing ------------------------------------------------------------
     @classmethod
@@ -172,7 +176,7 @@ class AdminDesk:
         per bundle file its size, whether these bytes were merged or quarantined before,
         and, with the admin keys, its device and sequence numbers or why the merge would
         quarantine or refuse it (`qi_capture.services.admin.inbox`). Writes nothing."""
-        return scan_inbox(self._central, self._admin, paths)
+        return scan_inbox(self._central, self._admin, paths, self.inbox_cache)
 
     # -- devices ------------------------------------------------------------------------
     def _summary(self, device: CentralDevice,
@@ -542,6 +546,43 @@ class AdminDesk:
                    and (actor is None or e.actor == actor)]
         end = None if limit is None else offset + limit
         return tuple(entries[offset:end])
+
+    def audit_page(self, *, action: str | None = None, actor: str | None = None,
+                   text: str | None = None, text_actions: Sequence[str] = (),
+                   before: int | None = None, limit: int = 200,
+                   count: bool = False) -> AuditPage:
+        """A page of the audit log, newest first: entries older than ``before`` (the
+        page before's `AuditPage.next_before`; None: from the newest), filtered by
+        action, actor and a text in the actor, action or parameters (case-insensitive)
+        or one of ``text_actions`` (the actions whose words on screen hold the text).
+        ``count``: also count the matching entries."""
+        text = text.strip() if text else None
+        entries = self._central.audit_page(action=action, actor=actor, text=text,
+                                           text_actions=text_actions, before=before,
+                                           limit=limit)
+        total = self._central.audit_count(action=action, actor=actor, text=text,
+                                          text_actions=text_actions) if count else None
+        return AuditPage(tuple(entries), total, limit)
+
+    def audit_matching(self, *, action: str | None = None, actor: str | None = None,
+                       text: str | None = None,
+                       text_actions: Sequence[str] = ()) -> tuple[AuditEntry, ...]:
+        """Every entry `audit_page` would list for these filters, oldest first (for an
+        export of what the table shows)."""
+        out: list[AuditEntry] = []
+        before = None
+        while True:
+            page = self.audit_page(action=action, actor=actor, text=text,
+                                   text_actions=text_actions, before=before, limit=2_000)
+            out.extend(page.entries)
+            if len(page.entries) < page.limit:
+                return tuple(reversed(out))
+            before = page.next_before
+
+    def audit_choices(self) -> AuditChoices:
+        """The actions and actors in the audit log, for its filters."""
+        actions, actors = self._central.audit_choices()
+        return AuditChoices(actions, actors)
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -368,6 +368,30 @@ class ConflictView:
         }
 
 
+@dataclass(frozen=True)
+class AuditPage:
+    """A page of the audit log, newest first, and how many entries match in all (None
+    when not counted: a table counts once per query)."""
+
+    entries: tuple[AuditEntry, ...]
+    total: int | None
+    limit: int
+
+    @property
+    def next_before(self) -> int | None:
+        """Where the next (older) page starts (``before=`` of `AdminDesk.audit_page`);
+        None for an empty page."""
+        return self.entries[-1].id if self.entries else None
+
+
+@dataclass(frozen=True)
+class AuditChoices:
+    """The actions and actors found in the audit log (what its filters offer)."""
+
+    actions: tuple[str, ...]
+    actors: tuple[str, ...]
+
+
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
     return {"id": entry.id, "at": entry.at.isoformat(), "actor": entry.actor,
             "action": entry.action, "params": entry.params}

@@ -14,12 +14,19 @@ in it or its ``outbox/`` (`qi_capture.services.merge.find_bundles`):
   content past the manifest is checked by the merge itself.
 
 Nothing is written: no quarantine copy, no acknowledgement, no audit entry.
+
+The console lists the folders again after every merge and on every refresh, and a sync
+folder may hold hundreds of bundles: `InboxCache` keeps each file's hash and what its
+head said, by path, size and modification time, so an unchanged file is not read again
+(a changed one is: any write moves its time or size). What the head said is kept per
+state of the device registry too: an enrolment or a revocation reads the head again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -119,16 +126,94 @@ class _StopAtManifest:
         raise AssertionError("read past the manifest")
 
 
+#: A file as last seen: (path, size, modification time in ns).
+_FileKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What the start of a bundle said, as far as the merge would get with it."""
+
+    state: str
+    device_id: uuid.UUID | None = None
+    fingerprint: str | None = None
+    bundle_id: str | None = None
+    created: str | None = None
+    sequence: tuple[int, int] | None = None
+    revisions: int = 0
+    attachments: int = 0
+    reason: str | None = None
+    message: str | None = None
+    #: The enrolled device's name as the registry gave it to the check.
+    known_name: str = ""
+
+
+class InboxCache:
+    """Each bundle file's SHA-256 and head, by path, size and modification time (one
+    per `AdminDesk`; scans may run on several reader threads at once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hashes: dict[_FileKey, str] = {}
+        self._heads: dict[tuple[_FileKey, object], _Head] = {}
+        #: Bundle files opened so far (to hash or to read a head): what the cache saves.
+        self.reads = 0
+
+    def sha256(self, path: Path) -> tuple[os.stat_result, str]:
+        """The file's stat and hash, read only when the path, size or time changed."""
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            known = self._hashes.get(key)
+        if known is not None:
+            return stat, known
+        with open_bundle_file(path) as f:  # refuses a pipe, a device or an endless file
+            stat = os.fstat(f.fileno())
+            sha = hashlib.file_digest(f, "sha256").hexdigest()
+        with self._lock:
+            self.reads += 1
+            self._hashes[(str(path), stat.st_size, stat.st_mtime_ns)] = sha
+        return stat, sha
+
+    def head(self, path: Path, stat: os.stat_result, registry: object,
+             read: Callable[[], _Head]) -> _Head:
+        """What the file's head says under ``registry`` (the device registry's state),
+        read with ``read`` only when the file or the registry changed."""
+        key = ((str(path), stat.st_size, stat.st_mtime_ns), registry)
+        with self._lock:
+            known = self._heads.get(key)
+        if known is not None:
+            return known
+        head = read()
+        with self._lock:
+            self.reads += 1
+            self._heads[key] = head
+        return head
+
+    def forget_missing(self, present: set[str]) -> None:
+        """Drop what is known of files no longer listed (a stick taken out, a bundle
+        merged and removed): the cache holds only what a scan may ask again."""
+        with self._lock:
+            self._hashes = {k: v for k, v in self._hashes.items() if k[0] in present}
+            self._heads = {k: v for k, v in self._heads.items() if k[0][0] in present}
+
+
 def scan_inbox(central: CentralStore, admin: AdminProfile | None,
-               paths: Sequence[str | Path]) -> tuple[InboxFolder, ...]:
-    """The bundles waiting in each folder of ``paths`` (in that order)."""
+               paths: Sequence[str | Path],
+               cache: InboxCache | None = None) -> tuple[InboxFolder, ...]:
+    """The bundles waiting in each folder of ``paths`` (in that order); ``cache`` keeps
+    what was read of unchanged files from one scan to the next."""
+    cache = cache if cache is not None else InboxCache()
     waiting = set(central.quarantine_waiting())
     # Which device each waiting file came from (rows only; the files stay where they are).
     kept = {q.file_sha256: (q.device_id, q.fingerprint) for q in central.quarantined()
             if q.file_sha256 in waiting}
     devices = known_devices(central, admin) if admin is not None else {}
+    # The registry as the head check sees it: an enrolment or revocation changes it.
+    registry = frozenset(devices.items())
     names = {d.id: d.name for d in central.devices()}
     folders = []
+    listed: set[str] = set()
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
@@ -136,23 +221,24 @@ def scan_inbox(central: CentralStore, admin: AdminProfile | None,
             continue
         try:
             files = find_bundles([str(path)])
-            bundles = tuple(_bundle(central, admin, devices, names, kept, f)
-                            for f in files)
+            listed.update(str(f) for f in files)
+            bundles = tuple(_bundle(central, admin, devices, registry, names, kept, cache,
+                                    f) for f in files)
         except OSError as exc:
             folders.append(InboxFolder(path, (), error=str(exc.strerror or "unreadable")))
             continue
         folders.append(InboxFolder(path, bundles))
+    cache.forget_missing(listed)
     return tuple(folders)
 
 
 def _bundle(central: CentralStore, admin: AdminProfile | None,
-            devices: Mapping[str, KnownDevice], names: Mapping[uuid.UUID, str],
+            devices: Mapping[str, KnownDevice], registry: object,
+            names: Mapping[uuid.UUID, str],
             quarantined: Mapping[str, tuple[uuid.UUID, str | None]],
-            path: Path) -> InboxBundle:
+            cache: InboxCache, path: Path) -> InboxBundle:
     try:
-        with open_bundle_file(path) as f:
-            stat = os.fstat(f.fileno())
-            sha = hashlib.file_digest(f, "sha256").hexdigest()
+        stat, sha = cache.sha256(path)
     except BundleRefused as exc:  # not a file, or over the size limit: not even hashed
         try:
             seen = path.stat()
@@ -181,6 +267,21 @@ def _bundle(central: CentralStore, admin: AdminProfile | None,
                            device_name=names.get(device_id, ""), fingerprint=fingerprint)
     if admin is None:
         return InboxBundle(**base, state="unread")
+    head = cache.head(path, stat, registry, lambda: _read_head(admin, devices, path))
+    device_name = ""
+    if head.device_id is not None:
+        device_name = names.get(head.device_id) or head.known_name
+    return InboxBundle(**base, state=head.state, device_id=head.device_id,
+                       device_name=device_name, fingerprint=head.fingerprint,
+                       bundle_id=head.bundle_id, created=head.created,
+                       sequence=head.sequence, revisions=head.revisions,
+                       attachments=head.attachments, reason=head.reason,
+                       message=head.message)
+
+
+def _read_head(admin: AdminProfile, devices: Mapping[str, KnownDevice], path: Path) -> _Head:
+    """Decrypt the start of the bundle and check it as the merge would, up to the end
+    of its signed manifest."""
     keys = admin.keys()
     try:
         with open_bundle_file(path) as f:
@@ -189,28 +290,22 @@ def _bundle(central: CentralStore, admin: AdminProfile | None,
                           recovery_recipient=keys.recovery_recipient)
     except _ManifestRead as read:
         m = read.manifest
-        device_id = uuid.UUID(m.device_id)
         known = devices.get(m.device_key_fingerprint)
-        return InboxBundle(
-            **base, state="new", device_id=device_id,
-            device_name=names.get(device_id) or (known.name if known else ""),
-            fingerprint=m.device_key_fingerprint, bundle_id=m.bundle_id,
-            created=m.created, sequence=(m.sequence_first, m.sequence_last),
-            revisions=len(m.records), attachments=len(m.attachments))
+        return _Head("new", device_id=uuid.UUID(m.device_id),
+                     fingerprint=m.device_key_fingerprint, bundle_id=m.bundle_id,
+                     created=m.created, sequence=(m.sequence_first, m.sequence_last),
+                     revisions=len(m.records), attachments=len(m.attachments),
+                     known_name=known.name if known else "")
     except BundleUnknownDevice as exc:
-        device_id = uuid.UUID(str(exc.params["device_id"]))
-        return InboxBundle(**base, state="unknown_device", device_id=device_id,
-                           device_name=names.get(device_id, ""),
-                           fingerprint=str(exc.params["fingerprint"]))
+        return _Head("unknown_device", device_id=uuid.UUID(str(exc.params["device_id"])),
+                     fingerprint=str(exc.params["fingerprint"]))
     except BundleRevokedDevice as exc:
-        return InboxBundle(**base, state="revoked", fingerprint=str(exc.params.get(
-            "fingerprint", "")) or None, reason=exc.code, message=exc.message)
+        return _Head("revoked", fingerprint=str(exc.params.get("fingerprint", "")) or None,
+                     reason=exc.code, message=exc.message)
     except BundleRefused as exc:
-        return InboxBundle(**base, state="refused", reason=exc.code, message=exc.message)
+        return _Head("refused", reason=exc.code, message=exc.message)
     except OSError as exc:
-        return InboxBundle(**base, state="unreadable", reason="unreadable",
-                           message=str(exc.strerror or exc))
+        return _Head("unreadable", reason="unreadable", message=str(exc.strerror or exc))
     # A bundle verified to its end without the sink seeing a manifest cannot happen:
     # the manifest comes first. Say so rather than guess.
-    return InboxBundle(**base, state="refused", reason="bundle_malformed",
-                       message="the bundle has no manifest")
+    return _Head("refused", reason="bundle_malformed", message="the bundle has no manifest")

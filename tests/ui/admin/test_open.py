@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from qi_capture.services import ProfileService
@@ -116,3 +117,49 @@ def test_postgres_url_is_remembered_without_its_password(qtbot: QtBot,
     assert saved.url == "postgresql://analyst@db.example.org:5433/qi_central"
     QSettings().sync()
     assert "s3cret" not in Path(QSettings().fileName()).read_text(encoding="utf-8")
+
+
+def test_console_locks_when_idle(qtbot: QtBot, profile_dir: Path, world: World,
+                                 runner: TaskRunner) -> None:
+    """Left idle, the console closes the central store and asks for the admin
+    passphrase again (the folder still filled in); typing it opens the store again."""
+    window = MainWindow(ProfileService(profile_dir), runner=runner)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.unlock_page)
+    window.open_central()
+    _type(qtbot, window, str(world.central), PASSPHRASE)
+    qtbot.waitUntil(lambda: window.console is not None, timeout=10_000)
+    console = window.console
+    assert console is not None and window.idle.active
+    # Input keeps it open: the countdown starts again with every key.
+    window.idle.set_minutes(0.01)  # 600 ms
+    window.idle.start()
+    handle = window.windowHandle()
+    for _ in range(6):
+        qtbot.wait(200)
+        # Through the window, as a real key press arrives (the watcher sits there).
+        QTest.keyClick(handle, Qt.Key.Key_Down)
+    assert window.console is console
+
+    qtbot.waitUntil(lambda: window.console is None, timeout=5_000)
+    assert console.closed and not window.idle.active
+    qtbot.waitUntil(lambda: window.open_central_dialog is not None
+                    and window.open_central_dialog.isVisible(), timeout=10_000)
+    runner.wait()
+    assert not console.desk.has_keys  # closed: the admin keys are forgotten
+    dialog = window.open_central_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "Locked after a period without use" in dialog.message.text()
+    assert dialog.folder.text() == str(world.central) and dialog.passphrase.text() == ""
+
+    window.idle.set_minutes(10)
+    qtbot.keyClicks(dialog.passphrase, PASSPHRASE)
+    qtbot.keyClick(dialog.passphrase, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.console is not None or dialog.message.isVisible(),
+                    timeout=30_000)
+    assert window.console is not None, dialog.message.text()
+    assert window.idle.active
+    window.close_central()
+    runner.wait()

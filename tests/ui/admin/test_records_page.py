@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.ui.admin.records_fixtures import FORM_ID, PAGING_FORM, World, build_world
-from ui.admin.models.records import AdminRecordsModel, RecordQuery
+from ui.admin.models.records import READ_AHEAD, AdminRecordsModel, RecordQuery
 from ui.admin.pages.records import RecordsPage
 from ui.tasks import TaskRunner
 
@@ -121,6 +121,13 @@ def test_pages_are_fetched_as_the_table_scrolls(qtbot: QtBot, world: World,
     model.set_query(RecordQuery(PAGING_FORM))
     qtbot.waitUntil(lambda: model.rowCount() == 40 and not model.loading)
     assert model.total == PAGING and model.canFetchMore()
+    # The next pages are read ahead once the first is in, and shown the moment they
+    # are asked for, without a trip to the store.
+    ahead = READ_AHEAD * 40
+    qtbot.waitUntil(lambda: model.rows_ahead == ahead)
+    model.fetchMore()
+    assert model.rowCount() == 80 and not model.loading
+    qtbot.waitUntil(lambda: model.rows_ahead == ahead)  # and read on behind it
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     while model.canFetchMore() or model.loading:
         model.fetchMore()

@@ -135,7 +135,8 @@ class ConflictLinesModel(QAbstractTableModel):
         assert self._view is not None
         revision = self._view.detail.heads[head]
         device = self._view.head_devices[head]
-        return self.tr("Version {0}: {1}, {2}").format(
+        # Three lines: the header stays as narrow as the answers under it.
+        return self.tr("Version {0}\n{1}\n{2}").format(
             chr(ord("A") + head) if head < 26 else str(head + 1), device,
             revision.created[:16].replace("T", " "))
 

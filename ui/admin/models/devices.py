@@ -37,7 +37,7 @@ def status_text(status: str) -> str:
     return {
         "enrolled": _tr("Enrolled"),
         "revoked": _tr("Revoked"),
-        "unknown": _tr("Not enrolled (in quarantine)"),
+        "unknown": _tr("Not enrolled"),
         "central": _tr("This central store"),
     }.get(status, status)
 
@@ -54,9 +54,11 @@ def gaps_text(device: DeviceSummary) -> str:
 
 class DevicesModel(RowsModel[DeviceSummary]):
     def __init__(self, parent: QObject | None = None) -> None:
+        # Two-line headers over short numbers: the columns stay as narrow as what they
+        # show, so every column fits at 1366 pixels wide with large text too.
         super().__init__((_tr("Name"), _tr("Interviewer"), _tr("Fingerprint"), _tr("Status"),
-                          _tr("Last bundle"), _tr("Last sequence"), _tr("Gaps"),
-                          _tr("Clone alerts"), _tr("Waiting bundles")), parent)
+                          _tr("Last\nbundle"), _tr("Last\nsequence"), _tr("Gaps"),
+                          _tr("Clone\nalerts"), _tr("Waiting\nbundles")), parent)
 
     def set_devices(self, devices: Sequence[DeviceSummary]) -> None:
         self._reset(devices)
@@ -103,10 +105,11 @@ class DevicesModel(RowsModel[DeviceSummary]):
         if column == "interviewer":
             return ", ".join(device.interviewers)
         if column == "fingerprint":
-            # The first two groups tell devices apart in the list; the whole one, grouped
-            # as the laptop shows it, is in the tooltip, the detail and the enrol dialog.
+            # The first group tells a study's devices apart in the list; the whole one,
+            # grouped as the laptop shows it, is in the tooltip, the detail and the enrol
+            # dialog.
             groups = (device.fingerprint_grouped or "").partition(": ")[2].split()
-            return " ".join(groups[:2]) + (" …" if len(groups) > 2 else "")
+            return " ".join(groups[:1]) + (" …" if len(groups) > 1 else "")
         if column == "status":
             return status_text(d.status)
         if column == "last_bundle":

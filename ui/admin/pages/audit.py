@@ -1,12 +1,13 @@
 """Audit log: every admin action with its time and who did it (merges, quarantines,
-enrolments, revocations, renames, reviews, resolutions, exports), filterable by action,
-actor and text, and exported to CSV as shown (written atomically)."""
+enrolments, revocations, renames, reviews, resolutions, exports), newest first and a
+page at a time however long the log (`AuditModel`), filterable by action, actor and
+text (the service query's), and exported to CSV as filtered (written atomically)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,13 +23,21 @@ from PySide6.QtWidgets import (
 
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.audit import write_audit_csv
-from qi_capture.services.admin.dto import AuditEntry
-from ui.admin.models.audit import AuditFilter, AuditModel
+from qi_capture.services.admin.dto import AuditChoices
+from ui.admin.models.audit import AuditModel, AuditQuery, read_matching
 from ui.admin.pages.title import page_title
 from ui.admin.text import audit_action
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
+
+#: Typing in the search box waits this long (ms) before asking the store.
+SEARCH_DELAY = 300
+
+
+def export_matching(desk: AdminDesk, query: AuditQuery, path: Path) -> int:
+    """Worker: write every entry of ``query`` (oldest first) to ``path``."""
+    return write_audit_csv(read_matching(desk, query), path)
 
 
 class AuditPage(QWidget):
@@ -37,11 +46,12 @@ class AuditPage(QWidget):
     exported = Signal(object)
 
     def __init__(self, desk: AdminDesk, runner: TaskRunner,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, page_size: int | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("auditPage")
         self._desk = desk
         self._runner = runner
+        self._actions: tuple[str, ...] = ()
         title = page_title(self.tr("Audit log"), self)
         self.action = QComboBox(self)
         self.action.setAccessibleName(self.tr("Action"))
@@ -63,22 +73,30 @@ class AuditPage(QWidget):
         filters.addWidget(actor_label)
         filters.addWidget(self.actor)
         filters.addWidget(self.search, 1)
-        self.model = AuditModel(self)
-        self.proxy = AuditFilter(self)
-        self.proxy.setSourceModel(self.model)
+        self.model = AuditModel(desk, runner, self,
+                                **({} if page_size is None else {"page_size": page_size}))
         self.table = QTableView(self)
         self.table.setObjectName("auditTable")
         self.table.setAccessibleName(self.tr("Audit log"))
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
+        self.table.setModel(self.model)
+        # Newest first, the service's order (a page at a time: the table cannot sort
+        # entries it has not read).
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        # Fixed row heights: the view never measures thousands of rows to scroll.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        cells = self.table.fontMetrics()
+        pad = cells.averageCharWidth() * 2 + 8
+        for column, sample in ((0, "2026-12-31 23:59:59"), (1, "admin" + "m" * 7),
+                               (2, "Bundle quarantined")):
+            self.table.setColumnWidth(column, cells.horizontalAdvance(sample) + pad)
         self.count = QLabel(self)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
@@ -100,29 +118,37 @@ class AuditPage(QWidget):
         layout.addLayout(bottom)
         layout.addWidget(self.message)
         layout.addWidget(self.error)
-        self.action.currentIndexChanged.connect(self._on_action_changed)
-        self.actor.currentIndexChanged.connect(self._on_actor_changed)
-        self.search.textChanged.connect(self._on_search_changed)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.action.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.actor.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
         self.export_button.clicked.connect(self._on_export_clicked)
         self.refresh_button.clicked.connect(self.refresh)
-        self._fill_choices([])
+        self.model.page_loaded.connect(self._on_page_loaded)
+        self.model.fetch_failed.connect(self._on_failed)
+        self._fill_choices(AuditChoices((), ()))
 
     # --- listing ------------------------------------------------------------------------
     def refresh(self) -> None:
-        task = self._runner.run(self._desk.audit)
-        task.finished.connect(self._on_loaded)
-        task.failed.connect(self._on_failed)
+        """Read the filters' choices again and the newest page."""
+        task = self._runner.run(self._desk.audit_choices)
+        task.finished.connect(guarded(self, self._on_choices))
+        task.failed.connect(guarded(self, self._on_failed))
 
-    def _on_loaded(self, entries: tuple[AuditEntry, ...]) -> None:
-        self.model.set_entries(entries)
-        self._fill_choices(entries)
-        self._count()
+    def _on_choices(self, choices: object) -> None:
+        if isinstance(choices, AuditChoices):
+            self._fill_choices(choices)
+        self.model.set_query(self.current_query())
 
-    def _fill_choices(self, entries: tuple[AuditEntry, ...] | list[AuditEntry]) -> None:
+    def _fill_choices(self, choices: AuditChoices) -> None:
+        self._actions = choices.actions
         for combo, values, every in (
-                (self.action, sorted({e.action for e in entries}, key=audit_action),
+                (self.action, sorted(choices.actions, key=audit_action),
                  self.tr("Any action")),
-                (self.actor, sorted({e.actor for e in entries}), self.tr("Anyone"))):
+                (self.actor, list(choices.actors), self.tr("Anyone"))):
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
@@ -132,26 +158,27 @@ class AuditPage(QWidget):
             index = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(index, 0))
             combo.blockSignals(False)
-        self.proxy.set_action(self.action.currentData())
-        self.proxy.set_actor(self.actor.currentData())
 
-    def _on_action_changed(self, _index: int) -> None:
-        self.proxy.set_action(self.action.currentData())
-        self._count()
+    def current_query(self) -> AuditQuery:
+        text = self.search.text().strip()
+        folded = text.casefold()
+        # The log stores action codes; people search for the words they see.
+        words = tuple(a for a in self._actions
+                      if folded and folded in audit_action(a).casefold())
+        return AuditQuery(action=self.action.currentData(), actor=self.actor.currentData(),
+                          text=text, text_actions=words)
 
-    def _on_actor_changed(self, _index: int) -> None:
-        self.proxy.set_actor(self.actor.currentData())
-        self._count()
+    def apply_filters(self) -> None:
+        query = self.current_query()
+        if query != self.model.query:
+            self.error.hide()
+            self.count.setText(self.tr("Loading…"))
+            self.model.set_query(query)
 
-    def _on_search_changed(self, text: str) -> None:
-        self.proxy.set_text(text)
-        self._count()
-
-    def _count(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count.setText(self.tr("{0} of {1} entries").format(shown, total)
-                           if shown != total else self.tr("{0} entries").format(total))
-        self.export_button.setEnabled(shown > 0)
+    def _on_page_loaded(self, loaded: int, total: int) -> None:
+        self.count.setText(self.tr("{0} entries · {1} shown").format(total, loaded)
+                           if loaded < total else self.tr("{0} entries").format(total))
+        self.export_button.setEnabled(total > 0)
 
     # --- export -------------------------------------------------------------------------
     def _on_export_clicked(self) -> None:
@@ -161,23 +188,24 @@ class AuditPage(QWidget):
             self.export_csv(Path(chosen))
 
     def export_csv(self, path: Path) -> None:
-        """Write the entries shown (oldest first) to ``path``."""
-        entries = sorted(self.proxy.entries(), key=lambda e: e.id)
+        """Write every entry the filters match (oldest first; not only the pages read
+        so far) to ``path``."""
+        query = self.model.query or self.current_query()
         self.error.hide()
         self.export_button.setEnabled(False)
-        task = self._runner.run(write_audit_csv, entries, path)
+        task = self._runner.run(export_matching, self._desk, query, path)
         task.finished.connect(guarded(self, lambda count: self._on_exported(path, count)))
         task.failed.connect(self._on_failed)
 
     def _on_exported(self, path: Path, count: int) -> None:
-        self._count()
+        self.export_button.setEnabled(True)
         text = self.tr("{0} entries written to {1}.").format(count, path)
         self.message.setText(text)
         self.status_changed.emit(text)
         self.exported.emit(path)
 
     def _on_failed(self, error: object) -> None:
-        self._count()
+        self.export_button.setEnabled(self.model.rowCount() > 0)
         if isinstance(error, BaseException):
             self.error.setText(message_for(error))
             self.error.show()

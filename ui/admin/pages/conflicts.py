@@ -71,8 +71,16 @@ class ConflictsPage(QWidget):
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.verticalHeader().hide()
-        self.list.horizontalHeader().setStretchLastSection(True)
-        self.list.setColumnWidth(0, 180)
+        self.list.setWordWrap(False)
+        # The record's name takes the room left; the form, the number of versions and
+        # the time opened are as wide as they are (they follow the font's size).
+        list_header = self.list.horizontalHeader()
+        list_header.setStretchLastSection(False)
+        list_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        list_header.setSectionResizeMode(ConflictListModel.RECORD,
+                                         QHeaderView.ResizeMode.Stretch)
+        # How many versions the heading beside says: the record's name gets the room.
+        self.list.setColumnHidden(ConflictListModel.VERSIONS, True)
         self.empty = QLabel(self.tr("No open conflicts."), self)
         self.empty.hide()
 
@@ -133,7 +141,11 @@ class ConflictsPage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([330, 1000])
+        # The list gets room for a record's name (about 20 characters) beside its form
+        # and time; the versions side by side the rest (the splitter keeps the ratio
+        # when the text is larger than the window allows).
+        char = self.fontMetrics().averageCharWidth()
+        splitter.setSizes([char * 50, char * 80])
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
@@ -194,8 +206,10 @@ class ConflictsPage(QWidget):
         name = conflict.record.title if conflict.record is not None \
             else conflict.conflict.record_id.hex[:8]
         differing = sum(1 for line in conflict.lines if line.differs)
-        self.heading.setText(self.tr("{0}: {1} versions, {2} answers differ").format(
-            name, len(conflict.detail.heads), differing))
+        differ = self.tr("1 answer differs") if differing == 1 \
+            else self.tr("{0} answers differ").format(differing)
+        self.heading.setText(self.tr("{0}: {1} versions, {2}").format(
+            name, len(conflict.detail.heads), differ))
         for head in range(len(conflict.detail.heads)):
             letter = chr(ord("A") + head) if head < 26 else str(head + 1)
             button = QPushButton(self.tr("Keep version {0}").format(letter), self)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -154,6 +154,7 @@ class RecordsPage(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.error)
         layout.addWidget(self.splitter, 1)
+        self.table.viewport().installEventFilter(self)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -179,23 +180,56 @@ class RecordsPage(QWidget):
         pad = char * 2 + 8
         stamp = cells.horizontalAdvance("2026-12-31 23:59")
         values = {AdminRecordsModel.STATUS: max(cells.horizontalAdvance(self.tr(label))
-                                                for label in REVIEW_LABELS.values()),
+                                                for label in (*REVIEW_LABELS.values(),
+                                                              "In conflict", "Deleted")),
                   AdminRecordsModel.DEVICE: char * 16,
                   AdminRecordsModel.INTERVIEWER: char * 12,
                   AdminRecordsModel.SUBMITTED: stamp,
                   AdminRecordsModel.UPDATED: stamp,
                   AdminRecordsModel.SHORT_ID: cells.horizontalAdvance("0123abcd")}
         total = 0
+        self._widths: dict[int, int] = {}
         for column, value in values.items():
             head = str(self.model.headerData(column, Qt.Orientation.Horizontal))
             # The sort arrow sits in the submission time's header.
             arrow = cells.height() if column == AdminRecordsModel.SUBMITTED else 0
             width = max(heads.horizontalAdvance(head) + arrow, value) + pad
             self.table.setColumnWidth(column, width)
+            self._widths[column] = width
             total += width
         name = char * 18 + pad
         frame = self.table.frameWidth() * 2 + self.table.verticalScrollBar().sizeHint().width()
         return total + name + frame
+
+    #: Columns left out, in this order, when the table is too narrow for every column
+    #: and a readable name (large text on a small screen): the record beside shows both.
+    _SPARE = (AdminRecordsModel.UPDATED, AdminRecordsModel.SHORT_ID)
+
+    def _fit_columns(self) -> None:
+        """Hide the spare columns while the name would get fewer than 14 characters."""
+        room = self.table.viewport().width()
+        if room <= 0:
+            return
+        least = self.table.fontMetrics().averageCharWidth() * 14
+        shown = [c for c in range(AdminRecordsModel._COLUMNS)
+                 if c != AdminRecordsModel.NAME and c not in self._SPARE]
+        for column in self._SPARE:
+            # The widths as set (a hidden column's is 0 in the header).
+            need = sum(self._widths[c] for c in (*shown, column)) + least
+            fits = need <= room
+            self.table.setColumnHidden(column, not fits)
+            if not fits:
+                for rest in self._SPARE[self._SPARE.index(column) + 1:]:
+                    self.table.setColumnHidden(rest, True)
+                return
+            shown.append(column)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The table's viewport resized (the window, the splitter, the layout settling):
+        # its new width is known here, not yet in the table's own resize event.
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
 
     # -- the console's contract ----------------------------------------------------------
     def refresh(self) -> None:
