@@ -20,8 +20,8 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, command
+from qi_capture.coding.model import EXCHANGE_FORMATS as FORMATS
 from qi_capture.coding.model import CodeNode
-from qi_capture.services.admin.coding_exchange import FORMATS
 
 
 def register(groups: Any) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
+from qi_capture.coding.errors import CodebookCsvInvalid, ExchangeInvalid
 from qi_capture.crypto.errors import (
     RecoveryKeyInvalid,
     WeakPassphrase,
@@ -35,6 +36,7 @@ from qi_capture.forms import FormError
 from qi_capture.forms.errors import FILE_UNREADABLE
 from qi_capture.forms.session import AnswerError
 from qi_capture.logs import setup_logging
+from qi_capture.report.errors import InvitedListInvalid
 from qi_capture.services import CoreContext, ProfileService
 from qi_capture.services.dto import ProfileInfo
 from qi_capture.services.errors import CannotFinalise, ProfileNameTaken
@@ -55,6 +57,10 @@ _INVALID_INPUT: tuple[type[QICaptureError], ...] = (
     FormVersionConflict,
     InvalidAnswerValue,
     RecoveryKeyInvalid,
+    # Files from elsewhere that were read and found wrong (the file exists: not usage).
+    InvitedListInvalid,
+    ExchangeInvalid,
+    CodebookCsvInvalid,
 )
 
 

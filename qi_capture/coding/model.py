@@ -16,6 +16,8 @@ from dataclasses import dataclass
 ORIGINS = ("field", "analyst")
 #: The coder of every coding made from the field's quick tags.
 FIELD_CODER = "field"
+#: What a study's coding can be exported as (`CodingDesk.export`).
+EXCHANGE_FORMATS = ("qdpx", "qdc", "csv", "codebook-csv")
 
 
 @dataclass(frozen=True)

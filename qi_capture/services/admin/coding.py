@@ -116,7 +116,6 @@ from qi_capture.coding.model import (
 )
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
 from qi_capture.report.suppress import Disclosure
-from qi_capture.services.admin import coding_exchange
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
@@ -867,11 +866,15 @@ class CodingDesk:
         its stakeholder group and footprint), ``qdc`` (codebook), ``csv`` (coded
         passages) or ``codebook-csv``; logged. NOT encrypted
         (`qi_capture.services.admin.coding_exchange`)."""
+        from qi_capture.services.admin import coding_exchange  # lxml: only when exchanging
+
         return coding_exchange.export(self, fmt, Path(out))
 
     def import_file(self, path: str | Path) -> ExchangeResult:
-        """Import a REFI-QDA ``.qdpx`` project or ``.qdc`` codebook: codes and codings
-        made elsewhere land on the same passages; all or nothing; logged."""
+        """Import a REFI-QDA ``.qdpx`` project, or a ``.qdc`` or ``.csv`` codebook: codes
+        and codings made elsewhere land on the same passages; all or nothing; logged."""
+        from qi_capture.services.admin import coding_exchange  # lxml: only when exchanging
+
         return coding_exchange.import_file(self, Path(path))
 
 

@@ -32,7 +32,7 @@ from qi_capture.central import coding as db
 from qi_capture.coding import csvfiles, refi
 from qi_capture.coding.csv_read import read_codebook_csv
 from qi_capture.coding.errors import ExchangeFormatUnknown, ExchangeInvalid
-from qi_capture.coding.model import CodedPassage, ExchangeResult
+from qi_capture.coding.model import EXCHANGE_FORMATS, CodedPassage, ExchangeResult
 from qi_capture.coding.refi_read import ReadCode, ReadProject, read_codebook, read_project
 from qi_capture.coding.source import SourceText, render
 from qi_capture.crypto.atomic import atomic_write_bytes
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from qi_capture.services.admin.coding import CodingDesk
     from qi_capture.services.admin.interviews import Interview
 
-FORMATS = ("qdpx", "qdc", "csv", "codebook-csv")
+FORMATS = EXCHANGE_FORMATS
 VARIABLES = ("Stakeholder group", "Footprint")
 
 

@@ -93,6 +93,23 @@ def _build(central: CentralStore, study_id: str | None, *, by: str | None,
                                     for lang in forms[-1].languages))
     if language is not None and language not in languages:
         raise LanguageUnknown(language, languages)
+    # The invited list is read first, from the forms alone, so a bad file is refused
+    # before the study's records are read.
+    orgs = None
+    if invited is not None:
+        from qi_capture.export.model import build_layout, choice_label
+        from qi_capture.report.questions import FOOTPRINT, named
+
+        footprints: dict[str, str] = {}
+        for forms in all_forms.values():
+            lang = language if language in forms[-1].languages else None
+            chosen_lang = lang or forms[-1].default_language
+            layout = build_layout(forms, chosen_lang)
+            column = named(layout.tables[()], FOOTPRINT)
+            if column is not None:
+                footprints.update({c.name: choice_label(c, chosen_lang)
+                                   for c in column.choices})
+        orgs = read_invited(invited, footprints)
     data = []
     total = sum(sum(central.record_form_versions(fid).values()) for fid in form_ids)
     done = 0
@@ -106,18 +123,6 @@ def _build(central: CentralStore, study_id: str | None, *, by: str | None,
                                 statuses=None if statuses is None else tuple(statuses),
                                 language=lang))
         done += sum(central.record_form_versions(fid).values())
-    orgs = None
-    if invited is not None:
-        from qi_capture.export.model import choice_label
-        from qi_capture.report.questions import FOOTPRINT, named
-
-        footprints: dict[str, str] = {}
-        for ff in data:
-            column = named(ff.layout.tables[()], FOOTPRINT)
-            if column is not None:
-                footprints.update({c.name: choice_label(c, ff.language)
-                                   for c in column.choices})
-        orgs = read_invited(invited, footprints)
     options = ReportOptions(by=by, min_cell=min_cell,
                             statuses=None if statuses is None else tuple(statuses),
                             language=language)

@@ -212,8 +212,9 @@ def test_malformed_invited_list(fixture_study: Path, tmp_path: Path,
     path = tmp_path / "invited.csv"
     path.write_bytes(content)
     out = tmp_path / "out"
+    # Invalid input (exit 1, as the README says), refused before any record is read.
     assert run(fixture_study, out, "--invited", str(path), monkeypatch=monkeypatch,
-               data=tmp_path / "data") != 0
+               data=tmp_path / "data") == 1
     assert message.lower() in capsys.readouterr().err.lower()
     assert not out.exists()
 
