@@ -320,10 +320,19 @@ def _export(
             sinks[table.name].write(frame, masks)
             rows[table.name] += len(table_rows)
 
-    for rec in records:
-        builder.add(rec)
-        if builder.pending() >= batch:
-            flush()
+    batches = getattr(records, "batches", None)
+    if callable(batches):
+        # A source that hands out its records column by column (the central store's):
+        # no object per record.
+        for part in batches():
+            builder.add_batch(part)
+            if builder.pending() >= batch:
+                flush()
+    else:
+        for rec in records:
+            builder.add(rec)
+            if builder.pending() >= batch:
+                flush()
     flush()
     events = paradata(builder.included_ids) if paradata is not None else []
     wrote_audit = False
