@@ -273,13 +273,18 @@ class RowBuilder:
 
     def _add_answers(self, record_id: str, version: str, answers: Mapping[str, Any]) -> None:
         stats = self.stats
-        others = answers.keys() - self._direct
         instances: dict[tuple[tuple[str, ...], tuple[int, ...]], dict[str, Any]] = {}
         # Direct keys are never among the others: the answers give them as they are.
-        self._values.append(tuple(map(answers.get, self._keys)))
+        values = tuple(map(answers.get, self._keys))
+        self._values.append(values)
         extra: dict[str, Any] = {}
+        # With as many answers as direct keys give values, every answer is one of them
+        # (an answer elsewhere, or a null one, makes the count differ): no others.
+        others = (frozenset() if len(answers) == len(values) - values.count(None)
+                  else answers.keys() - self._direct)
         if others:
-            for path in [p for p in answers if p in others]:  # in the answers' order
+            # In the answers' order (one pass in C).
+            for path in list(filter(others.__contains__, answers)):
                 r = self._route(path)
                 if r is None:
                     stats.unknown_paths[path.strip("/")] += 1
@@ -403,10 +408,16 @@ def _as_strings(values: list[Any]) -> Any:
         return None
 
 
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
 def _text_series(values: list[Any], index: pd.RangeIndex) -> pd.Series:
     """Text cells: str, or None where empty (never NaN: writers test cells as text)."""
     array = np.empty(len(values), dtype=object)
     array[:] = values
+    if _TEXT_TYPES.issuperset(map(type, values)):
+        # Every cell text or None, as stored answers are (told by one pass in C): as is.
+        return pd.Series(array, index=index, dtype=object)
     missing = pd.isna(array)
     if missing.any():
         array[missing] = None
@@ -458,9 +469,9 @@ def _number_series(
         series = pd.Series(np.array(values, dtype=object), index=index)
         return pd.to_numeric(series, errors="coerce").astype("Int64")
     if fast is not None:
-        numbers = pd.Series(fast[0], index=index)
         if fast[1]:
             stats.unreadable[(table.name, column.key, "not a number")] += fast[1]
+        return _checked_numbers(stats, table, column, fast[0], whole_type, index)
     else:
         series = pd.Series(_objects(values), index=index)
         numbers = pd.to_numeric(series, errors="coerce")
@@ -475,6 +486,27 @@ def _number_series(
         _lost(stats, table, column, numbers, whole, "not a whole number")
         return whole.astype("Int64")
     return numbers.astype("float64")
+
+
+def _checked_numbers(stats: Stats, table: Table, column: Column, numbers: np.ndarray,
+                     whole: bool, index: pd.RangeIndex) -> pd.Series:
+    """What the pandas path below does to a float64 column, in numpy: infinities, and
+    in a whole-number column fractions, left empty and counted."""
+    values = np.array(numbers, dtype="float64")  # a copy of our own, to write to
+    empty = np.isnan(values)
+    infinite = np.isinf(values)
+    if infinite.any():
+        stats.unreadable[(table.name, column.key, "not a finite number")] += int(infinite.sum())
+        values[infinite] = np.nan
+        empty |= infinite
+    if not whole:
+        return pd.Series(values, index=index)
+    fraction = ~empty & (values != np.round(values))
+    if fraction.any():
+        stats.unreadable[(table.name, column.key, "not a whole number")] += int(fraction.sum())
+        empty |= fraction
+    whole_numbers = np.where(empty, 0.0, values).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(whole_numbers, empty), index=index)
 
 
 def _objects(values: list[Any]) -> np.ndarray:
