@@ -229,6 +229,29 @@ class ExportRecord:
 
 
 @dataclass(frozen=True)
+class ExportBatch:
+    """A batch of records as exports read them, column by column: the fields of
+    `ExportRecord` in lists of one length, ids as their canonical text (what the
+    exported files hold), so no object is made per record. (Structurally what
+    `qi_capture.export.model.RecordBatchLike` asks for.)"""
+
+    record_ids: list[str]
+    device_ids: list[str]
+    interviewers: list[str]
+    form_versions: list[str]
+    review_statuses: list[str]
+    submitted: list[str]
+    updated: list[str]
+    revision_ids: list[str]
+    in_conflict: list[bool]
+    deleted: list[bool]
+    answers: list[dict[str, JsonValue]]
+
+    def __len__(self) -> int:
+        return len(self.record_ids)
+
+
+@dataclass(frozen=True)
 class ExportParadata:
     record_id: uuid.UUID
     device_id: uuid.UUID

@@ -23,8 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-import orjson
-from sqlalchemy import URL, Engine, String, create_engine, func, select, type_coerce
+from sqlalchemy import URL, Engine, create_engine, func, select
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from qi_capture.central import audit_log, conflicts, devices, migrate, postgres, review, sql
@@ -41,7 +40,6 @@ from qi_capture.central.dto import (
     ConflictInfo,
     DeviceGaps,
     ExportParadata,
-    ExportRecord,
     FormVersionJson,
     QuarantinedBundle,
     RecordListing,
@@ -49,6 +47,7 @@ from qi_capture.central.dto import (
     RevisionSummary,
 )
 from qi_capture.central.errors import CentralNotFound, CentralSchemaOutdated, RecordNotFound
+from qi_capture.central.export_source import ExportSource
 from qi_capture.central.models import (
     CentralAttachmentRow,
     CentralAuditRow,
@@ -472,60 +471,12 @@ class CentralStore:
             )
 
     # -- export source ------------------------------------------------------------------------
-    def export_records(self, form_id: str, batch: int = 10_000) -> Iterator[ExportRecord]:
+    def export_records(self, form_id: str, batch: int = 10_000) -> ExportSource:
         """Every record of the form (deleted and conflicted ones too, flagged) with the
-        displayed winner's answers, streamed in ``batch``-sized pages by record id (one
-        query per page, only the columns used, positional row access)."""
-        rec = sql.table(CentralRecordRow)
-        rev = sql.table(CentralRevisionRow)
-        rv = sql.table(CentralReviewRow)
-        device_ids: dict[object, uuid.UUID] = {}
-        last: uuid.UUID | None = None
-        while True:
-            query = (
-                select(
-                    rec.c.id,
-                    # Raw: a few devices send all the records; each id is parsed once.
-                    type_coerce(rec.c.device_id, String),
-                    rec.c.interviewer,
-                    rec.c.form_version,
-                    rv.c.status,
-                    rec.c.submitted,
-                    rec.c.updated,
-                    rec.c.winner,
-                    rec.c.in_conflict,
-                    rec.c.deleted,
-                    rev.c.canonical_json,
-                )
-                .join(rev, rev.c.id == rec.c.winner)
-                .outerjoin(rv, rv.c.record_id == rec.c.id)
-                .where(rec.c.form_id == form_id)
-                .order_by(rec.c.id)
-                .limit(batch)
-            )
-            if last is not None:
-                query = query.where(rec.c.id > last)
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
-            if not rows:
-                return
-            for r in rows:
-                doc = _decode(r[10])
-                answers = doc.get("answers") if isinstance(doc, dict) else None
-                yield ExportRecord(
-                    record_id=r[0],
-                    device_id=device_ids.get(r[1]) or device_ids.setdefault(r[1], _uuid(r[1])),
-                    interviewer=r[2],
-                    form_version=r[3],
-                    review_status=r[4] or "received",
-                    submitted=r[5],
-                    updated=r[6],
-                    revision_id=r[7],
-                    in_conflict=bool(r[8]),
-                    deleted=bool(r[9]),
-                    answers=answers if isinstance(answers, dict) else {},
-                )
-            last = rows[-1][0]
+        displayed winner's answers, in record-id order: one query streamed in
+        ``batch``-sized parts (`ExportSource`). Iterate it for `ExportRecord`s, or take
+        its ``batches()`` column by column."""
+        return ExportSource(self.engine, form_id, batch)
 
     def export_paradata(self, record_ids: Sequence[uuid.UUID]) -> Iterator[ExportParadata]:
         t = sql.table(CentralParadataRow)
@@ -589,26 +540,6 @@ class CentralStore:
                 h.update(line.encode("utf-8"))
                 h.update(b"\n")
         return h.hexdigest()
-
-
-#: Answer value types orjson reads exactly as `json` does.
-_EXACT_TYPES = frozenset({str, int, bool, type(None)})
-
-
-def _decode(text: str) -> JsonValue:
-    """A stored revision's JSON, as `json` reads it. orjson is several times faster, and
-    reads what the app writes (answers are text) the same; but it reads a number beyond
-    64 bits as a float, and refuses a lone surrogate. So a revision whose answers hold a
-    float or a nested value (where such a number could hide), or that orjson refuses, is
-    read by `json`."""
-    try:
-        value: JsonValue = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # type: ignore[no-any-return]
-    answers = value.get("answers") if isinstance(value, dict) else None
-    if not isinstance(answers, dict) or not _EXACT_TYPES.issuperset(map(type, answers.values())):
-        return json.loads(text)  # type: ignore[no-any-return]
-    return value
 
 
 def _content_lines(conn: object) -> Iterator[str]:

@@ -47,6 +47,7 @@ from qi_capture.export.model import (
     audit_table,
     build_layout,
 )
+from qi_capture.export.prefetch import prefetched
 from qi_capture.export.tables import RowBuilder, Stats, audit_rows, typed_frame
 from qi_capture.forms.model import Form
 from qi_capture.storage.canonical import JsonValue
@@ -320,10 +321,19 @@ def _export(
             sinks[table.name].write(frame, masks)
             rows[table.name] += len(table_rows)
 
-    for rec in records:
-        builder.add(rec)
-        if builder.pending() >= batch:
-            flush()
+    batches = getattr(records, "batches", None)
+    if callable(batches):
+        # A source that hands out its records column by column (the central store's):
+        # no object per record; read a batch ahead in a thread of its own.
+        for part in prefetched(batches()):
+            builder.add_batch(part)
+            if builder.pending() >= batch:
+                flush()
+    else:
+        for rec in records:
+            builder.add(rec)
+            if builder.pending() >= batch:
+                flush()
     flush()
     events = paradata(builder.included_ids) if paradata is not None else []
     wrote_audit = False

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from qi_capture.export.model import (
     Column,
     Layout,
     ParadataLike,
+    RecordBatchLike,
     RecordLike,
     Table,
     split_path,
@@ -138,7 +140,6 @@ class RowBuilder:
         self.stats = Stats()
         self.statuses = set(statuses) if statuses else None
         self.track_missing = track_missing
-        self.included_ids: list[Any] = []
         self._route = _router(layout)
         main = layout.tables[()]
         self._direct = frozenset(
@@ -146,12 +147,14 @@ class RowBuilder:
             if c.kind == "value" and self._route(c.key) == _Route(c.key, None, None, None)
         )
         self._keys = [c.key for c in main.columns if c.kind == "value" and c.key in self._direct]
-        # Per included record of the batch: its metadata; its answers to main-table
-        # questions (in the order of _keys), read while its answers are fresh in the
-        # cache (column by column later would visit every record's dict once per
-        # column); answers routed to the main table by another path (rare), by row; the
-        # questions not asked (only with track_missing).
-        self._meta: list[tuple[Any, ...]] = []
+        # Per included record of the batch: its metadata (column by column, in the
+        # order of _META_KEYS); its answers to main-table questions (in the order of
+        # _keys), read while its answers are fresh in the cache (column by column later
+        # would visit every record's dict once per column); answers routed to the main
+        # table by another path (rare), by row; the questions not asked (only with
+        # track_missing).
+        self._meta: list[list[Any]] = [[] for _ in _META_KEYS]
+        self._included: list[str] = []
         self._values: list[tuple[Any, ...]] = []
         self._extra: dict[int, dict[str, Any]] = {}
         self._not_asked: list[Collection[str] | None] = []
@@ -167,11 +170,8 @@ class RowBuilder:
 
     def take(self) -> dict[tuple[str, ...], Rows]:
         """The batch so far, per table; the builder starts a new one."""
-        n = len(self._meta)
-        columns: dict[str, list[Any]] = (
-            dict(zip(_META_KEYS, map(list, zip(*self._meta, strict=True)), strict=True))
-            if n else {k: [] for k in _META_KEYS}
-        )
+        n = len(self._values)
+        columns: dict[str, list[Any]] = dict(zip(_META_KEYS, self._meta, strict=True))
         if n:
             columns.update(zip(self._keys, map(list, zip(*self._values, strict=True)),
                                strict=True))
@@ -186,12 +186,18 @@ class RowBuilder:
         }
         for table, rows in self._repeats.items():
             out[table] = Rows.from_dicts(self.layout.tables[table], rows)
-        self._meta, self._values, self._extra, self._not_asked = [], [], {}, []
+        self._meta = [[] for _ in _META_KEYS]
+        self._values, self._extra, self._not_asked = [], {}, []
         self._repeats = {k: [] for k in self._repeats}
         return out
 
     def pending(self) -> int:
-        return len(self._meta)
+        return len(self._values)
+
+    @property
+    def included_ids(self) -> list[uuid.UUID]:
+        """The ids of the records included so far (made when asked: the paradata)."""
+        return [uuid.UUID(t) for t in self._included]
 
     def _absent_in(self, table: tuple[str, ...], version: str) -> frozenset[str]:
         """Keys of the table's questions that the form version lacks."""
@@ -204,34 +210,81 @@ class RowBuilder:
             self._absent[(table, version)] = found
         return found
 
+    def _excluded(self, deleted: bool, status: str) -> bool:
+        if deleted:
+            self.stats.excluded["deleted (the record's current revision is a deletion)"] += 1
+            return True
+        if self.statuses is not None and status not in self.statuses:
+            self.stats.excluded[f"review status '{status}' not selected"] += 1
+            return True
+        return False
+
+    def _device(self, device_id: Any) -> str:
+        device = self._devices.get(device_id)
+        if device is None:  # a few devices send all the records: each id is made once
+            device = self._devices.setdefault(device_id, str(device_id))
+        return device
+
     def add(self, rec: RecordLike) -> None:
+        if self._excluded(rec.deleted, rec.review_status):
+            return
         stats = self.stats
-        if rec.deleted:
-            stats.excluded["deleted (the record's current revision is a deletion)"] += 1
-            return
-        if self.statuses is not None and rec.review_status not in self.statuses:
-            stats.excluded[f"review status '{rec.review_status}' not selected"] += 1
-            return
         stats.included += 1
         stats.versions[rec.form_version] += 1
         if rec.in_conflict:
             stats.in_conflict += 1
-        self.included_ids.append(rec.record_id)
         record_id = str(rec.record_id)
-        device = self._devices.get(rec.device_id)
-        if device is None:  # a few devices send all the records: each id is made once
-            device = self._devices.setdefault(rec.device_id, str(rec.device_id))
-        self._meta.append((record_id, device, rec.interviewer, rec.form_version,
-                           rec.review_status, rec.submitted, rec.updated, rec.revision_id,
-                           int(rec.in_conflict)))
-        answers = rec.answers
-        others = answers.keys() - self._direct
+        self._included.append(record_id)
+        for column, value in zip(self._meta, (
+                record_id, self._device(rec.device_id), rec.interviewer, rec.form_version,
+                rec.review_status, rec.submitted, rec.updated, rec.revision_id,
+                int(rec.in_conflict)), strict=True):
+            column.append(value)
+        self._add_answers(record_id, rec.form_version, rec.answers)
+
+    def add_batch(self, batch: RecordBatchLike) -> None:
+        """Records column by column (what `add` does for each, without a per-record
+        object: the metadata columns are taken whole)."""
+        deleted, statuses = batch.deleted, batch.review_statuses
+        keep: list[int] | None = None
+        if any(deleted) or (self.statuses is not None
+                            and not self.statuses.issuperset(statuses)):
+            keep = [i for i, (gone, status) in enumerate(zip(deleted, statuses, strict=True))
+                    if not self._excluded(gone, status)]
+
+        def pick(values: Sequence[Any]) -> Sequence[Any]:
+            return values if keep is None else [values[i] for i in keep]
+
+        ids, versions, conflicts = (pick(batch.record_ids), pick(batch.form_versions),
+                                    pick(batch.in_conflict))
+        stats = self.stats
+        stats.included += len(ids)
+        stats.versions.update(versions)
+        stats.in_conflict += sum(map(bool, conflicts))
+        self._included.extend(ids)
+        meta: tuple[Sequence[Any], ...] = (
+            ids, [self._device(d) for d in pick(batch.device_ids)], pick(batch.interviewers),
+            versions, pick(batch.review_statuses), pick(batch.submitted),
+            pick(batch.updated), pick(batch.revision_ids), list(map(int, conflicts)))
+        for column, values in zip(self._meta, meta, strict=True):
+            column.extend(values)
+        for record_id, version, answers in zip(ids, versions, pick(batch.answers), strict=True):
+            self._add_answers(record_id, version, answers)
+
+    def _add_answers(self, record_id: str, version: str, answers: Mapping[str, Any]) -> None:
+        stats = self.stats
         instances: dict[tuple[tuple[str, ...], tuple[int, ...]], dict[str, Any]] = {}
         # Direct keys are never among the others: the answers give them as they are.
-        self._values.append(tuple(map(answers.get, self._keys)))
+        values = tuple(map(answers.get, self._keys))
+        self._values.append(values)
         extra: dict[str, Any] = {}
+        # With as many answers as direct keys give values, every answer is one of them
+        # (an answer elsewhere, or a null one, makes the count differ): no others.
+        others = (frozenset() if len(answers) == len(values) - values.count(None)
+                  else answers.keys() - self._direct)
         if others:
-            for path in [p for p in answers if p in others]:  # in the answers' order
+            # In the answers' order (one pass in C).
+            for path in list(filter(others.__contains__, answers)):
                 r = self._route(path)
                 if r is None:
                     stats.unknown_paths[path.strip("/")] += 1
@@ -246,18 +299,19 @@ class RowBuilder:
                         self._repeats[r.key[0]].append(target)
                 target[r.name] = answers[path]
         if extra:
-            self._extra[len(self._meta) - 1] = extra
+            self._extra[len(self._values) - 1] = extra
         if self.track_missing:
             main: Collection[str] = answers.keys()
             if others:
                 main = (answers.keys() - others) | extra.keys()
-            self._not_asked.append(self._mark_not_asked(rec, main, instances))
+            self._not_asked.append(self._mark_not_asked(version, answers, main, instances))
         else:
             self._not_asked.append(None)
 
     def _mark_not_asked(
         self,
-        rec: RecordLike,
+        version: str,
+        answers: Mapping[str, Any],
         main: Collection[str],
         instances: dict[tuple[tuple[str, ...], tuple[int, ...]], dict[str, Any]],
     ) -> set[str] | None:
@@ -270,14 +324,14 @@ class RowBuilder:
         ]
         rows += [(key[0], row, (key[0][-1], key[1][-1])) for key, row in instances.items()]
         for table, row, current in rows:
-            absent = self._absent_in(table, rec.form_version)
+            absent = self._absent_in(table, version)
             not_asked = set(absent)
             cache: dict[str, bool] = {}
             for column in self._gated[table]:
                 if column.key in row or column.key in absent:
                     continue
                 if values is None:
-                    values = unflatten(rec.answers)
+                    values = unflatten(answers)
                 context = values
                 if current is not None:
                     context = {**values, "__current__": {"repeat": current[0],
@@ -354,10 +408,16 @@ def _as_strings(values: list[Any]) -> Any:
         return None
 
 
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
 def _text_series(values: list[Any], index: pd.RangeIndex) -> pd.Series:
     """Text cells: str, or None where empty (never NaN: writers test cells as text)."""
     array = np.empty(len(values), dtype=object)
     array[:] = values
+    if _TEXT_TYPES.issuperset(map(type, values)):
+        # Every cell text or None, as stored answers are (told by one pass in C): as is.
+        return pd.Series(array, index=index, dtype=object)
     missing = pd.isna(array)
     if missing.any():
         array[missing] = None
@@ -409,9 +469,9 @@ def _number_series(
         series = pd.Series(np.array(values, dtype=object), index=index)
         return pd.to_numeric(series, errors="coerce").astype("Int64")
     if fast is not None:
-        numbers = pd.Series(fast[0], index=index)
         if fast[1]:
             stats.unreadable[(table.name, column.key, "not a number")] += fast[1]
+        return _checked_numbers(stats, table, column, fast[0], whole_type, index)
     else:
         series = pd.Series(_objects(values), index=index)
         numbers = pd.to_numeric(series, errors="coerce")
@@ -426,6 +486,27 @@ def _number_series(
         _lost(stats, table, column, numbers, whole, "not a whole number")
         return whole.astype("Int64")
     return numbers.astype("float64")
+
+
+def _checked_numbers(stats: Stats, table: Table, column: Column, numbers: np.ndarray,
+                     whole: bool, index: pd.RangeIndex) -> pd.Series:
+    """What the pandas path below does to a float64 column, in numpy: infinities, and
+    in a whole-number column fractions, left empty and counted."""
+    values = np.array(numbers, dtype="float64")  # a copy of our own, to write to
+    empty = np.isnan(values)
+    infinite = np.isinf(values)
+    if infinite.any():
+        stats.unreadable[(table.name, column.key, "not a finite number")] += int(infinite.sum())
+        values[infinite] = np.nan
+        empty |= infinite
+    if not whole:
+        return pd.Series(values, index=index)
+    fraction = ~empty & (values != np.round(values))
+    if fraction.any():
+        stats.unreadable[(table.name, column.key, "not a whole number")] += int(fraction.sum())
+        empty |= fraction
+    whole_numbers = np.where(empty, 0.0, values).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(whole_numbers, empty), index=index)
 
 
 def _objects(values: list[Any]) -> np.ndarray:

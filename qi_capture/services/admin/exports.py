@@ -6,9 +6,10 @@ store's record stream to `qi_capture.export.export_form` and logs the export (fo
 format, how many records, the status filter; never answers) in the audit log.
 
 The export engine takes no progress callback, so progress is counted here as the engine
-pulls records from the stream: ``progress(done, total, "")`` every `PROGRESS_EVERY`
-records and once at the end (``total``: the form's records, deleted ones included, as
-the stream holds them). The writing of the files after the last record is not counted.
+pulls records from the stream: ``progress(done, total, "")`` after every batch it reads
+(every `PROGRESS_EVERY` records when it reads record by record) and once at the end
+(``total``: the form's records, deleted ones included, as the stream holds them). The
+writing of the files after the last record is not counted.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from qi_capture.central.errors import FormNotFound
+from qi_capture.central.export_source import ExportSource
 from qi_capture.central.store import CentralStore
 from qi_capture.export.constants import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
 from qi_capture.forms.model import Form
@@ -37,10 +39,8 @@ __all__ = [
     "export",
 ]
 
-#: Records between two progress reports (the engine reads 10,000 a batch).
+#: Records between two progress reports when the engine reads record by record.
 PROGRESS_EVERY = 1_000
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,36 @@ def stored_forms(central: CentralStore, form_id: str) -> list[Form]:
     return [by_version[v] for v in sorted(by_version, key=version_key)]
 
 
-def _counted(items: Iterable[_T], total: int, progress: ProgressCallback) -> Iterator[_T]:
-    done = 0
-    progress(0, total, "")
-    for item in items:
-        yield item
-        done += 1
-        if done % PROGRESS_EVERY == 0:
-            progress(done, max(total, done), "")
-    progress(done, max(total, done), "")
+class _Counted:
+    """The store's record source, counted as the engine reads it, whichever way it
+    reads: record by record, or (as it does) column by column in batches, which are
+    counted a batch at a time (and, as the engine reads ahead in a thread of its own,
+    from that thread: the callback must be safe to call from any thread, as
+    `ui.tasks`' is)."""
+
+    def __init__(self, source: ExportSource, total: int, progress: ProgressCallback) -> None:
+        self.source = source
+        self.total = total
+        self.progress = progress
+
+    def __iter__(self) -> Iterator[Any]:
+        done = 0
+        self.progress(0, self.total, "")
+        for item in self.source:
+            yield item
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                self.progress(done, max(self.total, done), "")
+        self.progress(done, max(self.total, done), "")
+
+    def batches(self) -> Iterator[Any]:
+        done = 0
+        self.progress(0, self.total, "")
+        for batch in self.source.batches():
+            yield batch
+            done += len(batch)
+            self.progress(done, max(self.total, done), "")
+        self.progress(done, max(self.total, done), "")
 
 
 def export(
@@ -115,7 +136,7 @@ def export(
     records: Iterable[Any] = central.export_records(form_id)
     if progress is not None:
         total = sum(central.record_form_versions(form_id).values())
-        records = _counted(records, total, progress)
+        records = _Counted(central.export_records(form_id), total, progress)
     result = export_form(
         forms=forms,
         records=records,

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
-from qi_capture.central.store import _decode
+from qi_capture.central.export_source import decode as _decode
 from qi_capture.export import ExportError, export_form, writers
 from qi_capture.export.model import Layout, build_layout, split_path
 from qi_capture.export.tables import RowBuilder, Stats, typed_frame
