@@ -59,7 +59,8 @@ class Review:
 def review_of(view: FormView) -> Review:
     """Group a view read with its problems (``with_problems=True``)."""
     problems = view.problems or ()
-    errors = tuple(Line(p.path, f"{p.label}: {p.message}")
+    # The message on a line of its own: one long line would be cut short.
+    errors = tuple(Line(p.path, f"{p.label}\n{p.message}")
                    for p in problems if p.kind != "required")
     required = tuple(Line(p.path, p.label) for p in problems if p.kind == "required")
     blocking = {p.path for p in problems}
@@ -147,8 +148,11 @@ class FinaliseDialog(QDialog):
         self.setTabOrder(self.comment, self.finalise_button)
         self.setTabOrder(self.finalise_button, self.cancel_button)
         (self.tree if blocked else self.finalise_button).setFocus()
-        width = self.fontMetrics().horizontalAdvance("x") * 80
-        self.resize(width, self.fontMetrics().lineSpacing() * 28)
+        # Roomy, but never past the screen (a 1366x768 laptop at 150% text).
+        width = self.fontMetrics().horizontalAdvance("x") * 84
+        height = self.fontMetrics().lineSpacing() * 28
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(width, screen.width() - 40), min(height, screen.height() - 60))
 
     def _fill(self) -> None:
         review = self.review
@@ -170,7 +174,9 @@ class FinaliseDialog(QDialog):
             for line in lines:
                 item = QTreeWidgetItem(group, [line.text])
                 item.setData(0, PathRole, line.path)
-                item.setToolTip(0, self.tr("Go to this question (Enter)"))
+                # The whole text too: a long constraint message may be cut at the edge.
+                item.setToolTip(0, self.tr("{0}\n\nGo to this question (Enter)").format(
+                    line.text))
             group.setExpanded(expanded)
         first = self.tree.topLevelItem(0)
         if first is not None:
