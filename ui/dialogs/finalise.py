@@ -150,7 +150,9 @@ class FinaliseDialog(QDialog):
         (self.tree if blocked else self.finalise_button).setFocus()
         # Roomy, but never past the screen (a 1366x768 laptop at 150% text).
         width = self.fontMetrics().horizontalAdvance("x") * 84
-        height = self.fontMetrics().lineSpacing() * 28
+        # Nothing to list: only as tall as the message, comment and buttons need.
+        height = (self.fontMetrics().lineSpacing() * 28 if self.tree.topLevelItemCount()
+                  else self.sizeHint().height())
         screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
         self.resize(min(width, screen.width() - 40), min(height, screen.height() - 60))
 
