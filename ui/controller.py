@@ -42,6 +42,8 @@ class FormController(QObject):
     finalise_refused = Signal(tuple)
     #: The record was finalised (the revision info).
     finalised = Signal(object)
+    #: The finalise review is read: a `FormView` with every problem.
+    review_ready = Signal(object)
     #: The end of the form was reached with Next.
     end_reached = Signal()
 
@@ -87,7 +89,11 @@ class FormController(QObject):
     def attach(self, path: str, file_path: str) -> None:
         raise NotImplementedError
 
-    def finalise(self) -> None:
+    def review(self) -> None:
+        """Read the record with every problem for the finalise review (``review_ready``)."""
+        raise NotImplementedError
+
+    def finalise(self, comment: str = "") -> None:
         raise NotImplementedError
 
     def close(self, then: Callable[[], None] | None = None) -> None:
@@ -223,14 +229,20 @@ class RecordController(FormController):
         fill = self.fill
         self._write(lambda: fill.attach(path, file_path))
 
-    def finalise(self) -> None:
+    def review(self) -> None:
+        fill = self.fill
+        # On the queue, after every change before it: the review sees the last answer.
+        self._write(lambda: fill.view(with_problems=True), self.review_ready.emit)
+
+    def finalise(self, comment: str = "") -> None:
         def done(result: object) -> None:
             if isinstance(result, Moved):
                 self.finalise_refused.emit(result.problems)
             else:
                 self._closed = True
                 self.finalised.emit(result)
-        self._write(self.fill.finalise, done)
+        fill = self.fill
+        self._write(lambda: fill.finalise(comment), done)
 
     def close(self, then: Callable[[], None] | None = None) -> None:
         """Close the record (the draft stays) once every queued write is done."""
@@ -320,5 +332,8 @@ class ViewController(FormController):
     def attach(self, path: str, file_path: str) -> None:
         return None
 
-    def finalise(self) -> None:
+    def review(self) -> None:
+        return None
+
+    def finalise(self, comment: str = "") -> None:
         return None

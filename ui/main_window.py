@@ -64,11 +64,14 @@ def load_home(ctx: CoreContext) -> tuple[list[StudyOverview], list[RecordRow]]:
     return studies, rows
 
 
-def load_view(ctx: CoreContext, record_id: uuid.UUID) -> tuple[ReadOnlyFill, str, bool]:
+def load_view(ctx: CoreContext, record_id: uuid.UUID
+              ) -> tuple[ReadOnlyFill, str, bool, dict[str, float]]:
     """Worker: a finalised record to show read-only (never written), its form's title,
-    and whether its study has a study pack."""
+    whether its study has a study pack, and (interviews) the seconds spent per screen,
+    so the read-only clock shows the real duration."""
     fill, view = open_read_only(ctx, record_id)
-    return fill, view.form.title, view.study_has_pack
+    spent = time_spent(ctx, record_id) if fill.interview else {}
+    return fill, view.form.title, view.study_has_pack, spent
 
 
 def time_spent(ctx: CoreContext, record_id: uuid.UUID) -> dict[str, float]:
@@ -504,10 +507,10 @@ class MainWindow(QMainWindow):
             return
         task = self.runner.run(load_view, ctx, record_id)
 
-        def show(result: tuple[ReadOnlyFill, str, bool]) -> None:
-            fill, title, has_pack = result
+        def show(result: tuple[ReadOnlyFill, str, bool, dict[str, float]]) -> None:
+            fill, title, has_pack, spent = result
             controller = ViewController(fill, self.runner, self)
-            self._install_filler(controller, title, fill.interview, record_id)
+            self._install_filler(controller, title, fill.interview, record_id, spent)
             if not has_pack:
                 self._say(self.tr("This record stays on this laptop: its study has no study "
                                   "pack yet. Importing the pack moves it into the pack's "
@@ -588,8 +591,8 @@ class MainWindow(QMainWindow):
         filler.controller.close(then=self.show_home)
 
     def _on_filler_finalised(self, record_id: uuid.UUID, revision: RevisionInfo) -> None:
-        self._say(self.tr("Record finalised (revision {0}). It is now read-only; choose "
-                          "Edit to change it.").format(revision.id[:12]))
+        # Plain words only: revision ids mean nothing to an interviewer.
+        self._say(self.tr("Finalised; it will be sent at the next sync."))
         self.view_record(record_id)
 
     # --- locking ------------------------------------------------------------------------

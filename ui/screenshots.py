@@ -2,7 +2,7 @@
 
 Drives the real window with a throw-away profile in a temporary folder: first run,
 unlock (with a wrong passphrase), home, the form filler on several question types, a
-repeat, the finalise list, a finalised record read-only, interview mode, importing a
+repeat, the finalise review and list, a finalised record read-only, interview mode, importing a
 study pack (made with the admin CLI) and a sync (its result, and a missing folder); then
 the admin console (`ui.admin.screenshots`) and the results report
 (`ui.admin.report_shots`); the Coding page (`ui.admin.coding_shots`).
@@ -147,8 +147,15 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: filler._shown_key == "projects/qi_project/*" and not ctl.busy)
     shot("07-filler-repeat")
     filler.finalise_action.trigger()
-    pump(app, lambda: filler.issues_panel.isVisible())
-    shot("08-finalise-errors")
+    pump(app, lambda: filler.review_dialog is not None and filler.review_dialog.isVisible())
+    review = filler.review_dialog
+    assert review is not None
+    shot("08-finalise-review", review)
+    first = review.review.required[0] if review.review.required else review.review.errors[0]
+    review.jump_requested.emit(first.path)  # as choosing its line does
+    review.reject()
+    pump(app, lambda: filler.issues_panel.isVisible() and not ctl.busy)
+    shot("08b-finalise-errors")
     window.close_record()
     pump(app, lambda: window.stack.currentWidget() is window.home
          and window.home.records_model.rowCount() == 1)

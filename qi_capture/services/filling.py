@@ -145,12 +145,13 @@ class RecordFill(Fill):
         with source.open("rb") as stream:
             self.record.attach(path, source.name, media_type, stream)
 
-    def finalise(self) -> RevisionInfo | Moved:
-        """The new revision, or (refused) every problem in the way."""
+    def finalise(self, comment: str = "") -> RevisionInfo | Moved:
+        """The new revision (``comment`` for the reviewer kept with it), or (refused)
+        every problem in the way."""
         issues = self.record.errors()
         if issues:
             return Moved("refused", problems(self.record.session, issues))
-        return self.record.finalise()
+        return self.record.finalise(comment)
 
     def close(self) -> None:
         self.record.close()

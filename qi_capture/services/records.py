@@ -63,6 +63,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def finalise_payload(answers: int, comment: str) -> dict[str, JsonValue]:
+    """The "finalise" paradata event's payload: the answer count and, when given, the
+    comment for the reviewer (trimmed)."""
+    payload: dict[str, JsonValue] = {"answers": answers}
+    if comment.strip():
+        payload["comment"] = comment.strip()
+    return payload
+
+
 def paradata_for(clock: SessionClock, event: SessionEvent) -> ParadataEvent:
     """A form session event as the audit log stores it (monotonic time since start)."""
     payload: dict[str, JsonValue]
@@ -256,9 +265,13 @@ class RecordSession:
     def errors(self) -> list[ValidationIssue]:
         return self._session.errors()
 
-    def finalise(self) -> RevisionInfo:
+    def finalise(self, comment: str = "") -> RevisionInfo:
         """Write the submission snapshot as a new revision. Refuses (`CannotFinalise`,
-        listing the session's errors) while any remain; the draft stays as it is."""
+        listing the session's errors) while any remain; the draft stays as it is.
+
+        ``comment`` (the interviewer's note for the reviewer) rides in the paradata's
+        "finalise" event: it travels with the revision at the next sync without a new
+        column, and is never logged."""
         self._check_open()
         if self._pending:
             self.flush()
@@ -282,7 +295,7 @@ class RecordSession:
                 instance_name=submission["meta"].get("instanceName") or None,
                 events=[
                     *(paradata_for(self.clock, e) for e in events),
-                    self.clock.event("finalise", {"answers": len(answers)}),
+                    self.clock.event("finalise", finalise_payload(len(answers), comment)),
                 ],
             )
         except BaseException:

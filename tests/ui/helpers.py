@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLineEdit, QPlainTextEdit, QRadioButton
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QCheckBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QTreeWidgetItem,
+)
 from pytestqt.qtbot import QtBot
 
-from ui.pages.form_filler import FormFiller
+from ui.dialogs.finalise import PathRole as ReviewPathRole
+from ui.pages.form_filler import FinaliseDialog, FormFiller
 from ui.widgets.question_view import QuestionView
 
 
@@ -57,3 +65,20 @@ def click(qtbot: QtBot, button: QAbstractButton) -> None:
     """Click where a person would: on the mark and the start of the text."""
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton,
                      pos=QPoint(min(12, button.width() // 2), button.height() // 2))
+
+
+def review_items(dialog: FinaliseDialog) -> list[QTreeWidgetItem]:
+    """Every line of the finalise review that jumps to a question."""
+    tree = dialog.tree
+    return [tree.topLevelItem(g).child(c) for g in range(tree.topLevelItemCount())
+            for c in range(tree.topLevelItem(g).childCount())]
+
+
+def review_paths(dialog: FinaliseDialog) -> list[str]:
+    return [str(item.data(0, ReviewPathRole)) for item in review_items(dialog)]
+
+
+def review_item(dialog: FinaliseDialog, path: str) -> QTreeWidgetItem:
+    found = [i for i in review_items(dialog) if i.data(0, ReviewPathRole) == path]
+    assert found, f"{path} is not in the review: {review_paths(dialog)}"
+    return found[0]

@@ -52,6 +52,11 @@ def test_the_ui_thread_never_reads_the_form_session(
     type_into(qtbot, filler, "respondent/org_name", "Hilltop")
     settle(qtbot, filler)
     filler.finalise_action.trigger()
+    qtbot.waitUntil(lambda: filler.review_dialog is not None, timeout=5000)
+    review = filler.review_dialog
+    assert review is not None
+    review.jump_requested.emit("respondent/org_type")  # as choosing its line does
+    review.reject()
     qtbot.waitUntil(filler.issues_panel.isVisible, timeout=5000)
     settle(qtbot, filler)
     shown = filler.issues_model.rowCount()

@@ -9,7 +9,15 @@ from pytestqt.qtbot import QtBot
 from qi_capture.services import CoreContext
 from qi_capture.services.filling import RecordFill
 from tests.ui.conftest import form_id
-from tests.ui.helpers import click_choice, next_screen, settle, type_into, view
+from tests.ui.helpers import (
+    click_choice,
+    next_screen,
+    review_item,
+    review_paths,
+    settle,
+    type_into,
+    view,
+)
 from ui.controller import RecordController, ViewController
 from ui.main_window import load_view
 from ui.pages.form_filler import FormFiller
@@ -93,17 +101,19 @@ def test_finalise_lists_errors_jump_then_read_only_and_edit(
 
     qtbot.keyClick(filler, Qt.Key.Key_F,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    settle(qtbot, filler)
-    assert filler.issues_panel.isVisible()
-    model = filler.issues_model
-    paths = [model.entry(r).path for r in range(model.rowCount())]
+    qtbot.waitUntil(lambda: filler.review_dialog is not None)
+    dialog = filler.review_dialog
+    assert dialog is not None
+    paths = review_paths(dialog)
     assert "respondent/org_type" in paths and "training/trained_awareness" in paths
     assert "respondent/org_name" not in paths
+    assert not dialog.finalise_button.isEnabled()
 
-    # Click one: the filler jumps to it, focused, its problem shown.
-    row = paths.index("training/trained_awareness")
-    filler.issues_view.clicked.emit(model.index(row))
+    # Choose one: the dialog closes and the filler jumps to it, its problem shown.
+    item = review_item(dialog, "training/trained_awareness")
+    dialog.tree.itemActivated.emit(item, 0)
     settle(qtbot, filler)
+    assert filler.review_dialog is None
     assert filler._shown_key == "training"
     problem = view(filler, "training/trained_awareness").problem
     assert problem.isVisible()
@@ -120,12 +130,15 @@ def test_finalise_lists_errors_jump_then_read_only_and_edit(
     for path, value in answers.items():
         filler.controller.set_answer(path, value)
     settle(qtbot, filler)
-    assert model.rowCount() == 0  # the open list follows the answers
+    filler.finalise_action.trigger()
+    qtbot.waitUntil(lambda: filler.review_dialog is not None)
+    dialog = filler.review_dialog
+    assert dialog is not None and dialog.finalise_button.isEnabled()
     with qtbot.waitSignal(filler.finalised, timeout=5000):
-        filler.finalise_action.trigger()
+        dialog.finalise_button.click()
 
     # Read-only view of the finalised record, then "edit" makes a new revision.
-    fill, title, has_pack = load_view(core, record.record_id)
+    fill, title, has_pack, _spent = load_view(core, record.record_id)
     assert not has_pack  # the built-in study: no pack installed here
     viewer = FormFiller(ViewController(fill, runner), title)
     qtbot.addWidget(viewer)

@@ -108,5 +108,8 @@ def test_a_form_filled_and_finalised_with_the_keyboard_alone(
     assert record.session.raw("lead") == "yes"
     assert record.session.raw("methods") == "pdsa lean"
     assert record.session.raw("notes") == "All by keyboard"
+    press(qtbot, Qt.Key.Key_F, CTRL | SHIFT)  # the review, its Finalise button focused
+    qtbot.waitUntil(lambda: filler.review_dialog is not None
+                    and filler.review_dialog.isVisible(), timeout=5000)
     with qtbot.waitSignal(filler.finalised, timeout=5000):
-        press(qtbot, Qt.Key.Key_F, CTRL | SHIFT)
+        press(qtbot, Qt.Key.Key_Return)

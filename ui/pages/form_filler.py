@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from qi_capture.services.screen import FormView, Problem, QuestionValue, ScreenValue
 from ui.controller import FormController
 from ui.dialogs import confirm
+from ui.dialogs.finalise import FinaliseDialog
 from ui.models.issues import IssueListModel
 from ui.models.question_index import PathRole, QuestionIndexModel
 from ui.widgets.question_view import QuestionView
@@ -56,6 +57,8 @@ class FormFiller(QWidget):
         self._screen_widget: QWidget | None = None
         self._focus_path: str | None = None
         self._issues_shown = False
+        #: The finalise review on screen (None when closed).
+        self.review_dialog: FinaliseDialog | None = None
         #: The repeat instance the screen is in: (slot path, index), for "Remove this one".
         self._instance: tuple[str, int] | None = None
         self._build()
@@ -66,6 +69,7 @@ class FormFiller(QWidget):
         controller.screen_refused.connect(self._on_controller_screen_refused)
         controller.finalise_refused.connect(self._on_controller_finalise_refused)
         controller.finalised.connect(self._on_controller_finalised)
+        controller.review_ready.connect(self._on_controller_review_ready)
         controller.end_reached.connect(self._on_controller_end_reached)
         if self.read_only:
             self.saved.set_state("read_only")
@@ -513,9 +517,37 @@ class FormFiller(QWidget):
 
     # --- finalising ---------------------------------------------------------------------
     def _on_finalise_clicked(self) -> None:
-        if self.read_only or self._local_problems():
+        """Open the finalise review once the record is read with every problem (on the
+        write queue, after the last change)."""
+        if self.read_only or self.review_dialog is not None or self._local_problems():
             return
-        self.controller.finalise()
+        self.controller.review()
+
+    def _on_controller_review_ready(self, view: FormView) -> None:
+        if self.review_dialog is not None:
+            return
+        dialog = FinaliseDialog(view, interview=isinstance(self, _interview_type()),
+                                parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        problems = view.problems or ()
+        dialog.jump_requested.connect(lambda path: self._jump_from_review(path, problems))
+        dialog.finalise_requested.connect(self.controller.finalise)
+        dialog.finished.connect(self._on_review_dialog_finished)
+        self.review_dialog = dialog
+        dialog.open()  # window-modal, no nested event loop: autosave keeps running
+
+    def _on_review_dialog_finished(self, _result: int) -> None:
+        self.review_dialog = None
+
+    def _jump_from_review(self, path: str, problems: tuple[Problem, ...]) -> None:
+        """Go to a question chosen in the review; while problems remain, keep them shown
+        (each question's message and the list below) as the interviewer corrects them."""
+        if problems:
+            self._issues_shown = True
+            self.controller.want_problems = True
+            self._fill_issues(problems)
+            self.issues_panel.show()
+        self._go_to(path)
 
     def _fill_issues(self, issues: tuple[Problem, ...]) -> None:
         self.issues_model.set_entries(list(issues))
@@ -526,6 +558,10 @@ class FormFiller(QWidget):
         else:
             self.issues_title.setText(self.tr(
                 "Everything is answered. Choose Finalise again to finish."))
+        # Neutral once all is in order: the red style is for problems only.
+        self.issues_title.setProperty("state", "blocked" if issues else "ok")
+        self.issues_title.style().unpolish(self.issues_title)
+        self.issues_title.style().polish(self.issues_title)
 
     def _on_controller_finalise_refused(self, issues: tuple[Problem, ...]) -> None:
         self._issues_shown = True
@@ -550,3 +586,9 @@ class FormFiller(QWidget):
 
     def _on_controller_error_raised(self, message: str) -> None:
         confirm.tell(self, self.tr("Not saved"), message)
+
+
+def _interview_type() -> type[QWidget]:
+    # Imported late: the interview page builds on this one.
+    from ui.pages.interview import InterviewFiller
+    return InterviewFiller

@@ -154,3 +154,20 @@ def test_an_interview_open_question_carries_its_key_quote_and_sections(
     current = [s.key for s in opened.sections if s.current]
     assert current == [opened.screen.section]
     fill.close()
+
+
+@pytest.mark.parametrize(
+    ("comment", "kept"), [("  Spoke to the deputy.\n", "Spoke to the deputy."), ("   ", None)]
+)
+def test_the_reviewer_comment_rides_in_the_finalise_event(
+    ctx: CoreContext, fill: RecordFill, comment: str, kept: str | None
+) -> None:
+    fill.set_answer("name", "Ann")
+    fill.set_answer("age", "41")
+    assert isinstance(fill.finalise(comment), RevisionInfo)
+    finalise = [e.event for e in ctx.records.paradata(fill.record.record_id)
+                if e.event.kind == "finalise"]
+    assert len(finalise) == 1
+    payload = finalise[0].payload
+    assert isinstance(payload, dict) and payload["answers"] >= 2
+    assert payload.get("comment") == kept
