@@ -76,6 +76,14 @@ class RecordingService:
         #: records it through this door without knowing about audio sources.
         self.source_factory: Callable[[], PcmSource] | None = None
 
+    def use_generated_tone(self, seconds: float = 3600.0) -> None:
+        """Record a generated tone, at the pace of the clock, instead of the microphone:
+        for the screenshots and demonstrations on machines without one (the interview
+        screen may not know about audio sources)."""
+        from qi_capture.audio.sources import ToneSource
+
+        self.source_factory = lambda: ToneSource(seconds, realtime=True)
+
     def start(
         self, record_id: uuid.UUID, source: PcmSource | None = None, *, name: str | None = None
     ) -> ActiveRecording:

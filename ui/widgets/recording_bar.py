@@ -53,13 +53,13 @@ class RecordingBar(QFrame):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.record_button = self._button("recordButton", self.tr("● &Record"),
+        self.record_button = self._button("recordButton", self.tr("● Record"),
                                           self.tr("Start recording (Ctrl+Shift+R)"))
-        self.pause_button = self._button("pauseButton", self.tr("Pa&use"),
+        self.pause_button = self._button("pauseButton", self.tr("Pause"),
                                          self.tr("Pause recording (Ctrl+Shift+P)"))
-        self.resume_button = self._button("resumeButton", self.tr("Resu&me"),
+        self.resume_button = self._button("resumeButton", self.tr("Resume"),
                                           self.tr("Resume recording (Ctrl+Shift+P)"))
-        self.stop_button = self._button("stopButton", self.tr("S&top"),
+        self.stop_button = self._button("stopButton", self.tr("Stop"),
                                         self.tr("Stop and keep the recording (Ctrl+Shift+T)"))
         self.record_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.pause)
@@ -76,6 +76,8 @@ class RecordingBar(QFrame):
         self.elapsed_label.setObjectName("recordingElapsed")
         self.elapsed_label.setAccessibleName(self.tr("Recording time"))
         layout.addWidget(self.elapsed_label)
+        self.meter_label = QLabel(self.tr("Level"), self)
+        layout.addWidget(self.meter_label)
         self.meter = QProgressBar(self)
         self.meter.setObjectName("levelMeter")
         self.meter.setRange(0, 100)
@@ -90,7 +92,8 @@ class RecordingBar(QFrame):
         self.warning.setStyleSheet("color: #a4262c; font-weight: bold;")
         layout.addWidget(self.warning, 1)
 
-        # Shortcuts: Ctrl+Shift+R/P/T are free in the filler and the main window.
+        # Shortcuts: Ctrl+Shift+R/P/T are free in the filler and the main window. The
+        # buttons have no Alt mnemonics: Alt+R already opens the Records menu.
         self._record_action = self._action("Ctrl+Shift+R", self.start)
         self._pause_action = self._action("Ctrl+Shift+P", self._toggle_pause)
         self._stop_action = self._action("Ctrl+Shift+T", self.stop)
@@ -201,11 +204,16 @@ class RecordingBar(QFrame):
             self.elapsed_label.setText("")
             self.meter.setValue(0)
             self.meter.setVisible(False)
+            self.meter_label.setVisible(False)
+            self.state_label.setStyleSheet("")
             return
         self.state_label.setText(self.tr("● Recording") if state == "recording"
                                  else self.tr("Paused"))
         self.elapsed_label.setText(_clock(status.elapsed_seconds))
         self.meter.setVisible(True)
+        self.meter_label.setVisible(True)
+        self.state_label.setStyleSheet(
+            "color: #a4262c; font-weight: bold;" if state == "recording" else "font-weight: bold;")
         level = status.level.rms_dbfs if state == "recording" else METER_FLOOR_DBFS
         fraction = (max(level, METER_FLOOR_DBFS) - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS
         self.meter.setValue(round(100 * min(max(fraction, 0.0), 1.0)))
