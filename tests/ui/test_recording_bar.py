@@ -161,3 +161,24 @@ def test_lock_during_recording_keeps_it(qtbot: QtBot, tmp_path: Path) -> None:
             assert reader.duration_seconds >= 0.5
     finally:
         again.lock()
+
+
+def test_a_silent_input_warns_after_30_seconds(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
+    # Digital silence, generated faster than real time: 30 s of it arrive at once.
+    core.recording.source_factory = lambda: ToneSource(45.0, amplitude=0.0)
+    try:
+        filler, record_id = open_interview(
+            qtbot, core, runner, {"consent": "yes", "consent_recording": "yes"})
+        bar = bar_of(filler)
+        click(qtbot, bar.record_button)
+        assert bar.warning.text() == ""
+        active = bar.active
+        assert active is not None
+        qtbot.waitUntil(lambda: bar.warning.text().startswith("No sound for"), timeout=10000)
+        assert "microphone" in bar.warning.text()
+        click(qtbot, bar.stop_button)
+        assert bar.state == "idle" and bar.warning.text() == ""
+    finally:
+        core.recording.source_factory = None
+    assert [a.id for a in core.store.attachments.list(record_id)] == [active.attachment_id]

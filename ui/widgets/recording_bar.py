@@ -184,9 +184,10 @@ class RecordingBar(QFrame):
         active = self.active
         status = active.status() if active is not None else None
         if status is not None and status.state == "stopped":
-            # Stopped from elsewhere (the profile locked): it is kept; forget it here.
-            self.active, active = None, None
-            self._poll.stop()
+            # Stopped from elsewhere (the profile locked) or the source ended: keep it
+            # (stop is idempotent) and show the bar idle again.
+            self.stop()
+            return
         state = self.state if active is not None else "idle"
         self.record_button.setEnabled(state == "idle" and self._consent)
         self.pause_button.setEnabled(state == "recording")
@@ -206,6 +207,8 @@ class RecordingBar(QFrame):
             self.meter.setVisible(False)
             self.meter_label.setVisible(False)
             self.state_label.setStyleSheet("")
+            if self.warning.text().startswith(self.tr("No sound")):
+                self.warning.clear()  # about the recording that has just ended
             return
         self.state_label.setText(self.tr("● Recording") if state == "recording"
                                  else self.tr("Paused"))
