@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from qi_capture.audio.errors import NoInputDevice
@@ -80,6 +81,15 @@ def test_record_pause_resume_across_sections_and_stop(
     qtbot.wait(500)
     assert bar.active.status().elapsed_seconds - paused_at < 0.15  # nothing recorded
     click(qtbot, bar.resume_button)
+    assert bar.state == "recording"
+    # The keyboard: Ctrl+Shift+P pauses and resumes.
+    filler.activateWindow()
+    qtbot.waitUntil(filler.isActiveWindow)
+    qtbot.keyClick(filler, Qt.Key.Key_P,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert bar.state == "paused"
+    qtbot.keyClick(filler, Qt.Key.Key_P,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert bar.state == "recording"
 
     # Moving to another section keeps the same recording going.
