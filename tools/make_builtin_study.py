@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDY_DIR = ROOT / "resources" / "studies" / "london-qi-baseline"
 
 LANG = "English (en)"
-VERSION = "2026112601"  # yyyymmddrr; bump for every change to either form
+VERSION = "2026120201"  # yyyymmddrr; bump for every change to either form
 CONSENTED = "${consent} = 'yes'"
 NONE_EXCLUSIVE = "not(selected(., 'none') and count-selected(.) > 1)"
 
@@ -585,6 +585,17 @@ INTERVIEW = XLSForm(
             "consent_quotes",
             "Does the participant agree to anonymised quotes being used in reports?",
             message="Record whether quotes may be used.",
+            relevant=CONSENTED,
+        ),
+        # The UI offers audio recording only once this is "yes" (a fixed name, see
+        # qi_capture/services/screen_reader.py RECORDING_CONSENT). Optional: an
+        # interview that is not recorded needs no answer.
+        field(
+            "select_one yes_no",
+            "consent_recording",
+            "Does the participant agree to the interview being audio recorded?",
+            "Recording is offered only after a yes. The recording is stored encrypted, "
+            "like the notes.",
             relevant=CONSENTED,
         ),
         field(

@@ -565,7 +565,8 @@ class MainWindow(QMainWindow):
         self._drop_filler()
         filler: FormFiller
         if interview:
-            filler = InterviewFiller(controller, title, spent=spent)
+            filler = InterviewFiller(controller, title, spent=spent,
+                                     recording=self.ctx.recording, record_id=record_id)
         else:
             filler = FormFiller(controller, title)
         filler.setProperty("record_id", str(record_id))

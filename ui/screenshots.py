@@ -178,6 +178,17 @@ def main(argv: list[str]) -> int:
     ctl.go_to("approach/approach_overview")
     pump(app, lambda: interview._shown_key == "approach/approach_overview" and not ctl.busy)
     shot("09-interview")
+    # Recording, from a generated tone (no microphone here), once consent is given.
+    bar = interview.recording_bar
+    assert bar is not None
+    ctl.set_answer("consent_recording", "yes")
+    pump(app, lambda: bar.record_button.isEnabled() and not ctl.busy)
+    window.ctx.recording.use_generated_tone() if window.ctx is not None else None
+    bar.record_button.click()
+    pump(app, lambda: bar.active is not None and bar.active.status().elapsed_seconds >= 3.2
+         and bar.meter.value() > 0)
+    shot("interview-recording")
+    bar.stop()
     window.close_record()
     pump(app, lambda: window.stack.currentWidget() is window.home
          and window.home.records_model.rowCount() == 2)

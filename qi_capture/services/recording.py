@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -70,18 +71,31 @@ class RecordingService:
         self._ctx = ctx
         self._active: list[ActiveRecording] = []
         self._lock = threading.Lock()
+        #: Makes the source used when `start` is given none (None: the microphone). Tests
+        #: and the screenshots set a generated source here, so that the interview screen
+        #: records it through this door without knowing about audio sources.
+        self.source_factory: Callable[[], PcmSource] | None = None
+
+    def use_generated_tone(self, seconds: float = 3600.0) -> None:
+        """Record a generated tone, at the pace of the clock, instead of the microphone:
+        for the screenshots and demonstrations on machines without one (the interview
+        screen may not know about audio sources)."""
+        from qi_capture.audio.sources import ToneSource
+
+        self.source_factory = lambda: ToneSource(seconds, realtime=True)
 
     def start(
         self, record_id: uuid.UUID, source: PcmSource | None = None, *, name: str | None = None
     ) -> ActiveRecording:
-        """Start recording ``source`` (default: the microphone) into ``record_id``'s
-        attachments. Raises `NoMicrophoneSupport` or `NoInputDevice` (nothing is left
-        behind), `RecordNotFound`."""
+        """Start recording ``source`` (default: `source_factory`'s, else the microphone)
+        into ``record_id``'s attachments. Raises `NoMicrophoneSupport` or `NoInputDevice`
+        (nothing is left behind), `RecordNotFound`."""
         from qi_capture.audio.encoder import MEDIA_TYPE
         from qi_capture.audio.microphone import MicrophoneSource
         from qi_capture.audio.recorder import Recorder, Recording
 
-        source = source if source is not None else MicrophoneSource()
+        if source is None:
+            source = self.source_factory() if self.source_factory else MicrophoneSource()
         # The source first: a missing microphone fails before anything is stored, and a
         # microphone tells its real sample rate only once open.
         source.start()

@@ -162,6 +162,9 @@ class FormView:
     key_quote: QuestionValue | None
     #: Every problem stopping finalise; read only when asked for (None when not).
     problems: tuple[Problem, ...] | None
+    #: Interview-style forms: the participant has agreed to be recorded (the form's
+    #: ``consent_recording`` question is answered "yes"; see `RECORDING_CONSENT`).
+    recording_consent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from qi_capture.forms.session import FormSession, Screen, ValidationIssue
+from qi_capture.forms.session.answers import AnswerError
 from qi_capture.services.screen import (
     ANSWERED,
     INTRODUCTION,
@@ -31,6 +32,9 @@ _INDEXED = re.compile(r"^(.*)\[(\d+)\]$")
 
 #: The interview guide's convention: a section's key quote is the question so named.
 KEY_QUOTE_PREFIX = "key_quote"
+#: The interview guide's convention: recording is offered once the top-level question so
+#: named (select_one yes_no) is relevant and answered "yes".
+RECORDING_CONSENT = "consent_recording"
 
 
 def question_value(session: FormSession, path: str) -> QuestionValue:
@@ -267,6 +271,16 @@ def _key_quote(session: FormSession, screens: list[Screen],
     return None
 
 
+def _recording_consent(session: FormSession) -> bool:
+    """The form's consent-to-record question is relevant and answered "yes". A form
+    without one never offers recording."""
+    try:
+        node = session.field(RECORDING_CONSENT)
+    except (AnswerError, KeyError):
+        return False
+    return node.raw == "yes" and session.is_relevant(RECORDING_CONSENT)
+
+
 def form_view(session: FormSession, current: Screen | None, *, interview: bool = False,
               with_problems: bool = False) -> FormView:
     """Everything a filler draws, with ``current`` (refreshed if it is still there) as
@@ -291,4 +305,5 @@ def form_view(session: FormSession, current: Screen | None, *, interview: bool =
         sections=section_entries(session, screens, key) if interview else (),
         key_quote=key_quote,
         problems=problems(session, session.errors()) if with_problems else None,
+        recording_consent=interview and _recording_consent(session),
     )

@@ -45,6 +45,8 @@ def test_interview_mode(qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> 
     next_screen(qtbot, filler)
     click_choice(qtbot, filler, "consent_quotes", "Yes")
     next_screen(qtbot, filler)
+    assert filler._shown_key == "consent_recording"  # optional: left unanswered
+    next_screen(qtbot, filler)
     assert filler._shown_key == "participant"
     click_choice(qtbot, filler, "participant/participant_role", "Medical director")
     type_into(qtbot, filler, "participant/org_name", "Riverside")

@@ -11,6 +11,7 @@ ordinary filler.
 from __future__ import annotations
 
 import time
+import uuid
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -24,12 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qi_capture.services.recording import RecordingService
 from qi_capture.services.screen import FormView, ScreenValue
 from ui.controller import FormController
 from ui.models.question_index import PathRole
 from ui.models.sections import SectionListModel
 from ui.pages.form_filler import FormFiller
 from ui.widgets.editors.text import TextEditor
+from ui.widgets.recording_bar import RecordingBar
 
 QUICK_TAGS = ("barrier", "enabler", "example", "idea", "follow-up")
 
@@ -44,14 +47,25 @@ def _clock(seconds: float) -> str:
 class InterviewFiller(FormFiller):
     def __init__(self, controller: FormController, title: str,
                  parent: QWidget | None = None,
-                 spent: dict[str, float] | None = None) -> None:
+                 spent: dict[str, float] | None = None,
+                 recording: RecordingService | None = None,
+                 record_id: uuid.UUID | None = None) -> None:
         #: Seconds spent per screen before this sitting (from the paradata).
         self._spent: dict[str, float] = dict(spent or {})
         self._entered_key: str | None = None
         self._entered_at = time.monotonic()
         self.notes: QPlainTextEdit | None = None
         self.key_quote_path: str | None = None
+        self.recording_bar: RecordingBar | None = None
         super().__init__(controller, title, parent)
+        if recording is not None and record_id is not None and not self.read_only:
+            # One bar for the whole interview (not per screen), so a recording goes on
+            # across sections; closing the record stops and keeps it.
+            self.recording_bar = RecordingBar(recording, record_id, self)
+            outer = self.layout()
+            assert isinstance(outer, QVBoxLayout)
+            outer.insertWidget(1, self.recording_bar)
+            self.close_requested.connect(self.recording_bar.stop)
         self.setObjectName("interviewFiller")
         self.clock_label = QLabel(self)
         self.clock_label.setObjectName("interviewClock")
@@ -98,6 +112,8 @@ class InterviewFiller(FormFiller):
     def _refresh_chrome(self, view: FormView, screen: ScreenValue) -> None:
         super()._refresh_chrome(view, screen)
         self.sections_model.set_entries(list(view.sections))
+        if self.recording_bar is not None:
+            self.recording_bar.set_consent(view.recording_consent)
         if screen.key != self._entered_key:
             now = time.monotonic()
             if self._entered_key is not None:

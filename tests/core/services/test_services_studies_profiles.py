@@ -27,7 +27,7 @@ from qi_capture.storage.errors import FormVersionConflict
 def test_the_builtin_study_is_there_from_creation(ctx: CoreContext) -> None:
     forms = {f.form_id: f for f in ctx.studies.list_forms(BUILTIN_STUDY_ID)}
     assert set(forms) == {"qi_baseline", "qi_stakeholder_interview"}
-    assert forms["qi_baseline"].version == "2026112601"
+    assert forms["qi_baseline"].version == "2026120201"
     assert BUILTIN_STUDY_ID in {s.id for s in ctx.studies.list_studies()}
     form = ctx.studies.load_form(forms["qi_baseline"].id)
     assert form.form_id == "qi_baseline"

@@ -1,0 +1,194 @@
+"""Recording in interview mode: offered only after consent to record; record, pause,
+resume and move between sections; stop keeps an attachment as long as what was recorded;
+no microphone warns and stores nothing; locking during a recording keeps it.
+
+The audio comes from a generated tone injected through the recording service's
+`source_factory` (the screen never sees an audio source)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from qi_capture.audio.errors import NoInputDevice
+from qi_capture.audio.sources import ToneSource
+from qi_capture.crypto.kdf import floor_params
+from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.filling import RecordFill
+from tests.ui.conftest import PASSPHRASE, form_id
+from tests.ui.helpers import click, settle
+from ui.controller import RecordController
+from ui.pages.interview import InterviewFiller
+from ui.tasks import TaskRunner
+from ui.widgets.recording_bar import RecordingBar
+
+
+@pytest.fixture
+def tone_source(core: CoreContext) -> Iterator[None]:
+    core.recording.source_factory = lambda: ToneSource(600.0, realtime=True)
+    yield
+    core.recording.source_factory = None
+
+
+def open_interview(qtbot: QtBot, ctx: CoreContext, runner: TaskRunner,
+                   consent: dict[str, str]) -> tuple[InterviewFiller, uuid.UUID]:
+    record = ctx.records.create(form_id(ctx, "qi_stakeholder_interview"))
+    for path, value in consent.items():
+        record.set(path, value)
+    filler = InterviewFiller(RecordController(RecordFill(record), runner), "Interview",
+                             recording=ctx.recording, record_id=record.record_id)
+    qtbot.addWidget(filler)
+    filler.resize(1366, 700)
+    filler.show()
+    filler.start()
+    settle(qtbot, filler)
+    return filler, record.record_id
+
+
+def bar_of(filler: InterviewFiller) -> RecordingBar:
+    assert filler.recording_bar is not None
+    return filler.recording_bar
+
+
+def test_record_pause_resume_across_sections_and_stop(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner, tone_source: None) -> None:
+    filler, record_id = open_interview(qtbot, core, runner, {"consent": "yes"})
+    bar = bar_of(filler)
+    assert not bar.record_button.isEnabled()  # consent to record not yet given
+    filler.controller.set_answer("consent_recording", "yes")
+    settle(qtbot, filler)
+    qtbot.waitUntil(bar.record_button.isEnabled)
+    assert bar.state_label.text() == "Not recording"
+
+    click(qtbot, bar.record_button)
+    assert bar.state == "recording"
+    qtbot.waitUntil(lambda: bar.active is not None
+                    and bar.active.status().elapsed_seconds >= 0.6, timeout=5000)
+    qtbot.waitUntil(lambda: bar.meter.value() > 50, timeout=2000)  # a 0.3 tone: -13 dBFS
+    assert bar.elapsed_label.text() == "00:00"
+    assert not bar.record_button.isEnabled() and bar.stop_button.isEnabled()
+
+    click(qtbot, bar.pause_button)
+    assert bar.state == "paused" and bar.resume_button.isVisible()
+    assert not bar.pause_button.isVisible()
+    assert bar.active is not None
+    paused_at = bar.active.status().elapsed_seconds
+    qtbot.wait(500)
+    assert bar.active.status().elapsed_seconds - paused_at < 0.15  # nothing recorded
+    click(qtbot, bar.resume_button)
+    assert bar.state == "recording"
+    # The keyboard: Ctrl+Shift+P pauses and resumes.
+    filler.activateWindow()
+    qtbot.waitUntil(filler.isActiveWindow)
+    qtbot.keyClick(filler, Qt.Key.Key_P,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert bar.state == "paused"
+    qtbot.keyClick(filler, Qt.Key.Key_P,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert bar.state == "recording"
+
+    # Moving to another section keeps the same recording going.
+    active = bar.active
+    filler.controller.go_to("barriers/barriers_main")
+    settle(qtbot, filler)
+    assert filler._shown_key.startswith("barriers/")
+    assert bar.active is active and bar.state == "recording"
+    qtbot.waitUntil(lambda: active.status().elapsed_seconds >= 1.5, timeout=5000)
+
+    with qtbot.waitSignal(bar.stopped) as stopped:
+        click(qtbot, bar.stop_button)
+    info = stopped.args[0]
+    assert bar.state == "idle" and bar.record_button.isEnabled()
+    assert [a.id for a in core.store.attachments.list(record_id)] == [info.id]
+    with core.recording.open_audio(info.id) as reader:
+        duration = reader.duration_seconds
+    # The pause left a gap of about half a second out of the recording.
+    assert 1.5 <= duration < 3.0
+    assert abs(duration - active.status().elapsed_seconds) < 0.2
+
+
+def test_no_consent_to_record_offers_no_recording(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner, tone_source: None) -> None:
+    filler, record_id = open_interview(
+        qtbot, core, runner, {"consent": "yes", "consent_recording": "no"})
+    bar = bar_of(filler)
+    assert not bar.record_button.isEnabled()
+    assert "consent" in bar.state_label.text()
+    bar.start()  # the shortcut's path: refused without consent
+    assert bar.active is None
+    assert core.store.attachments.list(record_id) == []
+
+
+def test_no_microphone_warns_and_stores_nothing(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
+    class Missing(ToneSource):
+        def start(self) -> None:
+            raise NoInputDevice("no default input device")
+
+    core.recording.source_factory = lambda: Missing(1.0)
+    try:
+        filler, record_id = open_interview(
+            qtbot, core, runner, {"consent": "yes", "consent_recording": "yes"})
+        bar = bar_of(filler)
+        click(qtbot, bar.record_button)
+    finally:
+        core.recording.source_factory = None
+    assert bar.state == "idle" and bar.record_button.isEnabled()
+    assert bar.warning.text().startswith("No microphone was found.")
+    assert bar.warning.isVisible()
+    assert core.store.attachments.list(record_id) == []
+
+
+def test_lock_during_recording_keeps_it(qtbot: QtBot, tmp_path: Path) -> None:
+    service = ProfileService(tmp_path)
+    service.create("Locking interviewer", PASSPHRASE, kdf=floor_params())
+    ctx = service.unlock(service.select(), PASSPHRASE)
+    ctx.recording.source_factory = lambda: ToneSource(600.0, realtime=True)
+    runner = TaskRunner()
+    try:
+        filler, record_id = open_interview(
+            qtbot, ctx, runner, {"consent": "yes", "consent_recording": "yes"})
+        bar = bar_of(filler)
+        click(qtbot, bar.record_button)
+        active = bar.active
+        assert active is not None
+        qtbot.waitUntil(lambda: active.status().elapsed_seconds >= 0.5, timeout=5000)
+        filler.controller.close()
+        runner.wait()
+    finally:
+        ctx.lock()
+    qtbot.waitUntil(lambda: bar.state == "idle", timeout=2000)  # the bar saw it stop
+    again = service.unlock(service.select(), PASSPHRASE)
+    try:
+        kept = again.store.attachments.list(record_id)
+        assert len(kept) == 1 and kept[0].id == active.attachment_id
+        with again.recording.open_audio(kept[0].id) as reader:
+            assert reader.duration_seconds >= 0.5
+    finally:
+        again.lock()
+
+
+def test_a_silent_input_warns_after_30_seconds(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
+    # Digital silence, generated faster than real time: 30 s of it arrive at once.
+    core.recording.source_factory = lambda: ToneSource(45.0, amplitude=0.0)
+    try:
+        filler, record_id = open_interview(
+            qtbot, core, runner, {"consent": "yes", "consent_recording": "yes"})
+        bar = bar_of(filler)
+        click(qtbot, bar.record_button)
+        assert bar.warning.text() == ""
+        active = bar.active
+        assert active is not None
+        qtbot.waitUntil(lambda: bar.warning.text().startswith("No sound for"), timeout=10000)
+        assert "microphone" in bar.warning.text()
+        click(qtbot, bar.stop_button)
+        assert bar.state == "idle" and bar.warning.text() == ""
+    finally:
+        core.recording.source_factory = None
+    assert [a.id for a in core.store.attachments.list(record_id)] == [active.attachment_id]
