@@ -192,3 +192,28 @@ def test_a_silent_input_warns_after_30_seconds(
     finally:
         core.recording.source_factory = None
     assert [a.id for a in core.store.attachments.list(record_id)] == [active.attachment_id]
+
+
+def test_finalising_stops_and_keeps_the_recording(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner, tone_source: None) -> None:
+    filler, record_id = open_interview(qtbot, core, runner,
+                                       {"consent": "yes", "consent_recording": "yes"})
+    bar = bar_of(filler)
+    qtbot.waitUntil(bar.record_button.isEnabled)
+    click(qtbot, bar.record_button)
+    qtbot.waitUntil(lambda: bar.active is not None
+                    and bar.active.status().elapsed_seconds >= 0.5, timeout=5000)
+    filler.finalise_action.trigger()
+    qtbot.waitUntil(lambda: filler.review_dialog is not None, timeout=10_000)
+    dialog = filler.review_dialog
+    assert dialog is not None
+    controller = filler.controller
+    outcome: list[str] = []
+    controller.finalised.connect(lambda _r: outcome.append("finalised"))
+    controller.finalise_refused.connect(lambda _p: outcome.append("refused"))
+    with qtbot.waitSignal(bar.stopped):
+        dialog.finalise_requested.emit("")  # the interviewer confirms
+    # Stopped before the finalise ran, whatever its outcome.
+    qtbot.waitUntil(lambda: bool(outcome), timeout=10_000)
+    assert bar.state == "idle" and bar.active is None
+    assert len(core.store.attachments.list(record_id)) == 1

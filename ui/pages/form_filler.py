@@ -531,13 +531,21 @@ class FormFiller(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         problems = view.problems or ()
         dialog.jump_requested.connect(lambda path: self._jump_from_review(path, problems))
-        dialog.finalise_requested.connect(self.controller.finalise)
+        dialog.finalise_requested.connect(self._on_finalise_confirmed)
         dialog.finished.connect(self._on_review_dialog_finished)
         self.review_dialog = dialog
         dialog.open()  # window-modal, no nested event loop: autosave keeps running
 
     def _on_review_dialog_finished(self, _result: int) -> None:
         self.review_dialog = None
+
+    def _on_finalise_confirmed(self, comment: str) -> None:
+        self.before_finalise()
+        self.controller.finalise(comment)
+
+    def before_finalise(self) -> None:
+        """What a page finishes before its record is finalised (interview mode: the
+        recording, so it is kept with the record as finalised)."""
 
     def _jump_from_review(self, path: str, problems: tuple[Problem, ...]) -> None:
         """Go to a question chosen in the review; while problems remain, keep them shown

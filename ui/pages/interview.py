@@ -78,6 +78,11 @@ class InterviewFiller(FormFiller):
             self._ticker.start()
         self.index_action.setText(self.tr("Go to the &sections"))
 
+    def before_finalise(self) -> None:
+        """A recording running at finalise is stopped and kept with the record."""
+        if self.recording_bar is not None:
+            self.recording_bar.stop()
+
     # --- the side: sections instead of every question ------------------------------------
     def _build_side(self) -> QWidget:
         side = super()._build_side()
