@@ -131,8 +131,14 @@ def test_baseline_end_to_end_through_the_widgets(qtbot: QtBot, core: CoreContext
     assert filler._shown_key == "closing/thanks"
     assert 20 <= filler.progress.value() < filler.progress.maximum()  # optional ones left
 
+    # "Finish" opens the finalise review; nothing blocks it, so Finalise is the default.
+    qtbot.mouseClick(filler.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: filler.review_dialog is not None
+                    and filler.review_dialog.isVisible(), timeout=5000)
+    dialog = filler.review_dialog
+    assert dialog is not None and dialog.finalise_button.isEnabled()
     with qtbot.waitSignal(filler.finalised, timeout=5000) as finalised:
-        qtbot.mouseClick(filler.next_button, Qt.MouseButton.LeftButton)  # "Finish"
+        qtbot.mouseClick(dialog.finalise_button, Qt.MouseButton.LeftButton)
     assert finalised.args[0].answers["projects/qi_project[2]/project_title"] == "Falls"
     summary = core.records.summary(record.record_id)
     assert summary.status == "finalised"
