@@ -13,9 +13,7 @@ the codes-by-group matrix with a cell's quotes (``admin-coding-matrix.png``).
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -24,10 +22,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.demo import DEMO_ORGS, coding_demo_central
+from ui.admin.page_shots import Pump, run_alone
 
 PASSPHRASE = "amber lantern orchard 58"
 ANALYSTS = ("Sam Lee", "Ana Costa")
-Pump = Callable[[Callable[[], bool]], None]
 
 
 def make_central(folder: Path) -> Path:
@@ -127,27 +125,5 @@ def main_coding(app: QApplication, window: object, out: Path, pump: Pump) -> lis
         return shoot_coding(app, window, central, out, pump)
 
 
-def main(argv: list[str]) -> int:
-    from qi_capture.services import ProfileService
-    from ui.app import create_application
-    from ui.main_window import MainWindow
-    from ui.screenshots import pump
-
-    out = Path(argv[1] if len(argv) > 1 else "screenshots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = create_application(argv[:1])
-    with tempfile.TemporaryDirectory(prefix="qi-shots-") as data:
-        window = MainWindow(ProfileService(Path(data)))
-        window.resize(1366, 768)
-        window.show()
-        main_coding(app, window, out, lambda until: pump(app, until, timeout=120))
-        window.close()
-    return 0
-
-
 if __name__ == "__main__":
-    code = main(sys.argv)
-    sys.stdout.flush()
-    # As ui.screenshots: skip interpreter teardown (PySide6 can crash collecting Qt
-    # wrappers at exit, after every file is written).
-    os._exit(code)
+    run_alone(main_coding)

@@ -4,6 +4,10 @@ them on the console's own pages."""
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
@@ -56,3 +60,30 @@ def shoot_exports(app: QApplication, page: ExportsPage, folder: Path, out: Path,
     page.export_button.click()
     pump(app, lambda: page.report.isVisible() or page.error.isVisible(), timeout=120)
     return _save(app, page, out, "admin-exports", frame)
+
+
+Pump = Callable[[Callable[[], bool]], None]
+#: A set of screenshots: (app, window, folder, pump) -> the files written.
+Shoot = Callable[[QApplication, object, Path, Pump], list[Path]]
+
+
+def run_alone(shoot: Shoot, *, timeout: float = 30.0) -> None:
+    """Run one set of admin screenshots on a window of its own, as
+    ``python -m ui.admin.<module> OUT`` does, then leave the process."""
+    from qi_capture.services import ProfileService
+    from ui.app import create_application
+    from ui.main_window import MainWindow
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_application(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="qi-shots-") as data:
+        window = MainWindow(ProfileService(Path(data)))
+        window.resize(1366, 768)
+        window.show()
+        shoot(app, window, out, lambda until: pump(app, until, timeout=timeout))
+        window.close()
+    sys.stdout.flush()
+    # As ui.screenshots: skip interpreter teardown (PySide6 can crash collecting Qt
+    # wrappers at exit, after every file is written).
+    os._exit(0)

@@ -17,9 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import QApplication
 
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.demo import demo_central
+from ui.admin.page_shots import Pump, run_alone
 
 PASSPHRASE = "amber lantern orchard 58"
 RESPONSES, INTERVIEWS = 300, 30
@@ -37,7 +36,6 @@ RESPONSES, INTERVIEWS = 300, 30
 CHART_PAGE = "Staff trained in quality improvement"
 CHART_SLIDE = "Leadership support and culture"
 TIMEOUT = 180
-Pump = Callable[[Callable[[], bool]], None]
 
 
 def make_central(folder: Path) -> Path:
@@ -179,27 +177,5 @@ def main_report(app: QApplication, window: object, out: Path, pump: Pump) -> lis
         return made
 
 
-def main(argv: list[str]) -> int:
-    from qi_capture.services import ProfileService
-    from ui.app import create_application
-    from ui.main_window import MainWindow
-    from ui.screenshots import pump
-
-    out = Path(argv[1] if len(argv) > 1 else "screenshots")
-    out.mkdir(parents=True, exist_ok=True)
-    app = create_application(argv[:1])
-    with tempfile.TemporaryDirectory(prefix="qi-shots-") as data:
-        window = MainWindow(ProfileService(Path(data)))
-        window.resize(1366, 768)
-        window.show()
-        main_report(app, window, out, lambda until: pump(app, until, timeout=TIMEOUT))
-        window.close()
-    return 0
-
-
 if __name__ == "__main__":
-    code = main(sys.argv)
-    sys.stdout.flush()
-    # As ui.screenshots: skip interpreter teardown (PySide6 can crash collecting Qt
-    # wrappers at exit, after every file is written).
-    os._exit(code)
+    run_alone(main_report, timeout=TIMEOUT)
