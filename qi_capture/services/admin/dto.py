@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qi_capture.audio.marks import NoteMark
 from qi_capture.central.dto import (
     AttachmentMeta,
     AuditEntry,
@@ -318,6 +319,9 @@ class RecordDetail:
     review: ReviewInfo
     #: The open conflict of the record, if it has one.
     conflict_id: str | None
+    #: Where in the record's recordings its notes were typed (interviews recorded with
+    #: consent); empty for every other record.
+    note_marks: tuple[NoteMark, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -332,6 +336,7 @@ class RecordDetail:
             "attachments": [{"id": str(a.id), "name": a.name, "media_type": a.media_type,
                              "size": a.size, "sha256": a.sha256} for a in self.attachments],
             "conflict_id": self.conflict_id,
+            "note_marks": [m.to_json() for m in self.note_marks],
         }
 
 
