@@ -9,7 +9,8 @@ codes, measures, formats) and nothing else; and the ratio, both in wall time and
 processor time (every thread of the process; steadier than wall time on a loaded
 machine). First it prints the time of reading and decoding the records alone (what
 every export does before any table is built): divided by a format's floor, that is
-the least ratio this export could reach, printed as "read/floor". Goals: csv, sav, dta,
+the least ratio this export could reach, printed as "read/floor" (wall and processor
+time). Goals: csv, sav, dta,
 parquet <= 1.5x; xlsx no slower than its floor. Then the peak memory of one export,
 each in a fresh process, at 100,000 and 500,000 records, side by side (goal: flat,
 well under 1 GiB, for csv, xlsx and parquet; pyreadstat writes a .sav/.dta whole, so
@@ -260,7 +261,8 @@ def main() -> None:
                 print(f"{'':8}{'--------- wall time ---------':>31}"
                       f"{'------ processor time -------':>31}")
                 print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>11}"
-                      f"{'export':>10}{'floor':>10}{'ratio':>11}{'read/floor':>12}")
+                      f"{'export':>10}{'floor':>10}{'ratio':>11}{'read/floor':>12}"
+                      f"{'(processor)':>12}")
             for fmt in args.formats_timed:
                 inputs = prepared(central, form, fmt)
                 out = base / fmt
@@ -274,13 +276,13 @@ def main() -> None:
                 del inputs
                 print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>10.2f}x"
                       f"{c_export:>9.1f}s{c_floor:>9.1f}s{c_export / c_floor:>10.2f}x"
-                      f"{read_wall / t_floor:>11.2f}x", flush=True)
+                      f"{read_wall / t_floor:>11.2f}x{read_cpu / c_floor:>11.2f}x", flush=True)
         if args.formats_timed:
             print("(export: read + tables + every file incl. the repeat and audit tables, "
                   "codebook and report; floor: the prepared main DataFrame written once by the "
-                  "same library; read/floor: reading alone over the floor, wall time, the "
-                  "least ratio reachable without a faster read; processor time counts every "
-                  "thread of the process)")
+                  "same library; read/floor: reading alone over the floor, in wall and in "
+                  "processor time, the least ratio reachable without a faster read; "
+                  "processor time counts every thread of the process)")
         if args.memory:
             peaks: dict[int, dict[str, float]] = {}
             for n in args.memory:
