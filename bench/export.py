@@ -5,11 +5,16 @@ For each format prints the time of the whole export (read the records, build the
 tables, write every file, the codebook and the report) beside the floor: the same
 library (pandas, openpyxl, pyreadstat, pyarrow) writing the prepared main-table
 DataFrame with the export's options (csv: every text cell quoted, CRLF; sav: missing
-codes, measures, formats) and nothing else; and the ratio. Goals: csv, sav, dta,
-parquet <= 1.5x; xlsx no slower than its floor. Then the peak memory of one export in
-a fresh process at 100,000 and 500,000 records, side by side (goal: flat, well under
-1 GiB, for csv, xlsx and parquet; pyreadstat writes a .sav/.dta whole, so those grow
-with the data).
+codes, measures, formats) and nothing else; and the ratio, both in wall time and in
+processor time (every thread of the process; steadier than wall time on a loaded
+machine). First it prints the time of reading and decoding the records alone (what
+every export does before any table is built): divided by a format's floor, that is
+the least ratio this export could reach, printed as "read/floor" (wall and processor
+time). Goals: csv, sav, dta,
+parquet <= 1.5x; xlsx no slower than its floor. Then the peak memory of one export,
+each in a fresh process, at 100,000 and 500,000 records, side by side (goal: flat,
+well under 1 GiB, for csv, xlsx and parquet; pyreadstat writes a .sav/.dta whole, so
+those grow with the data).
 
     .venv/bin/python bench/export.py [--records 100000] [--answers 60] [--formats ...]
         [--memory 100000 500000]
@@ -46,6 +51,7 @@ from qi_capture.export.constants import (
     STATA_NOT_ASKED,
 )
 from qi_capture.export.model import build_layout
+from qi_capture.export.prefetch import prefetched
 from qi_capture.export.run import stat_names
 from qi_capture.export.tables import RowBuilder, typed_frame
 from qi_capture.forms import load_form_bytes
@@ -145,10 +151,11 @@ def prepared(central: CentralStore, form: Form, fmt: str) -> tuple[object, ...]:
     return data, labels, values, ranges, measures, writers._spss_formats(variables)
 
 
-def floor(fmt: str, inputs: tuple[object, ...], out: Path) -> float:
+def floor(fmt: str, inputs: tuple[object, ...], out: Path) -> tuple[float, float]:
+    """The floor's (wall, processor) seconds."""
     frame = inputs[0]
     assert isinstance(frame, pd.DataFrame)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if fmt == "csv":
         # The export's CSV options: every text cell quoted, CRLF, UTF-8 with a BOM.
         frame.to_csv(out / "floor.csv", index=False, encoding="utf-8-sig",
@@ -166,17 +173,39 @@ def floor(fmt: str, inputs: tuple[object, ...], out: Path) -> float:
         pyreadstat.write_dta(frame, str(out / "floor.dta"), column_labels=inputs[1],  # type: ignore[arg-type]
                              variable_value_labels=inputs[2],  # type: ignore[arg-type]
                              missing_user_values=inputs[3], version=14)  # type: ignore[arg-type]
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def read_alone(central: CentralStore) -> tuple[float, float]:
+    """(wall, processor) seconds of reading and decoding the records, as every export
+    does (batches read ahead on their own thread), and nothing else."""
+    start, cpu = time.perf_counter(), time.process_time()
+    count = sum(len(b) for b in prefetched(central.export_records("bench").batches()))
+    assert count > 0
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def own_peak_mib() -> float:
+    """This process's peak resident memory since it started its program (MiB).
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that over from the process it was
+    forked from, through ``exec``, so a child started by this (large) benchmark would
+    report at least the benchmark's own size. ``VmHWM`` belongs to the address space
+    the child's program got at ``exec``: its own peak alone."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc
 
 
 def child(store: Path, fmt: str, out: Path, answers: int) -> None:
-    """One export in this (fresh) process; prints its peak memory (max RSS, MiB)."""
+    """One export in this (fresh) process; prints its peak memory (MiB)."""
     form = make_form(answers)
     with CentralStore.open(store, PASSPHRASE) as central:
         export_form(forms=[form], records=central.export_records("bench"), out_dir=out,
                     fmt=fmt)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{peak:.0f}")
+    print(f"{own_peak_mib():.0f}")
 
 
 def peak_memory(store: Path, fmt: str, out: Path, answers: int) -> float:
@@ -226,24 +255,34 @@ def main() -> None:
             else:
                 central = stack.enter_context(CentralStore.open(store(args.records), PASSPHRASE))
                 args.formats_timed = args.formats
-                print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>8}")
+                read_wall, read_cpu = read_alone(central)
+                print(f"reading and decoding alone: {read_wall:.1f}s wall, {read_cpu:.1f}s "
+                      "processor")
+                print(f"{'':8}{'--------- wall time ---------':>31}"
+                      f"{'------ processor time -------':>31}")
+                print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>11}"
+                      f"{'export':>10}{'floor':>10}{'ratio':>11}{'read/floor':>12}"
+                      f"{'(processor)':>12}")
             for fmt in args.formats_timed:
                 inputs = prepared(central, form, fmt)
                 out = base / fmt
                 out.mkdir()
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 result = export_form(forms=[form], records=central.export_records("bench"),
                                      out_dir=out, fmt=fmt)
-                t_export = time.perf_counter() - start
+                t_export, c_export = time.perf_counter() - start, time.process_time() - cpu
                 assert result.report["included"] == args.records
-                t_floor = floor(fmt, inputs, out)
+                t_floor, c_floor = floor(fmt, inputs, out)
                 del inputs
-                print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>7.2f}x",
-                      flush=True)
+                print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>10.2f}x"
+                      f"{c_export:>9.1f}s{c_floor:>9.1f}s{c_export / c_floor:>10.2f}x"
+                      f"{read_wall / t_floor:>11.2f}x{read_cpu / c_floor:>11.2f}x", flush=True)
         if args.formats_timed:
             print("(export: read + tables + every file incl. the repeat and audit tables, "
                   "codebook and report; floor: the prepared main DataFrame written once by the "
-                  "same library; shared machine, noisy timings)")
+                  "same library; read/floor: reading alone over the floor, in wall and in "
+                  "processor time, the least ratio reachable without a faster read; "
+                  "processor time counts every thread of the process)")
         if args.memory:
             peaks: dict[int, dict[str, float]] = {}
             for n in args.memory:
@@ -251,7 +290,7 @@ def main() -> None:
                     peak = peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}", args.answers)
                     peaks.setdefault(n, {})[fmt] = peak
                     print(f"  {fmt} at {n:,} records: {peak:.0f} MiB", flush=True)
-            print("peak memory (max RSS of a fresh process running one export, MiB)")
+            print("peak memory (peak RSS, VmHWM, of a fresh process running one export, MiB)")
             print(f"{'format':8}" + "".join(f"{n:>12,}" for n in args.memory))
             for fmt in args.formats:
                 print(f"{fmt:8}" + "".join(f"{peaks[n][fmt]:>12.0f}" for n in args.memory))

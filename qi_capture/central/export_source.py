@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, String, select, type_coerce
+from sqlalchemy import Connection, Engine, String, select, type_coerce
 
 from qi_capture.central import sql
 from qi_capture.central.dto import ExportBatch, ExportRecord
@@ -98,6 +98,30 @@ class ExportSource:
             .order_by(_REC.c.id)
         )
 
+    def _sqlite_rows(self, conn: Connection) -> Iterator[Sequence[Sequence[Any]]]:
+        """The query's rows, ``batch`` at a time, from SQLite's own cursor on this
+        connection: SQLAlchemy would make a Row of each (about a third of the read's time)
+        for values that need no conversion (text, and 0/1 for the flags). One statement:
+        one snapshot, as below."""
+        compiled = self._query().compile(dialect=conn.dialect)
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(str(compiled), params)
+            while rows := cursor.fetchmany(self.batch):
+                yield rows
+        finally:
+            cursor.close()
+
+    def _rows(self, conn: Connection) -> Iterator[Sequence[Sequence[Any]]]:
+        if conn.dialect.name == "sqlite":
+            yield from self._sqlite_rows(conn)
+            return
+        # One statement, streamed (a server-side cursor on PostgreSQL).
+        result = conn.execution_options(stream_results=True, yield_per=self.batch
+                                        ).execute(self._query())
+        yield from result.partitions()
+
     def batches(self) -> Iterator[ExportBatch]:
         """The records, column by column, ``batch`` at a time."""
         devices: dict[object, str] = {}
@@ -107,10 +131,7 @@ class ExportSource:
                 previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -8000)
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             try:
-                # One statement, streamed (a server-side cursor on PostgreSQL).
-                result = conn.execution_options(stream_results=True, yield_per=self.batch
-                                                ).execute(self._query())
-                for rows in result.partitions():
+                for rows in self._rows(conn):
                     (ids, device_ids, interviewers, versions, statuses, submitted, updated,
                      winners, in_conflict, deleted, texts) = map(list, zip(*rows, strict=True))
                     yield ExportBatch(
