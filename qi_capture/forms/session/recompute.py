@@ -25,7 +25,8 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from qi_capture.forms.expressions import ExpressionError
 from qi_capture.forms.expressions.coerce import to_number
@@ -331,6 +332,20 @@ class Recomputer:
                     self.create_initial_repeats(instance)
             elif isinstance(item, GroupNode):
                 self.create_initial_repeats(item)
+
+    def create_initial_repeats_if_absent(self, start: GroupNode,
+                                         data: Mapping[str, Any]) -> None:
+        """When restoring: a repeat the stored data does not mention starts as on first
+        load (a record saved before the repeat was added to the form)."""
+        for item in start.items:
+            if isinstance(item, RepeatSlot):
+                if item.element.repeat_count is None and item.element.name not in data \
+                        and not item.instances:
+                    self.insert_instance(item, 0, first_load=True)
+            elif isinstance(item, GroupNode):
+                sub = data.get(item.element.name, {})
+                self.create_initial_repeats_if_absent(item, sub if isinstance(sub, dict)
+                                                      else {})
 
     def _apply_repeat_count(self, slot: RepeatSlot) -> bool:
         """Grow or shrink ``slot`` to its ``repeat_count``; never drop answered instances."""

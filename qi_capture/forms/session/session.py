@@ -20,7 +20,8 @@ empty and integral numbers without decimals.
 - ``Repeats`` (repeats.py): adding and removing instances by path;
 - ``Validator`` (validation.py): read-only, required and constraint checks;
 - ``Navigator`` (navigation.py): screens and the interviewer's place;
-- ``EventBus`` (events.py): the listeners every part reports to.
+- ``EventBus`` (events.py): the listeners every part reports to;
+- snapshot.py: the answers as plain data for submissions and drafts, and back.
 """
 
 from __future__ import annotations
@@ -40,19 +41,13 @@ from qi_capture.forms.session.answers import AnswerError, from_stored
 from qi_capture.forms.session.answers import to_stored as answer_text
 from qi_capture.forms.session.context import default_clock, default_random
 from qi_capture.forms.session.evaluator import Evaluator
-from qi_capture.forms.session.instance import (
-    FieldNode,
-    GroupNode,
-    Node,
-    RepeatSlot,
-    iter_nodes,
-    new_repeat_instance,
-)
+from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, iter_nodes
 from qi_capture.forms.session.navigation import Navigator, Screen
 from qi_capture.forms.session.prefill import Prefill, SessionEnvironment
 from qi_capture.forms.session.recompute import Recomputer
 from qi_capture.forms.session.repeats import Repeats
 from qi_capture.forms.session.runtime import FormRuntime, runtime_for
+from qi_capture.forms.session.snapshot import load_values, values
 from qi_capture.forms.session.tree import InstanceTree
 from qi_capture.forms.session.validation import ValidationIssue, Validator
 
@@ -337,7 +332,7 @@ class FormSession:
                 "instanceName": self.instance_name(),
                 **({"deprecatedID": self.deprecated_id} if self.deprecated_id else {}),
             },
-            "data": _values(self.root, relevant_only=True),
+            "data": values(self.root, relevant_only=True),
         }
 
     def to_state(self) -> dict[str, Any]:
@@ -351,7 +346,7 @@ class FormSession:
             "language": self.language,
             "started": self.started_wall.isoformat(),
             "current": self._navigator.current_key,
-            "data": _values(self.root, relevant_only=False),
+            "data": values(self.root, relevant_only=False),
         }
 
     @classmethod
@@ -370,23 +365,12 @@ class FormSession:
         session.deprecated_id = meta.get("deprecatedID") or data.get("deprecated_id")
         if data.get("started"):
             session.started_wall = dt.datetime.fromisoformat(data["started"])
-        _load_values(session.root, data.get("data", {}))
-        session._create_initial_repeats_if_absent(session.root, data.get("data", {}))
+        load_values(session.root, data.get("data", {}))
+        session._recomputer.create_initial_repeats_if_absent(session.root,
+                                                          data.get("data", {}))
         session.recompute_all()
         session._navigator.current_key = data.get("current")
         return session
-
-    def _create_initial_repeats_if_absent(self, start: GroupNode,
-                                          data: Mapping[str, Any]) -> None:
-        for item in start.items:
-            if isinstance(item, RepeatSlot):
-                if item.element.repeat_count is None and item.element.name not in data \
-                        and not item.instances:
-                    self._recomputer.insert_instance(item, 0, first_load=True)
-            elif isinstance(item, GroupNode):
-                sub = data.get(item.element.name, {})
-                self._create_initial_repeats_if_absent(item, sub if isinstance(sub, dict)
-                                                       else {})
 
     def new_revision(self) -> FormSession:
         """A copy for editing a finalised record: same answers, a new instance id, the old
@@ -404,45 +388,3 @@ class FormSession:
 # ``Form.new_session()`` builds one of these; the model learns of it here, so the model
 # never imports the session (the session builds on the model, not the other way round).
 register_session_factory(FormSession)
-
-def _values(group: GroupNode, relevant_only: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in group.items:
-        name = item.element.name
-        if isinstance(item, RepeatSlot):
-            out[name] = [_values(inst, relevant_only) for inst in item.instances
-                         if not relevant_only or inst.relevant()]
-        elif relevant_only and not item.relevant():
-            continue
-        elif isinstance(item, GroupNode):
-            out[name] = _values(item, relevant_only)
-        else:
-            out[name] = item.raw
-    return out
-
-
-def _load_values(group: GroupNode, data: Mapping[str, Any]) -> None:
-    if not isinstance(data, Mapping):
-        raise AnswerError(f"expected an object for group '{group.element.name}'",
-                          group=group.element.name)
-    for item in group.items:
-        name = item.element.name
-        if name not in data:
-            continue
-        value = data[name]
-        if isinstance(item, RepeatSlot):
-            if not isinstance(value, list):
-                raise AnswerError(f"expected a list of instances for repeat '{name}'",
-                                  repeat=name)
-            for index, instance_data in enumerate(value):
-                instance = new_repeat_instance(item, index)
-                item.insert(index, instance)
-                _load_values(instance, instance_data)
-        elif isinstance(item, GroupNode):
-            _load_values(item, value)
-        else:
-            if not isinstance(value, str):
-                raise AnswerError(f"expected text for '{name}', got {type(value).__name__}",
-                                  field=name)
-            item.raw = value
-
