@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -29,6 +30,16 @@ def project_root() -> Path:
 def acceptance_dir() -> Path:
     """../shared/acceptance; skips without it (fails with QI_REQUIRE_SHARED=1)."""
     return needs.acceptance()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Without pytest-qt (the core suite's run with Qt not installed, .ci/run), declare
+    its settings so ``--strict-config`` accepts pyproject.toml as it is."""
+    if importlib.util.find_spec("pytestqt") is not None:
+        return
+    for name in ("qt_api", "qt_log_level_fail"):
+        parser.addini(name, f"pytest-qt's {name} (pytest-qt is not installed)")
+    parser.addini("qt_log_ignore", "pytest-qt's qt_log_ignore (not installed)", type="linelist")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -22,6 +22,10 @@ from pathlib import Path
 from qi_capture.forms.errors import FormError
 from qi_capture.forms.model import Form, FormIssue
 
+# Registers the session with the model so ``Form.new_session()`` works wherever the model
+# is imported from (the model itself never imports the session: no import loop).
+from qi_capture.forms.session import session as _session  # noqa: F401  # isort: skip
+
 __all__ = ["Form", "FormError", "FormIssue", "load_form", "load_form_bytes"]
 
 

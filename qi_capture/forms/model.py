@@ -17,10 +17,7 @@ import gc
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from qi_capture.forms.session import FormSession
+from typing import Any, Literal
 
 #: The language key used for untranslated columns (a plain ``label`` column), as pyxform does.
 DEFAULT_LANGUAGE = "default"
@@ -335,11 +332,16 @@ class Form:
     def choices(self, list_name: str) -> tuple[Choice, ...]:
         return tuple(self.choice_lists.get(list_name, ()))
 
-    def new_session(self, language: str | None = None, **options: Any) -> FormSession:
-        """Start filling this form (see ``qi_capture.forms.session.FormSession``)."""
-        from qi_capture.forms.session import FormSession  # the session builds on the model
+    def new_session(self, language: str | None = None, **options: Any) -> Any:
+        """Start filling this form: a ``qi_capture.forms.session.FormSession``.
 
-        return FormSession(self, language=language, **options)
+        Typed ``Any`` because the model does not import the session (the session builds on
+        the model); the session registers itself (``register_session_factory``) when
+        ``qi_capture.forms`` is imported, which importing this module always does first.
+        """
+        if _session_factory is None:
+            raise RuntimeError("qi_capture.forms.session is not loaded")
+        return _session_factory(self, language=language, **options)
 
     # --- serialisation -------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -404,3 +406,14 @@ class Form:
             source_sha256=data.get("source_sha256", ""),
             secondary_instances=dict(data.get("secondary_instances", {})),
         )
+
+
+#: Builds a form session for ``Form.new_session()``; set by ``qi_capture.forms.session``.
+_session_factory: Callable[..., Any] | None = None
+
+
+def register_session_factory(factory: Callable[..., Any]) -> None:
+    """Let ``Form.new_session()`` build sessions with ``factory`` (the session module
+    calls this on import, so the model needs no import of it)."""
+    global _session_factory
+    _session_factory = factory

@@ -24,7 +24,9 @@ import pytest
 
 from qi_capture import __version__
 
-pytestmark = pytest.mark.packaging
+# The build alone may take up to its own 15-minute limit (below) after waiting its turn for
+# dist/: more than the suite's per-test timeout (pyproject.toml) allows.
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
 
 SOURCES = ("qi_capture", "ui", "resources", "packaging", "main.py", "build.spec",
            "pyproject.toml")

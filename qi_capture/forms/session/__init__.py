@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from qi_capture.forms.session.answers import AnswerError, GeoPoint
-from qi_capture.forms.session.core import SessionEnvironment
 from qi_capture.forms.session.events import (
     ChoiceCleared,
     ConstraintFailed,
@@ -16,6 +15,7 @@ from qi_capture.forms.session.events import (
     ValueChanged,
 )
 from qi_capture.forms.session.navigation import Screen
+from qi_capture.forms.session.prefill import SessionEnvironment
 from qi_capture.forms.session.session import FormSession
 from qi_capture.forms.session.validation import ValidationIssue
 

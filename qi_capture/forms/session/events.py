@@ -71,3 +71,22 @@ class LanguageChanged(SessionEvent):
 
 
 EventListener = Callable[[SessionEvent], None]
+
+
+class EventBus:
+    """The listeners of one form session; every part reports through it."""
+
+    __slots__ = ("_listeners",)
+
+    def __init__(self) -> None:
+        self._listeners: list[EventListener] = []
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        """Call ``listener`` with every SessionEvent; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, event: SessionEvent) -> None:
+        # A copy: a listener may unsubscribe while being called.
+        for listener in list(self._listeners):
+            listener(event)

@@ -3,7 +3,9 @@
 A screen shows one question, or a whole group whose appearance is ``field-list``; each
 repeat without a fixed count also gets a closing "repeat" screen where instances are
 added. Screens are derived from the live instance each time they are asked for, so they
-follow relevance and repeat changes without bookkeeping.
+follow relevance and repeat changes without bookkeeping. ``Navigator`` owns only the
+interviewer's place (the current screen's key) and the timing of screens, reported as
+``QuestionEntered`` / ``QuestionLeft`` events.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from dataclasses import dataclass
 from qi_capture.forms.session import events as ev
 from qi_capture.forms.session.answers import AnswerError
 from qi_capture.forms.session.instance import FieldNode, GroupNode, Node, RepeatSlot
-from qi_capture.forms.session.repeats import RepeatsMixin
-from qi_capture.forms.session.runtime import DISPLAY_ONLY_TYPES
+from qi_capture.forms.session.runtime import DISPLAY_ONLY_TYPES, FormRuntime
+from qi_capture.forms.session.tree import InstanceTree
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +36,23 @@ class Screen:
     relevant: bool
 
 
-class NavigationMixin(RepeatsMixin):
-    """Screens, next/previous, jump and progress for FormSession."""
+class Navigator:
+    """Screens, next/previous, jump and progress over one instance tree."""
+
+    __slots__ = ("_events", "_tree", "current_key", "entered_at")
+
+    def __init__(self, tree: InstanceTree, events: ev.EventBus) -> None:
+        self._tree = tree
+        self._events = events
+        #: Key of the screen the interviewer is on (None before the first screen).
+        self.current_key: str | None = None
+        #: ``time.monotonic()`` when that screen was entered (None: not timing).
+        self.entered_at: float | None = None
 
     # --- building ------------------------------------------------------------------------
     def screens(self) -> list[Screen]:
         """Every screen in order, relevant or not (``relevant`` says which)."""
-        return list(self._screens_in(self.root))
+        return list(self._screens_in(self._tree.root))
 
     def _screens_in(self, group: GroupNode) -> Iterator[Screen]:
         for item in group.items:
@@ -59,12 +71,12 @@ class NavigationMixin(RepeatsMixin):
                     yield self._group_screen(item)
                 else:
                     yield from self._screens_in(item)
-            elif self.runtime.is_visible(item.element):
+            elif self._tree.runtime.is_visible(item.element):
                 yield Screen(item.path(), "field", (item.path(),), item.element.name,
                              item.relevant())
 
     def _group_screen(self, group: GroupNode) -> Screen:
-        fields = [n for n in _visible_fields(self, group)]
+        fields = [n for n in _visible_fields(self._tree.runtime, group)]
         return Screen(group.path(), "group", tuple(f.path() for f in fields),
                       group.element.name, any(f.relevant() for f in fields))
 
@@ -73,12 +85,12 @@ class NavigationMixin(RepeatsMixin):
         """The screen the interviewer is on (the first relevant one at the start)."""
         screens = self.screens()
         for screen in screens:
-            if screen.key == self._current_key:
+            if screen.key == self.current_key:
                 return screen
         # The remembered screen vanished (its instance was removed): start over from
         # the first relevant screen.
         first = next((s for s in screens if s.relevant), None)
-        self._enter(first)
+        self.enter(first)
         return first
 
     def next_screen(self) -> Screen | None:
@@ -96,7 +108,7 @@ class NavigationMixin(RepeatsMixin):
         i = index + direction
         while 0 <= i < len(screens):
             if screens[i].relevant:
-                self._enter(screens[i])
+                self.enter(screens[i])
                 return screens[i]
             i += direction
         return None
@@ -109,36 +121,37 @@ class NavigationMixin(RepeatsMixin):
         screens = self.screens()
         for screen in screens:
             if screen.key == wanted or wanted in screen.fields:
-                self._enter(screen)
+                self.enter(screen)
                 return screen
         inside = [s for s in screens if s.key.startswith(f"{wanted}/")]
         if not inside:
             raise AnswerError(f"no screen shows '{path}'", path=path)
         first = next((s for s in inside if s.relevant), inside[0])
-        self._enter(first)
+        self.enter(first)
         return first
 
-    def _enter(self, screen: Screen | None) -> None:
+    def enter(self, screen: Screen | None) -> None:
+        """Make ``screen`` the current one, closing the previous one's timing."""
         now = time.monotonic()
-        if self._current_key is not None and self._entered_at is not None:
-            self._emit(ev.QuestionLeft(now, self._current_key, now - self._entered_at))
-        self._current_key = screen.key if screen else None
-        self._entered_at = now if screen else None
+        if self.current_key is not None and self.entered_at is not None:
+            self._events.emit(ev.QuestionLeft(now, self.current_key, now - self.entered_at))
+        self.current_key = screen.key if screen else None
+        self.entered_at = now if screen else None
         if screen is not None:
-            self._emit(ev.QuestionEntered(now, screen.key))
+            self._events.emit(ev.QuestionEntered(now, screen.key))
 
     def leave(self) -> None:
         """Close the current screen's timing (when the filler is closed or paused)."""
-        if self._current_key is not None and self._entered_at is not None:
+        if self.current_key is not None and self.entered_at is not None:
             now = time.monotonic()
-            self._emit(ev.QuestionLeft(now, self._current_key, now - self._entered_at))
-            self._entered_at = None
+            self._events.emit(ev.QuestionLeft(now, self.current_key, now - self.entered_at))
+            self.entered_at = None
 
     # --- progress ------------------------------------------------------------------------
     def progress(self) -> tuple[int, int]:
         """(answered, relevant) questions that take an answer."""
         answered = total = 0
-        for node in _visible_fields(self, self.root):
+        for node in _visible_fields(self._tree.runtime, self._tree.root):
             element = node.element
             if element.type in DISPLAY_ONLY_TYPES or element.calculation is not None:
                 continue
@@ -149,14 +162,14 @@ class NavigationMixin(RepeatsMixin):
         return answered, total
 
 
-def _visible_fields(nav: NavigationMixin, group: GroupNode) -> Iterator[FieldNode]:
+def _visible_fields(runtime: FormRuntime, group: GroupNode) -> Iterator[FieldNode]:
     for item in group.items:
         if isinstance(item, RepeatSlot):
             for instance in item.instances:
-                yield from _visible_fields(nav, instance)
+                yield from _visible_fields(runtime, instance)
         elif isinstance(item, GroupNode):
-            yield from _visible_fields(nav, item)
-        elif nav.runtime.is_visible(item.element):
+            yield from _visible_fields(runtime, item)
+        elif runtime.is_visible(item.element):
             yield item
 
 

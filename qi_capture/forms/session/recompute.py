@@ -14,23 +14,25 @@ reads the select is recomputed). A clearing is a change like any other, so a cas
 selects (state -> county -> city) clears all the way down. A non-relevant select keeps its
 answer (it is checked again when it becomes relevant), and a restored record is never
 changed on opening.
+
+``Recomputer`` is the one writer of a record's instance tree: answers, calculated values,
+relevance and repeat instances (a count is recomputation too) all change through it, so
+every change reaches what reads it. The path-based repeat API is in ``repeats.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import heapq
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from qi_capture.forms.expressions import ExpressionError
-from qi_capture.forms.expressions.coerce import to_number, to_stored
-from qi_capture.forms.model import Element
+from qi_capture.forms.expressions.coerce import to_number
 from qi_capture.forms.session import events as ev
-from qi_capture.forms.session.answers import AnswerError
-from qi_capture.forms.session.answers import to_stored as answer_text
+from qi_capture.forms.session.choices import offered_names
+from qi_capture.forms.session.evaluator import Evaluator
 from qi_capture.forms.session.instance import (
     FieldNode,
     GroupNode,
@@ -39,33 +41,45 @@ from qi_capture.forms.session.instance import (
     RepeatSlot,
     iter_nodes,
     iter_slots,
-    nodes_below,
+    new_repeat_instance,
 )
+from qi_capture.forms.session.prefill import Prefill, stored_result
 from qi_capture.forms.session.runtime import has_dynamic_choices
-from qi_capture.forms.session.validation import ValidationMixin
 
 #: Safety net: propagation that has not settled after this many steps per element is a
 #: cycle the loader let through; stop rather than spin.
 _MAX_STEPS_PER_ELEMENT = 50
 
+#: The most instances a repeat is grown to, by its count or by a path naming an instance
+#: (``household[100000000]/age`` in an answer file): a runaway must not exhaust memory.
+MAX_INSTANCES = 10_000
 
-class RecomputeMixin(ValidationMixin):
-    #: True while ``recompute_all`` runs (first load, restoring a record, a new language):
-    #: it settles the instance as stored and never clears a select's answer.
-    _settling: bool = False
 
-    def _apply_repeat_count(self, slot: RepeatSlot) -> bool:
-        """Follow a repeat's count (RepeatsMixin provides it; declared here because
-        recomputation is what notices a count has changed)."""
-        raise NotImplementedError
+class Recomputer:
+    """Keeps one record's derived values settled as answers and instances change."""
+
+    __slots__ = ("_evaluator", "_events", "_prefill", "_settling", "_tree")
+
+    def __init__(self, evaluator: Evaluator, prefill: Prefill, events: ev.EventBus) -> None:
+        self._evaluator = evaluator
+        self._tree = evaluator.tree
+        self._prefill = prefill
+        self._events = events
+        #: True while ``recompute_all`` runs (first load, restoring a record, a new
+        #: language): it settles the instance as stored and never clears a select's answer.
+        self._settling = False
+
+    # --- answers -------------------------------------------------------------------------
+    def assign(self, node: FieldNode, text: str) -> None:
+        """Store an answer's text and re-evaluate what reads it."""
+        old = node.raw
+        if old == text:
+            return
+        node.raw = text
+        self._events.emit(ev.ValueChanged(time.monotonic(), node.path(), old, text))
+        self.propagate([node])
 
     # --- recomputation -----------------------------------------------------------------
-    def set_language(self, language: str) -> None:
-        """Switch language and re-run calculations: ``jr:choice-name()`` and ``jr:itext()``
-        results are labels in the current language."""
-        super().set_language(language)
-        self.recompute_all()
-
     def recompute_all(self) -> None:
         """Evaluate every relevance, calculation and repeat count in dependency order.
         Select answers are left as they are (they are checked against their choice
@@ -77,9 +91,10 @@ class RecomputeMixin(ValidationMixin):
             self._settling = settling
 
     def _recompute_all(self) -> None:
-        self._eval_errors.clear()
-        nodes = [n for n in iter_nodes(self.root) if n is not self.root]
-        rank = self.runtime.rank
+        root = self._tree.root
+        self._evaluator.eval_errors.clear()
+        nodes = [n for n in iter_nodes(root) if n is not root]
+        rank = self._tree.runtime.rank
         nodes.sort(key=lambda n: rank.get(n.name, 0))
         # One ordered pass settles everything acyclic; propagating from it settles the rest
         # (repeat counts that add instances, triggers).
@@ -87,18 +102,18 @@ class RecomputeMixin(ValidationMixin):
         for node in nodes:
             if self._recompute(node):
                 changed.append(node)
-        for slot in list(iter_slots(self.root)):
+        for slot in list(iter_slots(root)):
             if slot.element.repeat_count is not None and self._apply_repeat_count(slot):
                 changed.append(slot.parent)
         if changed:
-            self._propagate(changed)
+            self.propagate(changed)
 
     def _recompute(self, node: Node) -> bool:
         """Re-evaluate ``node``'s own relevance and calculation. True if either changed."""
         element = node.element
         changed = False
         if element.relevant is not None:
-            relevant = self._eval_bool(element.relevant, node, True)
+            relevant = self._evaluator.eval_bool(element.relevant, node, True)
             if relevant != node.self_relevant:
                 node.set_self_relevant(relevant)
                 changed = True
@@ -108,7 +123,7 @@ class RecomputeMixin(ValidationMixin):
             if text is not None and text != node.raw:
                 old = node.raw
                 node.raw = text
-                self._emit(ev.ValueChanged(time.monotonic(), node.path(), old, text))
+                self._events.emit(ev.ValueChanged(time.monotonic(), node.path(), old, text))
                 changed = True
         return changed
 
@@ -116,24 +131,12 @@ class RecomputeMixin(ValidationMixin):
         expr = node.element.calculation
         assert expr is not None
         try:
-            value = self._eval(expr, node)
+            value = self._evaluator.eval(expr, node)
         except ExpressionError:
             return None
-        return self._stored_result(node.element, value)
+        return stored_result(node.element, value)
 
-    @staticmethod
-    def _stored_result(element: Element, value: object) -> str:
-        if element.data_type == "date" and isinstance(value, dt.datetime):
-            # A date field keeps YYYY-MM-DD (FORMS.md s3) when given a dateTime (now()).
-            return value.date().isoformat()
-        if element.data_type == "int":
-            number = to_number(value)
-            if isinstance(value, str) and value == "":
-                return ""
-            return str(int(number)) if math.isfinite(number) else ""
-        return to_stored(value)
-
-    def _propagate(self, changed: Sequence[Node], *, structural: bool = False) -> None:
+    def propagate(self, changed: Sequence[Node], *, structural: bool = False) -> None:
         """Recompute, in rank order, everything that reads the changed nodes.
 
         ``structural`` (an instance added or removed) also re-runs every expression that
@@ -145,7 +148,9 @@ class RecomputeMixin(ValidationMixin):
                            structural: bool = False) -> None:
         """``sources``: (element name, node where it changed). The node decides which
         readers see the change (same repeat instance, or all)."""
-        rank = self.runtime.rank
+        tree = self._tree
+        runtime = tree.runtime
+        rank = runtime.rank
         heap: list[tuple[int, int, Node | RepeatSlot]] = []
         queued: set[int] = set()
         #: Selects to check for choices no longer offered, once the heap is empty.
@@ -154,7 +159,7 @@ class RecomputeMixin(ValidationMixin):
 
         def enqueue(reader_name: str, anchor: Node) -> None:
             nonlocal counter
-            for reader in self._readers(reader_name, anchor):
+            for reader in tree.readers(reader_name, anchor):
                 if id(reader) not in queued:
                     queued.add(id(reader))
                     counter += 1
@@ -168,21 +173,21 @@ class RecomputeMixin(ValidationMixin):
                 checks[id(select)] = (rank.get(select.name, 0), counter, select)
 
         def push_readers(name: str, anchor: Node) -> None:
-            for reader_name in self.runtime.eager.get(name, ()):
+            for reader_name in runtime.eager.get(name, ()):
                 enqueue(reader_name, anchor)
-            for select_name in self.runtime.choice_readers.get(name, ()):
-                for select in self._readers(select_name, anchor):
+            for select_name in runtime.choice_readers.get(name, ()):
+                for select in tree.readers(select_name, anchor):
                     check(select)
-            for select_name in self.runtime.choice_source_readers.get(name, ()):
+            for select_name in runtime.choice_source_readers.get(name, ()):
                 # Every copy offers every instance's answers: check them all.
-                for select in self._readers(select_name, self.root):
+                for select in tree.readers(select_name, tree.root):
                     check(select)
 
         def push_group_readers(node: Node, include_self: bool = False) -> None:
             # ``${group}`` / ``${repeat}`` node-sets see their members' values.
             parent = node if include_self else node.parent
-            value_readers = self.runtime.group_value_readers
-            while parent is not None and parent is not self.root:
+            value_readers = runtime.group_value_readers
+            while parent is not None and parent is not tree.root:
                 for reader_name in value_readers.get(parent.name, ()):
                     enqueue(reader_name, parent)
                 parent = parent.parent
@@ -195,7 +200,7 @@ class RecomputeMixin(ValidationMixin):
                 push_readers(source.name, source)
                 check(source)
             push_group_readers(node)
-            for reader_name in self.runtime.path_readers:
+            for reader_name in runtime.path_readers:
                 enqueue(reader_name, node)
             if isinstance(node, FieldNode):
                 self._fire_triggers(node, changed)
@@ -204,18 +209,18 @@ class RecomputeMixin(ValidationMixin):
             push_readers(name, anchor)
             push_group_readers(anchor, include_self=anchor.name != name)
             if isinstance(anchor, FieldNode) and anchor.name == name:
-                for reader_name in self.runtime.path_readers:
+                for reader_name in runtime.path_readers:
                     enqueue(reader_name, anchor)
                 self._fire_triggers(anchor, changed)
         if structural:
-            for reader_name in (*self.runtime.path_readers, *self.runtime.structure_readers):
-                for reader in self._all_nodes(reader_name):
+            for reader_name in (*runtime.path_readers, *runtime.structure_readers):
+                for reader in tree.all_nodes(reader_name):
                     if id(reader) not in queued:
                         queued.add(id(reader))
                         counter += 1
                         heapq.heappush(heap, (rank.get(reader_name, 0), counter, reader))
-            for select_name in self.runtime.repeat_answer_selects:
-                for select in self._readers(select_name, self.root):
+            for select_name in runtime.repeat_answer_selects:
+                for select in tree.readers(select_name, tree.root):
                     check(select)
         budget = _MAX_STEPS_PER_ELEMENT * max(1, len(rank))
         while budget > 0:
@@ -245,7 +250,7 @@ class RecomputeMixin(ValidationMixin):
         order. Emits ``ValueChanged`` and ``ChoiceCleared``; True if the answer changed."""
         if not node.raw or not node.relevant():
             return False
-        offered = self._offered_names(node)
+        offered = offered_names(self._evaluator, node)
         if offered is None:
             return False  # the filter failed: what is offered cannot be told
         single = node.element.type == "select_one"
@@ -257,20 +262,20 @@ class RecomputeMixin(ValidationMixin):
         node.raw = "" if single else " ".join(n for n in names if n in offered)
         now = time.monotonic()
         path = node.path()
-        self._emit(ev.ValueChanged(now, path, old, node.raw))
-        self._emit(ev.ChoiceCleared(now, path, dropped))
+        self._events.emit(ev.ValueChanged(now, path, old, node.raw))
+        self._events.emit(ev.ChoiceCleared(now, path, dropped))
         return True
 
     def _fire_triggers(self, node: FieldNode, changed: Callable[[Node], None]) -> None:
-        for name in self.runtime.triggered.get(node.name, ()):
-            for target in self._readers(name, node):
+        for name in self._tree.runtime.triggered.get(node.name, ()):
+            for target in self._tree.readers(name, node):
                 if not isinstance(target, FieldNode):
                     continue
                 element = target.element
                 if element.calculation is not None:
                     try:
-                        text = self._stored_result(element, self._eval(element.calculation,
-                                                                        target))
+                        value = self._evaluator.eval(element.calculation, target)
+                        text = stored_result(element, value)
                     except ExpressionError:
                         continue
                 else:
@@ -278,84 +283,101 @@ class RecomputeMixin(ValidationMixin):
                 if text != target.raw:
                     old = target.raw
                     target.raw = text
-                    self._emit(ev.ValueChanged(time.monotonic(), target.path(), old, text))
+                    self._events.emit(ev.ValueChanged(time.monotonic(), target.path(), old,
+                                                      text))
                     changed(target)
 
-    def _readers(self, reader_name: str, source: Node) -> list[Node | RepeatSlot]:
-        """The nodes of element ``reader_name`` that can see ``source``: those in the same
-        instance of the lowest repeat both share, else every node of it. A repeat is read
-        through its instances (relevance) and, when it has a count, its slots."""
-        if reader_name in self.runtime.recurring_names:
-            # Several elements have this name (CHT forms): re-run every copy; one that
-            # does not read the change just recomputes to the same value.
-            return [n for n in iter_nodes(self.root) if n.name == reader_name]
-        fixed = self._fixed_nodes.get(reader_name)
-        if fixed is not None:
-            return [fixed]
-        element = self.form.element(reader_name)
-        reader_chain = self.runtime.repeat_chain.get(reader_name, ())
-        start: GroupNode = self.root
-        node: Node | None = source
-        while node is not None:
-            if isinstance(node, RepeatInstance) and node.element.name in reader_chain:
-                start = node
-                break
-            node = node.parent
-        offset = len(start.element.path)
-        if element.kind != "repeat":
-            if start is self.root:
-                return list(self._all_nodes(reader_name))
-            return list(nodes_below(start, element.path[offset:]))
-        out: list[Node | RepeatSlot] = []
-        for parent in nodes_below(start, element.path[offset:-1]) if len(element.path) > \
-                offset + 1 else [start]:
-            if isinstance(parent, GroupNode):
-                slot = parent.item(reader_name)
-                if isinstance(slot, RepeatSlot):
-                    if element.repeat_count is not None:
-                        out.append(slot)
-                    out.extend(slot.instances)
-        return out
+    # --- repeat instances ----------------------------------------------------------------
+    def insert_instance(self, slot: RepeatSlot, position: int, *,
+                        first_load: bool = False) -> RepeatInstance:
+        """Add an instance at ``position``. It holds no instances of the repeats nested
+        in it (ODK copies the repeat's template), but those with a count get theirs;
+        ``first_load`` gives each nested repeat without a count its first instance, as
+        the form's first load does."""
+        instance = new_repeat_instance(slot, position)
+        slot.insert(position, instance)
+        if first_load:
+            self.create_initial_repeats(instance)
+        self._prefill.apply_defaults(instance, first_load=True)
+        self._prefill.fill_metadata(instance)
+        rank = self._tree.runtime.rank
+        for node in sorted(iter_nodes(instance), key=lambda n: rank.get(n.name, 0)):
+            self._recompute(node)
+        self._events.emit(ev.RepeatAdded(time.monotonic(), instance.path()))
+        for nested in list(iter_slots(instance)):
+            if nested.element.repeat_count is not None:
+                self._apply_repeat_count(nested)
+        self.propagate([instance], structural=True)
+        return instance
 
-    # --- defaults and metadata ---------------------------------------------------------
-    def _apply_defaults(self, start: GroupNode, first_load: bool) -> None:
-        for node in iter_nodes(start):
-            if not isinstance(node, FieldNode) or node.raw:
-                continue
-            element = node.element
-            if element.default is not None:
-                try:
-                    node.raw = answer_text(element, element.default)
-                except AnswerError:
-                    node.raw = element.default
-            elif element.dynamic_default is not None and first_load:
-                with contextlib.suppress(ExpressionError):
-                    node.raw = self._stored_result(element,
-                                                   self._eval(element.dynamic_default, node))
+    def delete_instance(self, slot: RepeatSlot, position: int) -> None:
+        instance = slot.instances[position]
+        removed_path = instance.path()
+        names = {node.name for node in iter_nodes(instance)}
+        slot.remove(position)
+        self._events.emit(ev.RepeatRemoved(time.monotonic(), removed_path))
+        # Readers of the removed nodes (sum, count, indexed-repeat...) must re-run; the
+        # slot's parent anchors them to the right repeat instance, if any.
+        self._propagate_sources([(name, slot.parent) for name in sorted(names)],
+                                structural=True)
 
-    def _fill_metadata(self, start: GroupNode | None = None) -> None:
-        now = self.clock()
-        env = self.environment
-        values = {
-            "start": now.isoformat(timespec="milliseconds"),
-            "today": now.date().isoformat(),
-            "deviceid": env.device_id,
-            "username": env.username,
-            "email": env.email,
-            "phonenumber": env.phone_number,
-        }
-        for node in iter_nodes(start or self.root):
-            if not isinstance(node, FieldNode):
-                continue
-            kind = node.element.preload or node.element.type
-            if kind == "instanceID" or node.element.name == "instanceID":
-                node.raw = self.instance_id
-            elif kind in values and not node.raw:
-                node.raw = values[kind]
+    def create_initial_repeats(self, start: GroupNode) -> None:
+        """On first load a repeat without a count starts with one instance (ODK), nested
+        repeats inside it too; never when restoring, nor in an instance added later."""
+        for item in start.items:
+            if isinstance(item, RepeatSlot):
+                if item.element.repeat_count is None and not item.instances:
+                    instance = new_repeat_instance(item, 0)
+                    item.insert(0, instance)
+                    self.create_initial_repeats(instance)
+            elif isinstance(item, GroupNode):
+                self.create_initial_repeats(item)
 
-    def _stamp_end(self) -> None:
-        now = self.clock().isoformat(timespec="milliseconds")
-        for node in iter_nodes(self.root):
-            if isinstance(node, FieldNode) and (node.element.preload or node.element.type) == "end":
-                node.raw = now
+    def create_initial_repeats_if_absent(self, start: GroupNode,
+                                         data: Mapping[str, Any]) -> None:
+        """When restoring: a repeat the stored data does not mention starts as on first
+        load (a record saved before the repeat was added to the form)."""
+        for item in start.items:
+            if isinstance(item, RepeatSlot):
+                if item.element.repeat_count is None and item.element.name not in data \
+                        and not item.instances:
+                    self.insert_instance(item, 0, first_load=True)
+            elif isinstance(item, GroupNode):
+                sub = data.get(item.element.name, {})
+                self.create_initial_repeats_if_absent(item, sub if isinstance(sub, dict)
+                                                      else {})
+
+    def _apply_repeat_count(self, slot: RepeatSlot) -> bool:
+        """Grow or shrink ``slot`` to its ``repeat_count``; never drop answered instances."""
+        if not slot.parent.relevant():
+            return False
+        target = self.counted(slot)
+        if target is None:
+            return False
+        target = min(target, MAX_INSTANCES)  # a runaway count must not exhaust memory
+        changed = False
+        while len(slot.instances) < target:
+            self.insert_instance(slot, len(slot.instances))
+            changed = True
+        while len(slot.instances) > target and not _has_answers(slot.instances[-1]):
+            self.delete_instance(slot, len(slot.instances) - 1)
+            changed = True
+        return changed
+
+    def counted(self, slot: RepeatSlot) -> int | None:
+        """The number of instances ``slot``'s count asks for now (None: the count failed
+        to evaluate)."""
+        expr = slot.element.repeat_count
+        assert expr is not None
+        try:
+            number = to_number(self._evaluator.eval(expr, slot.parent))
+        except ExpressionError:
+            return None
+        return int(number) if math.isfinite(number) and number > 0 else 0
+
+
+def _has_answers(node: Node) -> bool:
+    return any(isinstance(n, FieldNode) and n.raw and n.element.calculation is None
+               and n.element.preload is None for n in iter_nodes(node))
+
 

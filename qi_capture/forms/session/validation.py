@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qi_capture.forms.session.choices import ChoicesMixin
+from qi_capture.forms.session.choices import render
+from qi_capture.forms.session.evaluator import Evaluator
 from qi_capture.forms.session.instance import FieldNode, Node, iter_nodes
 from qi_capture.forms.session.runtime import DISPLAY_ONLY_TYPES
 
@@ -26,54 +27,57 @@ class ValidationIssue:
     message: str
 
 
-class ValidationMixin(ChoicesMixin):
-    # --- relevance, read-only, validation ------------------------------------------------
-    def is_relevant(self, path: str) -> bool:
-        return self.node(path).relevant()
+class Validator:
+    """Read-only, required and constraint checks over one record's instance tree."""
 
-    def _is_read_only(self, node: Node) -> bool:
+    __slots__ = ("_evaluator",)
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self._evaluator = evaluator
+
+    def is_read_only(self, node: Node) -> bool:
+        """The field's own ``read_only`` expression (calculations aside)."""
         expr = node.element.read_only
-        return expr is not None and self._eval_bool(expr, node, False)
+        return expr is not None and self._evaluator.eval_bool(expr, node, False)
 
-    def is_read_only(self, path: str) -> bool:
-        node = self.node(path)
+    def shows_read_only(self, node: Node) -> bool:
+        """Read-only as the filler shows it: by expression, calculated, or display-only."""
         element = node.element
-        return (self._is_read_only(node)
+        return (self.is_read_only(node)
                 or (element.calculation is not None and not element.trigger)
                 or element.type in DISPLAY_ONLY_TYPES)
 
-    def is_required(self, path: str) -> bool:
-        node = self.node(path)
+    def is_required(self, node: Node) -> bool:
         expr = node.element.required
-        return expr is not None and self._eval_bool(expr, node, False)
+        return expr is not None and self._evaluator.eval_bool(expr, node, False)
 
-    def _issue_for(self, node: Node) -> ValidationIssue | None:
+    def issue(self, node: Node) -> ValidationIssue | None:
+        """The problem with the answer at ``node`` now, if any."""
         if not isinstance(node, FieldNode) or not node.relevant():
             return None
+        evaluator = self._evaluator
         element = node.element
         if not node.raw:
-            if element.required is not None and self._eval_bool(element.required, node, False):
-                message = self.text(element, "required_message") or DEFAULT_REQUIRED_MESSAGE
+            if element.required is not None and evaluator.eval_bool(element.required, node,
+                                                                    False):
+                message = evaluator.text(element, "required_message") \
+                    or DEFAULT_REQUIRED_MESSAGE
                 return ValidationIssue(node.path(), "required", message)
             return None
-        if element.constraint is not None and not self._eval_bool(element.constraint, node,
-                                                                   True):
-            message = self.text(element, "constraint_message") or DEFAULT_CONSTRAINT_MESSAGE
-            return ValidationIssue(node.path(), "constraint", self.render(message, node))
+        if element.constraint is not None and not evaluator.eval_bool(element.constraint,
+                                                                      node, True):
+            message = evaluator.text(element, "constraint_message") \
+                or DEFAULT_CONSTRAINT_MESSAGE
+            return ValidationIssue(node.path(), "constraint", render(evaluator, message, node))
         return None
-
-    def issue(self, path: str) -> ValidationIssue | None:
-        """The problem with the answer at ``path`` now, if any."""
-        return self._issue_for(self.node(path))
 
     def errors(self) -> list[ValidationIssue]:
         """Every reason the record cannot be finalised, in form order."""
         issues = []
-        for node in iter_nodes(self.root):
-            issue = self._issue_for(node)
+        for node in iter_nodes(self._evaluator.tree.root):
+            issue = self.issue(node)
             if issue is not None:
                 issues.append(issue)
-        for path, message in self._eval_errors.items():
+        for path, message in self._evaluator.eval_errors.items():
             issues.append(ValidationIssue(path, "expression", message))
         return issues
-
