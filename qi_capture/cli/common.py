@@ -45,6 +45,9 @@ from qi_capture.storage.errors import FormVersionConflict, InvalidAnswerValue
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 #: ``merge``: nothing refused, but some bundle waits in quarantine for its device's enrolment.
 EXIT_QUARANTINED = 3
+#: Ctrl+C stopped a long command (128 + SIGINT, as shells report it): what it finished is
+#: kept, nothing is half-written (`qi_capture.cli.terminal`).
+EXIT_CANCELLED = 130
 PASSPHRASE_ENV = "QI_CAPTURE_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "QI_CAPTURE_NEW_PASSPHRASE"
 
@@ -88,7 +91,8 @@ def exit_code(error: QICaptureError) -> int:
 
 def report(error: QICaptureError) -> int:
     """Print ``error`` for a person on stderr; returns its exit code."""
-    print(f"error: {error.message}", file=sys.stderr)
+    cancelled = isinstance(error, CliError) and error.exit_code == EXIT_CANCELLED
+    print(f"{'cancelled' if cancelled else 'error'}: {error.message}", file=sys.stderr)
     if isinstance(error, FormError):
         for issue in error.errors:
             where = "/".join(str(p) if p else "-" for p in (issue.sheet, issue.row, issue.column))
@@ -121,8 +125,9 @@ def command(handler: Handler) -> Handler:
                   file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+            print("interrupted: the step under way was dropped; what was finished is kept, "
+                  "nothing is half-written", file=sys.stderr)
+            return EXIT_CANCELLED
 
     return run
 

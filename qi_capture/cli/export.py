@@ -7,8 +7,9 @@ table per repeat, the audit log) with ``codebook.csv`` and ``export_report.txt/.
 The form definitions come from the central store; ``--form-file`` adds versions to it
 (kept for later exports). The exported files are NOT encrypted: the command says so.
 
-The export itself is the admin door's (`AdminDesk.export`); this module only parses
-arguments and prints.
+Progress (records read) on stderr; Ctrl+C stops between batches of records and writes
+nothing (exit 130). The export itself is the admin door's (`AdminDesk.export`); this
+module only parses arguments and prints.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.forms.limits import FormTooLarge, read_form_file
 from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.exports import (
@@ -57,6 +59,7 @@ def register(groups: Any) -> None:
                         help="write CSV cells as entered, without neutralising cells a "
                              "spreadsheet would run as a formula (said in the export report)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    quiet_option(parser)
     parser.set_defaults(handler=run_export)
 
 
@@ -72,13 +75,14 @@ def _read_form(path: Path) -> bytes:
 @command
 def run_export(args: argparse.Namespace) -> int:
     forms = [(p.name, _read_form(p)) for p in args.form_file]  # before any store opens
-    with open_desk(args) as desk:
+    with open_desk(args) as desk, long_work("export", quiet=args.json or args.quiet) as work:
         if forms:
             desk.add_forms(forms)
         result = desk.export(
             args.form, args.format, args.out, statuses=args.status, language=args.language,
             options=ExportOptions(headers=args.headers, values=args.values,
                                   group_prefix=args.group_prefix, csv_raw=args.csv_raw),
+            progress=work.progress, cancel=work.cancel,
         )
     if args.json:
         print(json.dumps(dict(result.report), indent=2, ensure_ascii=False))

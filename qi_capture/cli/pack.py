@@ -29,6 +29,7 @@ from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
 from qi_capture.cli.central_glue import central_options
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.crypto.atomic import atomic_write_bytes
 from qi_capture.services.central_forms import register_forms
 from qi_capture.services.packs import PackUnreadable
@@ -69,6 +70,7 @@ def register_study_commands(commands: Any) -> None:
     pack.add_argument("--quarantine-total-mib", type=int, default=None, metavar="MIB",
                       help="most the quarantine holds in all "
                            f"(default {DEFAULT_QUARANTINE_TOTAL_BYTES // MIB})")
+    quiet_option(pack)
     pack.set_defaults(handler=run_pack)
 
     imp = commands.add_parser("import", parents=[common.profile_options()],
@@ -113,6 +115,8 @@ def run_pack(args: argparse.Namespace) -> int:
                        "keys that sign the pack")
     passphrase = common.read_passphrase(args, "Admin passphrase: ")
     with contextlib.ExitStack() as opened:
+        work = opened.enter_context(long_work("study pack", quiet=args.quiet))
+        work.progress(0, 3, "compiling and signing the forms")
         if is_url(target):
             # The keys (and the policy the merge applies) are in the admin folder; the
             # forms go to the PostgreSQL store that exports read.
@@ -124,14 +128,18 @@ def run_pack(args: argparse.Namespace) -> int:
             admin = AdminProfile(central.profile)
         keys = admin.keys()
         data = build_pack(keys, forms, policy)
+        work.check()  # Ctrl+C until here: nothing written
+        work.progress(1, 3, f"writing {args.out.name}")
         try:
             atomic_write_bytes(args.out, data)
         except OSError as exc:
             raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
         save_admin_policy(admin.store, policy)  # what the merge's quarantine applies
         # Exports then know the forms' labels without being given the XLSForms again.
+        work.progress(2, 3, "recording the forms in the central store")
         registered = register_forms(central, keys.study_id,
                                     [(f.filename, f.data) for f in forms])
+        work.progress(3, 3, "done")
     print(f"{args.out}: study {keys.study_id} ({keys.study_title}), {len(forms)} form(s), "
           f"signed by {keys.signing_fingerprint}")
     for form in registered:
