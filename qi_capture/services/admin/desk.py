@@ -61,6 +61,7 @@ from qi_capture.services.admin.dto import (
     short_id,
 )
 from qi_capture.services.admin.errors import (
+    CANDIDATES_SHOWN,
     AdminKeysNeeded,
     DeviceKeyUnknown,
     IdPrefixAmbiguous,
@@ -215,7 +216,7 @@ class AdminDesk:
         if not matches:
             raise DeviceNotFound(ref)
         if len(matches) > 1:
-            raise IdPrefixAmbiguous(ref, "device", len(matches))
+            raise IdPrefixAmbiguous(ref, "device", len(matches), [str(m) for m in matches])
         return matches[0]
 
     def enrol(self, ref: str | uuid.UUID, *, name: str = "",
@@ -270,11 +271,11 @@ class AdminDesk:
         digits = _hex_prefix(ref, "record id")
         if len(digits) == 32:
             return uuid.UUID(digits)
-        ids, count = self._central.record_ids_with_prefix(digits)
+        ids, count = self._central.record_ids_with_prefix(digits, CANDIDATES_SHOWN)
         if count == 0:
             raise RecordNotFound(ref)
         if count > 1:
-            raise IdPrefixAmbiguous(ref, "record", count)
+            raise IdPrefixAmbiguous(ref, "record", count, [str(i) for i in ids])
         return ids[0]
 
     def _device_names(self) -> dict[uuid.UUID, str]:
@@ -466,6 +467,17 @@ class AdminDesk:
     def conflicts(self, status: str | None = "open") -> tuple[ConflictInfo, ...]:
         """Conflicts (default: the open ones; None: every one)."""
         return tuple(self._central.conflicts(status))
+
+    def record_titles(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """What a person calls each record (its instance name, else its short id); a
+        record the store no longer lists is left out."""
+        titles: dict[uuid.UUID, str] = {}
+        for record_id in dict.fromkeys(ids):
+            try:
+                titles[record_id] = self.record_row(record_id).title
+            except RecordNotFound:
+                continue
+        return titles
 
     def conflict(self, ref: str, *, language: str | None = None) -> ConflictView:
         """A conflict (any unique prefix of its id) with its heads side by side: per
