@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,9 @@ def quiet_option(parser: argparse.ArgumentParser) -> None:
                         help="no progress output (--json implies it)")
 
 
+_WRITING = threading.Lock()
+
+
 @dataclass
 class Work:
     """One long command's progress sink and cancel token (see the module docstring)."""
@@ -91,7 +95,7 @@ class Work:
             if changed or tenth != self._tenth:
                 self._tenth = tenth
                 counts = f"{done}/{total}" if total else str(done)
-                print(f"{self._description()}: {counts}", file=sys.stderr, flush=True)
+                self._line(f"{self._description()}: {counts}")
 
     def check(self) -> None:
         """Raise `Cancelled` if Ctrl+C was pressed: for work that has no cancel token of
@@ -111,7 +115,14 @@ class Work:
         if self._bar is not None:
             self._bar.console.print(text, markup=False, highlight=False)
         else:
-            print(text, file=sys.stderr, flush=True)
+            self._line(text)
+
+    def _line(self, text: str) -> None:
+        # Whole lines, one writer at a time: services may report from a worker thread
+        # (the export's reader) while the Ctrl+C handler speaks from the main thread.
+        with _WRITING:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
 
     def summary(self) -> str:
         """What was done when it stopped, in words."""
