@@ -82,7 +82,9 @@ def run_export(args: argparse.Namespace) -> int:
             args.form, args.format, args.out, statuses=args.status, language=args.language,
             options=ExportOptions(headers=args.headers, values=args.values,
                                   group_prefix=args.group_prefix, csv_raw=args.csv_raw),
-            progress=work.progress, cancel=work.cancel,
+            progress=lambda done, total, _message="": work.progress(
+                done, total, "reading records" if done < total else "writing the files"),
+            cancel=work.cancel,
         )
     if args.json:
         print(json.dumps(dict(result.report), indent=2, ensure_ascii=False))

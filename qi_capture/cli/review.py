@@ -75,7 +75,7 @@ def run_list(args: argparse.Namespace) -> int:
              Column("INTERVIEWER", wrap=True), Column("DEVICE", wrap=True),
              Column("SUBMITTED"), Column("NOTES")],
             [(row.short_id, row.instance_name or "-", row.review_status.replace("_", " "),
-              row.interviewer or "-", row.device_name or "-", row.submitted[:16],
+              row.interviewer or "-", row.device_name or "-", row.submitted[:16].replace("T", " "),
               ", ".join(n for n, on in (("in conflict", row.in_conflict),
                                         ("deleted", row.deleted)) if on) or "-")
              for row in page.rows],

@@ -2,7 +2,8 @@
 list``, ``study list``): aligned columns drawn by rich.
 
 On a terminal the table fits its width: the columns marked ``wrap`` (names, notes) fold
-onto more lines and the others keep their width, so ids stay whole and copyable. Piped or
+onto more lines (never narrower than their header) and the others keep their width, so
+ids stay whole and copyable. Piped or
 redirected, no width applies (a line is as long as its row) and no colour or box is drawn:
 ``grep`` and ``cut`` see one row per line. Scripts should still read ``--json``, whose
 shape does not change; these columns may.
@@ -15,7 +16,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -33,11 +33,15 @@ class Column:
 def print_table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
     """Print ``rows`` under ``columns`` on stdout (see the module docstring)."""
     terminal = sys.stdout.isatty()
-    table = Table(box=box.SIMPLE_HEAD if terminal else None, show_edge=False,
-                  pad_edge=False, header_style="bold" if terminal else "")
+    table = Table(box=None, show_edge=False,
+                  pad_edge=False, padding=(0, 1),
+                  header_style="bold underline" if terminal else "")
     for column in columns:
+        # A folding column keeps at least its header's width: a header cut into
+        # syllables reads worse than a long value on two lines.
         table.add_column(column.header, justify="right" if column.right else "left",
-                         no_wrap=not column.wrap, overflow="fold")
+                         no_wrap=not column.wrap, overflow="fold",
+                         min_width=max(len(column.header), 6) if column.wrap else None)
     for row in rows:
         table.add_row(*row)
     width = shutil.get_terminal_size().columns if terminal else _UNBOUNDED

@@ -100,7 +100,8 @@ def test_export_piped_prints_one_line_per_step_and_json_prints_none(
     assert piped.returncode == 0, piped.stderr
     lines = [line for line in piped.stderr.splitlines() if line.startswith("export")]
     total = 1 + 2 * BUNDLES
-    assert lines[0] == f"export: 0/{total}" and lines[-1] == f"export: {total}/{total}", lines
+    assert lines[0] == f"export: reading records: 0/{total}", lines
+    assert lines[-1] == f"export: writing the files: {total}/{total}", lines
     assert "\x1b" not in piped.stderr and "\r" not in piped.stderr  # plain lines
     assert piped.stdout.startswith(f"exported {total} records of merge_e2e")
 
