@@ -21,8 +21,8 @@ from typing import Any
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, command
 from qi_capture.cli.terminal import long_work, quiet_option
-from qi_capture.coding.model import EXCHANGE_FORMATS as FORMATS
-from qi_capture.coding.model import CodeNode
+from qi_capture.services.admin.coding import EXCHANGE_FORMATS as FORMATS
+from qi_capture.services.admin.coding import CodeNode
 
 
 def register(groups: Any) -> None:

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
+from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.cli.terminal import long_work, quiet_option
-from qi_capture.forms.limits import FormTooLarge, read_form_file
 from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.exports import (
     FORMATS,
@@ -32,6 +31,7 @@ from qi_capture.services.admin.exports import (
     VALUES,
     ExportOptions,
 )
+from qi_capture.services.central_forms import read_form_file
 
 
 def register(groups: Any) -> None:
@@ -66,8 +66,6 @@ def register(groups: Any) -> None:
 def _read_form(path: Path) -> bytes:
     try:
         return read_form_file(path)  # at most a form's size limit, whatever the file
-    except FormTooLarge as exc:
-        raise CliError(f"{path}: {exc.issue.message}", EXIT_INVALID) from None
     except OSError as exc:
         raise CliError(f"cannot read the form file {path}: {exc.strerror}") from None
 

@@ -16,8 +16,8 @@ from typing import Any
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
 from qi_capture.cli.terminal import long_work, quiet_option
-from qi_capture.crypto.kdf import calibrate, floor_params
 from qi_capture.services.dto import grouped_fingerprint
+from qi_capture.services.profiles import kdf_params
 
 
 def register(groups: Any) -> None:
@@ -84,7 +84,7 @@ def register(groups: Any) -> None:
 @command
 def run_create(args: argparse.Namespace) -> int:
     passphrase = common.read_created_passphrase(args)
-    kdf = floor_params() if args.kdf == "floor" else calibrate()
+    kdf = kdf_params(args.kdf)
     info = common.profiles(args).create(args.name, passphrase, args.recovery_key, kdf=kdf)
     print(f"created profile {info.label} (id {info.profile_id})")
     print(f"folder: {info.folder}")

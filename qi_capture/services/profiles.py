@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qi_capture import deployment as deployment_settings
 from qi_capture.crypto.errors import WeakPassphrase
-from qi_capture.crypto.kdf import KdfParams
+from qi_capture.crypto.kdf import KdfParams, calibrate, floor_params
 from qi_capture.crypto.passphrase import Strength, check_passphrase, estimate
 from qi_capture.errors import QICaptureError
 from qi_capture.progress import ProgressCallback, no_progress
@@ -28,6 +28,16 @@ from qi_capture.storage.profile import Profile
 from qi_capture.storage.profiles import list_profiles, new_profile_folder, profiles_root
 
 log = logging.getLogger(__name__)
+
+#: Argon2id cost choices of the command line's ``--kdf``.
+KDF_CHOICES = ("calibrate", "floor")
+
+
+def kdf_params(choice: str) -> KdfParams:
+    """``calibrate``: about 0.5-1 s per unlock on this machine; ``floor``: the minimum the
+    app accepts (64 MiB, t=3, p=4), for tests and scripted set-ups."""
+    return floor_params() if choice == "floor" else calibrate()
+
 
 #: The durable steps of a data-key rotation (`Profile.rotate_data_key`'s hook names), as
 #: progress words.
