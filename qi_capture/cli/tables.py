@@ -57,8 +57,9 @@ def print_table(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Non
 
 
 def short_ids(ids: Sequence[str], minimum: int = 8) -> dict[str, str]:
-    """Each id's shortest prefix of at least ``minimum`` characters that no other id in
-    ``ids`` shares (as git shortens hashes), so a listed short id always names one."""
+    """Each id's prefix, at least ``minimum`` characters and one length for the whole
+    listing (the column stays aligned), long enough that no two ids share it (as git
+    shortens hashes), so a listed short id always names one."""
     length = minimum
     while len({i[:length] for i in ids}) < len(set(ids)):
         length += 1
