@@ -479,11 +479,23 @@ class AdminDesk:
                 continue
         return titles
 
+    def conflict_ref(self, ref: str) -> str:
+        """The conflict's whole id from any unique prefix (conflicts are few: the list is
+        read); an ambiguous prefix is refused with the ids it matches, one that matches
+        nothing is left for the store to refuse."""
+        text = ref.strip().lower()
+        if not text:
+            return ref
+        matches = [c.id for c in self._central.conflicts(None) if c.id.startswith(text)]
+        if len(matches) > 1:
+            raise IdPrefixAmbiguous(ref, "conflict", len(matches), matches[:CANDIDATES_SHOWN])
+        return matches[0] if matches else ref
+
     def conflict(self, ref: str, *, language: str | None = None) -> ConflictView:
         """A conflict (any unique prefix of its id) with its heads side by side: per
         answer path its label and each head's value as read, the differing ones marked
         (ODK's ``meta/`` values are left out of the lines, kept in ``detail``)."""
-        detail = self._central.conflict(ref)
+        detail = self._central.conflict(self.conflict_ref(ref))
         names = self._device_names()
         try:
             row: RecordRow | None = self.record_row(detail.conflict.record_id)
@@ -518,6 +530,7 @@ class AdminDesk:
         id, whose value to take, absent there meaning no answer; paths not picked keep
         the displayed winner's value), with the required ``reason``. Resolved conflicts
         stay resolved."""
+        ref = self.conflict_ref(ref)
         if picks is not None:
             if merged is not None or keep is not None:
                 raise InvalidResolution("give exactly one of keep, merged answers and picks")
