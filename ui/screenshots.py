@@ -10,8 +10,6 @@ the admin console (`ui.admin.screenshots`) and the results report
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 import tempfile
@@ -24,9 +22,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from qi_capture.cli import main as cli_main
 from qi_capture.resources import resource_path
 from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.admin.keys import (
+    DEFAULT_IDLE_LOCK_MINUTES,
+    DEFAULT_RETENTION_DAYS,
+    PackForm,
+    StudyPolicy,
+    create_admin,
+    write_study_pack,
+)
+from qi_capture.services.profiles import kdf_params
 from ui.app import create_application
 from ui.main_window import MainWindow
 from ui.pages.form_filler import FormFiller
@@ -45,19 +51,17 @@ PACK_FORM = textwrap.dedent("""
 
 
 def make_pack(folder: Path) -> Path:
-    """A signed study pack, as the study's admin would make it (the admin CLI)."""
-    form = folder / "pilot_check.md"
-    form.write_text(PACK_FORM, encoding="utf-8")
+    """A signed study pack, as the study's admin would make it (through the admin keys'
+    door, as ``admin init`` and ``study pack`` do)."""
     pack = folder / "london-qi-pilot.qipack"
-    os.environ["QI_CAPTURE_PASSPHRASE"] = PASSPHRASE
-    with contextlib.redirect_stdout(io.StringIO()):
-        for args in (["admin", "init", "--central", str(folder / "central"), "--study-id",
-                      "london-qi-pilot", "--title", "London QI pilot", "--kdf", "floor"],
-                     ["study", "pack", "--central", str(folder / "central"), "--forms",
-                      str(form), *builtin_forms(), "--out", str(pack), "--sync-folder",
-                      str(folder / "sync")]):
-            if cli_main(["--data-dir", str(folder / "admin-data"), *args]) != 0:
-                raise RuntimeError(f"qi-capture {args[0]} {args[1]} failed")
+    central = folder / "central"
+    create_admin(central, PASSPHRASE, study_id="london-qi-pilot",
+                 study_title="London QI pilot", kdf=kdf_params("floor"))
+    forms = [PackForm("pilot_check.md", PACK_FORM.encode("utf-8"))]
+    forms += [PackForm(Path(f).name, Path(f).read_bytes()) for f in builtin_forms()]
+    write_study_pack(central, PASSPHRASE, forms,
+                     StudyPolicy(DEFAULT_IDLE_LOCK_MINUTES, DEFAULT_RETENTION_DAYS,
+                                 str(folder / "sync")), pack)
     return pack
 
 

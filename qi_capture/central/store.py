@@ -400,9 +400,11 @@ class CentralStore:
             raise RecordNotFound(str(record_id))
         return found
 
-    def record_ids_with_prefix(self, hex_prefix: str) -> tuple[list[uuid.UUID], int]:
-        """Up to two record ids starting with these hex digits, and how many there are."""
-        return listing.record_ids_with_prefix(self.engine, hex_prefix)
+    def record_ids_with_prefix(self, hex_prefix: str,
+                               limit: int = 2) -> tuple[list[uuid.UUID], int]:
+        """Up to ``limit`` record ids starting with these hex digits, and how many there
+        are."""
+        return listing.record_ids_with_prefix(self.engine, hex_prefix, limit)
 
     def record_revisions(self, record_id: uuid.UUID) -> list[RevisionSummary]:
         return listing.revisions(self.engine, record_id)

@@ -30,15 +30,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qi_capture.central import migrate, postgres
-from qi_capture.central.models import CentralBase
-from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
-from qi_capture.crypto.kdf import calibrate, floor_params
-from qi_capture.storage.profile import KEYFILE_NAME
-from qi_capture.sync.admin import AdminProfile, admin_folder, init_admin, parse_device_key
-from qi_capture.sync.errors import AdminExists
+from qi_capture.services.admin.keys import (
+    AdminProfile,
+    check_postgres_setup,
+    create_admin,
+    create_merge_role,
+    is_postgres_url,
+    parse_device_key,
+    prepare_postgres,
+)
+from qi_capture.services.admin.keys import (
+    open_admin as open_admin_profile,
+)
+from qi_capture.services.profiles import kdf_params
 
 #: Where ``admin init --create-role`` takes the new role's password, if not from a file.
 ROLE_PASSWORD_ENV = "QI_CAPTURE_ROLE_PASSWORD"
@@ -103,7 +109,8 @@ def register(groups: Any) -> None:
 
 
 def open_admin(args: argparse.Namespace) -> AdminProfile:
-    return AdminProfile.open(args.central, common.read_passphrase(args, "Admin passphrase: "))
+    return open_admin_profile(args.central,
+                              common.read_passphrase(args, "Admin passphrase: "))
 
 
 def _role_password(args: argparse.Namespace) -> str | None:
@@ -117,23 +124,17 @@ def _check_postgres_args(args: argparse.Namespace) -> None:
     if args.admin is None:
         raise CliError("with a PostgreSQL URL, give --admin DIR: the folder for the admin "
                        "profile (the study's keys never go to the database)")
-    if (admin_folder(args.admin) / KEYFILE_NAME).exists():
-        raise AdminExists(str(args.admin))
-    postgres.parse_url(args.central)
+    check_postgres_setup(args.central, args.admin)
 
 
 def _prepare_postgres(args: argparse.Namespace) -> Path:
     """Create or upgrade the central tables as the owner and, if asked, the merge role;
     returns the folder for the admin profile. Runs before the profile is made, so a
     server that cannot be reached leaves nothing behind."""
-    url = postgres.parse_url(args.central)
     password = _role_password(args) if args.create_role else None
-    with CentralStore.open(args.central) as store:  # connects, creates the tables
-        print(f"Central tables ready in {store.target}")
+    print(f"Central tables ready in {prepare_postgres(args.central)}")
     if args.create_role:
-        postgres.create_merge_role(url, args.create_role, password,
-                                   [t.name for t in CentralBase.metadata.sorted_tables],
-                                   version_table=migrate.VERSION_TABLE)
+        create_merge_role(args.central, args.create_role, password)
         print(f"Role {args.create_role} created with only the rights merges need"
               + ("" if password else "; it has no password yet: set one (psql \\password) "
                  "or use client certificates"))
@@ -145,16 +146,16 @@ def _prepare_postgres(args: argparse.Namespace) -> Path:
 @command
 def run_init(args: argparse.Namespace) -> int:
     target = str(args.central)
-    if args.create_role and not is_url(target):
+    if args.create_role and not is_postgres_url(target):
         raise CliError("--create-role needs a PostgreSQL URL as --central")
-    if is_url(target):
+    if is_postgres_url(target):
         _check_postgres_args(args)
     passphrase = common.read_created_passphrase(args)
-    folder = _prepare_postgres(args) if is_url(target) else Path(target)
-    kdf = floor_params() if args.kdf == "floor" else calibrate()
+    folder = _prepare_postgres(args) if is_postgres_url(target) else Path(target)
+    kdf = kdf_params(args.kdf)
     study_id = args.study_id or f"study-{secrets.token_hex(4)}"
-    created = init_admin(folder, passphrase, study_id=study_id, study_title=args.title,
-                         kdf=kdf)
+    created = create_admin(folder, passphrase, study_id=study_id, study_title=args.title,
+                           kdf=kdf)
     print(f"Admin profile created in {created.folder}")
     print(f"Study: {created.study_id} ({created.study_title})")
     print(f"Bundle recipient:   {created.bundle_recipient}")

@@ -17,12 +17,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qi_capture.cli.admin import central_options, open_admin
+from qi_capture.cli import common
+from qi_capture.cli.admin import central_options
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.crypto import signing
-from qi_capture.sync.admin import parse_device_key
-from qi_capture.sync.bundle import KnownDevice, verify_bundle_file
-from qi_capture.sync.errors import BundleRefused
+from qi_capture.services.admin.keys import BundleRefused, parse_device_key, verify_bundle
 
 
 def register(groups: Any) -> None:
@@ -41,16 +39,11 @@ def register(groups: Any) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise CliError(f"{args.file} is not a file")
-    extra = [parse_device_key(k) for k in args.device_key]
-    with open_admin(args) as admin:
-        keys = admin.keys()
-        devices = admin.devices()
-    for key in extra:
-        devices.setdefault(signing.fingerprint(key), KnownDevice(key, "given with --device-key"))
+    for key in args.device_key:
+        parse_device_key(key)  # a wrong key is refused before the passphrase is asked
+    passphrase = common.read_passphrase(args, "Admin passphrase: ")
     try:
-        summary = verify_bundle_file(args.file, study_id=keys.study_id,
-                                     identity=keys.bundle_identity, devices=devices,
-                                     recovery_recipient=keys.recovery_recipient)
+        summary = verify_bundle(args.file, args.central, passphrase, args.device_key)
     except BundleRefused as error:
         if args.json:
             print(json.dumps({"valid": False, **error.to_dict()}, indent=2))

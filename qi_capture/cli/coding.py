@@ -20,8 +20,9 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, command
-from qi_capture.coding.model import EXCHANGE_FORMATS as FORMATS
-from qi_capture.coding.model import CodeNode
+from qi_capture.cli.terminal import long_work, quiet_option
+from qi_capture.services.admin.coding import EXCHANGE_FORMATS as FORMATS
+from qi_capture.services.admin.coding import CodeNode
 
 
 def register(groups: Any) -> None:
@@ -42,6 +43,7 @@ def register(groups: Any) -> None:
                          "codebook-csv")
     ex.add_argument("--out", metavar="FILE", type=Path, required=True,
                     help="the file to write (replaced if it exists; NOT encrypted)")
+    quiet_option(ex)
     ex.set_defaults(handler=run_export)
 
     im = commands.add_parser("import", parents=[central_options(admin=False)],
@@ -73,8 +75,15 @@ def register(groups: Any) -> None:
 
 @command
 def run_export(args: argparse.Namespace) -> int:
-    with open_desk(args) as desk:
-        result = desk.coding(args.study).export(args.format, args.out)
+    with open_desk(args) as desk, long_work("coding export", quiet=args.quiet) as work:
+        # One write (to a temporary name, then renamed): progress says which step runs;
+        # Ctrl+C before it starts writes nothing.
+        work.progress(0, 2, "reading the coding")
+        coding = desk.coding(args.study)
+        work.check()
+        work.progress(1, 2, f"writing {args.format}")
+        result = coding.export(args.format, args.out)
+        work.progress(2, 2, "written")
     print(f"{args.format} written to {result.path}: {result.codes} codes, "
           f"{result.codings} codings, {result.memos} memos, {result.sources} interviews "
           "(not encrypted)")

@@ -24,44 +24,21 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
-
-from qi_capture.coding.errors import CodebookCsvInvalid, ExchangeInvalid
-from qi_capture.crypto.errors import (
-    RecoveryKeyInvalid,
-    WeakPassphrase,
-)
 from qi_capture.errors import QICaptureError
-from qi_capture.forms import FormError
-from qi_capture.forms.errors import FILE_UNREADABLE
-from qi_capture.forms.session import AnswerError
 from qi_capture.logs import setup_logging
-from qi_capture.report.errors import InvitedListInvalid
 from qi_capture.services import CoreContext, ProfileService
 from qi_capture.services.dto import ProfileInfo
-from qi_capture.services.errors import CannotFinalise, ProfileNameTaken
-from qi_capture.storage.errors import FormVersionConflict, InvalidAnswerValue
+from qi_capture.services.errors import CannotFinalise
+from qi_capture.services.verdicts import database_failure, form_issues, is_invalid_input
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 #: ``merge``: nothing refused, but some bundle waits in quarantine for its device's enrolment.
 EXIT_QUARANTINED = 3
+#: Ctrl+C stopped a long command (128 + SIGINT, as shells report it): what it finished is
+#: kept, nothing is half-written (`qi_capture.cli.terminal`).
+EXIT_CANCELLED = 130
 PASSPHRASE_ENV = "QI_CAPTURE_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "QI_CAPTURE_NEW_PASSPHRASE"
-
-#: Errors about what the user gave (exit 1); every other core error is exit 2.
-_INVALID_INPUT: tuple[type[QICaptureError], ...] = (
-    WeakPassphrase,
-    AnswerError,
-    CannotFinalise,
-    ProfileNameTaken,
-    FormVersionConflict,
-    InvalidAnswerValue,
-    RecoveryKeyInvalid,
-    # Files from elsewhere that were read and found wrong (the file exists: not usage).
-    InvitedListInvalid,
-    ExchangeInvalid,
-    CodebookCsvInvalid,
-)
 
 
 class CliError(QICaptureError):
@@ -80,20 +57,16 @@ Handler = Callable[[argparse.Namespace], int]
 def exit_code(error: QICaptureError) -> int:
     if isinstance(error, CliError):
         return error.exit_code
-    if isinstance(error, FormError):
-        unreadable = any(issue.code == FILE_UNREADABLE for issue in error.errors)
-        return EXIT_USAGE if unreadable else EXIT_INVALID
-    return EXIT_INVALID if isinstance(error, _INVALID_INPUT) else EXIT_USAGE
+    return EXIT_INVALID if is_invalid_input(error) else EXIT_USAGE
 
 
 def report(error: QICaptureError) -> int:
     """Print ``error`` for a person on stderr; returns its exit code."""
-    print(f"error: {error.message}", file=sys.stderr)
-    if isinstance(error, FormError):
-        for issue in error.errors:
-            where = "/".join(str(p) if p else "-" for p in (issue.sheet, issue.row, issue.column))
-            print(f"  {where}: {issue.message}", file=sys.stderr)
-    elif isinstance(error, CannotFinalise):
+    cancelled = isinstance(error, CliError) and error.exit_code == EXIT_CANCELLED
+    print(f"{'cancelled' if cancelled else 'error'}: {error.message}", file=sys.stderr)
+    for where, message in form_issues(error):
+        print(f"  {where}: {message}", file=sys.stderr)
+    if isinstance(error, CannotFinalise):
         for path, kind, message in error.issues:
             print(f"  {path}: {message} ({kind})", file=sys.stderr)
     return exit_code(error)
@@ -113,24 +86,18 @@ def command(handler: Handler) -> Handler:
             return handler(args)
         except QICaptureError as error:
             return report(error)
-        except DBAPIError as error:
-            # A database failing mid-command (a PostgreSQL server gone, a role without a
-            # right): one line, the server's own first line only. Never the statement or
-            # its parameters, which may hold answers.
-            print(f"error: the central database failed: {_first_line(error)}",
-                  file=sys.stderr)
+        except Exception as error:
+            line = database_failure(error)
+            if line is None:
+                raise
+            print(f"error: the central database failed: {line}", file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+            print("interrupted: the step under way was dropped; what was finished is kept, "
+                  "nothing is half-written", file=sys.stderr)
+            return EXIT_CANCELLED
 
     return run
-
-
-def _first_line(error: DBAPIError) -> str:
-    text = str(error.orig) if error.orig is not None else type(error).__name__
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    return line[:300] or type(error.orig or error).__name__
 
 
 # -- options --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, command
 from qi_capture.cli.json_file import read_json_object
+from qi_capture.cli.tables import Column, print_table, short_ids
 from qi_capture.services.dto import JsonValue
 
 
@@ -53,14 +54,22 @@ def register(groups: Any) -> None:
 def run_list(args: argparse.Namespace) -> int:
     with open_desk(args) as desk:
         items = desk.conflicts(None if args.all else "open")
+        titles = {} if args.json else desk.record_titles([c.record_id for c in items])
     if args.json:
         print(json.dumps([c.to_json() for c in items], indent=2))
         return EXIT_OK
     if not items:
         print("no open conflicts" if not args.all else "no conflicts")
-    for c in items:
-        print(f"{c.id[:12]}  {c.status:<10} {c.kind:<21} record {c.record_id}  "
-              f"{len(c.heads)} heads, winner {c.winner[:12]}")
+        return EXIT_OK
+    shown = short_ids([c.id for c in items], minimum=12)
+    print_table(
+        [Column("ID"), Column("STATUS"), Column("KIND", wrap=True), Column("RECORD", wrap=True),
+         Column("RECORD ID"), Column("HEADS", right=True), Column("WINNER"),
+         Column("OPENED")],
+        [(shown[c.id], c.status, c.kind.replace("_", " "),
+          titles.get(c.record_id, "(not listed)"), str(c.record_id)[:8], str(len(c.heads)),
+          c.winner[:12], f"{c.opened:%Y-%m-%d %H:%M}") for c in items],
+    )
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, command
+from qi_capture.cli.tables import Column, print_table
 
 
 def register(groups: Any) -> None:
@@ -58,6 +59,8 @@ def run_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not devices:
         print("no devices")
+        return EXIT_OK
+    rows = []
     for summary in devices:
         d, gaps = summary.device, summary.gaps
         notes = [f"missing {s.first}-{s.last}" for s in gaps.missing_seqs]
@@ -65,9 +68,13 @@ def run_list(args: argparse.Namespace) -> int:
             else []
         notes += [f"{len(summary.clone_alerts)} clone alert(s)"] if summary.clone_alerts else []
         notes += [f"{d.quarantined} quarantined"] if d.quarantined else []
-        print(f"{d.id}  {d.status:<8} {d.name or '-':<20} seq {d.last_seq:<6} "
-              f"bundles {d.bundles:<4} {summary.fingerprint_grouped or ''}"
-              + (f"  [{'; '.join(notes)}]" if notes else ""))
+        rows.append((summary.short_id, d.status, d.name or "-",
+                     ", ".join(summary.interviewers) or "-", str(d.last_seq), str(d.bundles),
+                     summary.fingerprint_grouped or "-", "; ".join(notes) or "-"))
+    print_table([Column("ID"), Column("STATUS"), Column("NAME", wrap=True),
+                 Column("INTERVIEWERS", wrap=True), Column("SEQ", right=True),
+                 Column("BUNDLES", right=True), Column("FINGERPRINT", wrap=True),
+                 Column("NOTES", wrap=True)], rows)
     return EXIT_OK
 
 

@@ -7,8 +7,9 @@ table per repeat, the audit log) with ``codebook.csv`` and ``export_report.txt/.
 The form definitions come from the central store; ``--form-file`` adds versions to it
 (kept for later exports). The exported files are NOT encrypted: the command says so.
 
-The export itself is the admin door's (`AdminDesk.export`); this module only parses
-arguments and prints.
+Progress (records read) on stderr; Ctrl+C stops between batches of records and writes
+nothing (exit 130). The export itself is the admin door's (`AdminDesk.export`); this
+module only parses arguments and prints.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.forms.limits import FormTooLarge, read_form_file
+from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.exports import (
     FORMATS,
@@ -30,6 +31,7 @@ from qi_capture.services.admin.exports import (
     VALUES,
     ExportOptions,
 )
+from qi_capture.services.central_forms import read_form_file
 
 
 def register(groups: Any) -> None:
@@ -57,14 +59,13 @@ def register(groups: Any) -> None:
                         help="write CSV cells as entered, without neutralising cells a "
                              "spreadsheet would run as a formula (said in the export report)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    quiet_option(parser)
     parser.set_defaults(handler=run_export)
 
 
 def _read_form(path: Path) -> bytes:
     try:
         return read_form_file(path)  # at most a form's size limit, whatever the file
-    except FormTooLarge as exc:
-        raise CliError(f"{path}: {exc.issue.message}", EXIT_INVALID) from None
     except OSError as exc:
         raise CliError(f"cannot read the form file {path}: {exc.strerror}") from None
 
@@ -72,13 +73,16 @@ def _read_form(path: Path) -> bytes:
 @command
 def run_export(args: argparse.Namespace) -> int:
     forms = [(p.name, _read_form(p)) for p in args.form_file]  # before any store opens
-    with open_desk(args) as desk:
+    with open_desk(args) as desk, long_work("export", quiet=args.json or args.quiet) as work:
         if forms:
             desk.add_forms(forms)
         result = desk.export(
             args.form, args.format, args.out, statuses=args.status, language=args.language,
             options=ExportOptions(headers=args.headers, values=args.values,
                                   group_prefix=args.group_prefix, csv_raw=args.csv_raw),
+            progress=lambda done, total, _message="": work.progress(
+                done, total, "reading records" if done < total else "writing the files"),
+            cancel=work.cancel,
         )
     if args.json:
         print(json.dumps(dict(result.report), indent=2, ensure_ascii=False))

@@ -12,16 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from qi_capture.cli import form_run
-from qi_capture.forms import Form, FormError, FormIssue, load_form
-from qi_capture.forms.errors import FILE_UNREADABLE
-from qi_capture.forms.model import Element
-
-#: Fields pyxform adds to every form; not questions of the author's.
-_GENERATED_META = frozenset({"instanceID", "instanceName"})
+from qi_capture.services.form_files import FormError, Issue, check_form_file, issues
 
 
 def register(groups: Any) -> None:
@@ -38,62 +33,31 @@ def register(groups: Any) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     try:
-        form = load_form(args.file)
+        checked = check_form_file(args.file)
     except FormError as err:
-        unreadable = any(issue.code == FILE_UNREADABLE for issue in err.errors)
+        found = issues(err)
+        unreadable = any(issue.unreadable for issue in found)
         if args.json:
-            print(json.dumps([issue.to_json() for issue in err.errors], indent=2,
+            print(json.dumps([dict(issue.json) for issue in found], indent=2,
                              ensure_ascii=False))
         out = sys.stderr if unreadable else sys.stdout
         if unreadable or not args.json:
-            for issue in err.errors:
+            for issue in found:
                 print(format_issue(issue), file=out)
         return 2 if unreadable else 1
-    summary = summarise(form)
     if args.json:
-        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        print(json.dumps(dict(checked.summary), indent=2, ensure_ascii=False))
     else:
-        print(render_summary(summary, form.warnings))
+        print(render_summary(checked.summary, checked.warnings))
     return 0
 
 
-def format_issue(issue: FormIssue) -> str:
+def format_issue(issue: Issue) -> str:
     """``sheet/row/column: message``, with ``-`` for an unknown part."""
-    where = "/".join(str(part) if part else "-" for part in (issue.sheet, issue.row,
-                                                            issue.column))
-    return f"{where}: {issue.message}"
+    return f"{issue.where}: {issue.message}"
 
 
-def question_counts(form: Form) -> dict[str, int]:
-    counts = Counter(
-        e.type for e in form.fields()
-        if not (e.path[0] == "meta" and e.name in _GENERATED_META)
-    )
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _is_meta(element: Element) -> bool:
-    return element.path == ("meta",) and all(c.name in _GENERATED_META
-                                             for c in element.children)
-
-
-def summarise(form: Form) -> dict[str, Any]:
-    counts = question_counts(form)
-    return {
-        "title": form.title,
-        "form_id": form.form_id,
-        "version": form.version,
-        "questions": sum(counts.values()),
-        "questions_by_type": counts,
-        "groups": sum(1 for e in form.elements() if e.kind == "group" and not _is_meta(e)),
-        "repeats": sum(1 for e in form.elements() if e.kind == "repeat"),
-        "languages": list(form.languages),
-        "default_language": form.default_language,
-        "warnings": [w.to_json() for w in form.warnings],
-    }
-
-
-def render_summary(summary: dict[str, Any], warnings: tuple[FormIssue, ...]) -> str:
+def render_summary(summary: Mapping[str, Any], warnings: tuple[Issue, ...]) -> str:
     by_type = ", ".join(f"{t} {n}" for t, n in summary["questions_by_type"].items())
     lines = [
         f"title: {summary['title']}",

@@ -16,10 +16,14 @@ from typing import Any
 
 from qi_capture.cli.common import CliError
 from qi_capture.cli.json_file import read_json_object
-from qi_capture.forms import FormError, load_form
-from qi_capture.forms.session import AnswerError, FormSession
-from qi_capture.forms.session.instance import FieldNode, iter_nodes
-from qi_capture.forms.session.runtime import HIDDEN_TYPES
+from qi_capture.services.form_files import (
+    AnswerError,
+    FormError,
+    FormRun,
+    issues,
+    load_form_file,
+    run_form_file,
+)
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -49,61 +53,40 @@ def _read_answers(path: str) -> dict[str, Any]:
 
 def run_form(args: argparse.Namespace) -> int:
     try:
-        form = load_form(args.file)
+        load_form_file(args.file)  # the form's problems first, then the answers'
     except FormError as err:
-        for issue in err.errors:
-            print(str(issue), file=sys.stderr)
+        for issue in issues(err):
+            print(issue.text, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         answers = _read_answers(args.answers)
     except ValueError as exc:
         return _fail(str(exc))
     try:
-        session = form.new_session(language=args.language)
-        for path, value in answers.items():
-            session.ensure_instances(path)
-            session.set(path, value)
+        run = run_form_file(args.file, answers, args.language)
     except AnswerError as exc:
         return _fail(f"{args.answers}: {exc.message}")
-
-    fields = [
-        {"path": node.path(), "value": node.raw,
-         "calculated": node.element.calculation is not None}
-        for node in iter_nodes(session.root)
-        if isinstance(node, FieldNode) and node.relevant() and not _is_plumbing(node)
-    ]
-    errors = [{"path": i.path, "kind": i.kind, "message": i.message}
-              for i in session.errors()]
-    submission = session.to_submission(finalise=not errors)
     if args.json:
-        print(json.dumps({"form_id": form.form_id, "complete": not errors, "fields": fields,
-                          "errors": errors, "submission": submission},
+        print(json.dumps({"form_id": run.form_id, "complete": not run.errors,
+                          "fields": list(run.fields), "errors": list(run.errors),
+                          "submission": run.submission},
                          indent=2, ensure_ascii=False))
     else:
-        _print_text(session, fields, errors, submission)
-    return EXIT_INCOMPLETE if errors else EXIT_OK
+        _print_text(run)
+    return EXIT_INCOMPLETE if run.errors else EXIT_OK
 
 
-def _is_plumbing(node: FieldNode) -> bool:
-    """Metadata the session fills itself (start, instanceID...) stays out of the listing,
-    unless the form shows it."""
-    element = node.element
-    return element.type in HIDDEN_TYPES and element.calculation is None
-
-
-def _print_text(session: FormSession, fields: list[dict[str, Any]],
-                errors: list[dict[str, str]], submission: dict[str, Any]) -> None:
-    form = session.form
-    print(f"form: {form.title} ({form.form_id}, version {form.version or '-'})")
+def _print_text(run: FormRun) -> None:
+    print(f"form: {run.title} ({run.form_id}, version {run.version or '-'})")
     print("fields:")
-    for item in fields:
+    for item in run.fields:
         mark = "  (calculated)" if item["calculated"] else ""
         print(f"  {item['path']} = {item['value']}{mark}")
-    if errors:
-        print(f"errors ({len(errors)}):")
-        for error in errors:
+    if run.errors:
+        print(f"errors ({len(run.errors)}):")
+        for error in run.errors:
             print(f"  {error['path']}: {error['message']}")
     else:
         print("errors: none (the record can be finalised)")
     print("submission:")
-    print(json.dumps(submission, indent=2, ensure_ascii=False))
+    print(json.dumps(run.submission, indent=2, ensure_ascii=False))

@@ -8,7 +8,8 @@ with a URL, ``--admin DIR`` names the central folder whose keys open the bundles
 Exit codes: 0 every bundle imported or already imported; 1 some bundle refused; 2 the
 command could not run; 3 none refused but some quarantined (their devices are not
 enrolled yet: ``qi-capture devices enrol``, after checking the fingerprint with the
-interviewer).
+interviewer); 130 stopped by Ctrl+C between bundles (those merged stay merged, the rest
+wait for the next merge). Progress on stderr (`qi_capture.cli.terminal`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
-from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, EXIT_QUARANTINED, command
+from qi_capture.cli.common import (
+    EXIT_CANCELLED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_QUARANTINED,
+    command,
+)
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.services.admin import enrol_command
 from qi_capture.services.admin.dto import MergeResult
 
@@ -35,17 +43,21 @@ def register(groups: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-ack", action="store_true",
                         help="do not write acknowledgements into the sync folders")
+    quiet_option(parser)
     parser.set_defaults(handler=run_merge)
 
 
 @command
 def run_merge(args: argparse.Namespace) -> int:
-    with open_desk(args) as desk:
-        result = desk.merge(args.paths, write_acks=not args.no_ack)
+    with open_desk(args) as desk, long_work("merge", quiet=args.json or args.quiet) as work:
+        result = desk.merge(args.paths, write_acks=not args.no_ack,
+                            progress=work.progress, cancel=work.cancel)
     if args.json:
         print(json.dumps(render_json(result), indent=2))
     else:
         print(render_text(result))
+    if result.cancelled:
+        return EXIT_CANCELLED
     if result.refused:
         return EXIT_INVALID
     return EXIT_QUARANTINED if result.quarantined else EXIT_OK

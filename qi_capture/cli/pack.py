@@ -20,33 +20,27 @@ Exit codes: 0 ok; 1 the pack (or a form) is refused; 2 the command cannot run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
 from qi_capture.cli.central_glue import central_options
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.crypto.atomic import atomic_write_bytes
-from qi_capture.services.central_forms import register_forms
-from qi_capture.services.packs import PackUnreadable
-from qi_capture.sync.admin import AdminProfile
-from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
-from qi_capture.sync.pack import (
+from qi_capture.cli.terminal import long_work, quiet_option
+from qi_capture.services.admin.keys import (
     DEFAULT_IDLE_LOCK_MINUTES,
     DEFAULT_QUARANTINE_BUNDLE_BYTES,
     DEFAULT_QUARANTINE_TOTAL_BYTES,
     DEFAULT_RETENTION_DAYS,
     MAX_PACK_BYTES,
+    PACK_REFUSED,
     PackForm,
     StudyPolicy,
-    build_pack,
-    save_admin_policy,
+    is_postgres_url,
+    write_study_pack,
 )
-
-_REFUSED = (PackBadSignature, PackInvalid, PackSignedByOtherKey)
+from qi_capture.services.packs import PackUnreadable
 
 
 def register_study_commands(commands: Any) -> None:
@@ -69,6 +63,7 @@ def register_study_commands(commands: Any) -> None:
     pack.add_argument("--quarantine-total-mib", type=int, default=None, metavar="MIB",
                       help="most the quarantine holds in all "
                            f"(default {DEFAULT_QUARANTINE_TOTAL_BYTES // MIB})")
+    quiet_option(pack)
     pack.set_defaults(handler=run_pack)
 
     imp = commands.add_parser("import", parents=[common.profile_options()],
@@ -108,33 +103,20 @@ def run_pack(args: argparse.Namespace) -> int:
         quarantine_total_bytes=_mib(args.quarantine_total_mib, DEFAULT_QUARANTINE_TOTAL_BYTES),
     )
     target = str(args.central)
-    if is_url(target) and args.admin is None:
+    if is_postgres_url(target) and args.admin is None:
         raise CliError("with a PostgreSQL URL, --admin DIR names the folder of the admin "
                        "keys that sign the pack")
     passphrase = common.read_passphrase(args, "Admin passphrase: ")
-    with contextlib.ExitStack() as opened:
-        if is_url(target):
-            # The keys (and the policy the merge applies) are in the admin folder; the
-            # forms go to the PostgreSQL store that exports read.
-            central = opened.enter_context(CentralStore.open(target))
-            admin = opened.enter_context(AdminProfile.open(args.admin, passphrase))
-        else:
-            central = opened.enter_context(CentralStore.open(target, passphrase))
-            assert central.profile is not None  # a folder always has its admin profile
-            admin = AdminProfile(central.profile)
-        keys = admin.keys()
-        data = build_pack(keys, forms, policy)
+    with long_work("study pack", quiet=args.quiet) as work:
         try:
-            atomic_write_bytes(args.out, data)
+            written = write_study_pack(target, passphrase, forms, policy, args.out,
+                                       admin_dir=args.admin, progress=work.progress,
+                                       cancel=work.cancel)
         except OSError as exc:
             raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
-        save_admin_policy(admin.store, policy)  # what the merge's quarantine applies
-        # Exports then know the forms' labels without being given the XLSForms again.
-        registered = register_forms(central, keys.study_id,
-                                    [(f.filename, f.data) for f in forms])
-    print(f"{args.out}: study {keys.study_id} ({keys.study_title}), {len(forms)} form(s), "
-          f"signed by {keys.signing_fingerprint}")
-    for form in registered:
+    print(f"{args.out}: study {written.study_id} ({written.study_title}), {len(forms)} "
+          f"form(s), signed by {written.signing_fingerprint}")
+    for form in written.forms:
         print(f"  {form.form_id} version {form.version}: {form.title} (known to the central "
               "store for exports)")
     return EXIT_OK
@@ -147,7 +129,7 @@ def run_import(args: argparse.Namespace) -> int:
             installed = ctx.packs.install(args.pack, move_records=not args.keep_separate)
         except PackUnreadable as error:
             raise CliError(error.message) from None
-        except _REFUSED as error:
+        except PACK_REFUSED as error:
             print(f"error: {error.message}", file=sys.stderr)
             return EXIT_INVALID
     policy = installed.policy

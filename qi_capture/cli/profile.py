@@ -15,8 +15,9 @@ from typing import Any
 
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.crypto.kdf import calibrate, floor_params
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.services.dto import grouped_fingerprint
+from qi_capture.services.profiles import kdf_params
 
 
 def register(groups: Any) -> None:
@@ -52,6 +53,7 @@ def register(groups: Any) -> None:
         "rotate-key", parents=[common.profile_options()],
         help="re-encrypt the database under a new random data key",
     )
+    quiet_option(rotate)
     rotate.set_defaults(handler=run_rotate)
 
     recover = commands.add_parser(
@@ -75,13 +77,14 @@ def register(groups: Any) -> None:
         help="check every page (HMAC) and the database structure",
     )
     check.add_argument("--json", action="store_true", help="print JSON")
+    quiet_option(check)
     check.set_defaults(handler=run_check)
 
 
 @command
 def run_create(args: argparse.Namespace) -> int:
     passphrase = common.read_created_passphrase(args)
-    kdf = floor_params() if args.kdf == "floor" else calibrate()
+    kdf = kdf_params(args.kdf)
     info = common.profiles(args).create(args.name, passphrase, args.recovery_key, kdf=kdf)
     print(f"created profile {info.label} (id {info.profile_id})")
     print(f"folder: {info.folder}")
@@ -146,7 +149,11 @@ def run_change(args: argparse.Namespace) -> int:
 @command
 def run_rotate(args: argparse.Namespace) -> int:
     profile = common.selected_profile(args)
-    common.profiles(args).rotate_key(profile, common.read_passphrase(args))
+    passphrase = common.read_passphrase(args)
+    with long_work("rotate-key", quiet=args.quiet) as work:
+        # Not cancellable halfway: Ctrl+C is heard after the rotation (it is crash-safe
+        # instead; the next unlock settles an interrupted one).
+        common.profiles(args).rotate_key(profile, passphrase, progress=work.progress)
     print(f"data key rotated for {profile.label}; older backups were replaced")
     return EXIT_OK
 
@@ -169,7 +176,11 @@ def run_recover(args: argparse.Namespace) -> int:
 @command
 def run_check(args: argparse.Namespace) -> int:
     profile = common.selected_profile(args)
-    report = common.profiles(args).check(profile, common.read_passphrase(args))
+    passphrase = common.read_passphrase(args)
+    with long_work("profile check", quiet=args.json or args.quiet) as work:
+        # The check writes nothing: Ctrl+C stops it between its steps.
+        report = common.profiles(args).check(profile, passphrase,
+                                             progress=work.progress_or_stop)
     if args.json:
         print(json.dumps({"ok": report.ok, "cipher_problems": list(report.cipher_problems),
                           "integrity_problems": list(report.integrity_problems),

@@ -9,8 +9,10 @@ folder), which is stored encrypted as an attachment and answered with its name.
 ``--finalise`` then writes the revision, or lists what prevents it (exit 1; the draft is
 kept). ``FORM_ID`` may be ``STUDY/FORM_ID``, with ``@VERSION``, or a form version number.
 
-``record list [--json]`` and ``record show UUID [--json]`` print what is stored (a unique
-prefix of the UUID will do for ``show``).
+``record list [--json]`` and ``record show UUID [--json]`` print what is stored: ``list``
+as a table with each record's shortest unique id prefix (8 characters or more), which
+``show`` takes (any unique prefix of at least 4 will do; an ambiguous one is refused with
+the ids it matches).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.cli.json_file import read_json_object
+from qi_capture.cli.tables import Column, print_table, short_ids
 from qi_capture.errors import QICaptureError
 from qi_capture.services.dto import STAYS_ON_LAPTOP, RecordSummary, RecordView, record_state
 from qi_capture.services.errors import CannotFinalise
@@ -142,11 +145,16 @@ def run_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not records:
         print("no records")
-    for r in records:
-        form = forms[r.form_version_id]
-        state = record_state(r, local_only=r.form_version_id in local)
-        print(f"{r.id}  {_STATE_WORDS.get(state, state):<20} {form.form_id} v{form.version}  "
-              f"{r.updated:%Y-%m-%d %H:%M}  {r.instance_name or ''}".rstrip())
+    else:
+        rows = []
+        shown = short_ids([str(r.id) for r in records])
+        for r in records:
+            form = forms[r.form_version_id]
+            state = record_state(r, local_only=r.form_version_id in local)
+            rows.append((shown[str(r.id)], r.instance_name or "-", _STATE_WORDS.get(state, state),
+                         f"{form.form_id} v{form.version}", f"{r.updated:%Y-%m-%d %H:%M}"))
+        print_table([Column("ID"), Column("NAME", wrap=True), Column("STATE"),
+                     Column("FORM", wrap=True), Column("UPDATED")], rows)
     stranded = sorted({forms[r.form_version_id].study_id for r in records
                        if r.form_version_id in local})
     for study_id in stranded:

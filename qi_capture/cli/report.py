@@ -18,6 +18,7 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.report import FORMATS, command_line
 
@@ -67,6 +68,7 @@ def register(groups: Any) -> None:
                         help="labels in this language (default: each form's default)")
     parser.add_argument("--json", action="store_true",
                         help="print what was written as JSON")
+    quiet_option(parser)
     parser.set_defaults(handler=run_report)
 
 
@@ -74,11 +76,12 @@ def register(groups: Any) -> None:
 def run_report(args: argparse.Namespace) -> int:
     if args.invited is not None and not args.invited.is_file():
         raise CliError(f"the invited list {args.invited} is not a file")
-    with open_desk(args) as desk:
+    with open_desk(args) as desk, long_work("report", quiet=args.json or args.quiet) as work:
         result = desk.report(args.out, study_id=args.study, formats=args.format, by=args.by,
                              statuses=args.status, min_cell=args.min_cell,
                              invited=args.invited, language=args.language,
-                             command=command_line(None))
+                             command=command_line(None), progress=work.progress,
+                             cancel=work.cancel)
     report = result.report
     if args.json:
         print(json.dumps({"study_id": report.study_id, "out_dir": str(result.out_dir),

@@ -22,6 +22,7 @@ from typing import Any
 
 from qi_capture.cli.central_glue import central_options, open_desk
 from qi_capture.cli.common import EXIT_OK, command
+from qi_capture.cli.tables import Column, print_table
 from qi_capture.services.admin import REVIEW_STATUSES
 from qi_capture.services.admin.dto import RecordDetail
 
@@ -68,10 +69,17 @@ def run_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not page.rows:
         print("no records")
-    for row in page.rows:
-        conflict = "  [in conflict]" if row.in_conflict else ""
-        print(f"{row.short_id}  {row.review_status:<10} {row.instance_name or '-':<30} "
-              f"{row.interviewer:<20} {row.submitted}{conflict}")
+    else:
+        print_table(
+            [Column("ID"), Column("NAME", wrap=True), Column("REVIEW"),
+             Column("INTERVIEWER", wrap=True), Column("DEVICE", wrap=True),
+             Column("SUBMITTED"), Column("NOTES")],
+            [(row.short_id, row.instance_name or "-", row.review_status.replace("_", " "),
+              row.interviewer or "-", row.device_name or "-", row.submitted[:16].replace("T", " "),
+              ", ".join(n for n, on in (("in conflict", row.in_conflict),
+                                        ("deleted", row.deleted)) if on) or "-")
+             for row in page.rows],
+        )
     if page.rows and page.total is not None and len(page.rows) < page.total:
         print(f"records {page.offset + 1}-{page.offset + len(page.rows)} of {page.total}")
     return EXIT_OK

@@ -13,6 +13,7 @@ from typing import Any
 
 from qi_capture.cli import common, pack
 from qi_capture.cli.common import EXIT_OK, command
+from qi_capture.cli.tables import Column, print_table
 from qi_capture.errors import QICaptureError
 from qi_capture.services.studies import LOCAL_STUDY_ID
 
@@ -72,10 +73,21 @@ def run_list(args: argparse.Namespace) -> int:
             for s in studies
         ], indent=2, ensure_ascii=False))
         return EXIT_OK
+    rows = []
     for s in studies:
-        note = "" if s.has_pack else (
-            " [no study pack: its records stay on this laptop until the pack is imported]")
-        print(f"{s.id}: {s.title}{note}")
+        pack = "yes" if s.has_pack else "no: records stay here"
         for f in s.forms:
-            print(f"  {f.form_id} version {f.version} (form version {f.id}): {f.title}")
+            rows.append((s.id, s.title, pack, str(s.records), f.form_id, f.version, str(f.id),
+                         f.title))
+        if not s.forms:
+            rows.append((s.id, s.title, pack, str(s.records), "-", "-", "-", "-"))
+    if not rows:
+        print("no studies")
+        return EXIT_OK
+    print_table(
+        [Column("STUDY"), Column("TITLE", wrap=True), Column("PACK", wrap=True),
+         Column("RECORDS", right=True), Column("FORM"), Column("VERSION"),
+         Column("FORM VERSION", right=True), Column("FORM TITLE", wrap=True)],
+        rows,
+    )
     return EXIT_OK

@@ -7,7 +7,8 @@ deployment.json's) is used. The work is `qi_capture.services.sync.SyncService.sy
 this module only prints.
 
 Exit codes: 0 ok (even with nothing to send); 2 the folder cannot be used (missing,
-read-only, removed, full: nothing was marked sent) or no study pack is installed.
+read-only, removed, full: nothing was marked sent) or no study pack is installed; 130
+stopped by Ctrl+C between bundles (those written are marked sent, the rest wait).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
+from qi_capture.cli.terminal import long_work, quiet_option
 
 
 def register(groups: Any) -> None:
@@ -29,6 +31,7 @@ def register(groups: Any) -> None:
                        help="the sync folder (default: the study pack's suggestion)")
     group.add_argument("--all", action="store_true",
                        help="send every revision again, not only new ones")
+    quiet_option(group)
     group.set_defaults(handler=run_sync)
 
 
@@ -38,7 +41,9 @@ def run_sync(args: argparse.Namespace) -> int:
         folder = args.to or ctx.sync.suggested_folder()
         if folder is None:
             raise CliError("give the sync folder with --to FOLDER")
-        result = ctx.sync.sync(folder, send_all=args.all)
+        with long_work("sync", quiet=args.quiet) as work:
+            result = ctx.sync.sync(folder, send_all=args.all, progress=work.progress,
+                                   cancel=work.cancel)
         device = ctx.device
     for ack in result.refused_acks:
         print(f"warning: acknowledgement {ack.file} ignored: {ack.message}")

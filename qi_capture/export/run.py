@@ -50,6 +50,7 @@ from qi_capture.export.model import (
 from qi_capture.export.prefetch import prefetched
 from qi_capture.export.tables import RowBuilder, Stats, audit_rows, typed_frame
 from qi_capture.forms.model import Form
+from qi_capture.progress import Cancelled
 from qi_capture.storage.canonical import JsonValue
 
 log = logging.getLogger(__name__)
@@ -236,8 +237,8 @@ def export_form(
         log.warning("export of %s to %s failed: %s", layout.form_id, out_dir,
                     errno.errorcode.get(exc.errno or 0, type(exc).__name__))
         raise _fail(out_dir, exc) from None
-    except ExportError:
-        raise
+    except (ExportError, Cancelled):
+        raise  # Cancelled: the caller stopped it between batches; nothing is written
     except Exception as exc:
         # pyreadstat (its readstat errors), openpyxl or pyarrow refused something. Their
         # messages may quote a value, so only the kind of error is said or logged.

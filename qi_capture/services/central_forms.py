@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from qi_capture.central.store import CentralStore
-from qi_capture.forms import load_form_bytes
+from qi_capture.forms import FormError, limits, load_form_bytes
 from qi_capture.services.studies import stored_version
 from qi_capture.storage.canonical import sha256_hex
 
@@ -46,3 +47,13 @@ def register_forms(
                          compiled_json=json.dumps(form.to_json(), ensure_ascii=False))
         out.append(RegisteredForm(form.form_id, version, title))
     return out
+
+
+def read_form_file(path: Path) -> bytes:
+    """An XLSForm file's bytes (for `AdminDesk.add_forms`), read to the form size limit
+    and no further, whatever the file. A file over it is a `FormError` naming the file;
+    a file that cannot be read raises OSError."""
+    try:
+        return limits.read_form_file(path)
+    except limits.FormTooLarge as exc:
+        raise FormError([exc.issue], source=str(path)) from None

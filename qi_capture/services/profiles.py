@@ -12,9 +12,10 @@ from pathlib import Path
 
 from qi_capture import deployment as deployment_settings
 from qi_capture.crypto.errors import WeakPassphrase
-from qi_capture.crypto.kdf import KdfParams
+from qi_capture.crypto.kdf import KdfParams, calibrate, floor_params
 from qi_capture.crypto.passphrase import Strength, check_passphrase, estimate
 from qi_capture.errors import QICaptureError
+from qi_capture.progress import ProgressCallback, no_progress
 from qi_capture.services.context import CoreContext
 from qi_capture.services.dto import IntegrityReport, PassphraseStrength, ProfileInfo
 from qi_capture.services.errors import (
@@ -27,6 +28,26 @@ from qi_capture.storage.profile import Profile
 from qi_capture.storage.profiles import list_profiles, new_profile_folder, profiles_root
 
 log = logging.getLogger(__name__)
+
+#: Argon2id cost choices of the command line's ``--kdf``.
+KDF_CHOICES = ("calibrate", "floor")
+
+
+def kdf_params(choice: str) -> KdfParams:
+    """``calibrate``: about 0.5-1 s per unlock on this machine; ``floor``: the minimum the
+    app accepts (64 MiB, t=3, p=4), for tests and scripted set-ups."""
+    return floor_params() if choice == "floor" else calibrate()
+
+
+#: The durable steps of a data-key rotation (`Profile.rotate_data_key`'s hook names), as
+#: progress words.
+_ROTATION = (
+    ("pending_written", "new key staged in the key file"),
+    ("rekeyed", "database re-encrypted"),
+    ("checkpointed", "write-ahead log folded in"),
+    ("promoted", "new key made current"),
+    ("backed_up", "backup made under the new key"),
+)
 
 
 class ProfileService:
@@ -140,16 +161,29 @@ class ProfileService:
         Profile.change_passphrase(profile.folder, old, new)
         log.info("profile %s: passphrase changed", profile.folder.name)
 
-    def rotate_key(self, profile: ProfileInfo, passphrase: str) -> None:
-        Profile.rotate_data_key(profile.folder, passphrase)
+    def rotate_key(self, profile: ProfileInfo, passphrase: str,
+                   progress: ProgressCallback | None = None) -> None:
+        """Re-encrypt the database under a new data key. ``progress`` hears each durable
+        step; the rotation cannot be cancelled halfway (it is crash-safe instead: the next
+        unlock settles an interrupted one)."""
+        report = progress or no_progress
+        steps = {name: (number, text) for number, (name, text) in enumerate(_ROTATION, 1)}
+        report(0, len(_ROTATION), "checking the database")
+
+        def on_step(name: str) -> None:
+            number, text = steps.get(name, (0, name))
+            report(number, len(_ROTATION), text)
+
+        Profile.rotate_data_key(profile.folder, passphrase, fault=on_step)
         log.info("profile %s: data key rotated", profile.folder.name)
 
     def recover(self, profile: ProfileInfo, recovery_identity: str, new_passphrase: str) -> None:
         Profile.recover(profile.folder, recovery_identity, new_passphrase)
         log.info("profile %s: passphrase reset with the recovery key", profile.folder.name)
 
-    def check(self, profile: ProfileInfo, passphrase: str) -> IntegrityReport:
-        report = Profile.check(profile.folder, passphrase)
+    def check(self, profile: ProfileInfo, passphrase: str,
+              progress: ProgressCallback | None = None) -> IntegrityReport:
+        report = Profile.check(profile.folder, passphrase, progress)
         log.info("profile %s checked: %d page problem(s), %d structural problem(s), "
                  "%d attachment file problem(s), %d permission problem(s)",
                  profile.folder.name, len(report.cipher_problems),

@@ -41,6 +41,7 @@ from qi_capture.forms.session import (
     ValidationIssue,
     ValueChanged,
 )
+from qi_capture.services.admin.errors import IdPrefixAmbiguous
 from qi_capture.services.answers import flatten, snapshot, unflatten
 from qi_capture.services.dto import (
     AttachmentInfo,
@@ -507,6 +508,8 @@ class RecordService:
         with contextlib.suppress(ValueError):
             return self.summary(uuid.UUID(text))
         matches = [r for r in self.list_records() if str(r.id).startswith(text)]
+        if len(text) >= 4 and len(matches) > 1:
+            raise IdPrefixAmbiguous(ref, "record", len(matches), [str(r.id) for r in matches])
         if len(text) < 4 or len(matches) != 1:
             raise RecordNotFound(ref)
         return matches[0]

@@ -439,25 +439,32 @@ class Profile:
             keys.wipe()
 
     @staticmethod
-    def check(folder: Path, passphrase: str) -> IntegrityReport:
+    def check(folder: Path, passphrase: str,
+              progress: Callable[[int, int, str], None] | None = None) -> IntegrityReport:
         """Full check (``cipher_integrity_check`` + ``integrity_check``) of a profile that
         is not open, and every attachment file read through: those missing, refused or
         not matching their row are listed, and so is every file or folder other accounts
-        could open (POSIX modes). Reports problems rather than raising for them."""
+        could open (POSIX modes). Reports problems rather than raising for them.
+        ``progress(done, 3, step)`` before each of the three steps and at the end."""
+        step = progress or (lambda done, total, message: None)
         keys = _keys_from_passphrase(folder, passphrase)
         try:
             with ProfileLock(folder / LOCK_NAME):
                 key, _key_id = _settle(folder, keys)
                 salt = keys.kf.database_salt
+                step(0, 3, "database pages and structure")
                 cipher, structural = backup_files.check_file_report(
                     folder / DB_NAME, key, salt, full=True
                 )
+                step(1, 3, "attachment files")
                 rows = backup_files.attachment_rows(folder / DB_NAME, key, salt)
                 attachments = AttachmentFiles(folder).problems(rows or [])
         finally:
             keys.wipe()
-        return IntegrityReport(tuple(cipher), tuple(structural), tuple(attachments),
-                               tuple(loose_modes(folder)))
+        step(2, 3, "file permissions")
+        modes = tuple(loose_modes(folder))
+        step(3, 3, "done")
+        return IntegrityReport(tuple(cipher), tuple(structural), tuple(attachments), modes)
 
     @staticmethod
     def restore_from_backup(folder: Path, passphrase: str) -> BackupInfo:

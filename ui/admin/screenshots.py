@@ -13,8 +13,6 @@ versions side by side, exports and the audit log.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import sys
@@ -27,9 +25,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from qi_capture.cli import main as cli_main
 from qi_capture.services import ProfileService
 from qi_capture.services.admin import AdminDesk
+from qi_capture.services.profiles import kdf_params
 from ui.admin.pages.audit import AuditPage
 from ui.admin.pages.devices import DevicesPage
 from ui.admin.pages.inbox import InboxPage
@@ -42,12 +40,6 @@ LAPTOPS = (("Priya Shah", (("Riverside NHS FT", "12"), ("Northgate Community Tru
            ("Tom Okafor", (("St Anne's Mental Health FT", "9"), ("Eastbank CCG", "2"))))
 
 
-def _cli(*args: str) -> None:
-    with contextlib.redirect_stdout(io.StringIO()):
-        if cli_main(list(args)) != 0:
-            raise RuntimeError(f"qi-capture {' '.join(args[2:4])} failed")
-
-
 def make_laptop(data: Path, name: str, pack: Path, records: tuple[tuple[str, str], ...],
                 folder: Path) -> uuid.UUID:
     """A laptop profile with the pack installed, records finalised and synced to
@@ -55,7 +47,7 @@ def make_laptop(data: Path, name: str, pack: Path, records: tuple[tuple[str, str
     home = data / "laptops" / name.split()[0].lower()
     fresh = not home.exists()
     if fresh:
-        _cli("--data-dir", str(home), "profile", "create", "--name", name, "--kdf", "floor")
+        ProfileService(home).create(name, PASSPHRASE, kdf=kdf_params("floor"))
     profiles = ProfileService(home)
     ctx = profiles.unlock(profiles.select(), PASSPHRASE)
     try:

@@ -93,6 +93,7 @@ from qi_capture.coding.errors import (
     StudyUnknown,
 )
 from qi_capture.coding.model import (
+    EXCHANGE_FORMATS,
     FIELD_CODER,
     Agreement,
     Code,
@@ -120,7 +121,8 @@ from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
 #: The values the UI gets are re-exported here, so a page imports from one module.
-__all__ = ["MATRIX_BY", "Agreement", "Code", "CodeAgreement", "CodeNode", "CodeTheme",
+__all__ = ["EXCHANGE_FORMATS", "MATRIX_BY", "Agreement", "Code", "CodeAgreement", "CodeNode",
+           "CodeTheme",
            "CodedPassage", "Coder", "Coding", "CodingDesk", "Difference", "ExchangeResult",
            "InterviewRef", "Matrix", "MatrixCell", "MatrixRow", "Memo", "SeedResult",
            "ThemeQuote", "Transcript", "TranscriptItem", "TranscriptSection"]

@@ -61,6 +61,7 @@ from qi_capture.services.admin.dto import (
     short_id,
 )
 from qi_capture.services.admin.errors import (
+    CANDIDATES_SHOWN,
     AdminKeysNeeded,
     DeviceKeyUnknown,
     IdPrefixAmbiguous,
@@ -215,7 +216,7 @@ class AdminDesk:
         if not matches:
             raise DeviceNotFound(ref)
         if len(matches) > 1:
-            raise IdPrefixAmbiguous(ref, "device", len(matches))
+            raise IdPrefixAmbiguous(ref, "device", len(matches), [str(m) for m in matches])
         return matches[0]
 
     def enrol(self, ref: str | uuid.UUID, *, name: str = "",
@@ -270,11 +271,11 @@ class AdminDesk:
         digits = _hex_prefix(ref, "record id")
         if len(digits) == 32:
             return uuid.UUID(digits)
-        ids, count = self._central.record_ids_with_prefix(digits)
+        ids, count = self._central.record_ids_with_prefix(digits, CANDIDATES_SHOWN)
         if count == 0:
             raise RecordNotFound(ref)
         if count > 1:
-            raise IdPrefixAmbiguous(ref, "record", count)
+            raise IdPrefixAmbiguous(ref, "record", count, [str(i) for i in ids])
         return ids[0]
 
     def _device_names(self) -> dict[uuid.UUID, str]:
@@ -352,14 +353,16 @@ class AdminDesk:
     def export(self, form_id: str, fmt: str, out_dir: str | Path, *,
                statuses: Sequence[str] | None = None, language: str | None = None,
                options: ExportOptions | None = None,
-               progress: ProgressCallback | None = None) -> ExportResult:
+               progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None) -> ExportResult:
         """Export every record of the form (every stored version in one table set) as
         ``fmt`` into ``out_dir``, with its codebook and export report; only records
         whose review status is in ``statuses`` when given; labels in ``language``.
         Logged in the audit log. The files written are NOT encrypted
         (`qi_capture.services.admin.exports`)."""
         return exports.export(self._central, form_id, fmt, Path(out_dir), statuses=statuses,
-                              language=language, options=options, progress=progress)
+                              language=language, options=options, progress=progress,
+                              cancel=cancel)
 
     # -- the results report -------------------------------------------------------------
     def studies(self) -> dict[str, tuple[str, ...]]:
@@ -465,11 +468,34 @@ class AdminDesk:
         """Conflicts (default: the open ones; None: every one)."""
         return tuple(self._central.conflicts(status))
 
+    def record_titles(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """What a person calls each record (its instance name, else its short id); a
+        record the store no longer lists is left out."""
+        titles: dict[uuid.UUID, str] = {}
+        for record_id in dict.fromkeys(ids):
+            try:
+                titles[record_id] = self.record_row(record_id).title
+            except RecordNotFound:
+                continue
+        return titles
+
+    def conflict_ref(self, ref: str) -> str:
+        """The conflict's whole id from any unique prefix (conflicts are few: the list is
+        read); an ambiguous prefix is refused with the ids it matches, one that matches
+        nothing is left for the store to refuse."""
+        text = ref.strip().lower()
+        if not text:
+            return ref
+        matches = [c.id for c in self._central.conflicts(None) if c.id.startswith(text)]
+        if len(matches) > 1:
+            raise IdPrefixAmbiguous(ref, "conflict", len(matches), matches[:CANDIDATES_SHOWN])
+        return matches[0] if matches else ref
+
     def conflict(self, ref: str, *, language: str | None = None) -> ConflictView:
         """A conflict (any unique prefix of its id) with its heads side by side: per
         answer path its label and each head's value as read, the differing ones marked
         (ODK's ``meta/`` values are left out of the lines, kept in ``detail``)."""
-        detail = self._central.conflict(ref)
+        detail = self._central.conflict(self.conflict_ref(ref))
         names = self._device_names()
         try:
             row: RecordRow | None = self.record_row(detail.conflict.record_id)
@@ -504,6 +530,7 @@ class AdminDesk:
         id, whose value to take, absent there meaning no answer; paths not picked keep
         the displayed winner's value), with the required ``reason``. Resolved conflicts
         stay resolved."""
+        ref = self.conflict_ref(ref)
         if picks is not None:
             if merged is not None or keep is not None:
                 raise InvalidResolution("give exactly one of keep, merged answers and picks")

@@ -10,6 +10,9 @@ from collections.abc import Sequence
 
 from qi_capture.services.errors import ServiceError
 
+#: How many of the ids an ambiguous prefix matches its error lists.
+CANDIDATES_SHOWN = 5
+
 
 class IdPrefixInvalid(ServiceError):
     code = "id_prefix_invalid"
@@ -25,13 +28,21 @@ class IdPrefixInvalid(ServiceError):
 class IdPrefixAmbiguous(ServiceError):
     code = "id_prefix_ambiguous"
 
-    def __init__(self, prefix: str, what: str, matches: int) -> None:
+    def __init__(self, prefix: str, what: str, matches: int,
+                 candidates: Sequence[str] = ()) -> None:
+        # As git lists the objects a short hash could mean: the ids (never names or
+        # answers), the first few of them.
+        shown = ", ".join(candidates[:CANDIDATES_SHOWN])
+        more = f" and {matches - len(candidates[:CANDIDATES_SHOWN])} more" \
+            if matches > len(candidates[:CANDIDATES_SHOWN]) else ""
+        listing = f" ({shown}{more})" if candidates else ""
         super().__init__(
-            f"{prefix!r} matches {matches} {what}s; give more of its digits (or the whole "
-            "id) so that it names one.",
+            f"{prefix!r} matches {matches} {what}s{listing}; give more of its digits (or "
+            "the whole id) so that it names one.",
             prefix=prefix, what=what, matches=matches,
         )
         self.matches = matches
+        self.candidates = tuple(candidates)
 
 
 class AdminKeysNeeded(ServiceError):

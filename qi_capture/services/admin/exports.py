@@ -26,7 +26,7 @@ from qi_capture.central.export_source import ExportSource
 from qi_capture.central.store import CentralStore
 from qi_capture.export.constants import FORMATS, HEADERS, NOT_ENCRYPTED, VALUES, ExportOptions
 from qi_capture.forms.model import Form
-from qi_capture.progress import ProgressCallback
+from qi_capture.progress import Cancelled, CancelToken, ProgressCallback, no_progress
 from qi_capture.storage.canonical import JsonValue
 
 __all__ = [
@@ -89,10 +89,17 @@ class _Counted:
     from that thread: the callback must be safe to call from any thread, as
     `ui.tasks`' is)."""
 
-    def __init__(self, source: ExportSource, total: int, progress: ProgressCallback) -> None:
+    def __init__(self, source: ExportSource, total: int, progress: ProgressCallback,
+                 cancel: CancelToken | None = None) -> None:
         self.source = source
         self.total = total
         self.progress = progress
+        self.cancel = cancel
+
+    def _check(self) -> None:
+        # Between batches: the engine drops its temporary files, so nothing is written.
+        if self.cancel is not None and self.cancel.is_cancelled():
+            raise Cancelled()
 
     def __iter__(self) -> Iterator[Any]:
         done = 0
@@ -102,6 +109,7 @@ class _Counted:
             done += 1
             if done % PROGRESS_EVERY == 0:
                 self.progress(done, max(self.total, done), "")
+                self._check()
         self.progress(done, max(self.total, done), "")
 
     def batches(self) -> Iterator[Any]:
@@ -111,6 +119,7 @@ class _Counted:
             yield batch
             done += len(batch)
             self.progress(done, max(self.total, done), "")
+            self._check()
         self.progress(done, max(self.total, done), "")
 
 
@@ -124,9 +133,11 @@ def export(
     language: str | None = None,
     options: ExportOptions | None = None,
     progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> ExportResult:
     """Export the form's records as ``fmt`` into ``out_dir`` (see the module docstring).
-    The files written are NOT encrypted; the report's first warning says so."""
+    The files written are NOT encrypted; the report's first warning says so. ``cancel``
+    stops between batches of records (raising `Cancelled`); nothing is written then."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     forms = stored_forms(central, form_id)
@@ -134,9 +145,10 @@ def export(
     from qi_capture.export import export_form  # pandas: only when exporting
 
     records: Iterable[Any] = central.export_records(form_id)
-    if progress is not None:
+    if progress is not None or cancel is not None:
         total = sum(central.record_form_versions(form_id).values())
-        records = _Counted(central.export_records(form_id), total, progress)
+        records = _Counted(central.export_records(form_id), total,
+                           progress or no_progress, cancel)
     result = export_form(
         forms=forms,
         records=records,
