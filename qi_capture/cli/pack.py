@@ -69,6 +69,12 @@ def register_study_commands(commands: Any) -> None:
     pack.add_argument("--quarantine-total-mib", type=int, default=None, metavar="MIB",
                       help="most the quarantine holds in all "
                            f"(default {DEFAULT_QUARANTINE_TOTAL_BYTES // MIB})")
+    pack.add_argument("--max-recording-minutes", type=int, default=0, metavar="MIN",
+                      help="longest an interview recording may run; it stops there and is "
+                           "kept (default 0: no cap)")
+    pack.add_argument("--max-bundle-mib", type=int, default=None, metavar="MIB",
+                      help="largest bundle a laptop writes; a sync splits its records into "
+                           "several bundles (default: no cap)")
     pack.set_defaults(handler=run_pack)
 
     imp = commands.add_parser("import", parents=[common.profile_options()],
@@ -106,6 +112,8 @@ def run_pack(args: argparse.Namespace) -> int:
         quarantine_bundle_bytes=_mib(args.quarantine_bundle_mib,
                                      DEFAULT_QUARANTINE_BUNDLE_BYTES),
         quarantine_total_bytes=_mib(args.quarantine_total_mib, DEFAULT_QUARANTINE_TOTAL_BYTES),
+        max_recording_minutes=args.max_recording_minutes,
+        max_bundle_bytes=_mib(args.max_bundle_mib, 0),
     )
     target = str(args.central)
     if is_url(target) and args.admin is None:
