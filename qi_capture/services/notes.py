@@ -30,12 +30,13 @@ from qi_capture.audio.marks import (
     replay,
 )
 from qi_capture.services.errors import TagNameInvalid
+from qi_capture.storage.canonical import JsonValue
 from qi_capture.storage.paradata import SessionClock
 
 if TYPE_CHECKING:
     from qi_capture.services.context import CoreContext
 
-__all__ = ["NoteMark", "NoteState", "NotesService", "QuickTag"]
+__all__ = ["NoteKind", "NoteMark", "NoteState", "NotesService", "QuickTag"]
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,9 @@ class NotesService:
         """The record's quick tags (by field path) and marks."""
         return replay(self._ctx.store.paradata.payloads(record_id, NOTE_EVENTS))
 
-    def _append(self, record_id: uuid.UUID, kind: str, payload: dict[str, object]) -> None:
+    def _append(self, record_id: uuid.UUID, kind: str, payload: dict[str, JsonValue]) -> None:
         clock = self._clocks.setdefault(record_id, SessionClock())
-        self._ctx.store.paradata.append(record_id, clock.event(kind, payload))  # type: ignore[arg-type]
+        self._ctx.store.paradata.append(record_id, clock.event(kind, payload))
 
     def mark(self, record_id: uuid.UUID, path: str, kind: NoteKind, index: int,
              tag: str = "") -> NoteMark | None:
