@@ -66,6 +66,12 @@ class ActiveRecording:
         """The recording's attachment name within the record (what note marks name)."""
         return self._writer.name
 
+    @property
+    def result(self) -> AttachmentInfo | None:
+        """The attachment the recording became, once stopped (also when `stop` raised
+        the source's error after keeping it)."""
+        return self._result
+
     def stop(self) -> AttachmentInfo:
         """Stop and keep: the recording becomes an attachment of the record. Idempotent.
         If the source failed on the way, what was recorded is still kept and the error

@@ -141,6 +141,7 @@ class RecordingBar(QFrame):
     def start(self) -> None:
         if self.active is not None or not self._consent:
             return
+        self.stopped_by_itself = False
         try:
             self.active = self._service.start(self._record_id)
         except QICaptureError as exc:  # no microphone etc.: shown, nothing was stored
@@ -149,7 +150,6 @@ class RecordingBar(QFrame):
             self._refresh()
             return
         self.warning.clear()
-        self.stopped_by_itself = False
         self._poll.start()
         self._refresh()
 
@@ -180,6 +180,7 @@ class RecordingBar(QFrame):
         except QICaptureError as exc:  # the source failed: what was recorded is kept
             log.warning("recording ended with an error: %s", type(exc).__name__)
             self.warning.setText(message_for(exc))
+            self.last = active.result
         self._refresh()
         if self.last is not None:
             self.stopped.emit(self.last)
