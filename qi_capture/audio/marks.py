@@ -69,12 +69,15 @@ class NoteState:
 
     tags: dict[str, tuple[QuickTag, ...]] = field(default_factory=dict)
     marks: tuple[NoteMark, ...] = ()
+    #: Field path -> the next tag ordinal, counting removed tags too: an ordinal is never
+    #: reused, or replaying an old removal would remove a new tag.
+    tag_ordinals: dict[str, int] = field(default_factory=dict)
 
     def next_index(self, path: str, kind: NoteKind) -> int:
-        """The ordinal a new tag of ``path`` gets (marks of other kinds name their own)."""
-        taken = [m.index for m in self.marks if m.path == path and m.kind == kind]
+        """The ordinal a new note of ``kind`` in ``path`` gets."""
         if kind == "tag":
-            taken += [t.index for t in self.tags.get(path, ())]
+            return self.tag_ordinals.get(path, 0)
+        taken = [m.index for m in self.marks if m.path == path and m.kind == kind]
         return max(taken, default=-1) + 1
 
 
@@ -144,6 +147,7 @@ def replay(events: Iterable[tuple[str, object]]) -> NoteState:
     tags: dict[tuple[str, int], QuickTag] = {}
     marks: dict[tuple[str, str, int], NoteMark] = {}
     removed: set[tuple[str, int]] = set()
+    ordinals: dict[str, int] = {}
     for kind, payload in events:
         if kind not in NOTE_EVENTS:
             continue
@@ -153,6 +157,7 @@ def replay(events: Iterable[tuple[str, object]]) -> NoteState:
             continue
         if isinstance(value, QuickTag):
             tags.setdefault((value.path, value.index), value)
+            ordinals[value.path] = max(ordinals.get(value.path, 0), value.index + 1)
         elif isinstance(value, NoteMark):
             # The first stamp of a paragraph or quote is when it was begun.
             marks.setdefault((value.path, value.kind, value.index), value)
@@ -166,4 +171,5 @@ def replay(events: Iterable[tuple[str, object]]) -> NoteState:
                  if m.kind != "tag" or ((m.path, m.index) in tags
                                         and (m.path, m.index) not in removed))
     return NoteState({p: tuple(sorted(t, key=lambda q: q.index)) for p, t in by_path.items()},
-                     tuple(sorted(kept, key=lambda m: (m.recording, m.position_ms))))
+                     tuple(sorted(kept, key=lambda m: (m.recording, m.position_ms))),
+                     ordinals)

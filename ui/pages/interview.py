@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -315,8 +316,8 @@ class InterviewFiller(FormFiller):
             return
         mark = self._notes_service.mark(self._record_id, path, kind, index)
         if mark is not None:
-            self._note_state = NoteState(self._note_state.tags,
-                                         (*self._note_state.marks, mark))
+            self._note_state = replace(self._note_state,
+                                       marks=(*self._note_state.marks, mark))
 
     def _on_notes_text_changed(self) -> None:
         if self.notes is not None:
