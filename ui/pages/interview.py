@@ -282,6 +282,7 @@ class InterviewFiller(FormFiller):
             item = layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # gone now, not at the next turn of the event loop
                 widget.deleteLater()
         tags = self._note_state.tags.get(self.notes_path, ())
         title = QLabel(self.tr("Tags on these notes:") if tags
