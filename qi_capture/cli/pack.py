@@ -172,5 +172,9 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"Admin key: {installed.signing_fingerprint}")
     print(f"Policy: lock after {policy.idle_lock_minutes} min idle, keep acknowledged "
           f"records {policy.retention_days} day(s)"
-          + (f", sync folder {policy.sync_folder}" if policy.sync_folder else ""))
+          + (f", sync folder {policy.sync_folder}" if policy.sync_folder else "")
+          + (f", recordings stop at {policy.max_recording_minutes} min"
+             if policy.max_recording_minutes else "")
+          + (f", bundles split at {policy.max_bundle_bytes // MIB} MiB"
+             if policy.max_bundle_bytes else ""))
     return EXIT_OK
