@@ -137,7 +137,8 @@ def test_a_bundle_of_hours_of_audio_keeps_memory_flat(make_world: MakeWorld) -> 
     assert 100_000 < minute_seen < 300_000  # a minute of speech-quality Opus
     assert short_seen == minute_seen + SHORT_BYTES
     assert long_seen == minute_seen + LONG_BYTES
-    # Streaming holds a few fixed-size buffers once an attachment is large (the chunked
-    # reader's and age's): three times the bytes, the same peak.
-    assert long - short < 1 * MIB, (minute, short, long)
+    # Streaming holds a few bounded buffers once an attachment is large (the chunked
+    # reader's, age's, the write-ahead to a slow disk): 32 MiB more bytes add at most a
+    # few MiB of peak on a loaded machine (measured: +2.0 MiB there, under +1 MiB idle).
+    assert long - short < 4 * MIB, (minute, short, long)
     assert long < 16 * MIB, (minute, short, long)
