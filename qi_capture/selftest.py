@@ -6,11 +6,14 @@ derives a key at the floor the app enforces, the profile is created (built-in st
 installed), SQLCipher reports version 4.x and encrypts the files (a marker answer is
 not in them in plain text), a wrong passphrase is refused, the built-in questionnaire
 is filled and finalised through the real services and autosaving session, a signed
-study pack is installed and a bundle written and verified, then the admin side merges
-that bundle into a temporary central store (quarantined, the device enrolled,
-imported; a second merge imports nothing) and exports it, and the profile is locked
-and deleted. It returns a `SelfTestReport`; the caller prints it and exits with
-``report.exit_code`` (0 all passed, 1 something failed).
+study pack is installed and a bundle written and verified (with a few seconds of a
+generated tone recorded into the record through the recording service: the audio the
+bundle carries is decoded and compared with the tone, duration and correlation), then
+the admin side merges that bundle into a temporary central store (quarantined, the
+device enrolled, imported, the recording's bytes intact; a second merge imports
+nothing) and exports it, and the profile is locked and deleted. It returns a
+`SelfTestReport`; the caller prints it and exits with ``report.exit_code`` (0 all
+passed, 1 something failed).
 
 Qt-free: the GUI's ``--self-test`` and ``qi-capture self-test`` both call it, and the
 packaged app's smoke test and release workflow run it. It never writes to the user's
@@ -24,6 +27,8 @@ verifies the bundle with the admin identity, as the central store would before m
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import platform
 import shutil
@@ -31,7 +36,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,8 +61,15 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.dto import RevisionInfo
 from qi_capture.services.studies import BUILTIN_STUDY_ID
 from qi_capture.sync.admin import AdminProfile, init_admin
-from qi_capture.sync.bundle import KnownDevice, verify_bundle_file
+from qi_capture.sync.bundle import KnownDevice, verify_bundle
 from qi_capture.sync.folder import sync_folder
+from qi_capture.sync.manifest import (
+    AttachmentEntry,
+    Manifest,
+    ParadataEntry,
+    ParadataLine,
+    RecordEntry,
+)
 from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
 
 Status = Literal["ok", "failed", "skipped"]
@@ -148,9 +161,11 @@ def _check(condition: bool, message: str) -> None:
         raise SelfTestFailed(message)
 
 
-def _fill_baseline(ctx: CoreContext, study_id: str = BUILTIN_STUDY_ID) -> RevisionInfo:
+def _fill_baseline(ctx: CoreContext, study_id: str = BUILTIN_STUDY_ID, *,
+                   record_seconds: float = 0.0) -> RevisionInfo:
     """Fill the QI baseline questionnaire of ``study_id`` (with a repeat of two projects)
-    and finalise it through the autosaving record session."""
+    and finalise it through the autosaving record session; with ``record_seconds``, a
+    generated tone of that length is recorded into it first."""
     form = ctx.studies.resolve(f"{study_id}/qi_baseline")
     record = ctx.records.create(form.id)
     try:
@@ -175,6 +190,8 @@ def _fill_baseline(ctx: CoreContext, study_id: str = BUILTIN_STUDY_ID) -> Revisi
             _check(issue is None, f"answer {path} was refused: {issue}")
         _check(record.session.get("trained_total") == "156",
                f"calculated trained_total is {record.session.get('trained_total')!r}, not '156'")
+        if record_seconds:
+            _record_tone(ctx, record.record_id, record_seconds)
         revision = record.finalise()
     finally:
         record.close()
@@ -183,7 +200,68 @@ def _fill_baseline(ctx: CoreContext, study_id: str = BUILTIN_STUDY_ID) -> Revisi
     return revision
 
 
-def _bundle(ctx: CoreContext, folder: Path) -> str:
+#: What the audio step records and expects back: a tone of this length, decoded to within
+#: a few samples and correlating with what was generated (0.99 catches a sample of drift).
+AUDIO_SECONDS = 3.0
+AUDIO_MIN_CORRELATION = 0.99
+
+
+def _record_tone(ctx: CoreContext, record_id: uuid.UUID, seconds: float) -> None:
+    """Record a generated tone (as fast as the encoder goes) through the recording
+    service, into the record's encrypted attachments, as interview mode records the
+    microphone."""
+    from qi_capture.audio.sources import ToneSource
+
+    active = ctx.recording.start(record_id, ToneSource(seconds))
+    deadline = time.monotonic() + 30 + 10 * seconds
+    while active.status().state != "stopped":
+        _check(time.monotonic() < deadline, "the generated recording did not end")
+        time.sleep(0.02)
+    active.stop()
+
+
+class _AudioSink:
+    """Keeps the audio attachments a verified bundle carries (a few seconds: small)."""
+
+    def __init__(self) -> None:
+        self.audio: dict[str, bytearray] = {}
+
+    def manifest(self, manifest: Manifest) -> None:
+        return None
+
+    def revision(self, entry: RecordEntry, canonical: bytes) -> None:
+        return None
+
+    def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None:
+        return None
+
+    def attachment(self, entry: AttachmentEntry) -> Callable[[bytes], object]:
+        kept = self.audio.setdefault(entry.sha256, bytearray())
+        return kept.extend
+
+
+def _check_audio(data: bytes) -> str:
+    """Decode the recording the bundle carried and compare it with the generated tone."""
+    import numpy as np
+
+    from qi_capture.audio.playback import AudioReader
+    from qi_capture.audio.sources import tone
+
+    with AudioReader(io.BytesIO(data)) as reader:
+        duration = reader.duration_seconds
+        decoded = reader.read_all()
+    _check(abs(duration - AUDIO_SECONDS) < 0.01,
+           f"the recording plays {duration:.3f} s, not {AUDIO_SECONDS} s")
+    expected = tone(AUDIO_SECONDS)
+    n = min(len(decoded), len(expected))
+    correlation = float(np.corrcoef(decoded[:n], expected[:n])[0, 1])
+    _check(correlation > AUDIO_MIN_CORRELATION,
+           f"the recording correlates {correlation:.4f} with the tone recorded, "
+           f"not above {AUDIO_MIN_CORRELATION}")
+    return f"{duration:.2f} s decoded, correlation {correlation:.4f} with the tone recorded"
+
+
+def _bundle(ctx: CoreContext, folder: Path) -> tuple[str, bytes]:
     """The study's admin side (keys, a signed pack), the pack installed on this profile,
     one record of the pack's study synced to a folder as a bundle, and the bundle
     decrypted and verified with the admin's identity as the central store would."""
@@ -200,24 +278,29 @@ def _bundle(ctx: CoreContext, folder: Path) -> str:
         return added.created
 
     import_pack(ctx.store, pack, install)
-    revision = _fill_baseline(ctx, SELFTEST_STUDY_ID)
+    revision = _fill_baseline(ctx, SELFTEST_STUDY_ID, record_seconds=AUDIO_SECONDS)
     (folder / "sync").mkdir()
     report = sync_folder(ctx.store, folder / "sync")
     _check(len(report.bundles) == 1, f"sync wrote {len(report.bundles)} bundle(s), not 1")
     written = report.bundles[0]
     devices = {ctx.device.fingerprint: KnownDevice(ctx.device.public_key, "self-test")}
-    summary = verify_bundle_file(written.path, study_id=keys.study_id,
-                                 identity=keys.bundle_identity, devices=devices,
-                                 recovery_recipient=keys.recovery_recipient)
+    sink = _AudioSink()
+    with written.path.open("rb") as source:
+        summary = verify_bundle(source, study_id=keys.study_id,
+                                identity=keys.bundle_identity, devices=devices, sink=sink,
+                                recovery_recipient=keys.recovery_recipient)
+    _check(len(sink.audio) == 1, f"the bundle carries {len(sink.audio)} recordings, not 1")
+    (audio,) = sink.audio.values()
     _check(summary.revision_ids == (revision.id,),
            f"the bundle holds {summary.revision_ids}, expected ({revision.id},)")
     status = ctx.records.summary(revision.record_id).status
     _check(status == "sent", f"the synced record is {status}, not sent")
-    return (f"pack installed, {written.revisions} revision in {written.path.name} "
-            f"({summary.file_size} bytes), decrypted and verified with the admin key")
+    return (f"pack installed, {written.revisions} revision and {written.attachments} "
+            f"recording in {written.path.name} ({summary.file_size} bytes), decrypted and "
+            "verified with the admin key"), bytes(audio)
 
 
-def _admin_side(folder: Path) -> str:
+def _admin_side(folder: Path, audio_sha256: str) -> str:
     """The bundle `_bundle` wrote, merged through the admin door as the console does:
     quarantined (its device is not enrolled), imported once the device is enrolled, not
     imported twice; then the form exported to CSV and its rows read back. The export is
@@ -233,6 +316,10 @@ def _admin_side(folder: Path) -> str:
         enrolment = desk.enrol(waiting[0].id, name="self-test laptop")
         outcomes = [m.report.outcome for m in enrolment.merged]
         _check(outcomes == ["imported"], f"enrolment merged {outcomes}, expected [imported]")
+        (row,) = desk.records("qi_baseline").rows
+        held = [a.sha256 for a in desk.record(row.record_id).attachments]
+        _check(held == [audio_sha256],
+               "the central store does not hold the recording the bundle carried")
         again = desk.merge([folder / "sync"])
         _check([r.outcome for r in again.reports] == ["already_imported"],
                f"merging again gave {[r.outcome for r in again.reports]}")
@@ -248,8 +335,8 @@ def _admin_side(folder: Path) -> str:
                "expected 1")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return ("merged into a central store: quarantined, enrolled, imported, not imported "
-            f"twice; exported {rows} row to CSV and read back")
+    return ("merged into a central store: quarantined, enrolled, imported with its "
+            f"recording intact, not imported twice; exported {rows} row to CSV and read back")
 
 
 def _report(folder: Path) -> str:
@@ -372,13 +459,21 @@ def _run(rec: _Recorder, folder: Path) -> None:
             detail.append(f"qi_baseline finalised: revision {revision.id[:12]} "
                           f"(seq {revision.device_seq}), {len(revision.answers)} answers")
 
+        audio = b""
         with rec.step("bundle") as detail:
-            detail.append(_bundle(ctx, folder))
+            text_, audio = _bundle(ctx, folder)
+            detail.append(text_)
     finally:
         ctx.lock()
 
+    if audio:
+        with rec.step("audio") as detail:
+            detail.append(_check_audio(audio))
+    else:
+        rec.skip("audio", "no bundle was written")
+
     with rec.step("admin") as detail:
-        detail.append(_admin_side(folder))
+        detail.append(_admin_side(folder, hashlib.sha256(audio).hexdigest()))
 
     with rec.step("report") as detail:
         detail.append(_report(folder))

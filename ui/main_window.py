@@ -566,7 +566,8 @@ class MainWindow(QMainWindow):
         filler: FormFiller
         if interview:
             filler = InterviewFiller(controller, title, spent=spent,
-                                     recording=self.ctx.recording, record_id=record_id)
+                                     recording=self.ctx.recording, record_id=record_id,
+                                     notes=self.ctx.notes)
         else:
             filler = FormFiller(controller, title)
         filler.setProperty("record_id", str(record_id))
@@ -651,6 +652,8 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+N: add another (repeats)\n"
             "Ctrl+Shift+F: finalise\n"
             "Ctrl+W: close the record\n"
+            "Interviews: Alt+1…Alt+5 quick tags · Ctrl+K key quote · "
+            "Ctrl+Shift+R record · Ctrl+Shift+P pause · Ctrl+Shift+T stop\n"
             "Ctrl+N: new record · Ctrl+F: search records · Del: delete a draft\n"
             "Ctrl+Shift+S: sync · Ctrl+O: import a study pack\n"
             "Ctrl+L: lock · Ctrl+Q: quit"))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
 from qi_capture.resources import resource_path
@@ -189,8 +190,18 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: bar.record_button.isEnabled() and not ctl.busy)
     window.ctx.recording.use_generated_tone() if window.ctx is not None else None
     bar.record_button.click()
+    pump(app, lambda: bar.active is not None and bar.active.status().elapsed_seconds >= 1.2)
+    # While recording: a new paragraph and two quick tags, each stamped with its moment.
+    notes = interview.notes
+    assert notes is not None
+    notes.moveCursor(QTextCursor.MoveOperation.End)
+    notes.insertPlainText("\nProjects are chosen by the wards; the board asks for "
+                          "monthly run charts.")
+    interview.insert_tag("example")
+    pump(app, lambda: bar.active is not None and bar.active.status().elapsed_seconds >= 2.4)
+    interview.insert_tag("barrier")
     pump(app, lambda: bar.active is not None and bar.active.status().elapsed_seconds >= 3.2
-         and bar.meter.value() > 0)
+         and bar.meter.value() > 0 and not ctl.busy)
     shot("interview-recording")
     bar.stop()
     window.close_record()

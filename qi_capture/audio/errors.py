@@ -31,6 +31,17 @@ class NoInputDevice(AudioError):
         )
 
 
+class InputLost(AudioError):
+    code = "audio_input_lost"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "The microphone stopped sending sound (was it unplugged?). The recording so far "
+            "is kept; connect the microphone and start a new recording.",
+            detail=detail,
+        )
+
+
 class NoOutputDevice(AudioError):
     code = "audio_no_output_device"
 

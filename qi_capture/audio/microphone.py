@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from qi_capture.audio.errors import NoInputDevice, NoMicrophoneSupport
+from qi_capture.audio.errors import InputLost, NoInputDevice, NoMicrophoneSupport
 from qi_capture.audio.sources import EMPTY, Block
 
 
@@ -90,7 +90,14 @@ class MicrophoneSource:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
-            return None if self._stopped else EMPTY
+            if self._stopped:
+                return None
+            stream = self._stream
+            # A stream that went inactive on its own lost its device: say so, rather
+            # than wait for blocks that will never come.
+            if stream is not None and not stream.active:
+                raise InputLost("the input stream stopped") from None
+            return EMPTY
 
     def stop(self) -> None:
         self._stopped = True

@@ -15,13 +15,14 @@ so after a crash everything but the last few seconds is on disk.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from qi_capture.audio.encoder import EncodedSink, OpusEncoder
+from qi_capture.audio.ending import ENDED_CAP, ENDED_ERROR, ENDED_SOURCE
 from qi_capture.audio.meter import Level, SilenceDetector
 from qi_capture.audio.sources import Block, PcmSource
 
@@ -38,6 +39,9 @@ class RecorderStatus:
     silent_seconds: float
     silent: bool  # input below the silence threshold for the detector's whole span
     encoded_bytes: int
+    #: Why a recording stopped by itself (`ENDED_*`), empty while it runs or when it was
+    #: stopped on purpose: the screen says so instead of showing "recording" on.
+    ended: str = ""
 
 
 def as_float(block: Block) -> npt.NDArray[np.float32]:
@@ -108,6 +112,10 @@ class Recorder:
         self._sync()
 
     @property
+    def rate(self) -> int:
+        return self._rate
+
+    @property
     def elapsed_seconds(self) -> float:
         with self._lock:
             return self._frames / self._rate
@@ -131,12 +139,16 @@ class Recording:
     the thread, finishes the encoding and re-raises whatever failed on the thread. A
     generated source that ends stops the thread by itself (``wait`` for it)."""
 
-    def __init__(self, source: PcmSource, recorder: Recorder, *, poll_seconds: float = 0.2):
+    def __init__(self, source: PcmSource, recorder: Recorder, *, poll_seconds: float = 0.2,
+                 max_seconds: float | None = None):
         self._source = source
         self.recorder = recorder
         self._poll = poll_seconds
+        #: The study's cap on the recording's length (seconds of audio), if any.
+        self.max_seconds = max_seconds
         self._halt = threading.Event()
         self._error: BaseException | None = None
+        self._ended = ""
         self._thread = threading.Thread(target=self._run, name="audio-recorder", daemon=True)
 
     def start(self, *, source_started: bool = False) -> None:
@@ -147,13 +159,25 @@ class Recording:
         self._thread.start()
 
     def _run(self) -> None:
+        cap = self.max_seconds
         try:
             while not self._halt.is_set():
                 block = self._source.read(self._poll)
                 if block is None:
+                    if not self._halt.is_set():
+                        self._ended = ENDED_SOURCE
                     return
+                if cap is not None:
+                    # Cut the last block at the cap, so the recording is exactly as long
+                    # as the study allows.
+                    room = round((cap - self.recorder.elapsed_seconds) * self.recorder.rate)
+                    if room < len(block):
+                        self.recorder.feed(block[:max(room, 0)])
+                        self._ended = ENDED_CAP
+                        return
                 self.recorder.feed(block)
         except BaseException as exc:  # handed to stop()'s caller
+            self._ended = ENDED_ERROR
             self._error = exc
 
     def pause(self) -> None:
@@ -163,7 +187,13 @@ class Recording:
         self.recorder.resume()
 
     def status(self) -> RecorderStatus:
-        return self.recorder.status()
+        """The recorder's status; once the thread has ended by itself (the source ran out
+        or failed, or the length cap was reached) it says "stopped" and why, although
+        the encoding is finished only by `stop`."""
+        status = self.recorder.status()
+        if self._ended and not self._thread.is_alive():
+            return replace(status, state="stopped", ended=self._ended)
+        return status
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a source that ends by itself; True once the thread is done."""

@@ -26,6 +26,7 @@ from types import TracebackType
 from sqlalchemy import URL, Engine, create_engine, func, select
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
+from qi_capture.audio.marks import NoteState
 from qi_capture.central import audit_log, conflicts, devices, migrate, postgres, review, sql
 from qi_capture.central import merge as merging
 from qi_capture.central import records as listing
@@ -63,6 +64,7 @@ from qi_capture.central.models import (
     CentralReviewRow,
     CentralRevisionRow,
 )
+from qi_capture.central.note_marks import note_state, quick_tags
 from qi_capture.central.postgres import is_url as is_url  # re-exported for the CLI
 from qi_capture.storage.canonical import JsonValue, loads, sha256_hex
 from qi_capture.storage.models import utcnow
@@ -411,6 +413,14 @@ class CentralStore:
 
     def record_attachments(self, record_id: uuid.UUID) -> list[AttachmentMeta]:
         return listing.attachments(self.engine, record_id)
+
+    def note_state(self, record_id: uuid.UUID) -> NoteState:
+        """The record's interview notes' quick tags and marks (`note_marks`)."""
+        return note_state(self.engine, record_id)
+
+    def quick_tags(self, record_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NoteState]:
+        """The quick tags and marks of each of ``record_ids`` that has any."""
+        return quick_tags(self.engine, record_ids)
 
     # -- review --------------------------------------------------------------------------
     def set_review(self, record_id: uuid.UUID, status: str, comment: str = "") -> ReviewInfo:

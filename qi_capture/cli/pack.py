@@ -63,6 +63,12 @@ def register_study_commands(commands: Any) -> None:
     pack.add_argument("--quarantine-total-mib", type=int, default=None, metavar="MIB",
                       help="most the quarantine holds in all "
                            f"(default {DEFAULT_QUARANTINE_TOTAL_BYTES // MIB})")
+    pack.add_argument("--max-recording-minutes", type=int, default=0, metavar="MIN",
+                      help="longest an interview recording may run; it stops there and is "
+                           "kept (default 0: no cap)")
+    pack.add_argument("--max-bundle-mib", type=int, default=None, metavar="MIB",
+                      help="largest bundle a laptop writes; a sync splits its records into "
+                           "several bundles (default: no cap)")
     quiet_option(pack)
     pack.set_defaults(handler=run_pack)
 
@@ -101,6 +107,8 @@ def run_pack(args: argparse.Namespace) -> int:
         quarantine_bundle_bytes=_mib(args.quarantine_bundle_mib,
                                      DEFAULT_QUARANTINE_BUNDLE_BYTES),
         quarantine_total_bytes=_mib(args.quarantine_total_mib, DEFAULT_QUARANTINE_TOTAL_BYTES),
+        max_recording_minutes=args.max_recording_minutes,
+        max_bundle_bytes=_mib(args.max_bundle_mib, 0),
     )
     target = str(args.central)
     if is_postgres_url(target) and args.admin is None:
@@ -146,5 +154,9 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"Admin key: {installed.signing_fingerprint}")
     print(f"Policy: lock after {policy.idle_lock_minutes} min idle, keep acknowledged "
           f"records {policy.retention_days} day(s)"
-          + (f", sync folder {policy.sync_folder}" if policy.sync_folder else ""))
+          + (f", sync folder {policy.sync_folder}" if policy.sync_folder else "")
+          + (f", recordings stop at {policy.max_recording_minutes} min"
+             if policy.max_recording_minutes else "")
+          + (f", bundles split at {policy.max_bundle_bytes // MIB} MiB"
+             if policy.max_bundle_bytes else ""))
     return EXIT_OK

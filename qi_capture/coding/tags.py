@@ -5,15 +5,18 @@ glued to a word or another ``#`` before it: the rule the field app's notes and t
 report's "What we heard" use. The five quick tags come with names, colours and
 descriptions; any other ``#word`` becomes a code named by the word.
 
-A tagged passage is the whole text answer the tag is in (a note or a key quote is one
-thought); the tag words stay in it, as the interviewer typed them.
+Quick tags are kept beside the notes as structured tags (each note field's tag list,
+kept with the record); ``#word`` text in the notes is still read, as records made before
+that carry their tags so. A tagged passage is the whole text answer the tag is in (a
+note or a key quote is one thought); the tag words stay in it, as the interviewer typed
+them.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 TAG = re.compile(r"(?<![\w#])#([A-Za-z][\w-]{0,40})")
@@ -71,11 +74,18 @@ class TaggedField:
     tags: tuple[str, ...]
 
 
-def tagged_fields(fields: Iterable[tuple[uuid.UUID, str, str]]) -> list[TaggedField]:
-    """(record id, field, text) -> the fields carrying at least one tag."""
+def tagged_fields(
+    fields: Iterable[tuple[uuid.UUID, str, str]],
+    structured: Mapping[tuple[uuid.UUID, str], Sequence[str]] | None = None,
+) -> list[TaggedField]:
+    """(record id, field, text) -> the fields carrying at least one tag: a ``#tag`` in
+    the text or a ``structured`` tag kept beside the field ((record id, field) -> tags;
+    text tags first, then the structured ones, without repeats)."""
+    kept = structured or {}
     out = []
     for record_id, field, text in fields:
-        found = tags_in(text)
+        found = list(dict.fromkeys([*tags_in(text),
+                                    *(t.lower() for t in kept.get((record_id, field), ()))]))
         if found:
             out.append(TaggedField(record_id, field, text, tuple(found)))
     return out

@@ -1,8 +1,10 @@
 """The interviewers' quick tags as a theme source (`theme_source.ThemeSource`), until
 thematic coding exists.
 
-A quick tag is a word after ``#`` typed into an interview's notes (``#barrier``,
-``#enabler``...). Each tag is a theme. An interview's passages under a theme are its
+A quick tag is a structured tag the interviewer put beside a note field (kept with the
+record as a note event, `qi_capture.audio.marks`), or, in records made before tags were
+kept that way, a word after ``#`` typed into the notes (``#barrier``, ``#enabler``...);
+both are read. Each tag is a theme. An interview's passages under a theme are its
 text answers carrying the tag; a key quote sits under the themes tagged in it or in the
 notes of its own section of the same interview (quotes with no tag: under the catch-all
 "Other key quotes"). Every record is read; the report keeps the approved ones.
@@ -11,6 +13,7 @@ notes of its own section of the same interview (quotes with no tag: under the ca
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from qi_capture.report import questions as q
 from qi_capture.report.frames import FormFrames
@@ -30,8 +33,18 @@ def strip_tags(text: str) -> str:
     return re.sub(r"\s{2,}", " ", TAG.sub("", text)).strip()
 
 
-def quick_tag_themes(ff: FormFrames) -> ThemeSource:
-    """The quick tags of the interview form's records (``ff``) as themes."""
+#: record id -> field path -> the structured quick tags of that note field.
+StructuredTags = Mapping[str, Mapping[str, Sequence[str]]]
+
+
+def quick_tag_themes(ff: FormFrames, structured: StructuredTags | None = None) -> ThemeSource:
+    """The quick tags of the interview form's records (``ff``) as themes: ``#tag`` text
+    and the ``structured`` tags kept beside the fields."""
+    kept = structured or {}
+
+    def tags_of(record_id: str, path: str, text: str) -> set[str]:
+        return tags_in(text) | {t.lower() for t in kept.get(record_id, {}).get(path, ())}
+
     table = ff.layout.tables[()]
     frame = ff.main
     texts = [c for c in table.columns if c.kind == "value" and c.vtype == "text"
@@ -46,9 +59,10 @@ def quick_tag_themes(ff: FormFrames) -> ThemeSource:
     for c in texts:
         for row, value in frame[c.key].dropna().items():
             text = str(value)
-            for tag in tags_in(text):
+            for tag in tags_of(ids[int(str(row))], c.path, text):
                 passages.setdefault(tag, {}).setdefault(ids[int(str(row))], []).append(
                     Excerpt(c.key, text))
+    paths = {c.key: c.path for c in texts}
     for c in texts:
         if not q.key_quote(c):
             continue
@@ -59,11 +73,11 @@ def quick_tag_themes(ff: FormFrames) -> ThemeSource:
             if not strip_tags(text):
                 continue
             i = int(str(row))
-            found = tags_in(text)
+            found = tags_of(ids[i], c.path, text)
             for key in section:
                 note = frame.at[i, key]
                 if isinstance(note, str):
-                    found |= tags_in(note)
+                    found |= tags_of(ids[i], paths[key], note)
             for tag in sorted(found) or [UNTAGGED]:
                 quotes.setdefault(tag, {}).setdefault(ids[i], []).append(
                     Excerpt(c.key, strip_tags(text)))

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from qi_capture.services.dto import DeviceInfo, ProfileInfo
+from qi_capture.services.notes import NotesService
 from qi_capture.services.packs import PackService
 from qi_capture.services.recording import RecordingService
 from qi_capture.services.records import RecordService
@@ -34,6 +35,7 @@ class CoreContext:
         self.packs = PackService(self)
         self.sync = SyncService(self)
         self.recording = RecordingService(self)
+        self.notes = NotesService(self)
 
     @property
     def is_locked(self) -> bool:

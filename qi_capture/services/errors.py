@@ -119,3 +119,11 @@ class AcknowledgementUnwritable(ServiceError):
             "twice.",
             folders=[folder for folder, _reason in folders], merged=merged,
         )
+
+
+class TagNameInvalid(ServiceError):
+    code = "tag_name_invalid"
+
+    def __init__(self) -> None:
+        super().__init__("A quick tag is a word: a letter, then up to 40 letters, digits, "
+                         "'_' or '-'. Choose another name.")

@@ -51,6 +51,9 @@ class PackPolicyInfo:
     idle_lock_minutes: int
     retention_days: int
     sync_folder: str | None
+    #: The study's caps (0: none): a recording's length, a bundle's size.
+    max_recording_minutes: int = 0
+    max_bundle_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,8 @@ class PackService:
             signing_fingerprint=pack.signing_fingerprint,
             installed_fingerprint=None if current is None else current.signing_fingerprint,
             policy=PackPolicyInfo(pack.policy.idle_lock_minutes, pack.policy.retention_days,
-                                  pack.policy.sync_folder),
+                                  pack.policy.sync_folder, pack.policy.max_recording_minutes,
+                                  pack.policy.max_bundle_bytes),
             records_to_move=store.relocation.count_records(set(movable)),
             move_from=tuple(sorted(
                 titles.get(study, study)
@@ -201,7 +205,8 @@ class PackService:
             forms_already_present=imported.forms_already_present,
             signing_fingerprint=study.signing_fingerprint,
             policy=PackPolicyInfo(study.policy.idle_lock_minutes, study.policy.retention_days,
-                                  study.policy.sync_folder),
+                                  study.policy.sync_folder, study.policy.max_recording_minutes,
+                                  study.policy.max_bundle_bytes),
             records_moved=moved,
             records_kept_apart=kept,
         )

@@ -17,8 +17,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from qi_capture.audio.ending import ENDED_CAP, ENDED_ERROR, ENDED_SOURCE
 from qi_capture.storage.dto import AttachmentInfo
 from qi_capture.storage.recordings import RecordingWriter
+
+__all__ = ["ENDED_CAP", "ENDED_ERROR", "ENDED_SOURCE", "ActiveRecording", "RecordingService"]
 
 if TYPE_CHECKING:
     # The audio modules load numpy and libsndfile (about a second on a slow laptop), so
@@ -33,8 +36,9 @@ class ActiveRecording:
     """One recording in progress. Thread-safe: the UI thread may poll and control it."""
 
     def __init__(self, recording: Recording, writer: RecordingWriter,
-                 service: RecordingService) -> None:
+                 service: RecordingService, record_id: uuid.UUID) -> None:
         self.attachment_id = writer.id
+        self.record_id = record_id
         self._recording = recording
         self._writer = writer
         self._service = service
@@ -48,8 +52,25 @@ class ActiveRecording:
         self._recording.resume()
 
     def status(self) -> RecorderStatus:
-        """Elapsed seconds (the position to stamp on a note), level, silence, state."""
+        """Elapsed seconds (the position to stamp on a note), level, silence, state, and
+        why it stopped if it stopped by itself (``ended``, one of `ENDED_*`)."""
         return self._recording.status()
+
+    @property
+    def max_seconds(self) -> float | None:
+        """The study's cap on this recording's length, if any."""
+        return self._recording.max_seconds
+
+    @property
+    def name(self) -> str:
+        """The recording's attachment name within the record (what note marks name)."""
+        return self._writer.name
+
+    @property
+    def result(self) -> AttachmentInfo | None:
+        """The attachment the recording became, once stopped (also when `stop` raised
+        the source's error after keeping it)."""
+        return self._result
 
     def stop(self) -> AttachmentInfo:
         """Stop and keep: the recording becomes an attachment of the record. Idempotent.
@@ -110,7 +131,8 @@ class RecordingService:
         recorder: Recorder | None = None
         try:
             recorder = Recorder(writer, sample_rate=source.sample_rate)
-            recording = Recording(source, recorder)
+            cap = self.max_recording_minutes(record_id)
+            recording = Recording(source, recorder, max_seconds=cap * 60.0 if cap else None)
             recording.start(source_started=True)
         except BaseException:
             source.stop()
@@ -121,15 +143,30 @@ class RecordingService:
                     recorder.finish()
             writer.abandon()
             raise
-        active = ActiveRecording(recording, writer, self)
+        active = ActiveRecording(recording, writer, self, record_id)
         with self._lock:
             self._active.append(active)
         return active
+
+    def max_recording_minutes(self, record_id: uuid.UUID) -> int:
+        """The cap on a recording's length the record's study policy sets (0: none)."""
+        from qi_capture.sync.pack import installed_study
+
+        store = self._ctx.store
+        summary = store.records.get_record(record_id).summary
+        form = store.catalog.get_form_version(summary.form_version_id)
+        study = installed_study(store, form.study_id)
+        return study.policy.max_recording_minutes if study is not None else 0
 
     def _forget(self, active: ActiveRecording) -> None:
         with self._lock:
             if active in self._active:
                 self._active.remove(active)
+
+    def active_for(self, record_id: uuid.UUID) -> ActiveRecording | None:
+        """The record's recording in progress, if any."""
+        with self._lock:
+            return next((a for a in self._active if a.record_id == record_id), None)
 
     def stop_all(self) -> list[AttachmentInfo]:
         """Stop and keep every active recording (the profile is about to lock)."""

@@ -99,6 +99,18 @@ class Paradata:
                 raise RecordNotFound(str(record_id))
             return append_in(s, record_id, event)
 
+    def payloads(self, record_id: uuid.UUID, kinds: Sequence[str]) -> list[tuple[str, JsonValue]]:
+        """(kind, payload) of the record's events of ``kinds``, in order (the notes'
+        marks and tags, without loading the answer events)."""
+        with self._db.read() as s:
+            rows = s.execute(
+                select(ParadataEventRow.kind, ParadataEventRow.payload_json)
+                .where(ParadataEventRow.record_id == record_id,
+                       ParadataEventRow.kind.in_(list(kinds)))
+                .order_by(ParadataEventRow.seq)
+            )
+            return [(kind, loads(payload)) for kind, payload in rows]
+
     def list(self, record_id: uuid.UUID) -> list[StoredParadataEvent]:
         with self._db.read() as s:
             rows = s.scalars(

@@ -65,7 +65,7 @@ class RecordingWriter:
         self._db = db
         self._files = files
         self._record_id = row.record_id
-        self._name = row.name
+        self.name = row.name
         self._media_type = row.media_type
         self._key = row.file_key
         self._out = out
@@ -110,7 +110,7 @@ class RecordingWriter:
                 if recording is not None:
                     s.delete(recording)
                 row = AttachmentRow(
-                    id=self.id, record_id=self._record_id, name=self._name,
+                    id=self.id, record_id=self._record_id, name=self.name,
                     media_type=self._media_type, size=self.size,
                     sha256=self._digest.hexdigest(), chunk_count=0, created=utcnow(),
                     file_key=self._key,

@@ -307,3 +307,21 @@ class NoStudyPack(SyncError):
             "No study pack is installed, so there is no admin key to send data to. Import "
             "the study pack from your study's admin first (qi-capture study import PACK)."
         )
+
+
+class RecordTooLargeForBundle(SyncError):
+    code = "sync_record_too_large"
+
+    def __init__(self, record_id: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"Record {record_id[:8]} with its attachments makes a bundle of about "
+            f"{_mib(size)} MiB, more than the study's cap of {_mib(limit)} MiB per bundle. "
+            "Nothing was sent and nothing was changed: ask the study's admin for a study "
+            "pack with a larger cap (study pack --max-bundle-mib), install it and sync "
+            "again.",
+            record_id=record_id, size=size, limit=limit,
+        )
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f}"

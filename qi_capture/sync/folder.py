@@ -14,7 +14,9 @@ One sync, in this order:
    events not sent yet (``resend_all``: all), encrypted to the study's key and
    the recovery key; only after the file is complete, fsynced and renamed are its
    revisions marked sent (one transaction, with the per-study manifest chain). Nothing
-   new: nothing is written;
+   new: nothing is written. Under a study's bundle size cap the records are split
+   into as many bundles as the cap needs, each written and marked sent in turn
+   (`qi_capture.sync.split`);
 3. purge records whose every revision was acknowledged more than the study's retention
    days ago (never one with an unacknowledged revision).
 
@@ -62,6 +64,7 @@ from qi_capture.sync.manifest import (
     signed_message,
 )
 from qi_capture.sync.pack import InstalledStudy, installed_studies, installed_study
+from qi_capture.sync.split import plan
 
 OUTBOX = "outbox"
 _CHAIN = "sync.chain."
@@ -308,12 +311,18 @@ def sync_folder(
         revisions = store.sync.outgoing(study.study_id, include_sent=resend_all)
         if not revisions:
             continue
+        cap = study.policy.max_bundle_bytes
+        groups = (plan(store, revisions, cap, resend_all=resend_all) if cap
+                  else [revisions])
         try:
             outbox.mkdir(exist_ok=True)
-            written.append(
-                write_study_bundle(store, study, outbox, revisions, now=moment, opener=opener,
-                                   resend_all=resend_all)
-            )
+            for n, group in enumerate(groups):
+                if n and cancel is not None and cancel.is_cancelled():
+                    raise Cancelled()
+                written.append(
+                    write_study_bundle(store, study, outbox, group, now=moment,
+                                       opener=opener, resend_all=resend_all)
+                )
         except OSError as exc:
             raise _folder_error(folder, exc) from exc
         records.update(str(r.record_id) for r in revisions)

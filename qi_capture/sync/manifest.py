@@ -28,6 +28,9 @@ canonical JSON object per line, each line ending in ``\n``, in increasing ``seq`
      "session_id": UUID, "session_started_at": "YYYY-MM-DDTHH:MM:SS.ffffffZ"}
 
 Paradata holds answers' old and new values: it only ever exists inside the age payload.
+Among its events, the interview notes' marks and quick tags (`qi_capture.audio.marks`:
+``note_mark``, ``quick_tag``, ``quick_tag_removed``) must have exactly their payload's
+shape, since the centre reads them as data.
 
 ``schema_version`` is the revision documents' schema. A record's ``sha256`` is the hash of
 its member's bytes, which are the revision's canonical JSON, so it equals the revision id;
@@ -45,6 +48,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from qi_capture.audio.marks import NOTE_EVENTS, parse_event
 from qi_capture.storage.canonical import JsonValue, canonical_json
 from qi_capture.sync.errors import BundleMalformed
 
@@ -405,6 +409,13 @@ def parse_paradata(entry: ParadataEntry, data: bytes) -> list[ParadataLine]:
             raise ValueError(f"line {n}: a field is not valid") from None
         if not kind or len(kind) > MAX_KIND_CHARS:
             raise ValueError(f"line {n}: the event kind is not valid")
+        if kind in NOTE_EVENTS:
+            # Note marks and quick tags are read by the centre as data, so they are held
+            # to their exact shape here, like the rest of the bundle.
+            try:
+                parse_event(kind, doc["payload"])
+            except ValueError as exc:
+                raise ValueError(f"line {n}: the note event is not valid ({exc})") from None
         if line.to_bytes() != text + b"\n":
             raise ValueError(f"line {n} is not canonical JSON")
         if lines and line.seq <= lines[-1].seq:

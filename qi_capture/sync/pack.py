@@ -12,12 +12,17 @@ File format (``*.qipack``, canonical JSON, UTF-8, at most `MAX_PACK_BYTES`)::
               "policy": {"idle_lock_minutes": int, "retention_days": int,
                          "sync_folder": str | null,
                          "quarantine_bundle_bytes": int,      # optional
-                         "quarantine_total_bytes": int}},     # optional
+                         "quarantine_total_bytes": int,       # optional
+                         "max_recording_minutes": int,        # optional
+                         "max_bundle_bytes": int}},           # optional
      "signature": b64}
 
 The two quarantine limits bound what a device nobody has enrolled yet may leave at the
-admin (`qi_capture.central.quarantine`): each bundle, and all of them together. They are
-written only when they differ from the defaults, so a pack with the default policy is
+admin (`qi_capture.central.quarantine`): each bundle, and all of them together. The two
+caps bound what a laptop makes: an interview recording's length (it stops at the cap and
+is kept) and a bundle's size (a sync splits its records into several bundles). Each is
+absent, or 0, for no cap. Both kinds of limit are written only when they differ from the
+defaults, so a pack with the default policy is
 byte-for-byte what earlier versions write and read. The admin keeps the policy of the
 last pack built (`save_admin_policy`, `admin_policy`): that is what the merge applies.
 
@@ -65,6 +70,7 @@ _STUDIES = "sync.studies"
 _ADMIN_POLICY = "admin.policy"
 _POLICY_KEYS = {"idle_lock_minutes", "retention_days", "sync_folder"}
 _QUARANTINE_KEYS = {"quarantine_bundle_bytes", "quarantine_total_bytes"}
+_CAP_KEYS = {"max_recording_minutes", "max_bundle_bytes"}
 
 
 def _study_key(study_id: str) -> str:
@@ -80,6 +86,10 @@ class StudyPolicy:
     #: most the quarantine holds in all (bytes).
     quarantine_bundle_bytes: int = DEFAULT_QUARANTINE_BUNDLE_BYTES
     quarantine_total_bytes: int = DEFAULT_QUARANTINE_TOTAL_BYTES
+    #: The longest an interview recording may run, in minutes (0: no cap).
+    max_recording_minutes: int = 0
+    #: The largest bundle a sync writes, in bytes (0: no cap).
+    max_bundle_bytes: int = 0
 
     def to_json(self) -> dict[str, JsonValue]:
         doc: dict[str, JsonValue] = {
@@ -92,6 +102,10 @@ class StudyPolicy:
         ):
             doc["quarantine_bundle_bytes"] = self.quarantine_bundle_bytes
             doc["quarantine_total_bytes"] = self.quarantine_total_bytes
+        if self.max_recording_minutes:
+            doc["max_recording_minutes"] = self.max_recording_minutes
+        if self.max_bundle_bytes:
+            doc["max_bundle_bytes"] = self.max_bundle_bytes
         return doc
 
 
@@ -170,6 +184,9 @@ def build_pack(
     if policy.idle_lock_minutes < 1 or policy.retention_days < 0:
         raise PackInvalid("idle lock must be at least 1 minute and retention at least 0 days")
     _check_quarantine(policy.quarantine_bundle_bytes, policy.quarantine_total_bytes)
+    if policy.max_recording_minutes < 0 or policy.max_bundle_bytes < 0:
+        raise PackInvalid("the recording length and bundle size caps must be 0 (no cap) "
+                          "or more")
     body: JsonValue = {
         "pack_id": str(uuid.uuid4()),
         "created": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -261,7 +278,8 @@ def read_pack(data: bytes) -> StudyPack:
     study = _obj(body["study"], {"id", "title"}, "study")
     policy = body["policy"]
     if not isinstance(policy, dict) or not (
-        set(policy) == _POLICY_KEYS or set(policy) == _POLICY_KEYS | _QUARANTINE_KEYS
+        _POLICY_KEYS <= set(policy) <= _POLICY_KEYS | _QUARANTINE_KEYS | _CAP_KEYS
+        and len(set(policy) & _QUARANTINE_KEYS) != 1
     ):
         raise PackInvalid("policy does not have the expected fields")
     forms = []
@@ -295,6 +313,7 @@ def read_pack(data: bytes) -> StudyPack:
             retention_days=_count(policy["retention_days"], "retention days"),
             sync_folder=None if sync_folder is None else _text(sync_folder, "sync folder"),
             **_quarantine_limits(policy),
+            **_caps(policy),
         ),
     )
 
@@ -311,6 +330,11 @@ def _quarantine_limits(policy: dict[str, Any]) -> dict[str, int]:
     limits = {key: _count(policy[key], key.replace("_", " ")) for key in sorted(_QUARANTINE_KEYS)}
     _check_quarantine(limits["quarantine_bundle_bytes"], limits["quarantine_total_bytes"])
     return limits
+
+
+def _caps(policy: dict[str, Any]) -> dict[str, int]:
+    return {key: _count(policy[key], key.replace("_", " ")) for key in _CAP_KEYS
+            if key in policy}
 
 
 # -- the admin's own copy of the policy ------------------------------------------------
@@ -358,6 +382,8 @@ def _installed_from_json(doc: JsonValue) -> InstalledStudy | None:
             idle_lock_minutes=int(str(policy["idle_lock_minutes"])),
             retention_days=int(str(policy["retention_days"])),
             sync_folder=None if sync_folder is None else str(sync_folder),
+            max_recording_minutes=int(str(policy.get("max_recording_minutes", 0))),
+            max_bundle_bytes=int(str(policy.get("max_bundle_bytes", 0))),
         ),
         pack_id=str(doc["pack_id"]),
         pack_created=str(doc["pack_created"]),

@@ -15,9 +15,11 @@ def test_self_test_passes_and_cleans_up(tmp_path: Path) -> None:
     assert report.ok, report.to_text()
     assert report.exit_code == 0
     names = [s.name for s in report.steps]
-    assert {"argon2id", "sqlcipher", "record", "bundle", "admin", "encrypted",
+    assert {"argon2id", "sqlcipher", "record", "bundle", "audio", "admin", "encrypted",
             "cleanup"} <= set(names)
     assert all(s.status == "ok" for s in report.steps)
+    audio = next(s for s in report.steps if s.name == "audio")
+    assert audio.detail.startswith("3.00 s decoded, correlation 0.9")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -92,13 +92,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # Shown once, stored nowhere.
     assert all(identity.group().encode() not in data for data in tree(w["central"]).values())
     packed = run(w["data"], "study", "pack", "--central", str(w["central"]), "--forms", str(form),
-                 "--out", str(w["pack"]), "--sync-folder", str(w["sync"]), "--retention-days", "7")
+                 "--out", str(w["pack"]), "--sync-folder", str(w["sync"]), "--retention-days", "7",
+                 "--max-recording-minutes", "120", "--max-bundle-mib", "64")
     assert packed.returncode == 0, packed.stderr
     assert run(w["data"], "profile", "create", "--name", "Jo Bloggs", "--kdf", "floor"
                ).returncode == 0
     imported = run(w["data"], "study", "import", str(w["pack"]))
     assert imported.returncode == 0, imported.stderr
     assert "Study qi-london (QI London): installed; 1 form version(s) added" in imported.stdout
+    assert "recordings stop at 120 min, bundles split at 64 MiB" in imported.stdout
     answers = root / "answers.json"
     answers.write_text(json.dumps({"/org": "Barts Health", "/staff": 12}), encoding="utf-8")
     filled = run(w["data"], "record", "fill", "qi-london/qi_sync", "--answers", str(answers),

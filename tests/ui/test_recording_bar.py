@@ -1,6 +1,9 @@
 """Recording in interview mode: offered only after consent to record; record, pause,
 resume and move between sections; stop keeps an attachment as long as what was recorded;
-no microphone warns and stores nothing; locking during a recording keeps it.
+no microphone warns and stores nothing; locking during a recording keeps it; a source
+that ends or fails shows that the recording stopped, and why, and keeps it; quick tags
+are chips beside the notes and, with paragraphs and the key quote, are stamped with the
+recording's position.
 
 The audio comes from a generated tone injected through the recording service's
 `source_factory` (the screen never sees an audio source)."""
@@ -13,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from qi_capture.audio.errors import NoInputDevice
-from qi_capture.audio.sources import ToneSource
+from qi_capture.audio.errors import InputLost, NoInputDevice
+from qi_capture.audio.sources import Block, ToneSource
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.services import CoreContext, ProfileService
 from qi_capture.services.filling import RecordFill
@@ -26,6 +30,8 @@ from ui.controller import RecordController
 from ui.pages.interview import InterviewFiller
 from ui.tasks import TaskRunner
 from ui.widgets.recording_bar import RecordingBar
+
+RATE = 16000
 
 
 @pytest.fixture
@@ -41,7 +47,8 @@ def open_interview(qtbot: QtBot, ctx: CoreContext, runner: TaskRunner,
     for path, value in consent.items():
         record.set(path, value)
     filler = InterviewFiller(RecordController(RecordFill(record), runner), "Interview",
-                             recording=ctx.recording, record_id=record.record_id)
+                             recording=ctx.recording, record_id=record.record_id,
+                             notes=ctx.notes)
     qtbot.addWidget(filler)
     filler.resize(1366, 700)
     filler.show()
@@ -175,8 +182,9 @@ def test_lock_during_recording_keeps_it(qtbot: QtBot, tmp_path: Path) -> None:
 
 def test_a_silent_input_warns_after_30_seconds(
         qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
-    # Digital silence, generated faster than real time: 30 s of it arrive at once.
-    core.recording.source_factory = lambda: ToneSource(45.0, amplitude=0.0)
+    # Digital silence, generated faster than real time: 30 s of it arrive at once (and
+    # more behind, so the source does not end before the test stops it).
+    core.recording.source_factory = lambda: ToneSource(600.0, amplitude=0.0)
     try:
         filler, record_id = open_interview(
             qtbot, core, runner, {"consent": "yes", "consent_recording": "yes"})
@@ -217,3 +225,101 @@ def test_finalising_stops_and_keeps_the_recording(
     qtbot.waitUntil(lambda: bool(outcome), timeout=10_000)
     assert bar.state == "idle" and bar.active is None
     assert len(core.store.attachments.list(record_id)) == 1
+
+
+def test_a_source_that_ends_shows_the_recording_stopped_and_keeps_it(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
+    core.recording.source_factory = lambda: ToneSource(2.0)
+    try:
+        filler, record_id = open_interview(
+            qtbot, core, runner, {"consent": "yes", "consent_recording": "yes"})
+        bar = bar_of(filler)
+        with qtbot.waitSignal(bar.stopped, timeout=10000) as stopped:
+            click(qtbot, bar.record_button)
+        assert bar.state == "idle" and bar.state_label.text() == "Recording stopped"
+        assert bar.warning.text().startswith("Recording stopped: the sound input ended")
+        assert "kept" in bar.warning.text() and bar.record_button.isEnabled()
+        info = stopped.args[0]
+        assert [a.id for a in core.store.attachments.list(record_id)] == [info.id]
+        with core.recording.open_audio(info.id) as reader:
+            assert abs(reader.duration_seconds - 2.0) < 0.005
+        click(qtbot, bar.record_button)  # a new recording clears the note
+        assert bar.state_label.text() == "● Recording" and bar.warning.text() == ""
+        bar.stop()
+    finally:
+        core.recording.source_factory = None
+
+
+def test_a_lost_microphone_shows_why_the_recording_stopped(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
+    class Unplugged(ToneSource):
+        def read(self, timeout: float) -> Block | None:
+            if self._done >= RATE:  # one second, then the device goes away
+                raise InputLost("the input stream stopped")
+            return super().read(timeout)
+
+    core.recording.source_factory = lambda: Unplugged(60.0)
+    try:
+        filler, record_id = open_interview(
+            qtbot, core, runner, {"consent": "yes", "consent_recording": "yes"})
+        bar = bar_of(filler)
+        with qtbot.waitSignal(bar.stopped, timeout=10000) as stopped:
+            click(qtbot, bar.record_button)
+    finally:
+        core.recording.source_factory = None
+    assert bar.state == "idle" and bar.state_label.text() == "Recording stopped"
+    assert bar.warning.text().startswith("The microphone stopped sending sound")
+    assert [a.id for a in core.store.attachments.list(record_id)] == [stopped.args[0].id]
+
+
+def test_tags_are_chips_and_notes_are_stamped_while_recording(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner, tone_source: None) -> None:
+    filler, record_id = open_interview(qtbot, core, runner,
+                                       {"consent": "yes", "consent_recording": "yes"})
+    filler.controller.go_to("approach/approach_overview")
+    settle(qtbot, filler)
+    notes = filler.notes
+    assert notes is not None and filler.notes_path == "approach/approach_overview"
+    assert "Alt+1" in filler.findChild(QPushButton, "tag_barrier").toolTip()
+
+    # Not recording: a tag is a chip with no time, no text goes into the notes.
+    click(qtbot, filler.findChild(QPushButton, "tag_barrier"))
+    assert notes.toPlainText() == ""
+    chip = filler.findChild(QPushButton, "chip_0")
+    assert chip is not None and chip.text().startswith("#barrier") and ":" not in chip.text()
+
+    bar = bar_of(filler)
+    click(qtbot, bar.record_button)
+    qtbot.waitUntil(lambda: bar.active is not None
+                    and bar.active.status().elapsed_seconds >= 1.0, timeout=5000)
+    notes.setFocus()
+    qtbot.keyClicks(notes, "Protected time is rare.")
+    qtbot.keyClick(notes, Qt.Key.Key_Return)
+    qtbot.keyClicks(notes, "Second thought")
+    filler.activateWindow()
+    qtbot.waitUntil(filler.isActiveWindow)
+    qtbot.keyClick(notes, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)  # #enabler
+    qtbot.waitUntil(lambda: filler.findChild(QPushButton, "chip_1") is not None)
+    enabler = filler.findChild(QPushButton, "chip_1")
+    assert enabler.text().startswith("#enabler  00:0")
+    qtbot.keyClick(notes, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert filler.key_quote_box is not None and filler.key_quote_box.hasFocus()
+    qtbot.keyClicks(filler.key_quote_box, "Time, not methods.")
+
+    state = core.notes.state(record_id)
+    marks = {(m.path, m.kind, m.index, m.tag) for m in state.marks}
+    assert marks == {("approach/approach_overview", "paragraph", 0, ""),
+                     ("approach/approach_overview", "paragraph", 1, ""),
+                     ("approach/approach_overview", "tag", 1, "enabler"),
+                     ("approach/key_quote_approach", "quote", 0, "")}
+    assert all(m.recording == bar.active.name and m.position_ms >= 1000 for m in state.marks)
+
+    # The chip's cross removes the tag (and its mark); the other stays.
+    click(qtbot, filler.findChild(QPushButton, "chip_0"))
+    qtbot.waitUntil(lambda: filler.findChild(QPushButton, "chip_0") is None)
+    state = core.notes.state(record_id)
+    assert [t.tag for t in state.tags["approach/approach_overview"]] == ["enabler"]
+    bar.stop()
+    settle(qtbot, filler)
+    assert "#" not in (filler.controller.record.session.raw(  # type: ignore[attr-defined]
+        "approach/approach_overview") or "")

@@ -2,8 +2,11 @@
 
 The guide's sections on the left; the current question large, with its probes (the
 hint); a large notes area (the answer itself); the section's key-quote field beside it;
-quick tags that insert a marker into the notes; a clock for the question and one for the
-whole interview. Everything typed is an answer, so it is autosaved like any other.
+quick tags kept beside the notes as removable chips (Alt+1..Alt+5; Ctrl+K goes to the key
+quote); a clock for the question and one for the whole interview. Everything typed is an
+answer, so it is autosaved like any other; tags and, while recording, the recording's
+position when each paragraph, tag and key quote was begun are kept with the record
+(`NotesService`).
 Screens that are not open questions (consent, the participant's details) show as in the
 ordinary filler.
 """
@@ -12,8 +15,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qi_capture.services.notes import NoteKind, NoteMark, NotesService, NoteState
 from qi_capture.services.recording import RecordingService
 from qi_capture.services.screen import FormView, ScreenValue
 from ui.controller import FormController
@@ -35,6 +41,10 @@ from ui.widgets.editors.text import TextEditor
 from ui.widgets.recording_bar import RecordingBar
 
 QUICK_TAGS = ("barrier", "enabler", "example", "idea", "follow-up")
+#: Alt+1..Alt+5 add the quick tags (Ctrl+digits are the admin console's pages; Alt+digit
+#: is free in the filler and the main window). Ctrl+K goes to the key quote (Ctrl+Q quits).
+TAG_KEYS = tuple(f"Alt+{n}" for n in range(1, len(QUICK_TAGS) + 1))
+KEY_QUOTE_KEY = "Ctrl+K"
 
 
 def _clock(seconds: float) -> str:
@@ -49,15 +59,25 @@ class InterviewFiller(FormFiller):
                  parent: QWidget | None = None,
                  spent: dict[str, float] | None = None,
                  recording: RecordingService | None = None,
-                 record_id: uuid.UUID | None = None) -> None:
+                 record_id: uuid.UUID | None = None,
+                 notes: NotesService | None = None) -> None:
         #: Seconds spent per screen before this sitting (from the paradata).
         self._spent: dict[str, float] = dict(spent or {})
         self._entered_key: str | None = None
         self._entered_at = time.monotonic()
         self.notes: QPlainTextEdit | None = None
+        self.notes_path: str | None = None
         self.key_quote_path: str | None = None
+        self.key_quote_box: QPlainTextEdit | None = None
         self.recording_bar: RecordingBar | None = None
+        self.tag_chips: QFrame | None = None
+        self._notes_service = notes
+        self._record_id = record_id
+        self._note_state = NoteState()
         super().__init__(controller, title, parent)
+        for tag, keys in zip(QUICK_TAGS, TAG_KEYS, strict=True):
+            self._shortcut(keys, lambda _=False, t=tag: self.insert_tag(t))
+        self._shortcut(KEY_QUOTE_KEY, self.go_to_key_quote)
         if recording is not None and record_id is not None and not self.read_only:
             # One bar for the whole interview (not per screen), so a recording goes on
             # across sections; closing the record stops and keeps it.
@@ -77,6 +97,14 @@ class InterviewFiller(FormFiller):
         if not self.read_only:
             self._ticker.start()
         self.index_action.setText(self.tr("Go to the &sections"))
+
+    def _shortcut(self, keys: str, slot: object) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
 
     def before_finalise(self) -> None:
         """A recording running at finalise is stopped and kept with the record."""
@@ -146,7 +174,10 @@ class InterviewFiller(FormFiller):
     def _build_questions(self, form: FormView, screen: ScreenValue, body: QWidget,
                          layout: QVBoxLayout) -> None:
         self.notes = None
+        self.notes_path = None
         self.key_quote_path = None
+        self.key_quote_box = None
+        self.tag_chips = None
         if not screen.open_question:
             super()._build_questions(form, screen, body, layout)
             return
@@ -161,18 +192,31 @@ class InterviewFiller(FormFiller):
         editor = view.editor
         if isinstance(editor, TextEditor) and editor.box is not None:
             self.notes = editor.box
+            self.notes_path = screen.questions[0].path
             editor.box.setMinimumHeight(editor.fontMetrics().lineSpacing() * 12)
             editor.box.setPlaceholderText(self.tr("Notes: what the participant says"))
+            editor.box.textChanged.connect(self._on_notes_text_changed)
         layout.addWidget(view, 3)
         if not self.read_only:
             layout.addWidget(self._tags_row(body))
+            if self._notes_service is not None and self._record_id is not None:
+                self.tag_chips = QFrame(body)
+                self.tag_chips.setObjectName("tagChips")
+                chips = QHBoxLayout(self.tag_chips)
+                chips.setContentsMargins(0, 0, 0, 0)
+                layout.addWidget(self.tag_chips)
+                self._note_state = self._notes_service.state(self._record_id)
+                self._refresh_chips()
         if form.key_quote is not None:
             self.key_quote_path = form.key_quote.path
             quote = self._make_view(form.key_quote, body, label_scale=1.0)
             quote.setObjectName("keyQuote")
             if isinstance(quote.editor, TextEditor) and quote.editor.box is not None:
+                self.key_quote_box = quote.editor.box
                 quote.editor.box.setMinimumHeight(quote.fontMetrics().lineSpacing() * 3)
                 quote.editor.box.setMaximumHeight(quote.fontMetrics().lineSpacing() * 5)
+                quote.editor.box.setToolTip(self.tr("Key quote ({0})").format(KEY_QUOTE_KEY))
+                quote.editor.box.textChanged.connect(self._on_key_quote_text_changed)
             layout.addWidget(quote, 1)
 
     def _tags_row(self, parent: QWidget) -> QWidget:
@@ -181,19 +225,28 @@ class InterviewFiller(FormFiller):
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel(self.tr("Quick tags:"), row))
-        for tag in QUICK_TAGS:
+        for tag, keys in zip(QUICK_TAGS, TAG_KEYS, strict=True):
             button = QPushButton(f"#{tag}", row)
             button.setObjectName(f"tag_{tag}")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            button.setToolTip(self.tr("Insert #{0} into the notes").format(tag))
+            button.setToolTip(self.tr("Tag the notes #{0} ({1})").format(tag, keys))
             button.clicked.connect(lambda _=False, t=tag: self.insert_tag(t))
             layout.addWidget(button)
         layout.addStretch(1)
         return row
 
     def insert_tag(self, tag: str) -> None:
-        """Put ``#tag`` at the cursor in the notes (an answer edit, so it is autosaved)."""
-        if self.notes is None:
+        """Tag the notes ``tag``: kept beside the text as a chip (stamped with the
+        recording's position while recording). Without a notes service (a screen not
+        tied to a stored record) ``#tag`` goes into the text at the cursor instead."""
+        if self.notes is None or self.read_only:
+            return
+        if (self._notes_service is not None and self._record_id is not None
+                and self.notes_path is not None):
+            self._notes_service.add_tag(self._record_id, self.notes_path, tag)
+            self._note_state = self._notes_service.state(self._record_id)
+            self._refresh_chips()
+            self.notes.setFocus()
             return
         cursor = self.notes.textCursor()
         before = self.notes.toPlainText()[: cursor.position()]
@@ -201,3 +254,76 @@ class InterviewFiller(FormFiller):
         cursor.insertText(f"{prefix}#{tag} ")
         self.notes.setTextCursor(cursor)
         self.notes.setFocus()
+
+    def remove_tag(self, index: int) -> None:
+        """Remove the notes' quick tag ``index`` (its chip's cross)."""
+        if (self._notes_service is None or self._record_id is None
+                or self.notes_path is None):
+            return
+        self._notes_service.remove_tag(self._record_id, self.notes_path, index)
+        self._note_state = self._notes_service.state(self._record_id)
+        self._refresh_chips()
+
+    def go_to_key_quote(self) -> None:
+        if self.key_quote_box is not None:
+            self.key_quote_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _mark_of(self, path: str, kind: str, index: int) -> NoteMark | None:
+        return next((m for m in self._note_state.marks
+                     if (m.path, m.kind, m.index) == (path, kind, index)), None)
+
+    def _refresh_chips(self) -> None:
+        frame = self.tag_chips
+        if frame is None or self.notes_path is None:
+            return
+        layout = frame.layout()
+        assert isinstance(layout, QHBoxLayout)
+        while layout.count():
+            item = layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()  # gone now, not at the next turn of the event loop
+                widget.deleteLater()
+        tags = self._note_state.tags.get(self.notes_path, ())
+        title = QLabel(self.tr("Tags on these notes:") if tags
+                       else self.tr("No tags on these notes yet"), frame)
+        layout.addWidget(title)
+        for tag in tags:
+            mark = self._mark_of(tag.path, "tag", tag.index)
+            text = f"#{tag.tag}" + (f"  {_clock(mark.position_ms / 1000)}" if mark else "")
+            chip = QPushButton(f"{text}  \u00d7", frame)
+            chip.setObjectName(f"chip_{tag.index}")
+            chip.setProperty("chip", True)
+            chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            chip.setAccessibleName(self.tr("Tag {0}").format(tag.tag))
+            chip.setToolTip(
+                (self.tr("Tagged at {0} in the recording. ").format(
+                    _clock(mark.position_ms / 1000)) if mark else "")
+                + self.tr("Click to remove the tag."))
+            chip.setStyleSheet("QPushButton { border: 1px solid #8a8886; border-radius: 10px;"
+                               " padding: 2px 10px; background: #f3f2f1; }")
+            chip.clicked.connect(lambda _=False, i=tag.index: self.remove_tag(i))
+            layout.addWidget(chip)
+        layout.addStretch(1)
+
+    # --- marks: where in the recording each paragraph and quote was begun ------------------
+    def _stamp(self, box: QPlainTextEdit, path: str | None, kind: NoteKind) -> None:
+        if (self._notes_service is None or self._record_id is None or path is None
+                or self.recording_bar is None or self.recording_bar.state != "recording"):
+            return
+        block = box.textCursor().block()
+        index = block.blockNumber()
+        if not block.text().strip() or self._mark_of(path, kind, index) is not None:
+            return
+        mark = self._notes_service.mark(self._record_id, path, kind, index)
+        if mark is not None:
+            self._note_state = replace(self._note_state,
+                                       marks=(*self._note_state.marks, mark))
+
+    def _on_notes_text_changed(self) -> None:
+        if self.notes is not None:
+            self._stamp(self.notes, self.notes_path, "paragraph")
+
+    def _on_key_quote_text_changed(self) -> None:
+        if self.key_quote_box is not None:
+            self._stamp(self.key_quote_box, self.key_quote_path, "quote")

@@ -19,7 +19,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushBu
 
 from qi_capture.errors import QICaptureError
 from qi_capture.services.dto import AttachmentInfo
-from qi_capture.services.recording import ActiveRecording, RecordingService
+from qi_capture.services.recording import (
+    ENDED_CAP,
+    ENDED_SOURCE,
+    ActiveRecording,
+    RecordingService,
+)
 from ui.errors import message_for
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,9 @@ class RecordingBar(QFrame):
         self._consent = False
         self.active: ActiveRecording | None = None
         self.last: AttachmentInfo | None = None
+        #: Set when the last recording stopped by itself (its source ended or failed, or
+        #: the length cap): the bar says "Recording stopped" until the next one starts.
+        self.stopped_by_itself = False
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -133,6 +141,7 @@ class RecordingBar(QFrame):
     def start(self) -> None:
         if self.active is not None or not self._consent:
             return
+        self.stopped_by_itself = False
         try:
             self.active = self._service.start(self._record_id)
         except QICaptureError as exc:  # no microphone etc.: shown, nothing was stored
@@ -171,10 +180,25 @@ class RecordingBar(QFrame):
         except QICaptureError as exc:  # the source failed: what was recorded is kept
             log.warning("recording ended with an error: %s", type(exc).__name__)
             self.warning.setText(message_for(exc))
+            self.last = active.result
         self._refresh()
         if self.last is not None:
             self.stopped.emit(self.last)
         return self.last
+
+    def _ended(self, reason: str, active: ActiveRecording | None) -> None:
+        self.stopped_by_itself = True
+        cap = active.max_seconds if active is not None else None
+        if reason == ENDED_CAP and cap is not None:
+            self.warning.setText(self.tr(
+                "Recording stopped at the study's limit of {0} minutes. The recording is "
+                "kept; start a new one to go on recording.").format(round(cap / 60)))
+        elif reason == ENDED_SOURCE:
+            self.warning.setText(self.tr(
+                "Recording stopped: the sound input ended (was the microphone "
+                "disconnected?). The recording is kept."))
+        # A source that failed: `stop` shows its error.
+        log.info("recording stopped by itself: %s", reason)
 
     # --- drawing ------------------------------------------------------------------------
     def _on_poll_timeout(self) -> None:
@@ -184,8 +208,11 @@ class RecordingBar(QFrame):
         active = self.active
         status = active.status() if active is not None else None
         if status is not None and status.state == "stopped":
-            # Stopped from elsewhere (the profile locked) or the source ended: keep it
-            # (stop is idempotent) and show the bar idle again.
+            # Stopped from elsewhere (the profile locked) or by itself (the source ended
+            # or failed, the study's cap): keep it (stop is idempotent), say why, and show
+            # the bar idle again.
+            if status.ended:
+                self._ended(status.ended, active)
             self.stop()
             return
         state = self.state if active is not None else "idle"
@@ -200,7 +227,8 @@ class RecordingBar(QFrame):
         self._stop_action.setEnabled(state != "idle")
         if state == "idle" or status is None:
             self.state_label.setText(
-                self.tr("Not recording") if self._consent
+                self.tr("Recording stopped") if self.stopped_by_itself
+                else self.tr("Not recording") if self._consent
                 else self.tr("Recording needs the participant's consent"))
             self.elapsed_label.setText("")
             self.meter.setValue(0)

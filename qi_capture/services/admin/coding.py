@@ -69,6 +69,7 @@ from sqlalchemy import Connection
 
 from qi_capture.central import coding as db
 from qi_capture.central.coding import DbRow
+from qi_capture.central.note_marks import quick_tags_in
 from qi_capture.central.store import CentralStore
 from qi_capture.coding import agreement as kappa
 from qi_capture.coding import matrix
@@ -274,8 +275,11 @@ class CodingDesk:
         self._sync()
         with self._write() as conn:
             interviews = list(self._interviews(conn))
-            fields = tagged_fields((i.record_id, p, t) for i in interviews
-                                   for p, t in i.texts.items())
+            notes = quick_tags_in(conn, [i.record_id for i in interviews])
+            structured = {(rid, path): [t.tag for t in tags]
+                          for rid, state in notes.items() for path, tags in state.tags.items()}
+            fields = tagged_fields(((i.record_id, p, t) for i in interviews
+                                    for p, t in i.texts.items()), structured)
             revisions = {i.record_id: i.revision for i in interviews}
             by_tag: dict[str, uuid.UUID] = {}
             made_codes = 0

@@ -450,6 +450,7 @@ class AdminDesk:
             sections=render.render(form, answers, chosen),
             revisions=history,
             attachments=tuple(self._central.record_attachments(record_id)),
+            note_marks=self._central.note_state(record_id).marks,
             review=self._central.review(record_id),
             conflict_id=open_conflicts[0] if open_conflicts else None,
         )

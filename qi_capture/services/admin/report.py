@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import shlex
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from qi_capture.central.store import CentralStore
 from qi_capture.progress import CancelToken, ProgressCallback
@@ -25,6 +27,9 @@ from qi_capture.report.run import FORMATS, Cancelled, check_formats
 from qi_capture.report.theme_source import Excerpt, Mentions, SourceTheme, ThemeSource
 from qi_capture.services.admin.errors import LanguageUnknown
 from qi_capture.services.admin.exports import stored_forms
+
+if TYPE_CHECKING:
+    from qi_capture.report.frames import FormFrames
 
 __all__ = ["FORMATS", "Cancelled", "ReportFiles", "ReportPreview", "make_report",
            "preview", "studies"]
@@ -126,7 +131,7 @@ def _build(central: CentralStore, study_id: str | None, *, by: str | None,
     options = ReportOptions(by=by, min_cell=min_cell,
                             statuses=None if statuses is None else tuple(statuses),
                             language=language)
-    themes = coded_themes(central, chosen)
+    themes = coded_themes(central, chosen) or _quick_tag_themes(central, data)
     report = build(chosen, data, options, command=command, invited=orgs, themes=themes)
     return report, tuple(by_choices(data)), languages
 
@@ -135,6 +140,21 @@ CODED_NOTE = ("Themes are the codes of the study's codebook, as analysts coded t
               "interviews' notes and key quotes (passages the interviewers tagged in the "
               "field count until an analyst undoes them). An interview mentions a theme "
               "when any passage of it is coded with it.")
+
+
+def _quick_tag_themes(central: CentralStore, data: Sequence[FormFrames]) -> ThemeSource | None:
+    """The interviewers' quick tags as themes, the structured tags kept beside the notes
+    with the ``#tag`` text: the interview form the report reports on (as `build` picks)."""
+    from qi_capture.report.quick_tags import quick_tag_themes
+
+    interviews = [ff for ff in data if ff.form.style == "interview"]
+    if not interviews:
+        return None
+    ff = interviews[0]
+    ids = [uuid.UUID(str(rid)) for rid in ff.main["@record_id"].tolist()]
+    structured = {str(rid): {path: [t.tag for t in tags] for path, tags in state.tags.items()}
+                  for rid, state in central.quick_tags(ids).items()}
+    return quick_tag_themes(ff, structured)
 
 
 def coded_themes(central: CentralStore, study_id: str) -> ThemeSource | None:

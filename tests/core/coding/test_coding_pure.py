@@ -107,3 +107,16 @@ def test_matrix_hides_small_cells_and_their_quotes() -> None:
     assert idea.total is None  # 2 interviews: under the minimum
     assert [(c.count, c.suppressed) for c in idea.cells] == [(0, False), (None, True)]
     assert m.suppressed == 2
+
+
+def test_structured_tags_are_read_beside_the_tags_in_the_text() -> None:
+    from qi_capture.coding.tags import tagged_fields
+
+    a, b = uuid.uuid4(), uuid.uuid4()
+    fields = [(a, "notes", "No time #barrier"), (a, "quote", "We need time."),
+              (b, "notes", "Plain text, tagged beside it")]
+    structured = {(a, "notes"): ["Idea", "barrier"], (b, "notes"): ["enabler"],
+                  (b, "absent", ): ["example"]}
+    found = {(f.record_id, f.field): f.tags for f in tagged_fields(fields, structured)}
+    assert found == {(a, "notes"): ("barrier", "idea"), (b, "notes"): ("enabler",)}
+    assert [f.tags for f in tagged_fields(fields)] == [("barrier",)]  # old records: text

@@ -104,3 +104,30 @@ def test_a_source_from_coding_is_counted_suppressed_and_quoted(fixture_study: Pa
     assert data.by_group.n == 5
     assert tiny.by_group.n is None
     assert {c.code: c.count for c in tiny.by_group.cells}["improvement_lead"] is None
+
+
+def test_structured_quick_tags_are_themes_beside_tags_in_the_text(fixture_study: Path) -> None:
+    """Tags kept beside the notes (note events) count as the ``#tag`` text does: the
+    tagged field's text is the passage, and a key quote of its section is quoted under
+    the tag."""
+    from qi_capture.central.store import CentralStore
+    from qi_capture.report.frames import load_frames
+    from qi_capture.report.quick_tags import quick_tag_themes
+    from qi_capture.services.admin.demo import INTERVIEW
+    from qi_capture.services.admin.exports import stored_forms
+
+    with CentralStore.open(fixture_study, PASSPHRASE) as central:
+        ff = load_frames(stored_forms(central, INTERVIEW), central.export_records(INTERVIEW))
+    ids = ff.main["@record_id"].astype(str).tolist()
+    row = next(i for i in range(len(ids))
+               if isinstance(ff.main.at[i, "barriers/barriers_main"], str)
+               and isinstance(ff.main.at[i, "barriers/key_quote_barriers"], str))
+    text = ff.main.at[row, "barriers/barriers_main"]
+    before = {t.code for t in quick_tag_themes(ff).themes}
+    assert "staffing" not in before
+    source = quick_tag_themes(ff, {ids[row]: {"barriers/barriers_main": ["Staffing"]}})
+    (theme,) = [t for t in source.themes if t.code == "staffing"]
+    assert set(theme.records) == {ids[row]}
+    mentions = theme.records[ids[row]]
+    assert [e.text for e in mentions.passages] == [text]
+    assert [e.question for e in mentions.quotes] == ["barriers/key_quote_barriers"]
