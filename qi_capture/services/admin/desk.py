@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
+from qi_capture.audio.playback import AudioReader
 from qi_capture.central.dto import AuditEntry, CentralDevice, ConflictInfo, RecordListing
 from qi_capture.central.errors import (
     DeviceNotFound,
@@ -67,9 +68,11 @@ from qi_capture.services.admin.errors import (
     IdPrefixInvalid,
     LanguageUnknown,
     PickNotAHead,
+    RecordingNotFound,
 )
 from qi_capture.services.admin.exports import ExportOptions, ExportResult
 from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
+from qi_capture.services.admin.playback import PlaybackSession
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
@@ -450,6 +453,24 @@ class AdminDesk:
             review=self._central.review(record_id),
             conflict_id=open_conflicts[0] if open_conflicts else None,
         )
+
+    def open_recording(
+        self, ref: str | uuid.UUID, attachment: uuid.UUID | str | None = None
+    ) -> PlaybackSession:
+        """A record's recording opened for playback (the caller closes it): the audio
+        attachment with that id or name, or the record's first audio attachment. Read
+        through a decrypting stream, never a plaintext file. Raises `RecordingNotFound`,
+        `AudioDecodeFailed`, and the attachment file's own errors (missing, damaged)."""
+        record_id = self.record_id(ref)
+        found = [a for a in self._central.record_attachments(record_id)
+                 if a.media_type.startswith("audio/")
+                 and (attachment is None or attachment in (a.id, a.name, str(a.id)))]
+        if not found:
+            raise RecordingNotFound(short_id(record_id),
+                                    None if attachment is None else str(attachment))
+        chosen = found[0]
+        stream = self._central.attachments.open(chosen.id)
+        return PlaybackSession(AudioReader(stream), name=chosen.name)
 
     # -- review -------------------------------------------------------------------------
     def review(self, ref: str | uuid.UUID) -> ReviewInfo:
