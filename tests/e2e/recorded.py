@@ -4,6 +4,7 @@ through the laptop's recorder (Opus, encrypted in chunks), a bundle and a merge.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from qi_capture.audio.recorder import Recorder, Recording
 from qi_capture.audio.sources import ClipSource
 from qi_capture.central.store import CentralStore
 from qi_capture.services.merge import find_bundles, merge_files
+from qi_capture.storage.canonical import JsonValue
 from qi_capture.storage.profile import Profile
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.folder import sync_folder
@@ -20,7 +22,8 @@ from tests.e2e.conftest import MERGE_FORM, PASSPHRASE, MakeWorld
 
 
 def recorded_centre(
-    make_world: MakeWorld, samples: npt.NDArray[np.float32], *, answers: bool = True,
+    make_world: MakeWorld, samples: npt.NDArray[np.float32],
+    answers: Mapping[str, JsonValue] | None = None,
 ) -> tuple[Path, uuid.UUID, uuid.UUID]:
     """A central folder holding one finalised record with ``samples`` (16 kHz) recorded
     as ``interview.opus``: (central folder, record id, attachment id)."""
@@ -28,8 +31,8 @@ def recorded_centre(
     with Profile.unlock(laptop, PASSPHRASE) as store:
         draft = store.records.create_record(
             store.catalog.list_form_versions("qi-london")[-1].id, interviewer="Jo")
-        if answers:
-            store.records.save_answer_changes(draft.id, {"org": "Harbour Trust", "staff": "12"})
+        store.records.save_answer_changes(
+            draft.id, dict(answers or {"org": "Harbour Trust", "staff": "12"}))
         writer = store.recordings.begin(draft.id, "interview.opus", "audio/ogg; codecs=opus")
         recording = Recording(ClipSource(samples), Recorder(writer))
         recording.start()
