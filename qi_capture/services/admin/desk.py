@@ -355,14 +355,17 @@ class AdminDesk:
     def export(self, form_id: str, fmt: str, out_dir: str | Path, *,
                statuses: Sequence[str] | None = None, language: str | None = None,
                options: ExportOptions | None = None,
-               progress: ProgressCallback | None = None) -> ExportResult:
+               progress: ProgressCallback | None = None,
+               attachments: bool = False) -> ExportResult:
         """Export every record of the form (every stored version in one table set) as
         ``fmt`` into ``out_dir``, with its codebook and export report; only records
         whose review status is in ``statuses`` when given; labels in ``language``.
         Logged in the audit log. The files written are NOT encrypted
-        (`qi_capture.services.admin.exports`)."""
+        (`qi_capture.services.admin.exports`); ``attachments`` adds the records'
+        attachments, decrypted, under ``attachments/<record id>/``."""
         return exports.export(self._central, form_id, fmt, Path(out_dir), statuses=statuses,
-                              language=language, options=options, progress=progress)
+                              language=language, options=options, progress=progress,
+                              attachments=attachments)
 
     # -- the results report -------------------------------------------------------------
     def studies(self) -> dict[str, tuple[str, ...]]:
