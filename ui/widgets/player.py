@@ -84,15 +84,17 @@ class Player(QWidget):
         self.message.setWordWrap(True)
         self.message.hide()
 
+        # The position on a line of its own: beside a record it gets the panel's width.
         row = QHBoxLayout()
         row.addWidget(self.play_button)
         row.addWidget(self.back_button)
-        row.addWidget(self.slider, 1)
         row.addWidget(self.time)
+        row.addStretch(1)
         row.addWidget(self.speed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.slider)
         layout.addLayout(row)
         layout.addWidget(self.message)
 
