@@ -5,7 +5,8 @@ unlock (with a wrong passphrase), home, the form filler on several question type
 repeat, the finalise review and list, a finalised record read-only, interview mode, importing a
 study pack (made with the admin CLI) and a sync (its result, and a missing folder); then
 the admin console (`ui.admin.screenshots`) and the results report
-(`ui.admin.report_shots`); the Coding page (`ui.admin.coding_shots`).
+(`ui.admin.report_shots`); the Coding page (`ui.admin.coding_shots`); the recording
+player (`ui.admin.player_shots`).
 """
 
 from __future__ import annotations
@@ -283,6 +284,10 @@ def main(argv: list[str]) -> int:
     from ui.admin.coding_shots import main_coding
 
     main_coding(app, window, out, lambda until: pump(app, until, timeout=120))
+    # The recording player on a recorded interview (ui/admin/player_shots.py).
+    from ui.admin.player_shots import main_player
+
+    main_player(app, window, out, lambda until: pump(app, until, timeout=120))
     window.close()
     return 0
 

@@ -250,3 +250,29 @@ class QuarantineSourceChanged(BundleRefused):
             "the file changed while it was being copied into quarantine; nothing was kept. "
             "Merge it again once nothing is writing to it.",
         )
+
+
+class AttachmentsFolderMissing(CentralError):
+    """A PostgreSQL store was opened without an attachments folder and an attachment had
+    to be written or read (attachments live in files beside the database, not in it)."""
+
+    code = "central_attachments_folder_missing"
+
+    def __init__(self, target: str) -> None:
+        super().__init__(
+            f"The central store {target} keeps attachments as encrypted files in a folder "
+            "of their own, and none was given. Set QI_CENTRAL_ATTACHMENTS to that folder "
+            "(the same shared folder for every admin of this store) and try again; "
+            "nothing was changed.",
+            target=target,
+        )
+
+
+class AttachmentNotFound(CentralError):
+    code = "central_attachment_not_found"
+
+    def __init__(self, attachment_id: str) -> None:
+        super().__init__(
+            f"Attachment {attachment_id} is not in the central store.",
+            attachment_id=attachment_id,
+        )

@@ -21,7 +21,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from qi_capture.central import sql
+from qi_capture.central.attachments import Attachments
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps, SeqRange
 from qi_capture.central.errors import (
@@ -38,8 +39,6 @@ from qi_capture.central.errors import (
     DeviceUnknown,
 )
 from qi_capture.central.models import (
-    CentralAttachmentChunkRow,
-    CentralAttachmentRow,
     CentralBundleFileRow,
     CentralBundleRow,
     CentralCloneAlertRow,
@@ -54,7 +53,6 @@ from qi_capture.storage.canonical import revision_id
 from qi_capture.storage.models import utcnow
 
 REVISION_TYPE = "qi-capture.revision"
-ATTACHMENT_CHUNK = 1024 * 1024
 
 _REV = sql.table(CentralRevisionRow)
 _REC = sql.table(CentralRecordRow)
@@ -482,57 +480,6 @@ def _remember_file(conn: Connection, bundle: VerifiedBundle, now: datetime) -> N
         )
 
 
-def _insert_attachments(conn: Connection, bundle: VerifiedBundle) -> None:
-    """The attachments not stored yet, each streamed into rows of `ATTACHMENT_CHUNK`
-    bytes, a few rows per statement (memory: a few chunks, whatever the attachment)."""
-    if not bundle.attachments:
-        return
-    ids = sorted({a.id for a in bundle.attachments})
-    known = set(
-        conn.scalars(select(CentralAttachmentRow.id).where(CentralAttachmentRow.id.in_(ids)))
-    )
-    fresh = sorted((a for a in bundle.attachments if a.id not in known), key=lambda a: a.id)
-    seen: set[uuid.UUID] = set()
-    for a in fresh:
-        if a.id in seen:
-            continue
-        seen.add(a.id)
-        sql.insert_ignore(conn, sql.table(CentralAttachmentRow), [{
-            "id": a.id,
-            "record_id": a.record_id,
-            "name": a.name,
-            "media_type": a.media_type,
-            "size": a.size,
-            "sha256": a.sha256,
-            "chunk_count": max(1, -(-a.size // ATTACHMENT_CHUNK)),
-        }])
-        rows: list[dict[str, Any]] = []
-        for index, part in enumerate(_rechunked(a.pieces(), ATTACHMENT_CHUNK)):
-            rows.append({"attachment_id": a.id, "idx": index, "data": part})
-            if len(rows) == _CHUNK_ROWS_PER_INSERT:
-                sql.insert_ignore(conn, sql.table(CentralAttachmentChunkRow), rows)
-                rows = []
-        sql.insert_ignore(conn, sql.table(CentralAttachmentChunkRow), rows)
-
-
-_CHUNK_ROWS_PER_INSERT = 4
-
-
-def _rechunked(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """``pieces`` as consecutive blocks of ``size`` bytes (the last shorter; one empty
-    block for nothing at all)."""
-    pending = bytearray()
-    produced = False
-    for piece in pieces:
-        pending += piece
-        while len(pending) >= size:
-            yield bytes(pending[:size])
-            del pending[:size]
-            produced = True
-    if pending or not produced:
-        yield bytes(pending)
-
-
 def _insert_paradata(conn: Connection, bundle: VerifiedBundle) -> None:
     rows = sorted(
         (
@@ -571,15 +518,18 @@ def merge_bundle(
     source: str | None = None,
     now: datetime | None = None,
     enrol: Enrolment | None = None,
+    attachments: Attachments | None = None,
 ) -> BundleReport:
-    """Apply a verified bundle in one transaction and report what it did.
+    """Apply a verified bundle in one transaction and report what it did. Its attachments
+    go into ``attachments``' files (a bundle with attachments needs it).
 
     Raises `DeviceUnknown` (the caller quarantines the bundle, or, trusting the
     device, passes ``enrol``), `DeviceRevoked`, `DeviceKeyMismatch` or
     `BundleRefused`; nothing is written then."""
     moment = now or utcnow()
     try:
-        return _merge(engine, bundle, actor, source, moment, enrol)
+        return _merge(engine, bundle, actor, source, moment, enrol,
+                      attachments or Attachments(engine, None, "the central store"))
     except _AlreadyImported:
         return BundleReport(
             outcome="already_imported",
@@ -597,7 +547,8 @@ def _merge(
     actor: str,
     source: str | None,
     now: datetime,
-    enrol: Enrolment | None = None,
+    enrol: Enrolment | None,
+    attachments: Attachments,
 ) -> BundleReport:
     dev_t = sql.table(CentralDeviceRow)
     with engine.begin() as conn:
@@ -634,7 +585,7 @@ def _merge(
             known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
         fresh = [p for p in parsed if p.id not in known]
         sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
-        _insert_attachments(conn, bundle)
+        attachments.store(conn, bundle.attachments)
         _insert_paradata(conn, bundle)
 
         # -- phase 2: derived state, one merge at a time --------------------------------

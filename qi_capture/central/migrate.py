@@ -40,9 +40,17 @@ def needs_upgrade(engine: Engine) -> bool:
         return current_revision(conn) != head_revision()
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
+def upgrade(
+    engine: Engine, target: str = "head", *, attachments: object = None, where: str = ""
+) -> None:
+    """Migrate to ``target``. ``attachments`` (a
+    `qi_capture.central.attachments.CentralAttachmentFiles`, or None when the store has no
+    folder for them) is where c0005 writes the attachments it moves out of the database;
+    ``where`` names the store in messages."""
     config = alembic_config()
     with engine.connect() as conn:
         config.attributes["connection"] = conn
+        config.attributes["attachments"] = attachments
+        config.attributes["target"] = where
         command.upgrade(config, target)
         conn.commit()

@@ -198,6 +198,9 @@ class CentralCloneAlertRow(CentralBase):
 
 
 class CentralAttachmentRow(CentralBase):
+    """An attachment's description and its file's key (c0005: the bytes moved out of
+    the database into files beside it)."""
+
     __tablename__ = "central_attachment"
     __table_args__ = (Index("ix_central_attachment_record_id", "record_id"),)
 
@@ -208,16 +211,9 @@ class CentralAttachmentRow(CentralBase):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     chunk_count: Mapped[int]
-
-
-class CentralAttachmentChunkRow(CentralBase):
-    __tablename__ = "central_attachment_chunk"
-
-    attachment_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("central_attachment.id"), primary_key=True
-    )
-    idx: Mapped[int] = mapped_column(primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The key of the attachment's encrypted file (`qi_capture.central.attachments`),
+    #: for that file only; the bytes themselves are never in the database.
+    file_key: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CentralParadataRow(CentralBase):

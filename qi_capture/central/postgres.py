@@ -122,7 +122,7 @@ _ROLE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: Tables whose rows are never changed once written: the role may add, never alter.
 APPEND_ONLY = frozenset({
     "central_revision", "central_audit", "central_bundle", "central_bundle_file",
-    "central_attachment", "central_attachment_chunk", "central_paradata",
+    "central_attachment", "central_paradata",
     "central_review_comment",
 })
 

@@ -30,6 +30,12 @@ from qi_capture.audio.marks import NoteState
 from qi_capture.central import audit_log, conflicts, devices, migrate, postgres, review, sql
 from qi_capture.central import merge as merging
 from qi_capture.central import records as listing
+from qi_capture.central.attachments import FOLDER_NAME as ATTACHMENTS_FOLDER
+from qi_capture.central.attachments import (
+    Attachments,
+    CentralAttachmentFiles,
+    folder_for_postgres,
+)
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import (
     AttachmentMeta,
@@ -103,40 +109,52 @@ class CentralStore:
         actor: str = "admin",
         profile: Store | None = None,
         owns_engine: bool = True,
+        attachments: Path | None = None,
     ) -> None:
         self.engine = engine
         self.target = target
         self.actor = actor
         self.profile = profile
         self._owns_engine = owns_engine
+        files = CentralAttachmentFiles(attachments) if attachments is not None else None
+        #: The attachments' encrypted files (`qi_capture.central.attachments`).
+        self.attachments = Attachments(engine, files, target)
         if migrate.needs_upgrade(engine):
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, attachments=files, where=target)
         devices.ensure_central_device(engine)
+        if profile is not None:  # one writer: orphans are safe to remove (see the module)
+            self.attachments.sweep_orphans()
 
     # -- opening -------------------------------------------------------------------
     @classmethod
     def open(
-        cls, target: str | Path, passphrase: str | None = None, *, actor: str = "admin"
+        cls, target: str | Path, passphrase: str | None = None, *, actor: str = "admin",
+        attachments: Path | None = None,
     ) -> CentralStore:
-        """Open (creating the tables on first use) the store at a profile folder or URL."""
+        """Open (creating the tables on first use) the store at a profile folder or URL.
+        ``attachments``: a PostgreSQL store's attachments folder (else the
+        ``QI_CENTRAL_ATTACHMENTS`` variable's); a central folder keeps them inside."""
         text = str(target)
         if is_url(text):
-            return cls._open_postgres(postgres.parse_url(text), actor=actor)
+            return cls._open_postgres(postgres.parse_url(text), actor=actor,
+                                      attachments=folder_for_postgres(attachments))
         folder = profile_folder(Path(text))
         store = Profile.unlock(folder, passphrase or "")
         try:
-            return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False)
+            return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False,
+                       attachments=folder / ATTACHMENTS_FOLDER)
         except BaseException:
             store.lock()
             raise
 
     @classmethod
-    def _open_postgres(cls, url: URL, *, actor: str) -> CentralStore:
+    def _open_postgres(cls, url: URL, *, actor: str, attachments: Path | None) -> CentralStore:
         engine = create_engine(url, pool_pre_ping=True)
         try:
             postgres.check_connection(engine, url)
             try:
-                return cls(engine, target=postgres.mask(url), actor=actor)
+                return cls(engine, target=postgres.mask(url), actor=actor,
+                           attachments=attachments)
             except ProgrammingError as exc:  # e.g. a merge role may not create tables
                 raise CentralSchemaOutdated(
                     postgres.mask(url), postgres.unavailable(exc, url).params["detail"]
@@ -179,7 +197,8 @@ class CentralStore:
         enrol: merging.Enrolment | None = None,
     ) -> BundleReport:
         return merging.merge_bundle(
-            self.engine, bundle, actor=self.actor, source=source, now=now, enrol=enrol
+            self.engine, bundle, actor=self.actor, source=source, now=now, enrol=enrol,
+            attachments=self.attachments,
         )
 
     def file_known(self, file_sha256: str) -> str | None:

@@ -1,11 +1,14 @@
 """``qi-capture export --central DIR_OR_URL --form FORM_ID --format csv|xlsx|sav|dta|parquet
 --out DIR [--status approved]... [--language L] [--form-file F.xlsx]...
-[--headers names|labels] [--values names|labels] [--group-prefix] [--csv-raw]``
+[--headers names|labels] [--values names|labels] [--group-prefix] [--csv-raw]
+[--attachments]``
 
 Exports every record of the form (every form version in one table set: main form, one
 table per repeat, the audit log) with ``codebook.csv`` and ``export_report.txt/.json``.
 The form definitions come from the central store; ``--form-file`` adds versions to it
-(kept for later exports). The exported files are NOT encrypted: the command says so.
+(kept for later exports). ``--attachments`` also writes the exported records'
+attachments (interview recordings among them), decrypted, under
+``attachments/<record id>/``. The exported files are NOT encrypted: the command says so.
 
 Progress (records read) on stderr; Ctrl+C stops between batches of records and writes
 nothing (exit 130). The export itself is the admin door's (`AdminDesk.export`); this
@@ -58,6 +61,9 @@ def register(groups: Any) -> None:
     parser.add_argument("--csv-raw", action="store_true",
                         help="write CSV cells as entered, without neutralising cells a "
                              "spreadsheet would run as a formula (said in the export report)")
+    parser.add_argument("--attachments", action="store_true",
+                        help="also write the records' attachments (recordings, photos), "
+                             "decrypted, under attachments/<record id>/ (NOT encrypted)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     quiet_option(parser)
     parser.set_defaults(handler=run_export)
@@ -83,6 +89,7 @@ def run_export(args: argparse.Namespace) -> int:
             progress=lambda done, total, _message="": work.progress(
                 done, total, "reading records" if done < total else "writing the files"),
             cancel=work.cancel,
+            attachments=args.attachments,
         )
     if args.json:
         print(json.dumps(dict(result.report), indent=2, ensure_ascii=False))
@@ -92,6 +99,10 @@ def run_export(args: argparse.Namespace) -> int:
               f"({report['excluded_total']} excluded) to {args.out}")
         for name, rows in report["rows"].items():
             print(f"  {name}: {rows} rows")
+        if "attachments" in report:
+            att = report["attachments"]
+            print(f"  attachments: {att['files']} files of {att['records']} records "
+                  f"in {args.out / att['folder']}")
         for warning in report["warnings"][1:]:
             print(f"warning: {warning}")
     print(NOT_ENCRYPTED, file=sys.stderr)

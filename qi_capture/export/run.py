@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class ExportResult:
     files: list[Path]
     report: dict[str, Any]
     rows: dict[str, int] = field(default_factory=dict)
+    #: The records written, in order (for attachments exported beside them).
+    included_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def _file_stem(name: str) -> str:
@@ -377,7 +380,7 @@ def _export(
             f.flush()
             os.fsync(f.fileno())
     files += [report_json, report_txt]
-    return ExportResult(out_dir, files, report, rows)
+    return ExportResult(out_dir, files, report, rows, builder.included_ids)
 
 
 def _counted(counter: Counter[tuple[str, str]]) -> dict[str, int]:

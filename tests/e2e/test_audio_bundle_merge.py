@@ -5,15 +5,13 @@ tests/core/audio/test_audio_pipeline.py)."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from sqlalchemy import select
 
 from qi_capture.audio.playback import AudioReader
 from qi_capture.audio.recorder import Recorder, Recording
 from qi_capture.audio.sources import ToneSource, tone
-from qi_capture.central.models import CentralAttachmentChunkRow, CentralAttachmentRow
+from qi_capture.central.models import CentralAttachmentRow
 from qi_capture.central.store import CentralStore
 from qi_capture.services.merge import find_bundles, merge_files
 from qi_capture.storage.profile import Profile
@@ -47,13 +45,10 @@ def test_a_recording_plays_back_at_the_centre_as_it_went_in(make_world: MakeWorl
         with central.engine.connect() as conn:
             row = conn.execute(select(CentralAttachmentRow).where(
                 CentralAttachmentRow.id == info.id)).one()
-            stream = b"".join(conn.scalars(select(CentralAttachmentChunkRow.data).where(
-                CentralAttachmentChunkRow.attachment_id == info.id
-            ).order_by(CentralAttachmentChunkRow.idx)))
+        # Decoded from the decrypting stream of the centre's encrypted file.
+        with AudioReader(central.attachments.open(info.id)) as reader:
+            out = reader.read_all()
     assert row.media_type == "audio/ogg; codecs=opus" and row.size == info.size
-    # Decoded in memory (the centre's attachments are rows of its encrypted database).
-    with AudioReader(io.BytesIO(stream)) as reader:
-        out = reader.read_all()
     expected = tone(SECONDS)
     assert len(out) == len(expected)
     assert float(np.corrcoef(out, expected)[0, 1]) > 0.99

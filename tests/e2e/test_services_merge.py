@@ -119,8 +119,8 @@ def test_attachments_stream_through_an_encrypted_spool_into_the_central_store(
 
     from sqlalchemy import select
 
-    from qi_capture.central.merge import ATTACHMENT_CHUNK
-    from qi_capture.central.models import CentralAttachmentChunkRow, CentralAttachmentRow
+    from qi_capture.central.models import CentralAttachmentRow
+    from qi_capture.crypto.chunked import CHUNK_BYTES as ATTACHMENT_CHUNK
 
     spool_root = tmp_path / "tmp"
     spool_root.mkdir()
@@ -164,10 +164,11 @@ def test_attachments_stream_through_an_encrypted_spool_into_the_central_store(
             for attachment_id, data in blobs.items():
                 row = conn.execute(select(CentralAttachmentRow).where(
                     CentralAttachmentRow.id == attachment_id)).one()
-                parts = conn.scalars(select(CentralAttachmentChunkRow.data).where(
-                    CentralAttachmentChunkRow.attachment_id == attachment_id
-                ).order_by(CentralAttachmentChunkRow.idx)).all()
+                parts = list(central.attachments.read(attachment_id))
                 assert b"".join(parts) == data
                 assert row.size == len(data) and row.chunk_count == len(parts)
+                # In a file of its own beside the database, never in the clear.
+                path = central.attachments.files.path(attachment_id)
+                assert path.is_file() and marker not in path.read_bytes()
                 assert row.sha256 == hashlib.sha256(data).hexdigest()
     assert not list(spool_root.rglob("*")), "the spool is removed after the merge"

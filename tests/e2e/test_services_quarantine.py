@@ -236,10 +236,12 @@ def test_leftovers_without_a_row_are_swept_once_stale(world: tuple[Path, Path, P
 
 
 def test_with_postgresql_the_quarantine_is_the_admin_folder_s(
-    world: tuple[Path, Path, Path], postgres: PostgresServer, pg_template: str
+    world: tuple[Path, Path, Path], postgres: PostgresServer, pg_template: str,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     """The encrypted bundles stay on the admin's machine (the ``--admin DIR`` profile);
     the database lists them."""
+    monkeypatch.setenv("QI_CENTRAL_ATTACHMENTS", str(tmp_path / "pg-attachments"))
     central_dir, laptop, folder = world
     bundle = laptop_bundle(laptop, folder, attachment_bytes=1 * MIB)
     with Profile.unlock(laptop, PASSPHRASE) as store:

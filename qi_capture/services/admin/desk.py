@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
+from qi_capture.audio.playback import AudioReader
 from qi_capture.central.dto import AuditEntry, CentralDevice, ConflictInfo, RecordListing
 from qi_capture.central.errors import (
     DeviceNotFound,
@@ -68,9 +69,11 @@ from qi_capture.services.admin.errors import (
     IdPrefixInvalid,
     LanguageUnknown,
     PickNotAHead,
+    RecordingNotFound,
 )
 from qi_capture.services.admin.exports import ExportOptions, ExportResult
 from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
+from qi_capture.services.admin.playback import PlaybackSession
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
@@ -354,15 +357,17 @@ class AdminDesk:
                statuses: Sequence[str] | None = None, language: str | None = None,
                options: ExportOptions | None = None,
                progress: ProgressCallback | None = None,
-               cancel: CancelToken | None = None) -> ExportResult:
+               cancel: CancelToken | None = None,
+               attachments: bool = False) -> ExportResult:
         """Export every record of the form (every stored version in one table set) as
         ``fmt`` into ``out_dir``, with its codebook and export report; only records
         whose review status is in ``statuses`` when given; labels in ``language``.
         Logged in the audit log. The files written are NOT encrypted
-        (`qi_capture.services.admin.exports`)."""
+        (`qi_capture.services.admin.exports`); ``attachments`` adds the records'
+        attachments, decrypted, under ``attachments/<record id>/``."""
         return exports.export(self._central, form_id, fmt, Path(out_dir), statuses=statuses,
                               language=language, options=options, progress=progress,
-                              cancel=cancel)
+                              cancel=cancel, attachments=attachments)
 
     # -- the results report -------------------------------------------------------------
     def studies(self) -> dict[str, tuple[str, ...]]:
@@ -454,6 +459,24 @@ class AdminDesk:
             review=self._central.review(record_id),
             conflict_id=open_conflicts[0] if open_conflicts else None,
         )
+
+    def open_recording(
+        self, ref: str | uuid.UUID, attachment: uuid.UUID | str | None = None
+    ) -> PlaybackSession:
+        """A record's recording opened for playback (the caller closes it): the audio
+        attachment with that id or name, or the record's first audio attachment. Read
+        through a decrypting stream, never a plaintext file. Raises `RecordingNotFound`,
+        `AudioDecodeFailed`, and the attachment file's own errors (missing, damaged)."""
+        record_id = self.record_id(ref)
+        found = [a for a in self._central.record_attachments(record_id)
+                 if a.media_type.startswith("audio/")
+                 and (attachment is None or attachment in (a.id, a.name, str(a.id)))]
+        if not found:
+            raise RecordingNotFound(short_id(record_id),
+                                    None if attachment is None else str(attachment))
+        chosen = found[0]
+        stream = self._central.attachments.open(chosen.id)
+        return PlaybackSession(AudioReader(stream), name=chosen.name)
 
     # -- review -------------------------------------------------------------------------
     def review(self, ref: str | uuid.UUID) -> ReviewInfo:

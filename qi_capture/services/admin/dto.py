@@ -38,6 +38,7 @@ __all__ = [
     "FormOutline",
     "FormSummary",
     "MergeResult",
+    "NoteMark",
     "QuarantinedMerge",
     "RecordCursor",
     "RecordDetail",

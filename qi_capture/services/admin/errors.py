@@ -89,3 +89,25 @@ class PickNotAHead(ServiceError):
             "shown side by side.",
             path=path, head=head, conflict_id=conflict_id,
         )
+
+
+class PlaybackSpeedInvalid(ServiceError):
+    code = "playback_speed_invalid"
+
+    def __init__(self, speed: float, low: float, high: float) -> None:
+        super().__init__(
+            f"Playback speed {speed:g}x is out of range: choose between {low:g}x and {high:g}x.",
+            speed=speed, low=low, high=high,
+        )
+
+
+class RecordingNotFound(ServiceError):
+    code = "record_recording_not_found"
+
+    def __init__(self, record: str, attachment: str | None) -> None:
+        what = f"recording {attachment}" if attachment else "a recording"
+        super().__init__(
+            f"Record {record} has no {what} in the central store (audio attachments "
+            "arrive with the record's bundle).",
+            record=record, attachment=attachment,
+        )

@@ -14,6 +14,7 @@ writing of the files after the last record is not counted.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -134,10 +135,14 @@ def export(
     options: ExportOptions | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    attachments: bool = False,
 ) -> ExportResult:
     """Export the form's records as ``fmt`` into ``out_dir`` (see the module docstring).
     The files written are NOT encrypted; the report's first warning says so. ``cancel``
-    stops between batches of records (raising `Cancelled`); nothing is written then."""
+    stops between batches of records (raising `Cancelled`); nothing is written then.
+    ``attachments``: also decrypt the exported records' attachments into
+    ``out_dir/attachments/<record id>/`` (`qi_capture.export.attachments`), counted in the
+    report with a warning of their own."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     forms = stored_forms(central, form_id)
@@ -160,10 +165,19 @@ def export(
         source=central.target if central.profile is None else "central store",
         options=options or ExportOptions(),
     )
+    files = tuple(result.files)
+    report = dict(result.report)
+    if attachments:
+        from qi_capture.export.attachments import write_attachments
+
+        written = write_attachments(result.out_dir, result.included_ids,
+                                    central.record_attachments, central.attachments.read)
+        files += written.files
+        report = json.loads((result.out_dir / "export_report.json").read_text("utf-8"))
     status_filter: list[JsonValue] | None = None if statuses is None else list(statuses)
     central.log("export", {"form_id": form_id, "format": fmt,
                            "included": result.report["included"],
-                           "status_filter": status_filter})
-    return ExportResult(form_id, fmt, result.out_dir, tuple(result.files),
-                        MappingProxyType(dict(result.report)),
+                           "status_filter": status_filter,
+                           "attachments": len(files) - len(result.files)})
+    return ExportResult(form_id, fmt, result.out_dir, files, MappingProxyType(report),
                         MappingProxyType(dict(result.rows)))

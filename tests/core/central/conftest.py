@@ -161,7 +161,8 @@ def make_central(
         if backend == "postgresql":
             server: PostgresServer = request.getfixturevalue("postgres")
             template: str = request.getfixturevalue("pg_template")
-            store = CentralStore.open(server.url(server.create_database(template)))
+            store = CentralStore.open(server.url(server.create_database(template)),
+                                      attachments=tmp_path / f"pg-attachments-{len(opened)}")
         else:
             template_folder: Path = request.getfixturevalue("admin_template")
             folder = tmp_path / f"admin-{len(opened)}"

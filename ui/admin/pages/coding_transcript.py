@@ -26,11 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from qi_capture.services.admin.coding_values import FIELD_CODER, Coding, InterviewRef, Transcript
+from qi_capture.services.admin.errors import RecordingNotFound
+from qi_capture.services.admin.playback import PlaybackSession
 from ui.admin.models.coding import InterviewsModel
 from ui.admin.pages.coding_picker import CodePicker
 from ui.admin.pages.coding_session import CodingSession
 from ui.admin.pages.column_fit import ColumnFit
 from ui.admin.pages.transcript_view import CodeMargin, TranscriptView
+from ui.tasks import guarded
+from ui.widgets.player import Player
 
 #: How many codes the context menu offers by name (the rest through the picker).
 QUICK_CODES = 8
@@ -65,6 +69,10 @@ class TranscriptPanel(QWidget):
         self.heading.setObjectName("transcriptHeading")
         self.heading.setWordWrap(True)
         self.view = TranscriptView(self)
+        # The interview's recording, when it has one: listen while coding its notes.
+        self.player = Player(self)
+        self.player.hide()
+        self._player_record: uuid.UUID | None = None
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.margin = CodeMargin(self.view, self)
         self.code_button = QPushButton(self.tr("Code the se&lection…"), self)
@@ -98,6 +106,7 @@ class TranscriptPanel(QWidget):
         reading_layout = QVBoxLayout(reading)
         reading_layout.setContentsMargins(0, 0, 0, 0)
         reading_layout.addWidget(self.heading)
+        reading_layout.addWidget(self.player)
         reading_layout.addLayout(text_row, 1)
         reading_layout.addLayout(buttons)
         reading_layout.addWidget(self.hint)
@@ -187,6 +196,34 @@ class TranscriptPanel(QWidget):
         if self._reselect is not None:
             self.view.select(*self._reselect)
             self._reselect = None
+        self._open_recording(transcript.record_id)
+
+    # -- the recording --------------------------------------------------------------------
+    def _open_recording(self, record_id: uuid.UUID) -> None:
+        if record_id == self._player_record:
+            return  # the same interview read again (codings changed): keep playing
+        self._player_record = record_id
+        self.player.set_session(None)
+        self.player.hide()
+        task = self.session.runner.run(self.session.desk.open_recording, record_id)
+        task.finished.connect(guarded(self, lambda s: self._on_recording(record_id, s)))
+        task.failed.connect(guarded(self, lambda e: self._on_recording_failed(record_id, e)))
+
+    def _on_recording(self, record_id: uuid.UUID, session: object) -> None:
+        if not isinstance(session, PlaybackSession):
+            return
+        if record_id != self._player_record:
+            session.close()
+            return
+        self.player.set_session(session)
+        self.player.show()
+
+    def _on_recording_failed(self, record_id: uuid.UUID, error: object) -> None:
+        if record_id != self._player_record or isinstance(error, RecordingNotFound):
+            return  # most interviews are not recorded: nothing to show
+        if isinstance(error, BaseException):
+            self.player.show()
+            self.player.show_error(error)
 
     def _on_codebook_loaded(self) -> None:
         # New names or colours: draw the margin and washes with them.

@@ -59,8 +59,13 @@ def report_text(result: ExportResult) -> str:
              f"({report['excluded_total']} excluded) as {result.fmt} to {result.out_dir}"]
     for name, rows in report["rows"].items():
         lines.append(f"  {name}: {rows} rows")
+    attachments = report.get("attachments")
+    if attachments:
+        lines.append(f"  attachments: {attachments['files']} files of "
+                     f"{attachments['records']} records in {attachments['folder']}/")
     lines.append("Files:")
-    lines.extend(f"  {p.name}" for p in result.files)
+    lines.extend(f"  {p.name}" for p in result.files
+                 if p.parent == result.out_dir)
     for warning in result.warnings[1:]:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
@@ -105,6 +110,10 @@ class ExportsPage(QWidget):
         self.csv_raw = QCheckBox(self.tr("CSV: write cells exactly as entered (do not "
                                          "neutralise cells a spreadsheet would run as a "
                                          "formula)"), self)
+        self.attachments = QCheckBox(self.tr("Include attachments (interview recordings, "
+                                             "photos), decrypted, one folder per record"),
+                                     self)
+        self.attachments.setObjectName("exportAttachments")
         self.folder = QLineEdit(self)
         self.folder.setPlaceholderText(self.tr("Choose a folder…"))
         self.folder.setAccessibleName(self.tr("Export folder"))
@@ -123,6 +132,7 @@ class ExportsPage(QWidget):
         form.addRow(self.tr("&Values of choices"), self.values)
         form.addRow("", self.group_prefix)
         form.addRow("", self.csv_raw)
+        form.addRow("", self.attachments)
         form.addRow(self.tr("Save in"), folder_row)
 
         self.warning = QLabel(self.tr(
@@ -257,7 +267,8 @@ class ExportsPage(QWidget):
         task = self._runner.write(self._desk.export, form_id, str(self.format.currentData()),
                                 Path(folder), statuses=statuses,
                                 language=language if isinstance(language, str) else None,
-                                options=self.options(), with_progress=True)
+                                options=self.options(), with_progress=True,
+                                attachments=self.attachments.isChecked())
         task.progress.connect(self._on_progress)
         task.finished.connect(self._on_finished)
         task.failed.connect(self._on_failed)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import uuid
+from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -27,10 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from qi_capture.services.admin import AdminDesk
-from qi_capture.services.admin.dto import DisplaySection, RecordDetail, ReviewInfo
+from qi_capture.services.admin.dto import DisplaySection, NoteMark, RecordDetail, ReviewInfo
+from qi_capture.services.admin.playback import PlaybackSession
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
+from ui.widgets.player import Player, clock
 
 #: The review actions offered, (status, button text); "received" is the state before any.
 REVIEW_ACTIONS = (("has_issues", "Has &issues"), ("approved", "&Approve"),
@@ -42,11 +45,26 @@ def _is_quote(path: str) -> bool:
     return path.rsplit("/", 1)[-1].startswith("key_quote")
 
 
+#: A note's time link: ``play:<milliseconds>`` (the view plays from there when clicked).
+PLAY_SCHEME = "play"
+
+
+def _play_link(ms: int, what: str = "") -> str:
+    label = f"▶ {clock(ms)}" + (f" {html.escape(what)}" if what else "")
+    return (f"<a href='{PLAY_SCHEME}:{ms}' style='text-decoration:none'>"
+            f"<span style='color:#1a5fb4'>{label}</span></a>")
+
+
 def answers_html(detail: RecordDetail) -> str:
-    """The record's answers, section by section, as HTML (every text escaped)."""
+    """The record's answers, section by section, as HTML (every text escaped). The notes
+    typed while recording show when each paragraph, quick tag or quote was written, as a
+    link that plays that moment."""
+    marks: dict[str, list[NoteMark]] = {}
+    for mark in detail.note_marks:
+        marks.setdefault(mark.path, []).append(mark)
     parts: list[str] = []
     for section in detail.sections:
-        parts.append(_section_html(section))
+        parts.append(_section_html(section, marks))
     if detail.attachments:
         parts.append("<h3>Attachments</h3><ul>")
         for a in detail.attachments:
@@ -60,7 +78,8 @@ def answers_html(detail: RecordDetail) -> str:
     return "".join(parts)
 
 
-def _section_html(section: DisplaySection) -> str:
+def _section_html(section: DisplaySection,
+                  marks: Mapping[str, Sequence[NoteMark]] | None = None) -> str:
     out: list[str] = []
     indent = 16 * section.depth
     if section.title is not None:
@@ -74,6 +93,10 @@ def _section_html(section: DisplaySection) -> str:
             out.append(f"<p style='color:#555'><i>{label}</i></p>")
             continue
         text = html.escape(item.text or "").replace("\n", "<br>")
+        timed = (marks or {}).get(item.path)
+        if timed and item.text:
+            out.append(_timed_html(label, item.text, timed))
+            continue
         if _is_quote(item.path) and text:
             out.append(f"<p><b>{label}</b></p><blockquote style='margin-left:24px'>"
                        f"<i>“{text}”</i></blockquote>")
@@ -86,6 +109,31 @@ def _section_html(section: DisplaySection) -> str:
             out.append(f"<p><b>{label}</b><br>{text or '<i>(no answer)</i>'}</p>")
     out.append("</div>")
     return "".join(out)
+
+
+def _timed_html(label: str, text: str, marks: Sequence[NoteMark]) -> str:
+    """A note written while recording: each paragraph (a non-empty line) after the time
+    it was typed at, then its quick tags' and quotes' times."""
+    paragraphs = [line for line in text.split("\n") if line.strip()]
+    at = {m.index: m.position_ms for m in marks if m.kind == "paragraph"}
+    out = [f"<p><b>{label}</b></p>"]
+    for i, line in enumerate(paragraphs):
+        link = _play_link(at[i]) + "&nbsp; " if i in at else ""
+        out.append(f"<p style='margin-left:12px'>{link}{html.escape(line)}</p>")
+    extra = sorted((m for m in marks if m.kind != "paragraph" or m.index >= len(paragraphs)),
+                   key=lambda m: m.position_ms)
+    if extra:
+        links = " · ".join(_play_link(m.position_ms, _mark_name(m)) for m in extra)
+        out.append(f"<p style='margin-left:12px'>{links}</p>")
+    return "".join(out)
+
+
+def _mark_name(mark: NoteMark) -> str:
+    if mark.kind == "tag":
+        return f"tag: {mark.tag}"
+    if mark.kind == "quote":
+        return f"quote {mark.index + 1}"
+    return f"paragraph {mark.index + 1}"
 
 
 def history_html(detail: RecordDetail) -> str:
@@ -160,6 +208,9 @@ class RecordView(QWidget):
         self.answers = QTextBrowser(self)
         self.answers.setObjectName("recordAnswers")
         self.answers.setOpenLinks(False)
+        self.answers.anchorClicked.connect(self._on_answers_anchor_clicked)
+        self.player = Player(self)
+        self.player.hide()
         self.history = QTextBrowser(self)
         self.history.setObjectName("recordHistory")
         self.tabs = QTabWidget(self)
@@ -197,6 +248,7 @@ class RecordView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.meta)
+        layout.addWidget(self.player)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(box)
         self._set_enabled(False)
@@ -223,6 +275,8 @@ class RecordView(QWidget):
         self.review_history.clear()
         self.error.hide()
         self._set_enabled(False)
+        self.player.set_session(None)
+        self.player.hide()
 
     def _set_enabled(self, on: bool) -> None:
         for button in self.buttons.values():
@@ -233,6 +287,11 @@ class RecordView(QWidget):
     def _on_record_finished(self, asked: int, detail: object) -> None:
         if asked != self._asked or not isinstance(detail, RecordDetail):
             return
+        self.show_detail(detail)
+
+    def show_detail(self, detail: RecordDetail) -> None:
+        """Show a record already read (`show_record` reads it first)."""
+        asked = self._asked
         self.detail = detail
         self._record_id = detail.row.record_id
         row = detail.row
@@ -256,7 +315,40 @@ class RecordView(QWidget):
         self._show_review(detail.review)
         self.error.hide()
         self._set_enabled(True)
+        self._open_recording(asked, detail)
         self.record_shown.emit(detail)
+
+    # -- the recording -------------------------------------------------------------------
+    def _open_recording(self, asked: int, detail: RecordDetail) -> None:
+        audio = [a for a in detail.attachments if a.media_type.startswith("audio/")]
+        current = self.player.session
+        if current is not None and audio and current.name == audio[0].name \
+                and self.player.property("record") == detail.row.record_id.hex:
+            return  # the same record again (another language): keep the position
+        self.player.set_session(None)
+        self.player.setVisible(bool(audio))
+        if not audio:
+            return
+        self.player.setProperty("record", detail.row.record_id.hex)
+        task = self._runner.run(self._desk.open_recording, detail.row.record_id, audio[0].id)
+        task.finished.connect(guarded(self, lambda s: self._on_recording_opened(asked, s)))
+        task.failed.connect(guarded(self, lambda error: self._on_recording_failed(asked, error)))
+
+    def _on_recording_opened(self, asked: int, session: object) -> None:
+        if not isinstance(session, PlaybackSession):
+            return
+        if asked != self._asked:
+            session.close()
+            return
+        self.player.set_session(session)
+
+    def _on_recording_failed(self, asked: int, error: object) -> None:
+        if asked == self._asked and isinstance(error, BaseException):
+            self.player.show_error(error)
+
+    def _on_answers_anchor_clicked(self, url: QUrl) -> None:
+        if url.scheme() == PLAY_SCHEME and url.path().isdigit():
+            self.player.play_from(int(url.path()))
 
     def _show_review(self, review: ReviewInfo) -> None:
         self.review_state.setText(self.tr("State: {0}").format(
