@@ -95,10 +95,27 @@ def pump(app: QApplication, until: Callable[[], bool], timeout: float = 30.0) ->
         app.processEvents()
 
 
+def scale_text(app: QApplication, percent: int) -> None:
+    """Text at ``percent`` of the system size, as a person with a larger text setting
+    sees it (the style sheet holds no point sizes, so everything follows)."""
+    font = app.font()
+    font.setPointSizeF(font.pointSizeF() * percent / 100)
+    app.setFont(font)
+
+
 def main(argv: list[str]) -> int:
+    # --text=150: every screen at 150% text, saved as NAME-150.png, the interviewer's
+    # screens only (the admin console has its own runs).
+    percent = 100
+    for arg in list(argv[1:]):
+        if arg.startswith("--text="):
+            percent = int(arg.split("=", 1)[1])
+            argv = [a for a in argv if a != arg]
+    suffix = "" if percent == 100 else f"-{percent}"
     out = Path(argv[1] if len(argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = create_application(argv[:1])
+    scale_text(app, percent)
     data = Path(tempfile.mkdtemp(prefix="qi-shots-"))
     window = MainWindow(ProfileService(data))
     window.resize(1366, 768)
@@ -107,8 +124,8 @@ def main(argv: list[str]) -> int:
     def shot(name: str, widget: QWidget | None = None) -> None:
         for _ in range(5):
             app.processEvents()
-        (widget or window).grab().save(str(out / f"{name}.png"))
-        print(f"{out / name}.png")
+        (widget or window).grab().save(str(out / f"{name}{suffix}.png"))
+        print(f"{out / name}{suffix}.png")
 
     window.start()
     pump(app, lambda: window.stack.currentWidget() is window.first_run)
@@ -254,6 +271,9 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: window.unlock_page.message.isVisible(), timeout=60)
     shot("02-unlock-wrong-passphrase")
 
+    if percent != 100:
+        window.close()
+        return 0
     # The admin console on the pack's central store (ui/admin/screenshots.py).
     from ui.admin.screenshots import main_admin
 

@@ -182,7 +182,22 @@ def screen_value(session: FormSession, screen: Screen, screens: list[Screen], *,
         section_title=session.label(section) if interview and section else "",
         open_question=(interview and screen.kind == "field" and len(questions) == 1
                        and _is_open_question(questions[0])),
+        group_title=_group_title(session, screen),
     )
+
+
+def _group_title(session: FormSession, screen: Screen) -> str:
+    """The label of the group a one-question screen sits in ('' at the top level and
+    directly in a repeat instance, whose bar already names it)."""
+    if screen.kind != "field":
+        return ""
+    parent = screen.key.rpartition("/")[0]
+    if not parent or parent.endswith("]"):
+        return ""
+    try:
+        return session.label(parent)
+    except (KeyError, AnswerError):
+        return ""
 
 
 def index_entries(session: FormSession, screens: list[Screen],

@@ -136,7 +136,8 @@ class NavigationMixin(RepeatsMixin):
 
     # --- progress ------------------------------------------------------------------------
     def progress(self) -> tuple[int, int]:
-        """(answered, relevant) questions that take an answer."""
+        """(answered, relevant) questions that take an answer. An answer its constraint
+        refuses is not counted as answered: it still has to be corrected."""
         answered = total = 0
         for node in _visible_fields(self, self.root):
             element = node.element
@@ -144,7 +145,7 @@ class NavigationMixin(RepeatsMixin):
                 continue
             if node.relevant():
                 total += 1
-                if node.raw:
+                if node.raw and self._issue_for(node) is None:
                     answered += 1
         return answered, total
 
