@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFrame, QLabel, QVBoxLayout, QWidget
 
 from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors import Editor, editor_for
@@ -76,6 +76,11 @@ class QuestionView(QFrame):
         label = question.label
         self.label.setText(f"{label} *" if required else label)
         self.label.setAccessibleDescription(self.tr("Required") if required else "")
+        # The label is the control's name for a screen reader (a buddy in another
+        # widget does not count); a choice keeps its own text, its group the label.
+        target = self.editor.focus_widget()
+        if not isinstance(target, QAbstractButton):
+            target.setAccessibleName(label)
         hint = question.hint
         self.hint.setText(hint)
         self.hint.setVisible(bool(hint))
