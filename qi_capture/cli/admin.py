@@ -36,6 +36,7 @@ from qi_capture.central.store import CentralStore, is_url
 from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.crypto.kdf import calibrate, floor_params
+from qi_capture.services.dto import short_fingerprint
 from qi_capture.storage.profile import KEYFILE_NAME
 from qi_capture.sync.admin import AdminProfile, admin_folder, init_admin, parse_device_key
 from qi_capture.sync.errors import AdminExists
@@ -159,6 +160,7 @@ def run_init(args: argparse.Namespace) -> int:
     print(f"Study: {created.study_id} ({created.study_title})")
     print(f"Bundle recipient:   {created.bundle_recipient}")
     print(f"Signing key:        {created.signing_fingerprint}")
+    print(f"Check code:         {short_fingerprint(created.signing_fingerprint)}")
     print(f"Recovery recipient: {created.recovery_recipient}")
     print()
     print("RECOVERY IDENTITY: shown this once and stored nowhere. Write it down or print it,")
@@ -208,5 +210,6 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"Study: {keys.study_id} ({keys.study_title})")
     print(f"Bundle recipient:   {keys.bundle_recipient}")
     print(f"Signing key:        {keys.signing_fingerprint}")
+    print(f"Check code:         {short_fingerprint(keys.signing_fingerprint)}")
     print(f"Recovery recipient: {keys.recovery_recipient}")
     return EXIT_OK

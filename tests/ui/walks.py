@@ -49,9 +49,7 @@ def mnemonic_clashes(window: QWidget) -> dict[str, list[str]]:
         if not widget.isVisible() or widget.window() is not window:
             continue
         text = ""
-        if isinstance(widget, QAbstractButton):
-            text = widget.text()
-        elif isinstance(widget, QLabel) and widget.buddy() is not None:
+        if isinstance(widget, QAbstractButton) or (isinstance(widget, QLabel) and widget.buddy() is not None):
             text = widget.text()
         elif isinstance(widget, QGroupBox):
             text = widget.title()

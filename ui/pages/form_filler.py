@@ -247,7 +247,7 @@ class FormFiller(QWidget):
                 and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
             focused = self.focusWidget()
             if isinstance(focused, QPushButton) and focused.isEnabled():
-                focused.animateClick()
+                focused.click()
                 event.accept()
                 return
             if self.next_button.isVisible() and self.next_button.isEnabled():
@@ -362,17 +362,19 @@ class FormFiller(QWidget):
 
     def _build_questions(self, view: FormView, screen: ScreenValue, body: QWidget,
                          layout: QVBoxLayout) -> None:
-        title = screen.title if screen.kind == "group" else screen.group_title
-        if not screen.section_title:  # interview mode names the section already
-            if title and (screen.position is None or screen.kind == "field"):
-                heading = QLabel(title, body)
-                heading.setObjectName("groupHeading")
-                heading.setWordWrap(True)
-                font = heading.font()
-                font.setPointSizeF(font.pointSizeF() * 1.2)
-                font.setBold(True)
-                heading.setFont(font)
-                layout.addWidget(heading)
+        if screen.kind == "group":
+            title = screen.title if screen.position is None else ""
+        else:  # one question of a group: name the group (unless the section says it)
+            title = screen.group_title if screen.group_title != screen.section_title else ""
+        if title:
+            heading = QLabel(title, body)
+            heading.setObjectName("groupHeading")
+            heading.setWordWrap(True)
+            font = heading.font()
+            font.setPointSizeF(font.pointSizeF() * 1.2)
+            font.setBold(True)
+            heading.setFont(font)
+            layout.addWidget(heading)
         for question in screen.questions:
             layout.addWidget(self._make_view(question, body))
 

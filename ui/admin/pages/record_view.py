@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import uuid
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -169,6 +169,11 @@ class RecordView(QWidget):
         box = QGroupBox(self.tr("Review"), self)
         self.review_state = QLabel(box)
         self.review_state.setWordWrap(True)
+        #: The interviewer's comment given at finalising, for the reviewer.
+        self.finalise_comment = QLabel(box)
+        self.finalise_comment.setObjectName("finaliseComment")
+        self.finalise_comment.setWordWrap(True)
+        self.finalise_comment.setTextFormat(Qt.TextFormat.PlainText)
         self.comment = QLineEdit(box)
         self.comment.setPlaceholderText(self.tr("Comment (why; kept with the record)"))
         self.comment.setAccessibleName(self.tr("Review comment"))
@@ -189,6 +194,7 @@ class RecordView(QWidget):
         self.error.hide()
         inner = QVBoxLayout(box)
         inner.addWidget(self.review_state)
+        inner.addWidget(self.finalise_comment)
         inner.addWidget(self.comment)
         inner.addLayout(actions)
         inner.addWidget(self.review_history)
@@ -220,6 +226,7 @@ class RecordView(QWidget):
         self.answers.clear()
         self.history.clear()
         self.review_state.clear()
+        self.finalise_comment.clear()
         self.review_history.clear()
         self.error.hide()
         self._set_enabled(False)
@@ -254,6 +261,8 @@ class RecordView(QWidget):
         self.history.setHtml(history_html(detail))
         self.tabs.setTabText(1, self.tr("History ({0})").format(len(detail.revisions)))
         self._show_review(detail.review)
+        self.finalise_comment.setText(self.tr("Interviewer's comment: {0}").format(
+            detail.finalise_comment) if detail.finalise_comment else "")
         self.error.hide()
         self._set_enabled(True)
         self.record_shown.emit(detail)
