@@ -660,6 +660,7 @@ class MainWindow(QMainWindow):
             "Ctrl+I: question index or sections\n"
             "Ctrl+Shift+N: add another (repeats)\n"
             "Ctrl+Shift+F: finalise\n"
+            "Ctrl+Shift+P: pause / resume the interview clock\n"
             "Ctrl+W: close the record\n"
             "Ctrl+N: new record · Ctrl+F: search records · Del: delete a draft\n"
             "Ctrl+Shift+S: sync · Ctrl+O: import a study pack\n"

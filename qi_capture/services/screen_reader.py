@@ -54,6 +54,12 @@ def question_value(session: FormSession, path: str) -> QuestionValue:
             choices = tuple(session.choices(path))
         read_only = session.is_read_only(path)
         value = session.raw(path)
+        if (element.calculation is not None and not element.trigger and value
+                and _uses_invalid_answer(session, element.name)):
+            # A figure worked out from an answer that must still be corrected would be
+            # read as settled: show it once the answers it uses are valid.
+            value = ""
+            hint = HELD_BACK_HINT
         issue = session.issue(path)
         if issue is not None:
             problem = Problem(issue.path, label, issue.kind, issue.message)
@@ -75,6 +81,35 @@ def question_value(session: FormSession, path: str) -> QuestionValue:
         read_only=read_only,
         problem=problem,
     )
+
+
+#: The hint of a calculation held back because an answer it uses is not valid.
+HELD_BACK_HINT = "Shown once the answers it is worked out from are corrected."
+
+
+def _uses_invalid_answer(session: FormSession, name: str) -> bool:
+    """Does the calculation ``name`` use (directly or through other calculations) an
+    answer its constraint refuses?"""
+    invalid = {session.node(i.path).element.name for i in session.errors()
+               if i.kind == "constraint"}
+    if not invalid:
+        return False
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            element = session.form.element(current)
+        except KeyError:
+            continue
+        if current != name and current in invalid:
+            return True
+        if element.calculation is not None:
+            todo.extend(element.calculation.references)
+    return False
 
 
 def problems(session: FormSession, issues: list[ValidationIssue]) -> tuple[Problem, ...]:

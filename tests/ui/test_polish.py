@@ -130,3 +130,30 @@ def test_first_run_match_tick_and_show_toggle(qtbot: QtBot) -> None:
 def test_short_check_code() -> None:
     code = short_fingerprint("ed25519:f80735f4d42b8dc2" + "0" * 48)
     assert code == "F807-35F4-D42B-8DC2"
+
+
+def test_the_interview_clock_pauses(qtbot: QtBot, core: CoreContext,
+                                    runner: TaskRunner) -> None:
+    from tests.ui.test_interview_and_finalise import open_interview
+
+    filler = open_interview(qtbot, core, runner)
+    record = filler.controller.record  # type: ignore[attr-defined]
+    qtbot.wait(300)
+    qtbot.mouseClick(filler.pause_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, filler)
+    assert "(paused)" in filler.clock_label.text()
+    assert filler.pause_button.text() == "Resume clock"
+    held = filler.question_seconds()
+    qtbot.wait(400)
+    assert filler.question_seconds() == held  # no time runs while paused
+    # The session's timing stopped too: the screen's time so far is written.
+    kinds = [e.event.kind for e in core.records.paradata(record.record_id)]
+    assert kinds[-1] == "question_left"
+    assert filler.pause_action.shortcut().toString() == "Ctrl+Shift+P"
+    filler.pause_action.trigger()
+    settle(qtbot, filler)
+    assert "(paused)" not in filler.clock_label.text()
+    qtbot.wait(300)
+    assert filler.question_seconds() > held
+    kinds = [e.event.kind for e in core.records.paradata(record.record_id)]
+    assert kinds[-1] == "question_entered"

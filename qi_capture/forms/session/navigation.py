@@ -127,6 +127,18 @@ class NavigationMixin(RepeatsMixin):
         if screen is not None:
             self._emit(ev.QuestionEntered(now, screen.key))
 
+    def pause_timing(self) -> None:
+        """The interview is paused (a break, an interruption): the current screen's
+        time stops here and starts again with `resume_timing` or the next move."""
+        self.leave()
+
+    def resume_timing(self) -> None:
+        """Time the current screen again after `pause_timing` (nothing if it runs)."""
+        if self._current_key is not None and self._entered_at is None:
+            now = time.monotonic()
+            self._entered_at = now
+            self._emit(ev.QuestionEntered(now, self._current_key))
+
     def leave(self) -> None:
         """Close the current screen's timing (when the filler is closed or paused)."""
         if self._current_key is not None and self._entered_at is not None:
