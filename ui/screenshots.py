@@ -104,12 +104,14 @@ def scale_text(app: QApplication, percent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    # --text=150: every screen at 150% text, saved as NAME-150.png, the interviewer's
-    # screens only (the admin console has its own runs).
+    # --text=150: the interviewer's screens only, at 150% text, saved as NAME-150.png
+    # (--text=100: the same at 100%, without the admin console's).
     percent = 100
+    interviewer_only = False
     for arg in list(argv[1:]):
         if arg.startswith("--text="):
             percent = int(arg.split("=", 1)[1])
+            interviewer_only = True
             argv = [a for a in argv if a != arg]
     suffix = "" if percent == 100 else f"-{percent}"
     out = Path(argv[1] if len(argv) > 1 else "screenshots")
@@ -217,6 +219,7 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: bool(done))
     window.refresh_home()
     pump(app, lambda: window.home.records_model.rowCount() == 3)
+    window.home.form_filter.setCurrentIndex(0)  # every form's records
     shot("03-home")
     laptop = window.open_laptop_dialog()
     assert laptop is not None
@@ -271,7 +274,7 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: window.unlock_page.message.isVisible(), timeout=60)
     shot("02-unlock-wrong-passphrase")
 
-    if percent != 100:
+    if interviewer_only:
         window.close()
         return 0
     # The admin console on the pack's central store (ui/admin/screenshots.py).

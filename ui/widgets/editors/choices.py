@@ -139,6 +139,11 @@ class SelectOneEditor(Editor):
         for button in self.group.buttons():
             button.setChecked(button.property("choice") == text)
         self.group.setExclusive(True)
+        # The keyboard lands on the chosen answer (as in any radio group), else the first.
+        buttons = self.group.buttons()
+        checked = self.group.checkedButton()
+        if checked is not None or buttons:
+            self.setFocusProxy(checked if checked is not None else buttons[0])
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
