@@ -157,3 +157,34 @@ def test_the_interview_clock_pauses(qtbot: QtBot, core: CoreContext,
     assert filler.question_seconds() > held
     kinds = [e.event.kind for e in core.records.paradata(record.record_id)]
     assert kinds[-1] == "question_entered"
+
+
+def test_an_inactive_selection_is_muted(qtbot: QtBot, styled: None) -> None:
+    """Only the list with the focus shows the bright selection colour."""
+    from PySide6.QtCore import QStringListModel
+    from PySide6.QtWidgets import QListView, QVBoxLayout, QWidget
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    layout = QVBoxLayout(window)
+    lists = []
+    for _ in range(2):
+        view_ = QListView(window)
+        view_.setModel(QStringListModel(["One", "Two"], view_))
+        view_.setCurrentIndex(view_.model().index(0, 0))
+        layout.addWidget(view_)
+        lists.append(view_)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    lists[0].setFocus()
+    qtbot.waitUntil(lists[0].hasFocus)
+
+    def colour(view_: QListView) -> tuple[int, int, int]:
+        rect = view_.visualRect(view_.model().index(0, 0))
+        pixel = view_.viewport().grab().toImage().pixelColor(rect.right() - 4,
+                                                             rect.center().y())
+        return pixel.red(), pixel.green(), pixel.blue()
+
+    assert colour(lists[1]) == (0xD8, 0xDD, 0xE0)  # muted
+    assert colour(lists[0]) != colour(lists[1])

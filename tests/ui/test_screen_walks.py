@@ -67,6 +67,7 @@ def visit(qtbot: QtBot, tmp_path: Path, pack: Path,
                     and window.filler._shown_key is not None)
     filler = window.filler
     assert filler is not None
+    assert window.status.text() == ""  # "Unlocked." belonged to the home screen
     check("questionnaire intro", window, SCREEN)
     ctl = filler.controller
     ctl.set_answer("consent", "yes")
@@ -102,9 +103,9 @@ def visit(qtbot: QtBot, tmp_path: Path, pack: Path,
 
     dialog = window.open_pack_import()
     assert dialog is not None
-    dialog.path.setText(str(pack))
-    dialog.inspect(pack)
+    qtbot.keyClicks(dialog.path, str(pack))  # checked once typing pauses, no Enter
     qtbot.waitUntil(lambda: dialog.details.isVisible(), timeout=20_000)
+    assert "check code" in dialog.signer.text()
     check("study pack", dialog, DIALOG_ROOM)
     dialog.close_button.click()
     laptop = window.open_laptop_dialog()
