@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from qi_capture.forms.analysis import text_references
 from qi_capture.forms.session import FormSession, Screen, ValidationIssue
 from qi_capture.forms.session.answers import AnswerError
 from qi_capture.services.screen import (
@@ -48,14 +49,15 @@ def question_value(session: FormSession, path: str) -> QuestionValue:
     problem = None
     if relevant:  # what an irrelevant question says is never shown
         required = session.is_required(path)
-        label = session.label(path) or element.name
-        hint = session.hint(path)
+        held = _HeldBack(session)
+        label = held.render(path, "label") or element.name
+        hint = held.render(path, "hint")
         if has_choices:
             choices = tuple(session.choices(path))
         read_only = session.is_read_only(path)
         value = session.raw(path)
         if (element.calculation is not None and not element.trigger and value
-                and _uses_invalid_answer(session, element.name)):
+                and any(held.uses_invalid(n) for n in element.calculation.references)):
             # A figure worked out from an answer that must still be corrected would be
             # read as settled: show it once the answers it uses are valid.
             value = ""
@@ -87,29 +89,44 @@ def question_value(session: FormSession, path: str) -> QuestionValue:
 HELD_BACK_HINT = "Shown once the answers it is worked out from are corrected."
 
 
-def _uses_invalid_answer(session: FormSession, name: str) -> bool:
-    """Does the calculation ``name`` use (directly or through other calculations) an
-    answer its constraint refuses?"""
-    invalid = {session.node(i.path).element.name for i in session.errors()
-               if i.kind == "constraint"}
-    if not invalid:
+class _HeldBack:
+    """Which names an answer its constraint refuses reaches (itself, and calculations
+    worked out from it), so that nothing shown passes the refused value on as settled.
+    Reads the session's problems once, and only when something shown needs them."""
+
+    def __init__(self, session: FormSession) -> None:
+        self._session = session
+        self._invalid: set[str] | None = None
+
+    def uses_invalid(self, name: str) -> bool:
+        session = self._session
+        if self._invalid is None:
+            self._invalid = {session.node(i.path).element.name for i in session.errors()
+                             if i.kind == "constraint"}
+        seen: set[str] = set()
+        todo = [name]
+        while todo and self._invalid:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in self._invalid:
+                return True
+            element = session.form.find(current)
+            if element is not None and element.calculation is not None:
+                todo.extend(element.calculation.references)
         return False
-    seen: set[str] = set()
-    todo = [name]
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        try:
-            element = session.form.element(current)
-        except KeyError:
-            continue
-        if current != name and current in invalid:
-            return True
-        if element.calculation is not None:
-            todo.extend(element.calculation.references)
-    return False
+
+    def render(self, path: str, attr: str) -> str:
+        """The label or hint with ``${name}`` rendered, each name that an answer still
+        to correct reaches shown as "…"."""
+        session = self._session
+        node = session.node(path)
+        template = session.text(node.element, attr) or ""
+        for name in text_references(template):
+            if self.uses_invalid(name):
+                template = template.replace("${" + name + "}", "…")
+        return session.render(template, node)
 
 
 def problems(session: FormSession, issues: list[ValidationIssue]) -> tuple[Problem, ...]:

@@ -1,6 +1,6 @@
 """An answer its constraint refuses is not yet an answer: progress does not count it and
-a calculation shown on screen that uses it (directly or through another calculation) is
-held back until it is corrected; pausing the clock stops the screen's timing."""
+a calculation shown on screen, or a label, that uses it (directly or through another
+calculation) holds the figure back until it is corrected; pausing the clock stops the screen's timing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ FORM = """
 |          | integer   | age     | Age (years)      | . < 130    |                        |
 |          | calculate | months  |                  |            | ${age} * 12            |
 |          | integer   | shown   | Age in months    |            | ${months}              |
+|          | note      | total   | In months: ${months} |        |                        |
 |          | text      | note_in | Anything else?   |            |                        |
 """
 
@@ -26,12 +27,14 @@ def test_an_invalid_answer_is_not_counted_nor_shown_in_a_calculation(
     assert session.progress() == (1, 2)
     shown = question_value(session, "shown")
     assert shown.value == "480" and shown.hint != HELD_BACK_HINT
+    assert question_value(session, "total").label == "In months: 480"
 
     session.set("age", 400)  # refused by its constraint, kept to be corrected
     assert session.issue("age") is not None
     assert session.progress() == (0, 2)
     held = question_value(session, "shown")
     assert held.value == "" and held.hint == HELD_BACK_HINT
+    assert question_value(session, "total").label == "In months: …"  # not 4800
 
     session.set("age", 41)
     assert session.progress() == (1, 2)
