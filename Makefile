@@ -73,6 +73,7 @@ dist: $(STAMP)
 
 screenshots: $(STAMP)
 	$(BIN)/python -m ui.screenshots screenshots
+	$(BIN)/python -m ui.screenshots screenshots --text=150
 
 clean:
 	rm -rf $(VENV) $(CORE_VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -100,6 +100,12 @@ class FormController(QObject):
         if then is not None:
             then()
 
+    def pause_timing(self) -> None:
+        """The interviewer paused the clock (records only; a view is not timed)."""
+
+    def resume_timing(self) -> None:
+        """The clock runs again."""
+
 
 class RecordController(FormController):
     """An autosaving record (a draft, or a finalised record being edited)."""
@@ -228,6 +234,14 @@ class RecordController(FormController):
     def attach(self, path: str, file_path: str) -> None:
         fill = self.fill
         self._write(lambda: fill.attach(path, file_path))
+
+    def pause_timing(self) -> None:
+        fill = self.fill
+        self._write(fill.pause_timing)
+
+    def resume_timing(self) -> None:
+        fill = self.fill
+        self._write(fill.resume_timing)
 
     def review(self) -> None:
         fill = self.fill

@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self.pack_dialog: StudyPackDialog | None = None
         self.idle.idle_timed_out.connect(self._on_idle_timed_out)
         self.status = QLabel(self)
+        self._carry_status = False
         self.statusBar().addWidget(self.status, 1)
         self._build_menus()
         self._update_menus()
@@ -220,8 +221,12 @@ class MainWindow(QMainWindow):
         if self.filler is not None:
             self.record_menu.addActions(self.filler.actions_for_menu())
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, *, carry: bool = False) -> None:
+        """A status-bar message. It belongs to the screen it was said on and goes when
+        another screen shows; ``carry``: it is about the screen coming next (said just
+        before the change), so it stays for that one."""
         self.status.setText(text)
+        self._carry_status = carry
 
     # --- start --------------------------------------------------------------------------
     def start(self) -> None:
@@ -252,6 +257,11 @@ class MainWindow(QMainWindow):
     def _show(self, page: QWidget) -> None:
         if self.stack.indexOf(page) < 0:
             self.stack.addWidget(page)
+        if page is not self.stack.currentWidget():
+            if self._carry_status:
+                self._carry_status = False
+            else:
+                self.status.clear()  # yesterday's news on the new screen misleads
         self.stack.setCurrentWidget(page)
         self._update_menus()
 
@@ -594,7 +604,7 @@ class MainWindow(QMainWindow):
 
     def _on_filler_finalised(self, record_id: uuid.UUID, revision: RevisionInfo) -> None:
         # Plain words only: revision ids mean nothing to an interviewer.
-        self._say(self.tr("Finalised; it will be sent at the next sync."))
+        self._say(self.tr("Finalised; it will be sent at the next sync."), carry=True)
         self.view_record(record_id)
 
     # --- locking ------------------------------------------------------------------------
@@ -651,6 +661,7 @@ class MainWindow(QMainWindow):
             "Ctrl+I: question index or sections\n"
             "Ctrl+Shift+N: add another (repeats)\n"
             "Ctrl+Shift+F: finalise\n"
+            "Ctrl+Shift+P: pause / resume the interview clock\n"
             "Ctrl+W: close the record\n"
             "Interviews: Alt+1…Alt+5 quick tags · Ctrl+K key quote · "
             "Ctrl+Shift+R record · Ctrl+Shift+P pause · Ctrl+Shift+T stop\n"

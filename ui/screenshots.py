@@ -101,10 +101,29 @@ def pump(app: QApplication, until: Callable[[], bool], timeout: float = 30.0) ->
         app.processEvents()
 
 
+def scale_text(app: QApplication, percent: int) -> None:
+    """Text at ``percent`` of the system size, as a person with a larger text setting
+    sees it (the style sheet holds no point sizes, so everything follows)."""
+    font = app.font()
+    font.setPointSizeF(font.pointSizeF() * percent / 100)
+    app.setFont(font)
+
+
 def main(argv: list[str]) -> int:
+    # --text=150: the interviewer's screens only, at 150% text, saved as NAME-150.png
+    # (--text=100: the same at 100%, without the admin console's).
+    percent = 100
+    interviewer_only = False
+    for arg in list(argv[1:]):
+        if arg.startswith("--text="):
+            percent = int(arg.split("=", 1)[1])
+            interviewer_only = True
+            argv = [a for a in argv if a != arg]
+    suffix = "" if percent == 100 else f"-{percent}"
     out = Path(argv[1] if len(argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = create_application(argv[:1])
+    scale_text(app, percent)
     data = Path(tempfile.mkdtemp(prefix="qi-shots-"))
     window = MainWindow(ProfileService(data))
     window.resize(1366, 768)
@@ -113,8 +132,8 @@ def main(argv: list[str]) -> int:
     def shot(name: str, widget: QWidget | None = None) -> None:
         for _ in range(5):
             app.processEvents()
-        (widget or window).grab().save(str(out / f"{name}.png"))
-        print(f"{out / name}.png")
+        (widget or window).grab().save(str(out / f"{name}{suffix}.png"))
+        print(f"{out / name}{suffix}.png")
 
     window.start()
     pump(app, lambda: window.stack.currentWidget() is window.first_run)
@@ -216,6 +235,7 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: bool(done))
     window.refresh_home()
     pump(app, lambda: window.home.records_model.rowCount() == 3)
+    window.home.form_filter.setCurrentIndex(0)  # every form's records
     shot("03-home")
     laptop = window.open_laptop_dialog()
     assert laptop is not None
@@ -270,6 +290,9 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: window.unlock_page.message.isVisible(), timeout=60)
     shot("02-unlock-wrong-passphrase")
 
+    if interviewer_only:
+        window.close()
+        return 0
     # The admin console on the pack's central store (ui/admin/screenshots.py).
     from ui.admin.screenshots import main_admin
 

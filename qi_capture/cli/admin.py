@@ -44,6 +44,7 @@ from qi_capture.services.admin.keys import (
 from qi_capture.services.admin.keys import (
     open_admin as open_admin_profile,
 )
+from qi_capture.services.dto import short_fingerprint
 from qi_capture.services.profiles import kdf_params
 
 #: Where ``admin init --create-role`` takes the new role's password, if not from a file.
@@ -160,6 +161,7 @@ def run_init(args: argparse.Namespace) -> int:
     print(f"Study: {created.study_id} ({created.study_title})")
     print(f"Bundle recipient:   {created.bundle_recipient}")
     print(f"Signing key:        {created.signing_fingerprint}")
+    print(f"Check code:         {short_fingerprint(created.signing_fingerprint)}")
     print(f"Recovery recipient: {created.recovery_recipient}")
     print()
     print("RECOVERY IDENTITY: shown this once and stored nowhere. Write it down or print it,")
@@ -209,5 +211,6 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"Study: {keys.study_id} ({keys.study_title})")
     print(f"Bundle recipient:   {keys.bundle_recipient}")
     print(f"Signing key:        {keys.signing_fingerprint}")
+    print(f"Check code:         {short_fingerprint(keys.signing_fingerprint)}")
     print(f"Recovery recipient: {keys.recovery_recipient}")
     return EXIT_OK

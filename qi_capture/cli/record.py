@@ -6,8 +6,10 @@ answers (a JSON object of path -> value) are applied in file order, repeat insta
 path names are added first, and every change is written before the next. For image,
 audio, video and file questions the value names a file (relative to the answer file's
 folder), which is stored encrypted as an attachment and answered with its name.
-``--finalise`` then writes the revision, or lists what prevents it (exit 1; the draft is
-kept). ``FORM_ID`` may be ``STUDY/FORM_ID``, with ``@VERSION``, or a form version number.
+``--finalise`` then writes the revision, or lists what prevents it. A fill that fails
+(exit 1 or 2) keeps no record: the answers file holds them all, to correct and run again.
+Without ``--finalise`` the record stays a draft. ``FORM_ID`` may be ``STUDY/FORM_ID``,
+with ``@VERSION``, or a form version number.
 
 ``record list [--json]`` and ``record show UUID [--json]`` print what is stored: ``list``
 as a table with each record's shortest unique id prefix (8 characters or more), which
@@ -100,9 +102,14 @@ def run_fill(args: argparse.Namespace) -> int:
                         (p.path, p.kind, p.message) for p in outcome.problems])
                 revision = outcome
         except QICaptureError as error:
+            # A half-applied answers file is no one's draft: the file still holds every
+            # answer, so nothing is lost by removing it (and no stray record is left
+            # behind in the list or the next sync).
             record.close()
+            ctx.records.delete_draft(record.record_id)
             code = common.report(error)
-            print(f"record {record.record_id} kept as a draft", file=sys.stderr)
+            print("no record was kept: correct the answers file and run the command again",
+                  file=sys.stderr)
             return code
         record.close()
         summary = ctx.records.summary(record.record_id)

@@ -38,6 +38,7 @@ __all__ = [
     "StudyInfo",
     "grouped_fingerprint",
     "record_state",
+    "short_fingerprint",
 ]
 
 #: The state of a finalised record whose study has no study pack: it cannot be sent and
@@ -88,6 +89,14 @@ def grouped_fingerprint(fingerprint: str) -> str:
     kind, _, digits = fingerprint.rpartition(":")
     groups = " ".join(digits[i:i + 8] for i in range(0, len(digits), 8))
     return f"{kind}: {groups}" if kind else groups
+
+
+def short_fingerprint(fingerprint: str) -> str:
+    """The first 16 digits of a key's fingerprint as ``F807-35F4-D42B-8DC2``: short
+    enough to read out over the phone, long enough that a forged key cannot match it
+    (64 bits). ``qi-capture admin`` shows the same code."""
+    digits = fingerprint.rpartition(":")[2][:16].upper()
+    return "-".join(digits[i:i + 4] for i in range(0, len(digits), 4))
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,13 @@ class RecordFill(Fill):
             return Moved("refused", problems(self.record.session, issues))
         return self.record.finalise(comment)
 
+    def pause_timing(self) -> None:
+        """The clock paused: the screen's time stops (kept in the paradata)."""
+        self.record.pause_timing()
+
+    def resume_timing(self) -> None:
+        self.record.resume_timing()
+
     def close(self) -> None:
         self.record.close()
 

@@ -197,6 +197,15 @@ class RecordSession:
         with self._batch():
             self._session.set_language(language)
 
+    def pause_timing(self) -> None:
+        """Stop timing the current screen (the interviewer paused the clock)."""
+        with self._batch():
+            self._session.pause_timing()
+
+    def resume_timing(self) -> None:
+        with self._batch():
+            self._session.resume_timing()
+
     def attach(
         self,
         path: str,

@@ -113,6 +113,9 @@ class ScreenValue:
     section_title: str
     #: An interview's open question (one multi-line text): drawn with the notes layout.
     open_question: bool = False
+    #: A single question's screen inside a group (not a field-list): the group's label,
+    #: so the screen says which part of the form it is in ('' otherwise).
+    group_title: str = ""
 
     def question(self, path: str) -> QuestionValue | None:
         return next((q for q in self.questions if q.path == path), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from qi_capture.forms.analysis import text_references
 from qi_capture.forms.session import FormSession, Screen, ValidationIssue
 from qi_capture.forms.session.answers import AnswerError
 from qi_capture.services.screen import (
@@ -48,12 +49,19 @@ def question_value(session: FormSession, path: str) -> QuestionValue:
     problem = None
     if relevant:  # what an irrelevant question says is never shown
         required = session.is_required(path)
-        label = session.label(path) or element.name
-        hint = session.hint(path)
+        held = _HeldBack(session)
+        label = held.render(path, "label") or element.name
+        hint = held.render(path, "hint")
         if has_choices:
             choices = tuple(session.choices(path))
         read_only = session.is_read_only(path)
         value = session.raw(path)
+        if (element.calculation is not None and not element.trigger and value
+                and any(held.uses_invalid(n) for n in element.calculation.references)):
+            # A figure worked out from an answer that must still be corrected would be
+            # read as settled: show it once the answers it uses are valid.
+            value = ""
+            hint = HELD_BACK_HINT
         issue = session.issue(path)
         if issue is not None:
             problem = Problem(issue.path, label, issue.kind, issue.message)
@@ -75,6 +83,50 @@ def question_value(session: FormSession, path: str) -> QuestionValue:
         read_only=read_only,
         problem=problem,
     )
+
+
+#: The hint of a calculation held back because an answer it uses is not valid.
+HELD_BACK_HINT = "Shown once the answers it is worked out from are corrected."
+
+
+class _HeldBack:
+    """Which names an answer its constraint refuses reaches (itself, and calculations
+    worked out from it), so that nothing shown passes the refused value on as settled.
+    Reads the session's problems once, and only when something shown needs them."""
+
+    def __init__(self, session: FormSession) -> None:
+        self._session = session
+        self._invalid: set[str] | None = None
+
+    def uses_invalid(self, name: str) -> bool:
+        session = self._session
+        if self._invalid is None:
+            self._invalid = {session.node(i.path).element.name for i in session.errors()
+                             if i.kind == "constraint"}
+        seen: set[str] = set()
+        todo = [name]
+        while todo and self._invalid:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in self._invalid:
+                return True
+            element = session.form.find(current)
+            if element is not None and element.calculation is not None:
+                todo.extend(element.calculation.references)
+        return False
+
+    def render(self, path: str, attr: str) -> str:
+        """The label or hint with ``${name}`` rendered, each name that an answer still
+        to correct reaches shown as "…"."""
+        session = self._session
+        node = session.node(path)
+        template = session.text(node.element, attr) or ""
+        for name in text_references(template):
+            if self.uses_invalid(name):
+                template = template.replace("${" + name + "}", "…")
+        return session.render(template, node)
 
 
 def problems(session: FormSession, issues: list[ValidationIssue]) -> tuple[Problem, ...]:
@@ -182,7 +234,22 @@ def screen_value(session: FormSession, screen: Screen, screens: list[Screen], *,
         section_title=session.label(section) if interview and section else "",
         open_question=(interview and screen.kind == "field" and len(questions) == 1
                        and _is_open_question(questions[0])),
+        group_title=_group_title(session, screen),
     )
+
+
+def _group_title(session: FormSession, screen: Screen) -> str:
+    """The label of the group a one-question screen sits in ('' at the top level and
+    directly in a repeat instance, whose bar already names it)."""
+    if screen.kind != "field":
+        return ""
+    parent = screen.key.rpartition("/")[0]
+    if not parent or parent.endswith("]"):
+        return ""
+    try:
+        return session.label(parent)
+    except (KeyError, AnswerError):
+        return ""
 
 
 def index_entries(session: FormSession, screens: list[Screen],

@@ -176,7 +176,7 @@ def test_fill_errors(data: Path, tmp_path: Path) -> None:
     }, {n: r.stderr for n, r in results.items()}
     err = {name: r.stderr for name, r in results.items()}
     assert "'lots' is not a valid answer for 'age'" in err["bad_value"]
-    assert "kept as a draft" in err["bad_value"]
+    assert "no record was kept" in err["bad_value"]
     assert "cannot be finalised" in err["incomplete"]
     assert "age: " in err["incomplete"] and "(constraint)" in err["incomplete"]
     assert "line 1, column 2" in err["not_json"]

@@ -5,8 +5,8 @@ record are stored through the real autosave into a real (SQLCipher) profile.
 
 The CLI runs in this process (``qi_capture.cli.main``) on one temporary profile: each
 call unlocks it as a real invocation does. A fill that fails once its record exists
-keeps that record as a draft and says so ("record ... kept as a draft"), as the module
-documents; that is asserted here too.
+removes that record again and says so ("no record was kept: ..."); that is asserted here
+too.
 
 A second, cheaper test applies arbitrary answers through the same service calls the
 command makes (`RecordSession.ensure_instances`, ``field``, ``set``), on an unlocked
@@ -120,8 +120,8 @@ def check_outcome(code: int, out: str, err: str) -> None:
     lines = err.splitlines()
     assert lines and lines[0].startswith("error: "), err
     assert "Traceback" not in err
-    # Once the record exists, a failure keeps it as a draft and says which one.
-    assert len(lines) == 1 or lines[-1].endswith("kept as a draft"), err
+    # Once the record exists, a failure removes it and says so.
+    assert len(lines) == 1 or lines[-1].startswith("no record was kept"), err
 
 
 def _encode(doc: Any, ascii_only: bool) -> bytes:

@@ -62,7 +62,8 @@ FORM = textwrap.dedent("""
 SITES = ["Royal Free", "Whittington", "Homerton", "Barts", "Guy's"]
 
 
-def fill(ctx: CoreContext, site: str, role: str, members: list[tuple[str, int]]) -> uuid.UUID:
+def fill(ctx: CoreContext, site: str, role: str, members: list[tuple[str, int]],
+         comment: str = "") -> uuid.UUID:
     form = ctx.studies.resolve("admin_desk")
     with ctx.records.create(form.id) as record:
         record.set("site", site)
@@ -72,7 +73,7 @@ def fill(ctx: CoreContext, site: str, role: str, members: list[tuple[str, int]])
             record.ensure_instances(f"member[{index}]/mname")
             record.set(f"member[{index}]/mname", name)
             record.set(f"member[{index}]/years", years)
-        record.finalise()
+        record.finalise(comment)
         return record.record_id
 
 
@@ -153,7 +154,8 @@ def _merged_world(world: tuple[Path, Path, Path]) -> tuple[Path, Path, list[uuid
     with Profile.unlock(laptop, PASSPHRASE) as store:
         ctx = CoreContext(store)
         device = store.device()
-        ids = [fill(ctx, SITES[0], "nurse", [("Ann", 3), ("Bob", 12)])]
+        ids = [fill(ctx, SITES[0], "nurse", [("Ann", 3), ("Bob", 12)],
+                    comment="The ward manager answered for the nurse in charge.")]
         ids += [fill(ctx, site, "doctor", []) for site in SITES[1:]]
         sync_folder(store, folder)
     with AdminDesk.open(central, PASSPHRASE) as desk:
@@ -209,6 +211,9 @@ def test_records_pages_search_and_rendering(world: tuple[Path, Path, Path]) -> N
         assert desk.records("admin_desk", device=device.short_id).total == 5
 
         english = desk.record(row.short_id)
+        # The interviewer's comment at finalising reaches the reviewer.
+        assert english.finalise_comment == "The ward manager answered for the nurse in charge."
+        assert desk.record(ids[1]).finalise_comment == ""
         assert english.language == "English (en)"
         assert english.languages == ("English (en)", "Français (fr)")
         assert english.form_version_known

@@ -35,7 +35,9 @@ def test_consent_declined_skips_every_section(qtbot: QtBot, core: CoreContext,
     click_choice(qtbot, filler, "consent", "No")
     next_screen(qtbot, filler)
     assert filler._shown_key == "consent_declined"
-    assert filler.next_button.text() == "Finish"
+    # The last screen: Finalise… is the way on (and the default), no "Finish" beside it.
+    assert not filler.next_button.isVisible()
+    assert filler.finalise_button.isVisible() and filler.finalise_button.isDefault()
     record = filler.controller.record  # type: ignore[attr-defined]
     assert record.session.raw("consent") == "no"
 
@@ -131,8 +133,8 @@ def test_baseline_end_to_end_through_the_widgets(qtbot: QtBot, core: CoreContext
     assert filler._shown_key == "closing/thanks"
     assert 20 <= filler.progress.value() < filler.progress.maximum()  # optional ones left
 
-    # "Finish" opens the finalise review; nothing blocks it, so Finalise is the default.
-    qtbot.mouseClick(filler.next_button, Qt.MouseButton.LeftButton)
+    # Finalise… opens the finalise review; nothing blocks it, so Finalise is the default.
+    qtbot.mouseClick(filler.finalise_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: filler.review_dialog is not None
                     and filler.review_dialog.isVisible(), timeout=5000)
     dialog = filler.review_dialog

@@ -153,6 +153,12 @@ def test_home_filters(qtbot: QtBot, window: MainWindow) -> None:
         qtbot.waitUntil(lambda: window.stack.currentWidget() is window.home, timeout=5000)
     home = window.home
     qtbot.waitUntil(lambda: home.records_model.rowCount() == 2, timeout=5000)
+    # The form chosen in the tree stays chosen after the record closes, and the table
+    # shows its records (the form filter follows the tree).
+    assert home.forms_view.currentIndex().data() == "London QI stakeholder interview guide"
+    assert home.form_filter.currentText() == "London QI stakeholder interview guide"
+    assert home.proxy.rowCount() == 1
+    home.form_filter.setCurrentIndex(0)
     assert home.proxy.rowCount() == 2
     home.form_filter.setCurrentIndex(home.form_filter.findText(
         "London QI stakeholder interview guide"))
@@ -164,4 +170,8 @@ def test_home_filters(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClicks(home.search, "interview")
     assert home.proxy.rowCount() == 1
     assert home.proxy.index(0, 0).data(RecordIdRole)
+    # The one row left is selected: Enter in the search box opens it.
+    assert home.selected() is not None
+    with qtbot.waitSignal(home.open_record_requested, timeout=2000):
+        qtbot.keyClick(home.search, Qt.Key.Key_Return)
     window.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from qi_capture.services import CoreContext, PackInfo, PackInstalled
-from qi_capture.services.dto import grouped_fingerprint
+from qi_capture.services.dto import grouped_fingerprint, short_fingerprint
 from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner
@@ -125,6 +125,12 @@ class StudyPackDialog(QDialog):
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 56)
         self.browse.clicked.connect(self._on_browse_clicked)
         self.path.returnPressed.connect(self._on_path_return_pressed)
+        # A typed or pasted path is checked once typing pauses, not only on Enter.
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(400)
+        self._check_timer.timeout.connect(self._on_check_timer_timeout)
+        self.path.textEdited.connect(lambda _text: self._check_timer.start())
         self.install_button.clicked.connect(self._on_install_clicked)
         self.close_button.clicked.connect(self.reject)
 
@@ -141,6 +147,11 @@ class StudyPackDialog(QDialog):
         if self.path.text().strip():
             self.inspect(Path(self.path.text().strip()))
 
+    def _on_check_timer_timeout(self) -> None:
+        text = self.path.text().strip()
+        if text and Path(text).is_file():
+            self.inspect(Path(text))
+
     def inspect(self, path: Path) -> None:
         self.info = None
         self.details.hide()
@@ -154,10 +165,11 @@ class StudyPackDialog(QDialog):
         self.info = info
         self.study.setText(self.tr("{0} ({1}), made {2}").format(
             info.study_title, info.study_id, info.created.replace("T", " ").rstrip("Z")))
-        # In groups of eight, so it can be read out and compared with the admin's.
-        self.signer.setText(self.tr("Admin key {0}").format(
-            grouped_fingerprint(info.signing_fingerprint)))
-        self.signer.setToolTip(info.signing_fingerprint)
+        # A short code to read out and compare with the admin's (the full key in the
+        # tooltip, in groups of eight).
+        self.signer.setText(self.tr("Admin key, check code {0}").format(
+            short_fingerprint(info.signing_fingerprint)))
+        self.signer.setToolTip(grouped_fingerprint(info.signing_fingerprint))
         if info.signer == "new":
             self.trust.setText(self.tr(
                 "This study is new on this laptop: from now on only packs signed with this "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QFrame,
     QLabel,
@@ -30,7 +31,8 @@ class FirstRunPage(QWidget):
         super().__init__(parent)
         self.setObjectName("firstRunPage")
         outer = QVBoxLayout(self)
-        outer.addStretch(1)
+        # The card hangs from a fixed top (a centred card moves as its text changes).
+        outer.addSpacing(self.fontMetrics().lineSpacing() * 2)
         card = QFrame(self)
         card.setObjectName("card")
         card.setFixedWidth(self.fontMetrics().height() * 36)
@@ -54,11 +56,18 @@ class FirstRunPage(QWidget):
         self.meter = StrengthMeter(card, assess=ProfileService.passphrase_strength)
         self.recovery = QLineEdit(card)
         self.recovery.setPlaceholderText(self.tr("optional: age1… from your study pack"))
-        form.addRow(self.tr("&Profile name"), self.name)
+        form.addRow(self.tr("Profile &name"), self.name)
         form.addRow(self.tr("Pass&phrase"), self.passphrase)
         form.addRow("", self.meter)
         form.addRow(self.tr("&Type it again"), self.confirm)
-        form.addRow(self.tr("&Recovery key"), self.recovery)
+        #: "The passphrases match" once the second one is the same (a tick, in words too).
+        self.match = QLabel(card)
+        self.match.setObjectName("passphraseMatch")
+        self.show_passphrase = QCheckBox(self.tr("&Show the passphrase"), card)
+        self.show_passphrase.toggled.connect(self._on_show_passphrase_toggled)
+        form.addRow("", self.match)
+        form.addRow("", self.show_passphrase)
+        form.addRow(self.tr("Reco&very key"), self.recovery)
         warning = QLabel(self.tr(
             "<b>If you forget this passphrase, nobody can open your records</b> — not you, "
             "not IT, not the study team. There is no reset by email. Write it down and keep "
@@ -71,6 +80,15 @@ class FirstRunPage(QWidget):
         self.message = QLabel(card)
         self.message.setObjectName("errorMessage")
         self.message.setWordWrap(True)
+        # The card keeps its size as hints come and go (it does not jump under the
+        # pointer): hidden lines keep their room.
+        policy = self.message.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.message.setSizePolicy(policy)
+        self.message.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
+        self.match.setMinimumHeight(self.fontMetrics().lineSpacing())
+        self.meter.label.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
+        self.meter.feedback.setMinimumHeight(self.fontMetrics().lineSpacing() * 3)
         self.message.hide()
         self.create = QPushButton(self.tr("&Create profile"), card)
         self.create.setDefault(True)
@@ -93,7 +111,7 @@ class FirstRunPage(QWidget):
         # Word-wrapped labels make the layout's height-for-width guess too small; the
         # plain size hint (taken at a narrower width) always fits.
         card.setMinimumHeight(card.sizeHint().height())
-        outer.addStretch(2)
+        outer.addStretch(1)
         # The meter first: the page's own check reads its verdict.
         self.passphrase.textChanged.connect(self.meter.update_for)
         for line in (self.name, self.passphrase, self.confirm):
@@ -118,10 +136,20 @@ class FirstRunPage(QWidget):
         problem = self._problem()
         self.create.setEnabled(problem is None)
         both = self.passphrase.text() and self.confirm.text()
-        if both and self.passphrase.text() != self.confirm.text():
+        same = bool(both) and self.passphrase.text() == self.confirm.text()
+        self.match.setText(self.tr("✓ The passphrases match") if same else "")
+        self.match.setProperty("state", "match" if same else "")
+        self.match.style().unpolish(self.match)
+        self.match.style().polish(self.match)
+        if both and not same:
             self.show_message(self.tr("The two passphrases are not the same."))
         else:
             self.show_message(None)
+
+    def _on_show_passphrase_toggled(self, shown: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        for line in (self.passphrase, self.confirm):
+            line.setEchoMode(mode)
 
     def _on_create_clicked(self) -> None:
         problem = self._problem()
@@ -146,3 +174,4 @@ class FirstRunPage(QWidget):
     def clear(self) -> None:
         for line in (self.passphrase, self.confirm):
             line.clear()
+        self.show_passphrase.setChecked(False)  # never left readable for the next person

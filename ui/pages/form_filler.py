@@ -9,7 +9,7 @@ the form session itself.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -30,6 +30,7 @@ from ui.dialogs import confirm
 from ui.dialogs.finalise import FinaliseDialog
 from ui.models.issues import IssueListModel
 from ui.models.question_index import PathRole, QuestionIndexModel
+from ui.widgets.fonts import scale_font
 from ui.widgets.question_view import QuestionView
 from ui.widgets.saved_indicator import SavedIndicator
 
@@ -238,6 +239,25 @@ class FormFiller(QWidget):
                 self.add_repeat_action, self.finalise_action, self.edit_action,
                 self.close_action]
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter moves on everywhere, also where no question takes the focus (an intro
+        or thank-you note): on a button it presses that button, elsewhere it is Next
+        (Finalise… on the last screen). Editors handle their own Enter before this."""
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier):
+            focused = self.focusWidget()
+            if isinstance(focused, QPushButton) and focused.isEnabled():
+                focused.click()
+                event.accept()
+                return
+            if self.next_button.isVisible() and self.next_button.isEnabled():
+                self._on_next_clicked()
+            elif self.finalise_button.isVisible():
+                self._on_finalise_clicked()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     # --- starting -----------------------------------------------------------------------
     def start(self) -> None:
         start = getattr(self.controller, "start", None)
@@ -282,6 +302,10 @@ class FormFiller(QWidget):
     def _refresh_chrome(self, view: FormView, screen: ScreenValue) -> None:
         self.progress.setMaximum(max(view.total, 1))
         self.progress.setValue(view.answered)
+        # Before the first answer the total is only what is open so far ("0 of 1"):
+        # say plainly that nothing is answered yet instead.
+        self.progress.setFormat(self.tr("%v of %m answered") if view.answered
+                                else self.tr("No answers yet"))
         self.index_model.set_entries(list(view.index))
         row = self.index_model.row_of(screen.fields[0] if screen.fields else screen.key)
         if row < 0:
@@ -299,9 +323,11 @@ class FormFiller(QWidget):
             self.instance_bar.hide()
         self.previous_button.setEnabled(screen.has_previous)
         last = not screen.has_next
-        self.next_button.setText(self.tr("Finish") if last and not self.read_only
-                                 else self.tr("Next →"))
-        self.next_button.setEnabled(not (last and self.read_only))
+        # On the last screen "Finalise…" is the way on: no "Finish" beside it.
+        self.next_button.setText(self.tr("Next →"))
+        self.next_button.setVisible(not last)
+        self.next_button.setEnabled(not last)
+        self.finalise_button.setDefault(last and not self.read_only)
         index = self.language.findData(view.language)
         if index >= 0:
             self.language.setCurrentIndex(index)
@@ -337,16 +363,18 @@ class FormFiller(QWidget):
     def _build_questions(self, view: FormView, screen: ScreenValue, body: QWidget,
                          layout: QVBoxLayout) -> None:
         if screen.kind == "group":
-            title = screen.title
-            if title and screen.position is None:
-                heading = QLabel(title, body)
-                heading.setObjectName("groupHeading")
-                heading.setWordWrap(True)
-                font = heading.font()
-                font.setPointSizeF(font.pointSizeF() * 1.2)
-                font.setBold(True)
-                heading.setFont(font)
-                layout.addWidget(heading)
+            title = screen.title if screen.position is None else ""
+        else:  # one question of a group: name the group (unless the section says it)
+            title = screen.group_title if screen.group_title != screen.section_title else ""
+        if title:
+            heading = QLabel(title, body)
+            heading.setObjectName("groupHeading")
+            heading.setWordWrap(True)
+            font = heading.font()
+            font.setPointSizeF(font.pointSizeF() * 1.2)
+            font.setBold(True)
+            heading.setFont(font)
+            layout.addWidget(heading)
         for question in screen.questions:
             layout.addWidget(self._make_view(question, body))
 
@@ -376,15 +404,27 @@ class FormFiller(QWidget):
         layout.addWidget(self.repeat_summary)
         self.repeat_list = QVBoxLayout()
         layout.addLayout(self.repeat_list)
-        self.add_button = QPushButton(self.tr("Add another: {0}").format(label), body)
+        # As ODK Collect does at the end of each one: ask whether there is another.
+        self.add_question = QLabel(self.tr("Add another: {0}?").format(label), body)
+        self.add_question.setObjectName("questionLabel")
+        self.add_question.setWordWrap(True)
+        scale_font(self.add_question, 1.1, bold=True)
+        self.add_button = QPushButton(self.tr("Yes, add another"), body)
         self.add_button.setObjectName("addRepeat")
+        self.add_button.setAccessibleName(self.tr("Add another: {0}").format(label))
         self.add_button.setToolTip(self.tr("Ctrl+Shift+N"))
         self.add_button.clicked.connect(lambda: self.controller.add_repeat(slot_path))
-        self.add_button.setVisible(not self.read_only)
-        done = QLabel(self.tr("When every one is entered, press Next to go on."), body)
-        done.setWordWrap(True)
-        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(done)
+        self.no_more_button = QPushButton(self.tr("No, go on →"), body)
+        self.no_more_button.setObjectName("noMoreRepeats")
+        self.no_more_button.clicked.connect(self._on_next_clicked)
+        answer = QHBoxLayout()
+        answer.addWidget(self.add_button)
+        answer.addWidget(self.no_more_button)
+        answer.addStretch(1)
+        for widget in (self.add_question, self.add_button, self.no_more_button):
+            widget.setVisible(not self.read_only)
+        layout.addWidget(self.add_question)
+        layout.addLayout(answer)
         self._repeat_slot = slot_path
         self._refresh_repeat_panel(screen)
 
@@ -486,8 +526,21 @@ class FormFiller(QWidget):
         first = next((v for v in self._views if v.takes_focus()), None)
         if first is not None:
             QTimer.singleShot(0, first.focus)
+        elif self._shown_key and self._shown_key.endswith("/*") and not self.read_only:
+            QTimer.singleShot(0, self._focus_add_another)
         else:
-            self.next_button.setFocus()
+            # A note-only screen: the button Enter presses holds the (visible) focus.
+            QTimer.singleShot(0, self._focus_way_on)
+
+    def _focus_add_another(self) -> None:
+        if self._shown_key and self._shown_key.endswith("/*"):
+            self.add_button.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def _focus_way_on(self) -> None:
+        button = self.next_button if self.next_button.isVisible() else self.finalise_button
+        if not button.isVisible():
+            button = self.edit_button if self.edit_button.isVisible() else self.back_home
+        button.setFocus(Qt.FocusReason.TabFocusReason)
 
     def _focus_question(self, path: str) -> None:
         view = next((v for v in self._views if v.path == path), None)

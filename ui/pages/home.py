@@ -49,6 +49,7 @@ class HomePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("homePage")
+        self._drawing_forms = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         self.greeting = QLabel(self)
@@ -61,7 +62,7 @@ class HomePage(QWidget):
         left = QWidget(splitter)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        forms_title = QLabel(self.tr("Studies and &forms"), left)
+        forms_title = QLabel(self.tr("Stud&ies and forms"), left)
         forms_title.setObjectName("sideTitle")
         self.forms_model = QStandardItemModel(self)
         self.forms_view = QTreeView(left)
@@ -123,6 +124,7 @@ class HomePage(QWidget):
         self.proxy.setSourceModel(self.records_model)
         self.table = QTableView(right)
         self.table.setObjectName("recordsTable")
+        self.table.setAccessibleName(self.tr("Records"))
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(RecordsTableModel.UPDATED, Qt.SortOrder.DescendingOrder)
@@ -145,7 +147,7 @@ class HomePage(QWidget):
         buttons = QHBoxLayout()
         self.open = QPushButton(self.tr("&Open"), right)
         self.open.setToolTip(self.tr("Resume a draft or view a finalised record (Enter)"))
-        self.edit = QPushButton(self.tr("&Edit (new revision)"), right)
+        self.edit = QPushButton(self.tr("Edi&t (new revision)"), right)
         self.delete = QPushButton(self.tr("&Delete draft…"), right)
         self.delete.setToolTip(self.tr("Delete the chosen draft (Del)"))
         self.open.clicked.connect(self._on_open_clicked)
@@ -160,7 +162,10 @@ class HomePage(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([320, 900])
 
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+        self.forms_view.selectionModel().currentChanged.connect(
+            self._on_forms_view_current_changed)
         self.status.currentIndexChanged.connect(self._on_status_current_index_changed)
         self.form_filter.currentIndexChanged.connect(self._on_form_current_index_changed)
         self.date_filter.currentIndexChanged.connect(self._on_date_current_index_changed)
@@ -191,6 +196,9 @@ class HomePage(QWidget):
         self.greeting.setText(self.tr("Records of {0}").format(name))
 
     def set_forms(self, studies: list[StudyOverview]) -> None:
+        # The chosen form stays chosen when the list is drawn again (after a record
+        # closes), rather than jumping back to the first.
+        kept = self._current_form()
         self.forms_model.clear()
         forms: list[FormVersionInfo] = []
         self._local_forms: set[int] = set()
@@ -225,13 +233,25 @@ class HomePage(QWidget):
         root = self.forms_model.index(0, 0)
         if root.isValid() and self.forms_model.rowCount(root):
             first = self.forms_model.index(0, 0, root)
-            self.forms_view.setCurrentIndex(first)
+            if kept is not None:
+                found = self.forms_model.match(root, FormVersionRole, kept, 1,
+                                               Qt.MatchFlag.MatchRecursive)
+                if found:
+                    first = found[0]
+            self._drawing_forms = True  # not the interviewer's choice: no filtering
+            try:
+                self.forms_view.setCurrentIndex(first)
+            finally:
+                self._drawing_forms = False
+        filtered = self.form_filter.currentData()
         self.form_filter.blockSignals(True)
         self.form_filter.clear()
         self.form_filter.addItem(self.tr("Any form"), 0)
         for info in forms:
             self.form_filter.addItem(info.title, info.id)
+        self.form_filter.setCurrentIndex(max(self.form_filter.findData(filtered), 0))
         self.form_filter.blockSignals(False)
+        self.proxy.set_form(self.form_filter.currentData() or None)
         self._titles = {info.id: info.title for info in forms}
         self._update_local_note()
 
@@ -311,6 +331,30 @@ class HomePage(QWidget):
         chosen = self.selected()
         if chosen is not None and chosen[1] == "draft":
             self.delete_draft_requested.emit(chosen[0])
+
+    def _on_search_text_changed(self, text: str) -> None:
+        self.proxy.set_search(text)
+        self._select_single_row()
+
+    def _select_single_row(self) -> None:
+        """A filter that leaves one record selects it, so Enter opens it at once."""
+        if self.proxy.rowCount() == 1 and self.selected() is None:
+            self.table.selectRow(0)
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+
+    def _on_search_return_pressed(self) -> None:
+        if self.selected() is not None:
+            self._on_open_clicked()
+
+    def _on_forms_view_current_changed(self, current: QModelIndex,
+                                       _previous: QModelIndex) -> None:
+        """Choosing a form in the tree shows its records (the form filter follows)."""
+        data = current.data(FormVersionRole)
+        if not isinstance(data, int) or self._drawing_forms:
+            return
+        index = self.form_filter.findData(data)
+        if index >= 0 and self.form_filter.currentIndex() != index:
+            self.form_filter.setCurrentIndex(index)
 
     def _on_search_action_triggered(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -91,6 +91,22 @@ class InterviewFiller(FormFiller):
         self.clock_label.setObjectName("interviewClock")
         self.clock_label.setAccessibleName(self.tr("Elapsed time"))
         self.top_row.insertWidget(1, self.clock_label)
+        #: Pause the clocks for a break or an interruption (the paradata's timing too).
+        self.pause_button = QPushButton(self.tr("Pause clock"), self)
+        self.pause_button.setObjectName("pauseClock")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip(self.tr("Pause the clocks (Ctrl+Shift+P)"))
+        # An action, not the button's shortcut: the button's text changes (which resets
+        # a button's own shortcut to its mnemonic).
+        self.pause_action = QAction(self.tr("Pause or resume the clock"), self)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pause_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.pause_action.triggered.connect(self._on_pause_action_triggered)
+        self.addAction(self.pause_action)
+        self.pause_button.toggled.connect(self._on_pause_button_toggled)
+        self.pause_button.setVisible(not self.read_only)
+        self.top_row.insertWidget(2, self.pause_button)
+        self._paused = False
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._on_ticker_timeout)
@@ -149,26 +165,60 @@ class InterviewFiller(FormFiller):
             self.recording_bar.set_consent(view.recording_consent)
         if screen.key != self._entered_key:
             now = time.monotonic()
-            if self._entered_key is not None:
+            if self._entered_key is not None and not self._paused:
                 self._spent[self._entered_key] = (self._spent.get(self._entered_key, 0.0)
                                                   + now - self._entered_at)
             self._entered_key = screen.key
             self._entered_at = now
+            if self._paused:  # moving on is working again: the session times it anew
+                self._set_paused(False, tell=False)
         self._on_ticker_timeout()
 
     # --- clocks -------------------------------------------------------------------------
+    def _running(self) -> float:
+        if not self._entered_key or self.read_only or self._paused:
+            return 0.0
+        return time.monotonic() - self._entered_at
+
     def question_seconds(self) -> float:
-        key = self._entered_key
-        running = time.monotonic() - self._entered_at if key and not self.read_only else 0.0
-        return self._spent.get(key or "", 0.0) + running
+        return self._spent.get(self._entered_key or "", 0.0) + self._running()
 
     def interview_seconds(self) -> float:
-        running = time.monotonic() - self._entered_at if self._entered_key else 0.0
-        return sum(self._spent.values()) + (running if not self.read_only else 0.0)
+        return sum(self._spent.values()) + self._running()
 
     def _on_ticker_timeout(self) -> None:
-        self.clock_label.setText(self.tr("This question {0} · Interview {1}").format(
-            _clock(self.question_seconds()), _clock(self.interview_seconds())))
+        text = self.tr("This question {0} · Interview {1}").format(
+            _clock(self.question_seconds()), _clock(self.interview_seconds()))
+        if self._paused:
+            text = self.tr("{0} (paused)").format(text)
+        self.clock_label.setText(text)
+
+    def _on_pause_action_triggered(self) -> None:
+        if not self.read_only:
+            self.pause_button.toggle()
+
+    def _on_pause_button_toggled(self, paused: bool) -> None:
+        if paused != self._paused:
+            self._set_paused(paused, tell=True)
+
+    def _set_paused(self, paused: bool, *, tell: bool) -> None:
+        now = time.monotonic()
+        if paused and self._entered_key is not None:
+            # Bank the time so far; nothing runs until the clock is resumed.
+            self._spent[self._entered_key] = (self._spent.get(self._entered_key, 0.0)
+                                              + now - self._entered_at)
+        self._entered_at = now
+        self._paused = paused
+        was = self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(paused)
+        self.pause_button.setText(self.tr("Resume clock") if paused else self.tr("Pause clock"))
+        self.pause_button.blockSignals(was)
+        if tell:
+            if paused:
+                self.controller.pause_timing()
+            else:
+                self.controller.resume_timing()
+        self._on_ticker_timeout()
 
     # --- the interview layout for open questions -----------------------------------------
     def _build_questions(self, form: FormView, screen: ScreenValue, body: QWidget,

@@ -49,7 +49,7 @@ class UnlockPage(QWidget):
         self.profile = QComboBox(card)
         self.passphrase = QLineEdit(card)
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(self.tr("&Profile"), self.profile)
+        form.addRow(self.tr("Profi&le"), self.profile)
         form.addRow(self.tr("Pass&phrase"), self.passphrase)
         self.message = QLabel(card)
         self.message.setObjectName("errorMessage")

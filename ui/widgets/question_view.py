@@ -4,7 +4,8 @@ problem with its answer, redrawn from each new `QuestionValue` by ``refresh``.""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtWidgets import QAbstractButton, QFrame, QLabel, QVBoxLayout, QWidget
 
 from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors import Editor, editor_for
@@ -24,6 +25,9 @@ class QuestionView(QFrame):
         super().__init__(parent)
         self.path = question.path
         self.setObjectName("question")
+        # The style sheet draws the red mark of an invalid answer as this frame's border;
+        # a frame without a shape draws none.
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.question = question
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 10)
@@ -72,6 +76,11 @@ class QuestionView(QFrame):
         label = question.label
         self.label.setText(f"{label} *" if required else label)
         self.label.setAccessibleDescription(self.tr("Required") if required else "")
+        # The label is the control's name for a screen reader (a buddy in another
+        # widget does not count); a choice keeps its own text, its group the label.
+        target = self.editor.focus_widget()
+        if not isinstance(target, QAbstractButton):
+            target.setAccessibleName(label)
         hint = question.hint
         self.hint.setText(hint)
         self.hint.setVisible(bool(hint))
@@ -92,9 +101,26 @@ class QuestionView(QFrame):
         self.set_problem(text)
 
     def set_problem(self, text: str | None) -> None:
-        self.problem.setText(text or "")
+        text = text or ""
+        changed = text != self.problem.text()
+        self.problem.setText(text)
         self.problem.setVisible(bool(text))
-        self.setProperty("invalid", bool(text))
+        if self.property("invalid") != bool(text):
+            self.setProperty("invalid", bool(text))
+            # A dynamic property takes effect only when the style is applied again.
+            self.style().unpolish(self)
+            self.style().polish(self)
+            self.update()
+        # The message belongs to the control: a screen reader reads it with the
+        # question, and hears it when it appears.
+        target = self.editor.focus_widget()
+        target.setAccessibleDescription(text)
+        if changed:
+            QAccessible.updateAccessibility(
+                QAccessibleEvent(target, QAccessible.Event.DescriptionChanged))
+            if text:
+                QAccessible.updateAccessibility(
+                    QAccessibleEvent(self.problem, QAccessible.Event.Alert))
 
     def local_problem(self) -> str | None:
         """The editor's own format problem, shown now (before leaving the screen)."""
@@ -104,7 +130,9 @@ class QuestionView(QFrame):
         return self._local_problem
 
     def focus(self) -> None:
-        self.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+        # As if by Tab: the style then draws the focus frame, so the interviewer sees
+        # where the keyboard is after Enter moved it here.
+        self.editor.focus_widget().setFocus(Qt.FocusReason.TabFocusReason)
 
     def takes_focus(self) -> bool:
         parent = self.parentWidget()

@@ -11,7 +11,7 @@ interviewer's place (the current screen's key) and the timing of screens, report
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from qi_capture.forms.session import events as ev
@@ -140,6 +140,18 @@ class Navigator:
         if screen is not None:
             self._events.emit(ev.QuestionEntered(now, screen.key))
 
+    def pause_timing(self) -> None:
+        """The interview is paused (a break, an interruption): the current screen's
+        time stops here and starts again with `resume_timing` or the next move."""
+        self.leave()
+
+    def resume_timing(self) -> None:
+        """Time the current screen again after `pause_timing` (nothing if it runs)."""
+        if self.current_key is not None and self.entered_at is None:
+            now = time.monotonic()
+            self.entered_at = now
+            self._events.emit(ev.QuestionEntered(now, self.current_key))
+
     def leave(self) -> None:
         """Close the current screen's timing (when the filler is closed or paused)."""
         if self.current_key is not None and self.entered_at is not None:
@@ -148,8 +160,10 @@ class Navigator:
             self.entered_at = None
 
     # --- progress ------------------------------------------------------------------------
-    def progress(self) -> tuple[int, int]:
-        """(answered, relevant) questions that take an answer."""
+    def progress(self, accepted: Callable[[FieldNode], bool]) -> tuple[int, int]:
+        """(answered, relevant) questions that take an answer. An answer its constraint
+        refuses (``accepted`` false: the validator's judgement) is not counted as
+        answered: it still has to be corrected."""
         answered = total = 0
         for node in _visible_fields(self._tree.runtime, self._tree.root):
             element = node.element
@@ -157,7 +171,7 @@ class Navigator:
                 continue
             if node.relevant():
                 total += 1
-                if node.raw:
+                if node.raw and accepted(node):
                     answered += 1
         return answered, total
 

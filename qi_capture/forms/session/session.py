@@ -305,9 +305,19 @@ class FormSession:
         """Close the current screen's timing (when the filler is closed or paused)."""
         self._navigator.leave()
 
+    def pause_timing(self) -> None:
+        """The interview is paused: the current screen's time stops here and starts again
+        with `resume_timing` or the next move."""
+        self._navigator.pause_timing()
+
+    def resume_timing(self) -> None:
+        """Time the current screen again after `pause_timing` (nothing if it runs)."""
+        self._navigator.resume_timing()
+
     def progress(self) -> tuple[int, int]:
-        """(answered, relevant) questions that take an answer."""
-        return self._navigator.progress()
+        """(answered, relevant) questions that take an answer; an answer its constraint
+        refuses is not counted as answered."""
+        return self._navigator.progress(lambda node: self._validator.issue(node) is None)
 
     # --- submission ------------------------------------------------------------------------
     def instance_name(self) -> str:

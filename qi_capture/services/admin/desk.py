@@ -77,7 +77,7 @@ from qi_capture.services.admin.playback import PlaybackSession
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
-from qi_capture.storage.canonical import JsonValue
+from qi_capture.storage.canonical import JsonValue, loads
 from qi_capture.sync.admin import AdminProfile, parse_device_key
 
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -458,6 +458,7 @@ class AdminDesk:
             note_marks=self._central.note_state(record_id).marks,
             review=self._central.review(record_id),
             conflict_id=open_conflicts[0] if open_conflicts else None,
+            finalise_comment=self._finalise_comment(record_id),
         )
 
     def open_recording(
@@ -477,6 +478,17 @@ class AdminDesk:
         chosen = found[0]
         stream = self._central.attachments.open(chosen.id)
         return PlaybackSession(AudioReader(stream), name=chosen.name)
+
+    def _finalise_comment(self, record_id: uuid.UUID) -> str:
+        """The comment of the record's last finalising (its paradata), for the reviewer."""
+        comment = ""
+        for event in self._central.export_paradata([record_id]):
+            if event.kind != "finalise":
+                continue
+            payload = loads(event.payload_json)
+            text = payload.get("comment") if isinstance(payload, dict) else None
+            comment = text if isinstance(text, str) else ""
+        return comment
 
     # -- review -------------------------------------------------------------------------
     def review(self, ref: str | uuid.UUID) -> ReviewInfo:

@@ -323,6 +323,9 @@ class RecordDetail:
     #: Where in the record's recordings its notes were typed (interviews recorded with
     #: consent); empty for every other record.
     note_marks: tuple[NoteMark, ...] = ()
+    #: The interviewer's comment for the reviewer, given when the record was last
+    #: finalised ('' when none).
+    finalise_comment: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -338,6 +341,7 @@ class RecordDetail:
                              "size": a.size, "sha256": a.sha256} for a in self.attachments],
             "conflict_id": self.conflict_id,
             "note_marks": [m.to_json() for m in self.note_marks],
+            "finalise_comment": self.finalise_comment,
         }
 
 

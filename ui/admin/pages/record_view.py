@@ -13,7 +13,7 @@ import html
 import uuid
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -220,6 +220,11 @@ class RecordView(QWidget):
         box = QGroupBox(self.tr("Review"), self)
         self.review_state = QLabel(box)
         self.review_state.setWordWrap(True)
+        #: The interviewer's comment given at finalising, for the reviewer.
+        self.finalise_comment = QLabel(box)
+        self.finalise_comment.setObjectName("finaliseComment")
+        self.finalise_comment.setWordWrap(True)
+        self.finalise_comment.setTextFormat(Qt.TextFormat.PlainText)
         self.comment = QLineEdit(box)
         self.comment.setPlaceholderText(self.tr("Comment (why; kept with the record)"))
         self.comment.setAccessibleName(self.tr("Review comment"))
@@ -240,6 +245,7 @@ class RecordView(QWidget):
         self.error.hide()
         inner = QVBoxLayout(box)
         inner.addWidget(self.review_state)
+        inner.addWidget(self.finalise_comment)
         inner.addWidget(self.comment)
         inner.addLayout(actions)
         inner.addWidget(self.review_history)
@@ -272,6 +278,7 @@ class RecordView(QWidget):
         self.answers.clear()
         self.history.clear()
         self.review_state.clear()
+        self.finalise_comment.clear()
         self.review_history.clear()
         self.error.hide()
         self._set_enabled(False)
@@ -313,6 +320,8 @@ class RecordView(QWidget):
         self.history.setHtml(history_html(detail))
         self.tabs.setTabText(1, self.tr("History ({0})").format(len(detail.revisions)))
         self._show_review(detail.review)
+        self.finalise_comment.setText(self.tr("Interviewer's comment: {0}").format(
+            detail.finalise_comment) if detail.finalise_comment else "")
         self.error.hide()
         self._set_enabled(True)
         self._open_recording(asked, detail)

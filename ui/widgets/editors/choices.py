@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
+    QGroupBox,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -22,6 +23,16 @@ from PySide6.QtWidgets import (
 
 from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
+
+
+def _choice_group(label: str, parent: QWidget) -> QGroupBox:
+    """The box around a question's choices: a group a screen reader names by the
+    question's label ("Type of organisation, grouping"), drawn without a frame."""
+    box = QGroupBox(parent)
+    box.setObjectName("choiceGroup")
+    box.setFlat(True)
+    box.setAccessibleName(label)
+    return box
 
 
 class SelectOneEditor(Editor):
@@ -39,10 +50,13 @@ class SelectOneEditor(Editor):
         self._buttons_box: QWidget | None = None
         self._clear = QPushButton(self.tr("Clear answer"), self)
         self._clear.setFlat(True)
+        self._clear.setAccessibleName(self.tr("Clear answer: {0}").format(question.label))
+        self._clear.hide()  # shown once there is an answer to clear
         self._clear.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._clear.clicked.connect(self._on_clear_clicked)
         if self.minimal:
             self.combo = QComboBox(self)
+            self.combo.setAccessibleName(question.label)
             self.combo.activated.connect(self._on_combo_activated)
             self._layout.addWidget(self.combo)
             self.setFocusProxy(self.combo)
@@ -67,20 +81,23 @@ class SelectOneEditor(Editor):
     def _build_buttons(self, choices: list[tuple[str, str]]) -> None:
         if self._buttons_box is not None:
             self._buttons_box.deleteLater()
-        box = QWidget(self)
+        box = _choice_group(self.question.label, self)
         self._buttons_box = box
         self.group = QButtonGroup(box)
         self.group.setExclusive(True)
         if self.likert:
+            # A compact row at the text's own widths (stretched columns spread a 5-point
+            # scale across the whole screen, far from its label).
             grid = QGridLayout(box)
             grid.setContentsMargins(0, 0, 0, 0)
+            grid.setHorizontalSpacing(self.fontMetrics().horizontalAdvance("M") * 2)
             for column, (name, label) in enumerate(choices):
                 button = QRadioButton(label, box)
                 button.setProperty("choice", name)
                 grid.addWidget(button, 0, column)
-                grid.setColumnStretch(column, 1)
                 self.group.addButton(button)
                 self._watch_enter(button)
+            grid.setColumnStretch(len(choices), 1)
         else:
             column_layout = QVBoxLayout(box)
             column_layout.setContentsMargins(0, 0, 0, 0)
@@ -122,22 +139,40 @@ class SelectOneEditor(Editor):
         for button in self.group.buttons():
             button.setChecked(button.property("choice") == text)
         self.group.setExclusive(True)
+        # The keyboard lands on the chosen answer (as in any radio group), else the first.
+        buttons = self.group.buttons()
+        checked = self.group.checkedButton()
+        if checked is not None or buttons:
+            self.setFocusProxy(checked if checked is not None else buttons[0])
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
-        self._clear.setVisible(not read_only)
+        self._update_clear()
+
+    def set_value(self, text: str) -> None:
+        super().set_value(text)
+        self._update_clear()
+
+    def _update_clear(self) -> None:
+        # Only an answer can be cleared: a "Clear answer" under every blank question
+        # is noise (and one more stop for the keyboard).
+        self._clear.setVisible(not self._read_only and bool(self.value()))
 
     def _on_group_button_clicked(self, button: QAbstractButton) -> None:
         self.setFocusProxy(button)
+        self._update_clear()
         self._changed()
 
     def _on_combo_activated(self, _index: int) -> None:
+        self._update_clear()
         self._changed()
 
     def _on_clear_clicked(self) -> None:
         if self.value():
             self._show("")
+            self._update_clear()
             self._changed()
+            self.focus_widget().setFocus(Qt.FocusReason.TabFocusReason)
 
 
 class SelectMultipleEditor(Editor):
@@ -145,7 +180,9 @@ class SelectMultipleEditor(Editor):
 
     def __init__(self, question: QuestionValue, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
-        self._layout = self._column(self)
+        self._box = _choice_group(question.label, self)
+        self._column(self).addWidget(self._box)
+        self._layout = self._column(self._box)
         self._layout.setSpacing(2)
         self._boxes: list[QCheckBox] = []
         self._names: list[str] = []
@@ -160,7 +197,7 @@ class SelectMultipleEditor(Editor):
             box.deleteLater()
         self._boxes = []
         for name, label in choices:
-            box = QCheckBox(label, self)
+            box = QCheckBox(label, self._box)
             box.setProperty("choice", name)
             box.clicked.connect(self._on_box_clicked)
             box.setEnabled(not self._read_only)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QWidget
 
 from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors.base import Editor
@@ -77,6 +77,10 @@ class _NumberEditor(TextEditor):
         self.line.setValidator(
             QRegularExpressionValidator(QRegularExpression(self.pattern), self.line))
         self.line.setMaximumWidth(self.fontMetrics().horizontalAdvance("0") * 18)
+        # Under its label, not centred in the row (far from the label and the message).
+        row = self.layout()
+        if isinstance(row, QHBoxLayout):
+            row.addStretch(1)
 
     def value(self) -> str:
         return super().value().strip().replace(",", ".")
