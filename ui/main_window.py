@@ -661,7 +661,7 @@ class MainWindow(QMainWindow):
             "Ctrl+I: question index or sections\n"
             "Ctrl+Shift+N: add another (repeats)\n"
             "Ctrl+Shift+F: finalise\n"
-            "Ctrl+Shift+P: pause / resume the interview clock\n"
+            "Ctrl+Shift+K: pause / resume the interview clock\n"
             "Ctrl+W: close the record\n"
             "Interviews: Alt+1…Alt+5 quick tags · Ctrl+K key quote · "
             "Ctrl+Shift+R record · Ctrl+Shift+P pause · Ctrl+Shift+T stop\n"

@@ -149,7 +149,13 @@ def test_the_interview_clock_pauses(qtbot: QtBot, core: CoreContext,
     # The session's timing stopped too: the screen's time so far is written.
     kinds = [e.event.kind for e in core.records.paradata(record.record_id)]
     assert kinds[-1] == "question_left"
-    assert filler.pause_action.shortcut().toString() == "Ctrl+Shift+P"
+    assert filler.pause_action.shortcut().toString() == "Ctrl+Shift+K"
+    # No other action of interview mode (the recording bar's among them) claims it.
+    from PySide6.QtGui import QAction
+
+    shortcuts = [a.shortcut().toString() for a in filler.findChildren(QAction)
+                 if not a.shortcut().isEmpty()]
+    assert len(shortcuts) == len(set(shortcuts)), sorted(shortcuts)
     filler.pause_action.trigger()
     settle(qtbot, filler)
     assert "(paused)" not in filler.clock_label.text()

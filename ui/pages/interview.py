@@ -95,11 +95,11 @@ class InterviewFiller(FormFiller):
         self.pause_button = QPushButton(self.tr("Pause clock"), self)
         self.pause_button.setObjectName("pauseClock")
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip(self.tr("Pause the clocks (Ctrl+Shift+P)"))
+        self.pause_button.setToolTip(self.tr("Pause the clocks (Ctrl+Shift+K)"))
         # An action, not the button's shortcut: the button's text changes (which resets
         # a button's own shortcut to its mnemonic).
         self.pause_action = QAction(self.tr("Pause or resume the clock"), self)
-        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.pause_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
         self.pause_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.pause_action.triggered.connect(self._on_pause_action_triggered)
         self.addAction(self.pause_action)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent
-from PySide6.QtWidgets import QAbstractButton, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from qi_capture.services.screen import QuestionValue
 from ui.widgets.editors import Editor, editor_for
@@ -132,7 +132,13 @@ class QuestionView(QFrame):
     def focus(self) -> None:
         # As if by Tab: the style then draws the focus frame, so the interviewer sees
         # where the keyboard is after Enter moved it here.
-        self.editor.focus_widget().setFocus(Qt.FocusReason.TabFocusReason)
+        widget = self.editor.focus_widget()
+        widget.setFocus(Qt.FocusReason.TabFocusReason)
+        if isinstance(widget, QLineEdit):
+            # Tab focus selects a line edit's whole text, so the first key typed would
+            # replace an answer given before (a draft reopened): keep the caret at the end.
+            widget.deselect()
+            widget.end(False)
 
     def takes_focus(self) -> bool:
         parent = self.parentWidget()
