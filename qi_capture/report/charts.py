@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # before anything else of matplotlib: no GUI backend is e
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from PIL import Image
 
 from qi_capture.report.model import Cell, Chart, Series
 
@@ -54,6 +55,16 @@ WIDTH = 7.2  # inches: an A4 page's text width, and 16:9 slides scale it
 #: projected (a portrait A4 chart shrunk onto a slide is unreadable).
 SLIDE_SIZE = (11.0, 4.9)
 SLIDE_FONT = 11
+#: The picture's box on a slide, in inches (16:9 less the title and the footnote).
+SLIDE_BOX = (12.3, 5.3)
+#: PNG resolution, for the PDF and the slides alike: a page's chart shown across a
+#: slide is enlarged up to 1.7 times, and still reads sharp on a projector.
+PNG_DPI = 200
+#: A slide's own drawing is 11 inches wide, near the box's width: less is enough.
+WIDE_DPI = 150
+#: Statements of an agreement scale broken down by group in one part, at most: a slide's
+#: part, and a page's when its groups are few enough (one picture serves both).
+STATEMENTS_PER_PART = 3
 #: Characters a group's name takes on a line beside its bar (on a page).
 GROUP_WRAP = 36
 
@@ -497,13 +508,39 @@ def _save(fig: Figure, fmt: str, dpi: int = 100) -> bytes:
     return out.getvalue()
 
 
+def _raster(fig: Figure, dpi: int) -> Image.Image:
+    """The figure drawn by Agg at ``dpi``, as an RGB image (the background is opaque white,
+    so the alpha channel says nothing): raw pixels, not yet encoded."""
+    out = io.BytesIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(out, format="rgba", dpi=dpi, facecolor="white")
+    data = out.getvalue()
+    # Agg's canvas is the figure's size in pixels, truncated.
+    width = int(fig.get_figwidth() * dpi)
+    for w in (width, width + 1, width - 1):
+        if w > 0 and len(data) % (4 * w) == 0:
+            return Image.frombuffer("RGBA", (w, len(data) // (4 * w)), data, "raw", "RGBA",
+                                    0, 1).convert("RGB")
+    raise ValueError("the drawing's size does not match its pixels")
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")  # no metadata: the same drawing gives the same bytes
+    return out.getvalue()
+
+
 class Drawings:
-    """Each chart drawn once, then saved as SVG and/or PNG as the outputs ask; slides get
-    their own drawing (``wide``), shaped and lettered for a projected 16:9 slide."""
+    """Each chart drawn once and laid out once, then put out as the outputs ask: SVG for
+    the web page, one raster shared by the PDF (handed over as pixels) and the slides (as
+    PNG). A slide shows the page's picture when it fits the slide's box at a readable size
+    (`fits_slide`); only a chart that does not (a tall one, or an agreement scale's part)
+    gets a drawing of its own (``wide``), shaped and lettered for a projected 16:9 slide."""
 
     def __init__(self, k: int) -> None:
         self.k = k
         self._figures: dict[tuple[str, bool], Figure | None] = {}
+        self._images: dict[tuple[str, int, bool], Image.Image | None] = {}
         self._png: dict[tuple[str, int, bool], bytes | None] = {}
 
     def _figure(self, chart: Chart, wide: bool = False) -> Figure | None:
@@ -512,20 +549,57 @@ class Drawings:
             self._figures[key] = figure(chart, self.k, wide=wide)
         return self._figures[key]
 
+    @staticmethod
+    def _laid_out(fig: Figure) -> None:
+        # Laid out by the first output: the next ones keep the axes where they are
+        # instead of running the constrained layout again (sizes are in inches and
+        # points, so the places are the same at any dpi).
+        if fig.get_layout_engine() is not None:
+            fig.set_layout_engine("none")
+
     def svg(self, chart: Chart) -> str | None:
         fig = self._figure(chart)
         if fig is None:
             return None
         text = _save(fig, "svg").decode("utf-8")
+        self._laid_out(fig)
         start = text.find("<svg")
         return text[start:] if start >= 0 else text
 
-    def png(self, chart: Chart, dpi: int = 150, *, wide: bool = False) -> bytes | None:
+    def image(self, chart: Chart, dpi: int = PNG_DPI, *,
+              wide: bool = False) -> Image.Image | None:
+        """The chart's pixels (RGB), drawn once for the PDF and the PNG alike."""
+        key = (chart.id, dpi, wide)
+        if key not in self._images:
+            fig = self._figure(chart, wide)
+            self._images[key] = None if fig is None else _raster(fig, dpi)
+            if fig is not None:
+                self._laid_out(fig)
+        return self._images[key]
+
+    def png(self, chart: Chart, dpi: int = PNG_DPI, *, wide: bool = False) -> bytes | None:
         key = (chart.id, dpi, wide)
         if key not in self._png:
-            fig = self._figure(chart, wide)
-            self._png[key] = None if fig is None else _save(fig, "png", dpi)
+            image = self.image(chart, dpi, wide=wide)
+            self._png[key] = None if image is None else _png(image)
         return self._png[key]
+
+    def fits_slide(self, chart: Chart) -> bool:
+        """Whether the page's drawing of ``chart``, fitted into a slide's picture box, is
+        enlarged enough that its text reads at least as large as a slide's own drawing's
+        (`SLIDE_FONT`)."""
+        fig = self._figure(chart)
+        if fig is None:
+            return False
+        width, height = fig.get_size_inches()
+        scale = min(SLIDE_BOX[0] / width, SLIDE_BOX[1] / height)
+        return bool(scale * RC["font.size"] >= SLIDE_FONT)
+
+    def slide_png(self, chart: Chart) -> bytes | None:
+        """The picture for ``chart``'s slide: the page's when it fits, else its own."""
+        if self.fits_slide(chart):
+            return self.png(chart)
+        return self.png(chart, WIDE_DPI, wide=True)
 
 
 def chart_svg(chart: Chart, k: int) -> str | None:

@@ -8,8 +8,6 @@ print without a system font.
 
 from __future__ import annotations
 
-import io
-import struct
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,12 @@ import matplotlib
 from fpdf import FPDF
 
 from qi_capture.report.aggregate import Aggregator
-from qi_capture.report.charts import Drawings, statement_parts, statements
+from qi_capture.report.charts import (
+    STATEMENTS_PER_PART,
+    Drawings,
+    statement_parts,
+    statements,
+)
 from qi_capture.report.model import Chart, Report
 from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
@@ -46,11 +49,6 @@ class _Document(FPDF):
                   align="C")
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    width, height = struct.unpack(">II", data[16:24])
-    return int(width), int(height)
-
-
 def _toc(pdf: Any, outline: list[Any]) -> None:
     pdf.set_xy(pdf.l_margin, pdf.t_margin)
     pdf.set_font(FONT, "B", 18)
@@ -67,12 +65,16 @@ def _toc(pdf: Any, outline: list[Any]) -> None:
 
 
 def page_parts(chart: Chart) -> list[Chart]:
-    """The chart as the pages show it: an agreement scale broken down by many groups in
-    parts of as many statements as a page holds readably (about 20 bars), else whole."""
+    """The chart as the pages show it: an agreement scale broken down by group in parts
+    of as many statements as a page holds readably (about 20 bars, and no more than a
+    slide's part), else whole."""
     if chart.kind != "likert_by":
         return [chart]
     groups = len(statements(chart)[0][1]) if chart.series else 1
-    return statement_parts(chart, max(1, BARS_PER_PAGE // max(1, groups)))
+    # No more statements than a slide's part holds: the same parts then serve the pages
+    # and the slides, each drawn once.
+    return statement_parts(chart, max(1, min(STATEMENTS_PER_PART,
+                                             BARS_PER_PAGE // max(1, groups))))
 
 
 def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
@@ -124,10 +126,11 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         pdf.set_text_color(0, 0, 0)
 
     def chart_block(chart: Chart) -> None:
-        png = drawings.png(chart) if not chart.suppressed else None
+        # Pixels, not PNG: fpdf2 would decode a PNG only to compress its pixels again.
+        image = drawings.image(chart) if not chart.suppressed else None
         height = 0.0
-        if png is not None:
-            w_px, h_px = _png_size(png)
+        if image is not None:
+            w_px, h_px = image.size
             height = TEXT_W * h_px / w_px
         if pdf.will_page_break(min(height, 200) + 24):
             pdf.add_page()
@@ -136,11 +139,11 @@ def render_pdf(report: Report, drawings: Drawings | None = None) -> bytes:
         pdf.ln(1)
         if chart.withheld_reason(k):
             small(chart.withheld_reason(k))
-        elif png is not None:
+        elif image is not None:
             if height > 230:  # a very tall chart: shrink to fit one page
-                pdf.image(io.BytesIO(png), h=230)
+                pdf.image(image, h=230)
             else:
-                pdf.image(io.BytesIO(png), w=TEXT_W)
+                pdf.image(image, w=TEXT_W)
         elif chart.kind == "text":
             pdf.set_font(FONT, size=9)
             for text in chart.texts[:TEXTS_MAX]:

@@ -15,7 +15,12 @@ from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from qi_capture.report.aggregate import Aggregator
-from qi_capture.report.charts import Drawings, statement_parts
+from qi_capture.report.charts import (
+    SLIDE_BOX,
+    STATEMENTS_PER_PART,
+    Drawings,
+    statement_parts,
+)
 from qi_capture.report.model import Chart, Report
 from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
@@ -23,8 +28,8 @@ BLUE = RGBColor.from_string("005EB8")  # type: ignore[no-untyped-call]
 MUTED = RGBColor.from_string("4C6272")  # type: ignore[no-untyped-call]
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 QUOTES_PER_SLIDE = 3
-#: Statements of an agreement scale broken down by group on one slide, side by side.
-STATEMENTS_PER_SLIDE = 3
+#: Statements of an agreement scale broken down by group on one slide.
+STATEMENTS_PER_SLIDE = STATEMENTS_PER_PART
 
 
 def _text(slide: object, left: int, top: int, width: int, height: int, text: str,
@@ -105,13 +110,13 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
     def chart_slide(chart: Chart) -> None:
         if chart.kind == "text" or chart.withheld_reason(k):
             return
-        png = drawings.png(chart, wide=True)  # drawn for a 16:9 slide
+        png = drawings.slide_png(chart)
         if png is None:
             return
         slide = deck.slides.add_slide(only_title)
         _title(slide, chart.title)
         w_px, h_px = struct.unpack(">II", png[16:24])
-        box_w, box_h = Inches(12.3), Inches(5.3)
+        box_w, box_h = Inches(SLIDE_BOX[0]), Inches(SLIDE_BOX[1])
         scale = min(box_w / w_px, box_h / h_px)
         width, height = int(w_px * scale), int(h_px * scale)
         slide.shapes.add_picture(io.BytesIO(png), Emu((SLIDE_W - width) // 2),

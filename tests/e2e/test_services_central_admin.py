@@ -22,6 +22,7 @@ from qi_capture.cli import main
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services import CoreContext
 from qi_capture.services.admin import AdminDesk
+from qi_capture.services.admin.demo_conflict import DemoLaptop, write_conflict
 from qi_capture.services.admin.dto import RecordRow
 from qi_capture.services.admin.errors import (
     IdPrefixAmbiguous,
@@ -364,3 +365,32 @@ def test_short_ids_and_ambiguity(world: tuple[Path, Path, Path], tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 2 and "matches 2 records" in err
 
+
+
+def test_two_demo_laptops_make_a_conflict_between_two_named_laptops(
+        world: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """The screenshots' conflict: two demo laptops, each with its own key, change the same
+    record from the same version and write real bundles; merged and enrolled, the record
+    has two heads, each named for its laptop."""
+    central, _laptop, ids = _merged_world(world)
+    with AdminDesk.open(central, PASSPHRASE) as desk:
+        name = desk.record(ids[1]).row.title
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    laptops = write_conflict(central, PASSPHRASE, name,
+                             (DemoLaptop("Sam Reid", {"staff/role": "nurse"}),
+                              DemoLaptop("Ana Costa", {"staff/role": "doctor"})), folder)
+    assert len(set(laptops)) == 2 and len(list(folder.glob("*.qibundle"))) == 2
+    with AdminDesk.open(central, PASSPHRASE) as desk:
+        result = desk.merge([folder])
+        assert result.refused == 0 and sorted(map(str, laptops)) == sorted(
+            result.waiting_devices)
+        for device, label in zip(laptops, ("Laptop 11 (Sam)", "Laptop 12 (Ana)"),
+                                 strict=True):
+            desk.enrol(device, name=label)
+        (conflict,) = desk.conflicts()
+        assert conflict.record_id == ids[1]
+        view = desk.conflict(conflict.id[:10])
+        assert sorted(view.head_devices) == ["Laptop 11 (Sam)", "Laptop 12 (Ana)"]
+        differing = [line for line in view.lines if line.differs]
+        assert [line.path for line in differing] == ["staff/role"]

@@ -4,10 +4,12 @@
 Real data, made the way a study makes it: the admin's central folder and signed pack
 (the admin CLI), three laptop profiles that installed the pack, filled records and
 synced (the services the laptop app uses); two laptops enrolled and merged, the third
-left in quarantine; a USB stick with new bundles, merged on screen. A conflict made as
-it happens in the field: Priya's laptop restored onto a spare machine from a copy of
-its profile, the same record then edited on both, both synced to the USB stick. Then
-the open dialog, the inbox after a merge, the devices, records, the conflict with both
+left in quarantine; a USB stick with new bundles, merged on screen. A conflict between
+two named laptops: two demo laptops (`qi_capture.services.admin.demo_conflict`) change
+the same record from the same version, each writing a real bundle of its change, merged
+and enrolled; so is a laptop copied to a spare machine (a restore from a copy of its
+profile), the same record then edited on both, both synced to the USB stick. Then the
+open dialog, the inbox after a merge, the devices, records, the conflict with both
 versions side by side, exports and the audit log.
 """
 
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from qi_capture.services import ProfileService
 from qi_capture.services.admin import AdminDesk
+from qi_capture.services.admin.demo_conflict import DemoLaptop, write_conflict
 from qi_capture.services.profiles import kdf_params
 from ui.admin.pages.audit import AuditPage
 from ui.admin.pages.devices import DevicesPage
@@ -71,6 +74,13 @@ CONFLICTED = "Riverside NHS FT"
 CONFLICT_STAFF = ("14", "15")
 
 
+#: The record two other laptops change, how, and the names they are enrolled under.
+TWO_LAPTOPS_RECORD = "Hilltop Trust"
+TWO_LAPTOPS = (DemoLaptop("Sam Reid", {"staff": "6"}),
+               DemoLaptop("Ana Costa", {"staff": "5"}))
+TWO_LAPTOP_NAMES = ("Laptop 11 (Sam)", "Laptop 12 (Ana)")
+
+
 def make_conflict(data: Path, folder: Path) -> None:
     """Priya's laptop copied to a spare machine (a restore from its backup), then the
     same record edited on both, differently, and both synced to ``folder``: merged, the
@@ -107,6 +117,15 @@ def prepare(data: Path, pack: Path) -> tuple[Path, Path, Path]:
         for name, label in (("Priya Shah", "Laptop 03 (Priya)"),
                             ("Alex Morgan", "Laptop 07 (Alex)")):
             desk.enrol(devices[name], name=label)
+    # Two laptops change Alex's first record, each its own way: merged (their bundles
+    # quarantined until enrolled, then imported), an open conflict between two names.
+    demo = data / "demo-laptops"
+    demo.mkdir()
+    laptops = write_conflict(central, PASSPHRASE, TWO_LAPTOPS_RECORD, TWO_LAPTOPS, demo)
+    with AdminDesk.open(central, PASSPHRASE) as desk:
+        desk.merge([demo])
+        for device, label in zip(laptops, TWO_LAPTOP_NAMES, strict=True):
+            desk.enrol(device, name=label)
     make_conflict(data, usb)
     for name, records in LAPTOPS:
         make_laptop(data, name, pack, records[1:], usb)

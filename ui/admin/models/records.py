@@ -155,6 +155,7 @@ class AdminRecordsModel(QAbstractTableModel):
         self._after_paint: list[Callable[[], None]] = []
         self._after_paint_posted = False
         self._inserting = False
+        self._headers: tuple[str, ...] | None = None
         # Pages cross from the worker on this signal (queued: the model is on the UI
         # thread), each as soon as it is read, while the worker reads the next.
         self._page_read.connect(self._on_page_read)
@@ -187,7 +188,11 @@ class AdminRecordsModel(QAbstractTableModel):
 
     def set_query(self, query: RecordQuery | None) -> None:
         """Show ``query``'s records: empties the table and fetches the first page."""
-        self.beginResetModel()
+        # An empty table stays empty: no reset, so the view does not lay out and paint
+        # it again while the first page is read.
+        emptied = bool(self._rows)
+        if emptied:
+            self.beginResetModel()
         self._stop_reading()
         self._generation += 1
         self._query = query
@@ -202,7 +207,8 @@ class AdminRecordsModel(QAbstractTableModel):
         self._counting = False
         self._loaded_once = False
         self._after_paint = []
-        self.endResetModel()
+        if emptied:
+            self.endResetModel()
         if query is not None:
             # The first page alone: the next ones are read once it is painted.
             self._read(1)
@@ -421,9 +427,12 @@ class AdminRecordsModel(QAbstractTableModel):
             return None
         if not 0 <= section < self._COLUMNS:
             return None
-        return (self.tr("Record"), self.tr("Review"), self.tr("Device"),
-                self.tr("Interviewer"), self.tr("Submitted"), self.tr("Last changed"),
-                self.tr("Id"))[section]
+        if self._headers is None:
+            # Asked for every section each time the header paints: translated once.
+            self._headers = (self.tr("Record"), self.tr("Review"), self.tr("Device"),
+                             self.tr("Interviewer"), self.tr("Submitted"),
+                             self.tr("Last changed"), self.tr("Id"))
+        return self._headers[section]
 
     def status_text(self, row: RecordRow) -> str:
         """The review state in words, and whether the record is in conflict or deleted
