@@ -26,7 +26,16 @@ from types import TracebackType
 from sqlalchemy import URL, Engine, create_engine, func, select
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from qi_capture.central import audit_log, conflicts, devices, migrate, postgres, review, sql
+from qi_capture.central import (
+    audit_log,
+    conflicts,
+    devices,
+    erasure,
+    migrate,
+    postgres,
+    review,
+    sql,
+)
 from qi_capture.central import merge as merging
 from qi_capture.central import records as listing
 from qi_capture.central.bundle import VerifiedBundle
@@ -353,6 +362,30 @@ class CentralStore:
 
     def heads(self, record_id: uuid.UUID) -> tuple[str, ...]:
         return conflicts.record_heads(self.engine, record_id)
+
+    # -- erasure (`qi_capture.central.erasure`) --------------------------------------------
+    def erase(
+        self,
+        record_ids: Sequence[uuid.UUID],
+        *,
+        reason: str,
+        action: str = "erase_record",
+        now: datetime | None = None,
+    ) -> list[erasure.Tombstone]:
+        """Erase records (one transaction), then make it stick on disk (`compact`)."""
+        done = erasure.erase_records(self.engine, record_ids, reason=reason, actor=self.actor,
+                                     action=action, now=now)
+        self.compact()
+        return done
+
+    def compact(self) -> None:
+        erasure.compact(self.engine)
+
+    def tombstones(self, study_id: str | None = None) -> list[erasure.Tombstone]:
+        return erasure.tombstones(self.engine, study_id=study_id)
+
+    def erased_record_ids(self, study_id: str) -> list[str]:
+        return erasure.erased_record_ids(self.engine, study_id)
 
     # -- records, for people -------------------------------------------------------------
     def records(
