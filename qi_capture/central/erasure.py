@@ -246,3 +246,25 @@ def compact(engine: Engine) -> None:
         driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     finally:
         raw.close()
+
+
+def record_ids(
+    engine: Engine,
+    *,
+    study_id: str | None = None,
+    device_id: uuid.UUID | None = None,
+    interviewer: str | None = None,
+) -> list[uuid.UUID]:
+    """The records not erased (of a study, a laptop's, an interviewer's), by id: what a
+    bulk erasure or the retention run would erase."""
+    query = select(_REC.c.id)
+    if study_id is not None:
+        query = query.where(_REC.c.study_id == study_id)
+    if device_id is not None:
+        query = query.where(_REC.c.device_id == device_id)
+    if interviewer is not None:
+        query = query.where(_REC.c.interviewer == interviewer)
+    with engine.connect() as conn:
+        found = sorted(uuid.UUID(str(r)) for r in conn.scalars(query))
+        erased = erased_among(conn, found)
+    return [r for r in found if r not in erased]

@@ -123,14 +123,18 @@ class CentralStore:
     # -- opening -------------------------------------------------------------------
     @classmethod
     def open(
-        cls, target: str | Path, passphrase: str | None = None, *, actor: str = "admin"
+        cls, target: str | Path, passphrase: str | None = None, *, actor: str = "admin",
+        backup_keep_days: int | None = None,
     ) -> CentralStore:
-        """Open (creating the tables on first use) the store at a profile folder or URL."""
+        """Open (creating the tables on first use) the store at a profile folder or URL.
+        ``backup_keep_days``: how long the admin profile's rolling backups are kept (a
+        SQLCipher store; PostgreSQL's backups are the database administrator's)."""
         text = str(target)
         if is_url(text):
             return cls._open_postgres(postgres.parse_url(text), actor=actor)
         folder = profile_folder(Path(text))
-        store = Profile.unlock(folder, passphrase or "")
+        store = (Profile.unlock(folder, passphrase or "") if backup_keep_days is None else
+                 Profile.unlock(folder, passphrase or "", backup_keep_days=backup_keep_days))
         try:
             return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False)
         except BaseException:
