@@ -251,3 +251,26 @@ def test_nothing_of_an_erased_record_left_in_the_store_files(
         # secure_delete zeroed the freed pages; the WAL was checkpointed and truncated.
         assert all(w.stat().st_size == 0 for w in tmp_path.rglob("*-wal"))
     assert central.record_listing(other).deleted is False
+
+
+@pytest.mark.parametrize("bad", ["answers", "not_deleted", "no_reason"])
+def test_a_malformed_erasure_revision_refuses_the_bundle(central: CentralStore,
+                                                         bad: str) -> None:
+    from qi_capture.central.errors import BundleRefused
+
+    a = FakeDevice("Laptop A")
+    enrol(central, a)
+    record = uuid.uuid4()
+    rev = erasure_revision(a, record, [])
+    doc = json.loads(rev.canonical_json)
+    if bad == "answers":
+        doc["answers"] = {"q1": CANARY}
+    elif bad == "not_deleted":
+        del doc["deleted"]
+    else:
+        del doc["erasure"]["reason"]
+    text = canonical_json(doc)
+    state = central.content_hash()
+    with pytest.raises(BundleRefused, match="not a valid revision"):
+        central.merge(a.bundle([BundleRevision(revision_id(text), text)]))
+    assert central.content_hash() == state
