@@ -112,6 +112,36 @@ def purge(conn: Connection, record_ids: Sequence[uuid.UUID]) -> None:
             conn.execute(delete(passage).where(passage.c.guid.in_(part)))
 
 
+def purge_if_allowed(conn: Connection, record_ids: Sequence[uuid.UUID]) -> bool:
+    """`purge`, unless the connection's role may not delete (a PostgreSQL merge role,
+    `qi_capture.central.postgres.create_merge_role`): then nothing is purged, the
+    erasure revisions still make the records tombstones (listings and exports leave
+    them out), and the owner's next ``qi-capture erase`` or ``retention`` run finishes
+    the job (`purge_pending`). Returns whether it purged."""
+    if conn.dialect.name != "postgresql":
+        purge(conn, record_ids)
+        return True
+    try:
+        with conn.begin_nested():
+            purge(conn, record_ids)
+    except DBAPIError as exc:
+        if "permission denied" not in str(exc.orig):
+            raise
+        return False
+    return True
+
+
+def purge_pending(engine: Engine) -> int:
+    """Purge every erased record (what a merge role could not); returns how many
+    erased records there are. Idempotent."""
+    with engine.begin() as conn:
+        sql.lock_merges(conn)
+        erased = sorted(uuid.UUID(str(r)) for r in conn.scalars(
+            select(_REV.c.record_id).distinct().where(_ERASURE)))
+        purge(conn, erased)
+    return len(erased)
+
+
 def _erase_attachments(conn: Connection, record_id: uuid.UUID) -> None:
     """Remove a record's attachments. Today their bytes are chunk rows in the central
     database; when they move to encrypted files beside it, this is the one place that

@@ -340,7 +340,10 @@ def derive_records(
             by_id = {r.id: r for r in rows}
             referenced = {p for r in rows for p in r.parents}
             heads = sorted(i for i in by_id if i not in referenced)
-            win = by_id[max(heads, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
+            shown = heads
+            if record_id in erased:  # the erasure is what shows, whatever else is a head
+                shown = [h for h in heads if by_id[h].deleted] or heads
+            win = by_id[max(shown, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
             edits = [r.created for r in rows if r.kind == "edit"] or [r.created for r in rows]
             # An erased record (only its erasure revisions are left: `erasure.purge`) is
             # a tombstone: the centre's and the laptop's erasures are not a conflict.
@@ -677,8 +680,9 @@ def _merge(
         touched = sorted({p.record_id for p in fresh})
         # Again under the lock: an erasure a concurrent merge committed meanwhile.
         erased = erasure.erased_among(conn, {p.record_id for p in parsed})
+        pending = False
         if erased:
-            erasure.purge(conn, sorted(erased))
+            pending = not erasure.purge_if_allowed(conn, sorted(erased))
             fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
         opened = derive_records(conn, touched, now, fresh)
         alerts = _clone_alerts(conn, bundle.device_id, [p.device_seq for p in fresh])
@@ -727,6 +731,7 @@ def _merge(
                 "conflicts_opened": len(opened),
                 "clone_alerts": len(alerts),
                 "erasures": sum(1 for p in fresh if p.erasure),
+                "erasures_pending": pending,
             },
             now,
         )

@@ -379,8 +379,16 @@ class CentralStore:
         """Erase records (one transaction), then make it stick on disk (`compact`)."""
         done = erasure.erase_records(self.engine, record_ids, reason=reason, actor=self.actor,
                                      action=action, now=now)
+        erasure.purge_pending(self.engine)  # what a merge role's merges could not purge
         self.compact()
         return done
+
+    def purge_erased(self) -> int:
+        """Finish erasures a PostgreSQL merge role merged but could not purge; returns
+        how many records are erased."""
+        count = erasure.purge_pending(self.engine)
+        self.compact()
+        return count
 
     def compact(self) -> None:
         erasure.compact(self.engine)

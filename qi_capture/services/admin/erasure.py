@@ -127,6 +127,8 @@ def run_retention(central: CentralStore, *, today: date | None = None) -> Retent
     plan = retention_plan(central, today=today)
     if plan.due:
         central.erase(plan.due, reason=RETENTION_REASON, action="retention_erase")
+    else:
+        central.purge_erased()  # erasures a merge role merged but could not purge
     central.log("retention_run", {"erased": len(plan.due),
                                   "due_on": None if plan.due_on is None
                                   else plan.due_on.isoformat()})

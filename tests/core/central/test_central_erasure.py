@@ -274,3 +274,37 @@ def test_a_malformed_erasure_revision_refuses_the_bundle(central: CentralStore,
     with pytest.raises(BundleRefused, match="not a valid revision"):
         central.merge(a.bundle([BundleRevision(revision_id(text), text)]))
     assert central.content_hash() == state
+
+
+def test_a_merge_role_merges_an_erasure_and_the_owner_finishes_it(
+        postgres: object, pg_template: str) -> None:
+    """A PostgreSQL merge role may not delete: the erasure it merges makes the record a
+    tombstone at once (out of listings and exports) and the owner's next erase or
+    retention run removes the rest."""
+    from sqlalchemy.engine import make_url
+
+    from qi_capture.central import migrate
+    from qi_capture.central.models import CentralBase
+    from qi_capture.central.postgres import create_merge_role
+    from qi_capture.services.admin import erasure as admin_erasure
+
+    server = postgres
+    database = server.create_database(pg_template)  # type: ignore[attr-defined]
+    owner_url = server.url(database)  # type: ignore[attr-defined]
+    role = "qi_merge_" + uuid.uuid4().hex[:6]
+    create_merge_role(make_url(owner_url), role, None,
+                      [t.name for t in CentralBase.metadata.sorted_tables],
+                      version_table=migrate.VERSION_TABLE)
+    bundles, a, record, other = three_bundles()
+    role_url = owner_url.replace("postgres@", f"{role}@", 1)
+    with CentralStore.open(role_url, actor=role) as merger:
+        merger.enrol(a.id, name=a.name, fingerprint=a.fingerprint, public_key=a.public_key)
+        for bundle in bundles:
+            assert merger.merge(bundle).outcome == "imported"
+        assert merger.record_listing(record).deleted
+        assert left_of(merger, record)["canary_revisions"] == 2  # not purged: no DELETE
+    with CentralStore.open(owner_url) as owner:
+        admin_erasure.run_retention(owner)  # nothing due; finishes the pending erasure
+        assert left_of(owner, record) == {"canary_revisions": 0, "revisions": 1,
+                                          "attachment_chunks": 0, "paradata": 0}
+        assert owner.record_listing(other).deleted is False
