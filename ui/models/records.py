@@ -97,6 +97,8 @@ class RecordsTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.NAME:
+                if row.erased:
+                    return self.tr("(erased record)")
                 return row.name or self.tr("(not named yet)")
             if column == self.FORM:
                 return row.form_title
