@@ -187,6 +187,8 @@ def test_codings_memos_and_report_quotes_go_with_the_record(central: CentralStor
     assert heard is not None
     quotes = [q.text for t in heard.themes for q in t.quotes]
     assert "We need time, not another method." not in quotes
+    notes = preview(central, min_cell=1).report.methods.notes
+    assert any(n.startswith("1 record(s) of the study were erased") for n in notes)
 
 
 def scan(folder: Path, needle: bytes) -> list[str]:
