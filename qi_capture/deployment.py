@@ -16,7 +16,11 @@ sync screen suggests; ``%VAR%``, ``$VAR`` and ``~`` are expanded for the user ru
 app, so one file serves every user of a machine. ``data_dir`` (optional) moves the
 profiles away from the per-user local application-data folder; it is refused when it
 points into a OneDrive-synced folder, because OneDrive copies a database while it is
-open (see SECURITY.md). Unknown keys are refused too, so a typo never goes unnoticed.
+open (see SECURITY.md). ``backup_keep_days`` (optional, 1-365, default 14) is how long
+the laptop keeps its rolling encrypted backups; a backup holds records erased since it was
+made until it is pruned, so this is also how long an erasure takes to reach the backups
+(docs/information-governance.md). Unknown keys are refused too, so a typo never goes
+unnoticed.
 
 The ``QI_CAPTURE_DEPLOYMENT`` environment variable names a file to use instead (tests,
 pilots). No file means no deployment settings: the app runs with its defaults.
@@ -39,7 +43,9 @@ FILE_NAME = "deployment.json"
 FORMAT = "qi-capture-deployment"
 VERSION = 1
 ENV_VAR = "QI_CAPTURE_DEPLOYMENT"
-_KEYS = frozenset({"format", "version", "study_pack", "sync_folder", "data_dir", "comment"})
+_KEYS = frozenset({"format", "version", "study_pack", "sync_folder", "data_dir", "comment",
+                   "backup_keep_days"})
+MAX_BACKUP_KEEP_DAYS = 365
 _ONEDRIVE_VARS = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
 
 
@@ -60,6 +66,8 @@ class Deployment:
     study_pack: Path | None = None
     sync_folder: Path | None = None
     data_dir: Path | None = None
+    #: Days the laptop keeps its backups (None: the default, 14).
+    backup_keep_days: int | None = None
 
     @property
     def configured(self) -> bool:
@@ -180,7 +188,13 @@ def parse(data: object, path: Path) -> Deployment:
                 path, f'"data_dir" {data_dir} is in a OneDrive-synced folder; profiles '
                 "must live in local application data, which OneDrive does not sync",
             )
-    return Deployment(path, pack, sync, data_dir)
+    keep = data.get("backup_keep_days")
+    if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool)
+                             or not 1 <= keep <= MAX_BACKUP_KEEP_DAYS):
+        raise DeploymentInvalid(
+            path, f'"backup_keep_days" must be a whole number of days from 1 to '
+                  f"{MAX_BACKUP_KEEP_DAYS}")
+    return Deployment(path, pack, sync, data_dir, keep)
 
 
 def load(path: Path | None = None) -> Deployment:

@@ -34,6 +34,7 @@ from ui.admin.console import AdminConsole, register_pages
 from ui.admin.open_dialog import OpenCentralDialog, OpenedStore
 from ui.controller import FormController, RecordController, ViewController
 from ui.dialogs import confirm
+from ui.dialogs.erase import EraseDialog
 from ui.dialogs.laptop import LaptopDialog
 from ui.dialogs.study_pack import StudyPackDialog
 from ui.dialogs.sync import SyncDialog
@@ -55,10 +56,12 @@ def load_home(ctx: CoreContext) -> tuple[list[StudyOverview], list[RecordRow]]:
     studies = ctx.studies.overview()
     titles = {f.id: f.title for f in ctx.studies.list_forms(include_hidden=True)}
     local = ctx.studies.local_only_form_versions()
+    erased = ctx.records.erased_ids()
     rows = [
         RecordRow(r.id, r.instance_name or "", r.form_version_id,
                   titles.get(r.form_version_id, str(r.form_version_id)), r.status,
-                  r.editing, r.created, r.updated, r.form_version_id in local)
+                  r.editing, r.created, r.updated, r.form_version_id in local,
+                  r.id in erased)
         for r in ctx.records.list_records()
     ]
     return studies, rows
@@ -132,11 +135,13 @@ class MainWindow(QMainWindow):
         self.home.open_record_requested.connect(self._on_home_open_record_requested)
         self.home.edit_record_requested.connect(self._on_home_edit_record_requested)
         self.home.delete_draft_requested.connect(self._on_home_delete_draft_requested)
+        self.home.erase_record_requested.connect(self._on_home_erase_record_requested)
         #: An explicit idle time (--idle-minutes) wins over the study pack's policy.
         self._idle_override = idle_minutes
         self.idle = IdleWatcher(self, idle_minutes or DEFAULT_IDLE_MINUTES)
         self.sync_dialog: SyncDialog | None = None
         self.pack_dialog: StudyPackDialog | None = None
+        self.erase_dialog: EraseDialog | None = None
         self.idle.idle_timed_out.connect(self._on_idle_timed_out)
         self.status = QLabel(self)
         self._carry_status = False
@@ -550,6 +555,25 @@ class MainWindow(QMainWindow):
         task = self.runner.write(ctx.records.delete_draft, record_id)
         task.finished.connect(lambda _r: (self._say(self.tr("Draft deleted.")),
                                           self.refresh_home()))
+        task.failed.connect(self._on_task_failed)
+
+    def _on_home_erase_record_requested(self, record_id: uuid.UUID, name: str) -> None:
+        if self.ctx is None:
+            return
+        dialog = EraseDialog(name, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._erase_record(record_id, dialog.reason()))
+        self.erase_dialog = dialog
+        dialog.open()  # window-modal, no nested event loop (autosave, idle lock run on)
+
+    def _erase_record(self, record_id: uuid.UUID, reason: str) -> None:
+        ctx = self.ctx
+        if ctx is None:
+            return
+        task = self.runner.write(ctx.records.erase, record_id, reason)
+        task.finished.connect(lambda _r: (self._say(self.tr(
+            "Record erased. The centre erases its copy after the next sync.")),
+            self.refresh_home()))
         task.failed.connect(self._on_task_failed)
 
     # --- a record on screen -------------------------------------------------------------

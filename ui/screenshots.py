@@ -268,6 +268,20 @@ def main(argv: list[str]) -> int:
     window.refresh_home()
     pump(app, lambda: window.home.records_model.rowCount() == 5)
     shot("10c-home-after-the-pack")
+    # Withdraw and erase the first record: the dialog, then the home screen.
+    window.home.table.selectRow(0)
+    window.home.erase.click()
+    erase = window.erase_dialog
+    assert erase is not None
+    erase.reason_edit.setText("Consent withdrawn")
+    erase.confirm.setChecked(True)
+    shot("10d-withdraw-and-erase", erase)
+    erase.erase_button.click()
+    pump(app, lambda: not window.runner.pending_writes and any(
+        window.home.records_model.row_at(r).erased
+        for r in range(window.home.records_model.rowCount())))
+    window.home.table.selectRow(0)
+    shot("10e-home-record-erased")
     sync = window.open_sync()
     assert sync is not None
     pump(app, lambda: bool(sync.folder.text()) and "ready" in sync.pending.text())

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, select
@@ -143,6 +143,12 @@ class Attachments:
         if ids and self._files is not None:
             self._files.remove(ids)
         return len(ids)
+
+    def remove_files(self, attachment_ids: Sequence[uuid.UUID]) -> None:
+        """Unlink the files of attachments whose rows (and keys) a committed transaction
+        deleted (an erasure). Without a folder there is nothing here to remove."""
+        if attachment_ids and self._files is not None:
+            self._files.remove(attachment_ids)
 
     def sweep_orphans(self) -> int:
         """Remove files without a row and temporary files (a central folder only)."""

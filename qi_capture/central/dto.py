@@ -71,6 +71,8 @@ class BundleReport:
     clone_alerts: tuple[CloneAlert, ...] = ()
     reason: str | None = None
     message: str | None = None
+    #: Erasure revisions (consent withdrawn) the bundle brought that were new here.
+    erasures: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -276,3 +276,23 @@ class AttachmentNotFound(CentralError):
             f"Attachment {attachment_id} is not in the central store.",
             attachment_id=attachment_id,
         )
+
+
+class RecordAlreadyErased(CentralError):
+    code = "central_record_erased"
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(
+            f"Record {record_id} was erased already; only its tombstone is left.",
+            record_id=record_id,
+        )
+
+
+class ErasureRefused(CentralError):
+    """An erasure that cannot be made as asked (no reason, a bulk erasure the study's
+    policy does not allow); nothing was erased."""
+
+    code = "erasure_refused"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Nothing was erased: {detail}", detail=detail)

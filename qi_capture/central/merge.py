@@ -21,14 +21,14 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
-from qi_capture.central import sql
+from qi_capture.central import erasure, sql
 from qi_capture.central.attachments import Attachments
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps, SeqRange
@@ -80,6 +80,8 @@ class ParsedRevision:
     interviewer: str
     created: str
     canonical_json: str
+    #: An erasure revision (consent withdrawn; `qi_capture.central.erasure`).
+    erasure: bool = False
 
     def row(self) -> dict[str, Any]:
         return {
@@ -150,11 +152,24 @@ def parse_revision(
             interviewer=str(doc.get("interviewer") or ""),
             created=str(doc["created"]),
             canonical_json=canonical,
+            erasure=_is_erasure(doc),
         )
     except BundleRefused:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise _invalid(rev_id, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _is_erasure(doc: Mapping[str, Any]) -> bool:
+    """An erasure revision: a deletion with its ``erasure`` (who, why), and no answers."""
+    erasure = doc.get("erasure")
+    if erasure is None:
+        return False
+    if not isinstance(erasure, dict) or doc.get("deleted") is not True or doc.get("answers"):
+        raise ValueError("an erasure revision is a deletion with no answers")
+    if not isinstance(erasure.get("reason"), str) or not isinstance(erasure.get("by"), str):
+        raise ValueError("an erasure revision names who erased it and why")
+    return True
 
 
 def _check_bundle(bundle: VerifiedBundle) -> list[ParsedRevision]:
@@ -301,6 +316,8 @@ def derive_records(
         by_record: dict[uuid.UUID, list[Any]] = defaultdict(list)
         for r in revs:
             by_record[r.record_id].append(r)
+        erased = erasure.erased_among(
+            conn, {r.record_id for r in revs if r.deleted})
         open_rows = (
             []
             if not read
@@ -321,9 +338,14 @@ def derive_records(
             by_id = {r.id: r for r in rows}
             referenced = {p for r in rows for p in r.parents}
             heads = sorted(i for i in by_id if i not in referenced)
-            win = by_id[max(heads, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
+            shown = heads
+            if record_id in erased:  # the erasure is what shows, whatever else is a head
+                shown = [h for h in heads if by_id[h].deleted] or heads
+            win = by_id[max(shown, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
             edits = [r.created for r in rows if r.kind == "edit"] or [r.created for r in rows]
-            in_conflict = len(heads) > 1
+            # An erased record (only its erasure revisions are left: `erasure.purge`) is
+            # a tombstone: the centre's and the laptop's erasures are not a conflict.
+            in_conflict = len(heads) > 1 and record_id not in erased
             record_rows.append(
                 {
                     "id": record_id,
@@ -480,7 +502,9 @@ def _remember_file(conn: Connection, bundle: VerifiedBundle, now: datetime) -> N
         )
 
 
-def _insert_paradata(conn: Connection, bundle: VerifiedBundle) -> None:
+def _insert_paradata(
+    conn: Connection, bundle: VerifiedBundle, skip: Collection[uuid.UUID] = ()
+) -> None:
     rows = sorted(
         (
             {
@@ -494,6 +518,7 @@ def _insert_paradata(conn: Connection, bundle: VerifiedBundle) -> None:
                 "payload_json": p.payload_json,
             }
             for p in bundle.paradata
+            if p.record_id not in skip
         ),
         key=lambda r: (str(r["record_id"]), r["seq"]),
     )
@@ -528,8 +553,11 @@ def merge_bundle(
     `BundleRefused`; nothing is written then."""
     moment = now or utcnow()
     try:
-        return _merge(engine, bundle, actor, source, moment, enrol,
-                      attachments or Attachments(engine, None, "the central store"))
+        report = _merge(engine, bundle, actor, source, moment, enrol,
+                        attachments or Attachments(engine, None, "the central store"))
+        if report.erasures:
+            erasure.compact(engine)  # after the commit: VACUUM cannot run inside it
+        return report
     except _AlreadyImported:
         return BundleReport(
             outcome="already_imported",
@@ -584,15 +612,28 @@ def _merge(
         for chunk in sql.chunks([p.id for p in parsed]):
             known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
         fresh = [p for p in parsed if p.id not in known]
+        # A record erased already keeps nothing of what an old bundle brings back.
+        erased = erasure.erased_among(conn, {p.record_id for p in parsed}) | {
+            p.record_id for p in fresh if p.erasure}
+        fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
         sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
-        attachments.store(conn, bundle.attachments)
-        _insert_paradata(conn, bundle)
+        attachments.store(conn, [a for a in bundle.attachments if a.record_id not in erased])
+        _insert_paradata(conn, bundle, skip=erased)
 
         # -- phase 2: derived state, one merge at a time --------------------------------
         sql.lock_merges(conn)
         if _bundle_known(conn, bundle.manifest_hash):
             raise _AlreadyImported()
         touched = sorted({p.record_id for p in fresh})
+        # Again under the lock: an erasure a concurrent merge committed meanwhile.
+        erased = erasure.erased_among(conn, {p.record_id for p in parsed})
+        pending = False
+        removed: list[uuid.UUID] = []
+        if erased:
+            purged = erasure.purge_if_allowed(conn, sorted(erased))
+            pending = purged is None
+            removed = purged or []
+            fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
         opened = derive_records(conn, touched, now, fresh)
         alerts = _clone_alerts(conn, bundle.device_id, [p.device_seq for p in fresh])
         current = conn.execute(
@@ -607,7 +648,8 @@ def _merge(
         sql.insert_ignore(
             conn,
             sql.table(CentralReviewRow),
-            [{"record_id": r, "status": "received", "updated": now, "by": None} for r in touched],
+            [{"record_id": r, "status": "received", "updated": now, "by": None}
+             for r in touched if r not in erased],
         )
         conn.execute(
             sql.table(CentralBundleRow).insert(),
@@ -638,9 +680,13 @@ def _merge(
                 "known_revisions": len(parsed) - len(fresh),
                 "conflicts_opened": len(opened),
                 "clone_alerts": len(alerts),
+                "erasures": sum(1 for p in fresh if p.erasure),
+                "erasures_pending": pending,
             },
             now,
         )
+    # Their keys went with the commit; now the files (one left behind is swept later).
+    attachments.remove_files(removed)
     return BundleReport(
         outcome="imported",
         bundle_id=bundle.bundle_id,
@@ -652,6 +698,7 @@ def _merge(
         records_touched=len(touched),
         conflicts_opened=tuple(opened),
         clone_alerts=tuple(alerts),
+        erasures=sum(1 for p in fresh if p.erasure),
     )
 
 

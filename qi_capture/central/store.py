@@ -27,7 +27,16 @@ from sqlalchemy import URL, Engine, create_engine, func, select
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from qi_capture.audio.marks import NoteState
-from qi_capture.central import audit_log, conflicts, devices, migrate, postgres, review, sql
+from qi_capture.central import (
+    audit_log,
+    conflicts,
+    devices,
+    erasure,
+    migrate,
+    postgres,
+    review,
+    sql,
+)
 from qi_capture.central import merge as merging
 from qi_capture.central import records as listing
 from qi_capture.central.attachments import FOLDER_NAME as ATTACHMENTS_FOLDER
@@ -130,16 +139,20 @@ class CentralStore:
     def open(
         cls, target: str | Path, passphrase: str | None = None, *, actor: str = "admin",
         attachments: Path | None = None,
+        backup_keep_days: int | None = None,
     ) -> CentralStore:
         """Open (creating the tables on first use) the store at a profile folder or URL.
         ``attachments``: a PostgreSQL store's attachments folder (else the
-        ``QI_CENTRAL_ATTACHMENTS`` variable's); a central folder keeps them inside."""
+        ``QI_CENTRAL_ATTACHMENTS`` variable's); a central folder keeps them inside.
+        ``backup_keep_days``: how long the admin profile's rolling backups are kept (a
+        SQLCipher store; PostgreSQL's backups are the database administrator's)."""
         text = str(target)
         if is_url(text):
             return cls._open_postgres(postgres.parse_url(text), actor=actor,
                                       attachments=folder_for_postgres(attachments))
         folder = profile_folder(Path(text))
-        store = Profile.unlock(folder, passphrase or "")
+        store = (Profile.unlock(folder, passphrase or "") if backup_keep_days is None else
+                 Profile.unlock(folder, passphrase or "", backup_keep_days=backup_keep_days))
         try:
             return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False,
                        attachments=folder / ATTACHMENTS_FOLDER)
@@ -374,6 +387,39 @@ class CentralStore:
 
     def heads(self, record_id: uuid.UUID) -> tuple[str, ...]:
         return conflicts.record_heads(self.engine, record_id)
+
+    # -- erasure (`qi_capture.central.erasure`) --------------------------------------------
+    def erase(
+        self,
+        record_ids: Sequence[uuid.UUID],
+        *,
+        reason: str,
+        action: str = "erase_record",
+        now: datetime | None = None,
+    ) -> list[erasure.Tombstone]:
+        """Erase records (one transaction), then make it stick on disk (`compact`)."""
+        done = erasure.erase_records(self.engine, record_ids, reason=reason, actor=self.actor,
+                                     action=action, now=now, attachments=self.attachments)
+        # What a merge role's merges could not purge:
+        erasure.purge_pending(self.engine, self.attachments)
+        self.compact()
+        return done
+
+    def purge_erased(self) -> int:
+        """Finish erasures a PostgreSQL merge role merged but could not purge; returns
+        how many records are erased."""
+        count = erasure.purge_pending(self.engine, self.attachments)
+        self.compact()
+        return count
+
+    def compact(self) -> None:
+        erasure.compact(self.engine)
+
+    def tombstones(self, study_id: str | None = None) -> list[erasure.Tombstone]:
+        return erasure.tombstones(self.engine, study_id=study_id)
+
+    def erased_record_ids(self, study_id: str) -> list[str]:
+        return erasure.erased_record_ids(self.engine, study_id)
 
     # -- records, for people -------------------------------------------------------------
     def records(

@@ -24,6 +24,7 @@ from qi_capture.cli import (
     coding,
     conflicts,
     devices,
+    erase,
     export,
     form,
     merge,
@@ -41,7 +42,7 @@ Handler = Callable[[argparse.Namespace], int]
 #: Command-group modules, in the order ``--help`` lists them.
 GROUPS: tuple[ModuleType, ...] = (
     profile, study, record, form, sync, admin, bundle, merge, conflicts, devices, review,
-    export, report, coding, selftest,
+    export, report, coding, selftest, erase,
 )
 
 EXIT_OK = 0

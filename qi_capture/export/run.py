@@ -194,6 +194,7 @@ def export_form(
     source: str = "",
     options: ExportOptions | None = None,
     batch: int = 10_000,
+    erased: int = 0,
 ) -> ExportResult:
     """Export every record of ``forms`` (all versions of one form, oldest first).
 
@@ -228,7 +229,7 @@ def export_form(
     failed = True
     try:
         result = _export(layout, records, out_dir, fmt, language, statuses, paradata, source,
-                         options, batch, temp, opened)
+                         options, batch, temp, opened, erased)
         failed = False
         # The report first: data files never stand without the warning beside them.
         finals = [(tmp, final) for tmp, final in temps if final is not None]
@@ -278,6 +279,7 @@ def _export(
     batch: int,
     temp: Callable[[Path | None], Path],
     opened: list[writers.Sink | writers.Workbook],
+    erased: int = 0,
 ) -> ExportResult:
     stata = fmt == "dta"
     audit = audit_table(layout.form_id)
@@ -369,7 +371,8 @@ def _export(
     files.append(codebook_path)
 
     report = _report(layout, stats, rows, counts, variables, fmt=fmt, language=language,
-                     statuses=statuses, files=files, source=source, options=options)
+                     statuses=statuses, files=files, source=source, options=options,
+                     erased=erased)
     report_json = out_dir / "export_report.json"
     report_txt = out_dir / "export_report.txt"
     for final, text in ((report_json, json.dumps(report, indent=2, ensure_ascii=False)),
@@ -400,6 +403,7 @@ def _report(
     files: list[Path],
     source: str,
     options: ExportOptions,
+    erased: int = 0,
 ) -> dict[str, Any]:
     warnings: list[JsonValue] = [NOT_ENCRYPTED]
     if stats.in_conflict:
@@ -461,6 +465,7 @@ def _report(
         "included": stats.included,
         "excluded": dict(sorted(stats.excluded.items())),
         "excluded_total": sum(stats.excluded.values()),
+        "erased": erased,
         "in_conflict": stats.in_conflict,
         "rows": rows,
         "csv_cells_neutralised": _counted(counts.neutralised),
@@ -491,6 +496,9 @@ def render_report(report: dict[str, Any]) -> str:
         f"records excluded: {report['excluded_total']}",
     ]
     lines += [f"  {n}: {why}" for why, n in report["excluded"].items()]
+    if report.get("erased"):
+        lines.append(f"  of the deleted, erased (consent withdrawn or retention ended; only "
+                     f"a tombstone is left): {report['erased']}")
     lines.append("rows per table:")
     lines += [f"  {name}: {n}" for name, n in report["rows"].items()]
     lines.append("files: " + ", ".join(report["files"]))

@@ -611,7 +611,7 @@ def merge_files(
     return run
 
 
-_AckKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]]
+_AckKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]
 
 
 def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> None:
@@ -621,6 +621,8 @@ def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> No
     keys = admin.keys()
     fingerprints = {d.id: d.fingerprint for d in central.devices()}
     revisions = central.revision_ids_by_device(sorted({d for _f, d in run.acks}))
+    # Every erased record of the study goes to every laptop: each erases its own copy.
+    erased = tuple(central.erased_record_ids(keys.study_id)) if run.acks else ()
     in_inbox: dict[Path, dict[_AckKey, Path]] = {}
     pending: dict[Path, list[tuple[uuid.UUID, bytes]]] = defaultdict(list)
     for (folder, device_id), bundles in run.acks.items():
@@ -629,7 +631,7 @@ def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> No
         fingerprint = fingerprints.get(device_id) or ""
         if folder not in in_inbox:
             in_inbox[folder] = _acks_in_inbox(folder, keys.study_id, keys.signing_public_key)
-        same = in_inbox[folder].get((str(device_id), fingerprint, pairs, rev_ids))
+        same = in_inbox[folder].get((str(device_id), fingerprint, pairs, rev_ids, erased))
         if same is not None:
             run.ack_files.append((device_id, same))
             continue
@@ -640,6 +642,7 @@ def _write_acks(central: CentralStore, admin: AdminProfile, run: MergeRun) -> No
             device_key_fingerprint=fingerprint,
             bundles=pairs,
             revision_ids=rev_ids,
+            erasures=erased,
         )))
     failed: list[tuple[str, str]] = []
     for folder, acks in pending.items():
@@ -681,7 +684,7 @@ def _acks_in_inbox(folder: Path, study_id: str, public_key: bytes) -> dict[_AckK
         if ack.study_id != study_id:
             continue
         key = (ack.device_id, ack.device_key_fingerprint, tuple(sorted(set(ack.bundles))),
-               tuple(sorted(set(ack.revision_ids))))
+               tuple(sorted(set(ack.revision_ids))), tuple(sorted(set(ack.erasures))))
         found.setdefault(key, path)
     return found
 

@@ -24,6 +24,7 @@ from qi_capture.services.errors import (
     ProfileNameTaken,
     ProfileUnknown,
 )
+from qi_capture.storage.backup import DEFAULT_KEEP_DAYS
 from qi_capture.storage.profile import Profile
 from qi_capture.storage.profiles import list_profiles, new_profile_folder, profiles_root
 
@@ -48,6 +49,16 @@ _ROTATION = (
     ("promoted", "new key made current"),
     ("backed_up", "backup made under the new key"),
 )
+
+
+def backup_keep_days() -> int:
+    """How long this laptop keeps its backups: deployment.json's ``backup_keep_days``,
+    else the default (an unusable deployment file is reported by the self-test)."""
+    try:
+        configured = deployment_settings.load().backup_keep_days
+    except deployment_settings.DeploymentInvalid:
+        configured = None
+    return configured or DEFAULT_KEEP_DAYS
 
 
 class ProfileService:
@@ -148,7 +159,7 @@ class ProfileService:
     def unlock(self, profile: ProfileInfo | Path, passphrase: str) -> CoreContext:
         """Open a profile (raises `WrongPassphrase`, `ProfileLocked`, `DatabaseCorrupt`...)."""
         folder = profile.folder if isinstance(profile, ProfileInfo) else profile
-        store = Profile.unlock(folder, passphrase)
+        store = Profile.unlock(folder, passphrase, backup_keep_days=backup_keep_days())
         try:
             ctx = CoreContext(store)
         except BaseException:

@@ -471,6 +471,24 @@ class RecordService:
         self._ctx.store.records.delete_draft(record_id)
         log.info("record %s deleted", record_id)
 
+    def erase(self, record_id: uuid.UUID, reason: str) -> RevisionInfo:
+        """Withdraw and erase a record (draft, finalised or sent): its answers, every
+        earlier revision, paradata, attachments and recordings go from this laptop now;
+        the erasure revision that stays (who, when, why; no answers) goes to the centre
+        with the next sync, which erases the centre's copy too. Raises `RecordErased`
+        (erased already), `ErasureReasonMissing`, `RecordNotFound`."""
+        handle = self._open.get(record_id)
+        if handle is not None:
+            handle._close()
+        info = self._ctx.store.erasures.erase(record_id, reason=reason,
+                                              by=self._ctx.interviewer)
+        log.info("record %s erased (erasure revision %s)", record_id, info.id)
+        return info
+
+    def erased_ids(self) -> set[uuid.UUID]:
+        """The records on this laptop that were erased (only their tombstone is left)."""
+        return self._ctx.store.erasures.erased_ids()
+
     def add_attachment(
         self,
         record_id: uuid.UUID,

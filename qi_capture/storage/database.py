@@ -68,6 +68,21 @@ class Database:
             finally:
                 raw.close()
 
+    def checkpoint(self) -> None:
+        """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the database and cut it
+        to zero bytes, so that pages freed by an erasure (overwritten in the database by
+        ``secure_delete``) leave no older copy in the ``-wal`` file."""
+        self._check_open()
+        assert self.engine is not None
+        with self._write_lock, _mapped_errors():
+            raw = self.engine.raw_connection()
+            try:
+                conn = raw.driver_connection
+                assert conn is not None
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                raw.close()
+
     def close(self) -> None:
         with self._write_lock:
             if self.engine is not None:

@@ -248,3 +248,24 @@ class RecordNotDeletable(StorageError):
             record_id=record_id,
             status=status,
         )
+
+
+class RecordErased(StorageError):
+    code = "record_erased"
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(
+            f"Record {record_id} was erased (consent withdrawn); nothing of it can be "
+            "opened, edited or erased again.",
+            record_id=record_id,
+        )
+
+
+class ErasureReasonMissing(StorageError):
+    code = "erasure_reason_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An erasure needs a reason (for example \"consent withdrawn\"); it is kept with "
+            "the record's tombstone. Do not write the person's name in it."
+        )

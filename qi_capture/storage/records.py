@@ -24,6 +24,7 @@ from qi_capture.storage.errors import (
     FormVersionNotFound,
     InvalidAnswerValue,
     InvalidStatusTransition,
+    RecordErased,
     RecordNotDeletable,
     RecordNotEditable,
     RecordNotFound,
@@ -357,6 +358,8 @@ class Records:
             if row.status == "draft" or row.editing:
                 return
             head = s.get(RevisionRow, row.head_revision_id)
+            if head is not None and '"deleted":true,"device_id":' in head.canonical_json:
+                raise RecordErased(str(record_id))  # see qi_capture.storage.erasure
             answers = {} if head is None else _revision_info(head).answers
             for path, value in answers.items():
                 s.add(

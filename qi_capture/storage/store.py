@@ -27,6 +27,7 @@ from qi_capture.storage.catalog import Catalog
 from qi_capture.storage.database import Database
 from qi_capture.storage.dto import BackupInfo, DeviceInfo, IntegrityReport
 from qi_capture.storage.engine import integrity_problems
+from qi_capture.storage.erasure import Erasures
 from qi_capture.storage.errors import StoreClosed
 from qi_capture.storage.lockfile import ProfileLock
 from qi_capture.storage.models import AttachmentRow, DeviceRow
@@ -68,6 +69,7 @@ class Store:
         self.settings = Settings(self._db)
         self.sync = SyncLedger(self._db, device_id, self.attachment_files)
         self.relocation = Relocation(self._db)
+        self.erasures = Erasures(self._db, device_id, self.attachment_files)
 
     # -- plumbing ------------------------------------------------------------------
     @property

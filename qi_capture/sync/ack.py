@@ -11,11 +11,18 @@ File format (``*.qiack``, canonical JSON)::
      "body": {"ack_id": UUID, "created": ISO-8601 UTC, "study_id": str,
               "device_id": UUID, "device_key_fingerprint": "ed25519:<hex>",
               "bundles": [{"bundle_id": UUID, "manifest_sha256": hex}],
-              "revision_ids": [hex, ...]},
+              "revision_ids": [hex, ...],
+              "erasures": [UUID, ...]},       # format 2 only
      "signature": b64}          # Ed25519 over SIGNATURE_DOMAIN + canonical body
 
+Format 2 adds ``erasures``: the ids of the study's records that were erased (consent
+withdrawn), at the centre or on any laptop. The laptop erases its own copy of each it
+still holds (`qi_capture.storage.erasure`). An acknowledgement with no erasures is
+written as format 1, exactly as before; readers accept both.
+
 An acknowledgement is signed but not encrypted: it holds only a pseudonymous device id,
-its key fingerprint and revision hashes, never answers or names. Its file name is random.
+its key fingerprint, revision hashes and record ids, never answers, names or the
+reasons for an erasure. Its file name is random.
 """
 
 from __future__ import annotations
@@ -40,11 +47,16 @@ from qi_capture.sync.errors import AckBadSignature, AckInvalid
 
 FORMAT = "qi-capture-ack"
 FORMAT_VERSION = 1
+#: With ``erasures`` in the body.
+ERASURES_VERSION = 2
 SIGNATURE_DOMAIN = b"qi-capture/acknowledgement/v1\n"
 ACK_SUFFIX = ".qiack"
 INBOX = "inbox"
 MAX_ACK_BYTES = 16 * 1024 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_BODY_KEYS = {"ack_id", "created", "study_id", "device_id", "device_key_fingerprint",
+              "bundles", "revision_ids"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,8 @@ class Acknowledgement:
     device_key_fingerprint: str
     bundles: tuple[tuple[str, str], ...]
     revision_ids: tuple[str, ...]
+    #: Records of the study erased (format 2; empty in format 1).
+    erasures: tuple[str, ...] = ()
 
 
 def make_acknowledgement(
@@ -67,9 +81,10 @@ def make_acknowledgement(
     bundles: Sequence[tuple[str, str]],
     revision_ids: Sequence[str],
     now: datetime | None = None,
+    erasures: Sequence[str] = (),
 ) -> bytes:
     """The bytes of a signed acknowledgement. ``bundles`` are (bundle id, manifest
-    SHA-256) pairs."""
+    SHA-256) pairs; ``erasures`` the ids of the study's erased records (format 2)."""
     body: JsonValue = {
         "ack_id": str(uuid.uuid4()),
         "created": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -79,12 +94,15 @@ def make_acknowledgement(
         "bundles": [{"bundle_id": b, "manifest_sha256": h} for b, h in bundles],
         "revision_ids": list[JsonValue](sorted(set(revision_ids))),
     }
+    if erasures:
+        assert isinstance(body, dict)
+        body["erasures"] = list[JsonValue](sorted(set(erasures)))
     # Built from text only: no NaN or non-JSON value to walk for.
     signature = signing.sign(signing_key,
                              SIGNATURE_DOMAIN + canonical_json(body, checked=True).encode())
     doc: JsonValue = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": ERASURES_VERSION if erasures else FORMAT_VERSION,
         "body": body,
         "signature": base64.b64encode(signature).decode("ascii"),
     }
@@ -140,10 +158,12 @@ def parse_acknowledgement(data: bytes, *, signing_public_key: bytes | None) -> A
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise AckInvalid("it is not JSON") from exc
     top = _obj(doc, {"format", "format_version", "body", "signature"}, "the acknowledgement")
-    if top["format"] != FORMAT or top["format_version"] != FORMAT_VERSION:
+    version = top["format_version"]
+    if top["format"] != FORMAT or version not in (FORMAT_VERSION, ERASURES_VERSION) \
+            or isinstance(version, bool):
         raise AckInvalid("it is not a QI Capture acknowledgement of a supported version")
-    body = _obj(top["body"], {"ack_id", "created", "study_id", "device_id",
-                              "device_key_fingerprint", "bundles", "revision_ids"}, "body")
+    keys = _BODY_KEYS | ({"erasures"} if version == ERASURES_VERSION else set())
+    body = _obj(top["body"], keys, "body")
     study_id = body["study_id"]
     if not isinstance(study_id, str):
         raise AckInvalid("the study id is not text")
@@ -165,6 +185,11 @@ def parse_acknowledgement(data: bytes, *, signing_public_key: bytes | None) -> A
         raise AckInvalid("the revision ids are not valid")
     if not isinstance(bundles, list):
         raise AckInvalid("the bundles are not a list")
+    erasures = body.get("erasures", [])
+    if not isinstance(erasures, list) or not all(
+        isinstance(r, str) and _UUID.fullmatch(r) for r in erasures
+    ):
+        raise AckInvalid("the erased record ids are not valid")
     pairs = []
     for item in bundles:
         b = _obj(item, {"bundle_id", "manifest_sha256"}, "a bundle entry")
@@ -177,4 +202,5 @@ def parse_acknowledgement(data: bytes, *, signing_public_key: bytes | None) -> A
         device_key_fingerprint=str(body["device_key_fingerprint"]),
         bundles=tuple(pairs),
         revision_ids=tuple(revisions),
+        erasures=tuple(erasures),
     )

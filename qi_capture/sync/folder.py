@@ -135,6 +135,7 @@ def read_acknowledgements(
     device = store.device()
     refused: list[RefusedAck] = []
     wanted: set[str] = set()
+    erased: set[uuid.UUID] = set()
     for path in sorted(inbox.glob("*" + ACK_SUFFIX)):
         try:
             if path.stat().st_size > MAX_ACK_BYTES:
@@ -153,7 +154,11 @@ def read_acknowledgements(
         if ack.device_id != str(device.id) or ack.device_key_fingerprint != device.fingerprint:
             continue
         wanted.update(ack.revision_ids)
+        erased.update(uuid.UUID(r) for r in ack.erasures)
     newly = store.sync.mark_acknowledged(wanted, at=now) if wanted else []
+    # Records erased at the centre (or from another laptop): this copy goes too, and its
+    # erasure revision confirms it in the next bundle.
+    store.erasures.apply_central(erased, now=now)
     return len(newly), refused
 
 

@@ -22,6 +22,7 @@ RecordIdRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
 FormRole = Qt.ItemDataRole.UserRole + 3
 SortRole = Qt.ItemDataRole.UserRole + 4
+ErasedRole = Qt.ItemDataRole.UserRole + 5
 
 STATUSES = ("draft", "finalised", "sent", "acknowledged")
 
@@ -38,6 +39,8 @@ class RecordRow:
     updated: dt.datetime
     #: Its study has no study pack: a finalised record cannot be sent and stays here.
     local_only: bool = False
+    #: Withdrawn and erased: only its tombstone is left.
+    erased: bool = False
 
 
 class RecordsTableModel(QAbstractTableModel):
@@ -74,6 +77,8 @@ class RecordsTableModel(QAbstractTableModel):
                 self.tr("Started"))[section]
 
     def status_text(self, row: RecordRow) -> str:
+        if row.erased:
+            return self.tr("Erased")
         if row.editing:
             return self.tr("Being edited")
         if row.local_only and row.status == "finalised":
@@ -92,6 +97,8 @@ class RecordsTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.NAME:
+                if row.erased:
+                    return self.tr("(erased record)")
                 return row.name or self.tr("(not named yet)")
             if column == self.FORM:
                 return row.form_title
@@ -107,6 +114,9 @@ class RecordsTableModel(QAbstractTableModel):
             if column == self.STATUS:
                 return STATUSES.index(row.status) if row.status in STATUSES else 99
             return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS and row.erased:
+            return self.tr("Withdrawn and erased: its answers are gone; only the note that "
+                           "it was erased (when, by whom, why) is kept.")
         if role == Qt.ItemDataRole.ToolTipRole and column == self.STATUS and row.local_only:
             return self.tr("Its study has no study pack yet, so it stays on this laptop. "
                            "Importing the pack (File > Import study pack) moves it into "
@@ -115,6 +125,8 @@ class RecordsTableModel(QAbstractTableModel):
             return str(row.record_id)
         if role == StatusRole:
             return row.status
+        if role == ErasedRole:
+            return row.erased
         if role == FormRole:
             return row.form_version_id
         return None

@@ -27,6 +27,7 @@ from qi_capture.services.dto import FormVersionInfo
 from qi_capture.services.studies import StudyOverview
 from ui.models.records import (
     STATUSES,
+    ErasedRole,
     RecordFilterProxy,
     RecordIdRole,
     RecordRow,
@@ -45,6 +46,7 @@ class HomePage(QWidget):
     open_record_requested = Signal(object)  # record id (resume a draft / view a record)
     edit_record_requested = Signal(object)  # record id (new revision of a finalised one)
     delete_draft_requested = Signal(object)  # record id
+    erase_record_requested = Signal(object, str)  # record id, its name as listed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +155,12 @@ class HomePage(QWidget):
         self.open.clicked.connect(self._on_open_clicked)
         self.edit.clicked.connect(self._on_edit_clicked)
         self.delete.clicked.connect(self._on_delete_clicked)
+        self.erase = QPushButton(self.tr("&Withdraw and erase…"), right)
+        self.erase.setObjectName("erase_record")
+        self.erase.setToolTip(self.tr("Erase the chosen record and everything in it "
+                                      "(consent withdrawn, entered twice...)"))
+        self.erase.clicked.connect(self._on_erase_clicked)
+        buttons.addWidget(self.erase)
         buttons.addStretch(1)
         buttons.addWidget(self.open)
         buttons.addWidget(self.edit)
@@ -187,9 +195,13 @@ class HomePage(QWidget):
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.delete_action.triggered.connect(self._on_delete_clicked)
         self.table.addAction(self.delete_action)
+        self.erase_action = QAction(self.tr("&Withdraw and erase…"), self)
+        self.erase_action.triggered.connect(self._on_erase_clicked)
+        self.table.addAction(self.erase_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
     def actions_for_menu(self) -> list[QAction]:
-        return [self.new_action, self.search_action, self.delete_action]
+        return [self.new_action, self.search_action, self.delete_action, self.erase_action]
 
     # --- data ---------------------------------------------------------------------------
     def set_greeting(self, name: str) -> None:
@@ -294,7 +306,10 @@ class HomePage(QWidget):
     def _update_buttons(self, *_args: object) -> None:
         chosen = self.selected()
         self.open.setEnabled(chosen is not None)
-        self.edit.setEnabled(chosen is not None and chosen[1] != "draft")
+        erased = self._selected_erased()
+        self.edit.setEnabled(chosen is not None and chosen[1] != "draft" and not erased)
+        self.erase.setEnabled(chosen is not None and not erased)
+        self.erase_action.setEnabled(self.erase.isEnabled())
         self.delete.setEnabled(chosen is not None and chosen[1] == "draft")
         self.delete_action.setEnabled(self.delete.isEnabled())
         self.start.setEnabled(self._current_form() is not None)
@@ -355,6 +370,16 @@ class HomePage(QWidget):
         index = self.form_filter.findData(data)
         if index >= 0 and self.form_filter.currentIndex() != index:
             self.form_filter.setCurrentIndex(index)
+
+    def _selected_erased(self) -> bool:
+        index = self.table.currentIndex()
+        return index.isValid() and index.siblingAtColumn(0).data(ErasedRole) is True
+
+    def _on_erase_clicked(self) -> None:
+        chosen = self.selected()
+        if chosen is not None and not self._selected_erased():
+            name = self.table.currentIndex().siblingAtColumn(0).data() or ""
+            self.erase_record_requested.emit(chosen[0], str(name))
 
     def _on_search_action_triggered(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)

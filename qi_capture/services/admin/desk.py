@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
@@ -37,7 +38,7 @@ from qi_capture.central.store import CentralStore, is_url
 from qi_capture.crypto import signing
 from qi_capture.forms.model import Element, Form
 from qi_capture.progress import CancelToken, ProgressCallback
-from qi_capture.services.admin import exports, render
+from qi_capture.services.admin import erasure, exports, render
 from qi_capture.services.admin import report as report_service
 from qi_capture.services.admin.coding import CodingDesk
 from qi_capture.services.admin.dto import (
@@ -77,6 +78,7 @@ from qi_capture.services.admin.playback import PlaybackSession
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
+from qi_capture.services.profiles import backup_keep_days
 from qi_capture.storage.canonical import JsonValue, loads
 from qi_capture.sync.admin import AdminProfile, parse_device_key
 
@@ -118,7 +120,8 @@ class AdminDesk:
         whose keys open bundles, unlocked with the same ``passphrase``)."""
         text = str(target)
         if not is_url(text):
-            central = CentralStore.open(text, passphrase, actor=actor)
+            central = CentralStore.open(text, passphrase, actor=actor,
+                                        backup_keep_days=backup_keep_days())
             assert central.profile is not None
             return cls(central, AdminProfile(central.profile), owns_admin=False)
         central = CentralStore.open(text, actor=actor)
@@ -280,6 +283,39 @@ class AdminDesk:
         if count > 1:
             raise IdPrefixAmbiguous(ref, "record", count, [str(i) for i in ids])
         return ids[0]
+
+    # -- erasure and retention (`qi_capture.services.admin.erasure`) ----------------------
+    def erase(self, ref: str | uuid.UUID, *, reason: str) -> erasure.Tombstone:
+        """Erase one record (consent withdrawn, entered twice...): its answers, every
+        earlier revision, attachments, paradata, codings and review notes; a tombstone
+        (id, form, who, when, why) stays. Its laptop erases its copy on its next sync."""
+        [done] = erasure.erase(self._central, [self.record_id(ref)], reason=reason)
+        return done
+
+    def erase_device(self, ref: str | uuid.UUID, *, reason: str) -> list[erasure.Tombstone]:
+        """Every record of a laptop (only where the erasure policy allows it)."""
+        ids = erasure.bulk_ids(self._central, device_id=self.device_id(ref))
+        return erasure.erase(self._central, ids, reason=reason) if ids else []
+
+    def erase_interviewer(self, name: str, *, reason: str) -> list[erasure.Tombstone]:
+        """Every record of an interviewer (only where the erasure policy allows it)."""
+        ids = erasure.bulk_ids(self._central, interviewer=name)
+        return erasure.erase(self._central, ids, reason=reason) if ids else []
+
+    def tombstones(self) -> tuple[erasure.Tombstone, ...]:
+        return tuple(self._central.tombstones())
+
+    def erasure_policy(self) -> erasure.ErasurePolicy:
+        return erasure.policy(self._central)
+
+    def set_erasure_policy(self, policy: erasure.ErasurePolicy) -> erasure.ErasurePolicy:
+        return erasure.set_policy(self._central, policy)
+
+    def retention_plan(self, *, today: date | None = None) -> erasure.RetentionPlan:
+        return erasure.retention_plan(self._central, today=today)
+
+    def run_retention(self, *, today: date | None = None) -> erasure.RetentionPlan:
+        return erasure.run_retention(self._central, today=today)
 
     def _device_names(self) -> dict[uuid.UUID, str]:
         # Names only: a page of the records table asks for them each time (a device may

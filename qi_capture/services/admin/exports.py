@@ -164,6 +164,7 @@ def export(
         paradata=lambda ids: central.export_paradata(ids),
         source=central.target if central.profile is None else "central store",
         options=options or ExportOptions(),
+        erased=sum(1 for t in central.tombstones() if t.form_id == form_id),
     )
     files = tuple(result.files)
     report = dict(result.report)

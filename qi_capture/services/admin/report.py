@@ -14,7 +14,7 @@ import shlex
 import sys
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -133,8 +133,15 @@ def _build(central: CentralStore, study_id: str | None, *, by: str | None,
                             language=language)
     themes = coded_themes(central, chosen) or _quick_tag_themes(central, data)
     report = build(chosen, data, options, command=command, invited=orgs, themes=themes)
+    erased = len(central.tombstones(chosen))
+    if erased:  # withdrawn consent, retention: said, never shown
+        report = replace(report, methods=replace(report.methods, notes=(
+            *report.methods.notes, ERASED_NOTE.format(n=erased))))
     return report, tuple(by_choices(data)), languages
 
+
+ERASED_NOTE = ("{n} record(s) of the study were erased (consent withdrawn, or the "
+               "retention period ended) and are in no count, chart or quote of this report.")
 
 CODED_NOTE = ("Themes are the codes of the study's codebook, as analysts coded the "
               "interviews' notes and key quotes (passages the interviewers tagged in the "

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DisplaySection, NoteMark, RecordDetail, ReviewInfo
 from qi_capture.services.admin.playback import PlaybackSession
+from ui.dialogs.erase import EraseDialog
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
@@ -178,6 +179,8 @@ class RecordView(QWidget):
     review_saved = Signal(object)
     #: A record was shown (its `RecordDetail`).
     record_shown = Signal(object)
+    #: A record was erased (its tombstone): the records table reloads.
+    record_erased = Signal(object)
 
     def __init__(self, desk: AdminDesk, runner: TaskRunner,
                  parent: QWidget | None = None) -> None:
@@ -237,6 +240,14 @@ class RecordView(QWidget):
             self.buttons[status] = button
             actions.addWidget(button)
         actions.addStretch(1)
+        self.erase_button = QPushButton(self.tr("Withdraw and &erase…"), box)
+        self.erase_button.setObjectName("erase_record")
+        self.erase_button.setToolTip(self.tr(
+            "Erase this record everywhere (consent withdrawn, entered twice...): its "
+            "answers, history, attachments, codings and quotes; a tombstone stays"))
+        self.erase_button.clicked.connect(self._on_erase_clicked)
+        actions.addWidget(self.erase_button)
+        self.erase_dialog: EraseDialog | None = None
         self.review_history = QLabel(box)
         self.review_history.setWordWrap(True)
         self.error = QLabel(box)
@@ -289,6 +300,8 @@ class RecordView(QWidget):
         for button in self.buttons.values():
             button.setEnabled(on)
         self.comment.setEnabled(on)
+        self.erase_button.setEnabled(on and self.detail is not None
+                                     and not self.detail.row.deleted)
         self.language.setEnabled(on and self.language.count() > 1)
 
     def _on_record_finished(self, asked: int, detail: object) -> None:
@@ -402,3 +415,26 @@ class RecordView(QWidget):
     def _on_review_failed(self, error: object) -> None:
         self._set_enabled(True)
         self._show_error(error)
+
+    # -- erasing -----------------------------------------------------------------------
+    def _on_erase_clicked(self) -> None:
+        if self._record_id is None or self.detail is None:
+            return
+        dialog = EraseDialog(self.detail.row.title, at_centre=True, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        record_id = self._record_id
+        dialog.accepted.connect(lambda: self.erase(record_id, dialog.reason()))
+        self.erase_dialog = dialog
+        dialog.open()
+
+    def erase(self, record_id: uuid.UUID, reason: str) -> None:
+        """Erase the record (serial write queue), then show what is left of it."""
+        self._set_enabled(False)
+        task = self._runner.write(self._desk.erase, record_id, reason=reason)
+        task.finished.connect(self._on_erase_finished)
+        task.failed.connect(self._on_review_failed)
+
+    def _on_erase_finished(self, tombstone: object) -> None:
+        self.record_erased.emit(tombstone)
+        if self._record_id is not None:
+            self.show_record(self._record_id)

@@ -169,6 +169,7 @@ class RecordsPage(QWidget):
         self.model.fetch_failed.connect(self._show_error)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.view.review_saved.connect(self._on_review_saved)
+        self.view.record_erased.connect(lambda _t: self.refresh())
 
     def _size_columns(self) -> int:
         """Give each column but the name the width of its header or of what it usually
