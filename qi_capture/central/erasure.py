@@ -59,7 +59,7 @@ MAX_REASON_CHARS = 500
 
 #: The tables an erasure deletes from (what `compact` rewrites on PostgreSQL).
 TOUCHED_TABLES = (
-    "central_revision", "central_attachment", "central_attachment_chunk", "central_paradata",
+    "central_revision", "central_attachment", "central_paradata",
     "central_review", "central_review_comment", "central_passage", "central_coding",
     "central_memo", "central_record",
 )

@@ -16,6 +16,7 @@ from qi_capture.crypto.kdf import KdfParams, calibrate, floor_params
 from qi_capture.crypto.passphrase import Strength, check_passphrase, estimate
 from qi_capture.errors import QICaptureError
 from qi_capture.progress import ProgressCallback, no_progress
+from qi_capture.services.backup_policy import backup_keep_days
 from qi_capture.services.context import CoreContext
 from qi_capture.services.dto import IntegrityReport, PassphraseStrength, ProfileInfo
 from qi_capture.services.errors import (
@@ -24,7 +25,6 @@ from qi_capture.services.errors import (
     ProfileNameTaken,
     ProfileUnknown,
 )
-from qi_capture.storage.backup import DEFAULT_KEEP_DAYS
 from qi_capture.storage.profile import Profile
 from qi_capture.storage.profiles import list_profiles, new_profile_folder, profiles_root
 
@@ -49,16 +49,6 @@ _ROTATION = (
     ("promoted", "new key made current"),
     ("backed_up", "backup made under the new key"),
 )
-
-
-def backup_keep_days() -> int:
-    """How long this laptop keeps its backups: deployment.json's ``backup_keep_days``,
-    else the default (an unusable deployment file is reported by the self-test)."""
-    try:
-        configured = deployment_settings.load().backup_keep_days
-    except deployment_settings.DeploymentInvalid:
-        configured = None
-    return configured or DEFAULT_KEEP_DAYS
 
 
 class ProfileService:

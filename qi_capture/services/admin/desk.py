@@ -75,10 +75,10 @@ from qi_capture.services.admin.errors import (
 from qi_capture.services.admin.exports import ExportOptions, ExportResult
 from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
 from qi_capture.services.admin.playback import PlaybackSession
+from qi_capture.services.backup_policy import backup_keep_days
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
-from qi_capture.services.profiles import backup_keep_days
 from qi_capture.storage.canonical import JsonValue, loads
 from qi_capture.sync.admin import AdminProfile, parse_device_key
 

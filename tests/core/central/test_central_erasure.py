@@ -17,7 +17,7 @@ from qi_capture.central import sql
 from qi_capture.central.bundle import BundleAttachment, BundleParadata, BundleRevision
 from qi_capture.central.errors import ErasureRefused, RecordAlreadyErased, RecordNotFound
 from qi_capture.central.models import (
-    CentralAttachmentChunkRow,
+    CentralAttachmentRow,
     CentralParadataRow,
     CentralRevisionRow,
 )
@@ -90,8 +90,10 @@ def left_of(central: CentralStore, record: uuid.UUID) -> dict[str, int]:
         return {
             "canary_revisions": sum(CANARY in t for t in texts),
             "revisions": len(texts),
-            "attachment_chunks": len(conn.execute(select(sql.table(CentralAttachmentChunkRow)))
-                                     .all()),
+            # Every attachment's row (its key) and its encrypted file: the other record
+            # has none, so any left is the erased one's.
+            "attachments": len(conn.execute(select(sql.table(CentralAttachmentRow))).all())
+                           + len(list(central.attachments.files.root.rglob("*.qiatt"))),
             "paradata": len(conn.execute(select(sql.table(CentralParadataRow)).where(
                 sql.table(CentralParadataRow).c.record_id == record)).all()),
         }
@@ -104,11 +106,13 @@ def test_the_erasure_in_every_order_of_the_records_bundles(make_central: MakeCen
     for order in itertools.permutations(range(3)):
         wipe(central)
         enrol(central, a)
-        for i in order:
+        for step, i in enumerate(order):
+            if i == 2 and 0 in order[:step]:  # the attachment is there: its row and file
+                assert left_of(central, record)["attachments"] == 2, order
             assert central.merge(bundles[i]).outcome == "imported"
         hashes.add(central.content_hash())
         assert left_of(central, record) == {"canary_revisions": 0, "revisions": 1,
-                                            "attachment_chunks": 0, "paradata": 0}, order
+                                            "attachments": 0, "paradata": 0}, order
         listing = central.record_listing(record)
         assert listing.deleted and not listing.in_conflict
         assert central.record_listing(other).deleted is False
@@ -142,7 +146,7 @@ def test_the_centre_erases_and_old_bundles_stay_out(central: CentralStore) -> No
     # The laptop's own erasure confirms it: still one tombstone, no conflict between the two.
     central.merge(bundles[2])
     assert left_of(central, record) == {"canary_revisions": 0, "revisions": 2,
-                                        "attachment_chunks": 0, "paradata": 0}
+                                        "attachments": 0, "paradata": 0}
     assert not central.record_listing(record).in_conflict
     assert len(central.tombstones()) == 1
     assert STUDY and central.erased_record_ids(STUDY) == [str(record)]
@@ -279,7 +283,7 @@ def test_a_malformed_erasure_revision_refuses_the_bundle(central: CentralStore,
 
 
 def test_a_merge_role_merges_an_erasure_and_the_owner_finishes_it(
-        postgres: object, pg_template: str) -> None:
+        postgres: object, pg_template: str, tmp_path: Path) -> None:
     """A PostgreSQL merge role may not delete: the erasure it merges makes the record a
     tombstone at once (out of listings and exports) and the owner's next erase or
     retention run removes the rest."""
@@ -299,14 +303,15 @@ def test_a_merge_role_merges_an_erasure_and_the_owner_finishes_it(
                       version_table=migrate.VERSION_TABLE)
     bundles, a, record, other = three_bundles()
     role_url = owner_url.replace("postgres@", f"{role}@", 1)
-    with CentralStore.open(role_url, actor=role) as merger:
+    folder = tmp_path / "attachments"  # the attachments folder every admin shares
+    with CentralStore.open(role_url, actor=role, attachments=folder) as merger:
         merger.enrol(a.id, name=a.name, fingerprint=a.fingerprint, public_key=a.public_key)
         for bundle in bundles:
             assert merger.merge(bundle).outcome == "imported"
         assert merger.record_listing(record).deleted
         assert left_of(merger, record)["canary_revisions"] == 2  # not purged: no DELETE
-    with CentralStore.open(owner_url) as owner:
+    with CentralStore.open(owner_url, attachments=folder) as owner:
         admin_erasure.run_retention(owner)  # nothing due; finishes the pending erasure
         assert left_of(owner, record) == {"canary_revisions": 0, "revisions": 1,
-                                          "attachment_chunks": 0, "paradata": 0}
+                                          "attachments": 0, "paradata": 0}
         assert owner.record_listing(other).deleted is False
