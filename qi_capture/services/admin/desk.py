@@ -24,8 +24,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from qi_capture.audio.playback import AudioReader
 from qi_capture.central.dto import AuditEntry, CentralDevice, ConflictInfo, RecordListing
 from qi_capture.central.errors import (
     DeviceNotFound,
@@ -74,13 +74,15 @@ from qi_capture.services.admin.errors import (
 )
 from qi_capture.services.admin.exports import ExportOptions, ExportResult
 from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
-from qi_capture.services.admin.playback import PlaybackSession
 from qi_capture.services.backup_policy import backup_keep_days
 from qi_capture.services.central_forms import RegisteredForm, register_forms
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
 from qi_capture.storage.canonical import JsonValue, loads
 from qi_capture.sync.admin import AdminProfile, parse_device_key
+
+if TYPE_CHECKING:
+    from qi_capture.services.admin.playback import PlaybackSession
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -513,6 +515,11 @@ class AdminDesk:
                                     None if attachment is None else str(attachment))
         chosen = found[0]
         stream = self._central.attachments.open(chosen.id)
+        # Here, not at the top: decoding loads numpy and libsndfile, which opening a
+        # store (and every laptop service, through this package) must not pay for.
+        from qi_capture.audio.playback import AudioReader
+        from qi_capture.services.admin.playback import PlaybackSession
+
         return PlaybackSession(AudioReader(stream), name=chosen.name)
 
     def _finalise_comment(self, record_id: uuid.UUID) -> str:
