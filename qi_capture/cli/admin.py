@@ -3,8 +3,9 @@
 
 - ``admin init --central DIR [--study-id ID] [--title T] [--name NAME]`` creates the
   profile (with the admin's name, asked for on a terminal when not given, shown to
-  interviewers in every study pack), the study's bundle key pair, the pack/acknowledgement signing key and the offline recovery
-  key pair, and prints the recovery identity ONCE (only its public half is kept);
+  interviewers in every study pack), the study's bundle key pair, the
+  pack/acknowledgement signing key and the offline recovery key pair, and prints the
+  recovery identity ONCE (only its public half is kept);
 - ``admin init --central postgresql://OWNER@HOST/DB --admin DIR [--create-role NAME]
   [--role-password-file F]``: the same profile in DIR (the keys never go to the
   database), the central tables created in DB by its owner, and optionally a login

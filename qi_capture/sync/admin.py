@@ -147,10 +147,7 @@ def init_admin(
     """Create the admin profile and the study's keys. The returned recovery identity is
     the only copy: the caller shows it once. ``admin_name`` may be empty (no name);
     otherwise it is checked (`AdminNameInvalid`) before anything is created."""
-    if admin_name.strip():
-        admin_name = check_admin_name(admin_name)
-    else:
-        admin_name = ""
+    admin_name = check_admin_name(admin_name) if admin_name.strip() else ""
     folder = admin_folder(central)
     if (folder / KEYFILE_NAME).exists() or (folder / DB_NAME).exists():
         raise AdminExists(str(central))

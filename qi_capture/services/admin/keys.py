@@ -58,8 +58,8 @@ __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES", "DEFAULT_QUARANTINE_BUNDLE_BYTES",
     "DEFAULT_QUARANTINE_TOTAL_BYTES", "DEFAULT_RETENTION_DAYS", "MAX_PACK_BYTES",
     "PACK_REFUSED", "AdminCreated", "AdminNameInvalid", "AdminProfile", "BundleRefused",
-    "BundleSummary", "check_admin_name",
-    "PackForm", "PackWritten", "StudyPolicy", "check_postgres_setup", "create_admin",
+    "BundleSummary", "PackForm", "PackWritten", "StudyPolicy", "check_admin_name",
+    "check_postgres_setup", "create_admin",
     "create_merge_role", "is_postgres_url", "open_admin", "parse_device_key",
     "prepare_postgres", "verify_bundle", "write_study_pack",
 ]
