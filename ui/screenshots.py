@@ -58,7 +58,8 @@ def make_pack(folder: Path) -> Path:
     pack = folder / "london-qi-pilot.qipack"
     central = folder / "central"
     create_admin(central, PASSPHRASE, study_id="london-qi-pilot",
-                 study_title="London QI pilot", kdf=kdf_params("floor"))
+                 study_title="London QI pilot", admin_name="Dr Amara Okafor",
+                 kdf=kdf_params("floor"))
     forms = [PackForm("pilot_check.md", PACK_FORM.encode("utf-8"))]
     forms += [PackForm(Path(f).name, Path(f).read_bytes()) for f in builtin_forms()]
     write_study_pack(central, PASSPHRASE, forms,

@@ -1,9 +1,11 @@
 """``qi-capture admin ...``: the study admin's keys, in an encrypted admin profile under
 ``--central DIR`` (see `qi_capture.sync.admin`).
 
-- ``admin init --central DIR [--study-id ID] [--title T]`` creates the profile, the
-  study's bundle key pair, the pack/acknowledgement signing key and the offline recovery
-  key pair, and prints the recovery identity ONCE (only its public half is kept);
+- ``admin init --central DIR [--study-id ID] [--title T] [--name NAME]`` creates the
+  profile (with the admin's name, asked for on a terminal when not given, shown to
+  interviewers in every study pack), the study's bundle key pair, the
+  pack/acknowledgement signing key and the offline recovery key pair, and prints the
+  recovery identity ONCE (only its public half is kept);
 - ``admin init --central postgresql://OWNER@HOST/DB --admin DIR [--create-role NAME]
   [--role-password-file F]``: the same profile in DIR (the keys never go to the
   database), the central tables created in DB by its owner, and optionally a login
@@ -15,7 +17,7 @@
 - ``admin enrol --central DIR --device-key KEY [--name N]`` trusts a device's key
   (bundles from unknown devices are refused, with the command to enrol them);
 - ``admin revoke --central DIR FINGERPRINT``; ``admin devices --central DIR``;
-- ``admin show --central DIR``: the study and its public keys.
+- ``admin show --central DIR``: the study, the admin's name and the public keys.
 
 The admin passphrase comes from ``--passphrase-file F`` or ``QI_CAPTURE_PASSPHRASE``.
 """
@@ -34,6 +36,7 @@ from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.services.admin.keys import (
     AdminProfile,
+    check_admin_name,
     check_postgres_setup,
     create_admin,
     create_merge_role,
@@ -47,6 +50,8 @@ from qi_capture.services.admin.keys import (
 from qi_capture.services.dto import short_fingerprint
 from qi_capture.services.profiles import kdf_params
 
+#: What stands for the name of an admin profile made before names were asked for.
+NO_NAME = "(no name)"
 #: Where ``admin init --create-role`` takes the new role's password, if not from a file.
 ROLE_PASSWORD_ENV = "QI_CAPTURE_ROLE_PASSWORD"
 
@@ -83,6 +88,9 @@ def register(groups: Any) -> None:
     init.add_argument("--study-id", metavar="ID", default=None,
                       help="the study's id (default: a new random one)")
     init.add_argument("--title", metavar="TITLE", default="QI study", help="the study's title")
+    init.add_argument("--name", metavar="NAME", default=None,
+                      help="your name, as interviewers know you: every study pack shows it "
+                           "beside its check code (asked for on a terminal when missing)")
     init.add_argument("--kdf", choices=("calibrate", "floor"), default="calibrate",
                       help="Argon2id cost: calibrated to this machine, or the floor (tests)")
     init.set_defaults(handler=run_init)
@@ -144,6 +152,15 @@ def _prepare_postgres(args: argparse.Namespace) -> Path:
     return Path(args.admin)
 
 
+def _admin_name(args: argparse.Namespace) -> str:
+    """The admin's name: ``--name``, else asked for on a terminal, else none (a script
+    that gives none keeps working; packs then show "(no name)")."""
+    name = args.name
+    if name is None and common.is_interactive():
+        name = input("Your name, as interviewers know you (shown in every study pack): ")
+    return check_admin_name(name) if name and name.strip() else ""
+
+
 @command
 def run_init(args: argparse.Namespace) -> int:
     target = str(args.central)
@@ -151,14 +168,16 @@ def run_init(args: argparse.Namespace) -> int:
         raise CliError("--create-role needs a PostgreSQL URL as --central")
     if is_postgres_url(target):
         _check_postgres_args(args)
+    admin_name = _admin_name(args)
     passphrase = common.read_created_passphrase(args)
     folder = _prepare_postgres(args) if is_postgres_url(target) else Path(target)
     kdf = kdf_params(args.kdf)
     study_id = args.study_id or f"study-{secrets.token_hex(4)}"
     created = create_admin(folder, passphrase, study_id=study_id, study_title=args.title,
-                           kdf=kdf)
+                           admin_name=admin_name, kdf=kdf)
     print(f"Admin profile created in {created.folder}")
     print(f"Study: {created.study_id} ({created.study_title})")
+    print(f"Admin:              {created.admin_name or NO_NAME}")
     print(f"Bundle recipient:   {created.bundle_recipient}")
     print(f"Signing key:        {created.signing_fingerprint}")
     print(f"Check code:         {short_fingerprint(created.signing_fingerprint)}")
@@ -209,6 +228,7 @@ def run_show(args: argparse.Namespace) -> int:
     with open_admin(args) as admin:
         keys = admin.keys()
     print(f"Study: {keys.study_id} ({keys.study_title})")
+    print(f"Admin:              {keys.admin_name or NO_NAME}")
     print(f"Bundle recipient:   {keys.bundle_recipient}")
     print(f"Signing key:        {keys.signing_fingerprint}")
     print(f"Check code:         {short_fingerprint(keys.signing_fingerprint)}")

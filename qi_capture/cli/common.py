@@ -171,6 +171,11 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
+def is_interactive() -> bool:
+    """Whether there is a terminal to ask on (stdin is one)."""
+    return _interactive()
+
+
 def read_passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ") -> str:
     if getattr(args, "passphrase_file", None):
         return _from_file(args.passphrase_file)

@@ -12,7 +12,8 @@ calls `register_study_commands`.
   database);
 - ``study import PACK``: verifies the signature, refuses a pack for an installed study
   signed by another key, installs the forms as new versions beside the old ones and
-  records the admin keys and policy.
+  records the admin keys and policy; prints who signed it ("Signed by NAME, check code
+  XXXX-XXXX-XXXX-XXXX", the same line as the import dialog).
 
 Exit codes: 0 ok; 1 the pack (or a form) is refused; 2 the command cannot run.
 """
@@ -40,6 +41,7 @@ from qi_capture.services.admin.keys import (
     is_postgres_url,
     write_study_pack,
 )
+from qi_capture.services.dto import short_fingerprint
 from qi_capture.services.packs import PackUnreadable
 
 
@@ -151,6 +153,8 @@ def run_import(args: argparse.Namespace) -> int:
     if installed.records_kept_apart:
         print(f"{installed.records_kept_apart} record(s) made before the pack were kept "
               "apart (--keep-separate): they stay on this laptop and are not sent")
+    print(f"Signed by {installed.admin_name or '(no name)'}, check code "
+          f"{short_fingerprint(installed.signing_fingerprint)}")
     print(f"Admin key: {installed.signing_fingerprint}")
     print(f"Policy: lock after {policy.idle_lock_minutes} min idle, keep acknowledged "
           f"records {policy.retention_days} day(s)"

@@ -76,6 +76,8 @@ class PackInfo:
     records_to_move: int = 0
     #: The titles of the studies those records are in now.
     move_from: tuple[str, ...] = ()
+    #: The signing admin's name ("" when the pack carries none: older packs).
+    admin_name: str = ""
 
     @property
     def signer(self) -> str:
@@ -97,6 +99,8 @@ class PackInstalled:
     records_moved: int = 0
     #: Records that could have moved but were kept where they are (``move_records=False``).
     records_kept_apart: int = 0
+    #: The signing admin's name ("" when the pack carries none: older packs).
+    admin_name: str = ""
 
 
 def read_pack_file(path: str | Path) -> bytes:
@@ -155,6 +159,7 @@ class PackService:
                 if store.relocation.count_records(
                     {fv for fv, owner in movable.items() if owner == study})
             )),
+            admin_name=pack.admin_name,
         )
 
     def _movable(self, pack_study_id: str, keys: set[tuple[str, str]]) -> dict[int, str]:
@@ -209,6 +214,7 @@ class PackService:
                                   study.policy.max_bundle_bytes),
             records_moved=moved,
             records_kept_apart=kept,
+            admin_name=study.admin_name,
         )
 
     def idle_lock_minutes(self) -> int | None:

@@ -2,7 +2,8 @@
 an interviewer's (a `Profile` in ``<central>/admin``, unlocked with the admin's passphrase).
 
 It holds, inside the encrypted database (settings):
-- the study's id and title;
+- the study's id and title, and the admin's name (optional: profiles made before it was
+  asked for have none), carried in every study pack so interviewers see who signed it;
 - the study's age X25519 *bundle identity* (bundles are encrypted to its recipient);
 - an Ed25519 *signing key* for study packs and acknowledgements;
 - the *recovery recipient*: the public half of the offline recovery identity, which
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,7 @@ from qi_capture.storage.store import Store
 from qi_capture.sync.bundle import KnownDevice
 from qi_capture.sync.errors import (
     AdminExists,
+    AdminNameInvalid,
     AdminNotInitialised,
     DeviceKeyInvalid,
     DeviceNotEnrolled,
@@ -43,6 +46,40 @@ ADMIN_FOLDER = "admin"
 ADMIN_LABEL = "Central admin"
 _KEYS = "admin.keys"
 _DEVICES = "admin.devices"
+#: The longest admin name kept or accepted in a pack: a real name fits; a page of text
+#: in the pack dialog's "Signed by" line does not.
+MAX_ADMIN_NAME_CHARS = 120
+#: Characters that reorder or hide text (bidi overrides and isolates, marks): a name
+#: holding one can be shown as something other than what it is.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
+
+
+def admin_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an admin's name (None: it can). Refused: empty, longer than
+    `MAX_ADMIN_NAME_CHARS`, spaces at either end, control characters, line breaks,
+    text-direction controls, unassigned or private-use code points. Joiners (used in
+    some scripts' names) are allowed."""
+    if not name:
+        return "it is empty"
+    if len(name) > MAX_ADMIN_NAME_CHARS:
+        return f"it is {len(name)} characters long, more than the {MAX_ADMIN_NAME_CHARS} allowed"
+    if name != name.strip():
+        return "it starts or ends with a space"
+    for char in name:
+        category = unicodedata.category(char)
+        if category in {"Cc", "Cs", "Co", "Cn", "Zl", "Zp"} or char in _BIDI_CONTROLS:
+            return f"it holds the control or unassigned character U+{ord(char):04X}"
+    return None
+
+
+def check_admin_name(name: str) -> str:
+    """``name`` with spaces at either end removed, or `AdminNameInvalid` saying why not."""
+    name = name.strip()
+    problem = admin_name_problem(name)
+    if problem is not None:
+        raise AdminNameInvalid(problem)
+    return name
 
 
 @dataclass(frozen=True)
@@ -52,6 +89,8 @@ class AdminKeys:
     bundle_identity: str = field(repr=False)
     signing_key: bytes = field(repr=False)
     recovery_recipient: str
+    #: The admin's name ("" for a profile made before it was asked for).
+    admin_name: str = ""
 
     @property
     def bundle_recipient(self) -> str:
@@ -76,6 +115,7 @@ class AdminCreated:
     recovery_recipient: str
     #: Shown once for offline safekeeping; never stored anywhere.
     recovery_identity: str = field(repr=False)
+    admin_name: str = ""
 
 
 def admin_folder(central: Path) -> Path:
@@ -101,10 +141,13 @@ def init_admin(
     *,
     study_id: str,
     study_title: str,
+    admin_name: str = "",
     kdf: KdfParams | None = None,
 ) -> AdminCreated:
     """Create the admin profile and the study's keys. The returned recovery identity is
-    the only copy: the caller shows it once."""
+    the only copy: the caller shows it once. ``admin_name`` may be empty (no name);
+    otherwise it is checked (`AdminNameInvalid`) before anything is created."""
+    admin_name = check_admin_name(admin_name) if admin_name.strip() else ""
     folder = admin_folder(central)
     if (folder / KEYFILE_NAME).exists() or (folder / DB_NAME).exists():
         raise AdminExists(str(central))
@@ -116,7 +159,7 @@ def init_admin(
     except ProfileExists as exc:
         raise AdminExists(str(central)) from exc
     keys = AdminKeys(study_id, study_title, bundle_identity, signing.generate_signing_key(),
-                     recovery_recipient)
+                     recovery_recipient, admin_name)
     with Profile.unlock(folder, passphrase) as store:
         store.settings.set(
             _KEYS,
@@ -126,6 +169,7 @@ def init_admin(
                 "bundle_identity": keys.bundle_identity,
                 "signing_key": keys.signing_key.hex(),
                 "recovery_recipient": keys.recovery_recipient,
+                **({"admin_name": admin_name} if admin_name else {}),
             },
         )
         store.settings.set(_DEVICES, {})
@@ -137,6 +181,7 @@ def init_admin(
         signing_fingerprint=keys.signing_fingerprint,
         recovery_recipient=recovery_recipient,
         recovery_identity=recovery_identity,
+        admin_name=admin_name,
     )
 
 
@@ -163,6 +208,7 @@ class AdminProfile:
             bundle_identity=str(doc["bundle_identity"]),
             signing_key=bytes.fromhex(str(doc["signing_key"])),
             recovery_recipient=str(doc["recovery_recipient"]),
+            admin_name=str(doc.get("admin_name") or ""),
         )
 
     # -- devices ----------------------------------------------------------------------

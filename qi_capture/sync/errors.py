@@ -261,6 +261,14 @@ class AdminExists(SyncError):
         super().__init__(f"{folder} already holds a central admin profile.", folder=folder)
 
 
+class AdminNameInvalid(SyncError):
+    code = "admin_name_invalid"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The admin's name cannot be used: {detail}. Give the name "
+                         "interviewers know you by, on one line.", detail=detail)
+
+
 class DeviceKeyInvalid(SyncError):
     code = "device_key_invalid"
 

@@ -8,7 +8,8 @@ File format (``*.qipack``, canonical JSON, UTF-8, at most `MAX_PACK_BYTES`)::
               "forms": [{"filename": str, "sha256": hex, "size": int, "data": b64}],
               "admin": {"bundle_recipient": "age1...", "signing_public_key": b64,
                         "signing_key_fingerprint": "ed25519:<hex>",
-                        "recovery_recipient": "age1..."},
+                        "recovery_recipient": "age1...",
+                        "name": str},                         # optional
               "policy": {"idle_lock_minutes": int, "retention_days": int,
                          "sync_folder": str | null,
                          "quarantine_bundle_bytes": int,      # optional
@@ -25,6 +26,11 @@ absent, or 0, for no cap. Both kinds of limit are written only when they differ 
 defaults, so a pack with the default policy is
 byte-for-byte what earlier versions write and read. The admin keeps the policy of the
 last pack built (`save_admin_policy`, `admin_policy`): that is what the merge applies.
+
+``admin.name`` is the admin's name as given to ``admin init`` (checked by
+`admin_name_problem`: one line, no control characters, at most `MAX_ADMIN_NAME_CHARS`);
+it is absent for an admin profile without a name, so such a pack is byte-for-byte what
+earlier versions write, and a pack without it still installs.
 
 ``signature`` is Ed25519 over `SIGNATURE_DOMAIN` + the canonical JSON of ``body``, by the
 key in ``body.admin``. The first pack of a study is trusted on import (the interviewer
@@ -54,7 +60,7 @@ from qi_capture.crypto.errors import CryptoError
 from qi_capture.forms import load_form_bytes
 from qi_capture.storage.canonical import JsonValue, canonical_json
 from qi_capture.storage.store import Store
-from qi_capture.sync.admin import AdminKeys
+from qi_capture.sync.admin import AdminKeys, admin_name_problem
 from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
 
 FORMAT = "qi-capture-study-pack"
@@ -71,6 +77,8 @@ _ADMIN_POLICY = "admin.policy"
 _POLICY_KEYS = {"idle_lock_minutes", "retention_days", "sync_folder"}
 _QUARANTINE_KEYS = {"quarantine_bundle_bytes", "quarantine_total_bytes"}
 _CAP_KEYS = {"max_recording_minutes", "max_bundle_bytes"}
+_ADMIN_KEYS = {"bundle_recipient", "signing_public_key", "signing_key_fingerprint",
+               "recovery_recipient"}
 
 
 def _study_key(study_id: str) -> str:
@@ -130,6 +138,8 @@ class StudyPack:
     signing_public_key: bytes
     recovery_recipient: str
     policy: StudyPolicy
+    #: The signing admin's name ("" when the pack carries none).
+    admin_name: str = ""
 
     @property
     def signing_fingerprint(self) -> str:
@@ -148,6 +158,8 @@ class InstalledStudy:
     policy: StudyPolicy
     pack_id: str
     pack_created: str
+    #: The admin's name from the newest pack ("" when it carries none).
+    admin_name: str = ""
 
     @property
     def signing_fingerprint(self) -> str:
@@ -205,6 +217,7 @@ def build_pack(
             "signing_public_key": base64.b64encode(keys.signing_public_key).decode("ascii"),
             "signing_key_fingerprint": keys.signing_fingerprint,
             "recovery_recipient": keys.recovery_recipient,
+            **({"name": keys.admin_name} if keys.admin_name else {}),
         },
         "policy": policy.to_json(),
     }
@@ -262,8 +275,9 @@ def read_pack(data: bytes) -> StudyPack:
     if top["format_version"] != FORMAT_VERSION:
         raise PackInvalid(f"pack format version {top['format_version']!r} is not supported")
     body = _obj(top["body"], {"pack_id", "created", "study", "forms", "admin", "policy"}, "body")
-    admin = _obj(body["admin"], {"bundle_recipient", "signing_public_key",
-                                 "signing_key_fingerprint", "recovery_recipient"}, "admin")
+    admin = body["admin"]
+    if not isinstance(admin, dict) or not _ADMIN_KEYS <= set(admin) <= _ADMIN_KEYS | {"name"}:
+        raise PackInvalid("admin does not have the expected fields")
     public = _b64(admin["signing_public_key"], "the signing key")
     signature = _b64(top["signature"], "the signature")
     try:
@@ -299,6 +313,7 @@ def read_pack(data: bytes) -> StudyPack:
         raise PackInvalid("an admin recipient is not an age X25519 key") from exc
     if admin["signing_key_fingerprint"] != signing.fingerprint(public):
         raise PackInvalid("the signing key does not match its fingerprint")
+    admin_name = _admin_name(admin["name"]) if "name" in admin else ""
     return StudyPack(
         pack_id=_text(body["pack_id"], "pack_id"),
         created=_text(body["created"], "created"),
@@ -308,6 +323,7 @@ def read_pack(data: bytes) -> StudyPack:
         bundle_recipient=admin["bundle_recipient"],
         signing_public_key=public,
         recovery_recipient=admin["recovery_recipient"],
+        admin_name=admin_name,
         policy=StudyPolicy(
             idle_lock_minutes=max(1, _count(policy["idle_lock_minutes"], "idle lock minutes")),
             retention_days=_count(policy["retention_days"], "retention days"),
@@ -316,6 +332,18 @@ def read_pack(data: bytes) -> StudyPack:
             **_caps(policy),
         ),
     )
+
+
+def _admin_name(value: object) -> str:
+    """The admin's name from a pack. A name that could not come from ``admin init``
+    (control characters, text-direction tricks, a page of text) refuses the pack: the
+    name is what an interviewer checks before installing."""
+    if not isinstance(value, str):
+        raise PackInvalid("the admin's name must be text")
+    problem = admin_name_problem(value)
+    if problem is not None:
+        raise PackInvalid(f"the admin's name cannot be shown: {problem}")
+    return value
 
 
 def _check_quarantine(bundle_bytes: int, total_bytes: int) -> None:
@@ -387,6 +415,7 @@ def _installed_from_json(doc: JsonValue) -> InstalledStudy | None:
         ),
         pack_id=str(doc["pack_id"]),
         pack_created=str(doc["pack_created"]),
+        admin_name=str(doc.get("admin_name") or ""),
     )
 
 
@@ -430,6 +459,7 @@ def import_pack(store: Store, data: bytes, install_form: FormInstaller) -> PackI
         policy=pack.policy,
         pack_id=pack.pack_id,
         pack_created=pack.created,
+        admin_name=pack.admin_name,
     )
     if current is None or pack.created >= current.pack_created:
         store.settings.set(
@@ -443,6 +473,7 @@ def import_pack(store: Store, data: bytes, install_form: FormInstaller) -> PackI
                 "policy": study.policy.to_json(),
                 "pack_id": study.pack_id,
                 "pack_created": study.pack_created,
+                **({"admin_name": study.admin_name} if study.admin_name else {}),
             },
         )
     else:

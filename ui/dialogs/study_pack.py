@@ -76,6 +76,8 @@ class StudyPackDialog(QDialog):
         self.study.setWordWrap(True)
         self.signer = QLabel(self.details)
         self.signer.setObjectName("packSigner")
+        # The admin's name comes from the pack: never read it as rich text.
+        self.signer.setTextFormat(Qt.TextFormat.PlainText)
         self.signer.setWordWrap(True)
         self.signer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.trust = QLabel(self.details)
@@ -165,9 +167,10 @@ class StudyPackDialog(QDialog):
         self.info = info
         self.study.setText(self.tr("{0} ({1}), made {2}").format(
             info.study_title, info.study_id, info.created.replace("T", " ").rstrip("Z")))
-        # A short code to read out and compare with the admin's (the full key in the
-        # tooltip, in groups of eight).
-        self.signer.setText(self.tr("Admin key, check code {0}").format(
+        # The admin's name and a short code to read out and compare with the admin's (the
+        # full key in the tooltip, in groups of eight). The row's label says "Signed by".
+        self.signer.setText(self.tr("{0}, check code {1}").format(
+            info.admin_name or self.tr("(no name)"),
             short_fingerprint(info.signing_fingerprint)))
         self.signer.setToolTip(grouped_fingerprint(info.signing_fingerprint))
         if info.signer == "new":

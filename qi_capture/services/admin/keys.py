@@ -29,12 +29,14 @@ from qi_capture.sync.admin import (
     AdminCreated,
     AdminProfile,
     admin_folder,
+    check_admin_name,
     init_admin,
     parse_device_key,
 )
 from qi_capture.sync.bundle import BundleSummary, KnownDevice, verify_bundle_file
 from qi_capture.sync.errors import (
     AdminExists,
+    AdminNameInvalid,
     BundleRefused,
     PackBadSignature,
     PackInvalid,
@@ -55,8 +57,9 @@ from qi_capture.sync.pack import (
 __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES", "DEFAULT_QUARANTINE_BUNDLE_BYTES",
     "DEFAULT_QUARANTINE_TOTAL_BYTES", "DEFAULT_RETENTION_DAYS", "MAX_PACK_BYTES",
-    "PACK_REFUSED", "AdminCreated", "AdminProfile", "BundleRefused", "BundleSummary",
-    "PackForm", "PackWritten", "StudyPolicy", "check_postgres_setup", "create_admin",
+    "PACK_REFUSED", "AdminCreated", "AdminNameInvalid", "AdminProfile", "BundleRefused",
+    "BundleSummary", "PackForm", "PackWritten", "StudyPolicy", "check_admin_name",
+    "check_postgres_setup", "create_admin",
     "create_merge_role", "is_postgres_url", "open_admin", "parse_device_key",
     "prepare_postgres", "verify_bundle", "write_study_pack",
 ]
@@ -92,10 +95,12 @@ def create_merge_role(url: str, role: str, password: str | None) -> None:
 
 
 def create_admin(folder: Path, passphrase: str, *, study_id: str, study_title: str,
-                 kdf: KdfParams | None = None) -> AdminCreated:
-    """The admin profile and the study's keys in ``folder``. The recovery identity it
-    returns is the only copy: show it once."""
-    return init_admin(folder, passphrase, study_id=study_id, study_title=study_title, kdf=kdf)
+                 admin_name: str = "", kdf: KdfParams | None = None) -> AdminCreated:
+    """The admin profile and the study's keys in ``folder``; ``admin_name`` (may be
+    empty) goes into every study pack. The recovery identity it returns is the only
+    copy: show it once."""
+    return init_admin(folder, passphrase, study_id=study_id, study_title=study_title,
+                      admin_name=admin_name, kdf=kdf)
 
 
 def open_admin(folder: Path, passphrase: str) -> AdminProfile:
