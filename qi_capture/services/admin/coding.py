@@ -556,6 +556,12 @@ class CodingDesk:
             out = db.codings(conn, self.study_id, record_id=interview.record_id)
             return tuple(_coding(r) for r in out if r[1] == passage)
 
+    def recording_name(self, record_id: uuid.UUID) -> str | None:
+        """The name of the interview's recording (its first audio attachment), if any."""
+        found = [a for a in self._central.record_attachments(record_id)
+                 if a.media_type.startswith("audio/")]
+        return found[0].name if found else None
+
     def recording_ms(self, record_id: uuid.UUID | str) -> int:
         """How long the interview's recording lasts, in milliseconds (its first audio
         attachment, as the player opens it). Raises `RecordingNotFound`."""
