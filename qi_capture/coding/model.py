@@ -20,7 +20,8 @@ ORIGINS = ("field", "analyst")
 FIELD_CODER = "field"
 #: The field of a passage that is a stretch of the interview's recording rather than
 #: text (its place is ``start_ms``/``end_ms``; ``start``/``end`` stay 0, ``text`` empty).
-RECORDING_FIELD = "@recording"
+#: Brackets: no form's answer path has them, and no spreadsheet reads them as a formula.
+RECORDING_FIELD = "(recording)"
 #: What a study's coding can be exported as (`CodingDesk.export`).
 EXCHANGE_FORMATS = ("qdpx", "qdc", "csv", "codebook-csv")
 

@@ -95,9 +95,12 @@ def export(desk: CodingDesk, fmt: str, out: Path) -> ExchangeResult:
             if interview is None:
                 continue
             field = desk.layout(interview.form_id).field(c.field)
+            recording = c.field == RECORDING_FIELD
             passages.append(CodedPassage(
                 replace(c, memo=memo_of.get(c.passage)), interview.name,
-                field.section if field else "", field.question if field else c.field,
+                field.section if field else "Recording" if recording else "",
+                field.question if field else "The interview's recording" if recording
+                else c.field,
                 interview.group, interview.footprint))
         data = csvfiles.passages_csv(passages, codes)
         result = ExchangeResult(str(out), len(codes), len(passages), 0, len(interviews))

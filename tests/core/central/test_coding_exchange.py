@@ -387,6 +387,15 @@ def test_a_coded_stretch_of_a_recording_goes_out_as_an_audio_selection_and_back(
     other = CodingDesk(there, coder="carol")
     imported = other.import_file(tmp_path / "study.qdpx")
     assert imported.new_codings == imported.codings == text_only + 2
+    # The passages CSV gives a stretch's time range (and none for text).
+    desk.export("csv", tmp_path / "passages.csv")
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "passages.csv").read_text("utf-8-sig"))))
+    timed = {(r["code"], r["section"], r["recording_start_ms"], r["recording_end_ms"])
+             for r in rows if r["field"] == "(recording)"}
+    assert timed == {("Idea", "Recording", "1500", "4250"),
+                     ("Barrier", "Recording", "1500", "4250")}
+    assert {r["recording_start_ms"] for r in rows if r["field"] != "(recording)"} == {""}
     assert _state(other) == before
     stretch = [c for c in other.transcript(ids[0]).codings if c.audio]
     assert {(c.start_ms, c.end_ms, c.coder) for c in stretch} == {(1_500, 4_250, "alice")}
