@@ -38,7 +38,7 @@ class StretchPanel(QWidget):
         self._label = label
         self.start_ms: int | None = None
 
-        self.button = QPushButton(self.tr("Code this st&retch: mark its start"), self)
+        self.button = QPushButton(self.tr("Code this st&retch: start"), self)
         self.button.setObjectName("codeStretch")
         self.button.setToolTip(self.tr("Ctrl+Shift+K: once where the stretch starts, once "
                                        "where it ends (from the player's position)"))
@@ -46,10 +46,11 @@ class StretchPanel(QWidget):
         self.cancel_button.hide()
         self.state = QLabel(self)
         self.state.setObjectName("questionHint")
+        self.state.setWordWrap(True)
+        self.state.hide()
         self.list = QListWidget(self)
         self.list.setObjectName("codedStretches")
         self.list.setAccessibleName(self.tr("Coded stretches of the recording"))
-        self.list.setMaximumHeight(self.fontMetrics().height() * 5)
         self.list.hide()
 
         action = QAction(self.tr("Code this stretch"), self)
@@ -62,10 +63,11 @@ class StretchPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.button)
         row.addWidget(self.cancel_button)
-        row.addWidget(self.state, 1)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self.state)
         layout.addWidget(self.list)
 
         self.button.clicked.connect(self.mark)
@@ -82,10 +84,11 @@ class StretchPanel(QWidget):
         here = self.player.position_ms
         if self.start_ms is None:
             self.start_ms = here
-            self.button.setText(self.tr("Code this st&retch: mark its end"))
+            self.button.setText(self.tr("Code this st&retch: end"))
             self.state.setText(self.tr("From {0}: play or seek to where it ends.")
                                .format(clock(here)))
             self.cancel_button.show()
+            self.state.show()
             return
         start, end = sorted((self.start_ms, here))
         if end == start:
@@ -97,9 +100,10 @@ class StretchPanel(QWidget):
 
     def cancel(self) -> None:
         self.start_ms = None
-        self.button.setText(self.tr("Code this st&retch: mark its start"))
+        self.button.setText(self.tr("Code this st&retch: start"))
         self.cancel_button.hide()
         self.state.setText("")
+        self.state.hide()
 
     # -- the coded stretches --------------------------------------------------------------
     def show_codings(self, codings: Sequence[Coding]) -> None:
@@ -115,6 +119,11 @@ class StretchPanel(QWidget):
             item = QListWidgetItem(text, self.list)
             item.setData(Qt.ItemDataRole.UserRole, start)
             item.setToolTip(self.tr("Play from {0}").format(clock(start)))
+        # As tall as its rows (up to four; it scrolls beyond), not a fixed block.
+        rows = min(max(1, len(stretches)), 4)
+        row = self.list.sizeHintForRow(0) if stretches else self.fontMetrics().height()
+        self.list.setFixedHeight(rows * max(row, self.fontMetrics().height())
+                                 + 2 * self.list.frameWidth() + 2)
         self.list.setVisible(bool(stretches))
 
     def _play_item(self, item: QListWidgetItem) -> None:
