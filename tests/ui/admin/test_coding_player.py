@@ -116,7 +116,16 @@ def test_a_stretch_of_the_recording_is_coded_from_the_player_and_played_again(
     qtbot.mouseClick(stretches.list.viewport(), Qt.MouseButton.LeftButton,
                      pos=rect.center())
     assert player.position_ms == 2_000
-    # The codebook counts it.
-    coding = page.session.coding
-    assert coding is not None
-    assert any(p.coding.audio for p in coding.passages(chosen[0].guid))
+    # The code's passages list it with its time range; opening it plays it.
+    page.codebook.select_code(chosen[0].guid)
+    page.tabs.setCurrentWidget(page.passages)
+    model = page.passages.model
+    qtbot.waitUntil(lambda: any(model.passage_at(r).coding.audio
+                                for r in range(model.rowCount())), timeout=20_000)
+    row = next(r for r in range(model.rowCount()) if model.passage_at(r).coding.audio)
+    assert model.index(row, model.PASSAGE).data() == "▶ Recording 0:02–0:05"
+    player.seek(9_000)
+    page.passages.table.setCurrentIndex(model.index(row, 0))
+    page.passages.jump_button.click()
+    assert page.tabs.currentWidget() is page.transcript
+    qtbot.waitUntil(lambda: player.position_ms == 2_000)

@@ -75,6 +75,8 @@ class TranscriptPanel(QWidget):
         self.player = Player(self)
         self.player.hide()
         self._player_record: uuid.UUID | None = None
+        #: A stretch to play once its interview's recording is open (record, ms).
+        self._play_at: tuple[uuid.UUID, int] | None = None
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.margin = CodeMargin(self.view, self)
         self.stretches = StretchPanel(self.player, self.margin.label, self)
@@ -206,6 +208,21 @@ class TranscriptPanel(QWidget):
         self._open_recording(transcript.record_id)
 
     # -- the recording --------------------------------------------------------------------
+    def play_stretch(self, record_id: uuid.UUID, start_ms: int) -> None:
+        """Show the interview and play its recording from ``start_ms`` (a coded stretch
+        chosen among a code's passages)."""
+        self._play_at = (record_id, start_ms)
+        if record_id == self.current_record() and self.player.session is not None:
+            self._play_pending()
+        else:
+            self.open_interview(record_id)
+
+    def _play_pending(self) -> None:
+        if self._play_at is not None and self._play_at[0] == self._player_record \
+                and self.player.session is not None:
+            self.player.play_from(self._play_at[1])
+            self._play_at = None
+
     def _open_recording(self, record_id: uuid.UUID) -> None:
         if record_id == self._player_record:
             return  # the same interview read again (codings changed): keep playing
@@ -227,6 +244,7 @@ class TranscriptPanel(QWidget):
         self.player.set_session(session)
         self.player.show()
         self.stretches.show()
+        self._play_pending()
 
     def _on_recording_failed(self, record_id: uuid.UUID, error: object) -> None:
         if record_id != self._player_record or isinstance(error, RecordingNotFound):
