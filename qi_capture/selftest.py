@@ -10,8 +10,9 @@ study pack is installed and a bundle written and verified (with a few seconds of
 generated tone recorded into the record through the recording service: the audio the
 bundle carries is decoded and compared with the tone, duration and correlation), then
 the admin side merges that bundle into a temporary central store (quarantined, the
-device enrolled, imported, the recording's bytes intact; a second merge imports
-nothing) and exports it, and the profile is locked and deleted. It returns a
+device enrolled, imported, the recording's bytes intact and the centre's copy opened
+through its playback door, decoded and compared with the tone again; a second merge
+imports nothing) and exports it, and the profile is locked and deleted. It returns a
 `SelfTestReport`; the caller prints it and exits with ``report.exit_code`` (0 all
 passed, 1 something failed).
 
@@ -41,7 +42,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import text
 
@@ -71,6 +72,10 @@ from qi_capture.sync.manifest import (
     RecordEntry,
 )
 from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 Status = Literal["ok", "failed", "skipped"]
 
@@ -242,23 +247,49 @@ class _AudioSink:
 
 def _check_audio(data: bytes) -> str:
     """Decode the recording the bundle carried and compare it with the generated tone."""
-    import numpy as np
-
     from qi_capture.audio.playback import AudioReader
-    from qi_capture.audio.sources import tone
 
     with AudioReader(io.BytesIO(data)) as reader:
         duration = reader.duration_seconds
         decoded = reader.read_all()
+    return _compare_tone(duration, decoded, "the recording")
+
+
+def _compare_tone(duration: float, decoded: npt.NDArray[np.float32], what: str) -> str:
+    """Check a decoded recording against the generated tone: its length and the
+    correlation of the signal (``what`` names where it was decoded, for the error)."""
+    import numpy as np
+
+    from qi_capture.audio.sources import tone
+
     _check(abs(duration - AUDIO_SECONDS) < 0.01,
-           f"the recording plays {duration:.3f} s, not {AUDIO_SECONDS} s")
+           f"{what} plays {duration:.3f} s, not {AUDIO_SECONDS} s")
     expected = tone(AUDIO_SECONDS)
     n = min(len(decoded), len(expected))
+    _check(n > 0, f"{what} decodes to no samples")
     correlation = float(np.corrcoef(decoded[:n], expected[:n])[0, 1])
     _check(correlation > AUDIO_MIN_CORRELATION,
-           f"the recording correlates {correlation:.4f} with the tone recorded, "
+           f"{what} correlates {correlation:.4f} with the tone recorded, "
            f"not above {AUDIO_MIN_CORRELATION}")
     return f"{duration:.2f} s decoded, correlation {correlation:.4f} with the tone recorded"
+
+
+def _play_at_centre(desk: AdminDesk, record_id: uuid.UUID) -> str:
+    """The merged recording opened through the centre's playback door, as the record
+    view's player opens it (its encrypted file, decrypted as a stream), rendered to the
+    end at normal speed and compared with the generated tone."""
+    import numpy as np
+
+    session = desk.open_recording(record_id)
+    try:
+        duration = session.duration_ms / 1000
+        parts: list[npt.NDArray[np.float32]] = []
+        while not session.at_end:
+            parts.append(session.render(4096))
+        decoded = np.concatenate(parts)[: session.frames] if parts else np.zeros(0, np.float32)
+    finally:
+        session.close()
+    return _compare_tone(duration, decoded, "the centre's copy of the recording")
 
 
 def _bundle(ctx: CoreContext, folder: Path) -> tuple[str, bytes]:
@@ -320,6 +351,7 @@ def _admin_side(folder: Path, audio_sha256: str) -> str:
         held = [a.sha256 for a in desk.record(row.record_id).attachments]
         _check(held == [audio_sha256],
                "the central store does not hold the recording the bundle carried")
+        played = _play_at_centre(desk, row.record_id)
         again = desk.merge([folder / "sync"])
         _check([r.outcome for r in again.reports] == ["already_imported"],
                f"merging again gave {[r.outcome for r in again.reports]}")
@@ -336,7 +368,8 @@ def _admin_side(folder: Path, audio_sha256: str) -> str:
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return ("merged into a central store: quarantined, enrolled, imported with its "
-            f"recording intact, not imported twice; exported {rows} row to CSV and read back")
+            f"recording intact (played at the centre: {played}), not imported twice; "
+            f"exported {rows} row to CSV and read back")
 
 
 def _report(folder: Path) -> str:

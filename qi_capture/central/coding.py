@@ -46,6 +46,7 @@ CODING_COLUMNS = (
     CODING.c.guid, CODING.c.passage, PASSAGE.c.record_id, PASSAGE.c.field,
     PASSAGE.c.revision, PASSAGE.c.start, PASSAGE.c.end, PASSAGE.c.text, CODING.c.code,
     CODER.c.name.label("coder"), CODING.c.origin, CODING.c.confirmed, PASSAGE.c.flagged,
+    PASSAGE.c.start_ms, PASSAGE.c.end_ms,
 )
 
 
@@ -132,6 +133,15 @@ def find_passage(conn: Connection, record_id: uuid.UUID, field: str, start: int,
         .order_by(PASSAGE.c.guid).limit(1)).one_or_none()
 
 
+def find_audio_passage(conn: Connection, record_id: uuid.UUID, start_ms: int,
+                       end_ms: int) -> DbRow | None:
+    """The passage over that stretch of the record's recording, if one was coded."""
+    return conn.execute(select(PASSAGE).where(
+        PASSAGE.c.record_id == record_id, PASSAGE.c.start_ms == start_ms,
+        PASSAGE.c.end_ms == end_ms)
+        .order_by(PASSAGE.c.guid).limit(1)).one_or_none()
+
+
 def passage(conn: Connection, guid: uuid.UUID) -> DbRow | None:
     return conn.execute(select(PASSAGE).where(PASSAGE.c.guid == guid)).one_or_none()
 
@@ -170,7 +180,8 @@ def codings(conn: Connection, study_id: str, *, record_id: uuid.UUID | None = No
     if coders_named is not None:
         query = query.where(CODER.c.name.in_(list(coders_named)))
     return list(conn.execute(query.order_by(PASSAGE.c.record_id, PASSAGE.c.field,
-                                            PASSAGE.c.start, CODING.c.guid)))
+                                            PASSAGE.c.start, PASSAGE.c.start_ms,
+                                            CODING.c.guid)))
 
 
 def coding_row(conn: Connection, guid: uuid.UUID) -> DbRow | None:
@@ -221,7 +232,9 @@ def stale_passages(conn: Connection, study_id: str) -> list[DbRow]:
                _REV.c.canonical_json)
         .join(_REC, _REC.c.id == PASSAGE.c.record_id)
         .join(_REV, _REV.c.id == _REC.c.winner)
-        .where(PASSAGE.c.study_id == study_id, PASSAGE.c.revision != _REC.c.winner)))
+        .where(PASSAGE.c.study_id == study_id, PASSAGE.c.revision != _REC.c.winner,
+               # A stretch of the recording has no words to follow: it stays put.
+               PASSAGE.c.start_ms.is_(None))))
 
 
 def update_passage(conn: Connection, guid: uuid.UUID, **values: Any) -> None:

@@ -334,6 +334,10 @@ class CentralPassageRow(CentralBase):
     end: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     flagged: Mapped[bool]
+    #: A stretch of the record's recording instead of text (migration c0006): its start
+    #: and end in milliseconds; ``field`` is then `RECORDING_FIELD` and ``text`` empty.
+    start_ms: Mapped[int | None]
+    end_ms: Mapped[int | None]
 
 
 class CentralCodingRow(CentralBase):

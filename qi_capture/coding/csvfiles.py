@@ -13,7 +13,7 @@ from qi_capture.coding.model import Code, CodedPassage
 PASSAGE_COLUMNS = ("interview", "record_id", "stakeholder_group", "footprint", "section",
                    "question", "field", "start", "end", "passage", "code", "code_path",
                    "code_guid", "coder", "origin", "confirmed", "flagged_for_review", "memo",
-                   "coding_guid", "passage_guid")
+                   "coding_guid", "passage_guid", "recording_start_ms", "recording_end_ms")
 CODEBOOK_COLUMNS = ("guid", "name", "path", "parent_guid", "description", "colour",
                     "retired", "merged_into", "field_tag", "codings", "interviews")
 
@@ -44,7 +44,8 @@ def passages_csv(passages: Iterable[CodedPassage], codes: Sequence[Code]) -> byt
                      p.section, p.question, c.field, c.start, c.end, c.text,
                      names.get(c.code, ""), paths.get(c.code, ""), str(c.code), c.coder,
                      c.origin, _yes(c.confirmed), _yes(c.flagged), c.memo or "", str(c.guid),
-                     str(c.passage)])
+                     str(c.passage), "" if c.start_ms is None else c.start_ms,
+                     "" if c.end_ms is None else c.end_ms])
     return _csv(PASSAGE_COLUMNS, rows)
 
 

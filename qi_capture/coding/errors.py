@@ -113,6 +113,16 @@ class PassageOutOfRange(CodingError):
             field=field, start=start, end=end, length=length)
 
 
+class RecordingRangeInvalid(CodingError):
+    code = "coding_recording_range_invalid"
+
+    def __init__(self, start_ms: int, end_ms: int, duration_ms: int) -> None:
+        super().__init__(
+            f"{start_ms} ms to {end_ms} ms is not a stretch of this recording, which lasts "
+            f"{duration_ms} ms: mark a start before the end, both within the recording.",
+            start_ms=start_ms, end_ms=end_ms, duration_ms=duration_ms)
+
+
 class CodingNotFound(CodingError):
     code = "coding_not_found"
 

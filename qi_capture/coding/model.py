@@ -2,7 +2,9 @@
 
 A *passage* is a span of characters ``[start, end)`` of one text answer (its *field*,
 named by its answer path, e.g. ``barriers/barriers_main``) of one interview record, as
-it reads in the record's displayed revision (``revision``). A *coding* applies one code
+it reads in the record's displayed revision (``revision``). A passage may
+instead be a stretch of the interview's recording (an *audio passage*: field
+`RECORDING_FIELD`, ``start_ms``/``end_ms`` in milliseconds). A *coding* applies one code
 to one passage, made by one coder; several codings (codes, coders) may share a passage.
 Positions count Unicode code points (Python string indices), as REFI-QDA's do.
 """
@@ -16,6 +18,10 @@ from dataclasses import dataclass
 ORIGINS = ("field", "analyst")
 #: The coder of every coding made from the field's quick tags.
 FIELD_CODER = "field"
+#: The field of a passage that is a stretch of the interview's recording rather than
+#: text (its place is ``start_ms``/``end_ms``; ``start``/``end`` stay 0, ``text`` empty).
+#: Brackets: no form's answer path has them, and no spreadsheet reads them as a formula.
+RECORDING_FIELD = "(recording)"
 #: What a study's coding can be exported as (`CodingDesk.export`).
 EXCHANGE_FORMATS = ("qdpx", "qdc", "csv", "codebook-csv")
 
@@ -74,6 +80,14 @@ class Coding:
     confirmed: bool
     flagged: bool
     memo: str | None = None
+    #: An audio passage: the stretch of the recording, in milliseconds (None: text).
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+    @property
+    def audio(self) -> bool:
+        """The passage is a stretch of the recording, not of a text answer."""
+        return self.start_ms is not None
 
 
 @dataclass(frozen=True)

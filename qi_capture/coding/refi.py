@@ -7,7 +7,10 @@ variables have guids derived from the study, so exporting again gives the same G
 the analyst's tool updates what it has instead of duplicating it.
 
 One ``TextSource`` per interview, its text in ``sources/<guid>.txt`` (UTF-8,
-`qi_capture.coding.source` lays it out); one ``Case`` per interview with its stakeholder
+`qi_capture.coding.source` lays it out), and one ``AudioSource`` per interview whose
+recording has coded stretches (``AudioSelection``, ``begin``/``end`` in milliseconds; its
+guid derived from the record id, its path where ``export --attachments`` writes the file,
+which is not put in the .qdpx); one ``Case`` per interview with its stakeholder
 group and footprint as text variables. Retired codes go out as not codable (so their
 guids stay known); merged ones do not go out at all (their codings moved).
 """
@@ -51,8 +54,35 @@ class ExportSource:
     variables: Mapping[str, str]
     #: (passage guid, source start, source end, its codings as (coding guid, code guid,
     #: coder name), memo guid or None)
-    selections: Sequence[tuple[uuid.UUID, int, int, Sequence[SelectionCoding],
-                               uuid.UUID | None]] = field(default_factory=tuple)
+    selections: Sequence[Selection] = field(default_factory=tuple)
+    audio: ExportAudio | None = None
+
+
+#: A passage as a selection carries it: (passage guid, start, end, its codings, memo
+#: guid or None); characters of the source's text, or milliseconds of a recording.
+Selection = tuple[uuid.UUID, int, int, Sequence[SelectionCoding], uuid.UUID | None]
+
+
+@dataclass(frozen=True)
+class ExportAudio:
+    """An interview's recording as an ``AudioSource``: its guid, name, path (relative to
+    the export folder) and its coded stretches (milliseconds)."""
+
+    guid: uuid.UUID
+    name: str
+    path: str
+    selections: Sequence[Selection]
+
+
+def audio_guid(study_id: str, record_id: uuid.UUID) -> uuid.UUID:
+    """The guid of an interview's recording as a source (stable across exports)."""
+    return derived_guid(study_id, "audio", str(record_id))
+
+
+def clock_ms(ms: int) -> str:
+    """``m:ss`` of a time in milliseconds (an audio selection's name)."""
+    seconds = ms // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _g(guid: uuid.UUID) -> str:
@@ -135,6 +165,8 @@ def project_xml(*, study_id: str, name: str, coders: Sequence[Coder], codes: Seq
                 etree.SubElement(vv, f"{ns}VariableRef", targetGUID=_g(var_guids[v]))
                 etree.SubElement(vv, f"{ns}TextValue").text = value
             etree.SubElement(case, f"{ns}SourceRef", targetGUID=_g(s.guid))
+            if s.audio is not None:
+                etree.SubElement(case, f"{ns}SourceRef", targetGUID=_g(s.audio.guid))
     if sources:
         holder = etree.SubElement(root, f"{ns}Sources")
         for s in sources:
@@ -147,13 +179,21 @@ def project_xml(*, study_id: str, name: str, coders: Sequence[Coder], codes: Seq
                     endPosition=str(end))
                 if codings and codings[0][2] in users:
                     sel.set("creatingUser", user_text[codings[0][2]])
-                for c_guid, c_code, c_coder in codings:
-                    cod = etree.SubElement(sel, f"{ns}Coding", guid=_g(c_guid))
-                    if c_coder in users:
-                        cod.set("creatingUser", user_text[c_coder])
-                    etree.SubElement(cod, f"{ns}CodeRef", targetGUID=_g(c_code))
-                if memo is not None:
-                    etree.SubElement(sel, f"{ns}NoteRef", targetGUID=_g(memo))
+                _codings(sel, ns, codings, memo, user_text)
+        # After every TextSource: the schema lists AudioSource after it.
+        for s in sources:
+            if s.audio is None:
+                continue
+            src = etree.SubElement(holder, f"{ns}AudioSource", guid=_g(s.audio.guid),
+                                   name=s.audio.name, path=s.audio.path)
+            for guid, begin, end, codings, memo in s.audio.selections:
+                sel = etree.SubElement(
+                    src, f"{ns}AudioSelection", guid=_g(guid),
+                    name=f"{clock_ms(begin)}-{clock_ms(end)}", begin=str(begin),
+                    end=str(end))
+                if codings and codings[0][2] in users:
+                    sel.set("creatingUser", user_text[codings[0][2]])
+                _codings(sel, ns, codings, memo, user_text)
     if memos:
         holder = etree.SubElement(root, f"{ns}Notes")
         for m in memos:
@@ -164,6 +204,17 @@ def project_xml(*, study_id: str, name: str, coders: Sequence[Coder], codes: Seq
             etree.SubElement(note, f"{ns}PlainTextContent").text = m.text
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8",
                                 pretty_print=True))
+
+
+def _codings(sel: etree._Element, ns: str, codings: Sequence[SelectionCoding],
+             memo: uuid.UUID | None, user_text: Mapping[str, str]) -> None:
+    for c_guid, c_code, c_coder in codings:
+        cod = etree.SubElement(sel, f"{ns}Coding", guid=_g(c_guid))
+        if c_coder in user_text:
+            cod.set("creatingUser", user_text[c_coder])
+        etree.SubElement(cod, f"{ns}CodeRef", targetGUID=_g(c_code))
+    if memo is not None:
+        etree.SubElement(sel, f"{ns}NoteRef", targetGUID=_g(memo))
 
 
 def qdpx_bytes(project: bytes, sources: Sequence[ExportSource]) -> bytes:

@@ -12,7 +12,9 @@ Import is hostile input, so reading is bounded and strict:
 * XML: lxml without entity resolution, DTD loading or network access, any DOCTYPE
   refused, at most `MAX_XML` bytes, lxml's own depth and text-size limits kept;
 * GUIDs must be GUIDs; every reference (code, user, note) must name something in the
-  file; selections must lie inside their source's text.
+  file; selections must lie inside their source's text; an ``AudioSelection``'s
+  ``begin`` and ``end`` are whole milliseconds, begin before end, at most `MAX_AUDIO_MS`
+  (the recording itself is not read: it is not in the .qdpx).
 
 Each failure is an `ExchangeInvalid` naming the file, the place and the problem.
 """
@@ -36,6 +38,8 @@ MAX_MEMBER = 64 * 1024 * 1024
 MAX_TOTAL = 512 * 1024 * 1024
 MAX_RATIO = 200
 MAX_XML = 64 * 1024 * 1024
+#: The longest recording an audio selection may reach into (a day, in milliseconds).
+MAX_AUDIO_MS = 24 * 3600 * 1000
 _GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                    r"[0-9a-fA-F]{12})\}?$")
 #: What a damaged zip raises while it is opened or unpacked (a bad deflate stream is a
@@ -82,6 +86,16 @@ class ReadSource:
 
 
 @dataclass(frozen=True)
+class ReadAudioSource:
+    """A recording with coded stretches: its selections' start and end are
+    milliseconds."""
+
+    guid: uuid.UUID
+    name: str
+    selections: tuple[ReadSelection, ...]
+
+
+@dataclass(frozen=True)
 class ReadNote:
     guid: uuid.UUID
     text: str
@@ -94,8 +108,9 @@ class ReadProject:
     codes: tuple[ReadCode, ...]
     sources: tuple[ReadSource, ...]
     notes: dict[uuid.UUID, ReadNote]
-    #: Sources that are not plain text (PDF, pictures, audio, video): not imported.
+    #: Sources that are neither plain text nor audio (PDF, pictures, video): not imported.
     other_sources: int
+    audio_sources: tuple[ReadAudioSource, ...] = ()
 
 
 class _Reader:
@@ -138,6 +153,51 @@ class _Reader:
         if not re.fullmatch(r"\d{1,12}", raw):
             raise self.fail(where, f"{attr}={raw[:30]!r} is not a character position")
         return int(raw)
+
+    def millisecond(self, el: etree._Element, attr: str, where: str) -> int:
+        raw = (el.get(attr) or "").strip()
+        if not re.fullmatch(r"\d{1,9}", raw) or int(raw) > MAX_AUDIO_MS:
+            raise self.fail(where, f"{attr}={raw[:30]!r} of <{_local(el)}> is not a time in "
+                                   f"milliseconds from 0 to {MAX_AUDIO_MS}")
+        return int(raw)
+
+    def selection(self, sel: etree._Element, ns: str, where: str, start: int,
+                  end: int) -> ReadSelection:
+        """A selection's codings and notes (its place read by the caller)."""
+        sg = self.guid(sel, "guid", where)
+        assert sg is not None
+        codings = []
+        for cod in sel.iterfind(f"{ns}Coding"):
+            cg = self.guid(cod, "guid", where)
+            ref = cod.find(f"{ns}CodeRef")
+            if ref is None:
+                raise self.fail(where, f"coding {cg} has no CodeRef")
+            code = self.guid(ref, "targetGUID", where)
+            assert cg is not None and code is not None
+            codings.append(ReadCoding(cg, code, self.guid(
+                cod, "creatingUser", where, required=False)))
+        refs = tuple(g for g in (self.guid(n, "targetGUID", where)
+                                 for n in sel.iterfind(f"{ns}NoteRef"))
+                     if g is not None)
+        return ReadSelection(sg, start, end, self.guid(sel, "creatingUser", where,
+                                                       required=False),
+                             tuple(codings), refs)
+
+    def audio(self, src: etree._Element, ns: str) -> ReadAudioSource:
+        name = (src.get("name") or "")[:200]
+        where = f"audio source {name[:60]!r}"
+        guid = self.guid(src, "guid", where)
+        assert guid is not None
+        selections = []
+        for sel in src.iterfind(f"{ns}AudioSelection"):
+            begin = self.millisecond(sel, "begin", where)
+            end = self.millisecond(sel, "end", where)
+            if begin >= end:
+                raise self.fail(where, f"audio selection {sel.get('guid', '')[:40]} runs "
+                                       f"from {begin} ms to {end} ms: its begin must come "
+                                       "before its end")
+            selections.append(self.selection(sel, ns, where, begin, end))
+        return ReadAudioSource(guid, name, tuple(selections))
 
     # -- codes ----------------------------------------------------------------------------
     def codes(self, holder: etree._Element | None, ns: str) -> list[ReadCode]:
@@ -263,10 +323,14 @@ def read_project(path: Path) -> ReadProject:
             notes[guid] = ReadNote(guid, text, reader.guid(note, "creatingUser", "notes",
                                                            required=False))
         sources = []
+        audio: list[ReadAudioSource] = []
         other = 0
         holder = root.find(f"{ns}Sources")
         for src in ([] if holder is None else list(holder)):
             if not isinstance(src.tag, str):
+                continue
+            if _local(src) == "AudioSource":
+                audio.append(reader.audio(src, ns))
                 continue
             if _local(src) != "TextSource":
                 other += 1
@@ -278,30 +342,15 @@ def read_project(path: Path) -> ReadProject:
             text = _source_text(reader, z, src, ns, where)
             selections = []
             for sel in src.iterfind(f"{ns}PlainTextSelection"):
-                sg = reader.guid(sel, "guid", where)
-                assert sg is not None
                 start = reader.position(sel, "startPosition", where)
                 end = reader.position(sel, "endPosition", where)
                 if not start <= end <= len(text):
-                    raise reader.fail(where, f"selection {sg} runs from {start} to {end}, "
-                                             f"outside the source's {len(text)} characters")
-                codings = []
-                for cod in sel.iterfind(f"{ns}Coding"):
-                    cg = reader.guid(cod, "guid", where)
-                    ref = cod.find(f"{ns}CodeRef")
-                    if ref is None:
-                        raise reader.fail(where, f"coding {cg} has no CodeRef")
-                    code = reader.guid(ref, "targetGUID", where)
-                    assert cg is not None and code is not None
-                    codings.append(ReadCoding(cg, code, reader.guid(
-                        cod, "creatingUser", where, required=False)))
-                refs = tuple(g for g in (reader.guid(n, "targetGUID", where)
-                                         for n in sel.iterfind(f"{ns}NoteRef"))
-                             if g is not None)
-                selections.append(ReadSelection(sg, start, end, reader.guid(
-                    sel, "creatingUser", where, required=False), tuple(codings), refs))
+                    raise reader.fail(where, f"selection {sel.get('guid', '')[:40]} runs "
+                                             f"from {start} to {end}, outside the source's "
+                                             f"{len(text)} characters")
+                selections.append(reader.selection(sel, ns, where, start, end))
             sources.append(ReadSource(guid, name, text, tuple(selections)))
-    project = ReadProject(users, tuple(codes), tuple(sources), notes, other)
+    project = ReadProject(users, tuple(codes), tuple(sources), notes, other, tuple(audio))
     _check_references(reader, project)
     return project
 
@@ -337,15 +386,18 @@ def _check_references(reader: _Reader, project: ReadProject) -> None:
     for c in project.codes:
         if c.note is not None and c.note not in project.notes:
             raise reader.fail(f"code {c.name[:60]!r}", f"its NoteRef {c.note} names no note")
-    for s in project.sources:
-        for sel in s.selections:
+    named: list[tuple[str, tuple[ReadSelection, ...]]] = [
+        (f"source {s.name[:60]!r}", s.selections) for s in project.sources]
+    named += [(f"audio source {a.name[:60]!r}", a.selections) for a in project.audio_sources]
+    for where, selections in named:
+        for sel in selections:
             for cod in sel.codings:
                 if cod.code not in codes:
-                    raise reader.fail(f"source {s.name[:60]!r}",
+                    raise reader.fail(where,
                                       f"coding {cod.guid} names code {cod.code}, which is "
                                       "not in the codebook")
             for note in sel.notes:
                 if note not in project.notes:
-                    raise reader.fail(f"source {s.name[:60]!r}",
+                    raise reader.fail(where,
                                       f"selection {sel.guid} names note {note}, which is "
                                       "not in the project")

@@ -20,6 +20,8 @@ def test_self_test_passes_and_cleans_up(tmp_path: Path) -> None:
     assert all(s.status == "ok" for s in report.steps)
     audio = next(s for s in report.steps if s.name == "audio")
     assert audio.detail.startswith("3.00 s decoded, correlation 0.9")
+    admin = next(s for s in report.steps if s.name == "admin")
+    assert "played at the centre: 3.00 s decoded, correlation 0.9" in admin.detail
     assert list(tmp_path.iterdir()) == []
 
 
@@ -40,3 +42,19 @@ def test_a_failing_step_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_cli_self_test_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["--data-dir", str(tmp_path), "self-test", "--json"]) == 0
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_the_tone_check_refuses_a_recording_that_does_not_match() -> None:
+    """What the centre's playback door decodes is compared for real: a shorter or a
+    different signal fails the step with what was wrong."""
+    import numpy as np
+
+    from qi_capture.audio.sources import tone
+
+    good = tone(selftest.AUDIO_SECONDS)
+    assert "correlation 1.0000" in selftest._compare_tone(selftest.AUDIO_SECONDS, good, "x")
+    with pytest.raises(selftest.SelfTestFailed, match=r"the centre's copy plays 2\.000 s"):
+        selftest._compare_tone(2.0, good[: len(good) * 2 // 3], "the centre's copy")
+    noise = np.random.default_rng(7).standard_normal(len(good)).astype(np.float32)
+    with pytest.raises(selftest.SelfTestFailed, match="the centre's copy correlates"):
+        selftest._compare_tone(selftest.AUDIO_SECONDS, noise, "the centre's copy")

@@ -323,3 +323,66 @@ def test_tags_are_chips_and_notes_are_stamped_while_recording(
     settle(qtbot, filler)
     assert "#" not in (filler.controller.record.session.raw(  # type: ignore[attr-defined]
         "approach/approach_overview") or "")
+
+
+def test_the_read_only_view_shows_the_tags_and_each_notes_recording_time(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner, tone_source: None) -> None:
+    """Notes typed while recording, a tag, a key quote; then the record viewed read-only:
+    the tag is a chip with its time and no cross, and the notes' times are listed; nothing
+    there can change them."""
+    from PySide6.QtWidgets import QLabel
+
+    from ui.controller import ViewController
+    from ui.main_window import load_view
+
+    filler, record_id = open_interview(qtbot, core, runner,
+                                       {"consent": "yes", "consent_recording": "yes"})
+    filler.controller.go_to("approach/approach_overview")
+    settle(qtbot, filler)
+    notes = filler.notes
+    assert notes is not None
+    bar = bar_of(filler)
+    click(qtbot, bar.record_button)
+    qtbot.waitUntil(lambda: bar.active is not None
+                    and bar.active.status().elapsed_seconds >= 1.0, timeout=5000)
+    notes.setFocus()
+    qtbot.keyClicks(notes, "Protected time is rare.")
+    qtbot.keyClick(notes, Qt.Key.Key_Return)
+    qtbot.keyClicks(notes, "Second thought")
+    click(qtbot, filler.findChild(QPushButton, "tag_barrier"))
+    assert filler.key_quote_box is not None
+    filler.key_quote_box.setFocus()
+    qtbot.keyClicks(filler.key_quote_box, "Time, not methods.")
+    bar.stop()
+    settle(qtbot, filler)
+    state = core.notes.state(record_id)
+    times = {(m.kind, m.index): m.position_ms for m in state.marks}
+    assert set(times) == {("paragraph", 0), ("paragraph", 1), ("tag", 0), ("quote", 0)}
+    filler.close()
+
+    fill, title, _has_pack, spent = load_view(core, record_id)
+    viewer = InterviewFiller(ViewController(fill, runner), title, spent=spent,
+                             recording=core.recording, record_id=record_id, notes=core.notes)
+    qtbot.addWidget(viewer)
+    viewer.resize(1366, 700)
+    viewer.show()
+    viewer.start()
+    qtbot.waitUntil(lambda: viewer._shown_key is not None)
+    assert viewer.read_only and viewer.recording_bar is None
+    viewer.controller.go_to("approach/approach_overview")
+    qtbot.waitUntil(lambda: viewer.notes_path == "approach/approach_overview")
+    assert viewer.findChild(QPushButton, "tag_barrier") is None  # no adding
+    chip = viewer.findChild(QLabel, "chip_0")
+    assert chip is not None and chip.isVisible()
+    seconds = times[("tag", 0)] // 1000
+    assert chip.text() == f"#barrier  00:{seconds:02d}"
+    assert viewer.findChild(QPushButton, "chip_0") is None  # no cross to remove it
+    label = viewer.note_times
+    assert label is not None and label.isVisible()
+
+    def at(kind: str, index: int) -> str:
+        return f"00:{times[(kind, index)] // 1000:02d}"
+
+    assert label.text() == (f"In the recording: Note 1 at {at('paragraph', 0)}; "
+                            f"Note 2 at {at('paragraph', 1)}; Key quote at {at('quote', 0)}")
+    assert core.notes.state(record_id) == state

@@ -6,7 +6,8 @@ stakeholder interviews, the first written out in full, the field's quick tags in
 notes, and two analysts' codings on the first few
 (`qi_capture.services.admin.demo.coding_demo_central`). Then the console's Coding page:
 a transcript with its codes in the margin (``admin-coding.png``), a code's passages
-(``admin-coding-passages.png``), two coders compared (``admin-coding-compare.png``) and
+(``admin-coding-passages.png``), the first interview's recording with coded stretches
+of it (``admin-coding-audio.png``), two coders compared (``admin-coding-compare.png``) and
 the codes-by-group matrix with a cell's quotes (``admin-coding-matrix.png``).
 """
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.demo import DEMO_ORGS, coding_demo_central
+from qi_capture.services.admin.demo_audio import record_demo_interview
 from ui.admin.page_shots import Pump, run_alone
 
 PASSPHRASE = "amber lantern orchard 58"
@@ -39,6 +41,13 @@ def make_central(folder: Path) -> Path:
                        if c.coder == ANALYSTS[0])
         coding.set_memo("Ties in with the staffing pressures in section 3.",
                         passage=passage.passage)
+    record_demo_interview(central, PASSPHRASE, first.record_id)
+    with AdminDesk.open(central, PASSPHRASE) as desk:
+        coding = desk.coding(coder=ANALYSTS[0])
+        live = [c for c in coding.codes() if not c.retired and c.merged_into is None]
+        coding.code_recording(first.record_id, 4_000, 11_500, [live[0].guid])
+        coding.code_recording(first.record_id, 21_000, 27_250,
+                              [c.guid for c in live[1:3]])
     return central
 
 
@@ -83,6 +92,15 @@ def shoot_coding(app: QApplication, window: object, central: Path, out: Path,
     view.select("approach/approach_methods", 0, len("PDSA cycles on most wards"))
     view.verticalScrollBar().setValue(0)
     shot("admin-coding")
+
+    # The recording beside the transcript: its coded stretches, and one being marked.
+    transcript = page.transcript
+    pump(lambda: transcript.player.session is not None and transcript.stretches.list.count() > 0)
+    transcript.player.seek(33_000)
+    transcript.stretches.mark()
+    transcript.player.seek(38_500)
+    shot("admin-coding-audio")
+    transcript.stretches.cancel()
 
     time = next((c for c in page.session.codes.values() if c.name == "Executive sponsorship"),
                 None)

@@ -71,6 +71,8 @@ class InterviewFiller(FormFiller):
         self.key_quote_box: QPlainTextEdit | None = None
         self.recording_bar: RecordingBar | None = None
         self.tag_chips: QFrame | None = None
+        #: Read-only: when in the recording each note and the key quote were begun.
+        self.note_times: QLabel | None = None
         self._notes_service = notes
         self._record_id = record_id
         self._note_state = NoteState()
@@ -249,14 +251,21 @@ class InterviewFiller(FormFiller):
         layout.addWidget(view, 3)
         if not self.read_only:
             layout.addWidget(self._tags_row(body))
-            if self._notes_service is not None and self._record_id is not None:
-                self.tag_chips = QFrame(body)
-                self.tag_chips.setObjectName("tagChips")
-                chips = QHBoxLayout(self.tag_chips)
-                chips.setContentsMargins(0, 0, 0, 0)
-                layout.addWidget(self.tag_chips)
-                self._note_state = self._notes_service.state(self._record_id)
-                self._refresh_chips()
+        self.note_times = None
+        if self._notes_service is not None and self._record_id is not None:
+            # Read-only too: the tags as chips (not removable) and the times in the
+            # recording at which each note was begun, as they were kept.
+            self.tag_chips = QFrame(body)
+            self.tag_chips.setObjectName("tagChips")
+            chips = QHBoxLayout(self.tag_chips)
+            chips.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(self.tag_chips)
+            self._note_state = self._notes_service.state(self._record_id)
+            self._refresh_chips()
+            if self.read_only:
+                self.note_times = self._note_times_label(body, form)
+                if self.note_times is not None:
+                    layout.addWidget(self.note_times)
         if form.key_quote is not None:
             self.key_quote_path = form.key_quote.path
             quote = self._make_view(form.key_quote, body, label_scale=1.0)
@@ -338,9 +347,24 @@ class InterviewFiller(FormFiller):
         title = QLabel(self.tr("Tags on these notes:") if tags
                        else self.tr("No tags on these notes yet"), frame)
         layout.addWidget(title)
+        if self.read_only:
+            title.setText(self.tr("Tags on these notes:") if tags
+                          else self.tr("No tags on these notes"))
         for tag in tags:
             mark = self._mark_of(tag.path, "tag", tag.index)
             text = f"#{tag.tag}" + (f"  {_clock(mark.position_ms / 1000)}" if mark else "")
+            if self.read_only:
+                shown = QLabel(text, frame)
+                shown.setObjectName(f"chip_{tag.index}")
+                shown.setProperty("chip", True)
+                shown.setAccessibleName(self.tr("Tag {0}").format(tag.tag))
+                if mark:
+                    shown.setToolTip(self.tr("Tagged at {0} in the recording.").format(
+                        _clock(mark.position_ms / 1000)))
+                shown.setStyleSheet("QLabel { border: 1px solid #8a8886; border-radius: 10px;"
+                                    " padding: 2px 10px; background: #f3f2f1; }")
+                layout.addWidget(shown)
+                continue
             chip = QPushButton(f"{text}  \u00d7", frame)
             chip.setObjectName(f"chip_{tag.index}")
             chip.setProperty("chip", True)
@@ -355,6 +379,30 @@ class InterviewFiller(FormFiller):
             chip.clicked.connect(lambda _=False, i=tag.index: self.remove_tag(i))
             layout.addWidget(chip)
         layout.addStretch(1)
+
+    def _note_times_label(self, parent: QWidget, form: FormView) -> QLabel | None:
+        """Read-only: the recording's time at which each note paragraph and the key
+        quote were begun (None when none was stamped)."""
+        paths = {self.notes_path: self.tr("Note {0}"),
+                 form.key_quote.path if form.key_quote is not None else None:
+                     self.tr("Key quote {0}")}
+        marks = sorted((m for m in self._note_state.marks
+                        if m.kind in ("paragraph", "quote") and m.path in paths),
+                       key=lambda m: (m.kind != "paragraph", m.index))
+        if not marks:
+            return None
+        parts = []
+        for m in marks:
+            name = paths[m.path]
+            number = str(m.index + 1) if m.kind == "paragraph" else ""
+            parts.append(self.tr("{0} at {1}").format(name.format(number).strip(),
+                                                       _clock(m.position_ms / 1000)))
+        label = QLabel(self.tr("In the recording: {0}").format("; ".join(parts)), parent)
+        label.setObjectName("noteTimes")
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
+                                      | Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
 
     # --- marks: where in the recording each paragraph and quote was begun ------------------
     def _stamp(self, box: QPlainTextEdit, path: str | None, kind: NoteKind) -> None:

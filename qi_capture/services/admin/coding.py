@@ -90,12 +90,14 @@ from qi_capture.coding.errors import (
     NoInterviewForm,
     NotFromField,
     PassageOutOfRange,
+    RecordingRangeInvalid,
     StudyNeeded,
     StudyUnknown,
 )
 from qi_capture.coding.model import (
     EXCHANGE_FORMATS,
     FIELD_CODER,
+    RECORDING_FIELD,
     Agreement,
     Code,
     CodeAgreement,
@@ -119,6 +121,7 @@ from qi_capture.coding.model import (
 from qi_capture.coding.tags import TAG, tag_code, tagged_fields
 from qi_capture.report.suppress import Disclosure
 from qi_capture.services.admin import report as report_service
+from qi_capture.services.admin.errors import RecordingNotFound
 from qi_capture.services.admin.interviews import Interview, Layout, read_interview, study_layouts
 
 #: The values the UI gets are re-exported here, so a page imports from one module.
@@ -153,7 +156,8 @@ def _code(r: DbRow) -> Code:
 
 def _coding(r: DbRow, memo: str | None = None) -> Coding:
     return Coding(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), r[7], r[8], r[9],
-                  r[10], bool(r[11]), bool(r[12]), memo)
+                  r[10], bool(r[11]), bool(r[12]), memo,
+                  None if r[13] is None else int(r[13]), None if r[14] is None else int(r[14]))
 
 
 def resolve_study(central: CentralStore, study_id: str | None) -> tuple[str, tuple[str, ...]]:
@@ -552,6 +556,68 @@ class CodingDesk:
             out = db.codings(conn, self.study_id, record_id=interview.record_id)
             return tuple(_coding(r) for r in out if r[1] == passage)
 
+    def recording_name(self, record_id: uuid.UUID) -> str | None:
+        """The name of the interview's recording (its first audio attachment), if any."""
+        found = [a for a in self._central.record_attachments(record_id)
+                 if a.media_type.startswith("audio/")]
+        return found[0].name if found else None
+
+    def recording_ms(self, record_id: uuid.UUID | str) -> int:
+        """How long the interview's recording lasts, in milliseconds (its first audio
+        attachment, as the player opens it). Raises `RecordingNotFound`."""
+        with self._read() as conn:
+            interview = self._one(conn, record_id)
+        found = [a for a in self._central.record_attachments(interview.record_id)
+                 if a.media_type.startswith("audio/")]
+        if not found:
+            raise RecordingNotFound(interview.record_id.hex[:8], None)
+        # Only the header is read (the frame count), through the decrypting stream.
+        from qi_capture.audio.playback import AudioReader
+
+        with AudioReader(self._central.attachments.open(found[0].id)) as reader:
+            return round(reader.frames * 1000 / reader.sample_rate)
+
+    def code_recording(self, record_id: uuid.UUID | str, start_ms: int, end_ms: int,
+                       codes: Sequence[uuid.UUID | str]) -> tuple[Coding, ...]:
+        """Apply ``codes`` to the stretch ``[start_ms, end_ms)`` of the interview's
+        recording (an audio passage, shared by the codings on the same stretch); a code
+        this coder already put there is not doubled. Returns the passage's codings.
+        Raises `RecordingNotFound`, `RecordingRangeInvalid` and the code's errors."""
+        duration = self.recording_ms(record_id)
+        if not (0 <= start_ms < end_ms <= duration):
+            raise RecordingRangeInvalid(start_ms, end_ms, duration)
+        with self._write() as conn:
+            interview = self._one(conn, record_id)
+            rows = [self._code_row(conn, c) for c in codes]
+            for r in rows:
+                if r.retired:
+                    raise CodeRetired(str(r.guid))
+            coder = db.coder_guid(conn, self.coder)
+            found = db.find_audio_passage(conn, interview.record_id, start_ms, end_ms)
+            if found is None:
+                passage = uuid.uuid4()
+                db.insert_passages(conn, [{
+                    "guid": passage, "study_id": self.study_id,
+                    "record_id": interview.record_id, "field": RECORDING_FIELD,
+                    "revision": interview.revision, "start": 0, "end": 0, "text": "",
+                    "flagged": False, "start_ms": start_ms, "end_ms": end_ms}])
+            else:
+                passage = found.guid
+            have = {(r.code, r.coder) for r in db.codings(conn, self.study_id,
+                                                            record_id=interview.record_id)
+                    if r[1] == passage}
+            new = [{"guid": uuid.uuid4(), "study_id": self.study_id, "passage": passage,
+                    "record_id": interview.record_id,
+                    "code": r.guid, "coder": coder, "origin": "analyst", "confirmed": True,
+                    "undone": False}
+                   for r in dict.fromkeys(rows) if (r.guid, self.coder) not in have]
+            db.insert_codings(conn, new)
+            self._audit(conn, "apply", record=str(interview.record_id), field=RECORDING_FIELD,
+                        passage=str(passage), start_ms=start_ms, end_ms=end_ms,
+                        codes=[str(n["code"]) for n in new])
+            out = db.codings(conn, self.study_id, record_id=interview.record_id)
+            return tuple(_coding(r) for r in out if r[1] == passage)
+
     def _coding_row(self, conn: Connection, guid: uuid.UUID | str) -> DbRow:
         g = _as_uuid(guid)
         row = None if g is None else db.coding_row(conn, g)
@@ -675,9 +741,12 @@ class CodingDesk:
             if interview is None:
                 continue
             field = self._layouts[interview.form_id].field(r[3])
+            recording = r[3] == RECORDING_FIELD
             out.append(CodedPassage(
                 _coding(r, memos.get(r[1])), interview.name,
-                field.section if field else "", field.question if field else r[3],
+                field.section if field else "Recording" if recording else "",
+                field.question if field else "The interview's recording" if recording
+                else r[3],
                 interview.group, interview.footprint))
         return tuple(out)
 
@@ -708,6 +777,11 @@ class CodingDesk:
         units: list[tuple[object, str]] = [(i.record_id, f) for i in interviews
                                            for f in i.texts]
         texts = {(i.record_id, f): t for i in interviews for f, t in i.texts.items()}
+        # An interview's recording is one more unit where either coder coded a stretch.
+        for rid in sorted({r[2] for name in by_coder for r in by_coder[name]
+                           if r[3] == RECORDING_FIELD and r[2] in records}, key=str):
+            units.append((rid, RECORDING_FIELD))
+            texts[(rid, RECORDING_FIELD)] = ""
         sets: tuple[dict[object, set[tuple[object, str]]], ...] = ({}, {})
         for side, name in enumerate((coder_a, coder_b)):
             for r in by_coder[name]:

@@ -12,6 +12,10 @@ Import lands codes and codings made elsewhere on the same passages:
   answer; the question and heading lines are left out). When the interview changed
   since the export, the selection's words are looked for in the interview as it reads
   now; words no longer there are an error;
+* an audio source (a recording's coded stretches) is matched to an interview by its
+  GUID (derived from the record id, `qi_capture.coding.refi.audio_guid`); one matching
+  none while it has selections is an error. Its stretches become audio passages as they
+  are (milliseconds; the recording is not in the file to check them against);
 * codes are matched by GUID, else by name under the same parent, else added (with the
   file's GUID where it is free); codings and notes already here (same GUID) are left
   as they are, so importing the same file twice changes nothing.
@@ -32,7 +36,12 @@ from qi_capture.central import coding as db
 from qi_capture.coding import csvfiles, refi
 from qi_capture.coding.csv_read import read_codebook_csv
 from qi_capture.coding.errors import ExchangeFormatUnknown, ExchangeInvalid
-from qi_capture.coding.model import EXCHANGE_FORMATS, CodedPassage, ExchangeResult
+from qi_capture.coding.model import (
+    EXCHANGE_FORMATS,
+    RECORDING_FIELD,
+    CodedPassage,
+    ExchangeResult,
+)
 from qi_capture.coding.refi_read import ReadCode, ReadProject, read_codebook, read_project
 from qi_capture.coding.source import SourceText, render
 from qi_capture.crypto.atomic import atomic_write_bytes
@@ -86,9 +95,12 @@ def export(desk: CodingDesk, fmt: str, out: Path) -> ExchangeResult:
             if interview is None:
                 continue
             field = desk.layout(interview.form_id).field(c.field)
+            recording = c.field == RECORDING_FIELD
             passages.append(CodedPassage(
                 replace(c, memo=memo_of.get(c.passage)), interview.name,
-                field.section if field else "", field.question if field else c.field,
+                field.section if field else "Recording" if recording else "",
+                field.question if field else "The interview's recording" if recording
+                else c.field,
                 interview.group, interview.footprint))
         data = csvfiles.passages_csv(passages, codes)
         result = ExchangeResult(str(out), len(codes), len(passages), 0, len(interviews))
@@ -111,7 +123,15 @@ def _qdpx(desk: CodingDesk, out: Path) -> tuple[bytes, ExchangeResult]:
             entry = by_passage[r[1]] = (r[2], r[3], int(r[5]), int(r[6]), [])
         entry[4].append((r[0], r[8], r[9]))
     per_record: dict[uuid.UUID, list[tuple[uuid.UUID, Any]]] = {}
+    # passage -> (record, start ms, end ms) of the stretches of a recording
+    stretches = {r[1]: (r[2], int(r[13]), int(r[14])) for r in rows if r[13] is not None}
+    audio: dict[uuid.UUID, list[refi.Selection]] = {}
     for passage, entry in by_passage.items():
+        if passage in stretches:
+            rid, begin, end = stretches[passage]
+            audio.setdefault(rid, []).append((passage, begin, end, entry[4],
+                                              memo_of.get(passage)))
+            continue
         per_record.setdefault(entry[0], []).append((passage, entry))
     sources = []
     exported = 0
@@ -129,13 +149,28 @@ def _qdpx(desk: CodingDesk, out: Path) -> tuple[bytes, ExchangeResult]:
         variables = {k: v for k, v in zip(VARIABLES, (i.group, i.footprint), strict=True)
                      if v is not None}
         sources.append(refi.ExportSource(i.record_id, i.name, st.text, variables,
-                                         tuple(selections)))
+                                         tuple(selections), _audio(desk, i, audio)))
+        exported += sum(len(a[3]) for a in audio.get(i.record_id, ()))
     project = refi.project_xml(study_id=desk.study_id, name=f"{desk.study_id} interviews",
                                coders=coders, codes=codes, sources=sources, memos=memos,
                                variables=VARIABLES, created=utcnow())
     data = refi.qdpx_bytes(project, sources)
     return data, ExchangeResult(str(out), len([c for c in codes if c.merged_into is None]),
                                 exported, len(memos), len(sources))
+
+
+def _audio(desk: CodingDesk, interview: Interview,
+           audio: Mapping[uuid.UUID, list[refi.Selection]]) -> refi.ExportAudio | None:
+    """The interview's recording as a source, if stretches of it are coded."""
+    selections = audio.get(interview.record_id)
+    if not selections:
+        return None
+    name = desk.recording_name(interview.record_id) or "recording"
+    return refi.ExportAudio(
+        refi.audio_guid(desk.study_id, interview.record_id), name,
+        # Where `export --attachments` decrypts it, relative to the export folder.
+        f"relative://attachments/{interview.record_id}/{name}",
+        sorted(selections, key=lambda s: (s[1], s[2], s[0])))
 
 
 # -- import -------------------------------------------------------------------------------
@@ -234,6 +269,7 @@ def _codings(desk: CodingDesk, conn: Connection, file: str, project: ReadProject
     coders: dict[uuid.UUID | None, uuid.UUID] = {}
     # Read once, not per coding: a project of 20,000 codings would ask 20,000 times.
     ours_guids, all_guids, have = db.coding_keys(conn, desk.study_id)
+    by_audio = {refi.audio_guid(desk.study_id, rid): rid for rid in revisions}
     read = added = memos = skipped = 0
     for s in project.sources:
         record = sources.get(s.guid)
@@ -285,7 +321,60 @@ def _codings(desk: CodingDesk, conn: Connection, file: str, project: ReadProject
                     for note in sel.notes:
                         _memo(desk, conn, project, note, passage=passage)
                         memos += 1
+    for a in project.audio_sources:
+        record = by_audio.get(a.guid)
+        if record is None:
+            if a.selections:
+                raise ExchangeInvalid(file, f"audio source {a.name[:60]!r}",
+                                      "it is not the recording of one of this study's "
+                                      "interviews (matched by GUID); import it into the "
+                                      "study it came from, or remove its codings")
+            continue
+        for sel in a.selections:
+            read += len(sel.codings)
+            passage = _audio_passage(desk, conn, sel.guid, record, sel.start, sel.end,
+                                     revisions[record].revision)
+            for cod in sel.codings:
+                if cod.guid in ours_guids:
+                    continue
+                user = cod.user or sel.user
+                if user not in coders:
+                    name = project.users.get(user) if user is not None else None
+                    guid = db.coder_guid(conn, name or desk.coder)
+                    assert guid is not None
+                    coders[user] = guid
+                code = mapped[cod.code]
+                if (passage, code, coders[user]) in have:
+                    continue
+                new = cod.guid if cod.guid not in all_guids else uuid.uuid4()
+                db.insert_codings(conn, [{
+                    "guid": new, "study_id": desk.study_id, "passage": passage,
+                    "record_id": record, "code": code, "coder": coders[user],
+                    "origin": "analyst", "confirmed": True, "undone": False}])
+                have.add((passage, code, coders[user]))
+                all_guids.add(new)
+                added += 1
+            for note in sel.notes:
+                _memo(desk, conn, project, note, passage=passage)
+                memos += 1
     return read, added, memos, skipped
+
+
+def _audio_passage(desk: CodingDesk, conn: Connection, guid: uuid.UUID, record: uuid.UUID,
+                   start_ms: int, end_ms: int, revision: str) -> uuid.UUID:
+    row = db.passage(conn, guid)
+    if row is not None and row.study_id == desk.study_id and row.record_id == record \
+            and row.start_ms is not None:
+        return guid
+    found = db.find_audio_passage(conn, record, start_ms, end_ms)
+    if found is not None:
+        return found.guid  # type: ignore[no-any-return]
+    new = guid if row is None else uuid.uuid4()
+    db.insert_passages(conn, [{"guid": new, "study_id": desk.study_id, "record_id": record,
+                               "field": RECORDING_FIELD, "revision": revision, "start": 0,
+                               "end": 0, "text": "", "flagged": False,
+                               "start_ms": start_ms, "end_ms": end_ms}])
+    return new
 
 
 def _nearest(text: str, words: str, near: int) -> int | None:

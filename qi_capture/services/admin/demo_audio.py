@@ -53,13 +53,19 @@ def recorded_demo_central(folder: Path, passphrase: str) -> tuple[Path, uuid.UUI
     with CentralStore.open(folder, passphrase) as central:
         made = fill_builtin(central, responses=0, interviews=3, seed=7)
         record_id = made[INTERVIEW][0]
-        data = _audio()
-        attachment = BundleAttachment.from_bytes(
-            uuid.uuid4(), record_id, RECORDING, "audio/ogg; codecs=opus",
-            hashlib.sha256(data).hexdigest(), data)
-        with central.engine.begin() as conn:
-            central.attachments.store(conn, [attachment])
+        add_recording(central, record_id)
     return folder, record_id
+
+
+def add_recording(central: CentralStore, record_id: uuid.UUID) -> None:
+    """Give a demo interview a recording of generated speech (an encrypted attachment
+    file, as merge stores one)."""
+    data = _audio()
+    attachment = BundleAttachment.from_bytes(
+        uuid.uuid4(), record_id, RECORDING, "audio/ogg; codecs=opus",
+        hashlib.sha256(data).hexdigest(), data)
+    with central.engine.begin() as conn:
+        central.attachments.store(conn, [attachment])
 
 
 def demo_marks(detail: RecordDetail, duration_ms: int) -> tuple[NoteMark, ...]:
@@ -77,3 +83,9 @@ def demo_marks(detail: RecordDetail, duration_ms: int) -> tuple[NoteMark, ...]:
     step = duration_ms // (len(places) + 1)
     return tuple(NoteMark(path, "paragraph", index, "", RECORDING, step * (n + 1))
                  for n, (path, index) in enumerate(places))
+
+
+def record_demo_interview(folder: Path, passphrase: str, record_id: uuid.UUID) -> None:
+    """`add_recording` on the demo central store in ``folder`` (for the screenshots)."""
+    with CentralStore.open(folder, passphrase) as central:
+        add_recording(central, record_id)

@@ -47,7 +47,8 @@ def _state(desk: CodingDesk) -> tuple[object, ...]:
     codings = set()
     for i in desk.interviews():
         for c in desk.transcript(i.record_id).codings:
-            codings.add((c.record_id, c.field, c.start, c.end, c.code, c.coder, c.text))
+            codings.add((c.record_id, c.field, c.start, c.end, c.code, c.coder, c.text,
+                         c.start_ms, c.end_ms))
     codes = {(c.guid, c.name, c.parent, c.colour, c.description, c.retired)
              for c in desk.codes() if c.merged_into is None}
     memos = {(m.text, m.code) for m in desk.memos()}
@@ -237,6 +238,12 @@ def _hostile(tmp_path: Path, text: str) -> dict[str, Path]:
                 f'endPosition="{end}"><Coding guid="{uuid.uuid4()}">'
                 f'<CodeRef targetGUID="{target}"/></Coding></PlainTextSelection>')
 
+    def audio(begin: str, end: str, target: str = code, guid: str | None = None) -> str:
+        return (f'<AudioSource guid="{guid or uuid.uuid4()}" name="a" path="relative://a.opus">'
+                f'<AudioSelection guid="{uuid.uuid4()}" begin="{begin}" end="{end}">'
+                f'<Coding guid="{uuid.uuid4()}"><CodeRef targetGUID="{target}"/></Coding>'
+                '</AudioSelection></AudioSource>')
+
     files = {f"sources/{src}.txt": text.encode()}
     laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
               b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
@@ -269,6 +276,22 @@ def _hostile(tmp_path: Path, text: str) -> dict[str, Path]:
             source(selection(0, len(text) + 5)), good_code), files),
         "negative position": _zip(tmp_path / "neg.qdpx", _project(
             source(selection(-1, 3)), good_code), files),
+        "audio begin after end": _zip(tmp_path / "a1.qdpx", _project(
+            audio("5000", "4000"), good_code), {}),
+        "audio empty stretch": _zip(tmp_path / "a2.qdpx", _project(
+            audio("4000", "4000"), good_code), {}),
+        "audio negative": _zip(tmp_path / "a3.qdpx", _project(
+            audio("-1", "4000"), good_code), {}),
+        "audio not a number": _zip(tmp_path / "a4.qdpx", _project(
+            audio("1e3", "4000"), good_code), {}),
+        "audio beyond a day": _zip(tmp_path / "a5.qdpx", _project(
+            audio("0", "999999999"), good_code), {}),
+        "audio unknown code": _zip(tmp_path / "a6.qdpx", _project(
+            audio("0", "4000", target=str(uuid.uuid4())), good_code), {}),
+        "audio bad guid": _zip(tmp_path / "a7.qdpx", _project(
+            audio("0", "4000", guid="nope"), good_code), {}),
+        "audio unknown recording": _zip(tmp_path / "a8.qdpx", _project(
+            audio("0", "4000"), good_code), {}),
         "unknown source": _zip(tmp_path / "unknown.qdpx", _project(
             source(selection(0, 3)), good_code), {f"sources/{src}.txt": b"Nothing alike"}),
     }
@@ -328,3 +351,52 @@ def test_fuzzed_imports_change_all_or_nothing(central: CentralStore, tmp_path: P
     except ExchangeInvalid:
         assert (_state(desk), len(central.audit_log())) == before
     assert time.perf_counter() - began < 20
+
+
+def test_a_coded_stretch_of_a_recording_goes_out_as_an_audio_selection_and_back(
+    make_central: Callable[[], CentralStore], tmp_path: Path,
+) -> None:
+    from qi_capture.coding import refi
+    from tests.core.central.test_coding_audio import record_tone
+
+    here = make_central()
+    desk, ids = _coded(here)
+    record_tone(here, ids[0])
+    text_only = desk.export("qdpx", tmp_path / "text.qdpx").codings
+    made = desk.code_recording(ids[0], 1_500, 4_250, ["Idea", "Barrier"])
+    desk.set_memo("Said twice", passage=made[0].passage)
+    result = desk.export("qdpx", tmp_path / "study.qdpx")
+    assert result.codings == text_only + 2  # the stretch's two codings
+    with zipfile.ZipFile(tmp_path / "study.qdpx") as z:
+        project = etree.fromstring(z.read("project.qde"))
+        assert not [n for n in z.namelist() if n.endswith(".opus")]
+    schema = _schema("Project.xsd")
+    assert schema.validate(project), schema.error_log
+    (source,) = project.iter(f"{{{NS}}}AudioSource")
+    assert source.get("guid") == str(refi.audio_guid(desk.study_id, ids[0]))
+    assert source.get("path") == f"relative://attachments/{ids[0]}/interview.opus"
+    (sel,) = source.iter(f"{{{NS}}}AudioSelection")
+    assert (sel.get("begin"), sel.get("end"), sel.get("name")) == ("1500", "4250",
+                                                                  "0:01-0:04")
+    assert len(list(sel.iter(f"{{{NS}}}Coding"))) == 2
+    before = _state(desk)
+    assert desk.import_file(tmp_path / "study.qdpx").new_codings == 0
+    assert _state(desk) == before
+    there = make_central()
+    fill(there)
+    other = CodingDesk(there, coder="carol")
+    imported = other.import_file(tmp_path / "study.qdpx")
+    assert imported.new_codings == imported.codings == text_only + 2
+    # The passages CSV gives a stretch's time range (and none for text).
+    desk.export("csv", tmp_path / "passages.csv")
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "passages.csv").read_text("utf-8-sig"))))
+    timed = {(r["code"], r["section"], r["recording_start_ms"], r["recording_end_ms"])
+             for r in rows if r["field"] == "(recording)"}
+    assert timed == {("Idea", "Recording", "1500", "4250"),
+                     ("Barrier", "Recording", "1500", "4250")}
+    assert {r["recording_start_ms"] for r in rows if r["field"] != "(recording)"} == {""}
+    assert _state(other) == before
+    stretch = [c for c in other.transcript(ids[0]).codings if c.audio]
+    assert {(c.start_ms, c.end_ms, c.coder) for c in stretch} == {(1_500, 4_250, "alice")}
+    assert "Said twice" in {m.text for m in other.memos()}

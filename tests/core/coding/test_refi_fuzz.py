@@ -1,7 +1,8 @@
 """Fuzzing the REFI-QDA reader (import is hostile input): whatever the bytes of
 ``project.qde``, of a source or of the zip itself, `read_project` and `read_codebook`
 return values or raise `ExchangeInvalid` (never a KeyError, ValueError, lxml or zip
-error), in bounded time, and every selection they return lies inside its source.
+error), in bounded time, and every selection they return lies inside its source (an audio selection: begin
+before end, within `MAX_AUDIO_MS`).
 
 Inputs: a real project (made with the real writer) with bytes flipped, inserted,
 deleted or cut, and arbitrary bytes."""
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from qi_capture.coding import refi
 from qi_capture.coding.errors import ExchangeInvalid
 from qi_capture.coding.model import Code, Coder, Coding, Memo
-from qi_capture.coding.refi_read import read_codebook, read_project
+from qi_capture.coding.refi_read import MAX_AUDIO_MS, read_codebook, read_project
 
 FUZZ = settings(max_examples=80, deadline=2000,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -41,9 +42,14 @@ def _project() -> tuple[bytes, dict[str, bytes]]:
     coding = Coding(uuid.uuid4(), passage, record, "f", "r", 0, 5, "No pr", child.guid,
                     "alice", "analyst", True, False)
     memo = Memo(uuid.uuid4(), "a memo", "alice", passage=passage)
+    stretch = uuid.uuid4()
+    audio = refi.ExportAudio(refi.audio_guid("s", record), "interview.opus",
+                             f"relative://attachments/{record}/interview.opus",
+                             ((stretch, 1_500, 4_250, ((uuid.uuid4(), code.guid, "alice"),),
+                               None),))
     source = refi.ExportSource(record, "Interview", text, {"Footprint": "North"},
                                ((passage, start, start + 5, ((coding.guid, coding.code, coding.coder),),
-                                 memo.guid),))
+                                 memo.guid),), audio)
     xml = refi.project_xml(study_id="s", name="p", coders=[alice], codes=[code, child],
                            sources=[source], memos=[memo], variables=["Footprint"],
                            created=datetime(2026, 1, 1, tzinfo=UTC))
@@ -100,6 +106,9 @@ def _check(path: Path) -> None:
         for source in project.sources:
             for sel in source.selections:
                 assert 0 <= sel.start <= sel.end <= len(source.text)
+        for audio in project.audio_sources:
+            for sel in audio.selections:
+                assert 0 <= sel.start < sel.end <= MAX_AUDIO_MS
     assert time.perf_counter() - began < BOUND_SECONDS
 
 
@@ -112,6 +121,9 @@ def test_the_unmutated_project_reads() -> None:
         project = read_project(path)
     assert [c.name for c in project.codes] == ["Barrier", "Time"]
     assert project.sources[0].selections[0].notes
+    (audio,) = project.audio_sources
+    assert [(a.start, a.end) for a in audio.selections] == [(1_500, 4_250)]
+    assert project.other_sources == 0
 
 
 @FUZZ

@@ -24,6 +24,7 @@ from qi_capture.services.admin.coding_values import (
 )
 from ui.admin.models.codebook import swatch
 from ui.admin.models.rows import RowsModel
+from ui.widgets.player import clock
 
 _Index = QModelIndex | QPersistentModelIndex
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -115,12 +116,13 @@ class PassagesModel(RowsModel[CodedPassage]):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (row.interview, row.section, row.group or _tr("Not known"),
-                    one_line(row.coding.text), row.coding.coder,
+                    _passage_text(row.coding), row.coding.coder,
                     origin_text(row.coding))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.PASSAGE:
                 memo = row.coding.memo
-                return row.coding.text + (_tr("\n\nMemo: {0}").format(memo) if memo else "")
+                return _passage_text(row.coding) + (
+                    _tr("\n\nMemo: {0}").format(memo) if memo else "")
             if column == self.SECTION:
                 return row.question
             return None
@@ -289,3 +291,11 @@ class MatrixModel(RowsModel[MatrixRow]):
                            "recognised.").format(self.matrix.min_cell if self.matrix else 5)
             return _tr("{0} interviews; {1} quotes").format(cell.count, len(cell.quotes))
         return None
+
+
+def _passage_text(coding: Coding) -> str:
+    """A passage's words, or a stretch of the recording's time range (played from the
+    transcript when the row is opened)."""
+    if coding.start_ms is not None and coding.end_ms is not None:
+        return _tr("▶ Recording {0}–{1}").format(clock(coding.start_ms), clock(coding.end_ms))
+    return one_line(coding.text)

@@ -144,6 +144,9 @@ class CodingPage(QWidget):
             return
         c = passage.coding
         self.tabs.setCurrentWidget(self.transcript)
+        if c.start_ms is not None:  # a stretch of the recording: play it
+            self.transcript.play_stretch(c.record_id, c.start_ms)
+            return
         self.transcript.open_interview(c.record_id, (c.field, c.start, c.end))
         self.transcript.view.setFocus()
 

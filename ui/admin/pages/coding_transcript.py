@@ -2,7 +2,8 @@
 footprint), the chosen one read as a transcript with its codes in the margin, and the
 coding itself: select a passage (mouse, or Shift+arrows), press Ctrl+K (or use the
 context menu, Shift+F10 / the Menu key) and pick one or more codes; take a code off,
-confirm or undo a coding from the field, write a memo on a passage (Ctrl+M)."""
+confirm or undo a coding from the field, write a memo on a passage (Ctrl+M). With a
+recording, a stretch of it is coded from the player (`coding_stretches`)."""
 
 from __future__ import annotations
 
@@ -31,10 +32,11 @@ from qi_capture.services.admin.playback import PlaybackSession
 from ui.admin.models.coding import InterviewsModel
 from ui.admin.pages.coding_picker import CodePicker
 from ui.admin.pages.coding_session import CodingSession
+from ui.admin.pages.coding_stretches import StretchPanel
 from ui.admin.pages.column_fit import ColumnFit
 from ui.admin.pages.transcript_view import CodeMargin, TranscriptView
 from ui.tasks import guarded
-from ui.widgets.player import Player
+from ui.widgets.player import Player, clock
 
 #: How many codes the context menu offers by name (the rest through the picker).
 QUICK_CODES = 8
@@ -73,8 +75,12 @@ class TranscriptPanel(QWidget):
         self.player = Player(self)
         self.player.hide()
         self._player_record: uuid.UUID | None = None
+        #: A stretch to play once its interview's recording is open (record, ms).
+        self._play_at: tuple[uuid.UUID, int] | None = None
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.margin = CodeMargin(self.view, self)
+        self.stretches = StretchPanel(self.player, self.margin.label, self)
+        self.stretches.hide()
         self.code_button = QPushButton(self.tr("Code the se&lection…"), self)
         self.code_button.setToolTip(self.tr("Ctrl+K"))
         self.memo_button = QPushButton(self.tr("Memo on the pa&ssage…"), self)
@@ -107,6 +113,7 @@ class TranscriptPanel(QWidget):
         reading_layout.setContentsMargins(0, 0, 0, 0)
         reading_layout.addWidget(self.heading)
         reading_layout.addWidget(self.player)
+        reading_layout.addWidget(self.stretches)
         reading_layout.addLayout(text_row, 1)
         reading_layout.addLayout(buttons)
         reading_layout.addWidget(self.hint)
@@ -125,6 +132,7 @@ class TranscriptPanel(QWidget):
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
         self.margin.coding_clicked.connect(self._on_margin_coding_clicked)
         self.code_button.clicked.connect(self.pick_codes)
+        self.stretches.code_requested.connect(self.pick_stretch_codes)
         self.memo_button.clicked.connect(self.edit_passage_memo)
         session.opened.connect(self.load_interviews)
         session.codings_changed.connect(self.reload)
@@ -190,6 +198,7 @@ class TranscriptPanel(QWidget):
         self._pending = None
         self.margin.coder = self.session.coder
         self.view.show_transcript(transcript, self.session.codes)
+        self.stretches.show_codings(transcript.codings)
         # Group and footprint are on the interview's row just above.
         self.heading.setText(self.tr("{0}: {1} codings").format(transcript.name,
                                                                 len(transcript.codings)))
@@ -199,12 +208,29 @@ class TranscriptPanel(QWidget):
         self._open_recording(transcript.record_id)
 
     # -- the recording --------------------------------------------------------------------
+    def play_stretch(self, record_id: uuid.UUID, start_ms: int) -> None:
+        """Show the interview and play its recording from ``start_ms`` (a coded stretch
+        chosen among a code's passages)."""
+        self._play_at = (record_id, start_ms)
+        if record_id == self.current_record() and self.player.session is not None:
+            self._play_pending()
+        else:
+            self.open_interview(record_id)
+
+    def _play_pending(self) -> None:
+        if self._play_at is not None and self._play_at[0] == self._player_record \
+                and self.player.session is not None:
+            self.player.play_from(self._play_at[1])
+            self._play_at = None
+
     def _open_recording(self, record_id: uuid.UUID) -> None:
         if record_id == self._player_record:
             return  # the same interview read again (codings changed): keep playing
         self._player_record = record_id
         self.player.set_session(None)
         self.player.hide()
+        self.stretches.cancel()
+        self.stretches.hide()
         task = self.session.runner.run(self.session.desk.open_recording, record_id)
         task.finished.connect(guarded(self, lambda s: self._on_recording(record_id, s)))
         task.failed.connect(guarded(self, lambda e: self._on_recording_failed(record_id, e)))
@@ -217,6 +243,8 @@ class TranscriptPanel(QWidget):
             return
         self.player.set_session(session)
         self.player.show()
+        self.stretches.show()
+        self._play_pending()
 
     def _on_recording_failed(self, record_id: uuid.UUID, error: object) -> None:
         if record_id != self._player_record or isinstance(error, RecordingNotFound):
@@ -258,6 +286,32 @@ class TranscriptPanel(QWidget):
         self.session.call(coding.apply_codes, transcript.record_id, passage.field,
                           passage.start, passage.end, list(codes), changes=True,
                           done=lambda _r: self.said.emit(self.tr("Coded as {0}.").format(names)))
+        return True
+
+    def pick_stretch_codes(self, start_ms: int, end_ms: int) -> None:
+        """Open the code picker for a stretch of the recording (from `StretchPanel`)."""
+        picker = CodePicker(self.tr("Code the stretch"),
+                            self.tr("Codes for the recording from {0} to {1}")
+                            .format(clock(start_ms), clock(end_ms)),
+                            self.session.live_codes(), parent=self)
+        picker.accepted.connect(lambda: self.code_stretch(
+            start_ms, end_ms, [c.guid for c in picker.chosen()]))
+        picker.finished.connect(lambda _r: picker.deleteLater())
+        self.picker = picker
+        picker.open()
+
+    def code_stretch(self, start_ms: int, end_ms: int, codes: Sequence[uuid.UUID]) -> bool:
+        """Apply ``codes`` to the stretch ``[start_ms, end_ms)`` of the shown interview's
+        recording; False when there is nothing to code."""
+        coding, transcript = self.session.coding, self.view.transcript
+        if coding is None or transcript is None or not codes:
+            return False
+        names = ", ".join(self.session.name(c) for c in codes)
+        self.session.call(coding.code_recording, transcript.record_id, start_ms, end_ms,
+                          list(codes), changes=True,
+                          done=lambda _r: self.said.emit(
+                              self.tr("{0}–{1} coded as {2}.").format(
+                                  clock(start_ms), clock(end_ms), names)))
         return True
 
     def _say_no_passage(self) -> None:
