@@ -24,7 +24,7 @@ from qi_capture.services import (
     CoreContext,
     PackInstalled,
     ProfileService,
-    RecordSession,
+    RecordDraft,
     SyncResult,
 )
 from qi_capture.services.dto import ProfileInfo, RevisionInfo
@@ -579,7 +579,7 @@ class MainWindow(QMainWindow):
         task.failed.connect(self._on_task_failed)
 
     # --- a record on screen -------------------------------------------------------------
-    def show_record(self, record: RecordSession) -> None:
+    def show_record(self, record: RecordDraft) -> None:
         if self.ctx is None:
             return
         controller = RecordController(RecordFill(record), self.runner, self)
