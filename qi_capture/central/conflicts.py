@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select, update
 
 from qi_capture.central import sql
 from qi_capture.central.devices import CENTRAL_DEVICE_ID
-from qi_capture.central.dto import ConflictDetail, ConflictInfo, RevisionSummary
+from qi_capture.central.dto import ConflictDetail, ConflictInfo
 from qi_capture.central.errors import (
     ConflictChanged,
     ConflictNotFound,
@@ -33,6 +33,7 @@ from qi_capture.central.models import (
     CentralRecordRow,
     CentralRevisionRow,
 )
+from qi_capture.central.records import revision_summary
 from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
 from qi_capture.storage.models import utcnow
 
@@ -52,24 +53,6 @@ def _info(r: Any) -> ConflictInfo:
         closed=r.closed,
         resolution=r.resolution,
         reason=r.reason,
-    )
-
-
-def _summary(r: Any) -> RevisionSummary:
-    doc = json.loads(r.canonical_json)
-    answers = doc.get("answers") if isinstance(doc, dict) else None
-    return RevisionSummary(
-        id=r.id,
-        record_id=r.record_id,
-        device_id=r.device_id,
-        device_seq=r.device_seq,
-        parents=tuple(sql.json_list(r.parents_json)),
-        kind=r.kind,
-        deleted=bool(r.deleted),
-        form_version=r.form_version,
-        interviewer=r.interviewer,
-        created=r.created,
-        answers=dict(answers) if isinstance(answers, dict) else {},
     )
 
 
@@ -102,7 +85,7 @@ def show(engine: Engine, conflict_id: str) -> ConflictDetail:
             raise ConflictNotFound(conflict_id)
         info = _info(row)
         heads = tuple(
-            _summary(r)
+            revision_summary(r)
             for r in conn.execute(
                 select(_REVISION).where(_REVISION.c.id.in_(info.heads)).order_by(_REVISION.c.id)
             )

@@ -315,6 +315,24 @@ def get_listing(engine: Engine, record_id: uuid.UUID) -> RecordListing | None:
     return None if row is None else _listing(row, _decode(row[11]))
 
 
+def revision_summary(r: Any) -> RevisionSummary:
+    """A revision row as the desk shows it (its answers read from the canonical JSON)."""
+    answers = _decode(r.canonical_json).get("answers")
+    return RevisionSummary(
+        id=r.id,
+        record_id=r.record_id,
+        device_id=r.device_id,
+        device_seq=r.device_seq,
+        parents=tuple(sql.json_list(r.parents_json)),
+        kind=r.kind,
+        deleted=bool(r.deleted),
+        form_version=r.form_version,
+        interviewer=r.interviewer,
+        created=r.created,
+        answers=dict(answers) if isinstance(answers, dict) else {},
+    )
+
+
 def revisions(engine: Engine, record_id: uuid.UUID) -> list[RevisionSummary]:
     """Every revision of the record, oldest first (by creation time, then id)."""
     with engine.connect() as conn:
@@ -323,26 +341,7 @@ def revisions(engine: Engine, record_id: uuid.UUID) -> list[RevisionSummary]:
             .where(_REVISION.c.record_id == record_id)
             .order_by(_REVISION.c.created, _REVISION.c.id)
         ).all()
-    out = []
-    for r in rows:
-        doc = _decode(r.canonical_json)
-        answers = doc.get("answers")
-        out.append(
-            RevisionSummary(
-                id=r.id,
-                record_id=r.record_id,
-                device_id=r.device_id,
-                device_seq=r.device_seq,
-                parents=tuple(sql.json_list(r.parents_json)),
-                kind=r.kind,
-                deleted=bool(r.deleted),
-                form_version=r.form_version,
-                interviewer=r.interviewer,
-                created=r.created,
-                answers=dict(answers) if isinstance(answers, dict) else {},
-            )
-        )
-    return out
+    return [revision_summary(r) for r in rows]
 
 
 def attachments(engine: Engine, record_id: uuid.UUID) -> list[AttachmentMeta]:
