@@ -2,7 +2,7 @@
 
 Three workloads of 2,000 sequential autosaves of a single answer each:
 
-1. the real autosave path: ``RecordSession.set(path, value)`` on the built-in
+1. the real autosave path: ``RecordDraft.set(path, value)`` on the built-in
    questionnaire (form session recompute, ``to_state()``, answer diff, then one
    SQLCipher transaction with the answer row, the session state and the paradata event);
 2. the same transaction as plain SQL (upsert the answer row, update the record's session
@@ -181,7 +181,7 @@ def main() -> int:
 
     print(f"{SAVES} sequential autosaves of one answer (WAL, synchronous FULL), "
           f"session state {len(state_json)} bytes:")
-    s50, s95 = line("services: RecordSession.set (SQLCipher)", service)
+    s50, s95 = line("services: RecordDraft.set (SQLCipher)", service)
     c50, c95 = line("same transaction in SQL, SQLCipher", cipher)
     p50, p95 = line("same transaction in SQL, plain sqlite3", plain)
     print(f"  ratio SQLCipher / sqlite3 (SQL):            p50 {c50 / p50:5.2f}x   "

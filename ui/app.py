@@ -61,7 +61,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     settings = QSettings()
     geometry = settings.value("main_window/geometry")
     if geometry is not None:
-        window.restoreGeometry(geometry)  # type: ignore[arg-type]
+        window.restoreGeometry(geometry)
     window.show()
     window.start()
     code = app.exec()

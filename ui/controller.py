@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from qi_capture.services import RecordSession
+from qi_capture.services import RecordDraft
 from qi_capture.services.filling import ReadOnlyFill, RecordFill
 from qi_capture.services.screen import FormView, Moved
 from ui.errors import message_for
@@ -130,7 +130,7 @@ class RecordController(FormController):
         return self.fill.record_id
 
     @property
-    def record(self) -> RecordSession:
+    def record(self) -> RecordDraft:
         """The autosaving record (tests inspect what was stored through it)."""
         return self.fill.record
 

@@ -129,7 +129,7 @@ def weak_passphrase_message(reason: str) -> str:
     return make() if make is not None else _tr("Choose a longer passphrase.")
 
 
-def error_code(error: BaseException) -> str:
+def error_code(error: object) -> str:
     return error.code if isinstance(error, QICaptureError) else "unexpected"
 
 

@@ -24,7 +24,7 @@ from qi_capture.services import (
     CoreContext,
     PackInstalled,
     ProfileService,
-    RecordSession,
+    RecordDraft,
     SyncResult,
 )
 from qi_capture.services.dto import ProfileInfo, RevisionInfo
@@ -553,8 +553,7 @@ class MainWindow(QMainWindow):
                 "Delete this draft and all its answers? This cannot be undone.")):
             return
         task = self.runner.write(ctx.records.delete_draft, record_id)
-        task.finished.connect(lambda _r: (self._say(self.tr("Draft deleted.")),
-                                          self.refresh_home()))
+        task.finished.connect(lambda _r: self._say_and_refresh(self.tr("Draft deleted.")))
         task.failed.connect(self._on_task_failed)
 
     def _on_home_erase_record_requested(self, record_id: uuid.UUID, name: str) -> None:
@@ -566,18 +565,21 @@ class MainWindow(QMainWindow):
         self.erase_dialog = dialog
         dialog.open()  # window-modal, no nested event loop (autosave, idle lock run on)
 
+    def _say_and_refresh(self, message: str) -> None:
+        self._say(message)
+        self.refresh_home()
+
     def _erase_record(self, record_id: uuid.UUID, reason: str) -> None:
         ctx = self.ctx
         if ctx is None:
             return
         task = self.runner.write(ctx.records.erase, record_id, reason)
-        task.finished.connect(lambda _r: (self._say(self.tr(
-            "Record erased. The centre erases its copy after the next sync.")),
-            self.refresh_home()))
+        task.finished.connect(lambda _r: self._say_and_refresh(self.tr(
+            "Record erased. The centre erases its copy after the next sync.")))
         task.failed.connect(self._on_task_failed)
 
     # --- a record on screen -------------------------------------------------------------
-    def show_record(self, record: RecordSession) -> None:
+    def show_record(self, record: RecordDraft) -> None:
         if self.ctx is None:
             return
         controller = RecordController(RecordFill(record), self.runner, self)

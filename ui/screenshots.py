@@ -143,7 +143,7 @@ def main(argv: list[str]) -> int:
     page.passphrase.setText(PASSPHRASE)
     page.confirm.setText(PASSPHRASE)
     shot("01-first-run")
-    page.create.click()
+    page.create_button.click()
     pump(app, lambda: window.ctx is not None and window.home.forms_model.rowCount() > 0,
          timeout=60)
 
@@ -244,11 +244,11 @@ def main(argv: list[str]) -> int:
     shot("03b-about-this-laptop", laptop)
     laptop.reject()
     (data / "sync").mkdir()
-    sync = window.open_sync()
-    assert sync is not None
-    pump(app, lambda: bool(sync.pending.text()))
-    shot("03c-sync-before-the-pack", sync)
-    sync.close_button.click()
+    first_sync = window.open_sync()
+    assert first_sync is not None
+    pump(app, lambda: bool(first_sync.pending.text()))
+    shot("03c-sync-before-the-pack", first_sync)
+    first_sync.close_button.click()
 
     # A study pack from the admin, then a sync to the pack's folder and to a missing one.
     pack = make_pack(data)

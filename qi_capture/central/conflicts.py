@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select, update
 
 from qi_capture.central import sql
 from qi_capture.central.devices import CENTRAL_DEVICE_ID
-from qi_capture.central.dto import ConflictDetail, ConflictInfo, RevisionSummary
+from qi_capture.central.dto import ConflictDetail, ConflictInfo
 from qi_capture.central.errors import (
     ConflictChanged,
     ConflictNotFound,
@@ -33,11 +33,12 @@ from qi_capture.central.models import (
     CentralRecordRow,
     CentralRevisionRow,
 )
+from qi_capture.central.records import revision_summary
 from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
 from qi_capture.storage.models import utcnow
 
-_C = sql.table(CentralConflictRow)
-_REV = sql.table(CentralRevisionRow)
+_CONFLICT = sql.table(CentralConflictRow)
+_REVISION = sql.table(CentralRevisionRow)
 
 
 def _info(r: Any) -> ConflictInfo:
@@ -55,28 +56,10 @@ def _info(r: Any) -> ConflictInfo:
     )
 
 
-def _summary(r: Any) -> RevisionSummary:
-    doc = json.loads(r.canonical_json)
-    answers = doc.get("answers") if isinstance(doc, dict) else None
-    return RevisionSummary(
-        id=r.id,
-        record_id=r.record_id,
-        device_id=r.device_id,
-        device_seq=r.device_seq,
-        parents=tuple(sql.json_list(r.parents_json)),
-        kind=r.kind,
-        deleted=bool(r.deleted),
-        form_version=r.form_version,
-        interviewer=r.interviewer,
-        created=r.created,
-        answers=dict(answers) if isinstance(answers, dict) else {},
-    )
-
-
 def list_conflicts(engine: Engine, status: str | None = "open") -> list[ConflictInfo]:
-    query = select(_C).order_by(_C.c.opened, _C.c.id)
+    query = select(_CONFLICT).order_by(_CONFLICT.c.opened, _CONFLICT.c.id)
     if status is not None:
-        query = query.where(_C.c.status == status)
+        query = query.where(_CONFLICT.c.status == status)
     with engine.connect() as conn:
         return [_info(r) for r in conn.execute(query)]
 
@@ -85,7 +68,10 @@ def find(engine: Engine, prefix: str) -> str:
     """The full id of the conflict whose id starts with ``prefix`` (ids are long)."""
     with engine.connect() as conn:
         ids = [
-            str(i) for i in conn.scalars(select(_C.c.id).where(_C.c.id.like(f"{prefix}%")).limit(2))
+            str(i)
+            for i in conn.scalars(
+                select(_CONFLICT.c.id).where(_CONFLICT.c.id.like(f"{prefix}%")).limit(2)
+            )
         ]
     if len(ids) != 1 or not prefix:
         raise ConflictNotFound(prefix)
@@ -94,13 +80,15 @@ def find(engine: Engine, prefix: str) -> str:
 
 def show(engine: Engine, conflict_id: str) -> ConflictDetail:
     with engine.connect() as conn:
-        row = conn.execute(select(_C).where(_C.c.id == conflict_id)).one_or_none()
+        row = conn.execute(select(_CONFLICT).where(_CONFLICT.c.id == conflict_id)).one_or_none()
         if row is None:
             raise ConflictNotFound(conflict_id)
         info = _info(row)
         heads = tuple(
-            _summary(r)
-            for r in conn.execute(select(_REV).where(_REV.c.id.in_(info.heads)).order_by(_REV.c.id))
+            revision_summary(r)
+            for r in conn.execute(
+                select(_REVISION).where(_REVISION.c.id.in_(info.heads)).order_by(_REVISION.c.id)
+            )
         )
     paths = sorted({p for h in heads for p in h.answers})
     differing = tuple(p for p in paths if len({json.dumps(h.answers.get(p)) for h in heads}) > 1)
@@ -126,7 +114,7 @@ def resolve(
     moment = now or utcnow()
     with engine.begin() as conn:
         sql.lock_merges(conn)
-        row = conn.execute(select(_C).where(_C.c.id == conflict_id)).one_or_none()
+        row = conn.execute(select(_CONFLICT).where(_CONFLICT.c.id == conflict_id)).one_or_none()
         if row is None:
             raise ConflictNotFound(conflict_id)
         if row.status != "open":
@@ -140,7 +128,7 @@ def resolve(
         base_id = keep if keep is not None else info.winner
         if base_id not in info.heads:
             raise RevisionNotAHead(str(base_id), conflict_id)
-        base_row = conn.execute(select(_REV).where(_REV.c.id == base_id)).one()
+        base_row = conn.execute(select(_REVISION).where(_REVISION.c.id == base_id)).one()
         base = json.loads(base_row.canonical_json)
         if merged is not None:
             answers: dict[str, JsonValue] = dict(merged)
@@ -172,11 +160,11 @@ def resolve(
         except ValueError as exc:
             raise InvalidResolution(str(exc)) from exc
         parsed = parse_revision(revision_id(canonical), canonical)
-        sql.insert_ignore(conn, _REV, [parsed.row()])
+        sql.insert_ignore(conn, _REVISION, [parsed.row()])
         derive_records(conn, [info.record_id], moment)
         conn.execute(
-            update(_C)
-            .where(_C.c.id == conflict_id)
+            update(_CONFLICT)
+            .where(_CONFLICT.c.id == conflict_id)
             .values(status="resolved", closed=moment, resolution=parsed.id, reason=reason)
         )
         sql.audit(
@@ -193,7 +181,7 @@ def resolve(
             moment,
         )
     with engine.connect() as conn:
-        return _info(conn.execute(select(_C).where(_C.c.id == conflict_id)).one())
+        return _info(conn.execute(select(_CONFLICT).where(_CONFLICT.c.id == conflict_id)).one())
 
 
 def record_heads(engine: Engine, record_id: uuid.UUID) -> tuple[str, ...]:

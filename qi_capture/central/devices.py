@@ -18,15 +18,15 @@ from qi_capture.storage.models import utcnow
 #: The central store's own "device": it numbers the resolution revisions admins write.
 CENTRAL_DEVICE_ID = uuid.UUID("5c1e0c8a-0000-4000-8000-00000000c0de")
 
-_DEV = sql.table(CentralDeviceRow)
-_Q = sql.table(CentralQuarantineRow)
+_DEVICE = sql.table(CentralDeviceRow)
+_QUARANTINE = sql.table(CentralQuarantineRow)
 
 
 def ensure_central_device(engine: Engine) -> None:
     with engine.begin() as conn:
         sql.insert_ignore(
             conn,
-            _DEV,
+            _DEVICE,
             [
                 {
                     "id": CENTRAL_DEVICE_ID,
@@ -47,7 +47,7 @@ def device_names(engine: Engine) -> dict[uuid.UUID, str]:
     """Every device's name by id (the central one left out, as `list_devices` does)."""
     with engine.connect() as conn:
         return {r[0]: r[1] for r in conn.execute(
-            select(_DEV.c.id, _DEV.c.name).where(_DEV.c.status != "central"))}
+            select(_DEVICE.c.id, _DEVICE.c.name).where(_DEVICE.c.status != "central"))}
 
 
 def list_devices(engine: Engine) -> list[CentralDevice]:
@@ -61,13 +61,14 @@ def list_devices(engine: Engine) -> list[CentralDevice]:
         )
         quarantined: dict[uuid.UUID, int] = dict(
             conn.execute(
-                select(_Q.c.device_id, func.count())
-                .where(_Q.c.released.is_(None))
-                .group_by(_Q.c.device_id)
+                select(_QUARANTINE.c.device_id, func.count())
+                .where(_QUARANTINE.c.released.is_(None))
+                .group_by(_QUARANTINE.c.device_id)
             ).all()
         )
         known = {
-            r.id: r for r in conn.execute(select(_DEV).where(_DEV.c.status != "central")).all()
+            r.id: r
+            for r in conn.execute(select(_DEVICE).where(_DEVICE.c.status != "central")).all()
         }
         out = [
             CentralDevice(
@@ -90,7 +91,9 @@ def list_devices(engine: Engine) -> list[CentralDevice]:
             if device_id in known:
                 continue
             q = conn.execute(
-                select(_Q.c.fingerprint).where(_Q.c.device_id == device_id).limit(1)
+                select(_QUARANTINE.c.fingerprint)
+                .where(_QUARANTINE.c.device_id == device_id)
+                .limit(1)
             ).one()
             out.append(
                 CentralDevice(
@@ -130,13 +133,13 @@ def enrol(
     device, or the same id under another key, is refused."""
     moment = now or utcnow()
     with engine.begin() as conn:
-        row = conn.execute(select(_DEV).where(_DEV.c.id == device_id)).one_or_none()
+        row = conn.execute(select(_DEVICE).where(_DEVICE.c.id == device_id)).one_or_none()
         if row is not None:
             if row.status != "enrolled" or row.fingerprint != fingerprint:
                 raise DeviceAlreadyEnrolled(str(device_id), row.status)
         else:
             conn.execute(
-                _DEV.insert(),
+                _DEVICE.insert(),
                 {
                     "id": device_id,
                     "name": name,
@@ -165,12 +168,14 @@ def revoke(
     """Refuse the device's bundles from now on. What it sent before stays."""
     moment = now or utcnow()
     with engine.begin() as conn:
-        row = conn.execute(select(_DEV.c.status).where(_DEV.c.id == device_id)).one_or_none()
+        row = conn.execute(select(_DEVICE.c.status).where(_DEVICE.c.id == device_id)).one_or_none()
         if row is None or row.status == "central":
             raise DeviceNotFound(str(device_id))
         if row.status != "revoked":
             conn.execute(
-                update(_DEV).where(_DEV.c.id == device_id).values(status="revoked", revoked=moment)
+                update(_DEVICE)
+                .where(_DEVICE.c.id == device_id)
+                .values(status="revoked", revoked=moment)
             )
             sql.audit(conn, actor, "revoke_device", {"device_id": str(device_id)}, moment)
     return get_device(engine, device_id)
@@ -183,10 +188,10 @@ def rename(
     label may name a person)."""
     moment = now or utcnow()
     with engine.begin() as conn:
-        row = conn.execute(select(_DEV.c.status).where(_DEV.c.id == device_id)).one_or_none()
+        row = conn.execute(select(_DEVICE.c.status).where(_DEVICE.c.id == device_id)).one_or_none()
         if row is None or row.status == "central":
             raise DeviceNotFound(str(device_id))
-        conn.execute(update(_DEV).where(_DEV.c.id == device_id).values(name=name))
+        conn.execute(update(_DEVICE).where(_DEVICE.c.id == device_id).values(name=name))
         sql.audit(conn, actor, "rename_device", {"device_id": str(device_id)}, moment)
     return get_device(engine, device_id)
 
@@ -211,12 +216,14 @@ def quarantine(
     already there."""
     moment = now or utcnow()
     with engine.begin() as conn:
-        exists = conn.scalar(select(_Q.c.file_sha256).where(_Q.c.file_sha256 == file_sha256))
+        exists = conn.scalar(
+            select(_QUARANTINE.c.file_sha256).where(_QUARANTINE.c.file_sha256 == file_sha256)
+        )
         if exists is not None:
             return False
         sql.insert_ignore(
             conn,
-            _Q,
+            _QUARANTINE,
             [
                 {
                     "file_sha256": file_sha256,
@@ -241,9 +248,13 @@ def quarantine(
 
 def quarantined(engine: Engine, device_id: uuid.UUID | None = None) -> list[QuarantinedBundle]:
     """Bundles still waiting in quarantine (of one device, or all), oldest first."""
-    query = select(_Q).where(_Q.c.released.is_(None)).order_by(_Q.c.received, _Q.c.file_sha256)
+    query = (
+        select(_QUARANTINE)
+        .where(_QUARANTINE.c.released.is_(None))
+        .order_by(_QUARANTINE.c.received, _QUARANTINE.c.file_sha256)
+    )
     if device_id is not None:
-        query = query.where(_Q.c.device_id == device_id)
+        query = query.where(_QUARANTINE.c.device_id == device_id)
     with engine.connect() as conn:
         return [
             QuarantinedBundle(
@@ -262,7 +273,7 @@ def release(engine: Engine, file_sha256: str, now: datetime | None = None) -> No
     """Mark a quarantined bundle as merged (kept for the record; the data is dropped)."""
     with engine.begin() as conn:
         conn.execute(
-            update(_Q)
-            .where(_Q.c.file_sha256 == file_sha256)
+            update(_QUARANTINE)
+            .where(_QUARANTINE.c.file_sha256 == file_sha256)
             .values(released=now or utcnow(), data=b"")
         )

@@ -49,12 +49,12 @@ from qi_capture.central.models import (
 from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
 from qi_capture.storage.models import utcnow
 
-_REV = sql.table(CentralRevisionRow)
-_REC = sql.table(CentralRecordRow)
+_REVISION = sql.table(CentralRevisionRow)
+_RECORD = sql.table(CentralRecordRow)
 #: An erasure revision: a deletion whose canonical JSON has the top-level ``erasure``
 #: object (keys are sorted, so it follows ``device_seq``; inside an answer the quotes
 #: would be escaped). A deletion without it (a resolution's) is not an erasure.
-_ERASURE = _REV.c.deleted.is_(True) & _REV.c.canonical_json.contains(',"erasure":{"by":')
+_ERASURE = _REVISION.c.deleted.is_(True) & _REVISION.c.canonical_json.contains(',"erasure":{"by":')
 MAX_REASON_CHARS = 500
 
 #: The tables an erasure deletes from (what `compact` rewrites on PostgreSQL).
@@ -86,8 +86,8 @@ def erased_among(conn: Connection, record_ids: Iterable[uuid.UUID]) -> set[uuid.
     for chunk in sql.chunks(sorted(set(record_ids))):
         found.update(
             uuid.UUID(str(r)) for r in conn.scalars(
-                select(_REV.c.record_id).distinct()
-                .where(_REV.c.record_id.in_(chunk), _ERASURE)
+                select(_REVISION.c.record_id).distinct()
+                .where(_REVISION.c.record_id.in_(chunk), _ERASURE)
             )
         )
     return found
@@ -100,7 +100,7 @@ def purge(conn: Connection, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     transaction has committed (`Attachments.remove_files`)."""
     removed: list[uuid.UUID] = []
     for chunk in sql.chunks(sorted(set(record_ids))):
-        conn.execute(delete(_REV).where(_REV.c.record_id.in_(chunk), ~_ERASURE))
+        conn.execute(delete(_REVISION).where(_REVISION.c.record_id.in_(chunk), ~_ERASURE))
         for record_id in chunk:
             removed += _erase_attachments(conn, record_id)
         for model in (CentralParadataRow, CentralReviewCommentRow, CentralReviewRow):
@@ -141,7 +141,7 @@ def purge_pending(engine: Engine, attachments: Attachments | None = None) -> int
     with engine.begin() as conn:
         sql.lock_merges(conn)
         erased = sorted(uuid.UUID(str(r)) for r in conn.scalars(
-            select(_REV.c.record_id).distinct().where(_ERASURE)))
+            select(_REVISION.c.record_id).distinct().where(_ERASURE)))
         removed = purge(conn, erased)
     if attachments is not None:
         attachments.remove_files(removed)
@@ -189,14 +189,14 @@ def erase_records(
         dev = sql.table(CentralDeviceRow)
         seq = int(conn.scalar(select(dev.c.last_seq).where(dev.c.id == CENTRAL_DEVICE_ID)) or 0)
         for record_id in wanted:
-            row = conn.execute(select(_REC.c.heads_json, _REC.c.winner, _REC.c.deleted)
-                               .where(_REC.c.id == record_id)).one_or_none()
+            row = conn.execute(select(_RECORD.c.heads_json, _RECORD.c.winner, _RECORD.c.deleted)
+                               .where(_RECORD.c.id == record_id)).one_or_none()
             if row is None:
                 raise RecordNotFound(str(record_id))
             if erased_among(conn, [record_id]):
                 raise RecordAlreadyErased(str(record_id))
-            base = json.loads(conn.scalar(select(_REV.c.canonical_json)
-                                          .where(_REV.c.id == row.winner)) or "{}")
+            base = json.loads(conn.scalar(select(_REVISION.c.canonical_json)
+                                          .where(_REVISION.c.id == row.winner)) or "{}")
             seq += 1
             document: dict[str, JsonValue] = {
                 "type": REVISION_TYPE,
@@ -215,7 +215,7 @@ def erase_records(
             }
             canonical = canonical_json(document)
             parsed = parse_revision(revision_id(canonical), canonical)
-            sql.insert_ignore(conn, _REV, [parsed.row()])
+            sql.insert_ignore(conn, _REVISION, [parsed.row()])
             revision_ids.append(parsed.id)
         conn.execute(update(dev).where(dev.c.id == CENTRAL_DEVICE_ID).values(last_seq=seq))
         removed = purge(conn, wanted)
@@ -237,35 +237,58 @@ def tombstones(
 ) -> list[Tombstone]:
     """The erased records (of a study, or these), oldest erasure first; a record erased
     twice (at the centre and on its laptop) is listed once, by its first erasure."""
-    query = select(_REV.c.record_id, _REV.c.study_id, _REV.c.form_id, _REV.c.created,
-                   _REV.c.id, _REV.c.device_id, _REV.c.canonical_json).where(_ERASURE)
+    query = select(
+        _REVISION.c.record_id,
+        _REVISION.c.study_id,
+        _REVISION.c.form_id,
+        _REVISION.c.created,
+        _REVISION.c.id,
+        _REVISION.c.device_id,
+        _REVISION.c.canonical_json,
+    ).where(_ERASURE)
     if study_id is not None:
-        query = query.where(_REV.c.study_id == study_id)
+        query = query.where(_REVISION.c.study_id == study_id)
     rows: list[Any] = []
     with engine.connect() as conn:
         if record_ids is None:
             rows = list(conn.execute(query))
         else:
             for chunk in sql.chunks(sorted(set(record_ids))):
-                rows.extend(conn.execute(query.where(_REV.c.record_id.in_(chunk))))
+                rows.extend(conn.execute(query.where(_REVISION.c.record_id.in_(chunk))))
     first: dict[uuid.UUID, Tombstone] = {}
     for r in sorted(rows, key=lambda r: (r.created, r.id)):
         erasure = json.loads(r.canonical_json).get("erasure")
         if not isinstance(erasure, dict):
             continue  # a deletion that is not an erasure (none are written today)
         rid = uuid.UUID(str(r.record_id))
-        first.setdefault(rid, Tombstone(
-            rid, r.study_id, r.form_id, r.created, str(erasure.get("by") or ""),
-            str(erasure.get("reason") or ""), str(erasure.get("origin") or ""), r.id,
-            uuid.UUID(str(r.device_id))))
+        first.setdefault(
+            rid,
+            Tombstone(
+                rid,
+                r.study_id,
+                r.form_id,
+                r.created,
+                str(erasure.get("by") or ""),
+                str(erasure.get("reason") or ""),
+                str(erasure.get("origin") or ""),
+                r.id,
+                uuid.UUID(str(r.device_id)),
+            ),
+        )
     return sorted(first.values(), key=lambda t: (t.erased_at, str(t.record_id)))
 
 
 def erased_record_ids(engine: Engine, study_id: str) -> list[str]:
     """The ids of a study's erased records (what acknowledgements carry)."""
     with engine.connect() as conn:
-        return sorted(str(r) for r in conn.scalars(
-            select(_REV.c.record_id).distinct().where(_ERASURE, _REV.c.study_id == study_id)))
+        return sorted(
+            str(r)
+            for r in conn.scalars(
+                select(_REVISION.c.record_id)
+                .distinct()
+                .where(_ERASURE, _REVISION.c.study_id == study_id)
+            )
+        )
 
 
 def compact(engine: Engine) -> None:
@@ -297,13 +320,13 @@ def record_ids(
 ) -> list[uuid.UUID]:
     """The records not erased (of a study, a laptop's, an interviewer's), by id: what a
     bulk erasure or the retention run would erase."""
-    query = select(_REC.c.id)
+    query = select(_RECORD.c.id)
     if study_id is not None:
-        query = query.where(_REC.c.study_id == study_id)
+        query = query.where(_RECORD.c.study_id == study_id)
     if device_id is not None:
-        query = query.where(_REC.c.device_id == device_id)
+        query = query.where(_RECORD.c.device_id == device_id)
     if interviewer is not None:
-        query = query.where(_REC.c.interviewer == interviewer)
+        query = query.where(_RECORD.c.interviewer == interviewer)
     with engine.connect() as conn:
         found = sorted(uuid.UUID(str(r)) for r in conn.scalars(query))
         erased = erased_among(conn, found)

@@ -23,9 +23,9 @@ from qi_capture.central.dto import ExportBatch, ExportRecord
 from qi_capture.central.models import CentralRecordRow, CentralReviewRow, CentralRevisionRow
 from qi_capture.storage.canonical import JsonValue
 
-_REC = sql.table(CentralRecordRow)
-_REV = sql.table(CentralRevisionRow)
-_RV = sql.table(CentralReviewRow)
+_RECORD = sql.table(CentralRecordRow)
+_REVISION = sql.table(CentralRevisionRow)
+_REVIEW = sql.table(CentralReviewRow)
 
 #: SQLCipher decrypts a page each time it is read into its page cache. The revisions
 #: are looked up by id (their primary key's index is as large as 75 bytes a revision)
@@ -80,22 +80,22 @@ class ExportSource:
         # Raw ids: the UUIDs are made (or not) by the caller, once per distinct device.
         return (
             select(
-                type_coerce(_REC.c.id, String),
-                type_coerce(_REC.c.device_id, String),
-                _REC.c.interviewer,
-                _REC.c.form_version,
-                _RV.c.status,
-                _REC.c.submitted,
-                _REC.c.updated,
-                _REC.c.winner,
-                _REC.c.in_conflict,
-                _REC.c.deleted,
-                _REV.c.canonical_json,
+                type_coerce(_RECORD.c.id, String),
+                type_coerce(_RECORD.c.device_id, String),
+                _RECORD.c.interviewer,
+                _RECORD.c.form_version,
+                _REVIEW.c.status,
+                _RECORD.c.submitted,
+                _RECORD.c.updated,
+                _RECORD.c.winner,
+                _RECORD.c.in_conflict,
+                _RECORD.c.deleted,
+                _REVISION.c.canonical_json,
             )
-            .join(_REV, _REV.c.id == _REC.c.winner)
-            .outerjoin(_RV, _RV.c.record_id == _REC.c.id)
-            .where(_REC.c.form_id == self.form_id)
-            .order_by(_REC.c.id)
+            .join(_REVISION, _REVISION.c.id == _RECORD.c.winner)
+            .outerjoin(_REVIEW, _REVIEW.c.record_id == _RECORD.c.id)
+            .where(_RECORD.c.form_id == self.form_id)
+            .order_by(_RECORD.c.id)
         )
 
     def _sqlite_rows(self, conn: Connection) -> Iterator[Sequence[Sequence[Any]]]:

@@ -27,17 +27,26 @@ from qi_capture.central.models import (
     CentralRevisionRow,
 )
 
-_REC = sql.table(CentralRecordRow)
-_REV = sql.table(CentralRevisionRow)
-_RV = sql.table(CentralReviewRow)
-_ATT = sql.table(CentralAttachmentRow)
+_RECORD = sql.table(CentralRecordRow)
+_REVISION = sql.table(CentralRevisionRow)
+_REVIEW = sql.table(CentralReviewRow)
+_ATTACHMENT = sql.table(CentralAttachmentRow)
 _FORM = sql.table(CentralFormRow)
 
 #: What a listing row reads, in the positions `_listing` takes them from.
 _COLUMNS = (
-    _REC.c.id, _REC.c.form_id, _REC.c.form_version, _REC.c.device_id, _REC.c.interviewer,
-    func.coalesce(_RV.c.status, "received"), _REC.c.submitted, _REC.c.updated,
-    _REC.c.in_conflict, _REC.c.deleted, _REC.c.winner, _REV.c.canonical_json,
+    _RECORD.c.id,
+    _RECORD.c.form_id,
+    _RECORD.c.form_version,
+    _RECORD.c.device_id,
+    _RECORD.c.interviewer,
+    func.coalesce(_REVIEW.c.status, "received"),
+    _RECORD.c.submitted,
+    _RECORD.c.updated,
+    _RECORD.c.in_conflict,
+    _RECORD.c.deleted,
+    _RECORD.c.winner,
+    _REVISION.c.canonical_json,
 )
 _SIEVE_RUN = re.compile(r"[ !#-\[\]-~]+")
 #: Rows read per query when a text search has to look inside the answers.
@@ -49,14 +58,17 @@ def uuid_range(hex_prefix: str) -> tuple[uuid.UUID, uuid.UUID]:
     return (uuid.UUID(hex_prefix.ljust(32, "0")), uuid.UUID(hex_prefix.ljust(32, "f")))
 
 
-def record_ids_with_prefix(engine: Engine, hex_prefix: str, limit: int = 2) -> tuple[
-        list[uuid.UUID], int]:
+def record_ids_with_prefix(
+    engine: Engine, hex_prefix: str, limit: int = 2
+) -> tuple[list[uuid.UUID], int]:
     """Up to ``limit`` record ids starting with ``hex_prefix``, and how many there are."""
     low, high = uuid_range(hex_prefix)
-    where = and_(_REC.c.id >= low, _REC.c.id <= high)
+    where = and_(_RECORD.c.id >= low, _RECORD.c.id <= high)
     with engine.connect() as conn:
-        count = int(conn.scalar(select(func.count()).select_from(_REC).where(where)) or 0)
-        ids = list(conn.scalars(select(_REC.c.id).where(where).order_by(_REC.c.id).limit(limit)))
+        count = int(conn.scalar(select(func.count()).select_from(_RECORD).where(where)) or 0)
+        ids = list(
+            conn.scalars(select(_RECORD.c.id).where(where).order_by(_RECORD.c.id).limit(limit))
+        )
     return ids, count
 
 
@@ -69,16 +81,16 @@ def _filtered(
     deleted: bool,
     joined: bool = False,
 ) -> Select[Any]:
-    query = query.where(_REC.c.form_id == form_id)
+    query = query.where(_RECORD.c.form_id == form_id)
     if status is not None or joined:
         # Only when its status is needed: the join costs as much as the rest together.
-        query = query.outerjoin(_RV, _RV.c.record_id == _REC.c.id)
+        query = query.outerjoin(_REVIEW, _REVIEW.c.record_id == _RECORD.c.id)
     if status is not None:
-        query = query.where(func.coalesce(_RV.c.status, "received") == status)
+        query = query.where(func.coalesce(_REVIEW.c.status, "received") == status)
     if device_id is not None:
-        query = query.where(_REC.c.device_id == device_id)
+        query = query.where(_RECORD.c.device_id == device_id)
     if not deleted:
-        query = query.where(_REC.c.deleted.is_(False))
+        query = query.where(_RECORD.c.deleted.is_(False))
     return query
 
 
@@ -92,7 +104,7 @@ def _listing_query(
     answer: tuple[str, str] | None = None,
 ) -> Select[Any]:
     query = _filtered(
-        select(*_COLUMNS).select_from(_REC).join(_REV, _REV.c.id == _REC.c.winner),
+        select(*_COLUMNS).select_from(_RECORD).join(_REVISION, _REVISION.c.id == _RECORD.c.winner),
         form_id, status=status, device_id=device_id, deleted=deleted, joined=True,
     )
     sieve = _sieve(search or "")
@@ -101,18 +113,18 @@ def _listing_query(
         # every answer); `_matches` then looks at the values only, so a search for a
         # question's name does not match every record.
         pattern = "%" + _escape(sieve) + "%"
-        query = query.where(or_(_REV.c.canonical_json.ilike(pattern, escape="\\"),
-                                _REC.c.interviewer.ilike(pattern, escape="\\")))
+        query = query.where(or_(_REVISION.c.canonical_json.ilike(pattern, escape="\\"),
+                                _RECORD.c.interviewer.ilike(pattern, escape="\\")))
     if answer is not None:
         # Canonical JSON is compact with sorted keys: the answer's key is spelled
         # '"path":' and its value follows; `_answer_matches` then checks the value.
         path, value = answer
         key = json.dumps(path, ensure_ascii=False) + ":"
-        query = query.where(_REV.c.canonical_json.like("%" + _escape(key) + "%", escape="\\"))
+        query = query.where(_REVISION.c.canonical_json.like("%" + _escape(key) + "%", escape="\\"))
         value_sieve = _sieve(value)
         if value_sieve:
             query = query.where(
-                _REV.c.canonical_json.like("%" + _escape(value_sieve) + "%", escape="\\"))
+                _REVISION.c.canonical_json.like("%" + _escape(value_sieve) + "%", escape="\\"))
     return query
 
 
@@ -169,18 +181,18 @@ Cursor = tuple[str, uuid.UUID]
 
 
 def _order(newest_first: bool) -> tuple[Any, Any]:
-    return ((_REC.c.submitted.desc(), _REC.c.id.desc()) if newest_first
-            else (_REC.c.submitted.asc(), _REC.c.id.asc()))
+    return ((_RECORD.c.submitted.desc(), _RECORD.c.id.desc()) if newest_first
+            else (_RECORD.c.submitted.asc(), _RECORD.c.id.asc()))
 
 
 def _after(query: Select[Any], after: Cursor | None, newest_first: bool) -> Select[Any]:
     """Only the rows past ``after`` in the listing's order (keyset paging)."""
     if after is None:
         return query
-    key = tuple_(_REC.c.submitted, _REC.c.id)
+    key = tuple_(_RECORD.c.submitted, _RECORD.c.id)
     # Typed binds: a UUID is hex text on SQLite and the uuid type on PostgreSQL. A row
     # value comparison is a range on the listing index on both.
-    past = tuple_(literal(after[0], _REC.c.submitted.type), literal(after[1], _REC.c.id.type))
+    past = tuple_(literal(after[0], _RECORD.c.submitted.type), literal(after[1], _RECORD.c.id.type))
     return query.where(key < past if newest_first else key > past)
 
 
@@ -212,7 +224,7 @@ def list_records(
     if not search and answer is None:
         # The page's ids first, from the record and review tables alone (nothing large is
         # sorted), then those records' rows with their winners' JSON.
-        ids_query = _filtered(select(_REC.c.id), form_id, status=status,
+        ids_query = _filtered(select(_RECORD.c.id), form_id, status=status,
                               device_id=device_id, deleted=deleted)
         page = _after(ids_query, after, newest_first).order_by(*order).offset(offset)
         if limit is not None:
@@ -224,7 +236,7 @@ def list_records(
             # By primary key alone: with the filters repeated, SQLite may pick the form
             # index and scan the whole form for the page's rows.
             found = {r[0]: r for chunk in sql.chunks(ids)
-                     for r in conn.execute(_by_id().where(_REC.c.id.in_(chunk)))}
+                     for r in conn.execute(_by_id().where(_RECORD.c.id.in_(chunk)))}
         return [_listing(found[i], _decode(found[i][11])) for i in ids if i in found], total
     query = _listing_query(form_id, status=status, device_id=device_id, deleted=deleted,
                            search=search, answer=answer)
@@ -263,7 +275,7 @@ def count_records(
 ) -> int:
     """How many of the form's records match the filters (as `list_records` counts)."""
     if not search and answer is None:
-        ids_query = _filtered(select(_REC.c.id), form_id, status=status,
+        ids_query = _filtered(select(_RECORD.c.id), form_id, status=status,
                               device_id=device_id, deleted=deleted)
         with engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(ids_query.subquery()))
@@ -288,35 +300,48 @@ def _batches(engine: Engine, query: Select[Any], after: Cursor | None,
 
 
 def _by_id() -> Select[Any]:
-    return (select(*_COLUMNS).select_from(_REC)
-            .join(_REV, _REV.c.id == _REC.c.winner)
-            .outerjoin(_RV, _RV.c.record_id == _REC.c.id))
+    return (
+        select(*_COLUMNS)
+        .select_from(_RECORD)
+        .join(_REVISION, _REVISION.c.id == _RECORD.c.winner)
+        .outerjoin(_REVIEW, _REVIEW.c.record_id == _RECORD.c.id)
+    )
 
 
 def get_listing(engine: Engine, record_id: uuid.UUID) -> RecordListing | None:
     """The listing row of one record (deleted or not), or None."""
     with engine.connect() as conn:
-        row = conn.execute(_by_id().where(_REC.c.id == record_id)).one_or_none()
+        row = conn.execute(_by_id().where(_RECORD.c.id == record_id)).one_or_none()
     return None if row is None else _listing(row, _decode(row[11]))
+
+
+def revision_summary(r: Any) -> RevisionSummary:
+    """A revision row as the desk shows it (its answers read from the canonical JSON)."""
+    answers = _decode(r.canonical_json).get("answers")
+    return RevisionSummary(
+        id=r.id,
+        record_id=r.record_id,
+        device_id=r.device_id,
+        device_seq=r.device_seq,
+        parents=tuple(sql.json_list(r.parents_json)),
+        kind=r.kind,
+        deleted=bool(r.deleted),
+        form_version=r.form_version,
+        interviewer=r.interviewer,
+        created=r.created,
+        answers=dict(answers) if isinstance(answers, dict) else {},
+    )
 
 
 def revisions(engine: Engine, record_id: uuid.UUID) -> list[RevisionSummary]:
     """Every revision of the record, oldest first (by creation time, then id)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(_REV).where(_REV.c.record_id == record_id).order_by(_REV.c.created, _REV.c.id)
+            select(_REVISION)
+            .where(_REVISION.c.record_id == record_id)
+            .order_by(_REVISION.c.created, _REVISION.c.id)
         ).all()
-    out = []
-    for r in rows:
-        doc = _decode(r.canonical_json)
-        answers = doc.get("answers")
-        out.append(RevisionSummary(
-            id=r.id, record_id=r.record_id, device_id=r.device_id, device_seq=r.device_seq,
-            parents=tuple(sql.json_list(r.parents_json)), kind=r.kind, deleted=bool(r.deleted),
-            form_version=r.form_version, interviewer=r.interviewer, created=r.created,
-            answers=dict(answers) if isinstance(answers, dict) else {},
-        ))
-    return out
+    return [revision_summary(r) for r in rows]
 
 
 def attachments(engine: Engine, record_id: uuid.UUID) -> list[AttachmentMeta]:
@@ -324,9 +349,16 @@ def attachments(engine: Engine, record_id: uuid.UUID) -> list[AttachmentMeta]:
         return [
             AttachmentMeta(r.id, r.record_id, r.name, r.media_type, r.size, r.sha256)
             for r in conn.execute(
-                select(_ATT.c.id, _ATT.c.record_id, _ATT.c.name, _ATT.c.media_type,
-                       _ATT.c.size, _ATT.c.sha256)
-                .where(_ATT.c.record_id == record_id).order_by(_ATT.c.name, _ATT.c.id)
+                select(
+                    _ATTACHMENT.c.id,
+                    _ATTACHMENT.c.record_id,
+                    _ATTACHMENT.c.name,
+                    _ATTACHMENT.c.media_type,
+                    _ATTACHMENT.c.size,
+                    _ATTACHMENT.c.sha256,
+                )
+                .where(_ATTACHMENT.c.record_id == record_id)
+                .order_by(_ATTACHMENT.c.name, _ATTACHMENT.c.id)
             )
         ]
 
@@ -336,8 +368,8 @@ def forms(engine: Engine) -> list[tuple[str, str | None, int]]:
     title if a version of it is stored, how many records not deleted), by form id."""
     with engine.connect() as conn:
         counts: dict[str, int] = dict(conn.execute(
-            select(_REC.c.form_id, func.count()).where(_REC.c.deleted.is_(False))
-            .group_by(_REC.c.form_id)).all())
+            select(_RECORD.c.form_id, func.count()).where(_RECORD.c.deleted.is_(False))
+            .group_by(_RECORD.c.form_id)).all())
         titles: dict[str, str] = {}
         for form_id, title in conn.execute(
                 select(_FORM.c.form_id, _FORM.c.title).order_by(_FORM.c.added, _FORM.c.version)):

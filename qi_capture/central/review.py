@@ -18,8 +18,8 @@ from qi_capture.central.models import (
 )
 from qi_capture.storage.models import utcnow
 
-_R = sql.table(CentralReviewRow)
-_RC = sql.table(CentralReviewCommentRow)
+_REVIEW = sql.table(CentralReviewRow)
+_REVIEW_COMMENT = sql.table(CentralReviewCommentRow)
 
 
 def set_review(
@@ -35,15 +35,15 @@ def set_review(
         raise InvalidReviewStatus(status)
     moment = now or utcnow()
     with engine.begin() as conn:
-        if conn.scalar(select(_R.c.record_id).where(_R.c.record_id == record_id)) is None:
+        if conn.scalar(select(_REVIEW.c.record_id).where(_REVIEW.c.record_id == record_id)) is None:
             raise RecordNotFound(str(record_id))
         conn.execute(
-            update(_R)
-            .where(_R.c.record_id == record_id)
+            update(_REVIEW)
+            .where(_REVIEW.c.record_id == record_id)
             .values(status=status, updated=moment, by=actor)
         )
         conn.execute(
-            _RC.insert(),
+            _REVIEW_COMMENT.insert(),
             {
                 "record_id": record_id,
                 "at": moment,
@@ -58,13 +58,15 @@ def set_review(
 
 def get_review(engine: Engine, record_id: uuid.UUID) -> ReviewInfo:
     with engine.connect() as conn:
-        row = conn.execute(select(_R).where(_R.c.record_id == record_id)).one_or_none()
+        row = conn.execute(select(_REVIEW).where(_REVIEW.c.record_id == record_id)).one_or_none()
         if row is None:
             raise RecordNotFound(str(record_id))
         comments = tuple(
             (c.at, c.by, c.status, c.comment)
             for c in conn.execute(
-                select(_RC).where(_RC.c.record_id == record_id).order_by(_RC.c.id)
+                select(_REVIEW_COMMENT)
+                .where(_REVIEW_COMMENT.c.record_id == record_id)
+                .order_by(_REVIEW_COMMENT.c.id)
             )
         )
     return ReviewInfo(row.record_id, row.status, row.updated, row.by, comments)

@@ -33,7 +33,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 LIKERT = ("#A6611A", "#DFC27D", "#BDBDBD", "#80CDC1", "#018571")
 STUB = "#D9D9D9"
 FONTS = ["DejaVu Sans", "Arial", "Helvetica", "Liberation Sans", "sans-serif"]
-RC: Any = {
+_MATPLOTLIB_STYLE: Any = {
     "font.family": "sans-serif",
     "font.sans-serif": FONTS,
     "font.size": 9,
@@ -461,7 +461,7 @@ def figure(chart: Chart, k: int, *, wide: bool = False) -> Figure | None:
     if chart.kind == "text" or chart.suppressed or not chart.series or not chart.n \
             or not chart.has_numbers():
         return None  # nothing to draw: free text, withheld, or nobody answered
-    rc = {**RC, "font.size": SLIDE_FONT} if wide else RC
+    rc = {**_MATPLOTLIB_STYLE, "font.size": SLIDE_FONT} if wide else _MATPLOTLIB_STYLE
     with matplotlib.rc_context(rc):
         if chart.kind in ("bars", "multi"):
             labels = [c.label for c in chart.series[0].cells]
@@ -502,7 +502,7 @@ def figure(chart: Chart, k: int, *, wide: bool = False) -> Figure | None:
 
 def _save(fig: Figure, fmt: str, dpi: int = 100) -> bytes:
     out = io.BytesIO()
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(_MATPLOTLIB_STYLE):
         metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {"Software": None}
         fig.savefig(out, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
     return out.getvalue()
@@ -512,7 +512,7 @@ def _raster(fig: Figure, dpi: int) -> Image.Image:
     """The figure drawn by Agg at ``dpi``, as an RGB image (the background is opaque white,
     so the alpha channel says nothing): raw pixels, not yet encoded."""
     out = io.BytesIO()
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(_MATPLOTLIB_STYLE):
         fig.savefig(out, format="rgba", dpi=dpi, facecolor="white")
     data = out.getvalue()
     # Agg's canvas is the figure's size in pixels, truncated.
@@ -593,7 +593,7 @@ class Drawings:
             return False
         width, height = fig.get_size_inches()
         scale = min(SLIDE_BOX[0] / width, SLIDE_BOX[1] / height)
-        return bool(scale * RC["font.size"] >= SLIDE_FONT)
+        return bool(scale * _MATPLOTLIB_STYLE["font.size"] >= SLIDE_FONT)
 
     def slide_png(self, chart: Chart) -> bytes | None:
         """The picture for ``chart``'s slide: the page's when it fits, else its own."""

@@ -19,7 +19,7 @@ from qi_capture.report.model import Chart, Report
 from qi_capture.report.theme_table import SPREADS, spread_name, theme_table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_ID = re.compile(r'(id="|url\(#|href="#)([A-Za-z_][\w.-]*)')
+_SVG_ID_REFERENCE = re.compile(r'(id="|url\(#|href="#)([A-Za-z_][\w.-]*)')
 
 
 def environment() -> Environment:
@@ -34,7 +34,7 @@ def environment() -> Environment:
 def scoped_svg(svg: str, prefix: str) -> str:
     """Give the SVG's ids a per-chart prefix: many charts share one page, and matplotlib
     names clip paths by their shape, so two charts could otherwise share an id."""
-    return _ID.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+    return _SVG_ID_REFERENCE.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
 
 
 def missing_text(chart: Chart, k: int) -> str:

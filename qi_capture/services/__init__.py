@@ -5,7 +5,7 @@ transactions and return frozen dataclasses, never ORM rows.
     profiles = ProfileService(data_dir)
     with profiles.unlock(profiles.select(), passphrase) as ctx:
         form = ctx.studies.resolve("qi_baseline")
-        with ctx.records.create(form.id) as record:   # a RecordSession: autosaves
+        with ctx.records.create(form.id) as record:   # a RecordDraft: autosaves
             record.set("consent", "yes")
             record.finalise()
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from qi_capture.services.context import CoreContext
 from qi_capture.services.packs import PackInfo, PackInstalled, PackService
 from qi_capture.services.profiles import ProfileService
-from qi_capture.services.records import RecordService, RecordSession
+from qi_capture.services.records import RecordDraft, RecordService
 from qi_capture.services.studies import StudyService
 from qi_capture.services.sync import SyncResult, SyncService
 
@@ -25,8 +25,8 @@ __all__ = [
     "PackInstalled",
     "PackService",
     "ProfileService",
+    "RecordDraft",
     "RecordService",
-    "RecordSession",
     "StudyService",
     "SyncResult",
     "SyncService",

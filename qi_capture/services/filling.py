@@ -1,6 +1,6 @@
 """Filling a form through intentions: set an answer, move, add a repeat, finalise...
 
-`RecordFill` drives an autosaving `RecordSession`; `ReadOnlyFill` a finalised record
+`RecordFill` drives an autosaving `RecordDraft`; `ReadOnlyFill` a finalised record
 that nothing writes. Both keep the screen the interviewer is on and answer every
 intention with a plain outcome; `view()` reads what the filler draws as a frozen
 `FormView`. The GUI calls them on its serial write queue (one at a time, never on the UI
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from qi_capture.forms.session import FormSession, Screen
 from qi_capture.services.answers import unflatten
 from qi_capture.services.dto import RecordView, RevisionInfo
-from qi_capture.services.records import RecordSession
+from qi_capture.services.records import RecordDraft
 from qi_capture.services.screen import FormView, Moved, Problem
 from qi_capture.services.screen_reader import form_view, problems, screen_problems
 
@@ -72,7 +72,7 @@ class RecordFill(Fill):
     """An autosaving record (a draft, or a finalised record being edited): every
     intention returns once its change is durable."""
 
-    def __init__(self, record: RecordSession) -> None:
+    def __init__(self, record: RecordDraft) -> None:
         super().__init__(record.session, style=record.form.style)
         self.record = record
 

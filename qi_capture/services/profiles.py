@@ -26,7 +26,7 @@ from qi_capture.services.errors import (
     ProfileUnknown,
 )
 from qi_capture.storage.profile import Profile
-from qi_capture.storage.profiles import list_profiles, new_profile_folder, profiles_root
+from qi_capture.storage.profile_folders import list_profiles, new_profile_folder, profiles_root
 
 log = logging.getLogger(__name__)
 

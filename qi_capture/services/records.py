@@ -1,6 +1,6 @@
 """Records: create, autosave, resume, finalise, edit, delete, list and show.
 
-`RecordSession` is the handle a form filler works through. It wraps a `FormSession`,
+`RecordDraft` is the handle a form filler works through. It wraps a `FormSession`,
 subscribes to its events and makes every change durable at once: the changed answers
 (diffed against what is stored, so calculations and repeat instances that shift are
 written too), the session state (``to_state()``: every value, the repeat instances, the
@@ -98,8 +98,10 @@ def paradata_for(clock: SessionClock, event: SessionEvent) -> ParadataEvent:
     return clock.event(kind, payload, at=event.at)
 
 
-class RecordSession:
-    """One record being filled, autosaved as it changes. Get one from `RecordService`
+class RecordDraft:
+    """One record's working copy, autosaved as it changes, until it is finalised: a new
+    record, a draft resumed, or a finalised record being edited. Named apart from the
+    `FormSession` it drives and from database sessions. Get one from `RecordService`
     (`create`, `resume`, `edit`); use ``session`` for reading (labels, screens,
     errors) and the methods below, or the session itself, for changing."""
 
@@ -333,7 +335,7 @@ class RecordSession:
             self._closed = True
             self._service._forget(self)
 
-    def __enter__(self) -> RecordSession:
+    def __enter__(self) -> RecordDraft:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -342,11 +344,11 @@ class RecordSession:
 
 class RecordService:
     """Records of the unlocked profile. Each method is its own transaction(s) and returns
-    frozen dataclasses; `RecordSession` handles are the one stateful exception."""
+    frozen dataclasses; `RecordDraft` handles are the one stateful exception."""
 
     def __init__(self, ctx: CoreContext) -> None:
         self._ctx = ctx
-        self._open: dict[uuid.UUID, RecordSession] = {}
+        self._open: dict[uuid.UUID, RecordDraft] = {}
 
     # -- opening ----------------------------------------------------------------------
     def _environment(self) -> SessionEnvironment:
@@ -363,8 +365,8 @@ class RecordService:
         state: dict[str, Any],
         clock: SessionClock,
         instance_name: str | None = None,
-    ) -> RecordSession:
-        handle = RecordSession(
+    ) -> RecordDraft:
+        handle = RecordDraft(
             self,
             record_id=record_id,
             form_version=info,
@@ -381,7 +383,7 @@ class RecordService:
         self._open[record_id] = handle
         return handle
 
-    def _forget(self, handle: RecordSession) -> None:
+    def _forget(self, handle: RecordDraft) -> None:
         if self._open.get(handle.record_id) is handle:
             del self._open[handle.record_id]
 
@@ -392,7 +394,7 @@ class RecordService:
 
     def create(
         self, form_version_id: int, *, language: str | None = None
-    ) -> RecordSession:
+    ) -> RecordDraft:
         """A new draft of a stored form version, its initial state written at once."""
         info = self._ctx.studies.form_version(form_version_id)
         form = self._ctx.studies.load_form(form_version_id)
@@ -410,7 +412,7 @@ class RecordService:
         log.info("record %s created (form version %d)", summary.id, form_version_id)
         return self._handle(summary.id, info, form, session, answers, state, clock)
 
-    def resume(self, record_id: uuid.UUID) -> RecordSession:
+    def resume(self, record_id: uuid.UUID) -> RecordDraft:
         """Reopen a draft (or a record being edited) exactly as it was left: values,
         repeat instances, current screen, language. Writes a ``resume`` event."""
         detail = self._ctx.store.records.get_record(record_id)
@@ -430,7 +432,7 @@ class RecordService:
         return self._handle(record_id, info, form, session, dict(detail.answers),
                             session.to_state(), clock, summary.instance_name)
 
-    def edit(self, record_id: uuid.UUID) -> RecordSession:
+    def edit(self, record_id: uuid.UUID) -> RecordDraft:
         """Edit a finalised record: a new form session from the head revision (a new
         instance id, the old one as ``deprecatedID``); the next finalise writes a
         revision whose parent is the current head. Resumes an edit already begun."""

@@ -30,16 +30,16 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         self._check_open()
-        with self.sessions() as session:
-            yield session
+        with self.sessions() as db_session:
+            yield db_session
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed (durably: WAL + synchronous=FULL) when the block
         ends, rolled back if it raises."""
         self._check_open()
-        with self._write_lock, _mapped_errors(), self.sessions() as session, session.begin():
-            yield session
+        with self._write_lock, _mapped_errors(), self.sessions() as db_session, db_session.begin():
+            yield db_session
 
     @contextlib.contextmanager
     def write_core(self) -> Iterator[Connection]:

@@ -39,13 +39,13 @@ class SessionClock:
         return ParadataEvent(kind, self.session_id, self.started_at, elapsed, payload)
 
 
-def append_in(session: Session, record_id: uuid.UUID, event: ParadataEvent) -> int:
+def append_in(db_session: Session, record_id: uuid.UUID, event: ParadataEvent) -> int:
     """Append inside an existing transaction (used by autosave); returns the event's seq."""
-    last = session.scalar(
+    last = db_session.scalar(
         select(func.max(ParadataEventRow.seq)).where(ParadataEventRow.record_id == record_id)
     )
     seq = (last or 0) + 1
-    session.add(
+    db_session.add(
         ParadataEventRow(
             record_id=record_id,
             seq=seq,

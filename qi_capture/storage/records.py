@@ -104,15 +104,15 @@ def _revision_info(row: RevisionRow) -> RevisionInfo:
     )
 
 
-def _get(session: Session, record_id: uuid.UUID) -> RecordRow:
-    row = session.get(RecordRow, record_id)
+def _get(db_session: Session, record_id: uuid.UUID) -> RecordRow:
+    row = db_session.get(RecordRow, record_id)
     if row is None:
         raise RecordNotFound(str(record_id))
     return row
 
 
-def _draft_answers(session: Session, record_id: uuid.UUID) -> dict[str, JsonValue]:
-    rows = session.scalars(
+def _draft_answers(db_session: Session, record_id: uuid.UUID) -> dict[str, JsonValue]:
+    rows = db_session.scalars(
         select(DraftAnswerRow)
         .where(DraftAnswerRow.record_id == record_id)
         .order_by(DraftAnswerRow.path)
@@ -120,14 +120,14 @@ def _draft_answers(session: Session, record_id: uuid.UUID) -> dict[str, JsonValu
     return {r.path: loads(r.value_json) for r in rows}
 
 
-def attachment_ids_of(session: Session, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+def attachment_ids_of(db_session: Session, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """The attachments of these records: collect them before deleting the records
     (``ON DELETE CASCADE`` removes the rows inside SQLite, out of Python's sight), to
     remove their files once the deletion has committed."""
     found: list[uuid.UUID] = []
     for start in range(0, len(record_ids), 500):
         found.extend(
-            session.scalars(
+            db_session.scalars(
                 select(AttachmentRow.id).where(
                     AttachmentRow.record_id.in_(record_ids[start : start + 500])
                 )

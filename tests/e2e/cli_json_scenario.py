@@ -19,7 +19,7 @@ import pytest
 
 from qi_capture.cli import main
 from qi_capture.storage.profile import Profile
-from qi_capture.storage.profiles import PROFILES_DIR
+from qi_capture.storage.profile_folders import PROFILES_DIR
 from qi_capture.sync.folder import sync_folder
 from tests.e2e.conftest import MERGE_FORM, PASSPHRASE, MakeWorld, finalise_records
 

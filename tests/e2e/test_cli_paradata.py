@@ -1,4 +1,4 @@
-"""End to end, paradata: a record filled through RecordSession (real FormSession events)
+"""End to end, paradata: a record filled through RecordDraft (real FormSession events)
 is synced, merged with ``qi-capture merge`` and exported; the export's audit table lists
 its events with their durations. Re-sending everything (``sync --all``) and re-merging
 adds no duplicate event; a format-1 bundle (no paradata) still merges."""

@@ -9,7 +9,7 @@ removes that record again and says so ("no record was kept: ..."); that is asser
 too.
 
 A second, cheaper test applies arbitrary answers through the same service calls the
-command makes (`RecordSession.ensure_instances`, ``field``, ``set``), on an unlocked
+command makes (`RecordDraft.ensure_instances`, ``field``, ``set``), on an unlocked
 profile, so many more inputs reach the form session and the autosave."""
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def context(profile: Path) -> Iterator[CoreContext]:
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(answers=answer_objects)
-def test_arbitrary_answers_through_the_record_session(
+def test_arbitrary_answers_through_the_record_draft(
     answers: dict[str, Any], context: CoreContext
 ) -> None:
     form = context.studies.resolve("fuzz_fill")

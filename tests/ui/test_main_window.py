@@ -34,14 +34,14 @@ def create_profile(qtbot: QtBot, window: MainWindow) -> None:
     page = window.first_run
     qtbot.keyClicks(page.name, "Alex Interviewer")
     qtbot.keyClicks(page.passphrase, PASSPHRASE)
-    assert not page.create.isEnabled()
+    assert not page.create_button.isEnabled()
     qtbot.keyClicks(page.confirm, PASSPHRASE[:-1] + "x")
     assert page.message.isVisible()  # "not the same"
     page.confirm.clear()
     qtbot.keyClicks(page.confirm, PASSPHRASE)
-    assert page.create.isEnabled() and page.meter.level in ("good", "strong", "fair")
+    assert page.create_button.isEnabled() and page.meter.level in ("good", "strong", "fair")
     with qtbot.waitSignal(window.unlocked, timeout=20_000):
-        qtbot.mouseClick(page.create, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.home
 
 

@@ -58,7 +58,7 @@ def visit(qtbot: QtBot, tmp_path: Path, pack: Path,
     page.confirm.setText(PASSPHRASE)
     check("first run", window, SCREEN)
     with qtbot.waitSignal(window.unlocked, timeout=20_000):
-        page.create.click()
+        page.create_button.click()
     qtbot.waitUntil(lambda: window.home.forms_model.rowCount() > 0)
     check("home", window, SCREEN)
 

@@ -275,12 +275,12 @@ def test_strength_meter_follows_the_core_rules(qtbot: QtBot, tmp_path: Path) -> 
     qtbot.keyClicks(page.confirm, "password2024")
     assert page.meter.refusal == "common" and page.meter.level == "weak"
     assert "commonly used" in page.meter.label.text()
-    assert not page.create.isEnabled()
+    assert not page.create_button.isEnabled()
     page.passphrase.clear()
     page.confirm.clear()
     qtbot.keyClicks(page.passphrase, PASSPHRASE)
     qtbot.keyClicks(page.confirm, PASSPHRASE)
-    assert page.meter.refusal == "" and page.create.isEnabled()
+    assert page.meter.refusal == "" and page.create_button.isEnabled()
     assert page.meter.level == "strong" and not page.meter.feedback.isVisible()
 
 
@@ -300,6 +300,6 @@ def test_strength_meter_shows_the_estimators_feedback(qtbot: QtBot) -> None:
     assert meter.feedback.isVisible()
     assert "Common names and surnames are easy to guess." in meter.feedback.text()
     assert "Add another word or two" in meter.feedback.text()
-    assert not page.create.isEnabled()
+    assert not page.create_button.isEnabled()
     qtbot.keyClick(page.passphrase, Qt.Key.Key_Return)  # pressing Enter says why
     assert page.message.isVisible() and "too easy to guess" in page.message.text()

@@ -67,7 +67,7 @@ def shoot_player(app: QApplication, window: object, central: Path, record_hex: s
     for _ in range(10):
         app.processEvents()
     path = out / "admin-player.png"
-    window.grab().save(str(path))  # type: ignore[attr-defined]
+    window.grab().save(str(path))
     print(path, flush=True)
     window.close_central()
     return [path]

@@ -94,9 +94,9 @@ def make_conflict(data: Path, folder: Path) -> None:
         try:
             record = next(r for r in ctx.records.list_records()
                           if r.instance_name == CONFLICTED)
-            with ctx.records.edit(record.id) as session:
-                session.set("staff", staff)
-                session.finalise()
+            with ctx.records.edit(record.id) as draft:
+                draft.set("staff", staff)
+                draft.finalise()
             ctx.sync.sync(folder)
         finally:
             ctx.lock()

@@ -182,7 +182,8 @@ class FinaliseDialog(QDialog):
             group.setExpanded(expanded)
         first = self.tree.topLevelItem(0)
         if first is not None:
-            self.tree.setCurrentItem(first.child(0) if first.isExpanded() else first)
+            child = first.child(0)
+            self.tree.setCurrentItem(child if child is not None and first.isExpanded() else first)
         self.tree.setVisible(self.tree.topLevelItemCount() > 0)
         blocking = len(review.errors) + len(review.required)
         if blocking:

@@ -107,6 +107,7 @@ class LaptopDialog(QDialog):
                                            "laptop").format(title)
             for title, has_pack in identity.studies))
         layout = self.layout()
+        assert layout is not None  # set up in __init__
         layout.invalidate()
         layout.activate()
         height = layout.totalHeightForWidth(self.width())

@@ -90,9 +90,9 @@ class FirstRunPage(QWidget):
         self.meter.label.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
         self.meter.feedback.setMinimumHeight(self.fontMetrics().lineSpacing() * 3)
         self.message.hide()
-        self.create = QPushButton(self.tr("&Create profile"), card)
-        self.create.setDefault(True)
-        self.create.setEnabled(False)
+        self.create_button = QPushButton(self.tr("&Create profile"), card)
+        self.create_button.setDefault(True)
+        self.create_button.setEnabled(False)
         self.busy = QLabel(self.tr("Creating your profile and protecting it… this takes a "
                                    "few seconds."), card)
         self.busy.hide()
@@ -104,7 +104,7 @@ class FirstRunPage(QWidget):
         layout.addLayout(form)
         layout.addWidget(warning)
         layout.addWidget(self.message)
-        layout.addWidget(self.create, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.create_button, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self.busy)
         layout.addWidget(self.existing, 0, Qt.AlignmentFlag.AlignLeft)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -118,7 +118,7 @@ class FirstRunPage(QWidget):
             line.textChanged.connect(self._on_field_text_changed)
         for line in (self.name, self.passphrase, self.confirm, self.recovery):
             line.returnPressed.connect(self._on_create_clicked)
-        self.create.clicked.connect(self._on_create_clicked)
+        self.create_button.clicked.connect(self._on_create_clicked)
         self.existing.clicked.connect(self.unlock_requested)
 
     def _problem(self) -> str | None:
@@ -134,7 +134,7 @@ class FirstRunPage(QWidget):
 
     def _on_field_text_changed(self, _text: str) -> None:
         problem = self._problem()
-        self.create.setEnabled(problem is None)
+        self.create_button.setEnabled(problem is None)
         both = self.passphrase.text() and self.confirm.text()
         same = bool(both) and self.passphrase.text() == self.confirm.text()
         self.match.setText(self.tr("✓ The passphrases match") if same else "")
@@ -162,10 +162,10 @@ class FirstRunPage(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
-        for widget in (self.name, self.passphrase, self.confirm, self.recovery, self.create):
+        for widget in (self.name, self.passphrase, self.confirm, self.recovery, self.create_button):
             widget.setEnabled(not busy)
         if not busy:
-            self.create.setEnabled(self._problem() is None)
+            self.create_button.setEnabled(self._problem() is None)
 
     def show_message(self, text: str | None) -> None:
         self.message.setText(text or "")

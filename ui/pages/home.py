@@ -52,6 +52,9 @@ class HomePage(QWidget):
         super().__init__(parent)
         self.setObjectName("homePage")
         self._drawing_forms = False
+        # Filled by set_forms; empty until the first list of forms arrives.
+        self._local_forms: set[int] = set()
+        self._titles: dict[int, str] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         self.greeting = QLabel(self)
@@ -213,7 +216,7 @@ class HomePage(QWidget):
         kept = self._current_form()
         self.forms_model.clear()
         forms: list[FormVersionInfo] = []
-        self._local_forms: set[int] = set()
+        self._local_forms = set()
         first: QModelIndex | None = None
         for study in studies:
             title = study.title if study.has_pack else self.tr(
@@ -269,11 +272,10 @@ class HomePage(QWidget):
 
     def _update_local_note(self, *_args: object) -> None:
         form = self._current_form()
-        self.local_note.setVisible(form is not None and form in getattr(self, "_local_forms",
-                                                                         set()))
+        self.local_note.setVisible(form is not None and form in self._local_forms)
 
     def form_title(self, form_version_id: int) -> str:
-        return getattr(self, "_titles", {}).get(form_version_id, str(form_version_id))
+        return self._titles.get(form_version_id, str(form_version_id))
 
     def set_records(self, rows: list[RecordRow]) -> None:
         self.records_model.set_rows(rows)

@@ -38,9 +38,9 @@ def _correlation(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> floa
 
 
 def _new_record(ctx: CoreContext) -> uuid.UUID:
-    session = ctx.records.create(ctx.studies.resolve("svc_test").id)
-    record_id = session.record_id
-    session.close()
+    draft = ctx.records.create(ctx.studies.resolve("svc_test").id)
+    record_id = draft.record_id
+    draft.close()
     return record_id
 
 
@@ -171,13 +171,13 @@ CANARY_CHILD = textwrap.dedent("""
     from qi_capture.services import ProfileService
     profiles = ProfileService(sys.argv[1])
     with profiles.unlock(profiles.select(), sys.argv[2]) as ctx:
-        session = ctx.records.create(ctx.studies.resolve("svc_test").id)
-        active = ctx.recording.start(session.record_id,
+        draft = ctx.records.create(ctx.studies.resolve("svc_test").id)
+        active = ctx.recording.start(draft.record_id,
                                      ToneSource(20.0, frequency=523.25, amplitude=0.4))
         while active.status().elapsed_seconds < 20.0:
             time.sleep(0.05)
         active.stop()
-        session.close()
+        draft.close()
 """)
 
 

@@ -1,4 +1,4 @@
-"""RecordService and the autosaving RecordSession, on a real SQLCipher profile: every
+"""RecordService and the autosaving RecordDraft, on a real SQLCipher profile: every
 change durable when the call returns, exact resume, finalise (refused with the session's
 errors, or a revision holding the submission snapshot), edit as a new revision, delete."""
 

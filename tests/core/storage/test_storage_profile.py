@@ -35,7 +35,7 @@ from qi_capture.storage.errors import (
     StoreClosed,
 )
 from qi_capture.storage.profile import DB_NAME, KEYFILE_NAME, Profile
-from qi_capture.storage.profiles import list_profiles, new_profile_folder
+from qi_capture.storage.profile_folders import list_profiles, new_profile_folder
 
 PASSPHRASE = "copper kettle harbour 42"
 NEW_PASSPHRASE = "velvet otter grammar 19"

@@ -1,4 +1,4 @@
-"""Paradata travels in bundles (manifest format 2): a record filled through RecordSession
+"""Paradata travels in bundles (manifest format 2): a record filled through RecordDraft
 carries its form-session events, each record's not-yet-sent events as one canonical
 JSON-lines member listed with its SHA-256; the reader refuses a tampered, unlisted or
 misattributed paradata member, still reads format-1 bundles (no paradata), and the laptop
@@ -59,7 +59,7 @@ FORM = textwrap.dedent("""
 
 @dataclass
 class Kit:
-    """A laptop with records filled through RecordSession, and bundles of it, honest or
+    """A laptop with records filled through RecordDraft, and bundles of it, honest or
     forged (as the conftest's BundleKit, for these records)."""
 
     store: Store
@@ -108,7 +108,7 @@ class Sink:
 
 
 def fill(store: Store, *, staff: int = 12) -> uuid.UUID:
-    """A record filled and finalised through RecordSession (real FormSession events), on
+    """A record filled and finalised through RecordDraft (real FormSession events), on
     the study's form compiled as the app installs it (version 2 beside the fixture's)."""
     ctx = CoreContext(store)
     added = ctx.studies.add_form_bytes(FORM.encode(), "sync_test.md", study_id=STUDY_ID)
