@@ -1,0 +1,200 @@
+"""The bundle manifest (formats 1 and 2) and its paradata lines, as declared schemas.
+
+The shapes are those `qi_capture.sync.manifest` documents and writes. Decoding checks
+types, patterns and bounds; what spans fields (member names, the sequence range, the
+canonical form) stays with the parser, which builds the `Manifest` from these.
+`manifest_message` words a refusal exactly as the manifest's hand-written checks did.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from qi_capture.sync.schemas.refusal import Refusal, field_names, key_problem, value_at
+
+#: Counts and sizes are kept in SQLite INTEGER columns: nothing beyond them is meaningful.
+MAX_INT = 2**63 - 1
+#: Free text in a manifest (a study id, an attachment's name or media type, a version).
+MAX_TEXT = 4096
+
+Hex64 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# Exactly the text ``str(uuid.UUID(...))`` gives: lower case, hyphenated.
+Uuid = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
+Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+Time = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")]
+DeviceFingerprint = Annotated[str, msgspec.Meta(pattern=r"^ed25519:[0-9a-f]{64}$")]
+RecipientFingerprint = Annotated[str, msgspec.Meta(pattern=r"^age-x25519:[0-9a-f]{64}$")]
+
+FormatName = Literal["qi-capture-bundle"]
+FormatVersion = Literal[1, 2]
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class Envelope(msgspec.Struct):
+    """Read first, alone: which format the rest is to be read as."""
+
+    format: FormatName
+    format_version: FormatVersion
+
+
+class DeviceDoc(_Strict):
+    id: Uuid
+    key_fingerprint: DeviceFingerprint
+    public_key: str
+
+
+class SequenceDoc(_Strict):
+    first: Seq
+    last: Seq
+
+
+class AppDoc(_Strict):
+    name: Literal["qi-capture"]
+    version: Text
+
+
+class RecordDoc(_Strict):
+    submission_id: Uuid
+    revision_id: Hex64
+    device_seq: Seq
+    member: str
+    sha256: Hex64
+    size: Count
+
+
+class AttachmentDoc(_Strict):
+    submission_id: Uuid
+    attachment_id: Uuid
+    name: Text
+    media_type: Text
+    member: str
+    sha256: Hex64
+    size: Count
+
+
+class ParadataDoc(_Strict):
+    submission_id: Uuid
+    member: str
+    events: Seq
+    first_seq: Seq
+    last_seq: Seq
+    sha256: Hex64
+    size: Count
+
+
+class ManifestV1Doc(_Strict):
+    format: FormatName
+    format_version: FormatVersion
+    bundle_id: Uuid
+    created: Text
+    study_id: Text
+    device: DeviceDoc
+    recipients: Annotated[list[RecipientFingerprint], msgspec.Meta(min_length=1)]
+    sequence: SequenceDoc
+    previous_manifest_sha256: Hex64 | None
+    app: AppDoc
+    schema_version: Seq
+    records: list[RecordDoc]
+    attachments: list[AttachmentDoc]
+
+
+class ManifestV2Doc(ManifestV1Doc):
+    paradata: list[ParadataDoc]
+
+
+MANIFEST_DOCS: dict[int, type[ManifestV1Doc]] = {1: ManifestV1Doc, 2: ManifestV2Doc}
+
+
+class ParadataLineDoc(_Strict):
+    """One paradata event; the payload is kept as its raw JSON for the parser to read."""
+
+    elapsed_ms: Count
+    kind: str
+    payload: msgspec.Raw
+    seq: Seq
+    session_id: Uuid
+    session_started_at: Time
+
+
+# -- wording a refusal ------------------------------------------------------------------
+_LISTS: dict[str, tuple[str, type[msgspec.Struct]]] = {
+    "records": ("record", RecordDoc), "attachments": ("attachment", AttachmentDoc),
+    "paradata": ("paradata", ParadataDoc)}
+_PARTS: dict[str, tuple[str, type[msgspec.Struct]]] = {
+    "device": ("manifest device", DeviceDoc), "sequence": ("manifest sequence", SequenceDoc),
+    "app": ("manifest app", AppDoc)}
+_NAMES: dict[tuple[str | int, ...], str] = {
+    ("previous_manifest_sha256",): "previous manifest hash",
+    ("device", "id"): "device id", ("device", "key_fingerprint"): "device key fingerprint",
+    ("device", "public_key"): "device public key", ("sequence", "first"): "sequence first",
+    ("sequence", "last"): "sequence last", ("app", "version"): "app version",
+}
+_UUIDS = {"bundle_id", "id", "submission_id", "attachment_id"}
+_NUMBERS = {"schema_version", "first", "last", "device_seq", "size", "events", "first_seq",
+            "last_seq"}
+
+
+def _field_message(what: str, field: str) -> str:
+    if field in _UUIDS:
+        return f"{what} is not a UUID"
+    if field in _NUMBERS:
+        return f"{what} is not a valid number"
+    return f"{what} is not valid"
+
+
+def _object_at(path: tuple[str | int, ...], version: int) -> tuple[str, type[msgspec.Struct]]:
+    if not path:
+        return "the manifest", MANIFEST_DOCS[version]
+    if len(path) == 1 and isinstance(path[0], str) and path[0] in _PARTS:
+        return _PARTS[path[0]]
+    if len(path) == 2 and isinstance(path[0], str) and path[0] in _LISTS:
+        noun, struct = _LISTS[path[0]]
+        return f"{noun} {path[1]}", struct
+    raise KeyError(path)
+
+
+def manifest_message(problem: Refusal, doc: object, version: int) -> str:
+    """The message for ``problem`` in a manifest of format ``version`` (``doc``: the
+    manifest decoded as plain JSON, to name every missing and unknown field)."""
+    path = problem.path
+    if problem.kind in ("missing", "unknown") or (problem.kind == "not_object" and path
+                                                   and path[0] != "recipients"):
+        try:
+            what, struct = _object_at(path, version)
+        except KeyError:
+            pass
+        else:
+            value = value_at(doc, path)
+            if not isinstance(value, dict):
+                return f"{what} is not an object"
+            missing, extra = key_problem(value, field_names(struct))
+            return f"{what} has missing fields {missing} or unknown fields {extra}"
+    head = path[0] if path else None
+    if head in ("format", "format_version"):
+        return "the manifest's format or version is not supported"
+    if head == "recipients":
+        return ("the manifest lists no recipients" if len(path) == 1
+                else "recipient fingerprint is not valid")
+    if head in ("records", "attachments") and len(path) == 1:
+        return "records and attachments must be lists"
+    if head == "paradata" and len(path) == 1:
+        return "paradata must be a list"
+    if path == ("app", "name"):
+        return "the manifest was not written by QI Capture"
+    if isinstance(head, str) and head in _LISTS and len(path) == 3:
+        field = str(path[2])
+        what = f"{_LISTS[head][0]} {path[1]}"
+        if field == "member":
+            return f"{what} member name is not valid"
+        return _field_message(f"{what} {field}", field)
+    field = str(path[-1]) if path else ""
+    return _field_message(_NAMES.get(path, field), field)
