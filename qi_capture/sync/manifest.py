@@ -264,6 +264,8 @@ def parse_manifest(data: bytes) -> Manifest:
     except msgspec.ValidationError as exc:
         message = schema.manifest_message(refusal(exc), _decode_plain(data), version)
         raise BundleMalformed(message) from None
+    except msgspec.DecodeError as exc:  # text the envelope's reading skipped: not UTF-8
+        raise BundleMalformed("the manifest is not JSON") from exc
     try:
         public_key = base64.b64decode(doc.device.public_key, validate=True)
     except (binascii.Error, ValueError) as exc:

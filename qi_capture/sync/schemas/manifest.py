@@ -12,31 +12,21 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from qi_capture.sync.schemas.fields import (
+    Count,
+    DeviceFingerprint,
+    Hex64,
+    RecipientFingerprint,
+    Seq,
+    Strict,
+    Text,
+    Time,
+    Uuid,
+)
 from qi_capture.sync.schemas.refusal import Refusal, field_names, key_problem, value_at
-
-#: Counts and sizes are kept in SQLite INTEGER columns: nothing beyond them is meaningful.
-MAX_INT = 2**63 - 1
-#: Free text in a manifest (a study id, an attachment's name or media type, a version).
-MAX_TEXT = 4096
-
-Hex64 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-# Exactly the text ``str(uuid.UUID(...))`` gives: lower case, hyphenated.
-Uuid = Annotated[
-    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
-Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
-Seq = Annotated[int, msgspec.Meta(ge=1, le=MAX_INT)]
-Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
-Time = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")]
-DeviceFingerprint = Annotated[str, msgspec.Meta(pattern=r"^ed25519:[0-9a-f]{64}$")]
-RecipientFingerprint = Annotated[str, msgspec.Meta(pattern=r"^age-x25519:[0-9a-f]{64}$")]
 
 FormatName = Literal["qi-capture-bundle"]
 FormatVersion = Literal[1, 2]
-
-
-class _Strict(msgspec.Struct, forbid_unknown_fields=True):
-    pass
 
 
 class Envelope(msgspec.Struct):
@@ -46,23 +36,23 @@ class Envelope(msgspec.Struct):
     format_version: FormatVersion
 
 
-class DeviceDoc(_Strict):
+class DeviceDoc(Strict):
     id: Uuid
     key_fingerprint: DeviceFingerprint
     public_key: str
 
 
-class SequenceDoc(_Strict):
+class SequenceDoc(Strict):
     first: Seq
     last: Seq
 
 
-class AppDoc(_Strict):
+class AppDoc(Strict):
     name: Literal["qi-capture"]
     version: Text
 
 
-class RecordDoc(_Strict):
+class RecordDoc(Strict):
     submission_id: Uuid
     revision_id: Hex64
     device_seq: Seq
@@ -71,7 +61,7 @@ class RecordDoc(_Strict):
     size: Count
 
 
-class AttachmentDoc(_Strict):
+class AttachmentDoc(Strict):
     submission_id: Uuid
     attachment_id: Uuid
     name: Text
@@ -81,7 +71,7 @@ class AttachmentDoc(_Strict):
     size: Count
 
 
-class ParadataDoc(_Strict):
+class ParadataDoc(Strict):
     submission_id: Uuid
     member: str
     events: Seq
@@ -91,7 +81,7 @@ class ParadataDoc(_Strict):
     size: Count
 
 
-class ManifestV1Doc(_Strict):
+class ManifestV1Doc(Strict):
     format: FormatName
     format_version: FormatVersion
     bundle_id: Uuid
@@ -114,7 +104,7 @@ class ManifestV2Doc(ManifestV1Doc):
 MANIFEST_DOCS: dict[int, type[ManifestV1Doc]] = {1: ManifestV1Doc, 2: ManifestV2Doc}
 
 
-class ParadataLineDoc(_Strict):
+class ParadataLineDoc(Strict):
     """One paradata event; the payload is kept as its raw JSON for the parser to read."""
 
     elapsed_ms: Count
