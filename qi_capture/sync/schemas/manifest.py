@@ -128,6 +128,17 @@ _NAMES: dict[tuple[str | int, ...], str] = {
     ("device", "public_key"): "device public key", ("sequence", "first"): "sequence first",
     ("sequence", "last"): "sequence last", ("app", "version"): "app version",
 }
+#: Messages for a place as a whole (``#``: any index), whatever was wrong there.
+_FIXED: dict[tuple[str | int, ...], str] = {
+    ("format",): "the manifest's format or version is not supported",
+    ("format_version",): "the manifest's format or version is not supported",
+    ("recipients",): "the manifest lists no recipients",
+    ("recipients", "#"): "recipient fingerprint is not valid",
+    ("records",): "records and attachments must be lists",
+    ("attachments",): "records and attachments must be lists",
+    ("paradata",): "paradata must be a list",
+    ("app", "name"): "the manifest was not written by QI Capture",
+}
 _UUIDS = {"bundle_id", "id", "submission_id", "attachment_id"}
 _NUMBERS = {"schema_version", "first", "last", "device_seq", "size", "events", "first_seq",
             "last_seq"}
@@ -144,47 +155,48 @@ def _field_message(what: str, field: str) -> str:
 def _object_at(path: tuple[str | int, ...], version: int) -> tuple[str, type[msgspec.Struct]]:
     if not path:
         return "the manifest", MANIFEST_DOCS[version]
-    if len(path) == 1 and isinstance(path[0], str) and path[0] in _PARTS:
-        return _PARTS[path[0]]
-    if len(path) == 2 and isinstance(path[0], str) and path[0] in _LISTS:
-        noun, struct = _LISTS[path[0]]
+    head = str(path[0])
+    if len(path) == 1 and head in _PARTS:
+        return _PARTS[head]
+    if len(path) == 2 and head in _LISTS:
+        noun, struct = _LISTS[head]
         return f"{noun} {path[1]}", struct
     raise KeyError(path)
+
+
+def _object_message(problem: Refusal, doc: object, version: int) -> str | None:
+    """The message for an object with missing or unknown fields, or that is none."""
+    if problem.kind not in ("missing", "unknown", "not_object"):
+        return None
+    try:
+        what, struct = _object_at(problem.path, version)
+    except KeyError:
+        return None
+    value = value_at(doc, problem.path)
+    if not isinstance(value, dict):
+        return f"{what} is not an object"
+    missing, extra = key_problem(value, field_names(struct))
+    return f"{what} has missing fields {missing} or unknown fields {extra}"
+
+
+def _name(path: tuple[str | int, ...]) -> str:
+    """How a field is named in a message: ``record 0 size``, ``device id``, ``created``."""
+    field = str(path[-1])
+    if len(path) == 3 and str(path[0]) in _LISTS:
+        noun = _LISTS[str(path[0])][0]
+        return f"{noun} {path[1]} {'member name' if field == 'member' else field}"
+    return _NAMES.get(path, field)
 
 
 def manifest_message(problem: Refusal, doc: object, version: int) -> str:
     """The message for ``problem`` in a manifest of format ``version`` (``doc``: the
     manifest decoded as plain JSON, to name every missing and unknown field)."""
-    path = problem.path
-    if problem.kind in ("missing", "unknown") or (problem.kind == "not_object" and path
-                                                   and path[0] != "recipients"):
-        try:
-            what, struct = _object_at(path, version)
-        except KeyError:
-            pass
-        else:
-            value = value_at(doc, path)
-            if not isinstance(value, dict):
-                return f"{what} is not an object"
-            missing, extra = key_problem(value, field_names(struct))
-            return f"{what} has missing fields {missing} or unknown fields {extra}"
-    head = path[0] if path else None
-    if head in ("format", "format_version"):
-        return "the manifest's format or version is not supported"
-    if head == "recipients":
-        return ("the manifest lists no recipients" if len(path) == 1
-                else "recipient fingerprint is not valid")
-    if head in ("records", "attachments") and len(path) == 1:
-        return "records and attachments must be lists"
-    if head == "paradata" and len(path) == 1:
-        return "paradata must be a list"
-    if path == ("app", "name"):
-        return "the manifest was not written by QI Capture"
-    if isinstance(head, str) and head in _LISTS and len(path) == 3:
-        field = str(path[2])
-        what = f"{_LISTS[head][0]} {path[1]}"
-        if field == "member":
-            return f"{what} member name is not valid"
-        return _field_message(f"{what} {field}", field)
-    field = str(path[-1]) if path else ""
-    return _field_message(_NAMES.get(path, field), field)
+    whole = _object_message(problem, doc, version)
+    if whole is not None:
+        return whole
+    shape = tuple("#" if isinstance(step, int) else step for step in problem.path)
+    if shape in _FIXED:
+        return _FIXED[shape]
+    if not problem.path:
+        return "the manifest is not valid"
+    return _field_message(_name(problem.path), str(problem.path[-1]))

@@ -37,7 +37,7 @@ _FIELD = (r"(record|attachment|paradata) \d+ [a-z_0-9]+|bundle_id|created|study_
           r"|previous manifest hash|device (id|key fingerprint|public key)|sequence (first|last)"
           r"|app version|recipient fingerprint")
 MANIFEST_MESSAGES = re.compile(
-    r"the manifest's format or version is not supported|the manifest is not JSON"
+    r"the manifest's format or version is not supported|the manifest is not (JSON|valid)"
     r"|(the manifest|manifest (device|sequence|app)|(record|attachment|paradata) \d+) "
     r"(is not an object|has missing fields \[.*\] or unknown fields \[.*\])"
     r"|the manifest lists no recipients|records and attachments must be lists"
