@@ -28,10 +28,6 @@ class Refusal:
     kind: Kind
     detail: str
 
-    @property
-    def field(self) -> str | int | None:
-        return self.path[-1] if self.path else None
-
 
 def refusal(exc: msgspec.ValidationError) -> Refusal:
     text = str(exc)
@@ -62,7 +58,6 @@ def value_at(doc: object, path: Iterable[str | int]) -> object:
             doc = doc.get(step)
         else:
             return None
-        continue
     return doc
 
 
