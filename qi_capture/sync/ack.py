@@ -29,21 +29,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import re
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+import msgspec
 
 from qi_capture.crypto import signing
 from qi_capture.crypto.atomic import atomic_write_bytes
 from qi_capture.storage.canonical import JsonValue, canonical_json
 from qi_capture.sync.bundle import BundleSummary
 from qi_capture.sync.errors import AckBadSignature, AckInvalid
+from qi_capture.sync.schemas import ack as schema
+from qi_capture.sync.schemas.refusal import refusal
 
 FORMAT = "qi-capture-ack"
 FORMAT_VERSION = 1
@@ -53,10 +54,6 @@ SIGNATURE_DOMAIN = b"qi-capture/acknowledgement/v1\n"
 ACK_SUFFIX = ".qiack"
 INBOX = "inbox"
 MAX_ACK_BYTES = 16 * 1024 * 1024
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_BODY_KEYS = {"ack_id", "created", "study_id", "device_id", "device_key_fingerprint",
-              "bundles", "revision_ids"}
 
 
 @dataclass(frozen=True)
@@ -132,16 +129,6 @@ def write_acknowledgement(sync_folder: Path, data: bytes) -> Path:
     return path
 
 
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _obj(value: object, keys: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict) or set(value) != keys:
-        raise AckInvalid(f"{what} does not have the expected fields")
-    return value
-
-
 def peek_study(data: bytes) -> str:
     """The study an acknowledgement claims to be for (unverified: to pick the key)."""
     return parse_acknowledgement(data, signing_public_key=None).study_id
@@ -153,54 +140,53 @@ def parse_acknowledgement(data: bytes, *, signing_public_key: bytes | None) -> A
     if len(data) > MAX_ACK_BYTES:
         raise AckInvalid("the file is too large")
     try:
-        # NaN and infinity refused here: what json.loads returns then is plain JSON.
-        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        data.decode("utf-8")
+        top = msgspec.json.decode(data, type=schema.AckEnvelope)
+    except msgspec.ValidationError:  # (a DecodeError too: caught first)
+        raise AckInvalid("the acknowledgement does not have the expected fields") from None
+    except (UnicodeDecodeError, msgspec.DecodeError) as exc:
         raise AckInvalid("it is not JSON") from exc
-    top = _obj(doc, {"format", "format_version", "body", "signature"}, "the acknowledgement")
-    version = top["format_version"]
-    if top["format"] != FORMAT or version not in (FORMAT_VERSION, ERASURES_VERSION) \
-            or isinstance(version, bool):
-        raise AckInvalid("it is not a QI Capture acknowledgement of a supported version")
-    keys = _BODY_KEYS | ({"erasures"} if version == ERASURES_VERSION else set())
-    body = _obj(top["body"], keys, "body")
-    study_id = body["study_id"]
-    if not isinstance(study_id, str):
-        raise AckInvalid("the study id is not text")
+    try:
+        msgspec.json.decode(top.format, type=schema.FormatName)
+        version = msgspec.json.decode(top.format_version, type=schema.FormatVersion)
+    except msgspec.ValidationError:
+        raise AckInvalid("it is not a QI Capture acknowledgement of a supported version") \
+            from None
+    try:
+        plain = msgspec.json.decode(top.body)
+    except msgspec.ValidationError as exc:  # a number beyond a float's range
+        raise AckInvalid("it is not JSON") from exc
+    try:
+        study_id = msgspec.convert(plain, schema.BODY_FIELDS[version]).study_id
+    except msgspec.ValidationError as exc:
+        raise AckInvalid(schema.body_fields_message(refusal(exc))) from None
     if signing_public_key is not None:
-        try:
-            signature = base64.b64decode(str(top["signature"]), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise AckInvalid("the signature is not base64") from exc
-        message = SIGNATURE_DOMAIN + canonical_json(body, checked=True).encode("utf-8")
-        if len(signature) != signing.SIGNATURE_BYTES or not signing.verify(
-            signing_public_key, message, signature
-        ):
-            raise AckBadSignature(study_id)
-    revisions = body["revision_ids"]
-    bundles = body["bundles"]
-    if not isinstance(revisions, list) or not all(
-        isinstance(r, str) and _HEX64.fullmatch(r) for r in revisions
-    ):
-        raise AckInvalid("the revision ids are not valid")
-    if not isinstance(bundles, list):
-        raise AckInvalid("the bundles are not a list")
-    erasures = body.get("erasures", [])
-    if not isinstance(erasures, list) or not all(
-        isinstance(r, str) and _UUID.fullmatch(r) for r in erasures
-    ):
-        raise AckInvalid("the erased record ids are not valid")
-    pairs = []
-    for item in bundles:
-        b = _obj(item, {"bundle_id", "manifest_sha256"}, "a bundle entry")
-        pairs.append((str(b["bundle_id"]), str(b["manifest_sha256"])))
+        _verify(top, plain, study_id, signing_public_key)
+    try:
+        body = msgspec.convert(plain, schema.BODIES[version])
+    except msgspec.ValidationError as exc:
+        raise AckInvalid(schema.body_message(refusal(exc))) from None
     return Acknowledgement(
-        ack_id=str(body["ack_id"]),
-        created=str(body["created"]),
-        study_id=study_id,
-        device_id=str(body["device_id"]),
-        device_key_fingerprint=str(body["device_key_fingerprint"]),
-        bundles=tuple(pairs),
-        revision_ids=tuple(revisions),
-        erasures=tuple(erasures),
+        ack_id=body.ack_id,
+        created=body.created,
+        study_id=body.study_id,
+        device_id=body.device_id,
+        device_key_fingerprint=body.device_key_fingerprint,
+        bundles=tuple((b.bundle_id, b.manifest_sha256) for b in body.bundles),
+        revision_ids=tuple(body.revision_ids),
+        erasures=tuple(getattr(body, "erasures", ())),
     )
+
+
+def _verify(top: schema.AckEnvelope, body: JsonValue, study_id: str, public_key: bytes) -> None:
+    try:
+        signature = base64.b64decode(msgspec.json.decode(top.signature, type=str),
+                                     validate=True)
+    except (msgspec.ValidationError, binascii.Error, ValueError) as exc:
+        raise AckInvalid("the signature is not base64") from exc
+    # Plain JSON decoded by msgspec: no NaN or non-JSON value to walk for.
+    message = SIGNATURE_DOMAIN + canonical_json(body, checked=True).encode("utf-8")
+    if len(signature) != signing.SIGNATURE_BYTES or not signing.verify(
+        public_key, message, signature
+    ):
+        raise AckBadSignature(study_id)

@@ -44,13 +44,17 @@ import binascii
 import functools
 import hashlib
 import json
-import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol, TypeVar
+
+import msgspec
 
 from qi_capture.audio.marks import NOTE_EVENTS, parse_event
 from qi_capture.storage.canonical import JsonValue, canonical_json
 from qi_capture.sync.errors import BundleMalformed
+from qi_capture.sync.schemas import manifest as schema
+from qi_capture.sync.schemas.refusal import refusal
 
 FORMAT = "qi-capture-bundle"
 FORMAT_VERSION = 2
@@ -61,13 +65,12 @@ MANIFEST_MEMBER = "manifest.json"
 SIGNATURE_MEMBER = "manifest.sig"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-# Exactly the text ``str(uuid.UUID(...))`` gives: lower case, hyphenated.
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_FP = re.compile(r"ed25519:[0-9a-f]{64}")
-_RFP = re.compile(r"age-x25519:[0-9a-f]{64}")
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 MAX_KIND_CHARS = 64
+
+
+class _Listed(Protocol):
+    @property
+    def member(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -239,140 +242,84 @@ def signed_message(manifest_bytes: bytes) -> bytes:
 
 
 # -- parsing ------------------------------------------------------------------------------
-def _obj(value: object, keys: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise BundleMalformed(f"{what} is not an object")
-    if set(value) != keys:
-        missing, extra = sorted(keys - set(value)), sorted(set(value) - keys)
-        raise BundleMalformed(f"{what} has missing fields {missing} or unknown fields {extra}")
-    return value
-
-
-def _str(value: object, what: str, pattern: re.Pattern[str] | None = None) -> str:
-    if not isinstance(value, str) or (pattern is not None and pattern.fullmatch(value) is None):
-        raise BundleMalformed(f"{what} is not valid")
-    return value
-
-
-def _uuid(value: object, what: str) -> str:
-    if not isinstance(value, str) or _UUID.fullmatch(value) is None:
-        raise BundleMalformed(f"{what} is not a UUID")
-    return value
-
-
-def _int(value: object, what: str, minimum: int = 0) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise BundleMalformed(f"{what} is not a valid number")
-    return value
+def _decode_plain(data: bytes) -> object:
+    """The manifest as plain JSON, only to word a refusal (it is known to be JSON)."""
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
 
 
 def parse_manifest(data: bytes) -> Manifest:
     """Parse manifest bytes, refusing anything but the exact canonical form this module
-    writes (`BundleMalformed`)."""
+    writes (`BundleMalformed`); the shape is `qi_capture.sync.schemas.manifest`'s."""
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        version = msgspec.json.decode(data, type=schema.Envelope).format_version
+    except msgspec.ValidationError:
+        raise BundleMalformed("the manifest's format or version is not supported") from None
+    except msgspec.DecodeError as exc:
         raise BundleMalformed("the manifest is not JSON") from exc
-    version = doc.get("format_version") if isinstance(doc, dict) else None
-    if (
-        not isinstance(doc, dict) or doc.get("format") != FORMAT
-        or not isinstance(version, int) or isinstance(version, bool)
-        or version not in READABLE_VERSIONS
-    ):
-        raise BundleMalformed("the manifest's format or version is not supported")
-    keys = {"format", "format_version", "bundle_id", "created", "study_id", "device",
-            "recipients", "sequence", "previous_manifest_sha256", "app", "schema_version",
-            "records", "attachments"}
-    top = _obj(doc, keys | {"paradata"} if version >= 2 else keys, "the manifest")
-    device = _obj(top["device"], {"id", "key_fingerprint", "public_key"}, "manifest device")
     try:
-        public_key = base64.b64decode(_str(device["public_key"], "device public key"),
-                                      validate=True)
+        doc = msgspec.json.decode(data, type=schema.MANIFEST_DOCS[version])
+    except msgspec.ValidationError as exc:
+        message = schema.manifest_message(refusal(exc), _decode_plain(data), version)
+        raise BundleMalformed(message) from None
+    except msgspec.DecodeError as exc:  # text the envelope's reading skipped: not UTF-8
+        raise BundleMalformed("the manifest is not JSON") from exc
+    try:
+        public_key = base64.b64decode(doc.device.public_key, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise BundleMalformed("the device public key is not base64") from exc
-    sequence = _obj(top["sequence"], {"first", "last"}, "manifest sequence")
-    app = _obj(top["app"], {"name", "version"}, "manifest app")
-    recipients = top["recipients"]
-    if not isinstance(recipients, list) or not recipients:
-        raise BundleMalformed("the manifest lists no recipients")
-    previous = top["previous_manifest_sha256"]
-    records_json, attachments_json = top["records"], top["attachments"]
-    if not isinstance(records_json, list) or not isinstance(attachments_json, list):
-        raise BundleMalformed("records and attachments must be lists")
-    records = []
-    for i, item in enumerate(records_json):
-        r = _obj(item, {"submission_id", "revision_id", "device_seq", "member", "sha256", "size"},
-                 f"record {i}")
-        entry = RecordEntry(
-            submission_id=_uuid(r["submission_id"], f"record {i} submission_id"),
-            revision_id=_str(r["revision_id"], f"record {i} revision_id", _HEX64),
-            device_seq=_int(r["device_seq"], f"record {i} device_seq", 1),
-            sha256=_str(r["sha256"], f"record {i} sha256", _HEX64),
-            size=_int(r["size"], f"record {i} size"),
-        )
-        if r["member"] != entry.member:
-            raise BundleMalformed(f"record {i} member name is not valid")
-        records.append(entry)
-    attachments = []
-    for i, item in enumerate(attachments_json):
-        a = _obj(item, {"submission_id", "attachment_id", "name", "media_type", "member",
-                        "sha256", "size"}, f"attachment {i}")
-        att = AttachmentEntry(
-            submission_id=_uuid(a["submission_id"], f"attachment {i} submission_id"),
-            attachment_id=_uuid(a["attachment_id"], f"attachment {i} attachment_id"),
-            name=_str(a["name"], f"attachment {i} name"),
-            media_type=_str(a["media_type"], f"attachment {i} media_type"),
-            sha256=_str(a["sha256"], f"attachment {i} sha256", _HEX64),
-            size=_int(a["size"], f"attachment {i} size"),
-        )
-        if a["member"] != att.member:
-            raise BundleMalformed(f"attachment {i} member name is not valid")
-        attachments.append(att)
-    paradata_json = top.get("paradata", [])
-    if not isinstance(paradata_json, list):
-        raise BundleMalformed("paradata must be a list")
-    paradata = []
-    for i, item in enumerate(paradata_json):
-        p = _obj(item, {"submission_id", "member", "events", "first_seq", "last_seq", "sha256",
-                        "size"}, f"paradata {i}")
-        entry_p = ParadataEntry(
-            submission_id=_uuid(p["submission_id"], f"paradata {i} submission_id"),
-            events=_int(p["events"], f"paradata {i} events", 1),
-            first_seq=_int(p["first_seq"], f"paradata {i} first_seq", 1),
-            last_seq=_int(p["last_seq"], f"paradata {i} last_seq", 1),
-            sha256=_str(p["sha256"], f"paradata {i} sha256", _HEX64),
-            size=_int(p["size"], f"paradata {i} size"),
-        )
-        if p["member"] != entry_p.member:
-            raise BundleMalformed(f"paradata {i} member name is not valid")
-        if entry_p.events > entry_p.last_seq - entry_p.first_seq + 1:
-            raise BundleMalformed(f"paradata {i} sequence range is not valid")
-        paradata.append(entry_p)
     manifest = Manifest(
-        bundle_id=_uuid(top["bundle_id"], "bundle_id"),
-        created=_str(top["created"], "created"),
-        study_id=_str(top["study_id"], "study_id"),
-        device_id=_uuid(device["id"], "device id"),
-        device_key_fingerprint=_str(device["key_fingerprint"], "device key fingerprint", _FP),
+        bundle_id=doc.bundle_id,
+        created=doc.created,
+        study_id=doc.study_id,
+        device_id=doc.device.id,
+        device_key_fingerprint=doc.device.key_fingerprint,
         device_public_key=public_key,
-        recipients=tuple(_str(x, "recipient fingerprint", _RFP) for x in recipients),
-        sequence_first=_int(sequence["first"], "sequence first", 1),
-        sequence_last=_int(sequence["last"], "sequence last", 1),
-        previous_manifest_sha256=(
-            None if previous is None else _str(previous, "previous manifest hash", _HEX64)
-        ),
-        app_version=_str(app["version"], "app version"),
-        schema_version=_int(top["schema_version"], "schema_version", 1),
-        records=tuple(records),
-        attachments=tuple(attachments),
-        paradata=tuple(paradata),
+        recipients=tuple(doc.recipients),
+        sequence_first=doc.sequence.first,
+        sequence_last=doc.sequence.last,
+        previous_manifest_sha256=doc.previous_manifest_sha256,
+        app_version=doc.app.version,
+        schema_version=doc.schema_version,
+        records=tuple(_entries(doc.records, "record", _record)),
+        attachments=tuple(_entries(doc.attachments, "attachment", _attachment)),
+        paradata=tuple(_entries(getattr(doc, "paradata", []), "paradata", _paradata)),
         format_version=version,
     )
-    if app["name"] != "qi-capture":
-        raise BundleMalformed("the manifest was not written by QI Capture")
     if manifest.to_bytes() != data:
         raise BundleMalformed("the manifest is not in canonical form")
     return manifest
+
+
+_D = TypeVar("_D", bound=_Listed)
+_E = TypeVar("_E", RecordEntry, AttachmentEntry, ParadataEntry)
+
+
+def _entries(docs: list[_D], noun: str, build: Callable[[_D], _E]) -> Iterator[_E]:
+    """Each listed entry, refusing one whose member name is not the one its fields give."""
+    for i, item in enumerate(docs):
+        entry = build(item)
+        if item.member != entry.member:
+            raise BundleMalformed(f"{noun} {i} member name is not valid")
+        if isinstance(entry, ParadataEntry) and \
+                entry.events > entry.last_seq - entry.first_seq + 1:
+            raise BundleMalformed(f"{noun} {i} sequence range is not valid")
+        yield entry
+
+
+def _record(r: schema.RecordDoc) -> RecordEntry:
+    return RecordEntry(r.submission_id, r.revision_id, r.device_seq, r.sha256, r.size)
+
+
+def _attachment(a: schema.AttachmentDoc) -> AttachmentEntry:
+    return AttachmentEntry(a.submission_id, a.attachment_id, a.name, a.media_type, a.sha256,
+                           a.size)
+
+
+def _paradata(p: schema.ParadataDoc) -> ParadataEntry:
+    return ParadataEntry(p.submission_id, p.events, p.first_seq, p.last_seq, p.sha256, p.size)
 
 
 def parse_paradata(entry: ParadataEntry, data: bytes) -> list[ParadataLine]:
@@ -386,44 +333,43 @@ def parse_paradata(entry: ParadataEntry, data: bytes) -> list[ParadataLine]:
         raise ValueError(f"it holds {len(raw)} events, the manifest says {entry.events}")
     lines: list[ParadataLine] = []
     for n, text in enumerate(raw, start=1):
-        try:
-            doc = json.loads(text.decode("utf-8"), parse_constant=_no_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            raise ValueError(f"line {n} is not JSON") from exc
-        if not isinstance(doc, dict) or set(doc) != {
-            "elapsed_ms", "kind", "payload", "seq", "session_id", "session_started_at"
-        }:
-            raise ValueError(f"line {n} is not a paradata event")
-        try:
-            kind = _str(doc["kind"], "kind")
-            line = ParadataLine(
-                seq=_int(doc["seq"], "seq", 1),
-                kind=kind,
-                session_id=_uuid(doc["session_id"], "session id"),
-                session_started_at=_str(doc["session_started_at"], "time", _TIME),
-                elapsed_ms=_int(doc["elapsed_ms"], "elapsed"),
-                payload_json=json.dumps(doc["payload"], sort_keys=True, separators=(",", ":"),
-                                        ensure_ascii=False, allow_nan=False),
-            )
-        except BundleMalformed:
-            raise ValueError(f"line {n}: a field is not valid") from None
-        if not kind or len(kind) > MAX_KIND_CHARS:
-            raise ValueError(f"line {n}: the event kind is not valid")
-        if kind in NOTE_EVENTS:
-            # Note marks and quick tags are read by the centre as data, so they are held
-            # to their exact shape here, like the rest of the bundle.
-            try:
-                parse_event(kind, doc["payload"])
-            except ValueError as exc:
-                raise ValueError(f"line {n}: the note event is not valid ({exc})") from None
-        if line.to_bytes() != text + b"\n":
-            raise ValueError(f"line {n} is not canonical JSON")
+        line = _paradata_line(n, text)
         if lines and line.seq <= lines[-1].seq:
             raise ValueError(f"line {n} is out of sequence order")
         lines.append(line)
     if lines and (lines[0].seq, lines[-1].seq) != (entry.first_seq, entry.last_seq):
         raise ValueError("its sequence range differs from the manifest")
     return lines
+
+
+def _paradata_line(n: int, text: bytes) -> ParadataLine:
+    try:
+        doc = msgspec.json.decode(text, type=schema.ParadataLineDoc)
+        payload = json.loads(bytes(doc.payload), parse_constant=_no_constant)
+    except msgspec.ValidationError as exc:
+        if refusal(exc).path:
+            raise ValueError(f"line {n}: a field is not valid") from None
+        raise ValueError(f"line {n} is not a paradata event") from None
+    except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"line {n} is not JSON") from exc
+    if not doc.kind or len(doc.kind) > MAX_KIND_CHARS:
+        raise ValueError(f"line {n}: the event kind is not valid")
+    if doc.kind in NOTE_EVENTS:
+        # Note marks and quick tags are read by the centre as data, so they are held
+        # to their exact shape here, like the rest of the bundle.
+        try:
+            parse_event(doc.kind, payload)
+        except ValueError as exc:
+            raise ValueError(f"line {n}: the note event is not valid ({exc})") from None
+    line = ParadataLine(
+        seq=doc.seq, kind=doc.kind, session_id=doc.session_id,
+        session_started_at=doc.session_started_at, elapsed_ms=doc.elapsed_ms,
+        payload_json=json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                                ensure_ascii=False, allow_nan=False),
+    )
+    if line.to_bytes() != text + b"\n":
+        raise ValueError(f"line {n} is not canonical JSON")
+    return line
 
 
 def _no_constant(name: str) -> object:
