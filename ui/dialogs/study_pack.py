@@ -213,11 +213,25 @@ class StudyPackDialog(QDialog):
             "this laptop.").format(info.records_to_move, ", ".join(info.move_from)))
         self.details.show()
         self._say(None)
-        self.adjustSize()
+        self._fit()
         self.install_button.setEnabled(info.signer != "different")
         if info.signer != "different":
             self.install_button.setDefault(True)
             self.install_button.setFocus()
+
+    def _fit(self) -> None:
+        """Size the dialog to its content. ``adjustSize`` alone measures the wrapped notes
+        at the width they would have unwrapped, so at large text they were squeezed into
+        one line and overlapped the forms list: take the height the layout needs at the
+        width it gets, up to the screen's free height."""
+        self.adjustSize()
+        layout = self.layout()
+        if layout is None or not layout.hasHeightForWidth():
+            return
+        needed = layout.totalHeightForWidth(self.width())
+        screen = self.screen().availableGeometry().height()
+        if needed > self.height():
+            self.resize(self.width(), min(needed, screen))
 
     # --- installing ---------------------------------------------------------------------
     def _on_install_clicked(self) -> None:

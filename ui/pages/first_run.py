@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -30,10 +31,20 @@ class FirstRunPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunPage")
-        outer = QVBoxLayout(self)
+        # The card scrolls when it is taller than the window (large text on a 768-pixel
+        # high screen) instead of being cut off at the bottom.
+        page = QVBoxLayout(self)
+        page.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        page.addWidget(scroll)
+        content = QWidget(scroll)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(content)
         # The card hangs from a fixed top (a centred card moves as its text changes).
         outer.addSpacing(self.fontMetrics().lineSpacing() * 2)
-        card = QFrame(self)
+        card = QFrame(content)
         card.setObjectName("card")
         card.setFixedWidth(self.fontMetrics().height() * 36)
         layout = QVBoxLayout(card)
