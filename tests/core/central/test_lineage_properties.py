@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qi_capture.central import lineage
 from qi_capture.central.lineage import Revision
 
-_CREATED = ["2026-01-0%dT10:00:00Z" % d for d in range(1, 5)]
+_CREATED = [f"2026-01-0{d}T10:00:00Z" for d in range(1, 5)]
 
 
 @st.composite
@@ -77,9 +77,9 @@ def test_an_erasure_anywhere_erases_the_record(revs: list[Revision], data: st.Da
     erasure = Revision(f"zz{parent.id}", (parent.id,), "edit", True,
                        data.draw(st.sampled_from(_CREATED)), erasure=True)
     where = data.draw(st.integers(0, len(revs)))
-    state = lineage.derive(revs[:where] + [erasure] + revs[where:])
+    state = lineage.derive([*revs[:where], erasure, *revs[where:]])
     assert state.erased and not state.in_conflict and state.conflict_kind is None
-    shown = {r.id: r for r in revs + [erasure]}
+    shown = {r.id: r for r in [*revs, erasure]}
     # Every head that is a deletion outranks every other: the erasure shows.
     assert shown[state.winner].deleted
     assert erasure.id in state.heads
