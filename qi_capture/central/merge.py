@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
-from qi_capture.central import erasure, lineage, sql
+from qi_capture.central import enrolment, erasure, lineage, sql
 from qi_capture.central.attachments import Attachments
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps, SeqRange
@@ -575,7 +575,9 @@ def _merge(
         ).where(dev_t.c.id == bundle.device_id)
         device = conn.execute(query).one_or_none()
         if device is None and enrol is not None:
-            _enrol_in(conn, bundle, enrol, actor, now)
+            enrolment.enrol_in(conn, bundle.device_id, name=enrol.name,
+                               public_key=enrol.public_key,
+                               fingerprint=bundle.device_fingerprint, actor=actor, now=now)
             device = conn.execute(query).one_or_none()
         if device is None or device.status == "central":
             raise DeviceUnknown(str(bundle.device_id))
@@ -683,35 +685,6 @@ def _merge(
         clone_alerts=tuple(alerts),
         erasures=sum(1 for p in fresh if p.erasure),
     )
-
-
-def _enrol_in(
-    conn: Connection, bundle: VerifiedBundle, enrol: Enrolment, actor: str, now: datetime
-) -> None:
-    """What `qi_capture.central.devices.enrol` writes, inside the merge's transaction
-    (a concurrent merge enrolling the same device first is fine: nothing happens)."""
-    inserted = conn.execute(
-        sql.insert_stmt(conn, sql.table(CentralDeviceRow)).on_conflict_do_nothing(),
-        {
-            "id": bundle.device_id,
-            "name": enrol.name,
-            "status": "enrolled",
-            "public_key": enrol.public_key,
-            "fingerprint": bundle.device_fingerprint,
-            "enrolled": now,
-            "revoked": None,
-            "last_seq": 0,
-            "chain_head": None,
-        },
-    ).rowcount
-    if inserted:
-        sql.audit(
-            conn,
-            actor,
-            "enrol_device",
-            {"device_id": str(bundle.device_id), "fingerprint": bundle.device_fingerprint},
-            now,
-        )
 
 
 def device_gaps(conn: Connection, device_id: uuid.UUID) -> DeviceGaps:
