@@ -4,7 +4,6 @@ is described in `qi_capture.sync.bundle_verifier`."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import secrets
@@ -19,7 +18,7 @@ from qi_capture.crypto.age_header import (
     AgeHeaderRefused,
     check_header,
 )
-from qi_capture.crypto.atomic import fsync_dir
+from qi_capture.crypto.atomic import atomic_writer
 from qi_capture.crypto.envelope import (
     Readable,
     encrypt_stream,
@@ -225,22 +224,16 @@ def write_bundle_file(
     path. On any error the partial file is removed and the error propagates."""
     final = folder / new_bundle_name()
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
-    try:
-        with opener(partial) as out:
-            encrypt_stream(plaintext, _FlushAhead(out), recipients)
-            out.flush()
-            os.fsync(out.fileno())
+    # The partial file is removed on any error (quietly if the folder is gone: a
+    # removed USB stick).
+    with atomic_writer(final, temp=partial, opener=opener) as out:
+        encrypt_stream(plaintext, _FlushAhead(out), recipients)
+        out.flush()
         with partial.open("rb") as check:
             prefix = check.read(MAX_HEADER_BYTES + 1)
         header = check_header(prefix, partial.stat().st_size)
         if header.x25519_count != len(recipients):
             raise AgeHeaderRefused("not_allowed", "the header does not match the recipients")
-        partial.replace(final)
-        fsync_dir(folder)
-    except BaseException:
-        with contextlib.suppress(OSError):  # the folder may be gone (a removed USB stick)
-            partial.unlink(missing_ok=True)
-        raise
     return final
 
 
