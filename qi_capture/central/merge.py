@@ -294,7 +294,10 @@ def _open_conflicts(conn: Connection, read: Sequence[uuid.UUID]) -> dict[uuid.UU
     return found
 
 
-def _record_row(record_id: uuid.UUID, state: lineage.Lineage, win: _Rev) -> dict[str, Any]:
+def _record_row(
+    record_id: uuid.UUID, state: lineage.Lineage, rows: Sequence[_Rev]
+) -> dict[str, Any]:
+    win = next(r for r in rows if r.id == state.winner)
     return {
         "id": record_id,
         "study_id": win.study_id,
@@ -326,15 +329,24 @@ def _conflict_row(record_id: uuid.UUID, state: lineage.Lineage, now: datetime) -
     }
 
 
-def _closing(old: str, state: lineage.Lineage, now: datetime) -> dict[str, Any]:
-    """The update of an open conflict the record's new state no longer has."""
+def _closings(
+    open_ids: Iterable[str],
+    current: Mapping[str, Any] | None,
+    state: lineage.Lineage,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The updates of the record's open conflicts its new state no longer has."""
     status = "resolved" if state.resolved else "superseded" if state.in_conflict else "closed"
-    return {
-        "b_id": old,
-        "b_status": status,
-        "b_closed": now,
-        "b_resolution": state.winner if state.resolved else None,
-    }
+    return [
+        {
+            "b_id": old,
+            "b_status": status,
+            "b_closed": now,
+            "b_resolution": state.winner if state.resolved else None,
+        }
+        for old in open_ids
+        if current is None or old != current["id"]
+    ]
 
 
 def derive_records(
@@ -364,11 +376,9 @@ def derive_records(
         closing: list[dict[str, Any]] = []
         for record_id, rows in by_record.items():
             state = lineage.derive(r.lineage(erasures) for r in rows)
-            win = next(r for r in rows if r.id == state.winner)
-            record_rows.append(_record_row(record_id, state, win))
+            record_rows.append(_record_row(record_id, state, rows))
             current = _conflict_row(record_id, state, now) if state.in_conflict else None
-            closing += [_closing(old, state, now) for old in open_by_record.get(record_id, ())
-                        if current is None or old != current["id"]]
+            closing += _closings(open_by_record.get(record_id, ()), current, state, now)
             if current is not None:
                 wanted[current["id"]] = current
         sql.upsert(conn, _REC, record_rows, ["id"])
@@ -559,6 +569,64 @@ def _already_imported(bundle: VerifiedBundle, source: str | None) -> BundleRepor
     )
 
 
+def _admit_device(
+    conn: Connection, bundle: VerifiedBundle, enrol: Enrolment | None, actor: str, now: datetime
+) -> None:
+    """Settle who sent the bundle (enrolling a trusted device first): raise
+    `DeviceUnknown`, `DeviceRevoked` or `DeviceKeyMismatch` unless its device is
+    enrolled with the key that signed it."""
+    dev_t = sql.table(CentralDeviceRow)
+    query = select(dev_t.c.status, dev_t.c.fingerprint).where(dev_t.c.id == bundle.device_id)
+    device = conn.execute(query).one_or_none()
+    if device is None and enrol is not None:
+        enrolment.enrol_in(conn, bundle.device_id, name=enrol.name, public_key=enrol.public_key,
+                           fingerprint=bundle.device_fingerprint, actor=actor, now=now)
+        device = conn.execute(query).one_or_none()
+    if device is None or device.status == "central":
+        raise DeviceUnknown(str(bundle.device_id))
+    if device.status == "revoked":
+        raise DeviceRevoked(str(bundle.device_id))
+    if device.fingerprint != bundle.device_fingerprint:
+        raise DeviceKeyMismatch(str(bundle.device_id))
+
+
+def _insert_facts(
+    conn: Connection,
+    bundle: VerifiedBundle,
+    parsed: Sequence[ParsedRevision],
+    attachments: Attachments,
+) -> list[ParsedRevision]:
+    """Phase 1: insert the revisions, attachments and paradata not there yet; returns
+    the revisions that were new."""
+    known: set[str] = set()
+    for chunk in sql.chunks([p.id for p in parsed]):
+        known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
+    fresh = [p for p in parsed if p.id not in known]
+    # A record erased already keeps nothing of what an old bundle brings back.
+    erased = erasure.erased_among(conn, {p.record_id for p in parsed}) | {
+        p.record_id for p in fresh if p.erasure}
+    fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
+    sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
+    attachments.store(conn, [a for a in bundle.attachments if a.record_id not in erased])
+    _insert_paradata(conn, bundle, skip=erased)
+    return fresh
+
+
+def _advance_chain(conn: Connection, bundle: VerifiedBundle) -> None:
+    """The device's last sequence and chain head: the largest (seq_last, manifest hash)
+    imported, whatever the order bundles came in."""
+    dev_t = sql.table(CentralDeviceRow)
+    current = conn.execute(
+        select(dev_t.c.last_seq, dev_t.c.chain_head).where(dev_t.c.id == bundle.device_id)
+    ).one()
+    if (bundle.seq_last, bundle.manifest_hash) > (current.last_seq, current.chain_head or ""):
+        conn.execute(
+            update(dev_t)
+            .where(dev_t.c.id == bundle.device_id)
+            .values(last_seq=bundle.seq_last, chain_head=bundle.manifest_hash)
+        )
+
+
 def _merge(
     engine: Engine,
     bundle: VerifiedBundle,
@@ -568,42 +636,15 @@ def _merge(
     enrol: Enrolment | None,
     attachments: Attachments,
 ) -> BundleReport:
-    dev_t = sql.table(CentralDeviceRow)
     with engine.begin() as conn:
-        query = select(
-            dev_t.c.status, dev_t.c.fingerprint, dev_t.c.last_seq, dev_t.c.chain_head
-        ).where(dev_t.c.id == bundle.device_id)
-        device = conn.execute(query).one_or_none()
-        if device is None and enrol is not None:
-            enrolment.enrol_in(conn, bundle.device_id, name=enrol.name,
-                               public_key=enrol.public_key,
-                               fingerprint=bundle.device_fingerprint, actor=actor, now=now)
-            device = conn.execute(query).one_or_none()
-        if device is None or device.status == "central":
-            raise DeviceUnknown(str(bundle.device_id))
-        if device.status == "revoked":
-            raise DeviceRevoked(str(bundle.device_id))
-        if device.fingerprint != bundle.device_fingerprint:
-            raise DeviceKeyMismatch(str(bundle.device_id))
+        _admit_device(conn, bundle, enrol, actor, now)
         if _bundle_known(conn, bundle.manifest_hash):
             _remember_file(conn, bundle, now)
             return _already_imported(bundle, source)
         # Who sent it is settled first (an unknown device's bundle goes to quarantine
         # whatever it holds); then its content, before anything is written.
         parsed = _check_bundle(bundle)
-
-        # -- phase 1: facts ------------------------------------------------------------
-        known: set[str] = set()
-        for chunk in sql.chunks([p.id for p in parsed]):
-            known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
-        fresh = [p for p in parsed if p.id not in known]
-        # A record erased already keeps nothing of what an old bundle brings back.
-        erased = erasure.erased_among(conn, {p.record_id for p in parsed}) | {
-            p.record_id for p in fresh if p.erasure}
-        fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
-        sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
-        attachments.store(conn, [a for a in bundle.attachments if a.record_id not in erased])
-        _insert_paradata(conn, bundle, skip=erased)
+        fresh = _insert_facts(conn, bundle, parsed, attachments)
 
         # -- phase 2: derived state, one merge at a time --------------------------------
         sql.lock_merges(conn)
@@ -621,15 +662,7 @@ def _merge(
             fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
         opened = derive_records(conn, touched, now, fresh)
         alerts = _clone_alerts(conn, bundle.device_id, [p.device_seq for p in fresh])
-        current = conn.execute(
-            select(dev_t.c.last_seq, dev_t.c.chain_head).where(dev_t.c.id == bundle.device_id)
-        ).one()
-        if (bundle.seq_last, bundle.manifest_hash) > (current.last_seq, current.chain_head or ""):
-            conn.execute(
-                update(dev_t)
-                .where(dev_t.c.id == bundle.device_id)
-                .values(last_seq=bundle.seq_last, chain_head=bundle.manifest_hash)
-            )
+        _advance_chain(conn, bundle)
         sql.insert_ignore(
             conn,
             sql.table(CentralReviewRow),
