@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select, update
 
-from qi_capture.central import sql
+from qi_capture.central import enrolment, sql
 from qi_capture.central.dto import CentralDevice, DeviceGaps, QuarantinedBundle
 from qi_capture.central.errors import DeviceAlreadyEnrolled, DeviceNotFound
 from qi_capture.central.merge import device_gaps
@@ -133,32 +133,15 @@ def enrol(
     device, or the same id under another key, is refused."""
     moment = now or utcnow()
     with engine.begin() as conn:
-        row = conn.execute(select(_DEVICE).where(_DEVICE.c.id == device_id)).one_or_none()
-        if row is not None:
-            if row.status != "enrolled" or row.fingerprint != fingerprint:
-                raise DeviceAlreadyEnrolled(str(device_id), row.status)
-        else:
-            conn.execute(
-                _DEVICE.insert(),
-                {
-                    "id": device_id,
-                    "name": name,
-                    "status": "enrolled",
-                    "public_key": public_key,
-                    "fingerprint": fingerprint,
-                    "enrolled": moment,
-                    "revoked": None,
-                    "last_seq": 0,
-                    "chain_head": None,
-                },
-            )
-            sql.audit(
-                conn,
-                actor,
-                "enrol_device",
-                {"device_id": str(device_id), "fingerprint": fingerprint},
-                moment,
-            )
+        query = select(_DEVICE.c.status, _DEVICE.c.fingerprint).where(_DEVICE.c.id == device_id)
+        row = conn.execute(query).one_or_none()
+        if row is None and not enrolment.enrol_in(
+            conn, device_id, name=name, public_key=public_key, fingerprint=fingerprint,
+            actor=actor, now=moment,
+        ):
+            row = conn.execute(query).one()  # a concurrent merge enrolled it first
+        if row is not None and (row.status != "enrolled" or row.fingerprint != fingerprint):
+            raise DeviceAlreadyEnrolled(str(device_id), row.status)
     return get_device(engine, device_id)
 
 

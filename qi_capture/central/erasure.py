@@ -93,6 +93,16 @@ def erased_among(conn: Connection, record_ids: Iterable[uuid.UUID]) -> set[uuid.
     return found
 
 
+def erasure_ids(conn: Connection, record_ids: Iterable[uuid.UUID]) -> set[str]:
+    """The ids of the erasure revisions of ``record_ids``."""
+    found: set[str] = set()
+    for chunk in sql.chunks(sorted(set(record_ids))):
+        found.update(
+            conn.scalars(select(_REVISION.c.id).where(_REVISION.c.record_id.in_(chunk), _ERASURE))
+        )
+    return found
+
+
 def purge(conn: Connection, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """Delete everything personal of these (erased) records but their erasure revisions.
     Idempotent; call under `sql.lock_merges`, before `derive_records`. Returns the ids of

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
-from qi_capture.central import erasure, sql
+from qi_capture.central import enrolment, erasure, lineage, sql
 from qi_capture.central.attachments import Attachments
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import BundleReport, CloneAlert, DeviceGaps, SeqRange
@@ -230,12 +230,123 @@ class _Rev:
     form_id: str
     interviewer: str
 
+    def lineage(self, erasures: Collection[str]) -> lineage.Revision:
+        return lineage.Revision(
+            self.id, self.parents, self.kind, self.deleted, self.created, self.id in erasures
+        )
 
-def winner_key(deleted: bool, created: str, rev_id: str) -> tuple[bool, str, str]:
-    """The displayed winner among heads: an edit before a deletion (nothing vanishes
-    from view while a conflict is open), then the latest ``created``, then the larger
-    revision id. Deterministic: it depends on the heads only."""
-    return (not deleted, created, rev_id)
+
+_REV_COLUMNS = (
+    _REV.c.id,
+    _REV.c.record_id,
+    _REV.c.parents_json,
+    _REV.c.kind,
+    _REV.c.deleted,
+    _REV.c.created,
+    _REV.c.device_id,
+    _REV.c.form_version,
+    _REV.c.study_id,
+    _REV.c.form_id,
+    _REV.c.interviewer,
+)
+
+
+def _from_parsed(p: ParsedRevision) -> _Rev:
+    return _Rev(p.id, p.record_id, p.parents, p.kind, p.deleted, p.created, p.device_id,
+                p.form_version, p.study_id, p.form_id, p.interviewer)
+
+
+def _revisions_of(
+    conn: Connection,
+    chunk: Sequence[uuid.UUID],
+    fresh_by_record: Mapping[uuid.UUID, Sequence[ParsedRevision]],
+) -> tuple[dict[uuid.UUID, list[_Rev]], list[uuid.UUID]]:
+    """The revisions of ``chunk``'s records by record, and the records read back from
+    the database (the others, new in this merge, are taken from memory)."""
+    existing = set(conn.scalars(select(_REC.c.id).where(_REC.c.id.in_(chunk))))
+    unknown = [r for r in chunk if r not in existing]
+    if any(r not in fresh_by_record for r in unknown):
+        existing = set(chunk)  # not all in memory: read every one back
+        unknown = []
+    revs = [_from_parsed(p) for r in unknown for p in fresh_by_record[r]]
+    read = sorted(existing)
+    if read:
+        revs += [
+            _Rev(r.id, r.record_id, tuple(sql.json_list(r.parents_json)), r.kind, r.deleted,
+                 r.created, r.device_id, r.form_version, r.study_id, r.form_id, r.interviewer)
+            for r in conn.execute(select(*_REV_COLUMNS).where(_REV.c.record_id.in_(read)))
+        ]
+    by_record: dict[uuid.UUID, list[_Rev]] = defaultdict(list)
+    for rev in revs:
+        by_record[rev.record_id].append(rev)
+    return by_record, read
+
+
+def _open_conflicts(conn: Connection, read: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    if read:
+        for c in conn.execute(
+            select(_CONFLICT.c.id, _CONFLICT.c.record_id).where(
+                _CONFLICT.c.record_id.in_(read), _CONFLICT.c.status == "open"
+            )
+        ):
+            found[c.record_id].append(c.id)
+    return found
+
+
+def _record_row(
+    record_id: uuid.UUID, state: lineage.Lineage, rows: Sequence[_Rev]
+) -> dict[str, Any]:
+    win = next(r for r in rows if r.id == state.winner)
+    return {
+        "id": record_id,
+        "study_id": win.study_id,
+        "form_id": win.form_id,
+        "heads_json": json.dumps(list(state.heads), separators=(",", ":")),
+        "winner": win.id,
+        "in_conflict": state.in_conflict,
+        "deleted": bool(win.deleted),
+        "form_version": win.form_version,
+        "device_id": win.device_id,
+        "interviewer": win.interviewer,
+        "submitted": state.submitted,
+        "updated": win.created,
+    }
+
+
+def _conflict_row(record_id: uuid.UUID, state: lineage.Lineage, now: datetime) -> dict[str, Any]:
+    return {
+        "id": conflict_id(record_id, state.heads),
+        "record_id": record_id,
+        "kind": state.conflict_kind,
+        "heads_json": json.dumps(list(state.heads), separators=(",", ":")),
+        "winner": state.winner,
+        "status": "open",
+        "opened": now,
+        "closed": None,
+        "resolution": None,
+        "reason": None,
+    }
+
+
+def _closings(
+    open_ids: Iterable[str],
+    current: Mapping[str, Any] | None,
+    state: lineage.Lineage,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The updates of the record's open conflicts its new state no longer has."""
+    status = "resolved" if state.resolved else "superseded" if state.in_conflict else "closed"
+    return [
+        {
+            "b_id": old,
+            "b_status": status,
+            "b_closed": now,
+            "b_resolution": state.winner if state.resolved else None,
+        }
+        for old in open_ids
+        if current is None or old != current["id"]
+    ]
 
 
 def derive_records(
@@ -244,8 +355,8 @@ def derive_records(
     now: datetime,
     fresh: Sequence[ParsedRevision] = (),
 ) -> list[str]:
-    """Recompute heads, winner and conflicts of ``record_ids``; returns the conflicts
-    opened. Call under `sql.lock_merges`.
+    """Recompute heads, winner and conflicts of ``record_ids`` (`lineage.derive`) and
+    write them; returns the conflicts opened. Call under `sql.lock_merges`.
 
     A record without a ``central_record`` row has no revisions but this merge's
     ``fresh`` ones (a record row is written in the same transaction as its first
@@ -256,141 +367,20 @@ def derive_records(
     for p in fresh:
         fresh_by_record[p.record_id].append(p)
     for chunk in sql.chunks(sorted(record_ids)):
-        existing = set(conn.scalars(select(_REC.c.id).where(_REC.c.id.in_(chunk))))
-        unknown = [r for r in chunk if r not in existing]
-        if any(r not in fresh_by_record for r in unknown):
-            existing = set(chunk)  # not all in memory: read every one back
-            unknown = []
-        revs: list[Any] = [
-            _Rev(
-                p.id,
-                p.record_id,
-                p.parents,
-                p.kind,
-                p.deleted,
-                p.created,
-                p.device_id,
-                p.form_version,
-                p.study_id,
-                p.form_id,
-                p.interviewer,
-            )
-            for r in unknown
-            for p in fresh_by_record[r]
-        ]
-        read = sorted(existing)
-        revs += (
-            []
-            if not read
-            else [
-                _Rev(
-                    r.id,
-                    r.record_id,
-                    tuple(sql.json_list(r.parents_json)),
-                    r.kind,
-                    r.deleted,
-                    r.created,
-                    r.device_id,
-                    r.form_version,
-                    r.study_id,
-                    r.form_id,
-                    r.interviewer,
-                )
-                for r in conn.execute(
-                    select(
-                        _REV.c.id,
-                        _REV.c.record_id,
-                        _REV.c.parents_json,
-                        _REV.c.kind,
-                        _REV.c.deleted,
-                        _REV.c.created,
-                        _REV.c.device_id,
-                        _REV.c.form_version,
-                        _REV.c.study_id,
-                        _REV.c.form_id,
-                        _REV.c.interviewer,
-                    ).where(_REV.c.record_id.in_(read))
-                )
-            ]
-        )
-        by_record: dict[uuid.UUID, list[Any]] = defaultdict(list)
-        for r in revs:
-            by_record[r.record_id].append(r)
-        erased = erasure.erased_among(
-            conn, {r.record_id for r in revs if r.deleted})
-        open_rows = (
-            []
-            if not read
-            else conn.execute(
-                select(_CONFLICT.c.id, _CONFLICT.c.record_id).where(
-                    _CONFLICT.c.record_id.in_(read), _CONFLICT.c.status == "open"
-                )
-            ).all()
-        )
-        open_by_record: dict[uuid.UUID, list[str]] = defaultdict(list)
-        for c in open_rows:
-            open_by_record[c.record_id].append(c.id)
-
+        by_record, read = _revisions_of(conn, chunk, fresh_by_record)
+        erasures = erasure.erasure_ids(
+            conn, {r for r, revs in by_record.items() if any(x.deleted for x in revs)})
+        open_by_record = _open_conflicts(conn, read)
         record_rows: list[dict[str, Any]] = []
         wanted: dict[str, dict[str, Any]] = {}
         closing: list[dict[str, Any]] = []
         for record_id, rows in by_record.items():
-            by_id = {r.id: r for r in rows}
-            referenced = {p for r in rows for p in r.parents}
-            heads = sorted(i for i in by_id if i not in referenced)
-            shown = heads
-            if record_id in erased:  # the erasure is what shows, whatever else is a head
-                shown = [h for h in heads if by_id[h].deleted] or heads
-            win = by_id[max(shown, key=lambda h: winner_key(by_id[h].deleted, by_id[h].created, h))]
-            edits = [r.created for r in rows if r.kind == "edit"] or [r.created for r in rows]
-            # An erased record (only its erasure revisions are left: `erasure.purge`) is
-            # a tombstone: the centre's and the laptop's erasures are not a conflict.
-            in_conflict = len(heads) > 1 and record_id not in erased
-            record_rows.append(
-                {
-                    "id": record_id,
-                    "study_id": win.study_id,
-                    "form_id": win.form_id,
-                    "heads_json": json.dumps(heads, separators=(",", ":")),
-                    "winner": win.id,
-                    "in_conflict": in_conflict,
-                    "deleted": bool(win.deleted),
-                    "form_version": win.form_version,
-                    "device_id": win.device_id,
-                    "interviewer": win.interviewer,
-                    "submitted": min(edits),
-                    "updated": win.created,
-                }
-            )
-            current = conflict_id(record_id, heads) if in_conflict else None
-            for old in open_by_record.get(record_id, ()):
-                if old == current:
-                    continue
-                resolved = not in_conflict and win.kind == "resolution"
-                closing.append(
-                    {
-                        "b_id": old,
-                        "b_status": "resolved"
-                        if resolved
-                        else ("closed" if not in_conflict else "superseded"),
-                        "b_closed": now,
-                        "b_resolution": win.id if resolved else None,
-                    }
-                )
+            state = lineage.derive(r.lineage(erasures) for r in rows)
+            record_rows.append(_record_row(record_id, state, rows))
+            current = _conflict_row(record_id, state, now) if state.in_conflict else None
+            closing += _closings(open_by_record.get(record_id, ()), current, state, now)
             if current is not None:
-                kinds = {bool(by_id[h].deleted) for h in heads}
-                wanted[current] = {
-                    "id": current,
-                    "record_id": record_id,
-                    "kind": "edit_beside_deletion" if kinds == {True, False} else "heads",
-                    "heads_json": json.dumps(heads, separators=(",", ":")),
-                    "winner": win.id,
-                    "status": "open",
-                    "opened": now,
-                    "closed": None,
-                    "resolution": None,
-                    "reason": None,
-                }
+                wanted[current["id"]] = current
         sql.upsert(conn, _REC, record_rows, ["id"])
         if closing:
             conn.execute(
@@ -403,14 +393,18 @@ def derive_records(
                 ),
                 closing,
             )
-        if wanted:
-            known = set(
-                conn.scalars(select(_CONFLICT.c.id).where(_CONFLICT.c.id.in_(list(wanted))))
-            )
-            new_conflicts = [wanted[k] for k in sorted(wanted) if k not in known]
-            sql.insert_ignore(conn, _CONFLICT, new_conflicts)
-            opened.extend(row["id"] for row in new_conflicts)
+        opened += _insert_conflicts(conn, wanted)
     return opened
+
+
+def _insert_conflicts(conn: Connection, wanted: Mapping[str, dict[str, Any]]) -> list[str]:
+    """Insert the conflicts not there yet; returns their ids."""
+    if not wanted:
+        return []
+    known = set(conn.scalars(select(_CONFLICT.c.id).where(_CONFLICT.c.id.in_(list(wanted)))))
+    new_conflicts = [wanted[k] for k in sorted(wanted) if k not in known]
+    sql.insert_ignore(conn, _CONFLICT, new_conflicts)
+    return [row["id"] for row in new_conflicts]
 
 
 def _clone_alerts(conn: Connection, device_id: uuid.UUID, seqs: Sequence[int]) -> list[CloneAlert]:
@@ -559,13 +553,77 @@ def merge_bundle(
             erasure.compact(engine)  # after the commit: VACUUM cannot run inside it
         return report
     except _AlreadyImported:
-        return BundleReport(
-            outcome="already_imported",
-            bundle_id=bundle.bundle_id,
-            manifest_hash=bundle.manifest_hash,
-            device_id=bundle.device_id,
-            source=source,
-            known_revisions=len(bundle.revisions),
+        return _already_imported(bundle, source)
+
+
+def _already_imported(bundle: VerifiedBundle, source: str | None) -> BundleReport:
+    """The report of a bundle the store holds already (found before the merge, or
+    committed by a concurrent merge while ours ran)."""
+    return BundleReport(
+        outcome="already_imported",
+        bundle_id=bundle.bundle_id,
+        manifest_hash=bundle.manifest_hash,
+        device_id=bundle.device_id,
+        source=source,
+        known_revisions=len(bundle.revisions),
+    )
+
+
+def _admit_device(
+    conn: Connection, bundle: VerifiedBundle, enrol: Enrolment | None, actor: str, now: datetime
+) -> None:
+    """Settle who sent the bundle (enrolling a trusted device first): raise
+    `DeviceUnknown`, `DeviceRevoked` or `DeviceKeyMismatch` unless its device is
+    enrolled with the key that signed it."""
+    dev_t = sql.table(CentralDeviceRow)
+    query = select(dev_t.c.status, dev_t.c.fingerprint).where(dev_t.c.id == bundle.device_id)
+    device = conn.execute(query).one_or_none()
+    if device is None and enrol is not None:
+        enrolment.enrol_in(conn, bundle.device_id, name=enrol.name, public_key=enrol.public_key,
+                           fingerprint=bundle.device_fingerprint, actor=actor, now=now)
+        device = conn.execute(query).one_or_none()
+    if device is None or device.status == "central":
+        raise DeviceUnknown(str(bundle.device_id))
+    if device.status == "revoked":
+        raise DeviceRevoked(str(bundle.device_id))
+    if device.fingerprint != bundle.device_fingerprint:
+        raise DeviceKeyMismatch(str(bundle.device_id))
+
+
+def _insert_facts(
+    conn: Connection,
+    bundle: VerifiedBundle,
+    parsed: Sequence[ParsedRevision],
+    attachments: Attachments,
+) -> list[ParsedRevision]:
+    """Phase 1: insert the revisions, attachments and paradata not there yet; returns
+    the revisions that were new."""
+    known: set[str] = set()
+    for chunk in sql.chunks([p.id for p in parsed]):
+        known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
+    fresh = [p for p in parsed if p.id not in known]
+    # A record erased already keeps nothing of what an old bundle brings back.
+    erased = erasure.erased_among(conn, {p.record_id for p in parsed}) | {
+        p.record_id for p in fresh if p.erasure}
+    fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
+    sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
+    attachments.store(conn, [a for a in bundle.attachments if a.record_id not in erased])
+    _insert_paradata(conn, bundle, skip=erased)
+    return fresh
+
+
+def _advance_chain(conn: Connection, bundle: VerifiedBundle) -> None:
+    """The device's last sequence and chain head: the largest (seq_last, manifest hash)
+    imported, whatever the order bundles came in."""
+    dev_t = sql.table(CentralDeviceRow)
+    current = conn.execute(
+        select(dev_t.c.last_seq, dev_t.c.chain_head).where(dev_t.c.id == bundle.device_id)
+    ).one()
+    if (bundle.seq_last, bundle.manifest_hash) > (current.last_seq, current.chain_head or ""):
+        conn.execute(
+            update(dev_t)
+            .where(dev_t.c.id == bundle.device_id)
+            .values(last_seq=bundle.seq_last, chain_head=bundle.manifest_hash)
         )
 
 
@@ -578,47 +636,15 @@ def _merge(
     enrol: Enrolment | None,
     attachments: Attachments,
 ) -> BundleReport:
-    dev_t = sql.table(CentralDeviceRow)
     with engine.begin() as conn:
-        query = select(
-            dev_t.c.status, dev_t.c.fingerprint, dev_t.c.last_seq, dev_t.c.chain_head
-        ).where(dev_t.c.id == bundle.device_id)
-        device = conn.execute(query).one_or_none()
-        if device is None and enrol is not None:
-            _enrol_in(conn, bundle, enrol, actor, now)
-            device = conn.execute(query).one_or_none()
-        if device is None or device.status == "central":
-            raise DeviceUnknown(str(bundle.device_id))
-        if device.status == "revoked":
-            raise DeviceRevoked(str(bundle.device_id))
-        if device.fingerprint != bundle.device_fingerprint:
-            raise DeviceKeyMismatch(str(bundle.device_id))
+        _admit_device(conn, bundle, enrol, actor, now)
         if _bundle_known(conn, bundle.manifest_hash):
             _remember_file(conn, bundle, now)
-            return BundleReport(
-                outcome="already_imported",
-                bundle_id=bundle.bundle_id,
-                manifest_hash=bundle.manifest_hash,
-                device_id=bundle.device_id,
-                source=source,
-                known_revisions=len(bundle.revisions),
-            )
+            return _already_imported(bundle, source)
         # Who sent it is settled first (an unknown device's bundle goes to quarantine
         # whatever it holds); then its content, before anything is written.
         parsed = _check_bundle(bundle)
-
-        # -- phase 1: facts ------------------------------------------------------------
-        known: set[str] = set()
-        for chunk in sql.chunks([p.id for p in parsed]):
-            known.update(conn.scalars(select(_REV.c.id).where(_REV.c.id.in_(chunk))))
-        fresh = [p for p in parsed if p.id not in known]
-        # A record erased already keeps nothing of what an old bundle brings back.
-        erased = erasure.erased_among(conn, {p.record_id for p in parsed}) | {
-            p.record_id for p in fresh if p.erasure}
-        fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
-        sql.insert_ignore(conn, _REV, [p.row() for p in fresh])
-        attachments.store(conn, [a for a in bundle.attachments if a.record_id not in erased])
-        _insert_paradata(conn, bundle, skip=erased)
+        fresh = _insert_facts(conn, bundle, parsed, attachments)
 
         # -- phase 2: derived state, one merge at a time --------------------------------
         sql.lock_merges(conn)
@@ -636,15 +662,7 @@ def _merge(
             fresh = [p for p in fresh if p.record_id not in erased or p.erasure]
         opened = derive_records(conn, touched, now, fresh)
         alerts = _clone_alerts(conn, bundle.device_id, [p.device_seq for p in fresh])
-        current = conn.execute(
-            select(dev_t.c.last_seq, dev_t.c.chain_head).where(dev_t.c.id == bundle.device_id)
-        ).one()
-        if (bundle.seq_last, bundle.manifest_hash) > (current.last_seq, current.chain_head or ""):
-            conn.execute(
-                update(dev_t)
-                .where(dev_t.c.id == bundle.device_id)
-                .values(last_seq=bundle.seq_last, chain_head=bundle.manifest_hash)
-            )
+        _advance_chain(conn, bundle)
         sql.insert_ignore(
             conn,
             sql.table(CentralReviewRow),
@@ -700,35 +718,6 @@ def _merge(
         clone_alerts=tuple(alerts),
         erasures=sum(1 for p in fresh if p.erasure),
     )
-
-
-def _enrol_in(
-    conn: Connection, bundle: VerifiedBundle, enrol: Enrolment, actor: str, now: datetime
-) -> None:
-    """What `qi_capture.central.devices.enrol` writes, inside the merge's transaction
-    (a concurrent merge enrolling the same device first is fine: nothing happens)."""
-    inserted = conn.execute(
-        sql.insert_stmt(conn, sql.table(CentralDeviceRow)).on_conflict_do_nothing(),
-        {
-            "id": bundle.device_id,
-            "name": enrol.name,
-            "status": "enrolled",
-            "public_key": enrol.public_key,
-            "fingerprint": bundle.device_fingerprint,
-            "enrolled": now,
-            "revoked": None,
-            "last_seq": 0,
-            "chain_head": None,
-        },
-    ).rowcount
-    if inserted:
-        sql.audit(
-            conn,
-            actor,
-            "enrol_device",
-            {"device_id": str(bundle.device_id), "fingerprint": bundle.device_fingerprint},
-            now,
-        )
 
 
 def device_gaps(conn: Connection, device_id: uuid.UUID) -> DeviceGaps:

@@ -36,7 +36,7 @@ from qi_capture.central.errors import (
     QuarantineFull,
     QuarantineSourceChanged,
 )
-from qi_capture.crypto.atomic import discard, fsync_dir
+from qi_capture.crypto.atomic import atomic_writer, fsync_dir
 
 QUARANTINE_DIR = "quarantine"
 SUFFIX = ".qibundle"
@@ -89,29 +89,19 @@ class QuarantineFolder:
             raise QuarantineFull(size, used, self.total_bytes)
         self._make_folder()
         partial = self.folder / f".{file_sha256[:16]}.{secrets.token_hex(4)}{PARTIAL}"
-        try:
-            digest = hashlib.sha256()
-            copied = 0
-            # O_EXCL and 0600 from the start: the bytes are encrypted, the file is ours.
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(
-                os, "O_BINARY", 0), 0o600)
-            with os.fdopen(fd, "wb") as out:
-                source.seek(0)
-                while block := source.read(BLOCK):
-                    copied += len(block)
-                    if copied > size:
-                        break
-                    digest.update(block)
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
+        digest = hashlib.sha256()
+        copied = 0
+        # 0600 from the start: the bytes are encrypted, the file is ours.
+        with atomic_writer(final, temp=partial, private=True) as out:
+            source.seek(0)
+            while block := source.read(BLOCK):
+                copied += len(block)
+                if copied > size:
+                    break
+                digest.update(block)
+                out.write(block)
             if copied != size or digest.hexdigest() != file_sha256:
                 raise QuarantineSourceChanged()
-            partial.replace(final)
-            fsync_dir(self.folder)
-        except BaseException:
-            discard(partial)
-            raise
         return final
 
     def remove(self, file_sha256: str) -> None:

@@ -1,7 +1,7 @@
 """Atomic file replacement: temp file in the same folder, fsync, ``os.replace``, fsync folder.
 
 A crash at any moment leaves either the old file or the new one under the final name,
-never a mix. Shared by the key file and the store's backups.
+never a mix. Every file written for others goes through `atomic_writer`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import contextlib
 import os
 import secrets
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from qi_capture.fileperms import open_private
 
@@ -42,16 +44,30 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True,
-                       private: bool = False) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, rename it over ``path``
-    and (``sync_dir``) fsync the folder; a caller writing many files into one folder may
-    pass False and fsync the folder once at the end. ``private``: the file is 0600 from
-    its creation (POSIX), for files inside a profile or central folder."""
-    tmp = temp_path_for(path)
+@contextlib.contextmanager
+def atomic_writer(
+    path: Path,
+    *,
+    temp: Path | None = None,
+    opener: Callable[[Path], BinaryIO] | None = None,
+    private: bool = False,
+    sync_dir: bool = True,
+) -> Iterator[BinaryIO]:
+    """The one way files are replaced atomically: yields a new file open for writing
+    under a temporary name beside ``path`` (``temp``, else `temp_path_for`); when the
+    block ends cleanly the file is flushed, fsynced and renamed over ``path``, and
+    (``sync_dir``) the folder fsynced. Whatever the block raises removes the temporary
+    file and propagates, and ``path`` is as it was. A check of the written bytes belongs
+    inside the block (raise to refuse them). ``opener`` creates the file (it must not
+    exist); by default it is created exclusively, and with ``private`` 0600 from its
+    creation (POSIX), for files inside a profile or central folder. A caller writing
+    many files into one folder may pass ``sync_dir=False`` and fsync it once at the end.
+    """
+    tmp = temp or temp_path_for(path)
     try:
-        with (open_private(tmp) if private else tmp.open("xb")) as f:
-            f.write(data)
+        make = opener or (open_private if private else _open_exclusive)
+        with make(tmp) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(path)
@@ -60,6 +76,17 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True,
         raise
     if sync_dir:
         fsync_dir(path.parent)
+
+
+def _open_exclusive(path: Path) -> BinaryIO:
+    return path.open("xb")
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, sync_dir: bool = True,
+                       private: bool = False) -> None:
+    """`atomic_writer` for bytes already in memory."""
+    with atomic_writer(path, private=private, sync_dir=sync_dir) as f:
+        f.write(data)
 
 
 def fsync_file(path: Path) -> None:

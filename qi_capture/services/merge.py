@@ -55,6 +55,7 @@ from qi_capture.central.store import CentralStore
 from qi_capture.crypto import chunked
 from qi_capture.crypto.atomic import atomic_write_bytes, fsync_dir
 from qi_capture.progress import CancelToken, ProgressCallback
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.errors import AcknowledgementUnwritable, BundleSourceMissing
 from qi_capture.sync.ack import (
     ACK_SUFFIX,
@@ -92,18 +93,8 @@ from qi_capture.sync.pack import admin_policy
 
 def known_devices(central: CentralStore, admin: AdminProfile | None) -> dict[str, KnownDevice]:
     """Fingerprint -> device, from the admin profile's registry and the central store's;
-    revoked in either means revoked."""
-    devices = dict(admin.devices()) if admin is not None else {}
-    for d in central.devices():
-        if d.fingerprint is None or d.public_key is None or d.status == "unknown":
-            continue
-        other = devices.get(d.fingerprint)
-        devices[d.fingerprint] = KnownDevice(
-            public_key=d.public_key,
-            name=d.name,
-            revoked=d.status == "revoked" or (other is not None and other.revoked),
-        )
-    return devices
+    revoked in either means revoked (`DeviceRegistry.known`)."""
+    return DeviceRegistry(central, admin).known()
 
 
 # -- reading bundles into VerifiedBundle ------------------------------------------------

@@ -34,10 +34,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from qi_capture.crypto import chunked
-from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.crypto.atomic import atomic_writer, fsync_dir, temp_path_for
 from qi_capture.crypto.chunked_reader import ChunkedReader
 from qi_capture.crypto.errors import ChunkedFileInvalid
-from qi_capture.fileperms import open_private, private_dir
+from qi_capture.fileperms import private_dir
 from qi_capture.storage.database import Database
 from qi_capture.storage.errors import (
     AttachmentFileDamaged,
@@ -86,16 +86,9 @@ class AttachmentFiles:
         final = self.path(attachment_id)
         self._make_dirs(final.parent)
         temp = temp_path_for(final)
-        try:
-            with _mapped_os_errors():
-                with open_private(temp) as f:
-                    size = chunked.encrypt_to(f, key, attachment_id.bytes, pieces)
-                    f.flush()
-                    os.fsync(f.fileno())
-                temp.replace(final)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        with _mapped_os_errors(), atomic_writer(final, temp=temp, private=True,
+                                                sync_dir=False) as f:
+            size = chunked.encrypt_to(f, key, attachment_id.bytes, pieces)
         try:
             with _mapped_os_errors():
                 fsync_dir(final.parent)

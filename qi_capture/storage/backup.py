@@ -21,7 +21,6 @@ the next open remove them as orphans.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import uuid
@@ -34,7 +33,7 @@ from typing import Any, TypeVar
 
 import sqlcipher3.dbapi2 as sqlcipher
 
-from qi_capture.crypto.atomic import fsync_dir, temp_path_for
+from qi_capture.crypto.atomic import fsync_dir, fsync_file, temp_path_for
 from qi_capture.crypto.secret import SecretBytes
 from qi_capture.fileperms import create_private, private_dir
 from qi_capture.storage.dto import BackupInfo
@@ -67,11 +66,6 @@ def backup_dir(folder: Path) -> Path:
     return folder / BACKUP_DIR
 
 
-def _fsync(path: Path) -> None:
-    with path.open("rb+") as f:
-        os.fsync(f.fileno())
-
-
 def make_backup(
     source: Any, folder: Path, key: BackupKey, now: datetime | None = None
 ) -> BackupInfo:
@@ -92,7 +86,7 @@ def make_backup(
             target.close()
         for side in DB_SIDE_FILES:  # the copy is self-contained; nothing may be left over
             Path(str(partial) + side).unlink(missing_ok=True)
-        _fsync(partial)
+        fsync_file(partial)
         partial.replace(final)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -204,7 +198,7 @@ def install(backup: Path, db_path: Path, damaged_dir: Path) -> Path | None:
     staged = temp_path_for(db_path)
     create_private(staged)
     shutil.copyfile(backup, staged)  # writes into the 0600 file; never copies the mode
-    _fsync(staged)
+    fsync_file(staged)
     moved: Path | None = None
     stamp = datetime.now(UTC).strftime(_STAMP)
     for suffix in ("", *DB_SIDE_FILES):

@@ -76,6 +76,7 @@ from qi_capture.services.admin.exports import ExportOptions, ExportResult
 from qi_capture.services.admin.inbox import InboxCache, InboxFolder, scan_inbox
 from qi_capture.services.backup_policy import backup_keep_days
 from qi_capture.services.central_forms import RegisteredForm, register_forms
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.dto import grouped_fingerprint
 from qi_capture.services.merge import find_bundles, merge_files, merge_quarantined
 from qi_capture.storage.canonical import JsonValue, loads
@@ -244,10 +245,10 @@ class AdminDesk:
                 raise DeviceKeyUnknown(str(device_id))
             key = keys.pop()
         fingerprint = signing.fingerprint(key)
-        self._central.enrol(device_id, name=name, fingerprint=fingerprint, public_key=key)
+        DeviceRegistry(self._central, self._admin).enrol(
+            device_id, name=name, fingerprint=fingerprint, public_key=key)
         merged: tuple[QuarantinedMerge, ...] = ()
         if self._admin is not None:
-            self._admin.enrol(key, name)
             merged = tuple(QuarantinedMerge(sha, report) for sha, report
                            in merge_quarantined(self._central, self._admin, device_id))
         return Enrolment(self.device(device_id), fingerprint, merged,
@@ -256,19 +257,12 @@ class AdminDesk:
     def revoke(self, ref: str | uuid.UUID) -> DeviceSummary:
         """Refuse the device's bundles from now on (what it sent stays), in the central
         registry and, with the keys at hand, the admin profile's."""
-        device = self._central.revoke(self.device_id(ref))
-        if self._admin is not None and device.fingerprint is not None:
-            if device.public_key is not None:
-                self._admin.enrol(device.public_key, device.name)
-            self._admin.revoke(device.fingerprint)
+        device = DeviceRegistry(self._central, self._admin).revoke(self.device_id(ref))
         return self._summary(device)
 
     def rename(self, ref: str | uuid.UUID, name: str) -> DeviceSummary:
         """Change a device's label (in the audit log by id only)."""
-        device = self._central.rename_device(self.device_id(ref), name)
-        if self._admin is not None and device.public_key is not None \
-                and device.status == "enrolled":
-            self._admin.enrol(device.public_key, name)
+        device = DeviceRegistry(self._central, self._admin).rename(self.device_id(ref), name)
         return self._summary(device)
 
     # -- records ------------------------------------------------------------------------

@@ -227,7 +227,7 @@ def test_writeback_is_started_ahead_and_the_bundle_is_whole(
     import itertools
     import os
 
-    from qi_capture.sync import bundle as bundle_module
+    from qi_capture.sync import bundle_writer as bundle_module
 
     if not hasattr(os, "posix_fadvise"):
         pytest.skip("posix_fadvise does not exist on this platform (Windows, macOS)")

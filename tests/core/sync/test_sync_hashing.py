@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from qi_capture.sync import bundle as bundle_module
-from qi_capture.sync import hashing
+from qi_capture.sync import bundle_verifier, hashing
 from qi_capture.sync.errors import BundleRefused
 from qi_capture.sync.hashing import BlockHasher
 
@@ -50,7 +50,7 @@ def test_close_without_finish_stops_the_worker() -> None:
 def test_attachments_are_checked_either_way(
     kit: Any, monkeypatch: pytest.MonkeyPatch, threshold: int
 ) -> None:
-    monkeypatch.setattr(bundle_module, "BACKGROUND_HASH_BYTES", threshold)
+    monkeypatch.setattr(bundle_verifier, "BACKGROUND_HASH_BYTES", threshold)
 
     def verify(data: bytes) -> bundle_module.BundleSummary:
         return bundle_module.verify_bundle(
@@ -76,7 +76,7 @@ def test_a_refused_bundle_leaves_no_hashing_thread(
 ) -> None:
     import threading
 
-    monkeypatch.setattr(bundle_module, "BACKGROUND_HASH_BYTES", 1)
+    monkeypatch.setattr(bundle_verifier, "BACKGROUND_HASH_BYTES", 1)
     before = {t.ident for t in threading.enumerate()}
     flipped = bytearray(good_bundle)
     flipped[len(good_bundle) - 70_000] ^= 0x01  # inside the attachment's chunks
