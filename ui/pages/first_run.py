@@ -79,6 +79,14 @@ class FirstRunPage(QWidget):
         form.addRow("", self.match)
         form.addRow("", self.show_passphrase)
         form.addRow(self.tr("Reco&very key"), self.recovery)
+        # Each label at least as wide as its text: at large text the column was measured a
+        # few pixels short and "Type it again" lost its last letter.
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if isinstance(label, QLabel) and label.text():
+                plain = label.text().replace("&", "")
+                label.setMinimumWidth(label.fontMetrics().horizontalAdvance(plain) + 4)
         warning = QLabel(self.tr(
             "<b>If you forget this passphrase, nobody can open your records</b> — not you, "
             "not IT, not the study team. There is no reset by email. Write it down and keep "
