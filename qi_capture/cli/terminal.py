@@ -79,6 +79,7 @@ class Work:
     _bar: Progress | None = None
     _task: TaskID | None = None
     _tenth: int = -1
+    _hundredth: int = -1
     _started: float = field(default_factory=time.monotonic)
 
     def progress(self, done: int, total: int, message: str = "") -> None:
@@ -88,8 +89,14 @@ class Work:
         if message:
             self.message = message
         if self.mode == "bar" and self._bar is not None and self._task is not None:
+            # Drawn at once for each new step and each hundredth of the way (not only
+            # at rich's refresh rate, which on a quick run skipped straight to the end),
+            # so at most about a hundred redraws whatever the count.
+            hundredth = 100 * done // total if total else done
+            redraw = changed or hundredth != self._hundredth
+            self._hundredth = hundredth
             self._bar.update(self._task, completed=done, total=total or None,
-                             description=self._description())
+                             description=self._description(), refresh=redraw)
         elif self.mode == "lines":
             tenth = 10 * done // total if total else 0
             if changed or tenth != self._tenth:
