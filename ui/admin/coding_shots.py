@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.demo import DEMO_ORGS, coding_demo_central
 from qi_capture.services.admin.demo_audio import record_demo_interview
-from ui.admin.page_shots import Pump, run_alone
+from ui.admin.page_shots import Pump, open_console, run_alone
 
 PASSPHRASE = "amber lantern orchard 58"
 ANALYSTS = ("Sam Lee", "Ana Costa")
@@ -59,15 +59,7 @@ def shoot_coding(app: QApplication, window: object, central: Path, out: Path,
     from ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    dialog = window.open_central()
-    assert dialog is not None
-    dialog.folder.setText(str(central))
-    dialog.passphrase.setText(PASSPHRASE)
-    pump(lambda: dialog.isVisible())
-    dialog.open_button.click()
-    pump(lambda: window.console is not None)
-    console = window.console
-    assert console is not None
+    console = open_console(window, central, PASSPHRASE, pump)
     page = console.page("coding")
     assert isinstance(page, CodingPage)
     page.coder.setText(ANALYSTS[0])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ui.admin.console import AdminConsole
 from ui.admin.pages.conflicts import ConflictsPage
 from ui.admin.pages.exports import ExportsPage
 from ui.admin.pages.records import RecordsPage
@@ -65,6 +66,24 @@ def shoot_exports(app: QApplication, page: ExportsPage, folder: Path, out: Path,
 Pump = Callable[[Callable[[], bool]], None]
 #: A set of screenshots: (app, window, folder, pump) -> the files written.
 Shoot = Callable[[QApplication, object, Path, Pump], list[Path]]
+
+
+def open_console(window: object, central: Path, passphrase: str, pump: Pump) -> AdminConsole:
+    """Open ``central`` in the console of ``window`` (a `MainWindow` with no central open)
+    through the "Open a central store" dialog, as an admin would, and return the console."""
+    from ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    dialog = window.open_central()
+    assert dialog is not None
+    dialog.folder.setText(str(central))
+    dialog.passphrase.setText(passphrase)
+    pump(lambda: dialog.isVisible())
+    dialog.open_button.click()
+    pump(lambda: window.console is not None)
+    console = window.console
+    assert console is not None
+    return console
 
 
 def run_alone(shoot: Shoot, *, timeout: float = 30.0) -> None:

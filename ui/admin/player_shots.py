@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from qi_capture.services.admin.demo import INTERVIEW
 from qi_capture.services.admin.demo_audio import demo_marks, recorded_demo_central
-from ui.admin.page_shots import Pump, run_alone
+from ui.admin.page_shots import Pump, open_console, run_alone
 
 PASSPHRASE = "amber lantern orchard 58"
 
@@ -32,15 +32,7 @@ def shoot_player(app: QApplication, window: object, central: Path, record_hex: s
     from ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    dialog = window.open_central()
-    assert dialog is not None
-    dialog.folder.setText(str(central))
-    dialog.passphrase.setText(PASSPHRASE)
-    pump(lambda: dialog.isVisible())
-    dialog.open_button.click()
-    pump(lambda: window.console is not None)
-    console = window.console
-    assert console is not None
+    console = open_console(window, central, PASSPHRASE, pump)
     console.show_page("records")
     page = console.page("records")
     assert isinstance(page, RecordsPage)
