@@ -106,6 +106,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("QI Capture"))
         self.profiles = profiles
         self.runner = runner or TaskRunner(self)
+        # Home loads run on the parallel read pool, so an older one can finish after a
+        # newer one; only the newest may draw (else a deleted draft comes back).
+        self._home_loads = 0
         #: Extra arguments for ProfileService.create (tests pass fast KDF parameters).
         self.create_options = dict(create_options or {})
         self.ctx: CoreContext | None = None
@@ -467,15 +470,18 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
         if ctx is None:
             return
+        self._home_loads += 1
+        load = self._home_loads
         task = self.runner.run(load_home, ctx)
 
         def show(result: tuple[list[StudyOverview], list[RecordRow]]) -> None:
             if self.ctx is not ctx:
                 return  # locked meanwhile
-            studies, rows = result
-            self.home.set_forms(studies)
-            self.home.set_records(rows)
-            self._update_menus()
+            if load == self._home_loads:  # else a newer load draws the page
+                studies, rows = result
+                self.home.set_forms(studies)
+                self.home.set_records(rows)
+                self._update_menus()
             if then is not None:
                 then()
         task.finished.connect(show)

@@ -145,6 +145,43 @@ def test_idle_lock_and_delete_draft(qtbot: QtBot, window: MainWindow,
     window.close()
 
 
+def test_late_home_load_does_not_bring_back_a_deleted_draft(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Home loads run in parallel: one started before a delete and finished after the
+    delete's own load must not draw the deleted draft again."""
+    import threading
+
+    import ui.main_window as main_window
+
+    create_profile(qtbot, window)
+    filler = start_record(qtbot, window, "London QI baseline questionnaire")
+    qtbot.keyClick(filler, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.home.records_model.rowCount() == 1, timeout=5000)
+
+    real_load = main_window.load_home
+    release = threading.Event()
+    calls: list[int] = []
+
+    def load(ctx: object) -> object:
+        calls.append(1)
+        result = real_load(ctx)  # type: ignore[arg-type]
+        if len(calls) == 1:  # the old load: read before the delete, returns after
+            release.wait(10)
+        return result
+    monkeypatch.setattr(main_window, "load_home", load)
+    window.refresh_home()
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=5000)
+    home = window.home
+    home.table.selectRow(0)
+    monkeypatch.setattr(confirm, "ask", lambda parent, title, text: True)
+    qtbot.mouseClick(home.delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: home.records_model.rowCount() == 0, timeout=5000)
+    release.set()
+    qtbot.wait(300)  # the old load's result arrives and must be dropped
+    assert home.records_model.rowCount() == 0
+    window.close()
+
+
 def test_home_filters(qtbot: QtBot, window: MainWindow) -> None:
     create_profile(qtbot, window)
     for title in ("London QI baseline questionnaire", "London QI stakeholder interview guide"):
