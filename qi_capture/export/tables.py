@@ -25,7 +25,7 @@ from qi_capture.export.model import (
     Table,
     split_path,
 )
-from qi_capture.forms.expressions import ExpressionError, evaluate, to_boolean
+from qi_capture.forms.expressions import DictContext, ExpressionError, evaluate_in, to_boolean
 
 
 @dataclass
@@ -327,21 +327,24 @@ class RowBuilder:
             absent = self._absent_in(table, version)
             not_asked = set(absent)
             cache: dict[str, bool] = {}
+            # One instance tree per row, built at its first gate, for all its gates.
+            context: DictContext | None = None
+            built = False
             for column in self._gated[table]:
                 if column.key in row or column.key in absent:
                     continue
                 if values is None:
                     values = unflatten(answers)
-                context = values
-                if current is not None:
-                    context = {**values, "__current__": {"repeat": current[0],
-                                                         "index": current[1]}}
+                if not built:
+                    context, built = _row_context(values, current), True
                 asked = True
                 for source in column.gates:
                     result = cache.get(source)
                     if result is None:
                         try:
-                            result = to_boolean(evaluate(source, context))
+                            if context is None:
+                                raise ExpressionError("the answers make no instance")
+                            result = to_boolean(evaluate_in(context, source))
                         except ExpressionError:
                             result = True  # cannot tell: counted as left blank
                         cache[source] = result
@@ -359,6 +362,18 @@ class RowBuilder:
 
 
 _INDEXED = re.compile(r"^(?P<name>[^\[\]/]+)\[(?P<index>[1-9]\d*)\]$")
+
+
+def _row_context(values: dict[str, Any], current: tuple[str, int] | None) -> DictContext | None:
+    """The instance tree a row's relevance is read in: the record's answers, and for a
+    repeat instance's row that instance as the context (None: the answers make no tree,
+    so no gate can be told)."""
+    if current is not None:
+        values = {**values, "__current__": {"repeat": current[0], "index": current[1]}}
+    try:
+        return DictContext(values)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
 
 
 def unflatten(answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from qi_capture.forms.expressions.coerce import to_boolean, to_number, to_stored, to_string
 from qi_capture.forms.expressions.context import EvalContext, XNode
-from qi_capture.forms.expressions.dictcontext import DictContext, DictNode, evaluate
+from qi_capture.forms.expressions.dictcontext import DictContext, DictNode, evaluate, evaluate_in
 from qi_capture.forms.expressions.errors import ExpressionError
 from qi_capture.forms.expressions.expression import Expression, parse
 from qi_capture.forms.expressions.values import NodeSet, Value
@@ -40,6 +40,7 @@ __all__ = [
     "Value",
     "XNode",
     "evaluate",
+    "evaluate_in",
     "parse",
     "to_boolean",
     "to_number",

@@ -222,12 +222,18 @@ def evaluate(
     Returns str, float, bool, ``datetime.date`` or ``datetime.datetime``; a node-set result
     is returned as its string value. Raises ``ExpressionError`` only.
     """
-    expression = parse(expr)
+    parse(expr)  # a syntax error is told before the values are looked at
     try:
         ctx = DictContext(values, now=now, random=random)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise ExpressionError(f"invalid values: {exc}", code=EVAL, source=expr) from exc
-    result = expression.evaluate(ctx)
+    return evaluate_in(ctx, expr)
+
+
+def evaluate_in(ctx: DictContext, expr: str) -> object:
+    """Evaluate ``expr`` in a context already built: many expressions over the same
+    values (an export's relevance checks of one record) build the instance tree once."""
+    result = parse(expr).evaluate(ctx)
     if type(result) is list:
         return to_string(result)
     return result
