@@ -386,7 +386,7 @@ def unflatten(answers: Mapping[str, Any]) -> dict[str, Any]:
         for depth, part in enumerate(parts):
             if not isinstance(node, dict):
                 break
-            match = _INDEXED.match(part)
+            match = _INDEXED.match(part) if "[" in part else None
             if depth == len(parts) - 1:
                 node[part if match is None else match["name"]] = value
             elif match is not None:

@@ -39,7 +39,10 @@ class DictNode:
 
     __slots__ = ("_kids", "_position", "_relevant", "_text", "name", "parent")
 
-    def __init__(self, name: str, parent: DictNode | None, text: str | None = None) -> None:
+    def __init__(self, name: str, parent: DictNode | None, text: str | None = None,
+                 position: int = 0) -> None:
+        """``position``: the node's place among its parent's children of its name, when
+        the caller counts them (else counted here, a pass over the siblings)."""
         self.name = name
         self.parent: DictNode | None = parent
         self._text = text
@@ -47,7 +50,7 @@ class DictNode:
         self._relevant = True
         self._position = 1
         if parent is not None:
-            self._position = 1 + sum(1 for k in parent._kids if k.name == name)
+            self._position = position or 1 + sum(1 for k in parent._kids if k.name == name)
             parent._kids.append(self)
 
     def children(self) -> Sequence[XNode]:
@@ -95,19 +98,37 @@ def value_text(value: object) -> str:
     return str(value)
 
 
-def _fill(parent: DictNode, values: Mapping[str, Any]) -> None:
+def _fill(parent: DictNode, values: Mapping[str, Any],
+          index: dict[str, list[DictNode]] | None = None) -> None:
+    """Add ``values`` under ``parent`` (a new node, with no children yet), and each node
+    made to ``index`` by name, in document order."""
     for key, v in values.items():
         if key in _SPECIAL or key.startswith(LAST_SAVED_PREFIX):
             continue
-        if isinstance(v, list):
-            for item in v:
-                inst = DictNode(key, parent)
-                if isinstance(item, Mapping):
-                    _fill(inst, item)
-        elif isinstance(v, Mapping):
-            _fill(DictNode(key, parent), v)
-        else:
-            DictNode(key, parent, value_text(v))
+        named = index.setdefault(key, []) if index is not None else None
+        kind = type(v)
+        if kind is str:  # most values: the quick way past the checks below
+            leaf = DictNode(key, parent, v, 1)
+            if named is not None:
+                named.append(leaf)
+            continue
+        if kind is list or isinstance(v, list):
+            for position, item in enumerate(v, 1):
+                inst = DictNode(key, parent, None, position)
+                if named is not None:
+                    named.append(inst)
+                if type(item) is dict or isinstance(item, Mapping):
+                    _fill(inst, item, index)
+            continue
+        if kind is dict or isinstance(v, Mapping):
+            node = DictNode(key, parent, None, 1)
+            if named is not None:
+                named.append(node)
+            _fill(node, v, index)
+            continue
+        leaf = DictNode(key, parent, value_text(v), 1)
+        if named is not None:
+            named.append(leaf)
 
 
 class DictContext:
@@ -123,13 +144,10 @@ class DictContext:
     ) -> None:
         values = dict(values or {})
         self._root = DictNode(root_name, None)
-        _fill(self._root, values)
         self._now = now
         self._random = random or _random.random
         self._index: dict[str, list[DictNode]] = {}
-        for node in self._root.walk():
-            if node.parent is not None:
-                self._index.setdefault(node.name, []).append(node)
+        _fill(self._root, values, self._index)
         for name, relevant in (values.get("__relevant__") or {}).items():
             for node in self._index.get(name, []):
                 node._relevant = bool(relevant)
