@@ -25,7 +25,13 @@ from qi_capture.export.model import (
     Table,
     split_path,
 )
-from qi_capture.forms.expressions import DictContext, ExpressionError, evaluate_in, to_boolean
+from qi_capture.forms.expressions import (
+    DictContext,
+    ExpressionError,
+    evaluate_in,
+    parse,
+    to_boolean,
+)
 
 
 @dataclass
@@ -167,6 +173,7 @@ class RowBuilder:
             key: [c for c in t.columns if c.kind == "value" and c.gates]
             for key, t in layout.tables.items()
         }
+        self._reads = _gate_reads(c for columns in self._gated.values() for c in columns)
 
     def take(self) -> dict[tuple[str, ...], Rows]:
         """The batch so far, per table; the builder starts a new one."""
@@ -334,7 +341,7 @@ class RowBuilder:
                 if column.key in row or column.key in absent:
                     continue
                 if values is None:
-                    values = unflatten(answers)
+                    values = unflatten(answers, self._reads)
                 if not built:
                     context, built = _row_context(values, current), True
                 asked = True
@@ -364,6 +371,11 @@ class RowBuilder:
 _INDEXED = re.compile(r"^(?P<name>[^\[\]/]+)\[(?P<index>[1-9]\d*)\]$")
 
 
+def _bare(part: str) -> str:
+    """A path part without its instance index (``rep[2]`` -> ``rep``)."""
+    return part.split("[", 1)[0]
+
+
 def _row_context(values: dict[str, Any], current: tuple[str, int] | None) -> DictContext | None:
     """The instance tree a row's relevance is read in: the record's answers, and for a
     repeat instance's row that instance as the context (None: the answers make no tree,
@@ -376,11 +388,36 @@ def _row_context(values: dict[str, Any], current: tuple[str, int] | None) -> Dic
         return None
 
 
-def unflatten(answers: Mapping[str, Any]) -> dict[str, Any]:
+def _gate_reads(columns: Iterable[Column]) -> frozenset[str] | None:
+    """The names the relevance of ``columns`` reads (None: every answer may count, as an
+    expression with a path, ``current()``, the context node or an instance reads nodes
+    it does not name). Parsing fails here as in the check itself: read everything."""
+    names: set[str] = set()
+    for column in columns:
+        for source in column.gates:
+            try:
+                expression = parse(source)
+            except ExpressionError:
+                return None
+            if expression.uses_paths or expression.uses_context or \
+                    expression.uses_current or expression.uses_instance or \
+                    expression.last_saved_references:
+                return None
+            names |= expression.references
+    return frozenset(names)
+
+
+def unflatten(answers: Mapping[str, Any],
+              reads: frozenset[str] | None = None) -> dict[str, Any]:
     """Flat answers (``group/q``, ``rep[2]/q``) -> the nested values relevance is
-    evaluated over (a dict per group, a list of dicts per repeat)."""
+    evaluated over (a dict per group, a list of dicts per repeat). ``reads``: the names
+    the relevance reads (`_gate_reads`); other answers are left out, but each repeat
+    instance is kept (a row's own instance is its context, ``position`` counts them)."""
     root: dict[str, Any] = {}
     for path, value in answers.items():
+        if reads is not None and "[" not in path and \
+                not reads.intersection(path.split("/")):
+            continue  # read by no relevance, and in no repeat
         node: Any = root
         parts = path.split("/")
         for depth, part in enumerate(parts):
@@ -388,7 +425,10 @@ def unflatten(answers: Mapping[str, Any]) -> dict[str, Any]:
                 break
             match = _INDEXED.match(part) if "[" in part else None
             if depth == len(parts) - 1:
-                node[part if match is None else match["name"]] = value
+                name = part if match is None else match["name"]
+                if reads is None or name in reads or \
+                        any(_bare(p) in reads for p in parts[:-1]):
+                    node[name] = value
             elif match is not None:
                 instances = node.setdefault(match["name"], [])
                 if not isinstance(instances, list):

@@ -42,6 +42,7 @@ class _Analysis:
         self.volatile = False
         self.uses_current = False
         self.uses_context = False
+        self.uses_paths = False
         self._visit(tree, in_predicate=False)
 
     def _visit(self, node: ast.Node, in_predicate: bool) -> None:
@@ -63,6 +64,7 @@ class _Analysis:
                 stack.append((cur.primary, pred))
                 stack.extend((p, True) for p in cur.predicates)
             elif isinstance(cur, ast.Path):
+                self.uses_paths = True
                 if cur.start == "context" and not pred:
                     self.uses_context = True
                 elif not isinstance(cur.start, str):
@@ -111,6 +113,7 @@ class Expression:
         "uses_context",
         "uses_current",
         "uses_instance",
+        "uses_paths",
         "volatile",
     )
 
@@ -140,6 +143,9 @@ class Expression:
         #: Reads the context node itself (``.``, ``..``, relative paths, ``once()``,
         #: ``position()``...), so it depends on the field it belongs to.
         self.uses_context: bool = info.uses_context
+        #: Holds a path (``/data/a``, ``../b``, ``current()/c``): it may read nodes that
+        #: ``references`` does not name.
+        self.uses_paths: bool = info.uses_paths
         self._compiled: Compiled | None = None
 
     def __repr__(self) -> str:
