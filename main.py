@@ -48,4 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # The results report draws its slides in a second process (spawned): in the packaged
+    # app that process is this executable again, which must know it is one.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

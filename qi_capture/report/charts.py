@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import pairwise
 from typing import Any
@@ -594,6 +595,16 @@ class Drawings:
         width, height = fig.get_size_inches()
         scale = min(SLIDE_BOX[0] / width, SLIDE_BOX[1] / height)
         return bool(scale * _MATPLOTLIB_STYLE["font.size"] >= SLIDE_FONT)
+
+    def wide_needed(self, charts: Sequence[Chart]) -> list[Chart]:
+        """Those of ``charts`` whose slide needs a drawing of its own, not yet made."""
+        return [c for c in charts if (c.id, WIDE_DPI, True) not in self._png
+                and self._figure(c) is not None and not self.fits_slide(c)]
+
+    def keep_png(self, chart: Chart, dpi: int, png: bytes | None, *,
+                 wide: bool = False) -> None:
+        """Take a drawing of ``chart`` made elsewhere (`qi_capture.report.beside`)."""
+        self._png[(chart.id, dpi, wide)] = png
 
     def slide_png(self, chart: Chart) -> bytes | None:
         """The picture for ``chart``'s slide: the page's when it fits, else its own."""

@@ -79,16 +79,29 @@ def write_report(report: Report, out_dir: Path, formats: Sequence[str], *,
     chosen = check_formats(formats)
     made: list[tuple[Path, bytes]] = []
     drawings = None
+    ahead = None
     if set(chosen) - {"json"}:
         from qi_capture.report.charts import Drawings
 
         drawings = Drawings(report.methods.min_cell)
-    for done, fmt in enumerate(chosen):
-        if cancel is not None and cancel.is_cancelled():
-            raise Cancelled
-        if progress is not None:
-            progress(done, len(chosen), FILES[fmt])
-        made.append((out_dir / FILES[fmt], _renderer(fmt)(report, drawings)))  # type: ignore[arg-type]
+    try:
+        if drawings is not None and "pptx" in chosen and len(chosen) > 1:
+            # The slides' own drawings are made beside the other outputs, on a second core.
+            from qi_capture.report.beside import WideAhead
+            from qi_capture.report.slides import slide_charts
+
+            ahead = WideAhead(drawings, slide_charts(report))
+        for done, fmt in enumerate(chosen):
+            if cancel is not None and cancel.is_cancelled():
+                raise Cancelled
+            if progress is not None:
+                progress(done, len(chosen), FILES[fmt])
+            if fmt == "pptx" and ahead is not None:
+                ahead.collect()
+            made.append((out_dir / FILES[fmt], _renderer(fmt)(report, drawings)))  # type: ignore[arg-type]
+    finally:
+        if ahead is not None:
+            ahead.close()
     if cancel is not None and cancel.is_cancelled():
         raise Cancelled
     temps: list[tuple[Path, Path]] = []

@@ -67,6 +67,14 @@ def slide_parts(chart: Chart) -> list[Chart]:
     return statement_parts(chart, STATEMENTS_PER_SLIDE)
 
 
+def slide_charts(report: Report) -> list[Chart]:
+    """Every chart a slide of ``report`` may picture, in the deck's order."""
+    k = report.methods.min_cell
+    return [part for section in (report.who, *report.sections) for chart in section.charts
+            for part in slide_parts(chart)
+            if part.kind != "text" and not part.withheld_reason(k)]
+
+
 def _table(slide: object, rows: list[list[str]]) -> None:
     """A native table (editable in PowerPoint and LibreOffice): header row, first
     column the theme, counts right-aligned."""
@@ -108,8 +116,6 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
                                   f"\nNo count under {k} is shown")
 
     def chart_slide(chart: Chart) -> None:
-        if chart.kind == "text" or chart.withheld_reason(k):
-            return
         png = drawings.slide_png(chart)
         if png is None:
             return
@@ -127,10 +133,8 @@ def render_pptx(report: Report, drawings: Drawings | None = None) -> bytes:
         _text(slide, Inches(0.5), Inches(6.75), Inches(12.3), Inches(0.6), footnote, 11,
               colour=MUTED)
 
-    for section in (report.who, *report.sections):
-        for chart in section.charts:
-            for part in slide_parts(chart):
-                chart_slide(part)
+    for chart in slide_charts(report):
+        chart_slide(chart)
     if report.heard is not None:
         for spread in SPREADS:
             table = theme_table(report.heard, spread, k)
