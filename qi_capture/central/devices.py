@@ -59,10 +59,12 @@ def ensure_central_device(engine: Engine) -> None:
 
 
 def device_names(engine: Engine) -> dict[uuid.UUID, str]:
-    """Every device's name by id (the central one left out, as `list_devices` does)."""
+    """Every device's name by id (the central one and those known by their key alone
+    left out, as `list_devices` does)."""
     with engine.connect() as conn:
-        return {r[0]: r[1] for r in conn.execute(
-            select(_DEVICE.c.id, _DEVICE.c.name).where(_DEVICE.c.status != "central"))}
+        return {r.id: r.name for r in conn.execute(
+            select(_DEVICE.c.id, _DEVICE.c.name, _DEVICE.c.fingerprint)
+            .where(_DEVICE.c.status != "central")) if not is_key_only(r.id, r.fingerprint)}
 
 
 def list_devices(engine: Engine) -> list[CentralDevice]:
