@@ -40,6 +40,7 @@ from qi_capture.crypto import signing
 from qi_capture.crypto.envelope import decrypt_bytes, encrypt_stream, recipient_fingerprint
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.crypto.secret import SecretBytes
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.merge import merge_files
 from qi_capture.storage.canonical import canonical_json, revision_id
 from qi_capture.storage.engine import open_engine
@@ -191,10 +192,10 @@ def main() -> None:
         sync = base / "sync"
         t, devices = timed(lambda: make_bundles(sync, keys, args.devices, args.records,
                                                  args.answers))
-        with AdminProfile.open(template, PASSPHRASE) as admin:
+        with CentralStore.open(template, PASSPHRASE) as central:  # central tables created
+            registry = DeviceRegistry(central)
             for public, _id in devices:
-                admin.enrol(public)
-        CentralStore.open(template, PASSPHRASE).close()  # central tables created
+                registry.enrol_key(public)
         total = args.devices * args.records
         size = sum(p.stat().st_size for p in (sync / "outbox").glob("*.qibundle"))
         print(f"{args.devices} devices x {args.records} records x {args.answers} answers: "

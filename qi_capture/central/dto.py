@@ -121,6 +121,31 @@ class CentralDevice:
 
 
 @dataclass(frozen=True)
+class TrustedKey:
+    """A device key the registry trusts or has revoked, by fingerprint: what bundle
+    checks read. Several devices may share a key (a copied laptop): revoked if any of
+    them is revoked; ``name`` is the first non-empty name among them."""
+
+    fingerprint: str
+    public_key: bytes
+    name: str
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class AdoptedKey:
+    """One entry of an admin profile's old list of trusted keys, as it is moved into the
+    central registry (`qi_capture.central.devices.adopt_keys`)."""
+
+    fingerprint: str
+    public_key: bytes
+    name: str
+    revoked: bool
+    enrolled: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class QuarantinedBundle:
     file_sha256: str
     device_id: uuid.UUID

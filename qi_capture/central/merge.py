@@ -521,9 +521,9 @@ def _insert_paradata(
 
 @dataclass(frozen=True, slots=True)
 class Enrolment:
-    """A device the caller already trusts (the admin profile checked the bundle's
-    signature with this key): enrolled in the same transaction as its first bundle,
-    if the central registry has not met it yet."""
+    """A device the caller already trusts (the bundle's signature was checked with a
+    key the registry trusts): enrolled in the same transaction as its first bundle, if
+    the registry has not met its id yet (taking over its key-only row, if any)."""
 
     name: str
     public_key: bytes | None

@@ -47,6 +47,7 @@ from qi_capture.central.attachments import (
 )
 from qi_capture.central.bundle import VerifiedBundle
 from qi_capture.central.dto import (
+    AdoptedKey,
     AttachmentMeta,
     AuditEntry,
     BundleReport,
@@ -61,6 +62,7 @@ from qi_capture.central.dto import (
     RecordListing,
     ReviewInfo,
     RevisionSummary,
+    TrustedKey,
 )
 from qi_capture.central.errors import CentralNotFound, CentralSchemaOutdated, RecordNotFound
 from qi_capture.central.export_source import ExportSource
@@ -153,9 +155,15 @@ class CentralStore:
         folder = profile_folder(Path(text))
         store = (Profile.unlock(folder, passphrase or "") if backup_keep_days is None else
                  Profile.unlock(folder, passphrase or "", backup_keep_days=backup_keep_days))
+        return cls.on_profile(store, target=text, actor=actor)
+
+    @classmethod
+    def on_profile(cls, store: Store, *, target: str, actor: str = "admin") -> CentralStore:
+        """The central tables of an admin profile unlocked already (``store``), which
+        closing the central store locks (as it does when it fails to open)."""
         try:
-            return cls(store.engine, target=text, actor=actor, profile=store, owns_engine=False,
-                       attachments=folder / ATTACHMENTS_FOLDER)
+            return cls(store.engine, target=target, actor=actor, profile=store,
+                       owns_engine=False, attachments=store.folder / ATTACHMENTS_FOLDER)
         except BaseException:
             store.lock()
             raise
@@ -326,6 +334,23 @@ class CentralStore:
 
     def revoke(self, device_id: uuid.UUID) -> CentralDevice:
         return devices.revoke(self.engine, device_id, actor=self.actor)
+
+    def trusted_keys(self) -> list[TrustedKey]:
+        """Every device key enrolled or revoked, by fingerprint (`devices.trusted_keys`)."""
+        return devices.trusted_keys(self.engine)
+
+    def enrol_key(self, public_key: bytes, fingerprint: str, *, name: str = "") -> TrustedKey:
+        """Trust a key before its device is known (`devices.enrol_key`)."""
+        return devices.enrol_key(self.engine, public_key, fingerprint, name=name,
+                                 actor=self.actor)
+
+    def revoke_key(self, fingerprint: str) -> TrustedKey | None:
+        """Revoke every device holding this key; None if no device holds it."""
+        return devices.revoke_key(self.engine, fingerprint, actor=self.actor)
+
+    def adopt_keys(self, keys: Sequence[AdoptedKey], *, setting_key: str | None = None) -> None:
+        """Move an admin profile's old list of keys in (`devices.adopt_keys`)."""
+        devices.adopt_keys(self.engine, keys, actor=self.actor, setting_key=setting_key)
 
     def rename_device(self, device_id: uuid.UUID, name: str) -> CentralDevice:
         return devices.rename(self.engine, device_id, name, actor=self.actor)

@@ -15,8 +15,12 @@
   file; the new role's from ``--role-password-file`` or ``QI_CAPTURE_ROLE_PASSWORD``
   (none: set it later, or use certificates);
 - ``admin enrol --central DIR --device-key KEY [--name N]`` trusts a device's key
-  (bundles from unknown devices are refused, with the command to enrol them);
+  (bundles from unknown devices are refused, with the command to enrol them), before
+  any bundle from it has arrived;
 - ``admin revoke --central DIR FINGERPRINT``; ``admin devices --central DIR``;
+- these three write and read the one device registry, the central store's
+  (`qi_capture.services.device_registry`, as ``devices`` does): with a PostgreSQL store
+  give ``--central URL --admin DIR``;
 - ``admin show --central DIR``: the study, the admin's name and the public keys.
 
 The admin passphrase comes from ``--passphrase-file F`` or ``QI_CAPTURE_PASSPHRASE``.
@@ -29,6 +33,7 @@ import json
 import os
 import secrets
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,8 @@ from qi_capture.cli import common
 from qi_capture.cli.common import EXIT_OK, CliError, command
 from qi_capture.services.admin.keys import (
     AdminProfile,
+    DeviceRegistry,
+    RegistryNeedsKeys,
     check_admin_name,
     check_postgres_setup,
     create_admin,
@@ -46,6 +53,9 @@ from qi_capture.services.admin.keys import (
 )
 from qi_capture.services.admin.keys import (
     open_admin as open_admin_profile,
+)
+from qi_capture.services.admin.keys import (
+    open_registry as open_admin_registry,
 )
 from qi_capture.services.dto import short_fingerprint
 from qi_capture.services.profiles import kdf_params
@@ -60,6 +70,22 @@ def central_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--central", metavar="DIR", required=True, type=Path,
                         help="the central folder holding the admin profile")
+    parent.add_argument(
+        "--passphrase-file", metavar="F", default=None,
+        help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
+    )
+    return parent
+
+
+def registry_options() -> argparse.ArgumentParser:
+    """``--central`` as a folder or a PostgreSQL URL (then ``--admin DIR``): the commands
+    that read or write the device registry, which is in the central store."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--central", metavar="DIR_OR_URL", required=True,
+                        help="the central folder holding the admin profile, or a PostgreSQL "
+                             "URL (then --admin)")
+    parent.add_argument("--admin", metavar="DIR", default=None, type=Path,
+                        help="with a PostgreSQL URL: the folder holding the admin profile")
     parent.add_argument(
         "--passphrase-file", metavar="F", default=None,
         help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
@@ -95,19 +121,19 @@ def register(groups: Any) -> None:
                       help="Argon2id cost: calibrated to this machine, or the floor (tests)")
     init.set_defaults(handler=run_init)
 
-    enrol = commands.add_parser("enrol", parents=[central_options()],
+    enrol = commands.add_parser("enrol", parents=[registry_options()],
                                 help="trust a device's signing key")
     enrol.add_argument("--device-key", metavar="KEY", required=True,
                        help="the device's public key (base64), as the refusal message shows")
     enrol.add_argument("--name", default="", help="a label for the device")
     enrol.set_defaults(handler=run_enrol)
 
-    revoke = commands.add_parser("revoke", parents=[central_options()],
+    revoke = commands.add_parser("revoke", parents=[registry_options()],
                                  help="refuse every future bundle from a device")
     revoke.add_argument("fingerprint", metavar="FINGERPRINT", help="ed25519:<hex>")
     revoke.set_defaults(handler=run_revoke)
 
-    devices = commands.add_parser("devices", parents=[central_options()],
+    devices = commands.add_parser("devices", parents=[registry_options()],
                                   help="list enrolled devices")
     devices.add_argument("--json", action="store_true", help="print JSON")
     devices.set_defaults(handler=run_devices)
@@ -120,6 +146,15 @@ def register(groups: Any) -> None:
 def open_admin(args: argparse.Namespace) -> AdminProfile:
     return open_admin_profile(args.central,
                               common.read_passphrase(args, "Admin passphrase: "))
+
+
+def open_registry(args: argparse.Namespace) -> AbstractContextManager[
+        tuple[DeviceRegistry, AdminProfile]]:
+    """The device registry of ``--central`` (and ``--admin``), with the admin keys."""
+    if is_postgres_url(args.central) and args.admin is None:
+        raise RegistryNeedsKeys()  # before the passphrase is asked for
+    return open_admin_registry(args.central, common.read_passphrase(args, "Admin passphrase: "),
+                               admin_dir=args.admin)
 
 
 def _role_password(args: argparse.Namespace) -> str | None:
@@ -136,12 +171,13 @@ def _check_postgres_args(args: argparse.Namespace) -> None:
     check_postgres_setup(args.central, args.admin)
 
 
-def _prepare_postgres(args: argparse.Namespace) -> Path:
+def _prepare_postgres(args: argparse.Namespace) -> str:
     """Create or upgrade the central tables as the owner and, if asked, the merge role;
-    returns the folder for the admin profile. Runs before the profile is made, so a
-    server that cannot be reached leaves nothing behind."""
+    returns the store as it names itself (no password). Runs before the profile is
+    made, so a server that cannot be reached leaves nothing behind."""
     password = _role_password(args) if args.create_role else None
-    print(f"Central tables ready in {prepare_postgres(args.central)}")
+    store = prepare_postgres(args.central)
+    print(f"Central tables ready in {store}")
     if args.create_role:
         create_merge_role(args.central, args.create_role, password)
         print(f"Role {args.create_role} created with only the rights merges need"
@@ -149,7 +185,7 @@ def _prepare_postgres(args: argparse.Namespace) -> Path:
                  "or use client certificates"))
         print("Use it in the URL of every other command, with its password in PGPASSWORD, "
               "~/.pgpass or a service file (never on the command line).")
-    return Path(args.admin)
+    return store
 
 
 def _admin_name(args: argparse.Namespace) -> str:
@@ -170,11 +206,12 @@ def run_init(args: argparse.Namespace) -> int:
         _check_postgres_args(args)
     admin_name = _admin_name(args)
     passphrase = common.read_created_passphrase(args)
-    folder = _prepare_postgres(args) if is_postgres_url(target) else Path(target)
+    store = _prepare_postgres(args) if is_postgres_url(target) else None
+    folder = Path(args.admin) if store is not None else Path(target)
     kdf = kdf_params(args.kdf)
     study_id = args.study_id or f"study-{secrets.token_hex(4)}"
     created = create_admin(folder, passphrase, study_id=study_id, study_title=args.title,
-                           admin_name=admin_name, kdf=kdf)
+                           admin_name=admin_name, kdf=kdf, central_store=store)
     print(f"Admin profile created in {created.folder}")
     print(f"Study: {created.study_id} ({created.study_title})")
     print(f"Admin:              {created.admin_name or NO_NAME}")
@@ -195,8 +232,8 @@ def run_init(args: argparse.Namespace) -> int:
 @command
 def run_enrol(args: argparse.Namespace) -> int:
     key = parse_device_key(args.device_key)
-    with open_admin(args) as admin:
-        device = admin.enrol(key, args.name)
+    with open_registry(args) as (registry, _admin):
+        device = registry.enrol_key(key, args.name)
     state = "revoked (revocation is final)" if device.revoked else "enrolled"
     print(f"{device.fingerprint}: {state}")
     return EXIT_OK
@@ -204,22 +241,22 @@ def run_enrol(args: argparse.Namespace) -> int:
 
 @command
 def run_revoke(args: argparse.Namespace) -> int:
-    with open_admin(args) as admin:
-        device = admin.revoke(args.fingerprint)
+    with open_registry(args) as (registry, _admin):
+        device = registry.revoke_key(args.fingerprint)
     print(f"{device.fingerprint}: revoked")
     return EXIT_OK
 
 
 @command
 def run_devices(args: argparse.Namespace) -> int:
-    with open_admin(args) as admin:
-        devices = admin.devices()
+    with open_registry(args) as (registry, _admin):
+        devices = registry.keys()
     if args.json:
-        print(json.dumps([{"fingerprint": fp, "name": d.name, "revoked": d.revoked}
-                          for fp, d in sorted(devices.items())], indent=2))
+        print(json.dumps([{"fingerprint": d.fingerprint, "name": d.name, "revoked": d.revoked}
+                          for d in devices], indent=2))
         return EXIT_OK
-    for fp, d in sorted(devices.items()):
-        print(f"{fp}  {d.name or '-'}{'  REVOKED' if d.revoked else ''}")
+    for d in devices:
+        print(f"{d.fingerprint}  {d.name or '-'}{'  REVOKED' if d.revoked else ''}")
     return EXIT_OK
 
 

@@ -2,8 +2,9 @@
 without importing anything or writing anywhere; print the manifest summary, or the
 precise reason it is refused (each reason has its own code, shown with ``--json``).
 
-Devices are trusted if enrolled in the admin profile (``qi-capture admin enrol``) or
-given with ``--device-key KEY`` for this one check.
+Devices are trusted if enrolled in the device registry (``qi-capture admin enrol``,
+``qi-capture devices enrol``, or a merge of their bundles) or given with ``--device-key
+KEY`` for this one check. With a PostgreSQL store: ``--central URL --admin DIR``.
 
 Exit codes: 0 the bundle is valid; 1 it is refused; 2 the command cannot run.
 """
@@ -18,15 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.cli import common
-from qi_capture.cli.admin import central_options
+from qi_capture.cli.admin import registry_options
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, CliError, command
-from qi_capture.services.admin.keys import BundleRefused, parse_device_key, verify_bundle
+from qi_capture.services.admin.keys import (
+    BundleRefused,
+    RegistryNeedsKeys,
+    is_postgres_url,
+    parse_device_key,
+    verify_bundle,
+)
 
 
 def register(groups: Any) -> None:
     group = groups.add_parser("bundle", help="(admin) check bundles")
     commands = group.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    verify = commands.add_parser("verify", parents=[central_options()],
+    verify = commands.add_parser("verify", parents=[registry_options()],
                                  help="decrypt and check a bundle without importing it")
     verify.add_argument("file", metavar="FILE", type=Path, help="the .qibundle file")
     verify.add_argument("--device-key", metavar="KEY", action="append", default=[],
@@ -41,9 +48,12 @@ def run_verify(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file} is not a file")
     for key in args.device_key:
         parse_device_key(key)  # a wrong key is refused before the passphrase is asked
+    if is_postgres_url(args.central) and args.admin is None:
+        raise RegistryNeedsKeys()  # before the passphrase is asked for
     passphrase = common.read_passphrase(args, "Admin passphrase: ")
     try:
-        summary = verify_bundle(args.file, args.central, passphrase, args.device_key)
+        summary = verify_bundle(args.file, args.central, passphrase, args.device_key,
+                                admin_dir=args.admin)
     except BundleRefused as error:
         if args.json:
             print(json.dumps({"valid": False, **error.to_dict()}, indent=2))

@@ -5,7 +5,7 @@ For each ``*.qibundle`` (`find_bundles`: files named, folders searched one level
 
 1. a file merged before (same bytes) is reported "already imported" without decrypting;
 2. `qi_capture.sync.bundle.verify_bundle` decrypts and checks it against the study's
-   keys and the enrolled devices (the admin profile's and the central store's registry);
+   keys and the devices of the registry (`qi_capture.services.device_registry`);
    a bundle from a device nobody enrolled is *quarantined* (`quarantine_folder`: copied
    as it came, encrypted, as a stream into the admin profile's quarantine folder, within
    the study policy's limits, and listed in the central store) until ``qi-capture
@@ -92,8 +92,8 @@ from qi_capture.sync.pack import admin_policy
 
 
 def known_devices(central: CentralStore, admin: AdminProfile | None) -> dict[str, KnownDevice]:
-    """Fingerprint -> device, from the admin profile's registry and the central store's;
-    revoked in either means revoked (`DeviceRegistry.known`)."""
+    """Fingerprint -> device, from the registry (`DeviceRegistry.known`; an old admin
+    profile's list of keys is moved into it first)."""
     return DeviceRegistry(central, admin).known()
 
 
@@ -452,17 +452,17 @@ def _verify_and_merge(
                         "Merge it again once nothing is writing to it.",
             )
         bundle = to_verified(summary, collected, file_sha256)
-        # The admin profile trusts this key (verify_bundle checked the signature with it):
-        # a device the central registry has not met yet is enrolled in the merge's own
-        # transaction (one commit, not two).
+        # The registry trusts this key (verify_bundle checked the signature with it): a
+        # device known so far by its key alone, or another device holding a trusted key,
+        # is enrolled under its id in the merge's own transaction (one commit, not two).
         enrolment = Enrolment(name=summary.device_name,
                               public_key=summary.manifest.device_public_key)
         try:
             try:
                 return central.merge(bundle, source=source, enrol=enrolment)
             except DeviceUnknown:
-                # The admin profile trusts this key (verify_bundle checked the signature
-                # with it) but the central registry has not met the device id yet.
+                # The registry trusts this key (verify_bundle checked the signature with
+                # it) but has not met the device id yet.
                 central.enrol(bundle.device_id, name=summary.device_name,
                               fingerprint=bundle.device_fingerprint,
                               public_key=summary.manifest.device_public_key)

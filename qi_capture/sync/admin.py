@@ -9,10 +9,13 @@ It holds, inside the encrypted database (settings):
 - the *recovery recipient*: the public half of the offline recovery identity, which
   `init_admin` returns once for safekeeping and never stores; bundles are encrypted to it
   too, and the admin profile's own key file has a recovery slot for it;
-- the devices the admin has enrolled (public keys) and revoked.
+- beside a PostgreSQL central store, that store's URL (password masked), so that
+  commands given only this folder can say where the device registry is.
 
-The central store proper (merging, the full device registry) comes later and will live
-beside it in the same folder.
+The devices the admin enrols and revokes are in the central store's registry
+(`qi_capture.central.devices`), the only one. Profiles made before it kept a list of
+trusted keys in their settings (`legacy_devices`); the registry takes it over the first
+time both are open together (`qi_capture.services.device_registry`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import base64
 import binascii
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -33,19 +36,20 @@ from qi_capture.fileperms import private_dir
 from qi_capture.storage.errors import ProfileExists
 from qi_capture.storage.profile import DB_NAME, KEYFILE_NAME, Profile
 from qi_capture.storage.store import Store
-from qi_capture.sync.bundle import KnownDevice
 from qi_capture.sync.errors import (
     AdminExists,
     AdminNameInvalid,
     AdminNotInitialised,
     DeviceKeyInvalid,
-    DeviceNotEnrolled,
 )
 
 ADMIN_FOLDER = "admin"
 ADMIN_LABEL = "Central admin"
 _KEYS = "admin.keys"
-_DEVICES = "admin.devices"
+#: Where profiles made before the one registry listed their devices (moved into the
+#: central store's registry on first use, then deleted).
+LEGACY_DEVICES_SETTING = "admin.devices"
+_CENTRAL_STORE = "admin.central_store"
 #: The longest admin name kept or accepted in a pack: a real name fits; a page of text
 #: in the pack dialog's "Signed by" line does not.
 MAX_ADMIN_NAME_CHARS = 120
@@ -80,6 +84,25 @@ def check_admin_name(name: str) -> str:
     if problem is not None:
         raise AdminNameInvalid(problem)
     return name
+
+
+@dataclass(frozen=True)
+class LegacyDevice:
+    """One entry of a profile's old list of trusted keys."""
+
+    fingerprint: str
+    public_key: bytes
+    name: str
+    revoked: bool
+    enrolled: datetime | None
+    revoked_at: datetime | None
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -143,10 +166,13 @@ def init_admin(
     study_title: str,
     admin_name: str = "",
     kdf: KdfParams | None = None,
+    central_store: str | None = None,
 ) -> AdminCreated:
     """Create the admin profile and the study's keys. The returned recovery identity is
     the only copy: the caller shows it once. ``admin_name`` may be empty (no name);
-    otherwise it is checked (`AdminNameInvalid`) before anything is created."""
+    otherwise it is checked (`AdminNameInvalid`) before anything is created.
+    ``central_store``: the PostgreSQL store (URL, password masked) the keys serve, when
+    the profile is made beside one."""
     admin_name = check_admin_name(admin_name) if admin_name.strip() else ""
     folder = admin_folder(central)
     if (folder / KEYFILE_NAME).exists() or (folder / DB_NAME).exists():
@@ -172,7 +198,8 @@ def init_admin(
                 **({"admin_name": admin_name} if admin_name else {}),
             },
         )
-        store.settings.set(_DEVICES, {})
+        if central_store:
+            store.settings.set(_CENTRAL_STORE, central_store)
     return AdminCreated(
         folder=folder,
         study_id=study_id,
@@ -211,47 +238,41 @@ class AdminProfile:
             admin_name=str(doc.get("admin_name") or ""),
         )
 
-    # -- devices ----------------------------------------------------------------------
-    def devices(self) -> dict[str, KnownDevice]:
-        doc = self.store.settings.get(_DEVICES, {})
-        out: dict[str, KnownDevice] = {}
-        if isinstance(doc, dict):
-            for fp, item in doc.items():
-                if isinstance(item, dict):
-                    out[fp] = KnownDevice(
-                        public_key=base64.b64decode(str(item["public_key"])),
-                        name=str(item.get("name") or ""),
-                        revoked=bool(item.get("revoked")),
-                    )
+    # -- the old list of trusted keys ---------------------------------------------------
+    def legacy_devices(self) -> list[LegacyDevice] | None:
+        """The devices a profile made before the one registry listed in its settings
+        (None: it has no such list, or it was moved already). Read only to move them
+        into the central store's registry (`qi_capture.services.device_registry`)."""
+        doc = self.store.settings.get(LEGACY_DEVICES_SETTING)
+        if not isinstance(doc, dict):
+            return None
+        out: list[LegacyDevice] = []
+        for fp, item in sorted(doc.items()):
+            if isinstance(item, dict) and item.get("public_key"):
+                out.append(LegacyDevice(
+                    fingerprint=str(fp),
+                    public_key=base64.b64decode(str(item["public_key"])),
+                    name=str(item.get("name") or ""),
+                    revoked=bool(item.get("revoked")),
+                    enrolled=_moment(item.get("enrolled")),
+                    revoked_at=_moment(item.get("revoked_at")),
+                ))
         return out
 
-    def enrol(self, public_key: bytes, name: str = "") -> KnownDevice:
-        """Trust a device's key (idempotent; re-enrolling a revoked key is refused by
-        leaving it revoked: revocation is final)."""
-        fp = signing.fingerprint(public_key)
-        doc = self.store.settings.get(_DEVICES, {})
-        devices = dict(doc) if isinstance(doc, dict) else {}
-        existing = devices.get(fp)
-        if not isinstance(existing, dict):
-            devices[fp] = {
-                "public_key": base64.b64encode(public_key).decode("ascii"),
-                "name": name,
-                "revoked": False,
-                "enrolled": datetime.now(UTC).isoformat(),
-            }
-            self.store.settings.set(_DEVICES, devices)
-        return self.devices()[fp]
+    def forget_legacy_devices(self) -> None:
+        """Drop the old list once the central registry holds its entries."""
+        self.store.settings.delete(LEGACY_DEVICES_SETTING)
 
-    def revoke(self, fingerprint: str) -> KnownDevice:
-        doc = self.store.settings.get(_DEVICES, {})
-        devices = dict(doc) if isinstance(doc, dict) else {}
-        item = devices.get(fingerprint)
-        if not isinstance(item, dict):
-            raise DeviceNotEnrolled(fingerprint)
-        devices[fingerprint] = {**item, "revoked": True,
-                                "revoked_at": datetime.now(UTC).isoformat()}
-        self.store.settings.set(_DEVICES, devices)
-        return self.devices()[fingerprint]
+    # -- where the central store is ----------------------------------------------------
+    def central_store(self) -> str | None:
+        """The PostgreSQL store (its URL, password masked) this profile's keys serve,
+        if it is kept beside one rather than holding the central tables itself."""
+        value = self.store.settings.get(_CENTRAL_STORE)
+        return value if isinstance(value, str) and value else None
+
+    def remember_central_store(self, target: str) -> None:
+        if self.central_store() != target:
+            self.store.settings.set(_CENTRAL_STORE, target)
 
     # -- lifetime ---------------------------------------------------------------------
     def lock(self) -> None:

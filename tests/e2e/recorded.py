@@ -13,6 +13,7 @@ import numpy.typing as npt
 from qi_capture.audio.recorder import Recorder, Recording
 from qi_capture.audio.sources import ClipSource
 from qi_capture.central.store import CentralStore
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.merge import find_bundles, merge_files
 from qi_capture.storage.canonical import JsonValue
 from qi_capture.storage.profile import Profile
@@ -43,10 +44,9 @@ def recorded_centre(
         sync_folder(store, folder)
         device = store.device()
         record_id = draft.id
-    with AdminProfile.open(central_dir, PASSPHRASE) as admin:
-        admin.enrol(device.public_key)
     with CentralStore.open(central_dir, PASSPHRASE) as central:
         assert central.profile is not None
+        DeviceRegistry(central).enrol_key(device.public_key)
         run = merge_files(central, AdminProfile(central.profile), find_bundles([str(folder)]))
         assert [r.outcome for r in run.reports] == ["imported"]
     return central_dir, record_id, info.id

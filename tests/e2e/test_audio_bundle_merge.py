@@ -13,6 +13,7 @@ from qi_capture.audio.recorder import Recorder, Recording
 from qi_capture.audio.sources import ToneSource, tone
 from qi_capture.central.models import CentralAttachmentRow
 from qi_capture.central.store import CentralStore
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.merge import find_bundles, merge_files
 from qi_capture.storage.profile import Profile
 from qi_capture.sync.admin import AdminProfile
@@ -36,10 +37,9 @@ def test_a_recording_plays_back_at_the_centre_as_it_went_in(make_world: MakeWorl
         store.records.finalise(draft.id)
         sync_folder(store, folder)
         device = store.device()
-    with AdminProfile.open(central_dir, PASSPHRASE) as admin:
-        admin.enrol(device.public_key)
     with CentralStore.open(central_dir, PASSPHRASE) as central:
         assert central.profile is not None
+        DeviceRegistry(central).enrol_key(device.public_key)
         run = merge_files(central, AdminProfile(central.profile), find_bundles([str(folder)]))
         assert [r.outcome for r in run.reports] == ["imported"]
         with central.engine.connect() as conn:

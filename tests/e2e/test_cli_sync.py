@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from qi_capture.central.store import CentralStore
 from qi_capture.cli import main as cli_main
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.sync.ack import acknowledgement_for, write_acknowledgement
 from qi_capture.sync.admin import AdminProfile
 from qi_capture.sync.bundle import verify_bundle_file
@@ -152,10 +154,12 @@ def test_sync_verify_enrol_acknowledge(world: dict[str, Path]) -> None:
     assert json.loads(refused.stdout)["code"] == "bundle_payload_tampered"
 
     # The merge will write acknowledgements; here the library function does.
-    with AdminProfile.open(w["central"], PASSPHRASE) as admin:
-        keys = admin.keys()
+    with CentralStore.open(w["central"], PASSPHRASE) as central:
+        assert central.profile is not None
+        keys = AdminProfile(central.profile).keys()
         result = verify_bundle_file(bundle, study_id=keys.study_id,
-                                    identity=keys.bundle_identity, devices=admin.devices())
+                                    identity=keys.bundle_identity,
+                                    devices=DeviceRegistry(central).known())
         write_acknowledgement(w["sync"], acknowledgement_for(result, keys.signing_key))
     acked = run(w["data"], "sync", "--to", str(w["sync"]))
     assert acked.returncode == 0, acked.stderr

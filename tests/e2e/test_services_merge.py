@@ -11,6 +11,7 @@ import pytest
 
 from qi_capture.central.store import CentralStore
 from qi_capture.progress import SimpleCancelToken
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.errors import BundleSourceMissing
 from qi_capture.services.merge import find_bundles, merge_file, merge_files
 from qi_capture.storage.profile import Profile
@@ -27,8 +28,8 @@ def three_bundles(make_world: MakeWorld) -> tuple[Path, Path, uuid.UUID]:
             finalise_records(store, count)
             sync_folder(store, folder)
         device = store.device()
-    with AdminProfile.open(central, PASSPHRASE) as admin:
-        admin.enrol(device.public_key)
+    with CentralStore.open(central, PASSPHRASE) as store:
+        DeviceRegistry(store).enrol_key(device.public_key)
     return central, folder, device.id
 
 
@@ -141,8 +142,8 @@ def test_attachments_stream_through_an_encrypted_spool_into_the_central_store(
         store.records.finalise(draft.id)
         sync_folder(store, folder)
         device = store.device()
-    with AdminProfile.open(central_dir, PASSPHRASE) as admin:
-        admin.enrol(device.public_key)
+    with CentralStore.open(central_dir, PASSPHRASE) as store:
+        DeviceRegistry(store).enrol_key(device.public_key)
 
     seen_spool: list[list[Path]] = []
     with CentralStore.open(central_dir, PASSPHRASE) as central:

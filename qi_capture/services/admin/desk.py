@@ -111,6 +111,8 @@ class AdminDesk:
         self._central = central
         self._admin = admin
         self._owns_admin = owns_admin
+        #: The one device registry (an old admin profile's list of keys moved in).
+        self._registry = DeviceRegistry(central, admin)
         #: What the inbox read of each bundle file, kept while the file is unchanged.
         self.inbox_cache = InboxCache()
 
@@ -128,12 +130,18 @@ class AdminDesk:
             assert central.profile is not None
             return cls(central, AdminProfile(central.profile), owns_admin=False)
         central = CentralStore.open(text, actor=actor)
+        admin = None
         try:
-            admin = None if admin_dir is None else AdminProfile.open(admin_dir, passphrase or "")
+            if admin_dir is not None:
+                admin = AdminProfile.open(admin_dir, passphrase or "")
+                # So that ``admin enrol --central DIR`` can say where the registry is.
+                admin.remember_central_store(central.target)
+            return cls(central, admin, owns_admin=admin is not None)
         except BaseException:
+            if admin is not None:
+                admin.lock()
             central.close()
             raise
-        return cls(central, admin, owns_admin=admin is not None)
 
     @property
     def target(self) -> str:
@@ -245,7 +253,7 @@ class AdminDesk:
                 raise DeviceKeyUnknown(str(device_id))
             key = keys.pop()
         fingerprint = signing.fingerprint(key)
-        DeviceRegistry(self._central, self._admin).enrol(
+        self._registry.enrol(
             device_id, name=name, fingerprint=fingerprint, public_key=key)
         merged: tuple[QuarantinedMerge, ...] = ()
         if self._admin is not None:
@@ -255,14 +263,14 @@ class AdminDesk:
                          waiting_for_keys=len(waiting) if self._admin is None else 0)
 
     def revoke(self, ref: str | uuid.UUID) -> DeviceSummary:
-        """Refuse the device's bundles from now on (what it sent stays), in the central
-        registry and, with the keys at hand, the admin profile's."""
-        device = DeviceRegistry(self._central, self._admin).revoke(self.device_id(ref))
+        """Refuse the device's bundles from now on (what it sent stays); every bundle
+        signed with its key is refused with it."""
+        device = self._registry.revoke(self.device_id(ref))
         return self._summary(device)
 
     def rename(self, ref: str | uuid.UUID, name: str) -> DeviceSummary:
         """Change a device's label (in the audit log by id only)."""
-        device = DeviceRegistry(self._central, self._admin).rename(self.device_id(ref), name)
+        device = self._registry.rename(self.device_id(ref), name)
         return self._summary(device)
 
     # -- records ------------------------------------------------------------------------

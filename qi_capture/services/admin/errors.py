@@ -111,3 +111,29 @@ class RecordingNotFound(ServiceError):
             "arrive with the record's bundle).",
             record=record, attachment=attachment,
         )
+
+
+class RegistryInPostgres(ServiceError):
+    """The folder given holds the admin keys of a PostgreSQL store, whose device
+    registry is in the database: enrolling into the folder would go where no merge
+    reads."""
+
+    code = "registry_in_postgres"
+
+    def __init__(self, folder: str, store: str) -> None:
+        super().__init__(
+            f"The admin profile in {folder} holds the keys of the PostgreSQL store {store}, "
+            "where its devices are registered: give --central with that store's URL and "
+            f"--admin {folder}.",
+            folder=folder, store=store,
+        )
+
+
+class RegistryNeedsKeys(ServiceError):
+    code = "registry_needs_keys"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "With a PostgreSQL URL as --central, also give --admin DIR: the folder holding "
+            "the admin keys (the devices are enrolled and checked with them).",
+        )

@@ -1,6 +1,7 @@
 """The admin keys' door: creating the admin profile and the study's keys (in a central
-folder, or beside a PostgreSQL store), opening it to enrol and revoke devices, checking a
-bundle without importing it, and writing a signed study pack. The command line's
+folder, or beside a PostgreSQL store), opening them with the device registry to enrol and
+revoke devices (`open_registry`), checking a bundle without importing it, and writing a
+signed study pack. The command line's
 ``admin``, ``bundle verify`` and ``study pack`` commands and the screenshot scripts go
 through it, so none of them reaches into sync, central or crypto.
 
@@ -23,7 +24,9 @@ from qi_capture.crypto import signing
 from qi_capture.crypto.atomic import atomic_write_bytes
 from qi_capture.crypto.kdf import KdfParams
 from qi_capture.progress import Cancelled, CancelToken, ProgressCallback, no_progress
+from qi_capture.services.admin.errors import RegistryInPostgres, RegistryNeedsKeys
 from qi_capture.services.central_forms import RegisteredForm, register_forms
+from qi_capture.services.device_registry import DeviceRegistry, RegisteredKey
 from qi_capture.storage.profile import KEYFILE_NAME
 from qi_capture.sync.admin import (
     AdminCreated,
@@ -58,9 +61,10 @@ __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES", "DEFAULT_QUARANTINE_BUNDLE_BYTES",
     "DEFAULT_QUARANTINE_TOTAL_BYTES", "DEFAULT_RETENTION_DAYS", "MAX_PACK_BYTES",
     "PACK_REFUSED", "AdminCreated", "AdminNameInvalid", "AdminProfile", "BundleRefused",
-    "BundleSummary", "PackForm", "PackWritten", "StudyPolicy", "check_admin_name",
+    "BundleSummary", "DeviceRegistry", "PackForm", "PackWritten", "RegisteredKey",
+    "RegistryInPostgres", "RegistryNeedsKeys", "StudyPolicy", "check_admin_name",
     "check_postgres_setup", "create_admin",
-    "create_merge_role", "is_postgres_url", "open_admin", "parse_device_key",
+    "create_merge_role", "is_postgres_url", "open_admin", "open_registry", "parse_device_key",
     "prepare_postgres", "verify_bundle", "write_study_pack",
 ]
 
@@ -95,28 +99,60 @@ def create_merge_role(url: str, role: str, password: str | None) -> None:
 
 
 def create_admin(folder: Path, passphrase: str, *, study_id: str, study_title: str,
-                 admin_name: str = "", kdf: KdfParams | None = None) -> AdminCreated:
+                 admin_name: str = "", kdf: KdfParams | None = None,
+                 central_store: str | None = None) -> AdminCreated:
     """The admin profile and the study's keys in ``folder``; ``admin_name`` (may be
-    empty) goes into every study pack. The recovery identity it returns is the only
+    empty) goes into every study pack; ``central_store``: the PostgreSQL store (as
+    `prepare_postgres` names it) whose keys these are, so that commands given only the
+    folder say where its devices are. The recovery identity it returns is the only
     copy: show it once."""
     return init_admin(folder, passphrase, study_id=study_id, study_title=study_title,
-                      admin_name=admin_name, kdf=kdf)
+                      admin_name=admin_name, kdf=kdf, central_store=central_store)
 
 
 def open_admin(folder: Path, passphrase: str) -> AdminProfile:
-    """The admin profile in ``folder`` (a context manager: enrol, revoke, devices, keys)."""
+    """The admin profile in ``folder`` (a context manager: its keys)."""
     return AdminProfile.open(folder, passphrase)
 
 
-def verify_bundle(path: Path, folder: Path, passphrase: str,
-                  extra_keys: Sequence[str] = ()) -> BundleSummary:
-    """Decrypt and check a bundle with the admin keys in ``folder``, importing nothing;
-    ``extra_keys`` (base64) are trusted for this check only. Raises `BundleRefused`
-    (with its reason's code) or OSError."""
+@contextmanager
+def open_registry(target: str | Path, passphrase: str, *, admin_dir: Path | None = None
+                  ) -> Iterator[tuple[DeviceRegistry, AdminProfile]]:
+    """The device registry and the admin keys: a central folder's own (``target``), or
+    a PostgreSQL store's (``target`` its URL, ``admin_dir`` the folder of the keys). A
+    folder that only holds the keys of a PostgreSQL store is refused
+    (`RegistryInPostgres`): its devices are in the database."""
+    text = str(target)
+    with ExitStack() as opened:
+        if is_url(text):
+            if admin_dir is None:
+                raise RegistryNeedsKeys()
+            central = opened.enter_context(CentralStore.open(text))
+            admin = opened.enter_context(AdminProfile.open(admin_dir, passphrase))
+            admin.remember_central_store(central.target)
+        else:
+            # The profile first: a folder beside PostgreSQL is refused before any
+            # central table is made in it.
+            admin = AdminProfile.open(Path(text), passphrase)
+            elsewhere = admin.central_store()
+            if elsewhere is not None:
+                admin.lock()
+                raise RegistryInPostgres(text, elsewhere)
+            central = opened.enter_context(CentralStore.on_profile(admin.store, target=text))
+        yield DeviceRegistry(central, admin), admin
+
+
+def verify_bundle(path: Path, target: str | Path, passphrase: str,
+                  extra_keys: Sequence[str] = (), *,
+                  admin_dir: Path | None = None) -> BundleSummary:
+    """Decrypt and check a bundle with the admin keys (a central folder's, or
+    ``admin_dir``'s beside a PostgreSQL store), trusting the devices of the registry,
+    importing nothing; ``extra_keys`` (base64) are trusted for this check only. Raises
+    `BundleRefused` (with its reason's code) or OSError."""
     extra = [parse_device_key(k) for k in extra_keys]
-    with AdminProfile.open(folder, passphrase) as admin:
+    with open_registry(target, passphrase, admin_dir=admin_dir) as (registry, admin):
         keys = admin.keys()
-        devices = admin.devices()
+        devices = registry.known()
     for key in extra:
         devices.setdefault(signing.fingerprint(key), KnownDevice(key, "given with --device-key"))
     return verify_bundle_file(path, study_id=keys.study_id, identity=keys.bundle_identity,

@@ -17,6 +17,7 @@ from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.resources import resource_path
 from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.dto import STAYS_ON_LAPTOP, record_state
 from qi_capture.services.merge import MergeRun, merge_files
 from qi_capture.services.studies import BUILTIN_STUDY_ID
@@ -82,9 +83,9 @@ def merge_at_centre(
         assert store.profile is not None
         admin = AdminProfile(store.profile)
         device = ctx.device
-        store.enrol(device.id, name="Laptop", fingerprint=device.fingerprint,
-                    public_key=device.public_key)
-        admin.enrol(device.public_key, "Laptop")
+        DeviceRegistry(store, admin).enrol(device.id, name="Laptop",
+                                           fingerprint=device.fingerprint,
+                                           public_key=device.public_key)
         run = merge_files(store, admin, sorted((folder / "outbox").glob("*.qibundle")))
         ranges = sorted((first, last) for _h, _b, first, last in store.manifests(device.id))
         return run, ranges, store.device_gaps(device.id)

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.deployment import Deployment
 from qi_capture.progress import Cancelled, SimpleCancelToken
 from qi_capture.services import CoreContext, ProfileService
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.sync.ack import acknowledgement_for, write_acknowledgement
 from qi_capture.sync.admin import AdminProfile, init_admin
 from qi_capture.sync.bundle import verify_bundle_file
@@ -124,11 +126,13 @@ def test_sync_counts_ack_and_bundle_verifies(opened: CoreContext, tmp_path: Path
     assert opened.sync.sync(folder, send_all=True).records_sent == 2
 
     bundle = result.bundles[0].path
-    with AdminProfile.open(central, PASSPHRASE) as admin:
-        admin.enrol(opened.device.public_key, "laptop")
-        keys = admin.keys()
+    with CentralStore.open(central, PASSPHRASE) as store:
+        assert store.profile is not None
+        registry = DeviceRegistry(store)
+        registry.enrol_key(opened.device.public_key, "laptop")
+        keys = AdminProfile(store.profile).keys()
         verified = verify_bundle_file(bundle, study_id=keys.study_id,
-                                      identity=keys.bundle_identity, devices=admin.devices())
+                                      identity=keys.bundle_identity, devices=registry.known())
         write_acknowledgement(folder, acknowledgement_for(verified, keys.signing_key))
     acked = opened.sync.sync(folder)
     assert acked.acknowledged == 2

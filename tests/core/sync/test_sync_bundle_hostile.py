@@ -16,6 +16,7 @@ import pytest
 
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto.envelope import encrypt_stream, recipient_fingerprint
+from qi_capture.services.device_registry import DeviceRegistry
 from qi_capture.services.merge import merge_bytes
 from qi_capture.storage.canonical import sha256_hex
 from qi_capture.sync import folder as sync_folder_module
@@ -123,7 +124,7 @@ def test_merge_refuses_an_oversized_revision_and_changes_nothing(
     with CentralStore.open(central_dir, PASSPHRASE) as central:
         assert central.profile is not None
         admin = AdminProfile(central.profile)
-        admin.enrol(kit.store.device().public_key, "Laptop A")
+        DeviceRegistry(central).enrol_key(kit.store.device().public_key, "Laptop A")
         before, audit = central.content_hash(), len(central.audit_log())
         report = merge_bytes(central, admin, data, source="crafted")
         assert (report.outcome, report.reason) == ("refused", "bundle_member_too_large")
@@ -182,7 +183,7 @@ def test_merge_refuses_it_and_the_central_store_is_unchanged(kit: Any, tmp_path:
     with CentralStore.open(central_dir, PASSPHRASE) as central:
         assert central.profile is not None
         admin = AdminProfile(central.profile)
-        admin.enrol(kit.store.device().public_key, "Laptop A")
+        DeviceRegistry(central).enrol_key(kit.store.device().public_key, "Laptop A")
         before = central.content_hash()
         audit = len(central.audit_log())
         report = merge_bytes(central, admin, study_key_only(kit), source="crafted")

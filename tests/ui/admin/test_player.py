@@ -152,6 +152,7 @@ def test_a_record_without_audio_shows_no_player(
     qtbot: QtBot, runner: TaskRunner, tmp_path: Path, make_world: MakeWorld,  # noqa: F811
 ) -> None:
     from qi_capture.central.store import CentralStore
+    from qi_capture.services.device_registry import DeviceRegistry
     from qi_capture.services.merge import find_bundles, merge_files
     from qi_capture.storage.profile import Profile
     from qi_capture.sync.admin import AdminProfile
@@ -163,10 +164,9 @@ def test_a_record_without_audio_shows_no_player(
         finalise_records(store, 1)
         sync_folder(store, folder)
         device = store.device()
-    with AdminProfile.open(central_dir, PASSPHRASE) as admin:
-        admin.enrol(device.public_key)
     with CentralStore.open(central_dir, PASSPHRASE) as central:
         assert central.profile is not None
+        DeviceRegistry(central).enrol_key(device.public_key)
         merge_files(central, AdminProfile(central.profile), find_bundles([str(folder)]))
     with AdminDesk.open(central_dir, PASSPHRASE) as desk:
         ref = desk.records("merge_e2e").rows[0].short_id
