@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar, overload
 
 import msgspec
 
@@ -70,3 +70,21 @@ def key_problem(value: object, keys: Iterable[str]) -> tuple[list[str], list[str
 
 def field_names(struct: type[msgspec.Struct]) -> tuple[str, ...]:
     return tuple(f.encode_name for f in msgspec.structs.fields(struct))
+
+
+T = TypeVar("T")
+
+
+@overload
+def convert(value: object, target: type[T]) -> T: ...
+@overload
+def convert(value: object, target: Any) -> Any: ...
+def convert(value: object, target: Any) -> Any:
+    """`msgspec.convert` of a value decoded by another JSON reader. Such a value may hold
+    text with a lone surrogate (a ``\\ud800`` escape), which msgspec cannot name in its
+    refusal (a `UnicodeEncodeError`): that is refused too, as a `msgspec.ValidationError`
+    that names no place."""
+    try:
+        return msgspec.convert(value, target)
+    except UnicodeEncodeError:
+        raise msgspec.ValidationError("Expected text without a lone surrogate") from None
