@@ -49,6 +49,13 @@ def refusal(exc: msgspec.ValidationError) -> Refusal:
     return Refusal(path, kind, detail)
 
 
+def describe(problem: Refusal) -> str:
+    """A refusal as a reader may show it: the place, then msgspec's detail (never a
+    value: msgspec names types and fields only)."""
+    where = ".".join(str(step) for step in problem.path)
+    return f"{where}: {problem.detail}" if where else problem.detail
+
+
 def value_at(doc: object, path: Iterable[str | int]) -> object:
     """The value at ``path`` in a plain decoded document (None where it is absent)."""
     for step in path:
