@@ -35,7 +35,9 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 from qi_capture.errors import QICaptureError
 
@@ -43,8 +45,6 @@ FILE_NAME = "deployment.json"
 FORMAT = "qi-capture-deployment"
 VERSION = 1
 ENV_VAR = "QI_CAPTURE_DEPLOYMENT"
-_KEYS = frozenset({"format", "version", "study_pack", "sync_folder", "data_dir", "comment",
-                   "backup_keep_days"})
 MAX_BACKUP_KEEP_DAYS = 365
 _ONEDRIVE_VARS = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
 
@@ -122,30 +122,66 @@ def is_onedrive_path(path: Path) -> bool:
     return any(part.casefold().startswith("onedrive") for part in resolved.parts)
 
 
-def _string(data: dict[str, Any], key: str, path: Path) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
+# -- the declared schema ------------------------------------------------------------------
+#: A path setting: text with something besides white space, and no NUL or unpaired
+#: surrogate (\ud800-\udfff: a "\ud800" escape in the file), which no path can hold.
+#: Leading white space, then one character that is not, then the rest: one way to match.
+_PathText = Annotated[
+    str, msgspec.Meta(pattern=r"\A\s*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*\Z")]
+_KeepDays = Annotated[int, msgspec.Meta(ge=1, le=MAX_BACKUP_KEEP_DAYS)]
+
+
+class _Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """deployment.json, its settings in the order they are checked (and refused).
+    Absent and null are the same: not set."""
+
+    format: Literal["qi-capture-deployment"]
+    #: Whole and positive; newer than `VERSION` is refused with its own message.
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    study_pack: _PathText | None = None
+    sync_folder: _PathText | None = None
+    data_dir: _PathText | None = None
+    #: IT's own note, any JSON: never read.
+    comment: Any = None
+    backup_keep_days: _KeepDays | None = None
+
+
+_FIELDS = msgspec.structs.fields(_Settings)
+_KEYS = frozenset(f.encode_name for f in _FIELDS)
+
+
+def _problem(key: str, value: object) -> str:
+    """The message for setting ``key`` holding ``value``, which its type refuses."""
+    if key == "format":
+        return f'"format" must be "{FORMAT}"'
+    if key == "version":
+        return '"version" must be a whole number'
+    if key == "backup_keep_days":
+        return (f'"backup_keep_days" must be a whole number of days from 1 to '
+                f"{MAX_BACKUP_KEEP_DAYS}")
     if not isinstance(value, str) or not value.strip():
-        raise DeploymentInvalid(path, f'"{key}" must be a non-empty string')
-    if "\x00" in value or not _encodable(value):
-        raise DeploymentInvalid(
-            path, f'"{key}" holds a NUL or an unpaired surrogate (\\ud800-\\udfff) '
-            "character, which no path can contain",
-        )
-    return value.strip()
+        return f'"{key}" must be a non-empty string'
+    return (f'"{key}" holds a NUL or an unpaired surrogate (\\ud800-\\udfff) '
+            "character, which no path can contain")
 
 
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _refusal(data: dict[str, Any]) -> str:
+    """Why ``data`` (with no unknown setting) is refused: the first setting, in the
+    order they have always been checked, that its declared type refuses."""
+    for field in _FIELDS:
+        if field.required and field.encode_name not in data:
+            return _problem(field.encode_name, None)
+        try:
+            msgspec.convert(data.get(field.encode_name), field.type)
+        except (msgspec.ValidationError, UnicodeEncodeError):
+            # (msgspec cannot word its refusal of a lone surrogate: the second.)
+            return _problem(field.encode_name, data.get(field.encode_name))
+    return "the settings are not valid"
 
 
-def parse(data: object, path: Path) -> Deployment:
-    """Check a decoded deployment file; ``path`` resolves relative paths and names errors."""
+def _checked(data: object, path: Path) -> _Settings:
+    """``data`` as the declared settings, or `DeploymentInvalid` naming the first
+    problem."""
     if not isinstance(data, dict):
         raise DeploymentInvalid(path, "the file must hold a JSON object")
     unknown = sorted(set(data) - _KEYS)
@@ -153,17 +189,22 @@ def parse(data: object, path: Path) -> Deployment:
         # Escaped so a lone surrogate (a "\\ud800" escape in the file) can be printed.
         shown = ", ".join(name.encode("utf-8", "backslashreplace").decode() for name in unknown)
         raise DeploymentInvalid(path, f"unknown setting(s): {shown}")
-    if data.get("format") != FORMAT:
-        raise DeploymentInvalid(path, f'"format" must be "{FORMAT}"')
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise DeploymentInvalid(path, '"version" must be a whole number')
-    if version > VERSION:
+    try:
+        settings = msgspec.convert(data, _Settings)
+    except (msgspec.ValidationError, UnicodeEncodeError):
+        raise DeploymentInvalid(path, _refusal(data)) from None
+    if settings.version > VERSION:
         raise DeploymentInvalid(
-            path, f"version {version} is newer than this app understands ({VERSION})"
+            path, f"version {settings.version} is newer than this app understands ({VERSION})"
         )
+    return settings
+
+
+def parse(data: object, path: Path) -> Deployment:
+    """Check a decoded deployment file; ``path`` resolves relative paths and names errors."""
+    settings = _checked(data, path)
     base = path.parent
-    pack_text = _string(data, "study_pack", path)
+    pack_text = None if settings.study_pack is None else settings.study_pack.strip()
     pack = None if pack_text is None else base / _expand(pack_text, "study_pack", path)
     if pack is not None:
         try:
@@ -174,11 +215,11 @@ def parse(data: object, path: Path) -> Deployment:
             ) from None
         if not found:
             raise DeploymentInvalid(path, f"the study pack {pack} does not exist")
-    sync_text = _string(data, "sync_folder", path)
+    sync_text = None if settings.sync_folder is None else settings.sync_folder.strip()
     sync = None if sync_text is None else _expand(sync_text, "sync_folder", path)
     if sync is not None and not sync.is_absolute():
         raise DeploymentInvalid(path, '"sync_folder" must be an absolute path')
-    data_text = _string(data, "data_dir", path)
+    data_text = None if settings.data_dir is None else settings.data_dir.strip()
     data_dir = None if data_text is None else _expand(data_text, "data_dir", path)
     if data_dir is not None:
         if not data_dir.is_absolute():
@@ -188,13 +229,7 @@ def parse(data: object, path: Path) -> Deployment:
                 path, f'"data_dir" {data_dir} is in a OneDrive-synced folder; profiles '
                 "must live in local application data, which OneDrive does not sync",
             )
-    keep = data.get("backup_keep_days")
-    if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool)
-                             or not 1 <= keep <= MAX_BACKUP_KEEP_DAYS):
-        raise DeploymentInvalid(
-            path, f'"backup_keep_days" must be a whole number of days from 1 to '
-                  f"{MAX_BACKUP_KEEP_DAYS}")
-    return Deployment(path, pack, sync, data_dir, keep)
+    return Deployment(path, pack, sync, data_dir, settings.backup_keep_days)
 
 
 def load(path: Path | None = None) -> Deployment:

@@ -15,17 +15,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qi_capture.sync.schemas.revision import Revision
+
 
 @dataclass(frozen=True, slots=True)
 class BundleRevision:
     """One revision: ``id`` must equal SHA-256 of ``canonical_json``. ``document``, if
-    given, is ``json.loads(canonical_json)`` as the bundle reader already decoded it
-    (spares the merge a second decode). ``id_checked``: the bundle reader has already
-    checked ``id`` against these exact bytes (the merge recomputes it otherwise)."""
+    given, is ``canonical_json`` as the bundle reader already decoded it (spares the
+    merge a second decode): the declared `Revision` it checked, or plain JSON.
+    ``id_checked``: the bundle reader has already checked ``id`` against these exact
+    bytes (the merge recomputes it otherwise)."""
 
     id: str
     canonical_json: str
-    document: Mapping[str, Any] | None = None
+    document: Revision | Mapping[str, Any] | None = None
     id_checked: bool = False
 
 

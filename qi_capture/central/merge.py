@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from qi_capture.central import enrolment, erasure, lineage, sql
@@ -51,8 +52,11 @@ from qi_capture.central.models import (
 )
 from qi_capture.storage.canonical import revision_id
 from qi_capture.storage.models import utcnow
+from qi_capture.sync.schemas import revision as revision_schema
+from qi_capture.sync.schemas.refusal import convert, refusal
+from qi_capture.sync.schemas.revision import Revision, erasure_problem
 
-REVISION_TYPE = "qi-capture.revision"
+REVISION_TYPE = revision_schema.REVISION_TYPE
 
 _REV = sql.table(CentralRevisionRow)
 _REC = sql.table(CentralRecordRow)
@@ -113,71 +117,69 @@ def _invalid(rev_id: str, detail: str) -> BundleRefused:
 def parse_revision(
     rev_id: str,
     canonical: str,
-    document: Mapping[str, Any] | None = None,
+    document: Revision | Mapping[str, Any] | None = None,
     *,
     id_checked: bool = False,
-    device_ids: Mapping[str, uuid.UUID] | None = None,
 ) -> ParsedRevision:
     """Check a revision's id against its canonical JSON (unless ``id_checked``: the
-    bundle reader did) and read its columns (from ``document`` if given: ``canonical``
-    already decoded by the bundle reader). ``device_ids``: device id text -> UUID
-    already parsed (every revision of a bundle names the same device)."""
+    bundle reader did) and read its columns. The document is the declared `Revision`
+    (`qi_capture.sync.schemas.revision`): ``document`` if the bundle reader gives it
+    (already checked against the schema, or as plain JSON to check), else decoded
+    from ``canonical``."""
     if not id_checked and revision_id(canonical) != rev_id:
         raise BundleRefused(
             "revision_hash",
             f"Revision {rev_id} does not hash to its id; the bundle is refused.",
             revision_id=rev_id,
         )
+    rev = document if isinstance(document, Revision) else _revision(rev_id, canonical, document)
+    problem = erasure_problem(rev)
+    if problem is not None:
+        raise _invalid(rev_id, f"ValueError: {problem}")
+    form = rev.form
+    return ParsedRevision(
+        id=rev_id,
+        record_id=rev.record_id,
+        device_id=rev.device_id,
+        device_seq=rev.device_seq,
+        parents=tuple(rev.parents),
+        kind="edit" if rev.resolution is None else "resolution",
+        deleted=rev.deleted,
+        study_id=form.study_id,
+        form_id=form.form_id,
+        form_version=form.version,
+        interviewer=rev.interviewer,
+        created=rev.created,
+        canonical_json=canonical,
+        erasure=rev.erasure is not None,
+    )
+
+
+def _revision(rev_id: str, canonical: str, document: Mapping[str, Any] | None) -> Revision:
+    """The declared revision in ``document`` (plain JSON) or, without it, ``canonical``."""
     try:
-        doc = json.loads(canonical) if document is None else document
-        if not isinstance(doc, Mapping) or doc.get("type") != REVISION_TYPE:
-            raise _invalid(rev_id, "not a qi-capture revision")
-        form = doc["form"]
-        parents = doc.get("parents") or []
-        if not isinstance(form, dict) or not isinstance(parents, list):
-            raise _invalid(rev_id, "form or parents malformed")
-        return ParsedRevision(
-            id=rev_id,
-            record_id=uuid.UUID(str(doc["record_id"])),
-            device_id=(device_ids or {}).get(doc["device_id"]) or uuid.UUID(
-                str(doc["device_id"])
-            ),
-            device_seq=int(doc["device_seq"]),
-            parents=tuple(str(p) for p in parents),
-            kind="resolution" if doc.get("resolution") is not None else "edit",
-            deleted=doc.get("deleted") is True,
-            study_id=str(form["study_id"]),
-            form_id=str(form["form_id"]),
-            form_version=str(form.get("version") or ""),
-            interviewer=str(doc.get("interviewer") or ""),
-            created=str(doc["created"]),
-            canonical_json=canonical,
-            erasure=_is_erasure(doc),
-        )
-    except BundleRefused:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _invalid(rev_id, f"{type(exc).__name__}: {exc}") from exc
+        if document is None:
+            return revision_schema.DECODER.decode(canonical)
+        return convert(document, Revision)
+    except msgspec.ValidationError as exc:
+        plain = document if document is not None else _plain(canonical)
+        raise _invalid(rev_id, revision_schema.revision_problem(refusal(exc), plain)) from None
+    except msgspec.DecodeError as exc:
+        raise _invalid(rev_id, f"not JSON ({exc})") from None
 
 
-def _is_erasure(doc: Mapping[str, Any]) -> bool:
-    """An erasure revision: a deletion with its ``erasure`` (who, why), and no answers."""
-    erasure = doc.get("erasure")
-    if erasure is None:
-        return False
-    if not isinstance(erasure, dict) or doc.get("deleted") is not True or doc.get("answers"):
-        raise ValueError("an erasure revision is a deletion with no answers")
-    if not isinstance(erasure.get("reason"), str) or not isinstance(erasure.get("by"), str):
-        raise ValueError("an erasure revision names who erased it and why")
-    return True
+def _plain(canonical: str) -> object:
+    """A refused revision as plain JSON, only to word its refusal (it is known to be JSON)."""
+    try:
+        return json.loads(canonical)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _check_bundle(bundle: VerifiedBundle) -> list[ParsedRevision]:
     parsed: dict[str, ParsedRevision] = {}
-    device_ids = {str(bundle.device_id): bundle.device_id}
     for rev in bundle.revisions:
-        p = parse_revision(rev.id, rev.canonical_json, rev.document, id_checked=rev.id_checked,
-                           device_ids=device_ids)
+        p = parse_revision(rev.id, rev.canonical_json, rev.document, id_checked=rev.id_checked)
         if p.device_id != bundle.device_id or p.kind != "edit":
             raise BundleRefused(
                 "revision_foreign_device",

@@ -89,6 +89,7 @@ from qi_capture.sync.manifest import (
     RecordEntry,
 )
 from qi_capture.sync.pack import admin_policy
+from qi_capture.sync.schemas.revision import Revision
 
 
 def known_devices(central: CentralStore, admin: AdminProfile | None) -> dict[str, KnownDevice]:
@@ -113,9 +114,7 @@ class _Collector:
     def revision(self, entry: RecordEntry, canonical: bytes) -> None:
         self.revisions.append(BundleRevision(entry.revision_id, canonical.decode("utf-8")))
 
-    def revision_decoded(
-        self, entry: RecordEntry, canonical: bytes, document: dict[str, Any]
-    ) -> None:
+    def revision_decoded(self, entry: RecordEntry, canonical: bytes, document: Revision) -> None:
         self.revisions.append(
             # verify_bundle checked the SHA-256 of these bytes against the revision id.
             BundleRevision(entry.revision_id, canonical.decode("utf-8"), document,

@@ -35,7 +35,9 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
+
+import msgspec
 
 from qi_capture.crypto import signing
 from qi_capture.crypto.age_header import (
@@ -95,6 +97,8 @@ from qi_capture.sync.manifest import (
     parse_paradata,
     signed_message,
 )
+from qi_capture.sync.schemas.refusal import convert, describe, refusal
+from qi_capture.sync.schemas.revision import Revision, decode_canonical_revision
 
 
 # -- verifying ----------------------------------------------------------------------------
@@ -118,8 +122,8 @@ class BundleSink(Protocol):
 
     def revision(self, entry: RecordEntry, canonical: bytes) -> None: ...
 
-    # Optional: ``revision_decoded(entry, canonical, document)``, called instead of
-    # ``revision`` with the document decoded from ``canonical`` (do not modify it).
+    # Optional: ``revision_decoded(entry, canonical, revision)``, called instead of
+    # ``revision`` with the `Revision` decoded from ``canonical`` and checked.
 
     def paradata(self, entry: ParadataEntry, events: Sequence[ParadataLine]) -> None: ...
 
@@ -185,7 +189,24 @@ def _refuse_decrypt(exc: AgeDecryptFailed, partial_chunk: int, authenticated: in
     return BundlePayloadTampered(authenticated)
 
 
-def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> dict[str, Any]:
+def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> Revision:
+    """The revision in ``data``: canonical JSON, consistent with the manifest, and of the
+    declared schema (`qi_capture.sync.schemas.revision`). A revision all is well with
+    takes the fast path; anything else the exact one, which words the refusal."""
+    revision = decode_canonical_revision(data)
+    if revision is not None and (
+        revision.schema == manifest.schema_version
+        and revision.device_seq == entry.device_seq
+        and revision.form.study_id == manifest.study_id
+        # Canonical, so the ids' text is `str(UUID)`'s: compared as the manifest's text.
+        and str(revision.record_id) == entry.submission_id
+        and str(revision.device_id) == manifest.device_id
+    ):
+        return revision
+    return _check_revision_exactly(manifest, entry, data)
+
+
+def _check_revision_exactly(manifest: Manifest, entry: RecordEntry, data: bytes) -> Revision:
     try:
         doc = decode_canonical(data)
     except ValueError as exc:
@@ -193,6 +214,7 @@ def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> dict
     if not isinstance(doc, dict):
         raise BundleContentMismatch(f"{entry.member} is not a revision")
     form = doc.get("form")
+    # On the plain JSON: the ids are held to the manifest's exact text.
     checks = {
         "type": doc.get("type") == REVISION_TYPE,
         "schema": doc.get("schema") == manifest.schema_version,
@@ -204,7 +226,12 @@ def _check_revision(manifest: Manifest, entry: RecordEntry, data: bytes) -> dict
     wrong = [name for name, ok in checks.items() if not ok]
     if wrong:
         raise BundleContentMismatch(f"{entry.member}: {', '.join(wrong)} differ from the manifest")
-    return doc
+    try:
+        return convert(doc, Revision)
+    except msgspec.ValidationError as exc:
+        raise BundleContentMismatch(
+            f"{entry.member} is not a valid revision ({describe(refusal(exc))})"
+        ) from None
 
 
 def _check_sizes(manifest: Manifest) -> None:
@@ -294,9 +321,9 @@ class _Verifier:
         self._header, self._study_id, self._own = header, study_id, own_fingerprint
         self._recovery = recovery_fingerprint
         self._devices, self._sink = devices, sink
-        # A sink may take each revision's document as the check decoded it (from
-        # exactly these canonical bytes), instead of decoding them again.
-        self._decoded: Callable[[RecordEntry, bytes, dict[str, Any]], None] | None = getattr(
+        # A sink may take each revision as the check decoded it (from exactly these
+        # canonical bytes), instead of decoding them again.
+        self._decoded: Callable[[RecordEntry, bytes, Revision], None] | None = getattr(
             sink, "revision_decoded", None
         )
         self._seen = 0  # members begun

@@ -45,14 +45,14 @@ On the laptop the pack's keys and policy are kept in the encrypted settings unde
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+
+import msgspec
 
 from qi_capture.crypto import signing
 from qi_capture.crypto.envelope import recipient_fingerprint
@@ -62,6 +62,8 @@ from qi_capture.storage.canonical import JsonValue, canonical_json
 from qi_capture.storage.store import Store
 from qi_capture.sync.admin import AdminKeys, admin_name_problem
 from qi_capture.sync.errors import PackBadSignature, PackInvalid, PackSignedByOtherKey
+from qi_capture.sync.schemas import pack as schema
+from qi_capture.sync.schemas.refusal import convert, refusal
 
 FORMAT = "qi-capture-study-pack"
 FORMAT_VERSION = 1
@@ -74,11 +76,6 @@ DEFAULT_QUARANTINE_BUNDLE_BYTES = 256 * 1024 * 1024
 DEFAULT_QUARANTINE_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 _STUDIES = "sync.studies"
 _ADMIN_POLICY = "admin.policy"
-_POLICY_KEYS = {"idle_lock_minutes", "retention_days", "sync_folder"}
-_QUARANTINE_KEYS = {"quarantine_bundle_bytes", "quarantine_total_bytes"}
-_CAP_KEYS = {"max_recording_minutes", "max_bundle_bytes"}
-_ADMIN_KEYS = {"bundle_recipient", "signing_public_key", "signing_key_fingerprint",
-               "recovery_recipient"}
 
 
 def _study_key(study_id: str) -> str:
@@ -235,111 +232,103 @@ def build_pack(
 
 
 # -- reading (laptop) ------------------------------------------------------------------
-def _obj(value: object, keys: set[str], what: str) -> dict[str, Any]:
-    if not isinstance(value, dict) or set(value) != keys:
-        raise PackInvalid(f"{what} does not have the expected fields")
-    return value
-
-
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise PackInvalid(f"{what} must be text")
-    return value
-
-
-def _count(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise PackInvalid(f"{what} must be a whole number")
-    return value
-
-
-def _b64(value: object, what: str) -> bytes:
-    try:
-        return base64.b64decode(_text(value, what), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise PackInvalid(f"{what} is not base64") from exc
-
-
 def read_pack(data: bytes) -> StudyPack:
     """Parse a pack and verify its signature against the key it carries. Raises
-    `PackInvalid` (not a pack) or `PackBadSignature` (altered after signing)."""
+    `PackInvalid` (not a pack) or `PackBadSignature` (altered after signing). The
+    shape is `qi_capture.sync.schemas.pack`'s, read in its stages."""
     if len(data) > MAX_PACK_BYTES:
         raise PackInvalid(f"the file is larger than {MAX_PACK_BYTES} bytes")
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise PackInvalid("it is not a QI Capture study pack (not JSON)") from exc
-    top = _obj(doc, {"format", "format_version", "body", "signature"}, "the pack")
-    if top["format"] != FORMAT:
-        raise PackInvalid("it is not a QI Capture study pack")
-    if top["format_version"] != FORMAT_VERSION:
-        raise PackInvalid(f"pack format version {top['format_version']!r} is not supported")
-    body = _obj(top["body"], {"pack_id", "created", "study", "forms", "admin", "policy"}, "body")
-    admin = body["admin"]
-    if not isinstance(admin, dict) or not _ADMIN_KEYS <= set(admin) <= _ADMIN_KEYS | {"name"}:
-        raise PackInvalid("admin does not have the expected fields")
-    public = _b64(admin["signing_public_key"], "the signing key")
-    signature = _b64(top["signature"], "the signature")
+    top = _envelope(doc)
+    plain = top.body
+    try:
+        fields = convert(plain, schema.PackBodyFields)
+    except msgspec.ValidationError:
+        raise PackInvalid(schema.fields_message(plain)) from None
+    public = _base64(fields.admin.signing_public_key, "the signing key")
+    signature = _base64(top.signature, "the signature")
     try:
         valid = len(signature) == signing.SIGNATURE_BYTES and signing.verify(
-            public, SIGNATURE_DOMAIN + canonical_json(body).encode("utf-8"), signature
+            public, SIGNATURE_DOMAIN + canonical_json(plain).encode("utf-8"), signature
         )
     except (CryptoError, ValueError) as exc:
         raise PackInvalid("the signing key is not an Ed25519 public key") from exc
     if not valid:
         raise PackBadSignature()
     # Signed: what follows checks the admin's own tool did its job.
-    study = _obj(body["study"], {"id", "title"}, "study")
-    policy = body["policy"]
-    if not isinstance(policy, dict) or not (
-        _POLICY_KEYS <= set(policy) <= _POLICY_KEYS | _QUARANTINE_KEYS | _CAP_KEYS
-        and len(set(policy) & _QUARANTINE_KEYS) != 1
-    ):
-        raise PackInvalid("policy does not have the expected fields")
+    try:
+        body = convert(plain, schema.PackBody)
+    except msgspec.ValidationError as exc:
+        raise PackInvalid(schema.body_message(refusal(exc), plain)) from None
+    return _pack(body, public)
+
+
+def _envelope(doc: object) -> schema.PackEnvelope:
+    """The envelope's fields, its format and version."""
+    try:
+        top = convert(doc, schema.PackEnvelope)
+    except msgspec.ValidationError:
+        raise PackInvalid("the pack does not have the expected fields") from None
+    try:
+        convert(top.format, schema.FormatName)
+    except msgspec.ValidationError:
+        raise PackInvalid("it is not a QI Capture study pack") from None
+    try:
+        convert(top.format_version, schema.FormatVersion)
+    except msgspec.ValidationError:
+        raise PackInvalid(f"pack format version {top.format_version!r} is not supported") \
+            from None
+    return top
+
+
+def _base64(value: object, what: str) -> bytes:
+    try:
+        return convert(value, schema.Base64)
+    except msgspec.ValidationError:
+        raise PackInvalid(schema.base64_message(value, what)) from None
+
+
+def _pack(body: schema.PackBody, public: bytes) -> StudyPack:
+    """The pack a signed body of the declared types holds, once what spans its fields
+    is checked: each form's bytes against their hash and size, the recipients, the key
+    against its fingerprint, the admin's name and the quarantine limits."""
+    _check_quarantine_fields(body.policy)
     forms = []
-    if not isinstance(body["forms"], list) or not body["forms"]:
-        raise PackInvalid("the pack holds no forms")
-    for i, item in enumerate(body["forms"]):
-        f = _obj(item, {"filename", "sha256", "size", "data"}, f"form {i}")
-        form = PackForm(_text(f["filename"], f"form {i} filename"), _b64(f["data"], f"form {i}"))
-        if form.sha256 != f["sha256"] or len(form.data) != f["size"]:
+    for f in body.forms:
+        form = PackForm(f.filename, f.data)
+        if form.sha256 != f.sha256 or len(form.data) != f.size:
             raise PackInvalid(f"form {form.filename} does not match its hash")
         forms.append(form)
-    sync_folder = policy["sync_folder"]
+    admin = body.admin
     try:
-        for key in ("bundle_recipient", "recovery_recipient"):
-            recipient_fingerprint(_text(admin[key], key))
+        for recipient in (admin.bundle_recipient, admin.recovery_recipient):
+            recipient_fingerprint(recipient)
     except CryptoError as exc:
         raise PackInvalid("an admin recipient is not an age X25519 key") from exc
-    if admin["signing_key_fingerprint"] != signing.fingerprint(public):
+    if admin.signing_key_fingerprint != signing.fingerprint(public):
         raise PackInvalid("the signing key does not match its fingerprint")
-    admin_name = _admin_name(admin["name"]) if "name" in admin else ""
+    admin_name = "" if isinstance(admin.name, msgspec.UnsetType) else _admin_name(admin.name)
     return StudyPack(
-        pack_id=_text(body["pack_id"], "pack_id"),
-        created=_text(body["created"], "created"),
-        study_id=_text(study["id"], "study id"),
-        study_title=_text(study["title"], "study title"),
+        pack_id=body.pack_id,
+        created=body.created,
+        study_id=body.study.id,
+        study_title=body.study.title,
         forms=tuple(forms),
-        bundle_recipient=admin["bundle_recipient"],
+        bundle_recipient=admin.bundle_recipient,
         signing_public_key=public,
-        recovery_recipient=admin["recovery_recipient"],
+        recovery_recipient=admin.recovery_recipient,
         admin_name=admin_name,
-        policy=StudyPolicy(
-            idle_lock_minutes=max(1, _count(policy["idle_lock_minutes"], "idle lock minutes")),
-            retention_days=_count(policy["retention_days"], "retention days"),
-            sync_folder=None if sync_folder is None else _text(sync_folder, "sync folder"),
-            **_quarantine_limits(policy),
-            **_caps(policy),
-        ),
+        policy=_policy(body.policy, idle_floor=1),
     )
 
 
-def _admin_name(value: object) -> str:
+def _admin_name(value: str) -> str:
     """The admin's name from a pack. A name that could not come from ``admin init``
     (control characters, text-direction tricks, a page of text) refuses the pack: the
     name is what an interviewer checks before installing."""
-    if not isinstance(value, str):
-        raise PackInvalid("the admin's name must be text")
     problem = admin_name_problem(value)
     if problem is not None:
         raise PackInvalid(f"the admin's name cannot be shown: {problem}")
@@ -352,17 +341,34 @@ def _check_quarantine(bundle_bytes: int, total_bytes: int) -> None:
                           "at most the total")
 
 
-def _quarantine_limits(policy: dict[str, Any]) -> dict[str, int]:
-    if "quarantine_bundle_bytes" not in policy:
-        return {}
-    limits = {key: _count(policy[key], key.replace("_", " ")) for key in sorted(_QUARANTINE_KEYS)}
-    _check_quarantine(limits["quarantine_bundle_bytes"], limits["quarantine_total_bytes"])
-    return limits
+def _check_quarantine_fields(doc: schema.PolicyDoc) -> None:
+    """The two quarantine limits come together, or neither does."""
+    if isinstance(doc.quarantine_bundle_bytes, msgspec.UnsetType) != isinstance(
+        doc.quarantine_total_bytes, msgspec.UnsetType
+    ):
+        raise PackInvalid("policy does not have the expected fields")
 
 
-def _caps(policy: dict[str, Any]) -> dict[str, int]:
-    return {key: _count(policy[key], key.replace("_", " ")) for key in _CAP_KEYS
-            if key in policy}
+def _set(value: int | msgspec.UnsetType, default: int) -> int:
+    return default if isinstance(value, msgspec.UnsetType) else value
+
+
+def _policy(doc: schema.PolicyDoc, *, idle_floor: int = 0) -> StudyPolicy:
+    """The policy a declared policy document holds (absent limits: the defaults).
+    ``idle_floor``: the shortest idle lock taken (a pack's 0 minutes lock after 1)."""
+    _check_quarantine_fields(doc)
+    policy = StudyPolicy(
+        idle_lock_minutes=max(idle_floor, doc.idle_lock_minutes),
+        retention_days=doc.retention_days,
+        sync_folder=doc.sync_folder,
+        quarantine_bundle_bytes=_set(doc.quarantine_bundle_bytes,
+                                     DEFAULT_QUARANTINE_BUNDLE_BYTES),
+        quarantine_total_bytes=_set(doc.quarantine_total_bytes, DEFAULT_QUARANTINE_TOTAL_BYTES),
+        max_recording_minutes=_set(doc.max_recording_minutes, 0),
+        max_bundle_bytes=_set(doc.max_bundle_bytes, 0),
+    )
+    _check_quarantine(policy.quarantine_bundle_bytes, policy.quarantine_total_bytes)
+    return policy
 
 
 # -- the admin's own copy of the policy ------------------------------------------------
@@ -378,18 +384,9 @@ def save_admin_policy(store: Store, policy: StudyPolicy) -> None:
 
 def admin_policy(store: Store) -> StudyPolicy:
     """The policy of the last pack the admin built (the defaults before the first)."""
-    doc = store.settings.get(_ADMIN_POLICY)
-    if not isinstance(doc, dict):
-        return StudyPolicy()
     try:
-        sync_folder = doc.get("sync_folder")
-        return StudyPolicy(
-            idle_lock_minutes=_count(doc.get("idle_lock_minutes"), "idle lock minutes"),
-            retention_days=_count(doc.get("retention_days"), "retention days"),
-            sync_folder=sync_folder if isinstance(sync_folder, str) else None,
-            **_quarantine_limits({k: doc.get(k) for k in _QUARANTINE_KEYS}),
-        )
-    except PackInvalid:
+        return _policy(convert(store.settings.get(_ADMIN_POLICY), schema.PolicyDoc))
+    except (msgspec.ValidationError, PackInvalid):
         return StudyPolicy()
 
 

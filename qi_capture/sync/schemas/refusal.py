@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar, overload
 
 import msgspec
 
@@ -49,6 +49,13 @@ def refusal(exc: msgspec.ValidationError) -> Refusal:
     return Refusal(path, kind, detail)
 
 
+def describe(problem: Refusal) -> str:
+    """A refusal as a reader may show it: the place, then msgspec's detail (never a
+    value: msgspec names types and fields only)."""
+    where = ".".join(str(step) for step in problem.path)
+    return f"{where}: {problem.detail}" if where else problem.detail
+
+
 def value_at(doc: object, path: Iterable[str | int]) -> object:
     """The value at ``path`` in a plain decoded document (None where it is absent)."""
     for step in path:
@@ -70,3 +77,21 @@ def key_problem(value: object, keys: Iterable[str]) -> tuple[list[str], list[str
 
 def field_names(struct: type[msgspec.Struct]) -> tuple[str, ...]:
     return tuple(f.encode_name for f in msgspec.structs.fields(struct))
+
+
+T = TypeVar("T")
+
+
+@overload
+def convert(value: object, target: type[T]) -> T: ...
+@overload
+def convert(value: object, target: Any) -> Any: ...
+def convert(value: object, target: Any) -> Any:
+    """`msgspec.convert` of a value decoded by another JSON reader. Such a value may hold
+    text with a lone surrogate (a ``\\ud800`` escape), which msgspec cannot name in its
+    refusal (a `UnicodeEncodeError`): that is refused too, as a `msgspec.ValidationError`
+    that names no place."""
+    try:
+        return msgspec.convert(value, target)
+    except UnicodeEncodeError:
+        raise msgspec.ValidationError("Expected text without a lone surrogate") from None
