@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, delete, select, text, true, update
 from sqlalchemy.exc import DBAPIError
 
 from qi_capture.central import sql
@@ -54,7 +54,9 @@ _RECORD = sql.table(CentralRecordRow)
 #: An erasure revision: a deletion whose canonical JSON has the top-level ``erasure``
 #: object (keys are sorted, so it follows ``device_seq``; inside an answer the quotes
 #: would be escaped). A deletion without it (a resolution's) is not an erasure.
-_ERASURE = _REVISION.c.deleted.is_(True) & _REVISION.c.canonical_json.contains(',"erasure":{"by":')
+# "deleted = true", not "IS TRUE": PostgreSQL reads only the former from an index.
+_ERASURE = (_REVISION.c.deleted == true()) & \
+    _REVISION.c.canonical_json.contains(',"erasure":{"by":')
 MAX_REASON_CHARS = 500
 
 #: The tables an erasure deletes from (what `compact` rewrites on PostgreSQL).

@@ -121,6 +121,9 @@ class CentralRevisionRow(CentralBase):
         Index("ix_central_revision_record_id", "record_id"),
         # Holds the id too: acknowledgements and clone alerts read it from the index.
         Index("ix_central_revision_device_seq", "device_id", "device_seq", "id"),
+        # Erasure revisions (deletions) of a study, found without reading every row
+        # (migration c0007).
+        Index("ix_central_revision_deletions", "deleted", "study_id", "record_id"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
