@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from qi_capture.crypto.atomic import atomic_write_bytes, discard, fsync_dir, temp_path_for
+from qi_capture.crypto.atomic import (
+    atomic_write_bytes,
+    atomic_writer,
+    discard,
+    fsync_dir,
+)
 from qi_capture.export.run import _fail, render_report
 
 FOLDER = "attachments"
@@ -106,20 +110,12 @@ def write_attachments(
 
 
 def _write_one(final: Path, pieces: Iterable[bytes]) -> int:
-    tmp = temp_path_for(final)
     size = 0
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-        with os.fdopen(fd, "wb") as f:
-            for piece in pieces:
-                f.write(piece)
-                size += len(piece)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(final)
-    except BaseException:
-        discard(tmp)
-        raise
+    # The folder is fsynced once when every file is in (the caller).
+    with atomic_writer(final, private=True, sync_dir=False) as f:
+        for piece in pieces:
+            f.write(piece)
+            size += len(piece)
     return size
 
 
