@@ -194,3 +194,35 @@ def test_an_inactive_selection_is_muted(qtbot: QtBot, styled: None) -> None:
 
     assert colour(lists[1]) == (0xD8, 0xDD, 0xE0)  # muted
     assert colour(lists[0]) != colour(lists[1])
+
+
+def test_a_filler_closed_before_its_focus_timer_fires_is_left_alone(
+        qtbot: QtBot, core: CoreContext, runner: TaskRunner) -> None:
+    """The focus on a new screen is set from a zero-time timer; a filler deleted before it
+    fires (the record closed, the profile locked at that moment) cancels it rather than
+    touching deleted buttons (a RuntimeError in the event loop before)."""
+    import shiboken6
+    from PySide6.QtWidgets import QWidget
+
+    from qi_capture.services.filling import RecordFill
+    from tests.ui.conftest import form_id
+    from ui.controller import RecordController
+    from ui.pages.form_filler import FormFiller
+
+    holder = QWidget()  # what pytest-qt closes at the end; the filler goes before
+    qtbot.addWidget(holder)
+    controller = RecordController(RecordFill(core.records.create(form_id(core, "qi_baseline"))),
+                                  runner)
+    filler = FormFiller(controller, "QI baseline")
+    filler.setParent(holder)
+    holder.resize(1366, 700)
+    holder.show()
+    filler.start()
+    settle(qtbot, filler)
+    assert filler._shown_key == "intro"  # a note-only screen: the way-on button's focus
+    qtbot.waitUntil(lambda: filler.next_button.hasFocus())
+    next_button = filler.next_button
+    filler._focus_first()  # the timer is armed again, and the filler goes before it fires
+    shiboken6.delete(filler)
+    assert not shiboken6.isValid(next_button)
+    qtbot.wait(50)  # the timer's moment passes: nothing is called on deleted widgets

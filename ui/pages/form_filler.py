@@ -523,14 +523,17 @@ class FormFiller(QWidget):
         self.controller.go_to(path)
 
     def _focus_first(self) -> None:
+        # Each with a context object (the view, or the filler): one deleted before the
+        # timer fires (the screen changed, the record closed, the profile locked) cancels
+        # it, instead of its call touching deleted widgets.
         first = next((v for v in self._views if v.takes_focus()), None)
         if first is not None:
-            QTimer.singleShot(0, first.focus)
+            QTimer.singleShot(0, first, first.focus)  # the view, gone with its screen
         elif self._shown_key and self._shown_key.endswith("/*") and not self.read_only:
-            QTimer.singleShot(0, self._focus_add_another)
+            QTimer.singleShot(0, self, self._focus_add_another)
         else:
             # A note-only screen: the button Enter presses holds the (visible) focus.
-            QTimer.singleShot(0, self._focus_way_on)
+            QTimer.singleShot(0, self, self._focus_way_on)
 
     def _focus_add_another(self) -> None:
         if self._shown_key and self._shown_key.endswith("/*"):

@@ -90,7 +90,7 @@ class RangeEditor(Editor):
         # applied it.
         from PySide6.QtCore import QTimer
 
-        QTimer.singleShot(0, self._after_move)
+        QTimer.singleShot(0, self, self._after_move)
 
     def _after_move(self) -> None:
         self._set = True
