@@ -66,14 +66,18 @@ NO_NAME = "(no name)"
 ROLE_PASSWORD_ENV = "QI_CAPTURE_ROLE_PASSWORD"
 
 
-def central_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--central", metavar="DIR", required=True, type=Path,
-                        help="the central folder holding the admin profile")
+def _passphrase_option(parent: argparse.ArgumentParser) -> None:
     parent.add_argument(
         "--passphrase-file", metavar="F", default=None,
         help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
     )
+
+
+def central_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--central", metavar="DIR", required=True, type=Path,
+                        help="the central folder holding the admin profile")
+    _passphrase_option(parent)
     return parent
 
 
@@ -86,10 +90,7 @@ def registry_options() -> argparse.ArgumentParser:
                              "URL (then --admin)")
     parent.add_argument("--admin", metavar="DIR", default=None, type=Path,
                         help="with a PostgreSQL URL: the folder holding the admin profile")
-    parent.add_argument(
-        "--passphrase-file", metavar="F", default=None,
-        help=f"read the admin passphrase from F (else ${common.PASSPHRASE_ENV}, else a prompt)",
-    )
+    _passphrase_option(parent)
     return parent
 
 
