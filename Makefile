@@ -28,11 +28,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite runs on every core (pytest-xdist); the packaged-app tests share dist/ and
-# take turns through a lock. PYTEST_WORKERS=0 runs it in one process.
+# The suite runs on every core (pytest-xdist). loadgroup keeps the packaged-app tests on
+# one worker (they share one build of dist/, which the other worker would wait for) and
+# starts them first; tests marked slow go next (tests/conftest.py). PYTEST_WORKERS=0
+# runs it in one process.
 PYTEST_WORKERS ?= auto
 test: lint typecheck
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The core suite with Qt not installed (napari's proof that the core never needs Qt): a
 # second venv with the project's dependencies minus PySide6 and pytest-qt

@@ -10,6 +10,7 @@ from qi_capture import selftest
 from qi_capture.cli import main as cli_main
 
 
+@pytest.mark.slow
 def test_self_test_passes_and_cleans_up(tmp_path: Path) -> None:
     report = selftest.run_self_test(work_dir=tmp_path)
     assert report.ok, report.to_text()

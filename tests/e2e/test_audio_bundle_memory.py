@@ -20,6 +20,8 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pytest
+
 from qi_capture.audio.sources import ToneSource
 from qi_capture.services import CoreContext
 from qi_capture.storage.profile import Profile
@@ -121,6 +123,7 @@ def _peak_of_sync_and_verify(central: Path, laptop: Path, folder: Path,
         return peak, sink.attachment_bytes
 
 
+@pytest.mark.slow
 def test_a_bundle_of_hours_of_audio_keeps_memory_flat(make_world: MakeWorld) -> None:
     central, laptop, folder = make_world(FORM_NAME, FORM)
 

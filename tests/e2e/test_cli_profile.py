@@ -199,6 +199,7 @@ def test_recover_with_the_recovery_key(copy: Path, tmp_path: Path, recovery: tup
     assert check.returncode == 0, check.stderr
 
 
+@pytest.mark.slow
 def test_choosing_among_profiles(copy: Path, tmp_path: Path) -> None:
     second = run(copy, "profile", "create", "--name", "Bo Second", "--kdf", "floor")
     assert second.returncode == 0, second.stderr

@@ -136,6 +136,7 @@ def test_ctrl_c_stops_merge_between_bundles_and_the_rest_waits(
     assert again.stdout.count(".qibundle: imported:") == BUNDLES - new_before, again.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_export_writes_nothing_and_twice_stops_at_once(
         world: tuple[Path, Path, list[str]], tmp_path: Path) -> None:
     central, folder, data = world

@@ -144,6 +144,7 @@ def test_fill_without_finalise_keeps_a_draft(data: Path, tmp_path: Path) -> None
     assert " draft" in out.stdout and "1 question(s) still to answer" in out.stdout
 
 
+@pytest.mark.slow
 def test_fill_errors(data: Path, tmp_path: Path) -> None:
     bad_value = write_answers(tmp_path, "bad.json", {"name": "Fi", "age": "lots"})
     incomplete = write_answers(tmp_path, "inc.json", {"name": "Gil", "age": 500})

@@ -16,6 +16,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 PASSPHRASE = "copper kettle harbour 42"
 NEW_PASSPHRASE = "velvet otter grammar 19"
 
@@ -41,6 +43,7 @@ def _found(data: bytes, markers: list[str]) -> list[str]:
             if m.lower().encode(enc) in hay]
 
 
+@pytest.mark.slow
 def test_no_marker_reaches_the_disk(tmp_path: Path) -> None:
     data, temp, inputs = tmp_path / "data", tmp_path / "tmp", tmp_path / "inputs"
     temp.mkdir()

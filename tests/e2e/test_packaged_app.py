@@ -26,7 +26,8 @@ from qi_capture import __version__
 
 # The build alone may take up to its own 15-minute limit (below) after waiting its turn for
 # dist/: more than the suite's per-test timeout (pyproject.toml) allows.
-pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800),
+              pytest.mark.xdist_group("packaging")]
 
 SOURCES = ("qi_capture", "ui", "resources", "packaging", "main.py", "build.spec",
            "pyproject.toml")

@@ -50,6 +50,7 @@ def run(argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+@pytest.mark.slow
 def test_the_readme_run_gets_every_record_to_the_export(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

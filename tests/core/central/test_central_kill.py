@@ -12,6 +12,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from qi_capture.central.store import CentralStore
 from tests.core.central.conftest import PASSPHRASE, MakeCentral
 from tests.core.central.helpers import FakeDevice
@@ -26,6 +28,7 @@ def _target(central: CentralStore) -> str:
     return central.engine.url.render_as_string(hide_password=False)
 
 
+@pytest.mark.slow
 def test_kill_during_merge_leaves_whole_transactions(
     make_central: MakeCentral, tmp_path: Path
 ) -> None:

@@ -59,6 +59,7 @@ def _schema(name: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(needs.refi_schemas() / name)))
 
 
+@pytest.mark.slow
 def test_qdpx_and_qdc_validate_and_guids_are_stable(central: CentralStore,
                                                    tmp_path: Path) -> None:
     desk, ids = _coded(central)

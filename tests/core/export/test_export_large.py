@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from qi_capture.central import sql
 from qi_capture.central.models import CentralRecordRow, CentralReviewRow, CentralRevisionRow
@@ -60,6 +61,7 @@ def test_paging_returns_every_record_once(central: CentralStore) -> None:
     assert len(ids) == len(set(ids)) == 57
 
 
+@pytest.mark.slow
 def test_100k_records_export_completely(admin_template: Path, tmp_path: Path) -> None:
     """On the default backend (SQLCipher); PostgreSQL pages the same query (above)."""
     shutil.copytree(admin_template, tmp_path / "admin")

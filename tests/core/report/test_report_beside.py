@@ -23,6 +23,7 @@ def report(sample_study: Path, tmp_path_factory: pytest.TempPathFactory) -> obje
     return made.report
 
 
+@pytest.mark.slow
 def test_drawn_beside_gives_the_same_pictures(report: object) -> None:
     charts = slide_charts(report)  # type: ignore[arg-type]
     alone = Drawings(5)

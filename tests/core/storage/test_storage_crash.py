@@ -111,6 +111,7 @@ def test_rotation_killed_at_random_moments(profile: Path) -> None:
         assert _answers(profile) == expected
 
 
+@pytest.mark.slow
 def test_kill_during_autosave_loses_nothing_acknowledged(profile: Path) -> None:
     rng = random.Random(20240601)
     kf = keyfile.read(profile / KEYFILE_NAME)

@@ -8,6 +8,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -94,6 +95,7 @@ def test_audit_shows_filters_and_exports(qtbot: QtBot, console: AdminConsole, wo
     assert "2 entries written to" in page.message.text()
 
 
+@pytest.mark.slow
 def test_a_long_log_is_read_a_page_at_a_time(qtbot: QtBot, tmp_path: Path,
                                              runner: TaskRunner,
                                              qtmodeltester: ModelTester) -> None:

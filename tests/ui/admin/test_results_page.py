@@ -34,6 +34,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdminDesk]:
     opened.close()
 
 
+@pytest.mark.slow
 def test_charts_filters_and_save(qtbot: QtBot, desk: AdminDesk, runner: TaskRunner,
                                  tmp_path: Path) -> None:
     page = ResultsPage(desk, runner)
