@@ -29,9 +29,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The suite runs on every core (pytest-xdist). loadgroup keeps the packaged-app tests on
-# one worker (they share one build of dist/, which the other worker would wait for) and
-# starts them first; tests marked slow go next (tests/conftest.py). PYTEST_WORKERS=0
-# runs it in one process.
+# one worker (they share one build of dist/, which the other worker would otherwise wait
+# for, idle) and hands them out first. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
 test: lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

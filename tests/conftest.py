@@ -42,14 +42,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("qt_log_ignore", "pytest-qt's qt_log_ignore (not installed)", type="linelist")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The long tests (marked ``slow``) first: on two workers a long test handed out
-    last leaves the other worker idle at the end. pytest-xdist's loadgroup keeps this
-    order for single tests, and hands the packaging group (its build is the longest
-    wait) out before everything else."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     needs.check_markers(item)
 
