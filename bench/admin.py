@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QPaintEvent, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
+from PySide6.QtWidgets import QApplication, QTableView
 
 from qi_capture.central import sql
 from qi_capture.central.models import (
@@ -52,6 +52,7 @@ from qi_capture.storage.canonical import canonical_json, revision_id
 from qi_capture.storage.models import utcnow
 from qi_capture.storage.profile import Profile
 from ui.admin.models.records import AdminRecordsModel, RecordQuery, count_page, fetch_page
+from ui.admin.pages.records import prepare_table
 from ui.tasks import TaskRunner
 
 PASSPHRASE = "copper kettle harbour 42"
@@ -168,8 +169,7 @@ def table(app: QApplication, desk: AdminDesk, runner: TaskRunner, query: RecordQ
     table, in seconds."""
     model = AdminRecordsModel(desk, runner, page_size=page)
     view = _TimedView()
-    view.verticalHeader().hide()
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    prepare_table(view)  # as the records page sets its table up
     view.resize(1000, 700)
     view.show()
     view.setModel(model)

@@ -58,6 +58,18 @@ def read_outline(desk: AdminDesk, form_id: str) -> FormOutline | None:
     return desk.form_outline(form_id)
 
 
+def prepare_table(table: QTableView) -> None:
+    """The records table's view settings (bench/admin.py measures a view set up so)."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    # No word wrap: each cell is one line, laid out without a line breaker.
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    # Fixed row heights: the view never measures 100,000 rows to scroll.
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+
+
 class RecordsPage(QWidget):
     def __init__(self, desk: AdminDesk, runner: TaskRunner,
                  parent: QWidget | None = None, *, page_size: int | None = None) -> None:
@@ -118,13 +130,7 @@ class RecordsPage(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("adminRecordsTable")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        # Fixed row heights: the view never measures 100,000 rows to scroll.
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        prepare_table(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # The record's name takes the room the other columns leave; they are as wide as
