@@ -63,8 +63,14 @@ class ExportResult:
     files: list[Path]
     report: dict[str, Any]
     rows: dict[str, int] = field(default_factory=dict)
-    #: The records written, in order (for attachments exported beside them).
-    included_ids: list[uuid.UUID] = field(default_factory=list)
+    #: The ids of the records written, in order, as text (for attachments exported
+    #: beside them); made into UUIDs only when asked (`included_ids`): most exports never
+    #: ask, and 100,000 UUIDs cost about a second.
+    included: list[str] = field(default_factory=list)
+
+    @property
+    def included_ids(self) -> list[uuid.UUID]:
+        return [uuid.UUID(text) for text in self.included]
 
 
 def _file_stem(name: str) -> str:
@@ -383,7 +389,7 @@ def _export(
             f.flush()
             os.fsync(f.fileno())
     files += [report_json, report_txt]
-    return ExportResult(out_dir, files, report, rows, builder.included_ids)
+    return ExportResult(out_dir, files, report, rows, builder.included_texts)
 
 
 def _counted(counter: Counter[tuple[str, str]]) -> dict[str, int]:

@@ -202,6 +202,11 @@ class RowBuilder:
         return len(self._values)
 
     @property
+    def included_texts(self) -> list[str]:
+        """The ids of the records included so far, as text."""
+        return list(self._included)
+
+    @property
     def included_ids(self) -> list[uuid.UUID]:
         """The ids of the records included so far (made when asked: the paradata)."""
         return [uuid.UUID(t) for t in self._included]
