@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import msgspec
 import orjson
 from sqlalchemy import Connection, Engine, String, select, type_coerce
 
@@ -54,8 +55,25 @@ def decode(text: str) -> JsonValue:
     return value
 
 
-def _answers(text: str) -> dict[str, JsonValue]:
-    doc = decode(text)
+class _Answers(msgspec.Struct):
+    """A stored revision as an export reads it: its answers alone, each a value that
+    msgspec reads exactly as `json` does (text, an integer of any size, a boolean, null);
+    the revision's other fields are skipped, not decoded."""
+
+    answers: dict[str, str | int | bool | None] = {}
+
+
+_ANSWERS = msgspec.json.Decoder(_Answers)
+
+
+def answers_of(text: str) -> dict[str, JsonValue]:
+    """A stored revision's answers, as ``json.loads(text)["answers"]`` gives them ({}
+    when it has none). A revision that msgspec will not read so (a float or a nested
+    value among its answers, a lone surrogate, not an object) is read by `decode`."""
+    try:
+        return _ANSWERS.decode(text).answers  # type: ignore[return-value]
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        doc = decode(text)
     answers = doc.get("answers") if isinstance(doc, dict) else None
     return answers if isinstance(answers, dict) else {}
 
@@ -146,7 +164,7 @@ class ExportSource:
                         revision_ids=winners,
                         in_conflict=[bool(v) for v in in_conflict],
                         deleted=[bool(v) for v in deleted],
-                        answers=list(map(_answers, texts)),
+                        answers=list(map(answers_of, texts)),
                     )
             finally:
                 if sqlite:

@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from qi_capture.central.export_source import answers_of
 from qi_capture.central.export_source import decode as _decode
 from qi_capture.export import ExportError, export_form, writers
 from qi_capture.export.model import Layout, build_layout, split_path
@@ -249,8 +252,16 @@ def test_stored_json_decodes_as_json_does() -> None:
     for text in ('{"answers":{"a":"1","b":2,"c":1.5e-05,"d":null}}',
                  '{"answers":{"big":123456789012345678901234567890}}',
                  '{"answers":{"s":"\\ud800"}}', '{"answers":{"n":[1,{"x":1e400}],"m":-2}}',
-                 '[1,2]', '{"a":1}', '{"answers":{"big":-99999999999999999999}}'):
+                 '[1,2]', '{"a":1}', '{"answers":{"big":-99999999999999999999}}',
+                 '{"answers":[1]}', '{"answers":{"a":"x","a":"y"}}', '{"answers":{"t":true}}',
+                 '{"answers":{"a":"\\u00e9\\ud83d\\ude00"},"form":{"x":[1.5]}}'):
         assert _decode(text) == json.loads(text)
+        doc = json.loads(text)
+        expected = doc.get("answers") if isinstance(doc, dict) else None
+        assert answers_of(text) == (expected if isinstance(expected, dict) else {}), text
+        # Types too: 1 is not True, and an integer stays one.
+        assert [type(v) for v in answers_of(text).values()] == \
+            [type(v) for v in (expected if isinstance(expected, dict) else {}).values()]
 
 
 def test_a_parquet_write_failure_in_its_thread_is_one_error(
@@ -276,3 +287,18 @@ def test_parquet_batches_are_every_row_in_order(tmp_path: Any) -> None:
     table = pq.read_table(tmp_path / "exp.parquet")
     assert table.column("org").to_pylist() == [f"Trust {i}" for i in range(25)]
     assert table.column("staff").to_pylist() == list(range(25))
+
+
+_VALUES = st.one_of(st.text(), st.integers(), st.booleans(), st.none(),
+                    st.floats(allow_nan=False, allow_infinity=False),
+                    st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _VALUES, max_size=6), st.booleans())
+def test_answers_read_as_json_reads_them(answers: dict[str, object], ascii_only: bool) -> None:
+    text = json.dumps({"type": "qi-capture.revision", "answers": answers},
+                      ensure_ascii=ascii_only)
+    read = answers_of(text)
+    assert read == answers
+    assert [type(v) for v in read.values()] == [type(v) for v in answers.values()]
