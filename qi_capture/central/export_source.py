@@ -1,9 +1,11 @@
 """The records of one form as an export reads them: every record (deleted and
 conflicted ones too, flagged) with its displayed winner's answers.
 
-One query over the form's current revisions, streamed in batches on one connection
-(one snapshot: a merge committed meanwhile is either wholly in or wholly out), with only
-the columns used. `ExportSource.batches` hands them out column by column
+The form's current revisions, read in batches on one connection inside one read
+transaction (one snapshot: a merge committed meanwhile is either wholly in or wholly
+out), with only the columns used. On SQLite each batch is one row: its records joined
+into one JSON text by SQLite itself (`_BATCH_SQL`) and decoded in one call; see there for
+why. `ExportSource.batches` hands them out column by column
 (`ExportBatch`), which is what the export engine reads; iterating the source gives one
 `ExportRecord` per record, for callers that want records.
 """
@@ -78,6 +80,40 @@ def answers_of(text: str) -> dict[str, JsonValue]:
     return answers if isinstance(answers, dict) else {}
 
 
+#: A batch of a form's records, past an id, as one row: how many, the last id, and the
+#: records as one JSON array of arrays (the columns of `ExportSource._query`, the
+#: revision's canonical JSON as it is stored), made by SQLite. Read row by row, the
+#: driver lets go of Python's lock around each row's step and takes it back after: while
+#: the export's other thread runs Python (building and writing the batch before), every
+#: one of those takes waits for it, up to the interpreter's switch interval (5 ms), and a
+#: read of 100,000 records that takes 5 s alone took minutes beside a busy thread. As one
+#: row, the whole batch is read in one step without the lock.
+_BATCH_SQL = f"""
+SELECT count(*), max(id), '[' || group_concat(
+    '[' || json_quote(id) || ',' || json_quote(device_id) || ',' || json_quote(interviewer)
+    || ',' || json_quote(form_version) || ',' || json_quote(status) || ','
+    || json_quote(submitted) || ',' || json_quote(updated) || ',' || json_quote(winner)
+    || ',' || in_conflict || ',' || deleted || ',' || canonical_json || ']', ',') || ']'
+FROM (
+    SELECT r.id AS id, r.device_id AS device_id, r.interviewer AS interviewer,
+           r.form_version AS form_version, v.status AS status, r.submitted AS submitted,
+           r.updated AS updated, r.winner AS winner, r.in_conflict AS in_conflict,
+           r.deleted AS deleted, x.canonical_json AS canonical_json
+    FROM {_RECORD.name} AS r
+    JOIN {_REVISION.name} AS x ON x.id = r.winner
+    LEFT OUTER JOIN {_REVIEW.name} AS v ON v.record_id = r.id
+    WHERE r.form_id = ? AND r.id > ?
+    ORDER BY r.id
+    LIMIT ?
+)
+"""
+
+#: One batch as `_BATCH_SQL` writes it. A NULL where text is due would make its whole
+#: row NULL, left out of the array: the count tells (and the batch is read row by row).
+_BATCH = msgspec.json.Decoder(
+    list[tuple[str, str, str | None, str, str | None, str, str, str, int, int, _Answers]])
+
+
 def _id_text(raw: object) -> str:
     """A UUID column read raw (SQLite's 32 hex digits, or the driver's UUID) as the
     canonical text ``str(uuid.UUID(...))`` gives, without making a UUID."""
@@ -116,12 +152,16 @@ class ExportSource:
             .order_by(_RECORD.c.id)
         )
 
-    def _sqlite_rows(self, conn: Connection) -> Iterator[Sequence[Sequence[Any]]]:
-        """The query's rows, ``batch`` at a time, from SQLite's own cursor on this
-        connection: SQLAlchemy would make a Row of each (about a third of the read's time)
-        for values that need no conversion (text, and 0/1 for the flags). One statement:
-        one snapshot, as below."""
-        compiled = self._query().compile(dialect=conn.dialect)
+    def _sqlite_rows(self, conn: Connection, after: str = "",
+                     through: str | None = None) -> Iterator[Sequence[Sequence[Any]]]:
+        """The query's rows (ids past ``after``, up to ``through``), ``batch`` at a time,
+        from SQLite's own cursor on this connection: SQLAlchemy would make a Row of each
+        (about a third of the read's time) for values that need no conversion (text, and
+        0/1 for the flags)."""
+        query = self._query().where(_RECORD.c.id > after)
+        if through is not None:
+            query = query.where(_RECORD.c.id <= through)
+        compiled = query.compile(dialect=conn.dialect)
         params = [compiled.params[name] for name in compiled.positiontup or ()]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -131,45 +171,83 @@ class ExportSource:
         finally:
             cursor.close()
 
+    def _sqlite_batches(self, conn: Connection) -> Iterator[ExportBatch]:
+        """The records, ``batch`` at a time, each batch read as one JSON text that SQLite
+        builds (`_BATCH_SQL`) and msgspec decodes in one call. A batch msgspec will not
+        read so (an answer `answers_of` would read with `json`, a field that is not
+        what the schema says) is read again row by row, with the same result."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        after = ""
+        try:
+            while True:
+                cursor.execute(_BATCH_SQL, (self.form_id, after, self.batch))
+                # An aggregate: one row, whatever matched.
+                count, through, text = cursor.fetchone() or (0, "", "")
+                if not count:
+                    return
+                try:
+                    rows = _BATCH.decode(text)
+                except (msgspec.ValidationError, msgspec.DecodeError, TypeError):
+                    rows = []
+                if len(rows) == count:
+                    # Concatenation order is SQLite's choice; the batch's is id order.
+                    if any(rows[i][0] > rows[i + 1][0] for i in range(len(rows) - 1)):
+                        rows.sort(key=lambda row: row[0])
+                    answers: list[dict[str, JsonValue]] = [
+                        row[-1].answers for row in rows]  # type: ignore[misc]
+                    yield self._batch(rows, answers)
+                else:
+                    for part in self._sqlite_rows(conn, after, through):
+                        yield self._batch(part, [answers_of(row[-1]) for row in part])
+                after = through
+        finally:
+            cursor.close()
+
     def _rows(self, conn: Connection) -> Iterator[Sequence[Sequence[Any]]]:
-        if conn.dialect.name == "sqlite":
-            yield from self._sqlite_rows(conn)
-            return
         # One statement, streamed (a server-side cursor on PostgreSQL).
         result = conn.execution_options(stream_results=True, yield_per=self.batch
                                         ).execute(self._query())
         yield from result.partitions()
 
+    def _batch(self, rows: Sequence[Sequence[Any]],
+               answers: list[dict[str, JsonValue]]) -> ExportBatch:
+        """Rows of the query's columns (the last, the revision, is read as ``answers``)
+        as an `ExportBatch`."""
+        devices = self._devices
+        (ids, device_ids, interviewers, versions, statuses, submitted, updated,
+         winners, in_conflict, deleted, _revisions) = map(list, zip(*rows, strict=True))
+        return ExportBatch(
+            record_ids=list(map(_id_text, ids)),
+            device_ids=[devices.get(d) or devices.setdefault(d, _id_text(d))
+                        for d in device_ids],
+            interviewers=interviewers,
+            form_versions=versions,
+            review_statuses=[s or "received" for s in statuses],
+            submitted=submitted,
+            updated=updated,
+            revision_ids=winners,
+            in_conflict=[bool(v) for v in in_conflict],
+            deleted=[bool(v) for v in deleted],
+            answers=answers,
+        )
+
     def batches(self) -> Iterator[ExportBatch]:
         """The records, column by column, ``batch`` at a time."""
-        devices: dict[object, str] = {}
+        self._devices: dict[object, str] = {}
         with self.engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -8000)
-                conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            try:
+            if conn.dialect.name != "sqlite":
                 for rows in self._rows(conn):
-                    (ids, device_ids, interviewers, versions, statuses, submitted, updated,
-                     winners, in_conflict, deleted, texts) = map(list, zip(*rows, strict=True))
-                    yield ExportBatch(
-                        record_ids=list(map(_id_text, ids)),
-                        device_ids=[devices.get(d) or devices.setdefault(d, _id_text(d))
-                                    for d in device_ids],
-                        interviewers=interviewers,
-                        form_versions=versions,
-                        review_statuses=[s or "received" for s in statuses],
-                        submitted=submitted,
-                        updated=updated,
-                        revision_ids=winners,
-                        in_conflict=[bool(v) for v in in_conflict],
-                        deleted=[bool(v) for v in deleted],
-                        answers=list(map(answers_of, texts)),
-                    )
+                    yield self._batch(rows, [answers_of(row[-1]) for row in rows])
+                return
+            # The PRAGMA begins the connection's transaction (the engine's BEGIN): every
+            # batch's statement after it reads the snapshot the first one takes.
+            previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -8000)
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            try:
+                yield from self._sqlite_batches(conn)
             finally:
-                if sqlite:
-                    # The connection goes back to the pool: with the cache it had.
-                    conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+                # The connection goes back to the pool: with the cache it had.
+                conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
 
     def __iter__(self) -> Iterator[ExportRecord]:
         ids: dict[str, uuid.UUID] = {}
