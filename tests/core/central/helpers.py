@@ -50,6 +50,7 @@ class FakeDevice:
         interviewer: str | None = None,
         form_id: str = FORM,
         seq: int | None = None,
+        instance_name: JsonValue = None,
     ) -> BundleRevision:
         if seq is None:
             self.seq += 1
@@ -65,7 +66,7 @@ class FakeDevice:
             "device_seq": seq,
             "created": iso(self.clock),
             "interviewer": interviewer or self.name,
-            "instance_name": None,
+            "instance_name": instance_name,
             "answers": dict(answers),
         }
         if deleted:

@@ -109,3 +109,20 @@ def test_a_cursor_with_an_offset_and_a_count(central: CentralStore) -> None:
     found, counted = central.records(FORM, search="site c", after=cursor, limit=2)
     assert counted == 7 and all(r.record_id in {w.record_id for w in whole[5:]}
                                 for r in found)
+
+
+def test_instance_names_are_read_as_the_winner_holds_them(central: CentralStore) -> None:
+    """The listing reads each winner's instance name from its stored document (on
+    SQLite inside the database): text as written, whatever its characters; an empty
+    one, or none, is no name (a merge refuses any other type)."""
+    device = FakeDevice("Laptop N")
+    central.enrol(device.id, name=device.name, fingerprint=device.fingerprint,
+                  public_key=device.public_key)
+    names: list[str | None] = ["Guy's – ward 7 \"east\" 🏥 漢字", "a\\b\u00e9\t\n/", "",
+                               None, " "]
+    ids = [uuid.UUID(int=i + 1) for i in range(len(names))]
+    central.merge(device.bundle([device.revision(r, {"org": "x"}, instance_name=n)
+                                 for r, n in zip(ids, names, strict=True)]))
+    for page in (1, 3, 50):
+        read = {r.record_id: r.instance_name for r in _walk(central, page)}
+        assert read == {r: n or None for r, n in zip(ids, names, strict=True)}
