@@ -6,8 +6,9 @@ through the `TaskRunner`) when the view scrolls near the end (``canFetchMore`` /
 ``fetchMore``). Each page starts past the last row held (keyset paging: as fast at row
 99,800 as at row 0). Pages are read ahead (`READ_AHEAD`): the worker reads them one
 after the other in one run, handing each over as soon as it is read, while the view
-shows and paints the ones before; scrolling on is served from a page already in (one
-insertion per page). The matching records are counted once per query (`count_page`),
+shows and paints the ones before; scrolling on is served from the pages already in,
+all of them in one insertion (one paint for them all: a paint costs about as much as
+reading a page). The matching records are counted once per query (`count_page`),
 and neither the count nor the reading ahead starts before the first page is painted:
 work on the worker then would slow that paint down (both need the interpreter).
 Filtering and sorting are the service query's (an index serves it); changing them
@@ -54,8 +55,9 @@ REVIEW_LABELS = {
 
 PAGE_SIZE = 200
 #: Pages read ahead of the view: the worker reads on while the view shows and paints,
-#: so scrolling waits for the store only when it outruns it.
-READ_AHEAD = 3
+#: so scrolling waits for the store only when it outruns it. Long runs: each run ends
+#: with a round trip through the UI thread before the next starts.
+READ_AHEAD = 10
 
 # The roles `data` answers, as plain ints (comparing Qt's enum members costs more than
 # the rest of a cell's lookup).
@@ -242,15 +244,16 @@ class AdminRecordsModel(QAbstractTableModel):
         else:
             self._ahead.append(page)
 
-    def _show(self, page: RecordPage) -> None:
-        """Append ``page``'s rows (one insertion for the whole page)."""
-        if page.rows:
+    def _show(self, *pages: RecordPage) -> None:
+        """Append the rows of ``pages`` (one insertion for them all)."""
+        rows = [row for page in pages for row in page.rows]
+        if rows:
             start = len(self._rows)
             # Views (and the model tester) ask for more from inside the insertion, before
-            # the rows are in: they would fetch this page again.
+            # the rows are in: they would fetch these pages again.
             self._inserting = True
-            self.beginInsertRows(QModelIndex(), start, start + len(page.rows) - 1)
-            self._rows.extend(page.rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+            self._rows.extend(rows)
             self.endInsertRows()
             self._inserting = False
         self._finish_page()
@@ -384,8 +387,9 @@ class AdminRecordsModel(QAbstractTableModel):
         self._counting = False
         self._loaded_once = True
         self._more = False  # stop asking until the query changes
-        while self._ahead:
-            self._show(self._ahead.popleft())
+        pages = list(self._ahead)
+        self._ahead.clear()
+        self._show(*pages)
         self._total, self._counted = len(self._rows), True
         self.fetch_failed.emit(error)
 
@@ -402,8 +406,10 @@ class AdminRecordsModel(QAbstractTableModel):
         if not self.canFetchMore(parent):
             return
         if self._ahead:
-            # Read ahead: shown at once, and the reading goes on while it paints.
-            self._show(self._ahead.popleft())
+            # Read ahead: all shown at once, and the reading goes on while they paint.
+            pages = list(self._ahead)
+            self._ahead.clear()
+            self._show(*pages)
         else:
             self._wanted = True
         self._read_ahead()
