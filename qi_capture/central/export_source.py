@@ -129,6 +129,27 @@ def _id_text(raw: object) -> str:
     return str(raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw)))
 
 
+def _batch(rows: Sequence[Sequence[Any]], answers: list[dict[str, JsonValue]],
+           devices: dict[object, str]) -> ExportBatch:
+    """Rows of `ExportSource._query`'s columns (the last, the revision, is read as
+    ``answers``) as an `ExportBatch`; ``devices`` holds the device ids made so far."""
+    (ids, device_ids, interviewers, versions, statuses, submitted, updated,
+     winners, in_conflict, deleted, _revisions) = map(list, zip(*rows, strict=True))
+    return ExportBatch(
+        record_ids=list(map(_id_text, ids)),
+        device_ids=[devices.get(d) or devices.setdefault(d, _id_text(d)) for d in device_ids],
+        interviewers=interviewers,
+        form_versions=versions,
+        review_statuses=[s or "received" for s in statuses],
+        submitted=submitted,
+        updated=updated,
+        revision_ids=winners,
+        in_conflict=[bool(v) for v in in_conflict],
+        deleted=[bool(v) for v in deleted],
+        answers=answers,
+    )
+
+
 class ExportSource:
     """Every record of ``form_id`` in record-id order, at most ``batch`` at a time (on
     SQLite at most `SQL_CHUNK`)."""
@@ -179,7 +200,8 @@ class ExportSource:
         finally:
             cursor.close()
 
-    def _sqlite_batches(self, conn: Connection) -> Iterator[ExportBatch]:
+    def _sqlite_batches(self, conn: Connection,
+                        devices: dict[object, str]) -> Iterator[ExportBatch]:
         """The records, ``batch`` (at most `SQL_CHUNK`) at a time, each batch read as
         one JSON text that SQLite builds (`_BATCH_SQL`) and msgspec decodes in one call.
         A batch msgspec will not read so (an answer `answers_of` would read with `json`,
@@ -204,10 +226,10 @@ class ExportSource:
                         rows.sort(key=lambda row: row[0])
                     answers: list[dict[str, JsonValue]] = [
                         row[-1].answers for row in rows]  # type: ignore[misc]
-                    yield self._batch(rows, answers)
+                    yield _batch(rows, answers, devices)
                 else:
                     for part in self._sqlite_rows(conn, after, through):
-                        yield self._batch(part, [answers_of(row[-1]) for row in part])
+                        yield _batch(part, [answers_of(row[-1]) for row in part], devices)
                 after = through
         finally:
             cursor.close()
@@ -218,42 +240,21 @@ class ExportSource:
                                         ).execute(self._query())
         yield from result.partitions()
 
-    def _batch(self, rows: Sequence[Sequence[Any]],
-               answers: list[dict[str, JsonValue]]) -> ExportBatch:
-        """Rows of the query's columns (the last, the revision, is read as ``answers``)
-        as an `ExportBatch`."""
-        devices = self._devices
-        (ids, device_ids, interviewers, versions, statuses, submitted, updated,
-         winners, in_conflict, deleted, _revisions) = map(list, zip(*rows, strict=True))
-        return ExportBatch(
-            record_ids=list(map(_id_text, ids)),
-            device_ids=[devices.get(d) or devices.setdefault(d, _id_text(d))
-                        for d in device_ids],
-            interviewers=interviewers,
-            form_versions=versions,
-            review_statuses=[s or "received" for s in statuses],
-            submitted=submitted,
-            updated=updated,
-            revision_ids=winners,
-            in_conflict=[bool(v) for v in in_conflict],
-            deleted=[bool(v) for v in deleted],
-            answers=answers,
-        )
-
     def batches(self) -> Iterator[ExportBatch]:
         """The records, column by column, at most ``batch`` at a time."""
-        self._devices: dict[object, str] = {}
+        # Device id (as read) -> its text: a few devices send all the records.
+        devices: dict[object, str] = {}
         with self.engine.connect() as conn:
             if conn.dialect.name != "sqlite":
                 for rows in self._rows(conn):
-                    yield self._batch(rows, [answers_of(row[-1]) for row in rows])
+                    yield _batch(rows, [answers_of(row[-1]) for row in rows], devices)
                 return
             # The PRAGMA begins the connection's transaction (the engine's BEGIN): every
             # batch's statement after it reads the snapshot the first one takes.
             previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -8000)
             conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             try:
-                yield from self._sqlite_batches(conn)
+                yield from self._sqlite_batches(conn, devices)
             finally:
                 # The connection goes back to the pool: with the cache it had.
                 conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")

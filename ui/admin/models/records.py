@@ -258,6 +258,12 @@ class AdminRecordsModel(QAbstractTableModel):
             self._inserting = False
         self._finish_page()
 
+    def _show_ahead(self) -> None:
+        """Show every page read ahead."""
+        pages = list(self._ahead)
+        self._ahead.clear()
+        self._show(*pages)
+
     def _finish_page(self) -> None:
         if not self._more and self._counted:
             # Fewer than asked: the store holds no more (the total may have moved).
@@ -387,9 +393,7 @@ class AdminRecordsModel(QAbstractTableModel):
         self._counting = False
         self._loaded_once = True
         self._more = False  # stop asking until the query changes
-        pages = list(self._ahead)
-        self._ahead.clear()
-        self._show(*pages)
+        self._show_ahead()
         self._total, self._counted = len(self._rows), True
         self.fetch_failed.emit(error)
 
@@ -407,9 +411,7 @@ class AdminRecordsModel(QAbstractTableModel):
             return
         if self._ahead:
             # Read ahead: all shown at once, and the reading goes on while they paint.
-            pages = list(self._ahead)
-            self._ahead.clear()
-            self._show(*pages)
+            self._show_ahead()
         else:
             self._wanted = True
         self._read_ahead()
