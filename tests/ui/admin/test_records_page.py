@@ -6,12 +6,16 @@ hundred records; both models through qtmodeltester."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
 from tests.ui.admin.records_fixtures import FORM_ID, PAGING_FORM, World, build_world
+from ui.admin.models import records as records_model
 from ui.admin.models.records import READ_AHEAD, AdminRecordsModel, RecordQuery
 from ui.admin.pages.records import RecordsPage
 from ui.tasks import TaskRunner
@@ -152,3 +156,49 @@ def test_pages_are_fetched_as_the_table_scrolls(qtbot: QtBot, world: World,
     qtbot.waitUntil(lambda: page.model.rowCount() > shown)
     # The count is asked once the first page is painted: it may come after the scroll.
     qtbot.waitUntil(lambda: page.count.text().startswith(f"{PAGING} records match"))
+
+
+class _PaintNotingView(QTableView):
+    """A table that notes, in ``events``, when it has first painted rows."""
+
+    def __init__(self, events: list[object]) -> None:
+        super().__init__()
+        self._events = events
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() > 0 and "painted" not in self._events:
+            self._events.append("painted")
+
+
+def test_nothing_is_read_beside_the_first_paint(qtbot: QtBot, world: World,
+                                                runner: TaskRunner,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading on the worker while the first rows paint slows the paint down (both need
+    # the interpreter): the first page is read alone, and the reading ahead and the count
+    # start only once it is painted, even though the first run ends before the paint.
+    events: list[object] = []
+    real_read, real_count = records_model.read_pages, records_model.count_page
+
+    def read_pages(*args: Any) -> int:
+        events.append(("read", args[4]))  # how many pages the run reads
+        return real_read(*args)
+
+    def count_page(*args: Any) -> int:
+        events.append("count")
+        return real_count(*args)
+    monkeypatch.setattr(records_model, "read_pages", read_pages)
+    monkeypatch.setattr(records_model, "count_page", count_page)
+    view = _PaintNotingView(events)
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    model = AdminRecordsModel(world.desk, runner, page_size=10)
+    view.setModel(model)
+    qtbot.waitExposed(view)
+    model.set_query(RecordQuery(PAGING_FORM))
+    qtbot.waitUntil(lambda: model.rows_ahead == READ_AHEAD * 10 and model.total == PAGING)
+    painted = events.index("painted")
+    assert events[:painted] == [("read", 1)]
+    assert ("read", READ_AHEAD) in events[painted:] and "count" in events[painted:]

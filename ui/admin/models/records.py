@@ -376,9 +376,11 @@ class AdminRecordsModel(QAbstractTableModel):
         if generation != self._generation or stop is not self._reading:
             return
         self._reading = None
-        # The view may have taken pages meanwhile, or be waiting for one: read on.
+        # The view may have taken pages meanwhile, or be waiting for one: read on, once
+        # the rows just taken in are painted. (The run's end comes right behind its
+        # last page, before the view's repaint: reading on at once would read beside it.)
         if self._loaded_once:
-            self._read_ahead()
+            self._later(self._read_ahead)
 
     def _on_count_finished(self, generation: int, total: object) -> None:
         if generation != self._generation or not isinstance(total, int):
