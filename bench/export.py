@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import hashlib
 import json
 import resource
 import shutil
@@ -76,13 +77,16 @@ def make_form(answers: int) -> Form:
     return load_form_bytes(textwrap.dedent("\n".join(rows)).encode(), "bench.md")
 
 
-def generate(central: CentralStore, form: Form, count: int) -> None:
+def generate(central: CentralStore, form: Form, count: int, *, seed: str = "records") -> None:
+    """``count`` records, merged as a laptop's would be (ids spread over the id space, as
+    random ids are: a later batch, with another ``seed``, falls among the earlier)."""
     device = uuid.uuid4()
     now = utcnow()
     fields = [e for e in form.fields() if e.path[0] != "meta" and e.path[0] != "team"]
     batch: tuple[list[dict[str, object]], ...] = ([], [], [])
     for i in range(count):
-        record = uuid.UUID(int=i + 1)
+        record = uuid.UUID(bytes=hashlib.blake2b(f"{seed} {i}".encode(), digest_size=16).digest(),
+                           version=4)
         answers: dict[str, str] = {}
         for e in fields:
             answers[e.name] = (str(i % 97) if e.type == "integer" else
@@ -115,8 +119,9 @@ def generate(central: CentralStore, form: Form, count: int) -> None:
                                         CentralReviewRow), batch, strict=True):
                     conn.execute(sql.table(table).insert(), rows)
                     rows.clear()
-    central.add_form(study_id="qi", form_id="bench", version="1", title="bench",
-                     sha256="", compiled_json=json.dumps(form.to_json()))
+    if not central.form_versions("bench"):
+        central.add_form(study_id="qi", form_id="bench", version="1", title="bench",
+                         sha256="", compiled_json=json.dumps(form.to_json()))
 
 
 def prepared(central: CentralStore, form: Form, fmt: str) -> tuple[object, ...]:

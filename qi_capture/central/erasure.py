@@ -38,6 +38,7 @@ from qi_capture.central.models import (
     CentralAttachmentRow,
     CentralCodingRow,
     CentralDeviceRow,
+    CentralExportChunkRow,
     CentralMemoRow,
     CentralParadataRow,
     CentralPassageRow,
@@ -63,7 +64,7 @@ MAX_REASON_CHARS = 500
 TOUCHED_TABLES = (
     "central_revision", "central_attachment", "central_paradata",
     "central_review", "central_review_comment", "central_passage", "central_coding",
-    "central_memo", "central_record",
+    "central_memo", "central_record", "central_export_chunk",
 )
 
 
@@ -125,6 +126,10 @@ def purge(conn: Connection, record_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
             conn.execute(delete(memo).where(memo.c.passage.in_(part)))
             conn.execute(delete(coding).where(coding.c.passage.in_(part)))
             conn.execute(delete(passage).where(passage.c.guid.in_(part)))
+    # Export-ready copies hold the answers too: every one goes (erasure is rare; the
+    # next export of each form builds its copies again).
+    if record_ids:
+        conn.execute(delete(sql.table(CentralExportChunkRow)))
     return removed
 
 

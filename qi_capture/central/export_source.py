@@ -12,6 +12,7 @@ why. `ExportSource.batches` hands them out column by column
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,8 +22,9 @@ import msgspec
 import orjson
 from sqlalchemy import Connection, Engine, String, select, type_coerce
 
-from qi_capture.central import sql
+from qi_capture.central import export_copies, sql
 from qi_capture.central.dto import ExportBatch, ExportRecord
+from qi_capture.central.export_copies import RangeChunk
 from qi_capture.central.models import CentralRecordRow, CentralReviewRow, CentralRevisionRow
 from qi_capture.storage.canonical import JsonValue
 
@@ -95,7 +97,7 @@ SQL_CHUNK = 5_000
 #: one of those takes waits for it, up to the interpreter's switch interval (5 ms), and a
 #: read of 100,000 records that takes 5 s alone took minutes beside a busy thread. As one
 #: row, the whole batch is read in one step without the lock.
-_BATCH_SQL = f"""
+_BATCH_SQL = """
 SELECT count(*), max(id), '[' || group_concat(
     '[' || json_quote(id) || ',' || json_quote(device_id) || ',' || json_quote(interviewer)
     || ',' || json_quote(form_version) || ',' || json_quote(status) || ','
@@ -106,14 +108,19 @@ FROM (
            r.form_version AS form_version, v.status AS status, r.submitted AS submitted,
            r.updated AS updated, r.winner AS winner, r.in_conflict AS in_conflict,
            r.deleted AS deleted, x.canonical_json AS canonical_json
-    FROM {_RECORD.name} AS r
-    JOIN {_REVISION.name} AS x ON x.id = r.winner
-    LEFT OUTER JOIN {_REVIEW.name} AS v ON v.record_id = r.id
-    WHERE r.form_id = ? AND r.id > ?
+    FROM {record} AS r
+    JOIN {revision} AS x ON x.id = r.winner
+    LEFT OUTER JOIN {review} AS v ON v.record_id = r.id
+    WHERE r.form_id = ? AND r.id > ? {through}
     ORDER BY r.id
     LIMIT ?
 )
 """
+
+_BATCH_ALL, _BATCH_THROUGH, _BATCH_IDS = (
+    _BATCH_SQL.format(record=_RECORD.name, revision=_REVISION.name, review=_REVIEW.name,
+                      through=through)
+    for through in ("", "AND r.id <= ?", "AND r.id IN (SELECT value FROM json_each(?))"))
 
 #: One batch as `_BATCH_SQL` writes it. A NULL where text is due would make its whole
 #: row NULL, left out of the array: the count tells (and the batch is read row by row).
@@ -150,6 +157,20 @@ def _batch(rows: Sequence[Sequence[Any]], answers: list[dict[str, JsonValue]],
     )
 
 
+@contextlib.contextmanager
+def _snapshot(conn: Connection) -> Iterator[None]:
+    """One read snapshot on SQLite, with `SQLITE_CACHE_KIB` of page cache while it lasts."""
+    # The PRAGMA begins the connection's transaction (the engine's BEGIN): every
+    # statement after it reads the snapshot the first one takes.
+    previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -8000)
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        # The connection goes back to the pool: with the cache it had.
+        conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+
+
 class ExportSource:
     """Every record of ``form_id`` in record-id order, at most ``batch`` at a time (on
     SQLite at most `SQL_CHUNK`)."""
@@ -181,15 +202,18 @@ class ExportSource:
             .order_by(_RECORD.c.id)
         )
 
-    def _sqlite_rows(self, conn: Connection, after: str = "",
-                     through: str | None = None) -> Iterator[Sequence[Sequence[Any]]]:
-        """The query's rows (ids past ``after``, up to ``through``), ``batch`` at a time,
+    def _sqlite_rows(self, conn: Connection, after: str = "", through: str | None = None,
+                     ids: Sequence[str] | None = None) -> Iterator[Sequence[Sequence[Any]]]:
+        """The query's rows (ids past ``after``, up to ``through``; among ``ids``, raw,
+        when given), ``batch`` at a time,
         from SQLite's own cursor on this connection: SQLAlchemy would make a Row of each
         (about a third of the read's time) for values that need no conversion (text, and
         0/1 for the flags)."""
         query = self._query().where(_RECORD.c.id > after)
         if through is not None:
             query = query.where(_RECORD.c.id <= through)
+        if ids is not None:
+            query = query.where(type_coerce(_RECORD.c.id, String).in_(ids))
         compiled = query.compile(dialect=conn.dialect)
         params = [compiled.params[name] for name in compiled.positiontup or ()]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -200,20 +224,28 @@ class ExportSource:
         finally:
             cursor.close()
 
-    def _sqlite_batches(self, conn: Connection,
-                        devices: dict[object, str]) -> Iterator[ExportBatch]:
+    def _sqlite_batches(self, conn: Connection, devices: dict[object, str], after: str = "",
+                        through: str | None = None,
+                        ids: Sequence[str] | None = None) -> Iterator[ExportBatch]:
         """The records, ``batch`` (at most `SQL_CHUNK`) at a time, each batch read as
         one JSON text that SQLite builds (`_BATCH_SQL`) and msgspec decodes in one call.
         A batch msgspec will not read so (an answer `answers_of` would read with `json`,
         a field that is not what the schema says) is read again row by row, with the
-        same result."""
+        same result. ``after`` and ``through`` bound the ids (raw, as the store orders
+        them); ``ids`` (raw) picks records among them."""
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        after = ""
+        size = min(self.batch, SQL_CHUNK)
         try:
             while True:
-                cursor.execute(_BATCH_SQL, (self.form_id, after, min(self.batch, SQL_CHUNK)))
+                if ids is not None:
+                    cursor.execute(_BATCH_IDS, (self.form_id, after, json.dumps(list(ids)),
+                                                size))
+                elif through is None:
+                    cursor.execute(_BATCH_ALL, (self.form_id, after, size))
+                else:
+                    cursor.execute(_BATCH_THROUGH, (self.form_id, after, through, size))
                 # An aggregate: one row, whatever matched.
-                count, through, text = cursor.fetchone() or (0, "", "")
+                count, last, text = cursor.fetchone() or (0, "", "")
                 if not count:
                     return
                 try:
@@ -228,9 +260,9 @@ class ExportSource:
                         row[-1].answers for row in rows]  # type: ignore[misc]
                     yield _batch(rows, answers, devices)
                 else:
-                    for part in self._sqlite_rows(conn, after, through):
+                    for part in self._sqlite_rows(conn, after, last, ids):
                         yield _batch(part, [answers_of(row[-1]) for row in part], devices)
-                after = through
+                after = last
         finally:
             cursor.close()
 
@@ -249,15 +281,27 @@ class ExportSource:
                 for rows in self._rows(conn):
                     yield _batch(rows, [answers_of(row[-1]) for row in rows], devices)
                 return
-            # The PRAGMA begins the connection's transaction (the engine's BEGIN): every
-            # batch's statement after it reads the snapshot the first one takes.
-            previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -8000)
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-            try:
+            with _snapshot(conn):
                 yield from self._sqlite_batches(conn, devices)
-            finally:
-                # The connection goes back to the pool: with the cache it had.
-                conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+
+    @property
+    def copies(self) -> bool:
+        """Whether `chunks` can hand out export-ready copies (SQLite only)."""
+        return self.engine.dialect.name == "sqlite"
+
+    def chunks(self, layout_key: str) -> Iterator[RangeChunk]:
+        """The form's records in ranges, each with its export-ready copy when one is
+        stored for ``layout_key`` and still current (`qi_capture.central.export_copies`),
+        all in one read snapshot. Each range's `RangeChunk.batches` reads its records,
+        to be called before the next range is asked for."""
+        devices: dict[object, str] = {}
+        with self.engine.connect() as conn, _snapshot(conn):
+
+            def read(after: str, through: str | None,
+                     ids: Sequence[str] | None) -> Iterator[ExportBatch]:
+                return self._sqlite_batches(conn, devices, after, through, ids)
+
+            yield from export_copies.ranges(self.engine, conn, self.form_id, layout_key, read)
 
     def __iter__(self) -> Iterator[ExportRecord]:
         ids: dict[str, uuid.UUID] = {}

@@ -386,3 +386,41 @@ class CentralMemoRow(CentralBase):
     author: Mapped[uuid.UUID] = mapped_column(ForeignKey("central_coder.guid"))
     text: Mapped[str] = mapped_column(Text)
     updated: Mapped[datetime]
+
+
+class CentralExportChunkRow(CentralBase):
+    """An export-ready copy of a range of one form's records: the typed tables an export
+    writes for them, as the export layer packs them (``blob``, opaque here). A copy
+    serves an export only while ``digest`` still matches what the range's records are
+    (`qi_capture.central.export_source`): a merge, a review that changes nothing but the
+    status, a resolution or a deletion makes it stale, and the next export builds it
+    again. Erasure deletes every copy (`qi_capture.central.erasure.purge`). The ranges
+    partition the record ids: ``lo`` (exclusive; '' for the first) to ``hi`` (inclusive;
+    null for the last), as the store's raw record-id text orders them."""
+
+    __tablename__ = "central_export_chunk"
+
+    form_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lo: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hi: Mapped[str | None] = mapped_column(String(64))
+    #: The form versions and the export code the copy was built with.
+    layout_key: Mapped[str] = mapped_column(String(64))
+    #: BLAKE2b of the range's records as they were: ids, winners, flags, metadata.
+    digest: Mapped[str] = mapped_column(String(64))
+    records: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[int] = mapped_column(Integer)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CentralExportFormRow(CentralBase):
+    """Per form, a count of the changes to its records (``generation``: on SQLite,
+    triggers on ``central_record`` add one for every row inserted, updated or deleted;
+    no code can forget to) and the generation at which every stored copy of the form
+    was last found current (``checked``). While the two agree, an export takes the
+    stored copies without reading a summary of each range."""
+
+    __tablename__ = "central_export_form"
+
+    form_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    checked: Mapped[int] = mapped_column(Integer)

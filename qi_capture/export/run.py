@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qi_capture.crypto.atomic import discard, fsync_dir, temp_path_for
-from qi_capture.export import arrow, writers
+from qi_capture.export import arrow, chunks, writers
 from qi_capture.export import names as naming
 from qi_capture.export.constants import (
     FORMATS,
@@ -49,7 +49,14 @@ from qi_capture.export.model import (
     build_layout,
 )
 from qi_capture.export.prefetch import prefetched
-from qi_capture.export.tables import RowBuilder, Stats, audit_rows, typed_frame
+from qi_capture.export.tables import (
+    DELETED,
+    RowBuilder,
+    Stats,
+    audit_rows,
+    not_selected,
+    typed_frame,
+)
 from qi_capture.forms.model import Form
 from qi_capture.progress import Cancelled
 from qi_capture.storage.canonical import JsonValue
@@ -201,8 +208,14 @@ def export_form(
     options: ExportOptions | None = None,
     batch: int = 10_000,
     erased: int = 0,
+    copies: str | None = None,
 ) -> ExportResult:
     """Export every record of ``forms`` (all versions of one form, oldest first).
+
+    ``copies``: the layout key (`chunks.layout_key`) under which a source that keeps
+    export-ready copies (one with ``copies`` true and ``chunks(key)``, as the central
+    store's on SQLite) hands them out; the export then writes the copies and builds (and
+    has the source keep) those that are missing or stale. The files are the same.
 
     Records are read and written ``batch`` at a time. Every file goes to a temporary name
     in ``out_dir`` and is renamed only once all of them (the report too) are whole: a
@@ -235,7 +248,7 @@ def export_form(
     failed = True
     try:
         result = _export(layout, records, out_dir, fmt, language, statuses, paradata, source,
-                         options, batch, temp, opened, erased)
+                         options, batch, temp, opened, erased, copies)
         failed = False
         # The report first: data files never stand without the warning beside them.
         finals = [(tmp, final) for tmp, final in temps if final is not None]
@@ -286,6 +299,7 @@ def _export(
     temp: Callable[[Path | None], Path],
     opened: list[writers.Sink | writers.Workbook],
     erased: int = 0,
+    copies: str | None = None,
 ) -> ExportResult:
     stata = fmt == "dta"
     audit = audit_table(layout.form_id)
@@ -334,7 +348,25 @@ def _export(
             rows[table.name] += len(table_rows)
 
     batches = getattr(records, "batches", None)
-    if callable(batches):
+    ranges = getattr(records, "chunks", None)
+    if copies is not None and callable(ranges) and getattr(records, "copies", False) \
+            and chunks.available():
+        selected = set(statuses) if statuses else None
+        masked = fmt in ("sav", "dta")  # only they write the cells not asked
+        for item in prefetched(chunks.ready(ranges(copies), layout, selected)):
+            if item.copy is None:
+                for part in item.batches:
+                    builder.add_batch(part)
+                flush()
+                continue
+            used = chunks.use(item.copy, item.chunk.statuses, selected)
+            _count_copy(stats, item, used, selected)
+            builder.add_included(used.record_ids)
+            for key, frame in used.frames.items():
+                table = layout.tables[key]
+                sinks[table.name].write(frame, used.masks.get(key, {}) if masked else {})
+                rows[table.name] += len(frame)
+    elif callable(batches):
         # A source that hands out its records column by column (the central store's):
         # no object per record; read a batch ahead in a thread of its own.
         for part in prefetched(batches()):
@@ -390,6 +422,25 @@ def _export(
             os.fsync(f.fileno())
     files += [report_json, report_txt]
     return ExportResult(out_dir, files, report, rows, builder.included_texts)
+
+
+def _count_copy(stats: Stats, item: chunks.Ready, used: chunks.Used,
+                selected: Collection[str] | None) -> None:
+    """What `RowBuilder` counts for the records it includes and leaves out, for a
+    range written from its copy."""
+    assert item.copy is not None
+    stats.excluded[DELETED] += item.chunk.deleted
+    if selected is not None:
+        for status, n in Counter(item.chunk.statuses).items():
+            if status not in selected:
+                stats.excluded[not_selected(status)] += n
+    main = used.frames[()]
+    stats.included += len(main)
+    stats.versions.update(main["@form_version"].tolist())
+    stats.in_conflict += int((main["@in_conflict"] == 1).sum())
+    # Only when every record of the range is written (else `chunks.ready` gave records).
+    stats.unknown_paths.update(item.copy.unknown_paths)
+    stats.unreadable.update(item.copy.unreadable)
 
 
 def _counted(counter: Counter[tuple[str, str]]) -> dict[str, int]:

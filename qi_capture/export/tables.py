@@ -97,6 +97,14 @@ def _router(layout: Layout) -> Callable[[str], _Route | None]:
     return route
 
 
+#: Why records are left out, as the export report says.
+DELETED = "deleted (the record's current revision is a deletion)"
+
+
+def not_selected(status: str) -> str:
+    return f"review status '{status}' not selected"
+
+
 #: Main-table metadata columns, in the order `RowBuilder` keeps them per record.
 _META_KEYS = ("@record_id", "@device_id", "@interviewer", "@form_version", "@review_status",
               "@submitted", "@updated", "@revision_id", "@in_conflict")
@@ -201,6 +209,11 @@ class RowBuilder:
     def pending(self) -> int:
         return len(self._values)
 
+    def add_included(self, record_ids: Iterable[str]) -> None:
+        """Records written without the builder (from an export-ready copy), in the
+        order of the files, so that `included_texts` lists every record written."""
+        self._included.extend(record_ids)
+
     @property
     def included_texts(self) -> list[str]:
         """The ids of the records included so far, as text."""
@@ -224,10 +237,10 @@ class RowBuilder:
 
     def _excluded(self, deleted: bool, status: str) -> bool:
         if deleted:
-            self.stats.excluded["deleted (the record's current revision is a deletion)"] += 1
+            self.stats.excluded[DELETED] += 1
             return True
         if self.statuses is not None and status not in self.statuses:
-            self.stats.excluded[f"review status '{status}' not selected"] += 1
+            self.stats.excluded[not_selected(status)] += 1
             return True
         return False
 
@@ -471,7 +484,7 @@ def _as_strings(values: list[Any]) -> Any:
 _TEXT_TYPES = frozenset({str, type(None)})
 
 
-def _text_series(values: list[Any], index: pd.RangeIndex) -> pd.Series:
+def text_series(values: list[Any], index: pd.RangeIndex) -> pd.Series:
     """Text cells: str, or None where empty (never NaN: writers test cells as text)."""
     array = np.empty(len(values), dtype=object)
     array[:] = values
@@ -657,7 +670,7 @@ def typed_frame(
             _lost(stats, table, column, series, times, "not a time")
             out[column.key] = times
         else:
-            out[column.key] = _text_series(values, index)
+            out[column.key] = text_series(values, index)
     return pd.DataFrame(out, index=index), masks
 
 

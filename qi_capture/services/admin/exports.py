@@ -74,12 +74,15 @@ def version_key(version: str) -> tuple[Any, ...]:
 
 def stored_forms(central: CentralStore, form_id: str) -> list[Form]:
     """Every version of the form the store holds, compiled, oldest version first."""
+    return [Form.from_json_text(text) for text in _compiled_versions(central, form_id)]
+
+
+def _compiled_versions(central: CentralStore, form_id: str) -> list[str]:
+    """Every stored version's compiled form (JSON text), oldest version first."""
     stored = central.form_versions(form_id)
     if not stored:
         raise FormNotFound(form_id)
-    by_version: dict[str, Form] = {}
-    for item in stored:
-        by_version[item.version] = Form.from_json_text(item.compiled_json)
+    by_version = {item.version: item.compiled_json for item in stored}
     return [by_version[v] for v in sorted(by_version, key=version_key)]
 
 
@@ -111,6 +114,20 @@ class _Counted:
             if done % PROGRESS_EVERY == 0:
                 self.progress(done, max(self.total, done), "")
                 self._check()
+        self.progress(done, max(self.total, done), "")
+
+    @property
+    def copies(self) -> bool:
+        return self.source.copies
+
+    def chunks(self, layout_key: str) -> Iterator[Any]:
+        done = 0
+        self.progress(0, self.total, "")
+        for chunk in self.source.chunks(layout_key):
+            yield chunk
+            done += chunk.records
+            self.progress(done, max(self.total, done), "")
+            self._check()
         self.progress(done, max(self.total, done), "")
 
     def batches(self) -> Iterator[Any]:
@@ -145,9 +162,11 @@ def export(
     report with a warning of their own."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
-    forms = stored_forms(central, form_id)
+    compiled = _compiled_versions(central, form_id)
+    forms = [Form.from_json_text(text) for text in compiled]
     chosen = language or forms[-1].default_language
     from qi_capture.export import export_form  # pandas: only when exporting
+    from qi_capture.export.chunks import layout_key
 
     records: Iterable[Any] = central.export_records(form_id)
     if progress is not None or cancel is not None:
@@ -165,6 +184,7 @@ def export(
         source=central.target if central.profile is None else "central store",
         options=options or ExportOptions(),
         erased=sum(1 for t in central.tombstones() if t.form_id == form_id),
+        copies=layout_key(compiled),
     )
     files = tuple(result.files)
     report = dict(result.report)

@@ -1,0 +1,363 @@
+"""Export-ready copies: a range of a form's records as the typed tables an export writes,
+packed to be kept in the central store and read back instead of decoding every record.
+
+A copy (`ChunkFrames`) holds, per table, the frame `typed_frame` makes for every record of
+the range that is not deleted (whatever the review status: the status filter is applied
+when the copy is used), the masks of the cells not asked, and the counts the export
+report takes from the answers (answers that name no question, values left empty). The
+review status is the one column that can change while the rest stays as it was, so it is
+set from the store at each export (`use`).
+
+Packed (`pack`/`unpack`), a copy is a small JSON header and one Arrow IPC stream per
+table (zstd): no pickle, and nothing in it runs when read. A copy is built with the
+layout of all the form's versions; `layout_key` names that layout and this code
+(`FORMAT`), so a new form version or a new release builds the copies again.
+
+Needs pyarrow (`available`); the packaged app has none and exports without copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import struct
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from qi_capture import __version__
+from qi_capture.export.arrow import pa
+from qi_capture.export.model import Layout, RecordBatchLike
+from qi_capture.export.tables import RowBuilder, Stats, text_series, typed_frame
+
+log = logging.getLogger(__name__)
+
+#: Bump when what `RowBuilder` or `typed_frame` make changes: every copy is built again.
+FORMAT = 1
+
+#: Column names of the masks and states inside a packed table (a NUL never occurs in a
+#: column key).
+_MASK = "\x00na\x00"
+_STATES = "\x00state"
+_LENGTH = struct.Struct("<Q")
+
+
+class CopyUnreadable(ValueError):
+    """A packed copy that is not what `pack` writes (damaged, or from another build)."""
+
+
+def available() -> bool:
+    return pa is not None
+
+
+def layout_key(compiled_forms: Iterable[str]) -> str:
+    """A name for the layout the copies of a form are built with: every version's
+    compiled form (oldest first), this code's `FORMAT` and the app's version."""
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(f"qi-capture export copy {FORMAT} {__version__}\0".encode())
+    for text in compiled_forms:
+        digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()
+
+
+@dataclass
+class ChunkFrames:
+    """The typed tables of a range's records that are not deleted, in id order."""
+
+    #: Table key -> its frame (every column of the table, in order).
+    frames: dict[tuple[str, ...], pd.DataFrame]
+    #: Table key -> column key -> which cells were not asked.
+    masks: dict[tuple[str, ...], dict[str, np.ndarray]] = field(default_factory=dict)
+    unknown_paths: Counter[str] = field(default_factory=Counter)
+    unreadable: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    #: Each row's record state, as the source gave it (None: not known; the copy can
+    #: then be used whole but not patched).
+    states: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.frames[()])
+
+    @property
+    def counted(self) -> bool:
+        """Whether the answers gave the report anything to count (then the counts
+        belong to records, and a copy used with records left out cannot say whose)."""
+        return bool(self.unknown_paths or self.unreadable)
+
+
+def build(layout: Layout, batches: Iterable[RecordBatchLike],
+          states: list[str] | None = None) -> ChunkFrames:
+    """The copy of the records of ``batches`` (deleted ones left out), with the masks of
+    the cells not asked whatever the format (only sav and dta write them); ``states``,
+    the records' states in the same order, when known."""
+    builder = RowBuilder(layout, track_missing=True)
+    for batch in batches:
+        builder.add_batch(batch)
+    frames: dict[tuple[str, ...], pd.DataFrame] = {}
+    masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+    stats = Stats()
+    for key, rows in builder.take().items():
+        frames[key], masks[key] = typed_frame(layout.tables[key], rows, stats)
+    if states is not None and len(states) != len(frames[()]):
+        raise CopyUnreadable("the records read are not those of the range")
+    return ChunkFrames(frames, masks, builder.stats.unknown_paths, stats.unreadable, states)
+
+
+def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
+    """The range's copy made from its copy as it was: the rows of records whose state
+    is unchanged are kept, those of records changed or gone are dropped, and only the
+    records new or changed are read and built. `CopyUnreadable` when the old copy cannot
+    be patched (no states, or counts that belong to records) or the result is not the
+    range's exactly (then the caller builds it whole)."""
+    if old.states is None or old.counted:
+        raise CopyUnreadable("the copy cannot be patched")
+    states = chunk.states()
+    live = set(states)
+    keep = np.fromiter((s in live for s in old.states), dtype=bool, count=len(old.states))
+    have = {s for s, k in zip(old.states, keep, strict=True) if k}
+    todo = [(i, s) for i, s in zip(chunk.ids(), states, strict=True) if s not in have]
+    new = build(layout, chunk.batches_of([i for i, _s in todo]) if todo else [],
+                [s for _i, s in todo])
+    kept_ids = set(old.frames[()]["@record_id"][keep])
+    frames: dict[tuple[str, ...], pd.DataFrame] = {}
+    masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+    order: np.ndarray | None = None
+    for key, frame in new.frames.items():
+        before = old.frames.get(key)
+        if before is None:
+            raise CopyUnreadable("the copy's tables are not the layout's")
+        rows = keep if key == () else before["@record_id"].isin(kept_ids).to_numpy()
+        parts = [p for p in (before[rows], frame) if len(p)]
+        if len(parts) == 2 and list(parts[0].dtypes) != list(parts[1].dtypes):
+            raise CopyUnreadable("the copy's columns are not typed as new ones")
+        joined = pd.concat(parts, ignore_index=True) if parts else frame
+        # Records in id order; a record's repeat rows keep their order (stable).
+        by_id = np.argsort(joined["@record_id"].to_numpy(dtype=object), kind="stable")
+        frames[key] = joined.take(by_id).reset_index(drop=True)
+        masks[key] = {}
+        for column in {*old.masks.get(key, {}), *new.masks.get(key, {})}:
+            a = old.masks.get(key, {}).get(column, np.zeros(len(before), dtype=bool))[rows]
+            b = new.masks.get(key, {}).get(column, np.zeros(len(frame), dtype=bool))
+            masks[key][column] = np.concatenate([a, b])[by_id]
+        if key == ():
+            order = by_id
+    assert order is not None
+    joined_states = [s for s, k in zip(old.states, keep, strict=True) if k] + \
+        [s for _i, s in todo]
+    patched = [joined_states[i] for i in order]
+    if patched != states:
+        raise CopyUnreadable("the patched copy is not the range's")
+    return ChunkFrames(frames, masks, new.unknown_paths, new.unreadable, patched)
+
+
+@dataclass
+class Used:
+    """A copy as one export writes it: the records its status filter keeps."""
+
+    frames: dict[tuple[str, ...], pd.DataFrame]
+    masks: dict[tuple[str, ...], dict[str, np.ndarray]]
+    record_ids: list[str]
+
+
+def use(chunk: ChunkFrames, statuses: Sequence[str],
+        selected: Collection[str] | None) -> Used:
+    """The copy with each record's review status as the store has it now (``statuses``,
+    one per row of the main table) and only the records whose status is ``selected``
+    (None: all)."""
+    main = chunk.frames[()]
+    if len(statuses) != len(main):
+        raise CopyUnreadable("the copy and the store disagree on the records of the range")
+    keep: np.ndarray | None = None
+    if selected is not None:
+        wanted = np.fromiter((s in selected for s in statuses), dtype=bool, count=len(statuses))
+        if not wanted.all():
+            keep = wanted
+    frames: dict[tuple[str, ...], pd.DataFrame] = {}
+    masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+    main = main.copy(deep=False)
+    main["@review_status"] = text_series(list(statuses), main.index)
+    ids_series = main["@record_id"]
+    if keep is None:
+        frames, masks = dict(chunk.frames), dict(chunk.masks)
+        frames[()] = main
+        return Used(frames, masks, ids_series.tolist())
+    kept_ids = ids_series[keep]
+    for key, frame in chunk.frames.items():
+        rows = keep if key == () else frame["@record_id"].isin(kept_ids).to_numpy()
+        frames[key] = (main if key == () else frame)[rows].reset_index(drop=True)
+        masks[key] = {k: m[rows] for k, m in chunk.masks.get(key, {}).items()}
+    return Used(frames, masks, kept_ids.tolist())
+
+
+def _table_bytes(frame: pd.DataFrame, masks: dict[str, np.ndarray],
+                 states: list[str] | None) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for key, mask in masks.items():
+        table = table.append_column(_MASK + key, pa.array(mask, type=pa.bool_()))
+    if states is not None:
+        table = table.append_column(_STATES, pa.array(states, type=pa.string()))
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def pack(chunk: ChunkFrames) -> bytes:
+    """The copy as bytes: a length-prefixed JSON header, then each table's stream (the
+    main table's holds the states too)."""
+    keys = list(chunk.frames)
+    parts = [_table_bytes(chunk.frames[k], chunk.masks.get(k, {}),
+                          chunk.states if k == () else None) for k in keys]
+    header = json.dumps({
+        "format": FORMAT,
+        "tables": [[list(k), len(p)] for k, p in zip(keys, parts, strict=True)],
+        "unknown_paths": sorted(chunk.unknown_paths.items()),
+        "unreadable": [[*k, n] for k, n in sorted(chunk.unreadable.items())],
+    }, ensure_ascii=False).encode("utf-8")
+    return b"".join([_LENGTH.pack(len(header)), header, *parts])
+
+
+def _is_text(kind: object) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_null(kind))
+
+
+def _frame(table: object) -> pd.DataFrame:
+    """A packed table as the frame `typed_frame` made: text as str or None in object
+    columns (pandas would make Arrow-backed text, with NaN where empty), every other
+    column as pandas reads it back (its metadata gives Int64 and datetime64[us])."""
+    names: list[str] = table.column_names  # type: ignore[attr-defined]
+    text = [n for n in names if _is_text(table.schema.field(n).type)]  # type: ignore[attr-defined]
+    rest = table.drop_columns(text).to_pandas() if len(text) < len(names) else None  # type: ignore[attr-defined]
+    length = table.num_rows  # type: ignore[attr-defined]
+    index = pd.RangeIndex(length)
+    columns: dict[str, pd.Series] = {}
+    for name in names:
+        if name in text:
+            values = table.column(name).to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
+            columns[name] = pd.Series(values, index=index, dtype=object)
+        else:
+            assert rest is not None
+            columns[name] = rest[name]
+    return pd.DataFrame(columns, index=index)
+
+
+def unpack(blob: bytes) -> ChunkFrames:
+    """`pack`'s bytes as the copy; `CopyUnreadable` for anything else."""
+    try:
+        (size,) = _LENGTH.unpack_from(blob, 0)
+        start = _LENGTH.size + size
+        header = json.loads(blob[_LENGTH.size:start].decode("utf-8"))
+        if header["format"] != FORMAT:
+            raise CopyUnreadable("the copy was packed by another version")
+        frames: dict[tuple[str, ...], pd.DataFrame] = {}
+        masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+        states: list[str] | None = None
+        for key_parts, length in header["tables"]:
+            key = tuple(str(p) for p in key_parts)
+            part = memoryview(blob)[start:start + int(length)]
+            if len(part) != int(length):
+                raise CopyUnreadable("the copy ends early")
+            start += int(length)
+            table = pa.ipc.open_stream(pa.py_buffer(part)).read_all()
+            mask_names = [n for n in table.column_names if n.startswith(_MASK)]
+            masks[key] = {n[len(_MASK):]: table.column(n).to_numpy(zero_copy_only=False)
+                          for n in mask_names}
+            if key == () and _STATES in table.column_names:
+                states = [str(s) for s in table.column(_STATES).to_pylist()]
+                mask_names.append(_STATES)
+            frames[key] = _frame(table.drop_columns(mask_names))
+        if () not in frames or start != len(blob):
+            raise CopyUnreadable("the copy is not whole")
+        return ChunkFrames(
+            frames, masks,
+            Counter({str(p): int(n) for p, n in header["unknown_paths"]}),
+            Counter({(str(t), str(k), str(w)): int(n) for t, k, w, n in header["unreadable"]}),
+            states,
+        )
+    except CopyUnreadable:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, struct.error, UnicodeDecodeError,
+            pa.ArrowException) as exc:
+        raise CopyUnreadable(f"the copy cannot be read ({type(exc).__name__})") from None
+
+
+class SourceChunk(Protocol):
+    """A range of a form's records as a source hands it out (the central store's
+    `qi_capture.central.export_copies.RangeChunk` fits)."""
+
+    @property
+    def records(self) -> int: ...
+    @property
+    def deleted(self) -> int: ...
+    @property
+    def blob(self) -> bytes | None: ...
+    @property
+    def stale(self) -> bytes | None: ...
+    @property
+    def statuses(self) -> Sequence[str]: ...
+    def states(self) -> list[str]: ...
+    def ids(self) -> list[str]: ...
+    def batches(self) -> Iterator[RecordBatchLike]: ...
+    def batches_of(self, ids: Sequence[str]) -> Iterator[RecordBatchLike]: ...
+    def keep(self, blob: bytes) -> None: ...
+
+
+@dataclass
+class Ready:
+    """A range made ready for the export: its copy, or (when the copy cannot be used)
+    its records, to be built as an export without copies would."""
+
+    chunk: SourceChunk
+    copy: ChunkFrames | None
+    batches: list[RecordBatchLike] = field(default_factory=list)
+
+
+def _keep(chunk: SourceChunk, copy: ChunkFrames) -> None:
+    """Have the source keep the copy; one that Arrow cannot hold (a lone surrogate in a
+    text) is not kept, and the export writes it all the same."""
+    try:
+        blob = pack(copy)
+    except (pa.ArrowException, UnicodeError, ValueError) as exc:
+        log.warning("an export-ready copy was not kept: %s", type(exc).__name__)
+        return
+    chunk.keep(blob)
+
+
+def ready(chunks: Iterable[SourceChunk], layout: Layout,
+          selected: Collection[str] | None) -> Iterator[Ready]:
+    """Each range with its copy: the stored one, or one built from its records and kept.
+    A copy whose report counts belong to records the status filter leaves out gives
+    way to the records themselves."""
+    for chunk in chunks:
+        copy: ChunkFrames | None = None
+        read: list[RecordBatchLike] | None = None
+        if chunk.blob is not None:
+            try:
+                copy = unpack(chunk.blob)
+                if len(copy) != len(chunk.statuses):
+                    raise CopyUnreadable("the copy's records are not the range's")
+            except CopyUnreadable as exc:
+                log.warning("an export-ready copy was not used: %s", exc)
+                copy = None
+        if copy is None and chunk.stale is not None:
+            try:
+                copy = patch(layout, unpack(chunk.stale), chunk)
+            except CopyUnreadable:
+                copy = None
+        if copy is None:
+            read = list(chunk.batches())
+            copy = build(layout, read, chunk.states())
+            _keep(chunk, copy)
+        elif chunk.blob is None:
+            _keep(chunk, copy)
+        if selected is not None and copy.counted and not set(selected).issuperset(
+                chunk.statuses):
+            yield Ready(chunk, None, read if read is not None else list(chunk.batches()))
+        else:
+            yield Ready(chunk, copy)

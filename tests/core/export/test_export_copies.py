@@ -1,0 +1,361 @@
+"""Export-ready copies (`qi_capture.export.chunks`, `qi_capture.central.export_copies`):
+an export from copies writes what an export that decodes every record writes, in every
+format; a copy is built again when its records change (merge, deletion, a new form
+version), the review status is always the store's, erasure deletes every copy, and a
+damaged copy is rebuilt instead of used. Copies are kept on SQLite only (the central
+store in the admin profile); the PostgreSQL store exports by reading every record, which
+the other export tests cover on both backends."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyreadstat
+import pytest
+from openpyxl import load_workbook
+
+from qi_capture.central import export_copies
+from qi_capture.central.bundle import BundleRevision
+from qi_capture.central.store import CentralStore
+from qi_capture.export import FORMATS, export_form
+from qi_capture.export import chunks as copies
+from qi_capture.services.admin.exports import export
+from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
+from tests.core.central.helpers import FakeDevice
+from tests.core.export.forms import FORM_ID, add_forms, fill
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # copies are kept in the SQLCipher central store only
+
+
+def _read(path: Path) -> Any:
+    if path.suffix == ".csv":
+        return path.read_bytes()
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".xlsx":
+        book = load_workbook(path, read_only=True)
+        return {s.title: [list(r) for r in s.iter_rows(values_only=True)] for s in book}
+    if path.suffix in (".sav", ".dta"):
+        read = pyreadstat.read_sav if path.suffix == ".sav" else pyreadstat.read_dta
+        frame, meta = read(str(path), user_missing=True)
+        return frame, meta.column_names, meta.column_labels, meta.variable_value_labels, \
+            getattr(meta, "missing_ranges", None)
+    report = json.loads(path.read_text("utf-8"))
+    report.pop("created")
+    return report
+
+
+def _written(out: Path) -> dict[str, Any]:
+    return {p.name: _read(p) for p in sorted(out.iterdir())
+            if p.suffix != ".txt"}
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        left, right = a[name], b[name]
+        if isinstance(left, pd.DataFrame):
+            pd.testing.assert_frame_equal(left, right)
+        elif isinstance(left, tuple):
+            pd.testing.assert_frame_equal(left[0], right[0])
+            assert left[1:] == right[1:], name
+        else:
+            assert left == right, name
+
+
+def _fill(central: CentralStore) -> dict[str, uuid.UUID]:
+    add_forms(central)
+    return fill(central)
+
+
+def _fresh(central: CentralStore, out: Path, fmt: str, **kwargs: Any) -> dict[str, Any]:
+    """What an export that decodes every record (no copies) writes."""
+    forms = add_forms(central)
+    export_form(forms=forms, records=central.export_records(FORM_ID), out_dir=out, fmt=fmt,
+                paradata=central.export_paradata, source="central store", **kwargs)
+    return _written(out)
+
+
+def _stored(central: CentralStore) -> list[tuple[str, str | None, str, int]]:
+    with central.engine.connect() as conn:
+        return [(str(lo), hi, str(digest), int(size)) for lo, hi, digest, size in
+                conn.exec_driver_sql("SELECT lo, hi, digest, length(blob) FROM "
+                                     "central_export_chunk ORDER BY lo")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_copies_write_what_decoding_every_record_writes(central: CentralStore, tmp_path: Path,
+                                                        fmt: str) -> None:
+    _fill(central)
+    reference = _fresh(central, tmp_path / "fresh", fmt, language="Français (fr)")
+    assert _stored(central) == []
+    export(central, FORM_ID, fmt, tmp_path / "cold", language="Français (fr)")
+    kept = _stored(central)
+    assert len(kept) == 1 and kept[0][2] and kept[0][3] > 0
+    export(central, FORM_ID, fmt, tmp_path / "warm", language="Français (fr)")
+    assert _stored(central) == kept
+    _same(_written(tmp_path / "cold"), reference)
+    _same(_written(tmp_path / "warm"), reference)
+
+
+def test_a_copy_is_read_not_rebuilt(central: CentralStore, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "cold")
+    built: list[int] = []
+    real = copies.build
+    monkeypatch.setattr(copies, "build", lambda *a: built.append(1) or real(*a))
+    export(central, FORM_ID, "csv", tmp_path / "warm")
+    assert built == []
+    assert (tmp_path / "warm" / "exp.csv").read_bytes() == \
+        (tmp_path / "cold" / "exp.csv").read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sav"])
+def test_the_review_status_and_its_filter_are_the_stores_now(
+        central: CentralStore, tmp_path: Path, fmt: str) -> None:
+    ids = _fill(central)
+    export(central, FORM_ID, fmt, tmp_path / "cold")
+    central.set_review(ids["r2"], "approved")
+    for status in (["approved"], ["received"], None):
+        name = "-".join(status or ["all"])
+        result = export(central, FORM_ID, fmt, tmp_path / f"warm-{name}", statuses=status)
+        reference = _fresh(central, tmp_path / f"fresh-{name}", fmt, statuses=status)
+        _same(_written(tmp_path / f"warm-{name}"), reference)
+        assert result.included == {"approved": 1, "received": 2, "all": 3}[name]
+
+
+def test_merged_deleted_and_new_version_records_rebuild_their_copy(
+        central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_copies, "RANGE_RECORDS", 2)
+    ids = _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "first")
+    assert len(_stored(central)) == 2
+    device = FakeDevice("Laptop B")
+    central.enrol(device.id, name=device.name, fingerprint=device.fingerprint,
+                  public_key=device.public_key)
+    fresh_ids = [uuid.uuid4() for _ in range(5)]
+    late = [device.revision(i, {"org": f"Late {n}", "staff": str(n)}, version="2",
+                            form_id=FORM_ID) for n, i in enumerate(fresh_ids)]
+    central.merge(device.bundle(late))
+    export(central, FORM_ID, "csv", tmp_path / "second")
+    _same(_written(tmp_path / "second"), _fresh(central, tmp_path / "fresh2", "csv"))
+    # A range that grew past twice its size was cut again; the ranges still cut the ids
+    # whole, and every copy is current.
+    kept = _stored(central)
+    assert len(kept) >= 3 and kept[0][0] == "" and kept[-1][1] is None
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(kept))
+    report = json.loads((tmp_path / "second" / "export_report.json").read_text("utf-8"))
+    assert report["included"] == 8
+    # A record deleted since: out of the next export, as the report counts it.
+    a = FakeDevice("Laptop C")
+    central.enrol(a.id, name=a.name, fingerprint=a.fingerprint, public_key=a.public_key)
+    head = central.export_records(FORM_ID)
+    winner = next(r.revision_id for r in head if r.record_id == fresh_ids[0])
+    central.merge(a.bundle([a.revision(fresh_ids[0], {}, parents=[winner], deleted=True,
+                                       version="2", form_id=FORM_ID)]))
+    export(central, FORM_ID, "csv", tmp_path / "third")
+    _same(_written(tmp_path / "third"), _fresh(central, tmp_path / "fresh3", "csv"))
+    report = json.loads((tmp_path / "third" / "export_report.json").read_text("utf-8"))
+    assert report["included"] == 7 and str(ids["gone"]) not in \
+        (tmp_path / "third" / "exp.csv").read_text("utf-8-sig")
+
+
+def test_erasure_deletes_every_copy(central: CentralStore, tmp_path: Path) -> None:
+    ids = _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "before")
+    assert _stored(central)
+    central.erase([ids["r1"]], reason="consent withdrawn")
+    assert _stored(central) == []
+    export(central, FORM_ID, "csv", tmp_path / "after")
+    text = (tmp_path / "after" / "exp.csv").read_text("utf-8-sig")
+    assert "Trust One" not in text and "Trust Two" in text
+    _same(_written(tmp_path / "after"), _fresh(central, tmp_path / "fresh", "csv", erased=1))
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x00" * 7, b"\xff" * 64, b"not a copy at all",
+                                    b"\x10\x00\x00\x00\x00\x00\x00\x00{\"format\": 1}"])
+def test_a_damaged_copy_is_built_again_not_used(central: CentralStore, tmp_path: Path,
+                                                damage: bytes) -> None:
+    _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "cold")
+    with central.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE central_export_chunk SET blob = ?", (damage,))
+    export(central, FORM_ID, "csv", tmp_path / "warm")
+    assert (tmp_path / "warm" / "exp.csv").read_bytes() == \
+        (tmp_path / "cold" / "exp.csv").read_bytes()
+    assert all(size > 100 for *_rest, size in _stored(central))
+
+
+def test_answers_that_name_no_question_are_counted_with_or_without_a_filter(
+        central: CentralStore, tmp_path: Path) -> None:
+    ids = _fill(central)
+    device = FakeDevice("Laptop U")
+    central.enrol(device.id, name=device.name, fingerprint=device.fingerprint,
+                  public_key=device.public_key)
+    odd = uuid.uuid4()
+    central.merge(device.bundle([device.revision(
+        odd, {"org": "Odd Trust", "no_such_question": "x", "staff": "many"},
+        version="2", form_id=FORM_ID)]))
+    central.set_review(ids["r1"], "approved")
+    export(central, FORM_ID, "csv", tmp_path / "cold")
+    for status in (["approved"], None):
+        name = "-".join(status or ["all"])
+        export(central, FORM_ID, "csv", tmp_path / f"warm-{name}", statuses=status)
+        _same(_written(tmp_path / f"warm-{name}"),
+              _fresh(central, tmp_path / f"fresh-{name}", "csv", statuses=status))
+    everything = json.loads((tmp_path / "warm-all" / "export_report.json").read_text("utf-8"))
+    approved = json.loads((tmp_path / "warm-approved" / "export_report.json").read_text("utf-8"))
+    assert any("name no question" in w for w in everything["warnings"])
+    assert not any("name no question" in w for w in approved["warnings"])
+
+
+def test_unpacking_refuses_what_pack_did_not_write() -> None:
+    for blob in (b"", b"\x05\x00\x00\x00\x00\x00\x00\x00{}", b"\xff" * 8 + b"x",
+                 b"\x02\x00\x00\x00\x00\x00\x00\x00[]"):
+        with pytest.raises(copies.CopyUnreadable):
+            copies.unpack(blob)
+
+
+def _generation(central: CentralStore) -> tuple[int, int]:
+    with central.engine.connect() as conn:
+        row = conn.exec_driver_sql("SELECT generation, checked FROM central_export_form "
+                                   "WHERE form_id = ?", (FORM_ID,)).one()
+    return int(row[0]), int(row[1])
+
+
+def test_with_no_record_changed_the_summaries_are_not_read_again(
+        central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "cold")
+    generation, checked = _generation(central)
+    assert generation > 0 and checked == generation
+    read: list[object] = []
+    real = export_copies._summary
+    monkeypatch.setattr(export_copies, "_summary", lambda *a: read.append(a) or real(*a))
+    export(central, FORM_ID, "csv", tmp_path / "warm")
+    assert read == []
+    # Any change to a record row counts, whatever code makes it (triggers, not callers).
+    with central.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE central_record SET interviewer = 'Someone Else' "
+                             "WHERE form_id = ?", (FORM_ID,))
+    assert _generation(central)[0] > generation
+    export(central, FORM_ID, "csv", tmp_path / "changed")
+    assert read
+    assert "Someone Else" in (tmp_path / "changed" / "exp.csv").read_text("utf-8-sig")
+    _same(_written(tmp_path / "changed"), _fresh(central, tmp_path / "fresh", "csv"))
+    assert _generation(central)[1] == _generation(central)[0]
+
+
+def _counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many records each copy built reads (the patched ranges' new records only)."""
+    built: list[int] = []
+    real = copies.build
+
+    def build(layout: Any, batches: Any, states: Any = None) -> copies.ChunkFrames:
+        read = list(batches)
+        built.append(sum(len(b) for b in read))
+        return real(layout, read, states)
+
+    monkeypatch.setattr(copies, "build", build)
+    return built
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sav"])
+def test_after_a_merge_only_new_and_changed_records_are_built(
+        central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fmt: str) -> None:
+    ids = _fill(central)
+    export(central, FORM_ID, fmt, tmp_path / "cold")
+    built = _counting_builds(monkeypatch)
+    device = FakeDevice("Laptop E")
+    central.enrol(device.id, name=device.name, fingerprint=device.fingerprint,
+                  public_key=device.public_key)
+    winner = {r.record_id: r.revision_id for r in central.export_records(FORM_ID)}
+    # r1 (with two team rows) edited down to one; three new records, one with a team row.
+    edit = device.revision(ids["r1"], {"org": "Trust One (renamed)", "staff": "13",
+                                       "team[1]/role": "Lead"},
+                           parents=[winner[ids["r1"]]], version="2", form_id=FORM_ID)
+    new = [device.revision(uuid.uuid4(), {"org": f"New {n}", "team[1]/role": "Analyst"},
+                           version="2", form_id=FORM_ID) for n in range(3)]
+    central.merge(device.bundle([edit, *new]))
+    export(central, FORM_ID, fmt, tmp_path / "patched")
+    assert built == [4]
+    _same(_written(tmp_path / "patched"), _fresh(central, tmp_path / "fresh", fmt))
+    # The patched copy is kept: the next export builds nothing.
+    built.clear()
+    export(central, FORM_ID, fmt, tmp_path / "again")
+    assert built == []
+    _same(_written(tmp_path / "again"), _written(tmp_path / "fresh"))
+
+
+def test_a_copy_with_counts_is_built_whole_not_patched(
+        central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(central)
+    device = FakeDevice("Laptop U")
+    central.enrol(device.id, name=device.name, fingerprint=device.fingerprint,
+                  public_key=device.public_key)
+    central.merge(device.bundle([device.revision(uuid.uuid4(), {"org": "Odd", "nope": "x"},
+                                                 version="2", form_id=FORM_ID)]))
+    export(central, FORM_ID, "csv", tmp_path / "cold")
+    built = _counting_builds(monkeypatch)
+    central.merge(device.bundle([device.revision(uuid.uuid4(), {"org": "Plain"},
+                                                 version="2", form_id=FORM_ID)]))
+    export(central, FORM_ID, "csv", tmp_path / "warm")
+    assert built == [6]  # the whole range: five records and the deleted one
+    _same(_written(tmp_path / "warm"), _fresh(central, tmp_path / "fresh", "csv"))
+
+
+
+class _Kept:
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+
+    def keep(self, blob: bytes) -> None:
+        self.blobs.append(blob)
+
+
+def test_a_copy_arrow_cannot_hold_is_not_kept() -> None:
+    # The store's canonical JSON admits no lone surrogate; were one to reach a copy (a
+    # store edited by hand), the copy is not kept, and the export goes on.
+    frame = pd.DataFrame({"@record_id": pd.Series(["a"], dtype=object),
+                          "org": pd.Series(["half \ud800 pair"], dtype=object)})
+    chunk = _Kept()
+    copies._keep(chunk, copies.ChunkFrames({(): frame}))  # type: ignore[arg-type]
+    assert chunk.blobs == []
+    good = copies.ChunkFrames({(): frame.assign(org=["whole"])})
+    copies._keep(chunk, good)  # type: ignore[arg-type]
+    assert len(chunk.blobs) == 1
+    assert copies.unpack(chunk.blobs[0]).frames[()]["org"].tolist() == ["whole"]
+
+
+def test_an_erasure_merged_from_a_laptop_deletes_every_copy(
+        central: CentralStore, tmp_path: Path) -> None:
+    ids = _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "before")
+    assert _stored(central)
+    winner = {r.record_id: r.revision_id for r in central.export_records(FORM_ID)}
+    laptop = FakeDevice("Laptop E")
+    central.enrol(laptop.id, name=laptop.name, fingerprint=laptop.fingerprint,
+                  public_key=laptop.public_key)
+    doc: dict[str, JsonValue] = {
+        "type": "qi-capture.revision", "schema": 1, "record_id": str(ids["r2"]),
+        "form": {"study_id": "qi", "form_id": FORM_ID, "version": "1", "sha256": "0" * 64},
+        "parents": [winner[ids["r2"]]], "device_id": str(laptop.id), "device_seq": 1,
+        "created": "2025-06-01T09:00:00.000000Z", "interviewer": "Laptop E",
+        "instance_name": None, "answers": {}, "deleted": True,
+        "erasure": {"by": "Laptop E", "reason": "consent withdrawn", "origin": "laptop"},
+    }
+    text = canonical_json(doc)
+    central.merge(laptop.bundle([BundleRevision(revision_id(text), text)]))
+    assert _stored(central) == []
+    export(central, FORM_ID, "csv", tmp_path / "after")
+    assert "Trust Two" not in (tmp_path / "after" / "exp.csv").read_text("utf-8-sig")
