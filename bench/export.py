@@ -2,19 +2,21 @@
 central store (SQLCipher admin profile) to CSV, Excel, SPSS, Stata and Parquet.
 
 For each format prints the time of the whole export (read the records, build the
-tables, write every file, the codebook and the report) beside the floor: the same
-library (pandas, openpyxl, pyreadstat, pyarrow) writing the prepared main-table
-DataFrame with the export's options (csv: every text cell quoted, CRLF; sav: missing
-codes, measures, formats) and nothing else; and the ratio, both in wall time and in
-processor time (every thread of the process; steadier than wall time on a loaded
-machine). First it prints the time of reading and decoding the records alone (what
-every export does before any table is built): divided by a format's floor, that is
-the least ratio this export could reach, printed as "read/floor" (wall and processor
-time). Goals: csv, sav, dta,
-parquet <= 1.5x; xlsx no slower than its floor. Then the peak memory of one export,
-each in a fresh process, at 100,000 and 500,000 records, side by side (goal: flat,
-well under 1 GiB, for csv, xlsx and parquet; pyreadstat writes a .sav/.dta whole, so
-those grow with the data).
+tables, write every file, the codebook and the report), twice: decoding every record's
+document (as without export-ready copies: the PostgreSQL store, the packaged app without
+pyarrow) and from the export-ready copies kept in the store (current: no record changed
+since the last export), beside the floor: the same library (pandas, openpyxl,
+pyreadstat, pyarrow) writing the prepared main-table DataFrame with the export's options
+(csv: every text cell quoted, CRLF; sav: missing codes, measures, formats) and nothing
+else; and the ratios, in wall time and in processor time (every thread of the process).
+It prints the time of reading and decoding the records alone over each floor too.
+Goals: csv, sav, dta, parquet <= 1.5x; xlsx no slower than its floor.
+
+Then the peak memory of one export, each in a fresh process, at 100,000 and 500,000
+records, side by side (goal: flat, well under 1 GiB, for csv, xlsx and parquet;
+pyreadstat writes a .sav/.dta whole, so those grow with the data); and what keeping the
+copies costs: the first export (building every copy) and the first after a merge of 1%
+more records (patching every range), beside decoding every record.
 
     .venv/bin/python bench/export.py [--records 100000] [--answers 60] [--formats ...]
         [--memory 100000 500000]
@@ -35,6 +37,7 @@ import tempfile
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +48,7 @@ from qi_capture.central.models import CentralRecordRow, CentralReviewRow, Centra
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
 from qi_capture.export import FORMATS, ExportOptions, export_form, writers
+from qi_capture.export.chunks import layout_key
 from qi_capture.export.constants import (
     SPSS_LEFT_BLANK,
     SPSS_NOT_ASKED,
@@ -204,22 +208,120 @@ def own_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc
 
 
-def child(store: Path, fmt: str, out: Path, answers: int) -> None:
-    """One export in this (fresh) process; prints its peak memory (MiB)."""
+def copies_key(form: Form) -> str:
+    """The layout key the admin service passes for this form (its one version)."""
+    return layout_key([json.dumps(form.to_json())])
+
+
+def drop_copies(central: CentralStore) -> None:
+    with central.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM central_export_chunk")
+
+
+def child(store: Path, fmt: str, out: Path, answers: int, mode: str) -> None:
+    """One export in this (fresh) process; prints its peak memory (MiB). ``mode``:
+    decode (no copies), build (every copy built, as a first export does), copies (the
+    copies current)."""
     form = make_form(answers)
     with CentralStore.open(store, PASSPHRASE) as central:
+        if mode == "build":
+            drop_copies(central)
         export_form(forms=[form], records=central.export_records("bench"), out_dir=out,
-                    fmt=fmt)
+                    fmt=fmt, copies=None if mode == "decode" else copies_key(form))
     print(f"{own_peak_mib():.0f}")
 
 
-def peak_memory(store: Path, fmt: str, out: Path, answers: int) -> float:
+def peak_memory(store: Path, fmt: str, out: Path, answers: int, mode: str) -> float:
     run = subprocess.run(
         [sys.executable, __file__, "--child", str(store), "--formats", fmt, "--out", str(out),
-         "--answers", str(answers)],
+         "--answers", str(answers), "--mode", mode],
         capture_output=True, text=True, check=True,
     )
     return float(run.stdout.strip().splitlines()[-1])
+
+
+def timed_export(central: CentralStore, form: Form, fmt: str, out: Path,
+                 copies: str | None) -> tuple[float, float]:
+    """(wall, processor) seconds of one export into ``out``."""
+    shutil.rmtree(out, ignore_errors=True)
+    start, cpu = time.perf_counter(), time.process_time()
+    result = export_form(forms=[form], records=central.export_records("bench"), out_dir=out,
+                         fmt=fmt, copies=copies)
+    assert result.report["included"] > 0
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def timing(central: CentralStore, form: Form, key: str, formats: list[str], base: Path,
+           records: int) -> None:
+    """Each format: the export decoding every record, and the export from current
+    copies, beside the floor."""
+    read_wall, read_cpu = read_alone(central)
+    print(f"reading and decoding alone: {read_wall:.1f}s wall, {read_cpu:.1f}s processor")
+    # The copies current before the first timed export from them.
+    timed_export(central, form, "csv", base / "warm-up", key)
+    print(f"{records:,} records; wall time (processor time below): decoding every record, "
+          "from the export-ready copies, the floor")
+    print(f"{'format':8}{'decode':>9}{'copies':>9}{'floor':>9}{'decode/floor':>14}"
+          f"{'copies/floor':>14}{'read/floor':>12}")
+    for fmt in formats:
+        inputs = prepared(central, form, fmt)
+        out = base / fmt
+        t_decode, c_decode = timed_export(central, form, fmt, out / "decode", None)
+        t_copies, c_copies = timed_export(central, form, fmt, out / "copies", key)
+        (out / "floor").mkdir(parents=True)
+        t_floor, c_floor = floor(fmt, inputs, out / "floor")
+        del inputs
+        print(f"{fmt:8}{t_decode:>8.1f}s{t_copies:>8.1f}s{t_floor:>8.1f}s"
+              f"{t_decode / t_floor:>13.2f}x{t_copies / t_floor:>13.2f}x"
+              f"{read_wall / t_floor:>11.2f}x", flush=True)
+        print(f"{'  (cpu)':8}{c_decode:>8.1f}s{c_copies:>8.1f}s{c_floor:>8.1f}s"
+              f"{c_decode / c_floor:>13.2f}x{c_copies / c_floor:>13.2f}x"
+              f"{read_cpu / c_floor:>11.2f}x", flush=True)
+    print("(export: read + tables + every file incl. the repeat and audit tables, codebook "
+          "and report; copies: the same export writing the stored export-ready copies, "
+          "current; floor: the prepared main DataFrame written once by the same library; "
+          "read/floor: reading and decoding alone over the floor)")
+
+
+def upkeep(central: CentralStore, form: Form, key: str, base: Path, records: int) -> None:
+    """What keeping the copies costs (csv): the first export, which builds every copy,
+    and the first after a merge of 1% more records (ids among the others'), which
+    patches every range; each beside the export decoding every record."""
+    t_decode, _c = timed_export(central, form, "csv", base / "u-decode", None)
+    drop_copies(central)
+    t_build, _c = timed_export(central, form, "csv", base / "u-build", key)
+    added = max(1, records // 100)
+    generate(central, form, added, seed="merged later")
+    t_patch, _c = timed_export(central, form, "csv", base / "u-patch", key)
+    t_after, _c = timed_export(central, form, "csv", base / "u-after", key)
+    t_decode2, _c = timed_export(central, form, "csv", base / "u-decode2", None)
+    print("keeping the copies (csv, wall): beside decoding every record")
+    print(f"  first export, building every copy   {t_build:>7.1f}s  vs {t_decode:>6.1f}s "
+          f"{t_build / t_decode:>6.2f}x")
+    print(f"  after {added:,} more merged (patched)  {t_patch:>7.1f}s  vs {t_decode2:>6.1f}s "
+          f"{t_patch / t_decode2:>6.2f}x")
+    print(f"  then, copies current                {t_after:>7.1f}s  vs {t_decode2:>6.1f}s "
+          f"{t_after / t_decode2:>6.2f}x")
+
+
+def memory(store: Callable[[int], Path], args: argparse.Namespace, base: Path) -> None:
+    """Peak memory of one export in a fresh process: decoding every record in every
+    format; for csv and parquet also building every copy and from current copies."""
+    runs = [(fmt, "decode") for fmt in args.formats]
+    runs += [(fmt, mode) for fmt in args.formats if fmt in ("csv", "parquet")
+             for mode in ("build", "copies")]
+    peaks: dict[tuple[str, str], dict[int, float]] = {}
+    for n in args.memory:
+        for fmt, mode in runs:
+            peak = peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}-{mode}", args.answers,
+                               mode)
+            peaks.setdefault((fmt, mode), {})[n] = peak
+            print(f"  {fmt} ({mode}) at {n:,} records: {peak:.0f} MiB", flush=True)
+    print("peak memory (peak RSS, VmHWM, of a fresh process running one export, MiB)")
+    print(f"{'format':18}" + "".join(f"{n:>12,}" for n in args.memory))
+    for (fmt, mode), by_n in peaks.items():
+        print(f"{fmt + ' (' + mode + ')':18}" + "".join(f"{by_n[n]:>12.0f}"
+                                                      for n in args.memory))
 
 
 def main() -> None:
@@ -233,13 +335,15 @@ def main() -> None:
                         help="measure peak memory only")
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="decode", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.formats[0], args.out, args.answers)
+        child(args.child, args.formats[0], args.out, args.answers, args.mode)
         return
     base = Path(tempfile.mkdtemp(prefix="qi-bench-export-"))
     try:
         form = make_form(args.answers)
+        key = copies_key(form)
         stores: dict[int, Path] = {}
 
         def store(count: int) -> Path:
@@ -254,51 +358,14 @@ def main() -> None:
                 stores[count] = folder
             return stores[count]
 
-        with contextlib.ExitStack() as stack:
-            if args.skip_timing:
-                args.formats_timed = []
-            else:
-                central = stack.enter_context(CentralStore.open(store(args.records), PASSPHRASE))
-                args.formats_timed = args.formats
-                read_wall, read_cpu = read_alone(central)
-                print(f"reading and decoding alone: {read_wall:.1f}s wall, {read_cpu:.1f}s "
-                      "processor")
-                print(f"{'':8}{'--------- wall time ---------':>31}"
-                      f"{'------ processor time -------':>31}")
-                print(f"{'format':8}{'export':>10}{'floor':>10}{'ratio':>11}"
-                      f"{'export':>10}{'floor':>10}{'ratio':>11}{'read/floor':>12}"
-                      f"{'(processor)':>12}")
-            for fmt in args.formats_timed:
-                inputs = prepared(central, form, fmt)
-                out = base / fmt
-                out.mkdir()
-                start, cpu = time.perf_counter(), time.process_time()
-                result = export_form(forms=[form], records=central.export_records("bench"),
-                                     out_dir=out, fmt=fmt)
-                t_export, c_export = time.perf_counter() - start, time.process_time() - cpu
-                assert result.report["included"] == args.records
-                t_floor, c_floor = floor(fmt, inputs, out)
-                del inputs
-                print(f"{fmt:8}{t_export:>9.1f}s{t_floor:>9.1f}s{t_export / t_floor:>10.2f}x"
-                      f"{c_export:>9.1f}s{c_floor:>9.1f}s{c_export / c_floor:>10.2f}x"
-                      f"{read_wall / t_floor:>11.2f}x{read_cpu / c_floor:>11.2f}x", flush=True)
-        if args.formats_timed:
-            print("(export: read + tables + every file incl. the repeat and audit tables, "
-                  "codebook and report; floor: the prepared main DataFrame written once by the "
-                  "same library; read/floor: reading alone over the floor, in wall and in "
-                  "processor time, the least ratio reachable without a faster read; "
-                  "processor time counts every thread of the process)")
+        if not args.skip_timing:
+            with CentralStore.open(store(args.records), PASSPHRASE) as central:
+                timing(central, form, key, args.formats, base, args.records)
         if args.memory:
-            peaks: dict[int, dict[str, float]] = {}
-            for n in args.memory:
-                for fmt in args.formats:
-                    peak = peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}", args.answers)
-                    peaks.setdefault(n, {})[fmt] = peak
-                    print(f"  {fmt} at {n:,} records: {peak:.0f} MiB", flush=True)
-            print("peak memory (peak RSS, VmHWM, of a fresh process running one export, MiB)")
-            print(f"{'format':8}" + "".join(f"{n:>12,}" for n in args.memory))
-            for fmt in args.formats:
-                print(f"{fmt:8}" + "".join(f"{peaks[n][fmt]:>12.0f}" for n in args.memory))
+            memory(store, args, base)
+        if not args.skip_timing:
+            with CentralStore.open(store(args.records), PASSPHRASE) as central:
+                upkeep(central, form, key, base, args.records)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -23,15 +23,15 @@ import json
 import logging
 import struct
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from qi_capture import __version__
-from qi_capture.export.arrow import pa
+from qi_capture.export.arrow import pa, pc
 from qi_capture.export.model import Layout, RecordBatchLike
 from qi_capture.export.tables import RowBuilder, Stats, text_series, typed_frame
 
@@ -69,8 +69,9 @@ def layout_key(compiled_forms: Iterable[str]) -> str:
 class ChunkFrames:
     """The typed tables of a range's records that are not deleted, in id order."""
 
-    #: Table key -> its frame (every column of the table, in order).
-    frames: dict[tuple[str, ...], pd.DataFrame]
+    #: Table key -> its frame (every column of the table, in order). Unpacked, a frame
+    #: is made from its Arrow table when first asked for (`tables`).
+    frames: Mapping[tuple[str, ...], pd.DataFrame]
     #: Table key -> column key -> which cells were not asked.
     masks: dict[tuple[str, ...], dict[str, np.ndarray]] = field(default_factory=dict)
     unknown_paths: Counter[str] = field(default_factory=Counter)
@@ -78,8 +79,12 @@ class ChunkFrames:
     #: Each row's record state, as the source gave it (None: not known; the copy can
     #: then be used whole but not patched).
     states: list[str] | None = None
+    #: Table key -> its Arrow table, when unpacked (what `use` hands an Arrow sink).
+    tables: dict[tuple[str, ...], Any] | None = None
 
     def __len__(self) -> int:
+        if self.tables is not None:
+            return int(self.tables[()].num_rows)
         return len(self.frames[()])
 
     @property
@@ -156,41 +161,70 @@ def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
 
 @dataclass
 class Used:
-    """A copy as one export writes it: the records its status filter keeps."""
+    """A copy as one export writes it: the records its status filter keeps, per table
+    as a pandas frame, or as an Arrow table for a sink that writes Arrow."""
 
-    frames: dict[tuple[str, ...], pd.DataFrame]
+    frames: dict[tuple[str, ...], Any]
     masks: dict[tuple[str, ...], dict[str, np.ndarray]]
     record_ids: list[str]
 
 
-def use(chunk: ChunkFrames, statuses: Sequence[str],
-        selected: Collection[str] | None) -> Used:
+def _wanted(statuses: Sequence[str], selected: Collection[str] | None) -> np.ndarray | None:
+    """Which rows the status filter keeps (None: all)."""
+    if selected is None:
+        return None
+    wanted = np.fromiter((s in selected for s in statuses), dtype=bool, count=len(statuses))
+    return None if wanted.all() else wanted
+
+
+def use(chunk: ChunkFrames, statuses: Sequence[str], selected: Collection[str] | None,
+        *, arrow: bool = False) -> Used:
     """The copy with each record's review status as the store has it now (``statuses``,
     one per row of the main table) and only the records whose status is ``selected``
-    (None: all)."""
-    main = chunk.frames[()]
-    if len(statuses) != len(main):
+    (None: all). ``arrow``: Arrow tables (when the copy was unpacked) instead of frames."""
+    if len(statuses) != len(chunk):
         raise CopyUnreadable("the copy and the store disagree on the records of the range")
-    keep: np.ndarray | None = None
-    if selected is not None:
-        wanted = np.fromiter((s in selected for s in statuses), dtype=bool, count=len(statuses))
-        if not wanted.all():
-            keep = wanted
-    frames: dict[tuple[str, ...], pd.DataFrame] = {}
+    keep = _wanted(statuses, selected)
+    if arrow and chunk.tables is not None:
+        return _use_arrow(chunk, chunk.tables, statuses, keep)
+    frames: dict[tuple[str, ...], Any] = {}
     masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
-    main = main.copy(deep=False)
+    main = chunk.frames[()].copy(deep=False)
     main["@review_status"] = text_series(list(statuses), main.index)
     ids_series = main["@record_id"]
     if keep is None:
-        frames, masks = dict(chunk.frames), dict(chunk.masks)
-        frames[()] = main
-        return Used(frames, masks, ids_series.tolist())
+        frames = {key: main if key == () else chunk.frames[key] for key in chunk.frames}
+        return Used(frames, dict(chunk.masks), ids_series.tolist())
     kept_ids = ids_series[keep]
-    for key, frame in chunk.frames.items():
+    for key in chunk.frames:
+        frame = main if key == () else chunk.frames[key]
         rows = keep if key == () else frame["@record_id"].isin(kept_ids).to_numpy()
-        frames[key] = (main if key == () else frame)[rows].reset_index(drop=True)
+        frames[key] = frame[rows].reset_index(drop=True)
         masks[key] = {k: m[rows] for k, m in chunk.masks.get(key, {}).items()}
     return Used(frames, masks, kept_ids.tolist())
+
+
+def _use_arrow(chunk: ChunkFrames, tables: dict[tuple[str, ...], Any],
+               statuses: Sequence[str], keep: np.ndarray | None) -> Used:
+    main = tables[()]
+    where = main.schema.get_field_index("@review_status")
+    main = main.set_column(where, "@review_status", pa.array(list(statuses), type=pa.string()))
+    out: dict[tuple[str, ...], Any] = {}
+    masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+    if keep is None:
+        out = {key: main if key == () else table for key, table in tables.items()}
+        return Used(out, dict(chunk.masks), main.column("@record_id").to_pylist())
+    main = main.filter(pa.array(keep))
+    kept = main.column("@record_id")
+    for key, table in tables.items():
+        if key == ():
+            out[key], rows = main, keep
+        else:
+            found = pc.is_in(table.column("@record_id"), value_set=kept.combine_chunks())
+            rows = found.to_numpy(zero_copy_only=False)
+            out[key] = table.filter(found)
+        masks[key] = {k: m[rows] for k, m in chunk.masks.get(key, {}).items()}
+    return Used(out, masks, kept.to_pylist())
 
 
 def _table_bytes(frame: pd.DataFrame, masks: dict[str, np.ndarray],
@@ -247,6 +281,27 @@ def _frame(table: object) -> pd.DataFrame:
     return pd.DataFrame(columns, index=index)
 
 
+class _Frames(Mapping[tuple[str, ...], pd.DataFrame]):
+    """Unpacked tables as frames, each made when first asked for (an Arrow sink never
+    asks: text then stays in Arrow, not made into Python strings)."""
+
+    def __init__(self, tables: dict[tuple[str, ...], Any]) -> None:
+        self._tables = tables
+        self._made: dict[tuple[str, ...], pd.DataFrame] = {}
+
+    def __getitem__(self, key: tuple[str, ...]) -> pd.DataFrame:
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = _frame(self._tables[key])
+        return made
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 def unpack(blob: bytes) -> ChunkFrames:
     """`pack`'s bytes as the copy; `CopyUnreadable` for anything else."""
     try:
@@ -255,7 +310,7 @@ def unpack(blob: bytes) -> ChunkFrames:
         header = json.loads(blob[_LENGTH.size:start].decode("utf-8"))
         if header["format"] != FORMAT:
             raise CopyUnreadable("the copy was packed by another version")
-        frames: dict[tuple[str, ...], pd.DataFrame] = {}
+        tables: dict[tuple[str, ...], Any] = {}
         masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
         states: list[str] | None = None
         for key_parts, length in header["tables"]:
@@ -271,14 +326,15 @@ def unpack(blob: bytes) -> ChunkFrames:
             if key == () and _STATES in table.column_names:
                 states = [str(s) for s in table.column(_STATES).to_pylist()]
                 mask_names.append(_STATES)
-            frames[key] = _frame(table.drop_columns(mask_names))
-        if () not in frames or start != len(blob):
+            tables[key] = table.drop_columns(mask_names)
+        if () not in tables or start != len(blob):
             raise CopyUnreadable("the copy is not whole")
         return ChunkFrames(
-            frames, masks,
+            _Frames(tables), masks,
             Counter({str(p): int(n) for p, n in header["unknown_paths"]}),
             Counter({(str(t), str(k), str(w)): int(n) for t, k, w, n in header["unreadable"]}),
             states,
+            tables,
         )
     except CopyUnreadable:
         raise

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from qi_capture.crypto.atomic import discard, fsync_dir, temp_path_for
 from qi_capture.export import arrow, chunks, writers
 from qi_capture.export import names as naming
@@ -359,13 +361,16 @@ def _export(
                     builder.add_batch(part)
                 flush()
                 continue
-            used = chunks.use(item.copy, item.chunk.statuses, selected)
+            used = chunks.use(item.copy, item.chunk.statuses, selected, arrow=fmt == "parquet")
             _count_copy(stats, item, used, selected)
             builder.add_included(used.record_ids)
             for key, frame in used.frames.items():
-                table = layout.tables[key]
-                sinks[table.name].write(frame, used.masks.get(key, {}) if masked else {})
-                rows[table.name] += len(frame)
+                sink = sinks[layout.tables[key].name]
+                if isinstance(sink, writers.ParquetSink) and not isinstance(frame, pd.DataFrame):
+                    sink.write_arrow(frame)  # the copy's Arrow table as it is
+                else:
+                    sink.write(frame, used.masks.get(key, {}) if masked else {})
+                rows[layout.tables[key].name] += len(frame)
     elif callable(batches):
         # A source that hands out its records column by column (the central store's):
         # no object per record; read a batch ahead in a thread of its own.
@@ -436,8 +441,12 @@ def _count_copy(stats: Stats, item: chunks.Ready, used: chunks.Used,
                 stats.excluded[not_selected(status)] += n
     main = used.frames[()]
     stats.included += len(main)
-    stats.versions.update(main["@form_version"].tolist())
-    stats.in_conflict += int((main["@in_conflict"] == 1).sum())
+    if isinstance(main, pd.DataFrame):
+        stats.versions.update(main["@form_version"].tolist())
+        stats.in_conflict += int((main["@in_conflict"] == 1).sum())
+    else:  # an Arrow table
+        stats.versions.update(main.column("@form_version").to_pylist())
+        stats.in_conflict += sum(v == 1 for v in main.column("@in_conflict").to_pylist())
     # Only when every record of the range is written (else `chunks.ready` gave records).
     stats.unknown_paths.update(item.copy.unknown_paths)
     stats.unreadable.update(item.copy.unreadable)

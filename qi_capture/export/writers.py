@@ -74,12 +74,15 @@ class Sink(Protocol):
 
 # -- values as names or labels ---------------------------------------------------------------
 def _as_labels(series: pd.Series, column: Column, language: str | None) -> pd.Series:
+    """Choice names as their labels, still text or None (pandas' ``map`` would make its
+    own text type, with NaN where a cell is empty, which the writers do not read)."""
     labels = {c.name: choice_label(c, language) for c in column.choices}
     if column.vtype == "select_one":
-        return series.map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
-    return series.map(
-        lambda v: "; ".join(labels.get(n, n) for n in v.split()) if isinstance(v, str) else v
-    )
+        values = [labels.get(v, v) if isinstance(v, str) else v for v in series.tolist()]
+    else:
+        values = ["; ".join(labels.get(n, n) for n in v.split()) if isinstance(v, str) else v
+                  for v in series.tolist()]
+    return pd.Series(values, index=series.index, dtype=object)
 
 
 def plain_series(series: pd.Series, column: Column, options: ExportOptions,
@@ -392,7 +395,26 @@ class ParquetSink:
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
         arrays = [self._array(frame[c.key], c, f.type)
                   for c, f in zip(self.table.columns, self.schema, strict=True)]
-        batch = pa.Table.from_arrays(arrays, schema=self.schema)
+        self._submit(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def write_arrow(self, table: Any) -> None:
+        """A batch already in Arrow (an export-ready copy: the frame `typed_frame` made,
+        as pyarrow converts it), written as `write` writes the same frame: each column
+        cast to its Parquet type, choice labels (``--values labels``) through pandas."""
+        arrays = []
+        for c, f in zip(self.table.columns, self.schema, strict=True):
+            column = table.column(c.key)
+            if self.options.values == "labels" and c.vtype in ("select_one",
+                                                                "select_multiple"):
+                series = pd.Series(column.to_numpy(zero_copy_only=False), dtype=object)
+                arrays.append(self._array(series, c, f.type))
+            elif c.vtype in ("datetime", "date"):
+                arrays.append(column.cast(pa.timestamp("us")).cast(f.type))
+            else:
+                arrays.append(column.cast(f.type))
+        self._submit(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def _submit(self, batch: Any) -> None:
         self._wait()
         self._pending = self._pool.submit(self.writer.write_table, batch)
 

@@ -11,7 +11,7 @@ import pyreadstat
 import pytest
 
 from qi_capture.central.store import CentralStore
-from qi_capture.export import NOT_ENCRYPTED, export_form
+from qi_capture.export import NOT_ENCRYPTED, ExportOptions, export_form
 from qi_capture.export.constants import (
     LEFT_BLANK_LABEL,
     NOT_ASKED_LABEL,
@@ -140,3 +140,16 @@ def test_conflicted_record_exports_its_winner_and_says_so(
     assert main.loc[main.record_id == str(ids["r2"]), "in_conflict"].item() == 1
     assert report["in_conflict"] == 1
     assert any("open conflict" in str(w) for w in report["warnings"])
+
+
+def test_csv_choice_labels_with_unanswered_selects(central: CentralStore,
+                                                   tmp_path: Path) -> None:
+    # Record r3 answers neither select: its cells stay empty (pandas' map made them NaN,
+    # which the CSV-injection check could not read: the export failed).
+    fill(central)
+    report = run_export(central, tmp_path, "csv", language="English (en)",
+                        options=ExportOptions(values="labels"))
+    main = pd.read_csv(tmp_path / "exp.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert report["included"] == 3
+    assert sorted(main["method"]) == ["", "Lean", "PDSA cycles"]
+    assert sorted(main["barriers"]) == ["", "No money", "No time; No money"]
