@@ -361,12 +361,14 @@ def _export(
                     builder.add_batch(part)
                 flush()
                 continue
-            used = chunks.use(item.copy, item.chunk.statuses, selected, arrow=fmt == "parquet")
+            used = chunks.use(item.copy, item.chunk.statuses, selected,
+                              arrow=fmt in ("csv", "parquet"))
             _count_copy(stats, item, used, selected)
             builder.add_included(used.record_ids)
             for key, frame in used.frames.items():
                 sink = sinks[layout.tables[key].name]
-                if isinstance(sink, writers.ParquetSink) and not isinstance(frame, pd.DataFrame):
+                if isinstance(sink, writers.ParquetSink | writers.CsvSink) and \
+                        not isinstance(frame, pd.DataFrame):
                     sink.write_arrow(frame)  # the copy's Arrow table as it is
                 else:
                     sink.write(frame, used.masks.get(key, {}) if masked else {})
@@ -434,7 +436,8 @@ def _count_copy(stats: Stats, item: chunks.Ready, used: chunks.Used,
     """What `RowBuilder` counts for the records it includes and leaves out, for a
     range written from its copy."""
     assert item.copy is not None
-    stats.excluded[DELETED] += item.chunk.deleted
+    if item.chunk.deleted:  # (a Counter keeps a key added with 0)
+        stats.excluded[DELETED] += item.chunk.deleted
     if selected is not None:
         for status, n in Counter(item.chunk.statuses).items():
             if status not in selected:

@@ -33,7 +33,7 @@ import pandas as pd
 import pyreadstat
 
 from qi_capture.export import names as naming
-from qi_capture.export.arrow import pa, pq
+from qi_capture.export.arrow import pa, pc, pq
 from qi_capture.export.constants import (
     LEFT_BLANK_LABEL,
     NOT_ASKED_LABEL,
@@ -124,6 +124,10 @@ def _cells(series: pd.Series, vtype: str) -> list[Any]:
 
 
 # -- CSV -------------------------------------------------------------------------------------
+#: How a date-time cell is written (the values are UTC, without the zone).
+_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
 class CsvSink:
     def __init__(self, path: Path, table: Table, headers: list[str], options: ExportOptions,
                  language: str | None, counts: Counts) -> None:
@@ -169,7 +173,7 @@ class CsvSink:
                 series = plain_series(series, column, self.options, self.language)
                 series = self._text(series, self.headers[i])
             elif column.vtype in ("datetime", "date"):
-                pattern = "%Y-%m-%d %H:%M:%S" if column.vtype == "datetime" else "%Y-%m-%d"
+                pattern = _DATETIME_FORMAT if column.vtype == "datetime" else "%Y-%m-%d"
                 text = series.dt.strftime(pattern)
                 series = text.astype(object).where(text.notna(), None)
             elif column.vtype == "time":
@@ -181,6 +185,58 @@ class CsvSink:
         pd.DataFrame(columns, index=frame.index).to_csv(
             self.file, header=False, index=False, quoting=csv.QUOTE_NONNUMERIC,
             lineterminator="\r\n", na_rep="")
+
+    def write_arrow(self, table: Any) -> None:
+        """A batch already in Arrow (an export-ready copy), written as `write` writes the
+        same frame, byte for byte: the text of every cell made by Arrow's compute
+        functions (which let go of Python's lock), the rows joined there and the bytes
+        written as they are. Only decimals and times are formatted by Python (``repr``
+        and ``isoformat``, as the csv module and `write` do); choice labels
+        (``--values labels``) go through pandas."""
+        cells = [self._arrow_cells(table.column(c.key).combine_chunks(), c, self.headers[i])
+                 for i, c in enumerate(self.table.columns)]
+        if not table.num_rows:
+            return
+        lines = pc.binary_join_element_wise(*cells, ",")
+        rows = pc.binary_join_element_wise(lines, pa.scalar("\r\n"), "")
+        # The rows' text lies whole in the array's data buffer, between its first and
+        # last offsets.
+        _validity, offsets, data = rows.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)
+        start, end = int(bounds[rows.offset]), int(bounds[rows.offset + len(rows)])
+        self.file.flush()  # the header (and the byte-order mark) first
+        self.file.buffer.write(data.slice(start, end - start).to_pybytes())
+
+    def _arrow_cells(self, values: Any, column: Column, header: str) -> Any:
+        """One column's cells as CSV text (QUOTE_NONNUMERIC: text quoted, quotes doubled;
+        numbers bare; an empty cell ``""``)."""
+        kind = values.type
+        if column.vtype in ("select_one", "select_multiple") and self.options.values == "labels":
+            series = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+            values = pa.array(plain_series(series, column, self.options, self.language),
+                              type=pa.string(), from_pandas=True)
+            kind = values.type
+        if pa.types.is_integer(kind):
+            return pc.fill_null(values.cast(pa.string()), '""')
+        if pa.types.is_timestamp(kind):
+            pattern = "%Y-%m-%d" if column.vtype == "date" else _DATETIME_FORMAT
+            # Whole seconds, as Python's strftime writes %S (Arrow's adds the fraction).
+            whole = pc.floor_temporal(values, unit="second").cast(pa.timestamp("s"))
+            return _quoted(pc.strftime(whole, format=pattern))
+        if pa.types.is_floating(kind):
+            return pa.array(['""' if v is None else repr(float(v)) for v in values.to_pylist()],
+                            type=pa.string())
+        if pa.types.is_time(kind):
+            return pa.array(['""' if v is None else f'"{v.isoformat()}"'
+                             for v in values.to_pylist()], type=pa.string())
+        text = values.cast(pa.string())
+        if column.vtype in ("text", "select_one", "select_multiple") and not self.options.csv_raw:
+            hit = pc.fill_null(pc.match_substring_regex(text, CSV_TRIGGERS.pattern), False)
+            count = pc.sum(hit).as_py() or 0
+            if count:
+                self.counts.neutralised[(self.table.name, header)] += count
+                text = pc.if_else(hit, pc.binary_join_element_wise("'", text, ""), text)
+        return _quoted(text)
 
     def close(self) -> None:
         self.file.flush()
@@ -198,6 +254,12 @@ def _fsync(file: IO[Any]) -> None:
     import os
 
     os.fsync(file.fileno())
+
+
+def _quoted(text: Any) -> Any:
+    """Arrow text as quoted CSV cells (quotes doubled); null as ``""``."""
+    escaped = pc.replace_substring(text, '"', '""')
+    return pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), '""')
 
 
 # -- Excel -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,14 @@ from qi_capture.central.bundle import BundleRevision
 from qi_capture.central.store import CentralStore
 from qi_capture.export import FORMATS, ExportOptions, export_form
 from qi_capture.export import chunks as copies
+from qi_capture.forms import load_form
+from qi_capture.forms.model import Form
 from qi_capture.services.admin.exports import export
 from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
 from tests.core.central.helpers import FakeDevice
+from tests.core.export.filled import fill_central, open_central
 from tests.core.export.forms import FORM_ID, add_forms, fill
+from tests.core.export.test_export_every_form import BUILTIN, CORPUS, CORPUS_FORMS
 
 
 @pytest.fixture
@@ -377,3 +382,44 @@ def test_options_and_a_filter_through_the_copies(central: CentralStore, tmp_path
         _same(_written(tmp_path / f"warm-{name}"),
               _fresh(central, tmp_path / f"fresh-{name}", fmt, statuses=status,
                      language="Français (fr)", options=options))
+
+
+def _every_format_the_same(form: Form, central: CentralStore, tmp_path: Path,
+                           formats: Sequence[str]) -> None:
+    """Each format exported without copies, then from copies built afresh, then from the
+    copies kept: the same files."""
+    key = copies.layout_key([json.dumps(form.to_json())])
+    for fmt in formats:
+        written = {}
+        for run in ("fresh", "build", "kept"):
+            if run == "build":
+                with central.engine.begin() as conn:
+                    conn.exec_driver_sql("DELETE FROM central_export_chunk")
+            out = tmp_path / fmt / run
+            export_form(forms=[form], records=central.export_records(form.form_id),
+                        out_dir=out, fmt=fmt, language=form.default_language,
+                        copies=None if run == "fresh" else key, source="central store")
+            written[run] = _written(out)
+        _same(written["build"], written["fresh"])
+        _same(written["kept"], written["fresh"])
+
+
+def test_the_builtin_study_through_copies(admin_template: Path, tmp_path: Path) -> None:
+    # Dates, times, date-times, decimals, calculations, hostile texts (a formula, NUL,
+    # quotes, line breaks), "other, specify", repeats, blank answers.
+    form = load_form(BUILTIN)
+    central = open_central(admin_template, tmp_path / "admin")
+    fill_central(central, form, 12)
+    _every_format_the_same(form, central, tmp_path, FORMATS)
+    central.close()
+
+
+@pytest.mark.needs_shared  # skips without ../shared, fails then where it is required
+@pytest.mark.parametrize("name", CORPUS_FORMS)
+def test_corpus_forms_through_copies(admin_template: Path, tmp_path: Path, name: str) -> None:
+    form = load_form(CORPUS / name)
+    central = open_central(admin_template, tmp_path / "admin")
+    fill_central(central, form, 2)
+    # csv and parquet write the copies' Arrow tables; sav takes the frames and masks.
+    _every_format_the_same(form, central, tmp_path, ["csv", "parquet", "sav"])
+    central.close()
