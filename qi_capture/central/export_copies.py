@@ -150,12 +150,14 @@ def _generation(conn: Connection, form_id: str) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row is not None else (0, -1)
 
 
-def _write(engine: Engine, form_id: str, statement: str, params: tuple[object, ...]) -> bool:
-    """One statement in a write transaction of its own; False when the store cannot be
+def _write(engine: Engine, form_id: str, statement: str, params: tuple[object, ...],
+           *more: tuple[str, tuple[object, ...]]) -> bool:
+    """Statements in a write transaction of their own; False when the store cannot be
     written now (the copies are only a shortcut: the export goes on)."""
     try:
         with engine.begin() as conn:
-            conn.exec_driver_sql(statement, params)
+            for text, values in ((statement, params), *more):
+                conn.exec_driver_sql(text, values)
         return True
     except DBAPIError as exc:
         log.warning("the export-ready copies of %s were not updated: %s", form_id,
@@ -349,5 +351,11 @@ def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
     finally:
         cursor.close()
     if current and not trusted:
-        _write(engine, form_id, f"UPDATE {_FORM} SET checked = ? "
-               "WHERE form_id = ? AND generation = ?", (generation, form_id, generation))
+        # A store whose records were all written before the triggers has no count yet:
+        # its count starts at 0, unless a record has changed since the snapshot.
+        _write(engine, form_id,
+               f"UPDATE {_FORM} SET checked = ? WHERE form_id = ? AND generation = ?",
+               (generation, form_id, generation),
+               (f"INSERT INTO {_FORM} (form_id, generation, checked) SELECT ?, 0, 0 "
+                f"WHERE ? = 0 AND NOT EXISTS (SELECT 1 FROM {_FORM} WHERE form_id = ?)",
+                (form_id, generation, form_id)))

@@ -361,17 +361,20 @@ def _export(
                     builder.add_batch(part)
                 flush()
                 continue
-            used = chunks.use(item.copy, item.chunk.statuses, selected,
-                              arrow=fmt in ("csv", "parquet"))
+            used = chunks.use(item.copy, item.chunk.statuses, selected, arrow=fmt != "xlsx")
             _count_copy(stats, item, used, selected)
             builder.add_included(used.record_ids)
             for key, frame in used.frames.items():
                 sink = sinks[layout.tables[key].name]
-                if isinstance(sink, writers.ParquetSink | writers.CsvSink) and \
-                        not isinstance(frame, pd.DataFrame):
-                    sink.write_arrow(frame)  # the copy's Arrow table as it is
-                else:
-                    sink.write(frame, used.masks.get(key, {}) if masked else {})
+                found = used.masks.get(key, {}) if masked else {}
+                if isinstance(frame, pd.DataFrame):
+                    sink.write(frame, found)
+                elif isinstance(sink, writers.StatSink):
+                    sink.write_arrow(frame, found)  # the copy's Arrow table as it is
+                elif isinstance(sink, writers.ParquetSink | writers.CsvSink):
+                    sink.write_arrow(frame)
+                else:  # (xlsx takes frames: `use` gave one)
+                    raise TypeError(f"{type(sink).__name__} takes no Arrow table")
                 rows[layout.tables[key].name] += len(frame)
     elif callable(batches):
         # A source that hands out its records column by column (the central store's):

@@ -603,12 +603,17 @@ class StatSink:
             numbers = _coded(series, var.coding.codes)
         else:
             numbers = series.astype("float64")
+        return self._missing(var, numbers, mask)
+
+    def _missing(self, var: StatVariable, numbers: pd.Series,
+                 mask: np.ndarray | None) -> pd.Series:
+        """Numbers (NaN: empty) with the empty cells coded "not asked" or "left blank"."""
         if not var.coded_missing:
             return numbers
         empty = numbers.isna().to_numpy()
         if not empty.any():
             return numbers
-        not_asked = empty & mask if mask is not None else np.zeros(len(series), dtype=bool)
+        not_asked = empty & mask if mask is not None else np.zeros(len(numbers), dtype=bool)
         blank = empty & ~not_asked
         if self.stata:
             out = numbers.astype(object)
@@ -618,7 +623,14 @@ class StatSink:
         values = numbers.to_numpy(copy=True)
         values[blank] = SPSS_LEFT_BLANK
         values[not_asked] = SPSS_NOT_ASKED
-        return pd.Series(values, index=series.index)
+        return pd.Series(values, index=numbers.index)
+
+    def _other(self, series: pd.Series, vtype: str, name: str) -> pd.Series:
+        """Dates as Python dates (pyreadstat's date type); date-times and times as they
+        are."""
+        if vtype == "date":
+            return pd.Series(_cells(series, "date"), index=series.index, dtype=object)
+        return series
 
     def _spss_text(self, texts: pd.Series, name: str) -> pd.Series:
         """SPSS holds at most 32,767 bytes of text per value: longer text is cut at a
@@ -643,11 +655,8 @@ class StatSink:
             vtype = column.vtype
             if var.coding is not None or vtype in ("integer", "decimal", "flag"):
                 out[var.name] = self._numbers(var, series, masks.get(column.key))
-            elif vtype == "date":
-                out[var.name] = pd.Series(_cells(series, "date"), index=series.index,
-                                          dtype=object)
-            elif vtype in ("datetime", "time"):
-                out[var.name] = series
+            elif vtype in ("date", "datetime", "time"):
+                out[var.name] = self._other(series, vtype, var.name)
             else:
                 text = series.to_numpy(dtype=object)
                 missing = pd.isna(text)
@@ -665,6 +674,45 @@ class StatSink:
                     texts = self._spss_text(texts, var.name)
                 out[var.name] = texts
         self.parts.append(pd.DataFrame(out, index=frame.index))
+
+    def write_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> None:
+        """A batch already in Arrow (an export-ready copy), coded as `write` codes the
+        same frame: choices coded by Arrow (no text made for them), numbers from Arrow's
+        buffers; text becomes Python text only here, where pyreadstat needs it."""
+        index = pd.RangeIndex(table.num_rows)
+        out: dict[str, Any] = {}
+        for var in self.variables:
+            column = var.column
+            values = table.column(column.key).combine_chunks()
+            vtype = column.vtype
+            mask = masks.get(column.key)
+            if var.coding is not None:
+                names = list(var.coding.codes)
+                found = pc.index_in(values.cast(pa.string()),
+                                    value_set=pa.array(names, type=pa.string()))
+                codes = np.array([var.coding.codes[n] for n in names] + [np.nan],
+                                 dtype="float64")
+                at = pc.fill_null(found, len(names)).to_numpy(zero_copy_only=False)
+                out[var.name] = self._missing(var, pd.Series(codes[at], index=index), mask)
+            elif vtype in ("integer", "decimal", "flag"):
+                numbers = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+                out[var.name] = self._missing(var, pd.Series(numbers, index=index,
+                                                             dtype="float64"), mask)
+            elif vtype in ("date", "datetime", "time"):
+                frame = pa.table({"v": values}).to_pandas()
+                out[var.name] = self._other(frame["v"], vtype, var.name)
+            else:
+                text = pc.fill_null(values.cast(pa.string()), "")
+                if pc.any(pc.match_substring(text, "\x00")).as_py():
+                    nul = pc.match_substring(text, "\x00")
+                    self.counts.escaped[(self.table.name, var.name)] += pc.sum(nul).as_py()
+                    text = pc.replace_substring(text, "\x00", "[U+0000]")
+                texts = pd.Series(text.to_numpy(zero_copy_only=False), index=index,
+                                  dtype=object)
+                if not self.stata:
+                    texts = self._spss_text(texts, var.name)
+                out[var.name] = texts
+        self.parts.append(pd.DataFrame(out, index=index))
 
     def close(self) -> None:
         if self.parts:

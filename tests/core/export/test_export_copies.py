@@ -423,3 +423,19 @@ def test_corpus_forms_through_copies(admin_template: Path, tmp_path: Path, name:
     # csv and parquet write the copies' Arrow tables; sav takes the frames and masks.
     _every_format_the_same(form, central, tmp_path, ["csv", "parquet", "sav"])
     central.close()
+
+
+def test_records_written_before_the_triggers_are_counted_from_the_first_export(
+        central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(central)
+    with central.engine.begin() as conn:  # as a store migrated with its records has it
+        conn.exec_driver_sql("DELETE FROM central_export_form")
+    export(central, FORM_ID, "csv", tmp_path / "first")
+    assert _generation(central) == (0, 0)
+    read: list[object] = []
+    real = export_copies._summary
+    monkeypatch.setattr(export_copies, "_summary", lambda *a: read.append(a) or real(*a))
+    export(central, FORM_ID, "csv", tmp_path / "second")
+    assert read == []
+    assert (tmp_path / "second" / "exp.csv").read_bytes() == \
+        (tmp_path / "first" / "exp.csv").read_bytes()
