@@ -65,9 +65,7 @@ class ChunkFrames:
         return bool(self.unknown_paths or self.unreadable)
 
 
-def _table_bytes(frame: pd.DataFrame, masks: dict[str, np.ndarray],
-                 states: list[str] | None) -> bytes:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def _table_bytes(table: Any, masks: dict[str, np.ndarray], states: list[str] | None) -> bytes:
     for key, mask in masks.items():
         table = table.append_column(_MASK + key, pa.array(mask, type=pa.bool_()))
     if states is not None:
@@ -79,12 +77,22 @@ def _table_bytes(frame: pd.DataFrame, masks: dict[str, np.ndarray],
     return bytes(sink.getvalue().to_pybytes())
 
 
+def arrow_tables(chunk: ChunkFrames) -> dict[tuple[str, ...], Any]:
+    """The copy's tables in Arrow, made from its frames once and kept with it (so a copy
+    just built is written from Arrow too, as an unpacked one is)."""
+    if chunk.tables is None:
+        chunk.tables = {key: pa.Table.from_pandas(frame, preserve_index=False)
+                        for key, frame in chunk.frames.items()}
+    return chunk.tables
+
+
 def pack(chunk: ChunkFrames) -> bytes:
     """The copy as bytes: a length-prefixed JSON header, then each table's stream (the
     main table's holds the states too)."""
-    keys = list(chunk.frames)
-    parts = [_table_bytes(chunk.frames[k], chunk.masks.get(k, {}),
-                          chunk.states if k == () else None) for k in keys]
+    tables = arrow_tables(chunk)
+    keys = list(tables)
+    parts = [_table_bytes(tables[k], chunk.masks.get(k, {}), chunk.states if k == () else None)
+             for k in keys]
     header = json.dumps({
         "format": FORMAT,
         "tables": [[list(k), len(p)] for k, p in zip(keys, parts, strict=True)],
