@@ -296,12 +296,11 @@ def upkeep(central: CentralStore, form: Form, key: str, base: Path, records: int
     t_after, _c = timed_export(central, form, "csv", base / "u-after", key)
     t_decode2, _c = timed_export(central, form, "csv", base / "u-decode2", None)
     print("keeping the copies (csv, wall): beside decoding every record")
-    print(f"  first export, building every copy   {t_build:>7.1f}s  vs {t_decode:>6.1f}s "
-          f"{t_build / t_decode:>6.2f}x")
-    print(f"  after {added:,} more merged (patched)  {t_patch:>7.1f}s  vs {t_decode2:>6.1f}s "
-          f"{t_patch / t_decode2:>6.2f}x")
-    print(f"  then, copies current                {t_after:>7.1f}s  vs {t_decode2:>6.1f}s "
-          f"{t_after / t_decode2:>6.2f}x")
+    for label, ours, theirs in (
+            ("first export, building every copy", t_build, t_decode),
+            (f"after {added:,} more merged (patched)", t_patch, t_decode2),
+            ("then, copies current", t_after, t_decode2)):
+        print(f"  {label:36}{ours:>7.1f}s  vs {theirs:>6.1f}s {ours / theirs:>6.2f}x")
 
 
 def memory(store: Callable[[int], Path], args: argparse.Namespace, base: Path) -> None:
