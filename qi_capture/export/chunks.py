@@ -229,6 +229,18 @@ def _keep(chunk: SourceChunk, copy: ChunkFrames) -> None:
     chunk.keep(blob)
 
 
+def _fitting(copy: ChunkFrames, layout: Layout) -> ChunkFrames:
+    """The copy, if it has the layout's tables with their columns (a copy that does not
+    is refused as unreadable: it is built again)."""
+    tables = copy.tables if copy.tables is not None else {}
+    if set(tables) != set(layout.tables):
+        raise CopyUnreadable("the copy's tables are not the layout's")
+    for key, table in tables.items():
+        if table.column_names != [c.key for c in layout.tables[key].columns]:
+            raise CopyUnreadable("the copy's columns are not the layout's")
+    return copy
+
+
 def ready(chunks: Iterable[SourceChunk], layout: Layout,
           selected: Collection[str] | None) -> Iterator[Ready]:
     """Each range with its copy: the stored one, or one built from its records and kept.
@@ -239,7 +251,7 @@ def ready(chunks: Iterable[SourceChunk], layout: Layout,
         read: list[RecordBatchLike] | None = None
         if chunk.blob is not None:
             try:
-                copy = unpack(chunk.blob)
+                copy = _fitting(unpack(chunk.blob), layout)
                 if len(copy) != len(chunk.statuses):
                     raise CopyUnreadable("the copy's records are not the range's")
             except CopyUnreadable as exc:
@@ -247,7 +259,7 @@ def ready(chunks: Iterable[SourceChunk], layout: Layout,
                 copy = None
         if copy is None and chunk.stale is not None:
             try:
-                copy = patch(layout, unpack(chunk.stale), chunk)
+                copy = patch(layout, _fitting(unpack(chunk.stale), layout), chunk)
             except CopyUnreadable:
                 copy = None
         if copy is None:

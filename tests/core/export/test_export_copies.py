@@ -439,3 +439,22 @@ def test_records_written_before_the_triggers_are_counted_from_the_first_export(
     assert read == []
     assert (tmp_path / "second" / "exp.csv").read_bytes() == \
         (tmp_path / "first" / "exp.csv").read_bytes()
+
+
+def test_a_copy_of_another_layout_is_built_again(central: CentralStore, tmp_path: Path) -> None:
+    # A copy that reads as one but lacks a column of the layout (bytes written with the
+    # same key by other code) is built again, not used.
+    _fill(central)
+    export(central, FORM_ID, "csv", tmp_path / "cold")
+    with central.engine.connect() as conn:
+        blob = bytes(conn.exec_driver_sql("SELECT blob FROM central_export_chunk").scalar())
+    copy = copies.unpack(blob)
+    assert copy.tables is not None
+    copy.tables[()] = copy.tables[()].drop_columns(["org"])
+    copy.frames = {key: table.to_pandas() for key, table in copy.tables.items()}
+    with central.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE central_export_chunk SET blob = ?",
+                             (copies.pack(copy),))
+    export(central, FORM_ID, "csv", tmp_path / "warm")
+    assert (tmp_path / "warm" / "exp.csv").read_bytes() == \
+        (tmp_path / "cold" / "exp.csv").read_bytes()
