@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -121,21 +121,18 @@ class _Counted:
         return self.source.copies
 
     def chunks(self, layout_key: str) -> Iterator[Any]:
-        done = 0
-        self.progress(0, self.total, "")
-        for chunk in self.source.chunks(layout_key):
-            yield chunk
-            done += chunk.records
-            self.progress(done, max(self.total, done), "")
-            self._check()
-        self.progress(done, max(self.total, done), "")
+        return self._counted(self.source.chunks(layout_key), lambda chunk: chunk.records)
 
     def batches(self) -> Iterator[Any]:
+        return self._counted(self.source.batches(), len)
+
+    def _counted(self, items: Iterable[Any], size: Callable[[Any], int]) -> Iterator[Any]:
+        """``items`` as they are, ``size(item)`` records each counted as it is read."""
         done = 0
         self.progress(0, self.total, "")
-        for batch in self.source.batches():
-            yield batch
-            done += len(batch)
+        for item in items:
+            yield item
+            done += size(item)
             self.progress(done, max(self.total, done), "")
             self._check()
         self.progress(done, max(self.total, done), "")
