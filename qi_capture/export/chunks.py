@@ -176,11 +176,14 @@ def _use_arrow(chunk: ChunkFrames, tables: dict[tuple[str, ...], Any],
         return Used(out, dict(chunk.masks), main.column("@record_id").to_pylist())
     main = main.filter(pa.array(keep))
     kept = main.column("@record_id")
+    # As text: a table with no row in this range has a column of Arrow's null type, which
+    # `is_in` will not compare with text.
+    ids = kept.combine_chunks().cast(pa.string())
     for key, table in tables.items():
         if key == ():
             out[key], rows = main, keep
         else:
-            found = pc.is_in(table.column("@record_id"), value_set=kept.combine_chunks())
+            found = pc.is_in(table.column("@record_id").cast(pa.string()), value_set=ids)
             rows = found.to_numpy(zero_copy_only=False)
             out[key] = table.filter(found)
         masks[key] = {k: m[rows] for k, m in chunk.masks.get(key, {}).items()}
