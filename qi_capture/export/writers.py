@@ -33,7 +33,7 @@ import pandas as pd
 import pyreadstat
 
 from qi_capture.export import names as naming
-from qi_capture.export.arrow import pa, pc, pq
+from qi_capture.export.arrow import pa, pc, polars, pq
 from qi_capture.export.constants import (
     LEFT_BLANK_LABEL,
     NOT_ASKED_LABEL,
@@ -594,7 +594,9 @@ class StatSink:
         self.table = table
         self.variables = variables
         self.stata = stata
-        self.parts: list[pd.DataFrame] = []
+        # Frames (batches decoded from records) and, for SPSS, Arrow tables (batches from
+        # the export-ready copies), in the order of their rows.
+        self.parts: list[pd.DataFrame | Any] = []
 
     def _numbers(self, var: StatVariable, series: pd.Series,
                  mask: np.ndarray | None) -> pd.Series:
@@ -627,7 +629,11 @@ class StatSink:
 
     def _other(self, series: pd.Series, vtype: str, name: str) -> pd.Series:
         """Dates as Python dates (pyreadstat's date type); date-times and times as they
-        are."""
+        are. A date or time column without a value is handed over as date-times (its
+        format, `_stat_formats`, makes it a date or a time): pyreadstat takes a column of
+        nothing but None for text."""
+        if vtype in ("date", "time") and series.isna().all():
+            return _no_dates(len(series))
         if vtype == "date":
             return pd.Series(_cells(series, "date"), index=series.index, dtype=object)
         return series
@@ -639,13 +645,16 @@ class StatSink:
             return texts  # (the common case, told by one pass in C)
         maybe = texts.str.len().gt(SPSS_TEXT_BYTES // 4).to_numpy(dtype=bool)
         for i in np.flatnonzero(maybe):
-            value = texts.iloc[i]
-            data = value.encode("utf-8")
-            if len(data) > SPSS_TEXT_BYTES:
-                room = SPSS_TEXT_BYTES - len(SPSS_CUT_MARK.encode("utf-8"))
-                texts.iloc[i] = data[:room].decode("utf-8", errors="ignore") + SPSS_CUT_MARK
-                self.counts.cut[(self.table.name, name)] += 1
+            texts.iloc[i] = self._spss_cut(texts.iloc[i], name)
         return texts
+
+    def _spss_cut(self, value: str, name: str) -> str:
+        data = value.encode("utf-8")
+        if len(data) <= SPSS_TEXT_BYTES:
+            return value
+        self.counts.cut[(self.table.name, name)] += 1
+        room = SPSS_TEXT_BYTES - len(SPSS_CUT_MARK.encode("utf-8"))
+        return data[:room].decode("utf-8", errors="ignore") + SPSS_CUT_MARK
 
     def write(self, frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
         out: dict[str, Any] = {}
@@ -678,7 +687,11 @@ class StatSink:
     def write_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> None:
         """A batch already in Arrow (an export-ready copy), coded as `write` codes the
         same frame: choices coded by Arrow (no text made for them), numbers from Arrow's
-        buffers; text becomes Python text only here, where pyreadstat needs it."""
+        buffers. SPSS with Polars at hand keeps the coded batch in Arrow (`_spss_arrow`);
+        otherwise text becomes Python text here, where pyreadstat needs it."""
+        if not self.stata and polars() is not None:
+            self.parts.append(self._spss_arrow(table, masks))
+            return
         index = pd.RangeIndex(table.num_rows)
         out: dict[str, Any] = {}
         for var in self.variables:
@@ -714,13 +727,78 @@ class StatSink:
                 out[var.name] = texts
         self.parts.append(pd.DataFrame(out, index=index))
 
+    def _spss_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> Any:
+        """An SPSS batch coded in Arrow, as `write` codes the same frame: the empty cell
+        is null (NaN too), text is never empty of a value (""), dates are dates."""
+        out: dict[str, Any] = {}
+        for var in self.variables:
+            column = var.column
+            values = table.column(column.key).combine_chunks()
+            vtype = column.vtype
+            if var.coding is not None or vtype in ("integer", "decimal", "flag"):
+                if var.coding is not None:
+                    names = list(var.coding.codes)
+                    found = pc.index_in(values.cast(pa.string()),
+                                        value_set=pa.array(names, type=pa.string()))
+                    codes = pa.array([float(var.coding.codes[n]) for n in names], pa.float64())
+                    numbers = pc.take(codes, found)  # (a name that is no choice: null)
+                else:
+                    numbers = values.cast(pa.float64())
+                out[var.name] = self._missing_arrow(var, numbers, masks.get(column.key))
+            elif vtype == "date":
+                out[var.name] = values.cast(pa.date32())
+            elif vtype == "datetime":
+                out[var.name] = values.cast(pa.timestamp("us"))
+            elif vtype == "time":
+                out[var.name] = values.cast(pa.time64("us"))
+            else:
+                out[var.name] = self._spss_text_arrow(values, var.name)
+        return pa.table(out)
+
+    def _missing_arrow(self, var: StatVariable, numbers: Any, mask: np.ndarray | None) -> Any:
+        """`_missing` in Arrow: null (or NaN) cells coded "not asked" or "left blank"."""
+        nan = pc.fill_null(pc.is_nan(numbers), False)
+        if pc.any(nan).as_py():
+            numbers = pc.if_else(nan, pa.scalar(None, pa.float64()), numbers)
+        if not var.coded_missing or numbers.null_count == 0:
+            return numbers
+        fill = (pa.array(np.where(mask, SPSS_NOT_ASKED, SPSS_LEFT_BLANK)) if mask is not None
+                else pa.scalar(SPSS_LEFT_BLANK, pa.float64()))
+        return pc.coalesce(numbers, fill)
+
+    def _spss_text_arrow(self, values: Any, name: str) -> Any:
+        """Text as `write` makes it: empty for none, NUL escaped, cut to what SPSS holds."""
+        text = pc.fill_null(values.cast(pa.string()), "")
+        nul = pc.match_substring(text, "\x00")
+        if pc.any(nul).as_py():
+            self.counts.escaped[(self.table.name, name)] += pc.sum(nul).as_py()
+            text = pc.replace_substring(text, "\x00", "[U+0000]")
+        too_long = pc.greater(pc.binary_length(text), SPSS_TEXT_BYTES)
+        if not pc.any(too_long).as_py():
+            return text
+        cells = text.to_pylist()
+        for i in np.flatnonzero(too_long.to_numpy(zero_copy_only=False)):
+            cells[i] = self._spss_cut(cells[i], name)
+        return pa.array(cells, pa.string())
+
+    def _data(self) -> Any:
+        """The file's rows: a Polars frame when every batch is in Arrow, else pandas."""
+        parts, self.parts = self.parts, []
+        arrow = [p for p in parts if not isinstance(p, pd.DataFrame)]
+        if arrow:  # (a frame of no rows, as the last flush may write, adds nothing)
+            parts = [p for p in parts if not isinstance(p, pd.DataFrame) or len(p)]
+        if arrow and len(arrow) == len(parts):
+            # Not rechunked: pyreadstat reads the rows in order, chunk after chunk.
+            return polars().from_arrow(pa.concat_tables(arrow, promote_options="permissive"),
+                                       rechunk=False)
+        if parts:
+            return pd.concat([p if isinstance(p, pd.DataFrame) else _arrow_frame(p)
+                              for p in parts], ignore_index=True)
+        return pd.DataFrame({v.name: pd.Series([], dtype=_empty_dtype(v)) for v in
+                             self.variables})
+
     def close(self) -> None:
-        if self.parts:
-            data = pd.concat(self.parts, ignore_index=True)
-        else:
-            data = pd.DataFrame({v.name: pd.Series([], dtype=_empty_dtype(v)) for v in
-                                 self.variables})
-        self.parts = []
+        data = self._data()
         labels: dict[str, str | None] = {v.name: v.shortened or v.label for v in self.variables}
         values = {v.name: v.value_labels for v in self.variables if v.value_labels}
         if self.stata:
@@ -730,7 +808,7 @@ class StatSink:
             # strL that R's haven reads as empty text.
             pyreadstat.write_dta(data, str(self.path), column_labels=labels,
                                  variable_value_labels=values, missing_user_values=missing,
-                                 version=14)
+                                 version=14, variable_format=_stata_formats(self.variables))
         else:
             ranges: dict[str, list[Any]] = {
                 v.name: [SPSS_NOT_ASKED, SPSS_LEFT_BLANK] for v in self.variables
@@ -763,21 +841,50 @@ def _coded(series: pd.Series, codes: dict[str, int]) -> pd.Series:
 
 def _spss_formats(variables: list[StatVariable]) -> dict[str, str]:
     """Display formats wide enough for the missing codes (SPSS's default, F8.2, shows
-    -999999998 as -1E+009): whole numbers and codes F10.0, decimals F14.4."""
+    -999999998 as -1E+009): whole numbers and codes F10.0, decimals F14.4. Dates and
+    times as pyreadstat formats them, named here for a column without a value (which
+    `StatSink._other` hands over as date-times)."""
     out: dict[str, str] = {}
     for v in variables:
         if v.coding is not None or v.column.vtype in ("integer", "flag"):
             out[v.name] = "F10.0"
         elif v.column.vtype == "decimal":
             out[v.name] = "F14.4"
+        elif v.column.vtype in ("date", "time"):
+            out[v.name] = v.column.vtype.upper()
     return out
+
+
+def _stata_formats(variables: list[StatVariable]) -> dict[str, str]:
+    """pyreadstat's formats of dates and times, for a column without a value."""
+    formats = {"date": "%td", "time": "%tcHH:MM:SS"}
+    return {v.name: formats[v.column.vtype] for v in variables if v.column.vtype in formats}
+
+
+def _arrow_frame(table: Any) -> pd.DataFrame:
+    """A batch `_spss_arrow` coded, as `write` would have made it (for a file whose other
+    batches are frames): numbers with NaN, dates as Python dates, text as objects."""
+    out: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_string(column.type):
+            out[name] = pd.Series(column.to_numpy(), dtype=object)
+        elif (pa.types.is_date(column.type) or pa.types.is_time(column.type)) and \
+                column.null_count == len(column):
+            out[name] = _no_dates(len(column))  # (as `StatSink._other` has it)
+        else:
+            out[name] = pa.table({"v": column}).to_pandas()["v"]
+    return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
+
+
+def _no_dates(rows: int) -> pd.Series:
+    return pd.Series(pd.NaT, index=pd.RangeIndex(rows), dtype="datetime64[us]")
 
 
 def _empty_dtype(var: StatVariable) -> str:
     if var.coding is not None or var.column.vtype in ("integer", "decimal", "flag"):
         return "float64"
-    if var.column.vtype == "datetime":
-        return "datetime64[us]"
+    if var.column.vtype in ("date", "datetime", "time"):
+        return "datetime64[us]"  # (the date and the time by their format)
     return "object"
 
 
