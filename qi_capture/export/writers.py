@@ -687,10 +687,10 @@ class StatSink:
     def write_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> None:
         """A batch already in Arrow (an export-ready copy), coded as `write` codes the
         same frame: choices coded by Arrow (no text made for them), numbers from Arrow's
-        buffers. SPSS with Polars at hand keeps the coded batch in Arrow (`_spss_arrow`);
+        buffers. With Polars at hand the coded batch stays in Arrow (`_coded_arrow`);
         otherwise text becomes Python text here, where pyreadstat needs it."""
-        if not self.stata and polars() is not None:
-            self.parts.append(self._spss_arrow(table, masks))
+        if polars() is not None:
+            self.parts.append(self._coded_arrow(table, masks))
             return
         index = pd.RangeIndex(table.num_rows)
         out: dict[str, Any] = {}
@@ -727,9 +727,11 @@ class StatSink:
                 out[var.name] = texts
         self.parts.append(pd.DataFrame(out, index=index))
 
-    def _spss_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> Any:
-        """An SPSS batch coded in Arrow, as `write` codes the same frame: the empty cell
-        is null (NaN too), text is never empty of a value (""), dates are dates."""
+    def _coded_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> Any:
+        """A batch coded in Arrow, as `write` codes the same frame: the empty cell is null
+        (NaN too), text is never empty of a value (""), dates are dates. Stata's "not
+        asked" and "left blank" are letters, which a column of numbers cannot hold: a
+        column of those codes (`_STATA_MISSING`) goes beside the numbers until `_data`."""
         out: dict[str, Any] = {}
         for var in self.variables:
             column = var.column
@@ -745,6 +747,9 @@ class StatSink:
                 else:
                     numbers = values.cast(pa.float64())
                 out[var.name] = self._missing_arrow(var, numbers, masks.get(column.key))
+                if self.stata and var.coded_missing:
+                    out[var.name + _STATA_MISSING] = _stata_missing(
+                        out[var.name], masks.get(column.key))
             elif vtype == "date":
                 out[var.name] = values.cast(pa.date32())
             elif vtype == "datetime":
@@ -752,7 +757,7 @@ class StatSink:
             elif vtype == "time":
                 out[var.name] = values.cast(pa.time64("us"))
             else:
-                out[var.name] = self._spss_text_arrow(values, var.name)
+                out[var.name] = self._text_arrow(values, var.name)
         return pa.table(out)
 
     def _missing_arrow(self, var: StatVariable, numbers: Any, mask: np.ndarray | None) -> Any:
@@ -760,19 +765,22 @@ class StatSink:
         nan = pc.fill_null(pc.is_nan(numbers), False)
         if pc.any(nan).as_py():
             numbers = pc.if_else(nan, pa.scalar(None, pa.float64()), numbers)
-        if not var.coded_missing or numbers.null_count == 0:
+        if self.stata or not var.coded_missing or numbers.null_count == 0:
             return numbers
         fill = (pa.array(np.where(mask, SPSS_NOT_ASKED, SPSS_LEFT_BLANK)) if mask is not None
                 else pa.scalar(SPSS_LEFT_BLANK, pa.float64()))
         return pc.coalesce(numbers, fill)
 
-    def _spss_text_arrow(self, values: Any, name: str) -> Any:
-        """Text as `write` makes it: empty for none, NUL escaped, cut to what SPSS holds."""
+    def _text_arrow(self, values: Any, name: str) -> Any:
+        """Text as `write` makes it: empty for none, NUL escaped, cut to what SPSS holds
+        (Stata holds any length, as strL)."""
         text = pc.fill_null(values.cast(pa.string()), "")
         nul = pc.match_substring(text, "\x00")
         if pc.any(nul).as_py():
             self.counts.escaped[(self.table.name, name)] += pc.sum(nul).as_py()
             text = pc.replace_substring(text, "\x00", "[U+0000]")
+        if self.stata:
+            return text
         too_long = pc.greater(pc.binary_length(text), SPSS_TEXT_BYTES)
         if not pc.any(too_long).as_py():
             return text
@@ -788,14 +796,47 @@ class StatSink:
         if arrow:  # (a frame of no rows, as the last flush may write, adds nothing)
             parts = [p for p in parts if not isinstance(p, pd.DataFrame) or len(p)]
         if arrow and len(arrow) == len(parts):
-            # Not rechunked: pyreadstat reads the rows in order, chunk after chunk.
-            return polars().from_arrow(pa.concat_tables(arrow, promote_options="permissive"),
-                                       rechunk=False)
+            return self._polars_frame(pa.concat_tables(arrow, promote_options="permissive"))
         if parts:
-            return pd.concat([p if isinstance(p, pd.DataFrame) else _arrow_frame(p)
+            return pd.concat([p if isinstance(p, pd.DataFrame) else self._arrow_frame(p)
                               for p in parts], ignore_index=True)
         return pd.DataFrame({v.name: pd.Series([], dtype=_empty_dtype(v)) for v in
                              self.variables})
+
+    def _polars_frame(self, table: Any) -> Any:
+        """The coded Arrow batches as one Polars frame (not rechunked: pyreadstat reads
+        the rows in order, chunk after chunk). Stata: a column with "not asked" or "left
+        blank" cells becomes one of Python objects, numbers and letters, as pyreadstat
+        takes them (in pandas too)."""
+        pl = polars()
+        columns: list[Any] = []
+        for var in self.variables:
+            column = table.column(var.name)
+            letters = _letters(table, var.name)
+            if letters is None:
+                columns.append(pl.from_arrow(column, rechunk=False).alias(var.name))
+            else:
+                columns.append(pl.Series(var.name, letters.tolist(), dtype=pl.Object))
+        return pl.DataFrame(columns)
+
+    def _arrow_frame(self, table: Any) -> pd.DataFrame:
+        """Coded Arrow batches as `write` would have made them (for a file whose other
+        batches are frames): numbers with NaN, Stata's letters, dates as Python dates,
+        text as objects."""
+        out: dict[str, Any] = {}
+        for var in self.variables:
+            column = table.column(var.name)
+            letters = _letters(table, var.name)
+            if letters is not None:
+                out[var.name] = pd.Series(letters, dtype=object)
+            elif pa.types.is_string(column.type):
+                out[var.name] = pd.Series(column.to_numpy(), dtype=object)
+            elif (pa.types.is_date(column.type) or pa.types.is_time(column.type)) and \
+                    column.null_count == len(column):
+                out[var.name] = _no_dates(len(column))  # (as `_other` has it)
+            else:
+                out[var.name] = pa.table({"v": column}).to_pandas()["v"]
+        return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
 
     def close(self) -> None:
         data = self._data()
@@ -861,19 +902,32 @@ def _stata_formats(variables: list[StatVariable]) -> dict[str, str]:
     return {v.name: formats[v.column.vtype] for v in variables if v.column.vtype in formats}
 
 
-def _arrow_frame(table: Any) -> pd.DataFrame:
-    """A batch `_spss_arrow` coded, as `write` would have made it (for a file whose other
-    batches are frames): numbers with NaN, dates as Python dates, text as objects."""
-    out: dict[str, Any] = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_string(column.type):
-            out[name] = pd.Series(column.to_numpy(), dtype=object)
-        elif (pa.types.is_date(column.type) or pa.types.is_time(column.type)) and \
-                column.null_count == len(column):
-            out[name] = _no_dates(len(column))  # (as `StatSink._other` has it)
-        else:
-            out[name] = pa.table({"v": column}).to_pandas()["v"]
-    return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
+#: Beside a Stata column of coded numbers in Arrow: its cells' missing codes (0: none, 1:
+#: not asked, 2: left blank). Variable names cannot hold the NUL.
+_STATA_MISSING = "\x00missing"
+
+
+def _stata_missing(numbers: Any, mask: np.ndarray | None) -> Any:
+    """The missing codes of a Stata column's empty (null) cells, as `_missing` has them."""
+    empty = pc.is_null(numbers).to_numpy(zero_copy_only=False)
+    codes = np.where(empty, 2, 0).astype("int8")
+    if mask is not None:
+        codes[empty & mask] = 1
+    return pa.array(codes)
+
+
+def _letters(table: Any, name: str) -> np.ndarray | None:
+    """A Stata column that may hold missing codes: the numbers with the codes as letters
+    among them (objects); None for any other column. (Every such column, letters or
+    not: pyreadstat labels the letters only in a column it is told may hold them, and
+    asks a Polars column of numbers whether it does, which Polars refuses.)"""
+    if name + _STATA_MISSING not in table.column_names:
+        return None
+    codes = table.column(name + _STATA_MISSING).to_numpy()
+    values = table.column(name).to_numpy().astype(object)
+    values[codes == 1] = STATA_NOT_ASKED
+    values[codes == 2] = STATA_LEFT_BLANK
+    return values
 
 
 def _no_dates(rows: int) -> pd.Series:
