@@ -924,7 +924,7 @@ def _letters(table: Any, name: str) -> np.ndarray | None:
     if name + _STATA_MISSING not in table.column_names:
         return None
     codes = table.column(name + _STATA_MISSING).to_numpy()
-    values = table.column(name).to_numpy().astype(object)
+    values: np.ndarray = np.asarray(table.column(name).to_numpy(), dtype=object)
     values[codes == 1] = STATA_NOT_ASKED
     values[codes == 2] = STATA_LEFT_BLANK
     return values
