@@ -329,13 +329,16 @@ def upkeep(central: CentralStore, form: Form, key: str, base: Path, records: int
 
 def memory(store: Callable[[int], Path], args: argparse.Namespace, base: Path) -> None:
     """Peak memory of one export in a fresh process: decoding every record in every
-    format; for csv and parquet also building every copy and from current copies."""
+    format; for csv and parquet also building every copy; for csv, parquet, sav and dta
+    from current copies."""
     runs = [(fmt, "decode") for fmt in args.formats]
-    runs += [(fmt, mode) for fmt in args.formats if fmt in ("csv", "parquet")
-             for mode in ("build", "copies")]
+    runs += [(fmt, "build") for fmt in args.formats if fmt in ("csv", "parquet")]
+    runs += [(fmt, "copies") for fmt in args.formats if fmt in ("csv", "parquet", "sav", "dta")]
     peaks: dict[tuple[str, str], dict[int, float]] = {}
     for n in args.memory:
         for fmt, mode in runs:
+            if mode == "copies":  # (current: an export before, unmeasured, kept them)
+                peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}-warm", args.answers, mode)
             peak = peak_memory(store(n), fmt, base / f"mem-{n}-{fmt}-{mode}", args.answers,
                                mode)
             peaks.setdefault((fmt, mode), {})[n] = peak
