@@ -5,8 +5,8 @@ and the size budget is 250 MB. Without it the table builder takes pandas' paths 
 same tables) and a Parquet export is refused before anything is written
 (`ParquetUnavailable`); with the Python install every format works.
 
-Polars (about as large) is left out with it. It is only how an SPSS file is handed to
-pyreadstat when its batches are Arrow tables: pyreadstat takes each cell from a Polars
+Polars (about as large) is left out with it. It is only how an SPSS or Stata file is
+handed to pyreadstat when its batches are Arrow tables: pyreadstat takes each cell from a Polars
 frame at about two thirds of the cost of a pandas one (pandas boxes every number
 through `ndarray.item` and asks `pd.isna` of every cell). The file is the same."""
 

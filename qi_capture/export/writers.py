@@ -594,8 +594,8 @@ class StatSink:
         self.table = table
         self.variables = variables
         self.stata = stata
-        # Frames (batches decoded from records) and, for SPSS, Arrow tables (batches from
-        # the export-ready copies), in the order of their rows.
+        # Frames (batches decoded from records) and, with Polars, coded Arrow tables
+        # (batches from the export-ready copies), in the order of their rows.
         self.parts: list[pd.DataFrame | Any] = []
 
     def _numbers(self, var: StatVariable, series: pd.Series,
@@ -686,46 +686,12 @@ class StatSink:
 
     def write_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> None:
         """A batch already in Arrow (an export-ready copy), coded as `write` codes the
-        same frame: choices coded by Arrow (no text made for them), numbers from Arrow's
-        buffers. With Polars at hand the coded batch stays in Arrow (`_coded_arrow`);
-        otherwise text becomes Python text here, where pyreadstat needs it."""
-        if polars() is not None:
-            self.parts.append(self._coded_arrow(table, masks))
-            return
-        index = pd.RangeIndex(table.num_rows)
-        out: dict[str, Any] = {}
-        for var in self.variables:
-            column = var.column
-            values = table.column(column.key).combine_chunks()
-            vtype = column.vtype
-            mask = masks.get(column.key)
-            if var.coding is not None:
-                names = list(var.coding.codes)
-                found = pc.index_in(values.cast(pa.string()),
-                                    value_set=pa.array(names, type=pa.string()))
-                codes = np.array([var.coding.codes[n] for n in names] + [np.nan],
-                                 dtype="float64")
-                at = pc.fill_null(found, len(names)).to_numpy(zero_copy_only=False)
-                out[var.name] = self._missing(var, pd.Series(codes[at], index=index), mask)
-            elif vtype in ("integer", "decimal", "flag"):
-                numbers = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
-                out[var.name] = self._missing(var, pd.Series(numbers, index=index,
-                                                             dtype="float64"), mask)
-            elif vtype in ("date", "datetime", "time"):
-                frame = pa.table({"v": values}).to_pandas()
-                out[var.name] = self._other(frame["v"], vtype, var.name)
-            else:
-                text = pc.fill_null(values.cast(pa.string()), "")
-                if pc.any(pc.match_substring(text, "\x00")).as_py():
-                    nul = pc.match_substring(text, "\x00")
-                    self.counts.escaped[(self.table.name, var.name)] += pc.sum(nul).as_py()
-                    text = pc.replace_substring(text, "\x00", "[U+0000]")
-                texts = pd.Series(text.to_numpy(zero_copy_only=False), index=index,
-                                  dtype=object)
-                if not self.stata:
-                    texts = self._spss_text(texts, var.name)
-                out[var.name] = texts
-        self.parts.append(pd.DataFrame(out, index=index))
+        same frame, in Arrow (`_coded_arrow`: choices by `index_in`, no text made for
+        them). With Polars at hand it stays in Arrow until `close`; otherwise it becomes
+        the frame `write` would have made, its text Python text only here, where
+        pyreadstat needs it."""
+        coded = self._coded_arrow(table, masks)
+        self.parts.append(coded if polars() is not None else self._arrow_frame(coded))
 
     def _coded_arrow(self, table: Any, masks: dict[str, np.ndarray]) -> Any:
         """A batch coded in Arrow, as `write` codes the same frame: the empty cell is null
