@@ -291,6 +291,18 @@ def _blob(conn: Connection, form_id: str, lo: str) -> bytes | None:
     return bytes(found) if found else None
 
 
+def due(conn: Connection, form_id: str, layout_key: str) -> bool:
+    """Whether the next export of the form would build or patch a copy: it has records
+    and either no stored copies, copies of another layout, or copies some record
+    changed since they were last found current."""
+    stored = _stored(conn, form_id)
+    if stored:
+        generation, checked = _generation(conn, form_id)
+        return generation != checked or any(r.layout_key != layout_key for r in stored)
+    return conn.exec_driver_sql(
+        f"SELECT 1 FROM {_RECORD} WHERE form_id = ? LIMIT 1", (form_id,)).first() is not None
+
+
 def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
            read: Reader) -> Iterator[RangeChunk]:
     """The form's ranges in id order, read on ``conn`` (the export's read snapshot).

@@ -32,6 +32,7 @@ from qi_capture.central import (
     conflicts,
     devices,
     erasure,
+    export_copies,
     migrate,
     postgres,
     review,
@@ -579,6 +580,14 @@ class CentralStore:
         ``batch``-sized parts (`ExportSource`). Iterate it for `ExportRecord`s, or take
         its ``batches()`` column by column."""
         return ExportSource(self.engine, form_id, batch)
+
+    def export_copies_due(self, form_id: str, layout_key: str) -> bool:
+        """Whether the form's next export would build or patch export-ready copies
+        (`export_copies.due`); never on PostgreSQL, where exports keep none."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        with self.engine.connect() as conn:
+            return export_copies.due(conn, form_id, layout_key)
 
     def export_paradata(self, record_ids: Sequence[uuid.UUID]) -> Iterator[ExportParadata]:
         t = sql.table(CentralParadataRow)

@@ -10,11 +10,17 @@ command could not run; 3 none refused but some quarantined (their devices are no
 enrolled yet: ``qi-capture devices enrol``, after checking the fingerprint with the
 interviewer); 130 stopped by Ctrl+C between bundles (those merged stay merged, the rest
 wait for the next merge). Progress on stderr (`qi_capture.cli.terminal`).
+
+When records were imported, the merge then brings the export-ready copies of the forms
+already exported up to date (`AdminDesk.keep_export_copies_current`), so that their
+next export need not; ``--defer-export-copies`` leaves that to the export. Ctrl+C
+during it stops between ranges of records and changes nothing of the merge's outcome.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -27,7 +33,7 @@ from qi_capture.cli.common import (
     EXIT_QUARANTINED,
     command,
 )
-from qi_capture.cli.terminal import long_work, quiet_option
+from qi_capture.cli.terminal import CommandCancelled, long_work, quiet_option
 from qi_capture.services.admin import enrol_command
 from qi_capture.services.admin.dto import MergeResult
 
@@ -43,15 +49,26 @@ def register(groups: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-ack", action="store_true",
                         help="do not write acknowledgements into the sync folders")
+    parser.add_argument("--defer-export-copies", action="store_true",
+                        help="leave the export-ready copies of forms already exported "
+                        "for their next export to bring up to date (by default the "
+                        "merge does it, so that export is as fast as the one before)")
     quiet_option(parser)
     parser.set_defaults(handler=run_merge)
 
 
 @command
 def run_merge(args: argparse.Namespace) -> int:
-    with open_desk(args) as desk, long_work("merge", quiet=args.json or args.quiet) as work:
-        result = desk.merge(args.paths, write_acks=not args.no_ack,
-                            progress=work.progress, cancel=work.cancel)
+    with open_desk(args) as desk:
+        with long_work("merge", quiet=args.json or args.quiet) as work:
+            result = desk.merge(args.paths, write_acks=not args.no_ack,
+                                progress=work.progress, cancel=work.cancel)
+        if result.count("imported") and not result.cancelled \
+                and not args.defer_export_copies:
+            # Ctrl+C here stops between ranges: the rest wait for the next export.
+            with contextlib.suppress(CommandCancelled), long_work(
+                    "export copies", quiet=args.json or args.quiet) as work:
+                desk.keep_export_copies_current(progress=work.progress, cancel=work.cancel)
     if args.json:
         print(json.dumps(render_json(result), indent=2))
     else:

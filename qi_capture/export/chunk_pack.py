@@ -148,6 +148,11 @@ class _Frames(Mapping[tuple[str, ...], pd.DataFrame]):
         return len(self._tables)
 
 
+def frames_of(tables: dict[tuple[str, ...], Any]) -> Mapping[tuple[str, ...], pd.DataFrame]:
+    """Arrow tables as a copy's frames, each made only when first asked for."""
+    return _Frames(tables)
+
+
 def unpack(blob: bytes) -> ChunkFrames:
     """`pack`'s bytes as the copy; `CopyUnreadable` for anything else."""
     try:
@@ -176,7 +181,7 @@ def unpack(blob: bytes) -> ChunkFrames:
         if () not in tables or start != len(blob):
             raise CopyUnreadable("the copy is not whole")
         return ChunkFrames(
-            _Frames(tables), masks,
+            frames_of(tables), masks,
             Counter({str(p): int(n) for p, n in header["unknown_paths"]}),
             Counter({(str(t), str(k), str(w)): int(n) for t, k, w, n in header["unreadable"]}),
             states,

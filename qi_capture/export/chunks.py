@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,7 +33,15 @@ import pandas as pd
 
 from qi_capture import __version__
 from qi_capture.export.arrow import pa, pc
-from qi_capture.export.chunk_pack import FORMAT, ChunkFrames, CopyUnreadable, pack, unpack
+from qi_capture.export.chunk_pack import (
+    FORMAT,
+    ChunkFrames,
+    CopyUnreadable,
+    arrow_tables,
+    frames_of,
+    pack,
+    unpack,
+)
 from qi_capture.export.model import Layout, RecordBatchLike
 from qi_capture.export.tables import RowBuilder, Stats, text_series, typed_frame
 
@@ -73,12 +81,13 @@ def build(layout: Layout, batches: Iterable[RecordBatchLike],
 
 
 def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
-    """The range's copy made from its copy as it was: the rows of records whose state
-    is unchanged are kept, those of records changed or gone are dropped, and only the
-    records new or changed are read and built. `CopyUnreadable` when the old copy cannot
-    be patched (no states, or counts that belong to records) or the result is not the
-    range's exactly (then the caller builds it whole)."""
-    if old.states is None or old.counted:
+    """The range's copy made from its copy as it was (unpacked): the rows of records
+    whose state is unchanged are kept, those of records changed or gone are dropped, and
+    only the records new or changed are read and built. Done in Arrow, so the rows kept
+    never become Python objects. `CopyUnreadable` when the old copy cannot be patched
+    (no states, counts that belong to records, tables the new rows do not fit) or the
+    result is not the range's exactly (then the caller builds it whole)."""
+    if old.states is None or old.counted or old.tables is None:
         raise CopyUnreadable("the copy cannot be patched")
     states = chunk.states()
     live = set(states)
@@ -87,26 +96,31 @@ def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
     todo = [(i, s) for i, s in zip(chunk.ids(), states, strict=True) if s not in have]
     new = build(layout, chunk.batches_of([i for i, _s in todo]) if todo else [],
                 [s for _i, s in todo])
-    kept_ids = set(old.frames[()]["@record_id"][keep])
-    frames: dict[tuple[str, ...], pd.DataFrame] = {}
+    new_tables = arrow_tables(new)
+    kept_ids = _text(old.tables[()].column("@record_id").filter(pa.array(keep)))
+    tables: dict[tuple[str, ...], Any] = {}
     masks: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
     order: np.ndarray | None = None
-    for key, frame in new.frames.items():
-        before = old.frames.get(key)
+    for key, table in new_tables.items():
+        before = old.tables.get(key)
         if before is None:
             raise CopyUnreadable("the copy's tables are not the layout's")
-        rows = keep if key == () else before["@record_id"].isin(kept_ids).to_numpy()
-        parts = [p for p in (before[rows], frame) if len(p)]
-        if len(parts) == 2 and list(parts[0].dtypes) != list(parts[1].dtypes):
-            raise CopyUnreadable("the copy's columns are not typed as new ones")
-        joined = pd.concat(parts, ignore_index=True) if parts else frame
-        # Records in id order; a record's repeat rows keep their order (stable).
-        by_id = np.argsort(joined["@record_id"].to_numpy(dtype=object), kind="stable")
-        frames[key] = joined.take(by_id).reset_index(drop=True)
+        rows = keep if key == () else pc.is_in(
+            _text(before.column("@record_id")), value_set=kept_ids).to_numpy(
+                zero_copy_only=False)
+        try:
+            # A column all empty on one side is of Arrow's null type: it takes the other's.
+            joined = pa.concat_tables([before.filter(pa.array(rows)), table],
+                                      promote_options="default")
+        except pa.ArrowException:
+            raise CopyUnreadable("the copy's columns are not typed as new ones") from None
+        # Records in id order; a record's repeat rows keep their order (a stable sort).
+        by_id = pc.sort_indices(_text(joined.column("@record_id"))).to_numpy()
+        tables[key] = joined.take(by_id).combine_chunks()
         masks[key] = {}
         for column in {*old.masks.get(key, {}), *new.masks.get(key, {})}:
-            a = old.masks.get(key, {}).get(column, np.zeros(len(before), dtype=bool))[rows]
-            b = new.masks.get(key, {}).get(column, np.zeros(len(frame), dtype=bool))
+            a = old.masks.get(key, {}).get(column, np.zeros(before.num_rows, dtype=bool))[rows]
+            b = new.masks.get(key, {}).get(column, np.zeros(table.num_rows, dtype=bool))
             masks[key][column] = np.concatenate([a, b])[by_id]
         if key == ():
             order = by_id
@@ -116,7 +130,14 @@ def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
     patched = [joined_states[i] for i in order]
     if patched != states:
         raise CopyUnreadable("the patched copy is not the range's")
-    return ChunkFrames(frames, masks, new.unknown_paths, new.unreadable, patched)
+    return ChunkFrames(frames_of(tables), masks, new.unknown_paths, new.unreadable, patched,
+                       tables)
+
+
+def _text(column: Any) -> Any:
+    """A column of record ids as one Arrow text array (a table with no rows has them of
+    Arrow's null type, which `is_in` and sorting will not take with text)."""
+    return column.combine_chunks().cast(pa.string())
 
 
 @dataclass
@@ -176,14 +197,12 @@ def _use_arrow(chunk: ChunkFrames, tables: dict[tuple[str, ...], Any],
         return Used(out, dict(chunk.masks), main.column("@record_id").to_pylist())
     main = main.filter(pa.array(keep))
     kept = main.column("@record_id")
-    # As text: a table with no row in this range has a column of Arrow's null type, which
-    # `is_in` will not compare with text.
-    ids = kept.combine_chunks().cast(pa.string())
+    ids = _text(kept)
     for key, table in tables.items():
         if key == ():
             out[key], rows = main, keep
         else:
-            found = pc.is_in(table.column("@record_id").cast(pa.string()), value_set=ids)
+            found = pc.is_in(_text(table.column("@record_id")), value_set=ids)
             rows = found.to_numpy(zero_copy_only=False)
             out[key] = table.filter(found)
         masks[key] = {k: m[rows] for k, m in chunk.masks.get(key, {}).items()}
@@ -244,6 +263,40 @@ def _fitting(copy: ChunkFrames, layout: Layout) -> ChunkFrames:
     return copy
 
 
+def _made(chunk: SourceChunk, layout: Layout) -> tuple[ChunkFrames, list[RecordBatchLike] | None]:
+    """The range's copy when its stored one cannot be used as it is: its stale copy
+    patched, or (when there is none, or it cannot be patched) one built from all its
+    records; kept by the source either way. Also the records read, when all were."""
+    if chunk.stale is not None:
+        try:
+            copy = patch(layout, _fitting(unpack(chunk.stale), layout), chunk)
+        except CopyUnreadable:
+            pass
+        else:
+            _keep(chunk, copy)
+            return copy, None
+    read = list(chunk.batches())
+    copy = build(layout, read, chunk.states())
+    _keep(chunk, copy)
+    return copy, read
+
+
+def refresh(chunks: Iterable[SourceChunk], layout: Layout,
+            progress: Callable[[int], None] | None = None) -> int:
+    """Bring the source's copies up to date without exporting: each range whose copy is
+    not current is patched (or built) and kept, as the next export would; a current copy
+    is not even read. ``progress(records)`` after each range (it may raise to stop:
+    the ranges done stay done). Returns how many ranges were brought up to date."""
+    made = 0
+    for chunk in chunks:
+        if chunk.blob is None:
+            _made(chunk, layout)
+            made += 1
+        if progress is not None:
+            progress(chunk.records)
+    return made
+
+
 def ready(chunks: Iterable[SourceChunk], layout: Layout,
           selected: Collection[str] | None) -> Iterator[Ready]:
     """Each range with its copy: the stored one, or one built from its records and kept.
@@ -260,17 +313,8 @@ def ready(chunks: Iterable[SourceChunk], layout: Layout,
             except CopyUnreadable as exc:
                 log.warning("an export-ready copy was not used: %s", exc)
                 copy = None
-        if copy is None and chunk.stale is not None:
-            try:
-                copy = patch(layout, _fitting(unpack(chunk.stale), layout), chunk)
-            except CopyUnreadable:
-                copy = None
         if copy is None:
-            read = list(chunk.batches())
-            copy = build(layout, read, chunk.states())
-            _keep(chunk, copy)
-        elif chunk.blob is None:
-            _keep(chunk, copy)
+            copy, read = _made(chunk, layout)
         if selected is not None and copy.counted and not set(selected).issuperset(
                 chunk.statuses):
             yield Ready(chunk, None, read if read is not None else list(chunk.batches()))

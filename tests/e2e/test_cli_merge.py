@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from qi_capture.central.store import CentralStore
 from qi_capture.cli import main
+from qi_capture.services.admin.exports import copies_due
 from qi_capture.storage.profile import Profile
 from qi_capture.sync.folder import sync_folder
 from tests.e2e.conftest import MERGE_FORM as FORM
@@ -148,3 +150,53 @@ def test_conflicts_cli(
                     "--all")
     assert "resolved" in out
     _ = io
+
+
+def _due(central: Path) -> bool:
+    with CentralStore.open(central, PASSPHRASE) as store:
+        return copies_due(store, "merge_e2e")
+
+
+def test_merge_keeps_the_export_copies_current(
+    world: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    central, laptop, folder = world
+    d = str(tmp_path / "d")
+    with Profile.unlock(laptop, PASSPHRASE) as store:
+        _finalise(store, 3)
+        device_id = store.device().id
+        sync_folder(store, folder)
+    assert cli(capsys, "--data-dir", d, "merge", "--central", str(central), str(folder))[0] == 3
+    code, out = cli(capsys, "--data-dir", d, "devices", "enrol", "--central", str(central),
+                    str(device_id), "--name", "Laptop A")
+    assert code == 0, out
+    form_file = tmp_path / "merge_e2e.md"
+    form_file.write_text(FORM)
+    code, out = cli(capsys, "--data-dir", d, "export", "--central", str(central), "--form",
+                    "merge_e2e", "--format", "csv", "--out", str(tmp_path / "first"),
+                    "--form-file", str(form_file))
+    assert code == 0, out
+    assert not _due(central)
+
+    def more(count: int) -> None:
+        with Profile.unlock(laptop, PASSPHRASE) as store:
+            _finalise(store, count)
+            sync_folder(store, folder)
+
+    more(2)
+    code, out = cli(capsys, "--data-dir", d, "merge", "--central", str(central), str(folder),
+                    "--defer-export-copies")
+    assert code == 0, out
+    assert _due(central)  # left for the export
+
+    more(1)
+    code, out = cli(capsys, "--data-dir", d, "merge", "--central", str(central), str(folder),
+                    "--json")
+    assert code == 0, out
+    assert json.loads(out)["totals"]["imported"] == 1  # the JSON report is the merge's alone
+    assert not _due(central)
+    code, out = cli(capsys, "--data-dir", d, "export", "--central", str(central), "--form",
+                    "merge_e2e", "--format", "csv", "--out", str(tmp_path / "second"))
+    assert code == 0, out
+    assert len((tmp_path / "second" / "merge_e2e.csv").read_text("utf-8-sig")
+               .splitlines()) == 1 + 6

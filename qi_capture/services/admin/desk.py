@@ -409,6 +409,13 @@ class AdminDesk:
                               language=language, options=options, progress=progress,
                               cancel=cancel, attachments=attachments)
 
+    def keep_export_copies_current(self, *, progress: ProgressCallback | None = None,
+                                   cancel: CancelToken | None = None) -> tuple[str, ...]:
+        """After a merge: bring the export-ready copies of the forms already exported up
+        to date, so that their next export reads them instead of patching them
+        (`qi_capture.services.admin.exports.keep_copies_current`); the forms done."""
+        return exports.keep_copies_current(self._central, progress=progress, cancel=cancel)
+
     # -- the results report -------------------------------------------------------------
     def studies(self) -> dict[str, tuple[str, ...]]:
         """Study id -> the ids of its forms, as the central store knows them."""

@@ -37,7 +37,9 @@ __all__ = [
     "VALUES",
     "ExportOptions",
     "ExportResult",
+    "copies_due",
     "export",
+    "keep_copies_current",
 ]
 
 #: Records between two progress reports when the engine reads record by record.
@@ -199,3 +201,61 @@ def export(
                            "attachments": len(files) - len(result.files)})
     return ExportResult(form_id, fmt, result.out_dir, files, MappingProxyType(report),
                         MappingProxyType(dict(result.rows)))
+
+
+def copies_due(central: CentralStore, form_id: str) -> bool:
+    """Whether the form's next export would build or patch export-ready copies (what
+    `keep_copies_current` would do for it); False when no version of it is stored."""
+    from qi_capture.export.chunks import available, layout_key
+
+    try:
+        compiled = _compiled_versions(central, form_id)
+    except FormNotFound:
+        return False
+    return available() and central.export_copies_due(form_id, layout_key(compiled))
+
+
+def keep_copies_current(central: CentralStore, *, progress: ProgressCallback | None = None,
+                        cancel: CancelToken | None = None) -> tuple[str, ...]:
+    """Bring every form's export-ready copies up to date now, as its next export would
+    (`qi_capture.export.chunks.refresh`), so that export reads them as they are: after a
+    merge, only the records new or changed are built into the copies; a form never
+    exported, or with a new version or release since its copies were built, has them
+    built whole. Forms with no stored version (nothing to export them with) are left.
+    ``progress(done, total, form id)`` counts records; ``cancel`` stops between ranges
+    of about 5,000 records (raising `Cancelled`): the ranges done stay done, the rest
+    wait for the export. Returns the forms brought up to date. Writes no file and no
+    audit entry: the copies are only a shortcut to what the store already holds
+    (nothing on PostgreSQL, or without pyarrow, where exports keep none)."""
+    from qi_capture.export.chunks import available, layout_key, refresh
+    from qi_capture.export.model import build_layout
+
+    if not available():
+        return ()
+    plans = []
+    for form_id, _title, records in central.listed_forms():
+        if not records:
+            continue
+        if copies_due(central, form_id):
+            compiled = _compiled_versions(central, form_id)
+            # Counted as the ranges count them: deleted records too.
+            plans.append((form_id, compiled, layout_key(compiled),
+                          sum(central.record_form_versions(form_id).values())))
+    report = progress or no_progress
+    total = sum(records for *_rest, records in plans)
+    done = 0
+    report(0, total, "")
+    for form_id, compiled, key, _records in plans:
+        forms = [Form.from_json_text(text) for text in compiled]
+        # Copies hold no label: any language builds the same ones.
+        layout = build_layout(forms, forms[-1].default_language)
+
+        def counted(records: int, form_id: str = form_id) -> None:
+            nonlocal done
+            done += records
+            report(done, max(total, done), form_id)
+            if cancel is not None and cancel.is_cancelled():
+                raise Cancelled()
+
+        refresh(central.export_records(form_id).chunks(key), layout, counted)
+    return tuple(form_id for form_id, *_rest in plans)

@@ -6,6 +6,7 @@ bundle loses nothing; rename and revoke."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from pytestqt.modeltest import ModelTester
@@ -13,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services.dto import grouped_fingerprint
-from tests.ui.admin.conftest import World, desk_records
+from tests.ui.admin.conftest import FORM_ID, World, desk_records, on_runner
 from tests.ui.admin.steps import enrol_on_page, inbox_of, merge, scanned, states
 from ui.admin.console import AdminConsole
 from ui.admin.pages import devices as devices_page
@@ -59,6 +60,34 @@ def test_quarantine_then_enrol_then_nothing_new(
     lines = merge(qtbot, inbox)
     assert lines[0] == "Nothing new: all 2 bundle(s) were already imported."
     assert desk_records(qtbot, console) == 2
+
+
+def test_a_merge_brings_the_export_copies_up_to_date_after_it(
+    qtbot: QtBot, console: AdminConsole, world: World, tmp_path: Path
+) -> None:
+    world.write_bundles(count=1, records=2)
+    inbox = inbox_of(console)
+    inbox.add_folder(str(world.sync))
+    scanned(qtbot, inbox, 1)
+    merge(qtbot, inbox)
+    assert inbox.copies_task is None  # nothing imported: nothing to bring up to date
+    enrol_on_page(qtbot, console, "Laptop A")
+    on_runner(qtbot, console, console.desk.export, FORM_ID, "csv", tmp_path / "first")
+
+    world.write_bundles(count=1, records=3)
+    console.show_page("inbox")  # shown again: the folder is read again
+    scanned(qtbot, inbox, 2)
+    merge(qtbot, inbox)
+    task = inbox.copies_task
+    assert task is not None
+    with qtbot.waitSignal(task.finished, timeout=20_000) as done:
+        pass
+    assert done.args == [(FORM_ID,)]
+    # Nothing left behind for the export: the copies are the store's records now.
+    assert on_runner(qtbot, console, console.desk.keep_export_copies_current) == ()
+    result = on_runner(qtbot, console, console.desk.export, FORM_ID, "csv",
+                       tmp_path / "second")
+    assert result.included == 5
 
 
 class CancelAfterFirstReport(SimpleCancelToken):

@@ -67,6 +67,8 @@ class InboxPage(QWidget):
         self.last_result: MergeResult | None = None
         #: The merge running, if any (its progress, finished and failed signals).
         self.merge_task: Task | None = None
+        #: Bringing the export-ready copies up to date after the last merge, if it did.
+        self.copies_task: Task | None = None
 
         title = page_title(self.tr("Inbox and merge"), self)
         intro = QLabel(self.tr(
@@ -398,6 +400,15 @@ class InboxPage(QWidget):
         self.progress_box.hide()  # the summary heads the list below
         self.status_changed.emit(lines[0] if lines else "")
         self.merged.emit(result)
+        if result.count("imported") and not result.cancelled:
+            # After the merge, on the write queue: the next export of a form already
+            # exported then reads its copies as they are instead of patching them.
+            self.copies_task = self._runner.write(self._desk.keep_export_copies_current,
+                                                  coalesce="export-copies")
+            # Only a shortcut: on failure the next export brings the copies up to date.
+            self.copies_task.failed.connect(lambda error: log.warning(
+                "the export-ready copies were not brought up to date: %s",
+                type(error).__name__))
         self._scan()
 
     def _on_merge_failed(self, error: object) -> None:
