@@ -7,7 +7,8 @@ module only parses arguments and prints.
 - ``enrol DEVICE_ID [--device-key KEY] [--name N]``: accept a device (its key defaults to
   the one its quarantined bundles carry: check the fingerprint with the interviewer
   first), then merge its quarantined bundles from the quarantine folder, as streams, and
-  remove them from it;
+  remove them from it; when that imported records, the export-ready copies are brought
+  up to date as after a merge (``--defer-export-copies`` leaves that to the next export);
 - ``revoke DEVICE_ID``: refuse its bundles from now on (what it sent stays);
 - ``rename DEVICE_ID NAME``: change its label.
 
@@ -21,7 +22,12 @@ import argparse
 import json
 from typing import Any
 
-from qi_capture.cli.central_glue import central_options, open_desk
+from qi_capture.cli.central_glue import (
+    central_options,
+    defer_copies_option,
+    keep_export_copies,
+    open_desk,
+)
 from qi_capture.cli.common import EXIT_INVALID, EXIT_OK, command
 from qi_capture.cli.tables import Column, print_table
 
@@ -38,6 +44,7 @@ def register(groups: Any) -> None:
     enrol.add_argument("--device-key", metavar="KEY", default=None,
                        help="its public key, base64 (default: from its quarantined bundles)")
     enrol.add_argument("--name", default="", help="a label for the device")
+    defer_copies_option(enrol)
     enrol.set_defaults(handler=run_enrol)
     revoke = commands.add_parser("revoke", parents=[central_options()],
                                  help="refuse a device's bundles from now on")
@@ -82,6 +89,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_enrol(args: argparse.Namespace) -> int:
     with open_desk(args) as desk:
         enrolment = desk.enrol(args.device_id, name=args.name, public_key=args.device_key)
+        if any(m.report.outcome == "imported" for m in enrolment.merged):
+            keep_export_copies(desk, args, quiet=False)
     print(f"enrolled {enrolment.device.id} ({enrolment.fingerprint})")
     if enrolment.waiting_for_keys:
         print(f"{enrolment.waiting_for_keys} quarantined bundle(s) wait for the admin keys "

@@ -11,21 +11,25 @@ enrolled yet: ``qi-capture devices enrol``, after checking the fingerprint with 
 interviewer); 130 stopped by Ctrl+C between bundles (those merged stay merged, the rest
 wait for the next merge). Progress on stderr (`qi_capture.cli.terminal`).
 
-When records were imported, the merge then brings the export-ready copies of the forms
-already exported up to date (`AdminDesk.keep_export_copies_current`), so that their
-next export need not; ``--defer-export-copies`` leaves that to the export. Ctrl+C
+When records were imported, the merge then brings every form's export-ready copies up to
+date (`AdminDesk.keep_export_copies_current`), so that its next export need not;
+``--defer-export-copies`` leaves that to the export. Ctrl+C
 during it stops between ranges of records and changes nothing of the merge's outcome.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
-from qi_capture.cli.central_glue import central_options, open_desk
+from qi_capture.cli.central_glue import (
+    central_options,
+    defer_copies_option,
+    keep_export_copies,
+    open_desk,
+)
 from qi_capture.cli.common import (
     EXIT_CANCELLED,
     EXIT_INVALID,
@@ -33,7 +37,7 @@ from qi_capture.cli.common import (
     EXIT_QUARANTINED,
     command,
 )
-from qi_capture.cli.terminal import CommandCancelled, long_work, quiet_option
+from qi_capture.cli.terminal import long_work, quiet_option
 from qi_capture.services.admin import enrol_command
 from qi_capture.services.admin.dto import MergeResult
 
@@ -49,10 +53,7 @@ def register(groups: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--no-ack", action="store_true",
                         help="do not write acknowledgements into the sync folders")
-    parser.add_argument("--defer-export-copies", action="store_true",
-                        help="leave the export-ready copies of forms already exported "
-                        "for their next export to bring up to date (by default the "
-                        "merge does it, so that export is as fast as the one before)")
+    defer_copies_option(parser)
     quiet_option(parser)
     parser.set_defaults(handler=run_merge)
 
@@ -63,12 +64,8 @@ def run_merge(args: argparse.Namespace) -> int:
         with long_work("merge", quiet=args.json or args.quiet) as work:
             result = desk.merge(args.paths, write_acks=not args.no_ack,
                                 progress=work.progress, cancel=work.cancel)
-        if result.count("imported") and not result.cancelled \
-                and not args.defer_export_copies:
-            # Ctrl+C here stops between ranges: the rest wait for the next export.
-            with contextlib.suppress(CommandCancelled), long_work(
-                    "export copies", quiet=args.json or args.quiet) as work:
-                desk.keep_export_copies_current(progress=work.progress, cancel=work.cancel)
+        if result.count("imported") and not result.cancelled:
+            keep_export_copies(desk, args, quiet=args.json or args.quiet)
     if args.json:
         print(json.dumps(render_json(result), indent=2))
     else:

@@ -15,6 +15,7 @@ import pytest
 
 from qi_capture.central.store import CentralStore
 from qi_capture.cli import main
+from qi_capture.forms import load_form_bytes
 from qi_capture.services.admin.exports import copies_due
 from qi_capture.storage.profile import Profile
 from qi_capture.sync.folder import sync_folder
@@ -167,14 +168,17 @@ def test_merge_keeps_the_export_copies_current(
         device_id = store.device().id
         sync_folder(store, folder)
     assert cli(capsys, "--data-dir", d, "merge", "--central", str(central), str(folder))[0] == 3
+    form = load_form_bytes(FORM.encode(), "merge_e2e.md")
+    with CentralStore.open(central, PASSPHRASE) as store:  # as `study pack` records it
+        store.add_form(study_id="qi-london", form_id="merge_e2e", version="1", title="E2E",
+                       sha256=form.source_sha256, compiled_json=json.dumps(form.to_json()))
+    assert not _due(central)  # no record yet: no copy to make
     code, out = cli(capsys, "--data-dir", d, "devices", "enrol", "--central", str(central),
                     str(device_id), "--name", "Laptop A")
     assert code == 0, out
-    form_file = tmp_path / "merge_e2e.md"
-    form_file.write_text(FORM)
+    assert not _due(central)  # the enrolment imported the records, and copied them
     code, out = cli(capsys, "--data-dir", d, "export", "--central", str(central), "--form",
-                    "merge_e2e", "--format", "csv", "--out", str(tmp_path / "first"),
-                    "--form-file", str(form_file))
+                    "merge_e2e", "--format", "csv", "--out", str(tmp_path / "first"))
     assert code == 0, out
     assert not _due(central)
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from qi_capture.export import chunks as export_chunks
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services.dto import grouped_fingerprint
 from tests.ui.admin.conftest import FORM_ID, World, desk_records, on_runner
@@ -63,31 +65,45 @@ def test_quarantine_then_enrol_then_nothing_new(
 
 
 def test_a_merge_brings_the_export_copies_up_to_date_after_it(
-    qtbot: QtBot, console: AdminConsole, world: World, tmp_path: Path
+    qtbot: QtBot, console: AdminConsole, world: World, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    built: list[int] = []
+    real = export_chunks.build
+
+    def build(*args: Any) -> Any:
+        built.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(export_chunks, "build", build)
+
+    def export_builds_nothing(out: str, included: int) -> None:
+        built.clear()
+        result = on_runner(qtbot, console, console.desk.export, FORM_ID, "csv", tmp_path / out)
+        assert result.included == included
+        assert built == []  # every copy read as it was kept
+
     world.write_bundles(count=1, records=2)
     inbox = inbox_of(console)
     inbox.add_folder(str(world.sync))
     scanned(qtbot, inbox, 1)
     merge(qtbot, inbox)
     assert inbox.copies_task is None  # nothing imported: nothing to bring up to date
-    enrol_on_page(qtbot, console, "Laptop A")
-    on_runner(qtbot, console, console.desk.export, FORM_ID, "csv", tmp_path / "first")
+    page = enrol_on_page(qtbot, console, "Laptop A")  # imports the quarantined bundle
+    enrolled = page.copies_task
+    assert enrolled is not None
+    qtbot.waitUntil(lambda: enrolled.done, timeout=20_000)
+    assert built  # the copies were built then, on the write queue
+    export_builds_nothing("first", 2)
 
     world.write_bundles(count=1, records=3)
     console.show_page("inbox")  # shown again: the folder is read again
     scanned(qtbot, inbox, 2)
     merge(qtbot, inbox)
-    task = inbox.copies_task
-    assert task is not None
-    with qtbot.waitSignal(task.finished, timeout=20_000) as done:
-        pass
-    assert done.args == [(FORM_ID,)]
-    # Nothing left behind for the export: the copies are the store's records now.
-    assert on_runner(qtbot, console, console.desk.keep_export_copies_current) == ()
-    result = on_runner(qtbot, console, console.desk.export, FORM_ID, "csv",
-                       tmp_path / "second")
-    assert result.included == 5
+    merged = inbox.copies_task
+    assert merged is not None
+    qtbot.waitUntil(lambda: merged.done, timeout=20_000)
+    export_builds_nothing("second", 5)
 
 
 class CancelAfterFirstReport(SimpleCancelToken):

@@ -28,11 +28,12 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DeviceSummary, Enrolment
 from ui.admin.enrol_dialog import EnrolDialog
 from ui.admin.models.devices import DevicesFilter, DevicesModel
+from ui.admin.pages.copies import keep_copies_current
 from ui.admin.pages.title import page_title
 from ui.admin.text import report_line
 from ui.dialogs import confirm
 from ui.errors import message_for
-from ui.tasks import TaskRunner
+from ui.tasks import Task, TaskRunner
 
 
 def ask_name(parent: QWidget, title: str, label: str, text: str) -> str | None:
@@ -53,6 +54,8 @@ class DevicesPage(QWidget):
         self._busy = False
         self.enrol_dialog: EnrolDialog | None = None
         self.last_enrolment: Enrolment | None = None
+        #: Bringing the export-ready copies up to date after an enrolment imported records.
+        self.copies_task: Task | None = None
 
         title = page_title(self.tr("Devices"), self)
         self.search = QLineEdit(self)
@@ -219,6 +222,8 @@ class DevicesPage(QWidget):
     def _on_enrolled(self, enrolment: Enrolment) -> None:
         self._done()
         self.last_enrolment = enrolment
+        if any(m.report.outcome == "imported" for m in enrolment.merged):
+            self.copies_task = keep_copies_current(self._runner, self._desk)
         name = enrolment.device.device.name or enrolment.device.short_id
         imported = sum(1 for m in enrolment.merged
                        if m.report.outcome in ("imported", "already_imported"))

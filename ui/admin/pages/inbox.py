@@ -33,6 +33,7 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import MergeResult, short_id
 from qi_capture.services.admin.inbox import InboxBundle, InboxFolder
 from ui.admin import settings as remembered
+from ui.admin.pages.copies import keep_copies_current
 from ui.admin.pages.title import page_title
 from ui.admin.text import file_size, merge_lines
 from ui.dialogs import files
@@ -401,14 +402,7 @@ class InboxPage(QWidget):
         self.status_changed.emit(lines[0] if lines else "")
         self.merged.emit(result)
         if result.count("imported") and not result.cancelled:
-            # After the merge, on the write queue: the next export of a form already
-            # exported then reads its copies as they are instead of patching them.
-            self.copies_task = self._runner.write(self._desk.keep_export_copies_current,
-                                                  coalesce="export-copies")
-            # Only a shortcut: on failure the next export brings the copies up to date.
-            self.copies_task.failed.connect(lambda error: log.warning(
-                "the export-ready copies were not brought up to date: %s",
-                type(error).__name__))
+            self.copies_task = keep_copies_current(self._runner, self._desk)
         self._scan()
 
     def _on_merge_failed(self, error: object) -> None:
