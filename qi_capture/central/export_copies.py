@@ -1,5 +1,6 @@
 """Where an export finds the export-ready copies of a form's records, and keeps new ones
-(`CentralExportChunkRow`; SQLite only: on PostgreSQL exports read every record).
+(`CentralExportChunkRow`), on SQLite and PostgreSQL alike (`_Sql` writes each one's
+statements).
 
 A form's record ids are cut into ranges of about `RANGE_RECORDS`, kept as the stored
 copies' bounds. Each record has a *state*: one line of what its copy is built from (its
@@ -23,8 +24,9 @@ While no record of the form changed since every stored copy was last found curre
 (`CentralExportFormRow`: triggers count every change to a record row), the stored
 digests stand for the ranges' and nothing but the statuses is read.
 
-What the copies hold is as personal as the records: they live in the same encrypted
-store, and erasure deletes them all (`qi_capture.central.erasure.purge`).
+What the copies hold is as personal as the records: they live in the same store (the
+SQLCipher file, or the PostgreSQL database with the records), and erasure deletes them
+all (`qi_capture.central.erasure.purge`).
 """
 
 from __future__ import annotations
@@ -57,37 +59,66 @@ _REVIEW = sql.table(CentralReviewRow).name
 #: Records per range. A stale range grown past twice this is cut again when rebuilt.
 RANGE_RECORDS = 5_000
 
-_BOUND = ("", "AND id <= ?")
 
 
+@dataclass(frozen=True)
+class _Sql:
+    """The statements this module runs, as one backend writes them: SQLite (``?``
+    parameters, ids as their 32-digit text) or PostgreSQL (``%s``, native uuid ids,
+    booleans). A range's bounds are raw id text as the store orders it: SQLite's own, or
+    PostgreSQL's uuid text (which orders as the uuids do); '' for no lower bound."""
 
-def _state(r: str) -> str:
-    """A record's state, its columns read from ``r`` (NULL-safe: `quote`)."""
-    return (f"(quote({r}id) || ',' || quote({r}winner) || ',' || {r}deleted || ',' || "
-            f"{r}in_conflict || ',' || quote({r}device_id) || ',' || quote({r}interviewer) "
-            f"|| ',' || quote({r}form_version) || ',' || quote({r}submitted) || ',' || "
-            f"quote({r}updated))")
+    postgres: bool
+
+    def sql(self, text: str) -> str:
+        """``text`` written with ``?`` parameters, in this backend's parameter style."""
+        return text.replace("?", "%s") if self.postgres else text
+
+    def _text(self, column: str) -> str:
+        return f"{column}::text" if self.postgres else column
+
+    def _flag(self, column: str) -> str:
+        return f"({column}::int)::text" if self.postgres else column
+
+    def state(self, r: str) -> str:
+        """A record's state, its columns read from ``r`` (NULL-safe, quoted)."""
+        quote = "quote_nullable" if self.postgres else "quote"
+        parts = [f"{quote}({self._text(r + 'id')})", f"{quote}({r}winner)",
+                 self._flag(r + "deleted"), self._flag(r + "in_conflict"),
+                 f"{quote}({self._text(r + 'device_id')})", f"{quote}({r}interviewer)",
+                 f"{quote}({r}form_version)", f"{quote}({r}submitted)",
+                 f"{quote}({r}updated)"]
+        return "(" + " || ',' || ".join(parts) + ")"
+
+    def bounds(self, column: str, lo: str, hi: str | None) -> str:
+        param = "CAST(? AS uuid)" if self.postgres else "?"
+        return (f" AND {column} > {param}" if lo else "") + \
+            (f" AND {column} <= {param}" if hi is not None else "")
+
+    def count(self, lo: str, hi: str | None) -> str:
+        """A range's records and the deleted among them."""
+        deleted = "deleted::int" if self.postgres else "deleted"
+        return self.sql(f"SELECT count(*), coalesce(sum({deleted}), 0) FROM {_RECORD} "
+                        f"WHERE form_id = ?{self.bounds('id', lo, hi)}")
+
+    def rows(self, lo: str, hi: str | None, *, states: bool) -> str:
+        """The records of a range that are not deleted, in id order: review status (and
+        with ``states``, raw id and state)."""
+        more = f", r.id, {self.state('r.')}" if states else ""
+        live = "NOT r.deleted" if self.postgres else "r.deleted = 0"
+        return self.sql(
+            f"SELECT coalesce(v.status, 'received'){more} FROM {_RECORD} AS r "
+            f"LEFT OUTER JOIN {_REVIEW} AS v ON v.record_id = r.id "
+            f"WHERE r.form_id = ?{self.bounds('r.id', lo, hi)} AND {live} ORDER BY r.id")
 
 
-#: A range's records and the deleted among them.
-_COUNT = f"""
-SELECT count(*), coalesce(sum(deleted), 0)
-FROM {_RECORD} WHERE form_id = ? AND id > ? {{through}}
-"""
-_COUNTS = tuple(_COUNT.format(through=t) for t in _BOUND)
+_SQLITE = _Sql(postgres=False)
+_POSTGRES = _Sql(postgres=True)
 
-#: The records of a range that are not deleted, in id order: review status (and, when
-#: asked, raw id and state).
-_ROWS = """
-SELECT coalesce(v.status, 'received'){more}
-FROM {record} AS r LEFT OUTER JOIN {review} AS v ON v.record_id = r.id
-WHERE r.form_id = ? AND r.id > ? {through} AND r.deleted = 0
-ORDER BY r.id
-"""
-_STATUS_SQL = tuple(_ROWS.format(record=_RECORD, review=_REVIEW, more="",
-                                 through=t.replace("id", "r.id")) for t in _BOUND)
-_STATE_SQL = tuple(_ROWS.format(record=_RECORD, review=_REVIEW, more=", r.id, " + _state("r."),
-                                through=t.replace("id", "r.id")) for t in _BOUND)
+
+def _sql_of(conn: Connection) -> _Sql:
+    return _POSTGRES if conn.dialect.name == "postgresql" else _SQLITE
+
 
 _UPSERT = f"""
 INSERT INTO {_CHUNK} (form_id, lo, hi, layout_key, digest, records, deleted, blob)
@@ -102,7 +133,7 @@ _EMPTY = hashlib.blake2b(b"", digest_size=32).hexdigest()
 
 
 def _params(form_id: str, lo: str, hi: str | None) -> tuple[str, ...]:
-    return (form_id, lo) if hi is None else (form_id, lo, hi)
+    return (form_id, *([lo] if lo else []), *([hi] if hi is not None else []))
 
 
 @dataclass(frozen=True)
@@ -124,18 +155,18 @@ class _Rows:
     states: list[str]
 
 
-def _rows(cursor: Any, form_id: str, lo: str, hi: str | None) -> _Rows:
-    cursor.execute(_STATE_SQL[hi is not None], _params(form_id, lo, hi))
+def _rows(q: _Sql, cursor: Any, form_id: str, lo: str, hi: str | None) -> _Rows:
+    cursor.execute(q.rows(lo, hi, states=True), _params(form_id, lo, hi))
     rows = cursor.fetchall()
     return _Rows([str(r[0]) for r in rows], [str(r[1]) for r in rows],
                  [str(r[2]) for r in rows])
 
 
-def _summary(cursor: Any, form_id: str, lo: str, hi: str | None,
+def _summary(q: _Sql, cursor: Any, form_id: str, lo: str, hi: str | None,
              rows: _Rows | None = None) -> _Summary:
-    cursor.execute(_COUNTS[hi is not None], _params(form_id, lo, hi))
+    cursor.execute(q.count(lo, hi), _params(form_id, lo, hi))
     records, deleted = cursor.fetchone()
-    rows = rows if rows is not None else _rows(cursor, form_id, lo, hi)
+    rows = rows if rows is not None else _rows(q, cursor, form_id, lo, hi)
     digest = hashlib.blake2b(digest_size=32)
     for state in rows.states:
         digest.update(state.encode("utf-8", "surrogatepass"))
@@ -145,8 +176,8 @@ def _summary(cursor: Any, form_id: str, lo: str, hi: str | None,
 
 def _generation(conn: Connection, form_id: str) -> tuple[int, int]:
     """The form's (generation, checked): see `CentralExportFormRow`."""
-    row = conn.exec_driver_sql(
-        f"SELECT generation, checked FROM {_FORM} WHERE form_id = ?", (form_id,)).first()
+    row = conn.exec_driver_sql(_sql_of(conn).sql(
+        f"SELECT generation, checked FROM {_FORM} WHERE form_id = ?"), (form_id,)).first()
     return (int(row[0]), int(row[1])) if row is not None else (0, -1)
 
 
@@ -156,8 +187,9 @@ def _write(engine: Engine, form_id: str, statement: str, params: tuple[object, .
     written now (the copies are only a shortcut: the export goes on)."""
     try:
         with engine.begin() as conn:
+            q = _sql_of(conn)
             for text, values in ((statement, params), *more):
-                conn.exec_driver_sql(text, values)
+                conn.exec_driver_sql(q.sql(text), values)
         return True
     except DBAPIError as exc:
         log.warning("the export-ready copies of %s were not updated: %s", form_id,
@@ -188,6 +220,7 @@ class RangeChunk:
     #: The review status of each record that is not deleted, in id order.
     statuses: list[str]
     generation: int
+    _sql: _Sql
     _cursor: Any
     _read: Reader
     _engine: Engine
@@ -206,7 +239,7 @@ class RangeChunk:
 
     def _rows(self) -> _Rows:
         if self._read_rows is None:
-            self._read_rows = _rows(self._cursor, self.form_id, self.lo, self.hi)
+            self._read_rows = _rows(self._sql, self._cursor, self.form_id, self.lo, self.hi)
         return self._read_rows
 
     def states(self) -> list[str]:
@@ -238,8 +271,9 @@ class RangeChunk:
                 current = generation == self.generation
                 if not current:  # some record changed: perhaps not these
                     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                    current = _summary(cursor, self.form_id, self.lo, self.hi) == self.summary
-                conn.exec_driver_sql(_UPSERT, (
+                    current = _summary(self._sql, cursor, self.form_id, self.lo,
+                                       self.hi) == self.summary
+                conn.exec_driver_sql(self._sql.sql(_UPSERT), (
                     self.form_id, self.lo, self.hi, self.layout_key,
                     self.summary.digest if current else "", self.summary.records,
                     self.summary.deleted, blob if current else b""))
@@ -262,9 +296,9 @@ def _stored(conn: Connection, form_id: str) -> list[_Range]:
     not (then they are planned again)."""
     rows = [_Range(str(lo), None if hi is None else str(hi), str(key),
                    _Summary(int(records), int(deleted), str(digest)))
-            for lo, hi, key, digest, records, deleted in conn.exec_driver_sql(
+            for lo, hi, key, digest, records, deleted in conn.exec_driver_sql(_sql_of(conn).sql(
                 f"SELECT lo, hi, layout_key, digest, records, deleted FROM {_CHUNK} "
-                "WHERE form_id = ? ORDER BY lo", (form_id,))]
+                "WHERE form_id = ? ORDER BY lo"), (form_id,))]
     expected: str | None = ""
     for row in rows:
         if expected is None or row.lo != expected or (row.hi is not None and row.hi <= row.lo):
@@ -276,9 +310,10 @@ def _stored(conn: Connection, form_id: str) -> list[_Range]:
 def _cut(conn: Connection, form_id: str, lo: str, hi: str | None) -> list[tuple[str, str | None]]:
     """The ids past ``lo`` through ``hi`` cut into ranges of `RANGE_RECORDS` (the last
     keeps ``hi`` as its end, and takes a short tail rather than make a small range)."""
-    ids = [str(i) for (i,) in conn.exec_driver_sql(
-        f"SELECT id FROM {_RECORD} WHERE form_id = ? AND id > ? {_BOUND[hi is not None]} "
-        "ORDER BY id", _params(form_id, lo, hi))]
+    q = _sql_of(conn)
+    ids = [str(i) for (i,) in conn.exec_driver_sql(q.sql(
+        f"SELECT id FROM {_RECORD} WHERE form_id = ?{q.bounds('id', lo, hi)} ORDER BY id"),
+        _params(form_id, lo, hi))]
     ends = ids[RANGE_RECORDS - 1:-1:RANGE_RECORDS] if len(ids) > RANGE_RECORDS else []
     if ends and len(ids) - (len(ends) * RANGE_RECORDS) < RANGE_RECORDS // 2:
         ends.pop()
@@ -286,8 +321,8 @@ def _cut(conn: Connection, form_id: str, lo: str, hi: str | None) -> list[tuple[
 
 
 def _blob(conn: Connection, form_id: str, lo: str) -> bytes | None:
-    found = conn.exec_driver_sql(f"SELECT blob FROM {_CHUNK} WHERE form_id = ? AND lo = ?",
-                                 (form_id, lo)).scalar()
+    found = conn.exec_driver_sql(_sql_of(conn).sql(
+        f"SELECT blob FROM {_CHUNK} WHERE form_id = ? AND lo = ?"), (form_id, lo)).scalar()
     return bytes(found) if found else None
 
 
@@ -299,8 +334,8 @@ def due(conn: Connection, form_id: str, layout_key: str) -> bool:
     if stored:
         generation, checked = _generation(conn, form_id)
         return generation != checked or any(r.layout_key != layout_key for r in stored)
-    return conn.exec_driver_sql(
-        f"SELECT 1 FROM {_RECORD} WHERE form_id = ? LIMIT 1", (form_id,)).first() is not None
+    return conn.exec_driver_sql(_sql_of(conn).sql(
+        f"SELECT 1 FROM {_RECORD} WHERE form_id = ? LIMIT 1"), (form_id,)).first() is not None
 
 
 def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
@@ -310,10 +345,11 @@ def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
     At the end, if every range's copy was current or kept, the form is marked checked at
     the snapshot's generation (only if no record changed since: else the generation
     moved on)."""
+    q = _sql_of(conn)
     generation, checked = _generation(conn, form_id)
     stored = _stored(conn, form_id)
-    if not stored and conn.exec_driver_sql(
-            f"SELECT 1 FROM {_CHUNK} WHERE form_id = ? LIMIT 1", (form_id,)).first():
+    if not stored and conn.exec_driver_sql(q.sql(
+            f"SELECT 1 FROM {_CHUNK} WHERE form_id = ? LIMIT 1"), (form_id,)).first():
         # Stored ranges that do not cut the ids whole (left by a failed write): start over
         # (in a write transaction of its own; this one only reads).
         _write(engine, form_id, f"DELETE FROM {_CHUNK} WHERE form_id = ?", (form_id,))
@@ -326,8 +362,8 @@ def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
     try:
         for was in planned:
             lo, hi = was.lo, was.hi
-            rows = None if trusted else _rows(cursor, form_id, lo, hi)
-            summary = was.summary if trusted else _summary(cursor, form_id, lo, hi, rows)
+            rows = None if trusted else _rows(q, cursor, form_id, lo, hi)
+            summary = was.summary if trusted else _summary(q, cursor, form_id, lo, hi, rows)
             same_layout = was.layout_key == layout_key
             fresh = same_layout and was.summary.digest == summary.digest
             parts = [(lo, hi)]
@@ -336,8 +372,8 @@ def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
             for part_lo, part_hi in parts:
                 whole = (part_lo, part_hi) == (lo, hi)
                 if not whole:
-                    rows = _rows(cursor, form_id, part_lo, part_hi)
-                    summary = _summary(cursor, form_id, part_lo, part_hi, rows)
+                    rows = _rows(q, cursor, form_id, part_lo, part_hi)
+                    summary = _summary(q, cursor, form_id, part_lo, part_hi, rows)
                 if not summary.records:
                     # No records (any more): nothing to copy. A stored range stays, as an
                     # empty one, so that it is never taken for its old copy.
@@ -345,18 +381,19 @@ def ranges(engine: Engine, conn: Connection, form_id: str, layout_key: str,
                         current &= _write(
                             engine, form_id,
                             f"UPDATE {_CHUNK} SET digest = ?, records = 0, deleted = 0, "
-                            "blob = x'' WHERE form_id = ? AND lo = ?", (_EMPTY, form_id, lo))
+                            "blob = ? WHERE form_id = ? AND lo = ?",
+                            (_EMPTY, b"", form_id, lo))
                     continue
                 found = _blob(conn, form_id, lo) if same_layout and whole else None
                 if rows is None:  # trusted: the statuses alone
-                    cursor.execute(_STATUS_SQL[part_hi is not None],
+                    cursor.execute(q.rows(part_lo, part_hi, states=False),
                                    _params(form_id, part_lo, part_hi))
                     statuses = [str(s) for (s,) in cursor.fetchall()]
                 else:
                     statuses = rows.statuses
                 chunk = RangeChunk(form_id, part_lo, part_hi, summary, layout_key,
                                    found if fresh else None, None if fresh else found,
-                                   statuses, generation, cursor, read, engine, rows)
+                                   statuses, generation, q, cursor, read, engine, rows)
                 yield chunk
                 # The export has used the copy, or built and kept a new one, by now.
                 current &= chunk.kept if chunk.tried else chunk.blob is not None

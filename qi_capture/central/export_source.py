@@ -270,7 +270,8 @@ class ExportSource:
         # One statement, streamed (a server-side cursor on PostgreSQL).
         result = conn.execution_options(stream_results=True, yield_per=self.batch
                                         ).execute(self._query())
-        yield from result.partitions()
+        with result:  # the server-side cursor closed even when not read to the end
+            yield from result.partitions()
 
     def batches(self) -> Iterator[ExportBatch]:
         """The records, column by column, at most ``batch`` at a time."""
@@ -286,15 +287,28 @@ class ExportSource:
 
     @property
     def copies(self) -> bool:
-        """Whether `chunks` can hand out export-ready copies (SQLite only)."""
-        return self.engine.dialect.name == "sqlite"
+        """Whether `chunks` can hand out export-ready copies (both backends can)."""
+        return self.engine.dialect.name in ("sqlite", "postgresql")
 
     def chunks(self, layout_key: str) -> Iterator[RangeChunk]:
         """The form's records in ranges, each with its export-ready copy when one is
         stored for ``layout_key`` and still current (`qi_capture.central.export_copies`),
-        all in one read snapshot. Each range's `RangeChunk.batches` reads its records,
-        to be called before the next range is asked for."""
+        all in one read snapshot (on PostgreSQL a repeatable-read transaction). Each
+        range's `RangeChunk.batches` reads its records, to be called before the next
+        range is asked for."""
         devices: dict[object, str] = {}
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.connect().execution_options(
+                    isolation_level="REPEATABLE READ") as conn:
+
+                def read_pg(after: str, through: str | None,
+                            ids: Sequence[str] | None) -> Iterator[ExportBatch]:
+                    for rows in self._bounded_rows(conn, after, through, ids):
+                        yield _batch(rows, [answers_of(row[-1]) for row in rows], devices)
+
+                yield from export_copies.ranges(self.engine, conn, self.form_id, layout_key,
+                                                read_pg)
+            return
         with self.engine.connect() as conn, _snapshot(conn):
 
             def read(after: str, through: str | None,
@@ -302,6 +316,23 @@ class ExportSource:
                 return self._sqlite_batches(conn, devices, after, through, ids)
 
             yield from export_copies.ranges(self.engine, conn, self.form_id, layout_key, read)
+
+    def _bounded_rows(self, conn: Connection, after: str, through: str | None,
+                      ids: Sequence[str] | None) -> Iterator[Sequence[Sequence[Any]]]:
+        """On PostgreSQL: the query's rows with ids past ``after`` (raw uuid text; ''
+        for none) up to ``through``, among ``ids`` when given, streamed (a server-side
+        cursor) ``batch`` at a time."""
+        query = self._query()
+        if after:
+            query = query.where(_RECORD.c.id > uuid.UUID(after))
+        if through is not None:
+            query = query.where(_RECORD.c.id <= uuid.UUID(through))
+        if ids is not None:
+            query = query.where(_RECORD.c.id.in_([uuid.UUID(i) for i in ids]))
+        result = conn.execution_options(stream_results=True, yield_per=self.batch
+                                        ).execute(query)
+        with result:  # the server-side cursor closed even when not read to the end
+            yield from result.partitions()
 
     def __iter__(self) -> Iterator[ExportRecord]:
         ids: dict[str, uuid.UUID] = {}

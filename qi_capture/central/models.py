@@ -392,11 +392,12 @@ class CentralExportChunkRow(CentralBase):
     """An export-ready copy of a range of one form's records: the typed tables an export
     writes for them, as the export layer packs them (``blob``, opaque here). A copy
     serves an export only while ``digest`` still matches what the range's records are
-    (`qi_capture.central.export_source`): a merge, a review that changes nothing but the
-    status, a resolution or a deletion makes it stale, and the next export builds it
-    again. Erasure deletes every copy (`qi_capture.central.erasure.purge`). The ranges
-    partition the record ids: ``lo`` (exclusive; '' for the first) to ``hi`` (inclusive;
-    null for the last), as the store's raw record-id text orders them."""
+    (`qi_capture.central.export_copies`): a merge, a resolution or a deletion makes it
+    stale (a review does not: the status is read at every export), and it is patched
+    after the merge or by the next export. Erasure deletes every copy
+    (`qi_capture.central.erasure.purge`). The ranges partition the record ids: ``lo``
+    (exclusive; '' for the first) to ``hi`` (inclusive; null for the last), as the
+    store's raw record-id text orders them."""
 
     __tablename__ = "central_export_chunk"
 
@@ -413,11 +414,11 @@ class CentralExportChunkRow(CentralBase):
 
 
 class CentralExportFormRow(CentralBase):
-    """Per form, a count of the changes to its records (``generation``: on SQLite,
-    triggers on ``central_record`` add one for every row inserted, updated or deleted;
-    no code can forget to) and the generation at which every stored copy of the form
-    was last found current (``checked``). While the two agree, an export takes the
-    stored copies without reading a summary of each range."""
+    """Per form, a count of the changes to its records (``generation``: triggers on
+    ``central_record``, SQLite's (c0008) or PostgreSQL's (c0009), add one for every row
+    inserted, updated or deleted; no code can forget to) and the generation at which
+    every stored copy of the form was last found current (``checked``). While the two
+    agree, an export takes the stored copies without reading a summary of each range."""
 
     __tablename__ = "central_export_form"
 

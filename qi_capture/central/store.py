@@ -583,9 +583,7 @@ class CentralStore:
 
     def export_copies_due(self, form_id: str, layout_key: str) -> bool:
         """Whether the form's next export would build or patch export-ready copies
-        (`export_copies.due`); never on PostgreSQL, where exports keep none."""
-        if self.engine.dialect.name != "sqlite":
-            return False
+        (`export_copies.due`)."""
         with self.engine.connect() as conn:
             return export_copies.due(conn, form_id, layout_key)
 

@@ -226,7 +226,7 @@ def keep_copies_current(central: CentralStore, *, progress: ProgressCallback | N
     of about 5,000 records (raising `Cancelled`): the ranges done stay done, the rest
     wait for the export. Returns the forms brought up to date. Writes no file and no
     audit entry: the copies are only a shortcut to what the store already holds
-    (nothing on PostgreSQL, or without pyarrow, where exports keep none)."""
+    (nothing without pyarrow, where exports keep none)."""
     from qi_capture.export.chunks import available, layout_key, refresh
     from qi_capture.export.model import build_layout
 

@@ -2,9 +2,9 @@
 an export from copies writes what an export that decodes every record writes, in every
 format; a copy is built again when its records change (merge, deletion, a new form
 version), the review status is always the store's, erasure deletes every copy, and a
-damaged copy is rebuilt instead of used. Copies are kept on SQLite only (the central
-store in the admin profile); the PostgreSQL store exports by reading every record, which
-the other export tests cover on both backends."""
+damaged copy is rebuilt instead of used. The tests on a `central` store run on both
+backends (the SQLCipher central store in the admin profile, and a real PostgreSQL
+server); those over the built-in study and the corpus forms on SQLCipher."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from qi_capture.central import export_copies
 from qi_capture.central.bundle import BundleRevision
@@ -38,11 +39,6 @@ from tests.core.central.helpers import FakeDevice
 from tests.core.export.filled import fill_central, open_central
 from tests.core.export.forms import FORM_ID, add_forms, fill
 from tests.core.export.test_export_every_form import BUILTIN, CORPUS, CORPUS_FORMS
-
-
-@pytest.fixture
-def backend() -> str:
-    return "sqlite"  # copies are kept in the SQLCipher central store only
 
 
 def _read(path: Path) -> Any:
@@ -90,8 +86,10 @@ def _fill(central: CentralStore) -> dict[str, uuid.UUID]:
 def _fresh(central: CentralStore, out: Path, fmt: str, **kwargs: Any) -> dict[str, Any]:
     """What an export that decodes every record (no copies) writes."""
     forms = add_forms(central)
+    # The source as the admin door names it (a PostgreSQL store by its URL).
+    source = central.target if central.profile is None else "central store"
     export_form(forms=forms, records=central.export_records(FORM_ID), out_dir=out, fmt=fmt,
-                paradata=central.export_paradata, source="central store", **kwargs)
+                paradata=central.export_paradata, source=source, **kwargs)
     return _written(out)
 
 
@@ -199,7 +197,7 @@ def test_a_damaged_copy_is_built_again_not_used(central: CentralStore, tmp_path:
     _fill(central)
     export(central, FORM_ID, "csv", tmp_path / "cold")
     with central.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE central_export_chunk SET blob = ?", (damage,))
+        conn.execute(text("UPDATE central_export_chunk SET blob = :b"), {"b": damage})
     export(central, FORM_ID, "csv", tmp_path / "warm")
     assert (tmp_path / "warm" / "exp.csv").read_bytes() == \
         (tmp_path / "cold" / "exp.csv").read_bytes()
@@ -248,8 +246,8 @@ def test_unpacking_refuses_what_pack_did_not_write() -> None:
 
 def _generation(central: CentralStore) -> tuple[int, int]:
     with central.engine.connect() as conn:
-        row = conn.exec_driver_sql("SELECT generation, checked FROM central_export_form "
-                                   "WHERE form_id = ?", (FORM_ID,)).one()
+        row = conn.execute(text("SELECT generation, checked FROM central_export_form "
+                                "WHERE form_id = :f"), {"f": FORM_ID}).one()
     return int(row[0]), int(row[1])
 
 
@@ -266,8 +264,8 @@ def test_with_no_record_changed_the_summaries_are_not_read_again(
     assert read == []
     # Any change to a record row counts, whatever code makes it (triggers, not callers).
     with central.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE central_record SET interviewer = 'Someone Else' "
-                             "WHERE form_id = ?", (FORM_ID,))
+        conn.execute(text("UPDATE central_record SET interviewer = 'Someone Else' "
+                          "WHERE form_id = :f"), {"f": FORM_ID})
     assert _generation(central)[0] > generation
     export(central, FORM_ID, "csv", tmp_path / "changed")
     assert read
@@ -630,8 +628,8 @@ def test_a_copy_of_another_layout_is_built_again(central: CentralStore, tmp_path
     copy.tables[()] = copy.tables[()].drop_columns(["org"])
     copy.frames = {key: table.to_pandas() for key, table in copy.tables.items()}
     with central.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE central_export_chunk SET blob = ?",
-                             (copies.pack(copy),))
+        conn.execute(text("UPDATE central_export_chunk SET blob = :b"),
+                     {"b": copies.pack(copy)})
     export(central, FORM_ID, "csv", tmp_path / "warm")
     assert (tmp_path / "warm" / "exp.csv").read_bytes() == \
         (tmp_path / "cold" / "exp.csv").read_bytes()
