@@ -312,7 +312,11 @@ class MainWindow(QMainWindow):
 
     # --- unlock -------------------------------------------------------------------------
     def _on_unlock_page_unlock_requested(self, folder: Path, passphrase: str) -> None:
-        task = self.runner.run(self.profiles.unlock, folder, passphrase)
+        # On the write queue, after the lock that showed this page: until that has closed
+        # the store (it waits for the last queued write, then for every read), the
+        # profile's lock file is still held, and an unlock beside it would be refused as
+        # "open in another window". (On the read pool, the lock also waited for it.)
+        task = self.runner.write(self.profiles.unlock, folder, passphrase)
         task.finished.connect(self._on_unlock_finished)
         task.failed.connect(self._on_unlock_failed)
 

@@ -3,6 +3,7 @@ lock and unlock (a wrong passphrase first), idle lock, deleting a draft."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,25 @@ def test_first_run_draft_resume_lock_unlock(qtbot: QtBot, window: MainWindow) ->
     filler = opened.args[0]
     settle(qtbot, filler)
     assert filler.view_for("respondent/org_name").editor.value() == "Riverside Trust NHS FT"
+    window.close()
+
+
+def test_an_unlock_typed_while_the_lock_is_still_closing_the_store_waits_for_it(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """The lock closes the store after the last queued write: a passphrase typed before
+    that (a slow disk, a long autosave) opens the profile once it is closed, instead of
+    finding its lock file still held ("open in another window")."""
+    create_profile(qtbot, window)
+    slow_write = threading.Event()
+    window.runner.write(slow_write.wait, 10)  # a write still queued when the lock comes
+    with qtbot.waitSignal(window.locked):
+        window.lock_action.trigger()
+    with qtbot.waitSignal(window.unlocked, timeout=20_000):
+        unlock(qtbot, window, PASSPHRASE)
+        qtbot.wait(300)  # the unlock asked for while the store is still open
+        slow_write.set()
+    assert not window.unlock_page.message.isVisible()
+    assert "Alex Interviewer" in window.home.greeting.text()
     window.close()
 
 

@@ -260,7 +260,10 @@ class OpenCentralDialog(QDialog):
             self.passphrase.setFocus()
             return
         self._set_busy(True)
-        task = self._runner.run(open_store, connection, passphrase)
+        # On the write queue, after any close still queued (the console's idle lock, a
+        # store closed just now): until that has run, the admin profile's lock file is
+        # still held, and an open beside it would be refused as "open elsewhere".
+        task = self._runner.write(open_store, connection, passphrase)
         task.finished.connect(self._on_open_finished)
         task.failed.connect(self._on_open_failed)
 
