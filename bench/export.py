@@ -3,8 +3,8 @@ central store (SQLCipher admin profile) to CSV, Excel, SPSS, Stata and Parquet.
 
 For each format prints the time of the whole export (read the records, build the
 tables, write every file, the codebook and the report), twice: decoding every record's
-document (as without export-ready copies: the PostgreSQL store, the packaged app without
-pyarrow) and from the export-ready copies kept in the store (current: no record changed
+document (as without export-ready copies: the packaged app, which has no pyarrow) and
+from the export-ready copies kept in the store (current: no record changed
 since the last export), beside the floor: the same library (pandas, openpyxl,
 pyreadstat, pyarrow) writing the prepared main-table DataFrame with the export's options
 (csv: every text cell quoted, CRLF; sav: missing codes, measures, formats) and nothing
@@ -15,11 +15,15 @@ Goals: csv, sav, dta, parquet <= 1.5x; xlsx no slower than its floor.
 Then the peak memory of one export, each in a fresh process, at 100,000 and 500,000
 records, side by side (goal: flat, well under 1 GiB, for csv, xlsx and parquet;
 pyreadstat writes a .sav/.dta whole, so those grow with the data); and what keeping the
-copies costs: the first export (building every copy) and the first after a merge of 1%
-more records (patching every range), beside decoding every record.
+copies costs: the first export (building every copy), the first after a merge of 1%
+more records (patching every range), and a merge of 1% more that keeps them current (as
+`qi-capture merge` does) with the export after it, beside decoding every record.
+
+``--postgres`` runs the timing part on a PostgreSQL central store instead (a server of
+its own for the run, started as the tests start theirs).
 
     .venv/bin/python bench/export.py [--records 100000] [--answers 60] [--formats ...]
-        [--memory 100000 500000]
+        [--memory 100000 500000] [--postgres]
 """
 
 from __future__ import annotations
@@ -359,6 +363,31 @@ def memory(store: Callable[[int], Path], args: argparse.Namespace, base: Path) -
                                                       for n in args.memory))
 
 
+def on_postgres(args: argparse.Namespace) -> None:
+    """`timing` on a PostgreSQL central store (its copies in the database beside the
+    records), on a server of its own for the run."""
+    from tests.core.central.conftest import PostgresServer, _pg_bin
+
+    bindir = _pg_bin()
+    if bindir is None:
+        sys.exit("PostgreSQL server binaries not found (Debian's 'postgresql' package)")
+    server = PostgresServer(bindir)
+    base = Path(tempfile.mkdtemp(prefix="qi-bench-export-pg-"))
+    try:
+        server.start()
+        url = server.url(server.create_database())
+        with CentralStore.open(url, attachments=base / "attachments") as central:
+            form = make_form(args.answers)
+            start = time.perf_counter()
+            generate(central, form, args.records)
+            print(f"PostgreSQL {url.rsplit('/', 1)[0]}: generated {args.records} records x "
+                  f"{args.answers} answers in {time.perf_counter() - start:.1f} s", flush=True)
+            timing(central, form, copies_key(form), args.formats, base, args.records)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -368,12 +397,19 @@ def main() -> None:
                         help="record counts at which to measure peak memory (none: skip)")
     parser.add_argument("--skip-timing", action="store_true",
                         help="measure peak memory only")
+    parser.add_argument("--postgres", action="store_true",
+                        help="time the exports on a PostgreSQL central store instead (a "
+                        "throwaway server, started as the tests start theirs: needs "
+                        "Debian's postgresql); no memory or upkeep part")
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="decode", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         child(args.child, args.formats[0], args.out, args.answers, args.mode)
+        return
+    if args.postgres:
+        on_postgres(args)
         return
     base = Path(tempfile.mkdtemp(prefix="qi-bench-export-"))
     try:
