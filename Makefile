@@ -28,9 +28,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite runs on every core (pytest-xdist). loadgroup keeps the packaged-app tests on
-# one worker (they share one build of dist/, which the other worker would otherwise wait
-# for, idle) and hands them out first. PYTEST_WORKERS=0 runs it in one process.
+# The suite runs on every core (pytest-xdist). The packaged-app checks are one test, so
+# that one worker builds dist/ while the other goes on (loadgroup's xdist_group no longer
+# keeps a group on one worker under pytest 9.2). PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
 test: lint typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -501,6 +501,7 @@ def test_the_builtin_study_through_copies(admin_template: Path, tmp_path: Path) 
     central = open_central(admin_template, tmp_path / "admin")
     fill_central(central, form, 12)
     _every_format_the_same(form, central, tmp_path, FORMATS)
+    _patched_as_built(form, central, tmp_path / "patched", ["csv", "sav"])
     central.close()
 
 
@@ -514,6 +515,8 @@ def test_corpus_forms_through_copies(admin_template: Path, tmp_path: Path, name:
     # study's test.)
     _every_format_the_same(form, central, tmp_path, ["csv", "parquet", "sav", "dta"],
                            without_polars=False)
+    # Then copies patched after a merge against copies built from nothing.
+    _patched_as_built(form, central, tmp_path / "patched", [])
     central.close()
 
 
@@ -579,25 +582,6 @@ def _patched_as_built(form: Form, central: CentralStore, tmp_path: Path,
                     out_dir=tmp_path / fmt / "fresh", fmt=fmt,
                     language=form.default_language, source="central store")
         _same(_written(tmp_path / fmt / "copies"), _written(tmp_path / fmt / "fresh"))
-
-
-def test_the_builtin_study_patched_as_built(admin_template: Path, tmp_path: Path) -> None:
-    form = load_form(BUILTIN)
-    central = open_central(admin_template, tmp_path / "admin")
-    fill_central(central, form, 8)
-    _patched_as_built(form, central, tmp_path, ["csv", "sav"])
-    central.close()
-
-
-@pytest.mark.needs_shared  # skips without ../shared, fails then where it is required
-@pytest.mark.parametrize("name", CORPUS_FORMS)
-def test_corpus_forms_patched_as_built(admin_template: Path, tmp_path: Path,
-                                       name: str) -> None:
-    form = load_form(CORPUS / name)
-    central = open_central(admin_template, tmp_path / "admin")
-    fill_central(central, form, 2)
-    _patched_as_built(form, central, tmp_path, [])
-    central.close()
 
 
 def test_records_written_before_the_triggers_are_counted_from_the_first_export(
