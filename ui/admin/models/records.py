@@ -481,16 +481,25 @@ class AdminRecordsModel(QAbstractTableModel):
             return None
         return self._value(index.row(), index.column(), role)
 
+    def cell_text(self, r: int, column: int) -> str:
+        """What a cell shows (its display role): the records delegate paints it without
+        asking `data` for the seven roles a cell's paint otherwise asks for."""
+        texts = self._texts.get(r)
+        if texts is None:
+            texts = self._texts[r] = self._display(self._rows[r])
+        return texts[column]
+
+    def in_conflict_at(self, r: int) -> bool:
+        """The record on line ``r`` is in conflict (its review cell shows in bold)."""
+        return self._rows[r].in_conflict
+
     def _value(self, r: int, column: int, role: int) -> Any:
         """A cell's value for one of `_ROLES`. A row's texts are made once (on the UI
         thread, so they follow its language)."""
         if not 0 <= r < len(self._rows):
             return None
         if role == _DISPLAY:
-            texts = self._texts.get(r)
-            if texts is None:
-                texts = self._texts[r] = self._display(self._rows[r])
-            return texts[column] if 0 <= column < self._COLUMNS else None
+            return self.cell_text(r, column) if 0 <= column < self._COLUMNS else None
         row = self._rows[r]
         if role == _TOOLTIP:
             if column == self.STATUS:
@@ -506,8 +515,10 @@ class AdminRecordsModel(QAbstractTableModel):
 
     def _display(self, row: RecordRow) -> tuple[str, ...]:
         """The row's texts, by column."""
-        return (row.title, self.cell_status(row), row.device_name or row.device_id.hex[:8],
-                row.interviewer, _stamp(row.submitted), _stamp(row.updated), row.short_id)
+        # One line each: a line break shows as Qt's own display text would show it.
+        return (row.title.replace("\n", "\u2028"), self.cell_status(row),
+                row.device_name or row.device_id.hex[:8], row.interviewer,
+                _stamp(row.submitted), _stamp(row.updated), row.short_id)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Only the submission time sorts (the listing index's order); newest first when

@@ -31,6 +31,7 @@ from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DeviceSummary, FormOutline, FormSummary, ReviewInfo
 from ui.admin.models.records import REVIEW_LABELS, AdminRecordsModel, RecordQuery
 from ui.admin.pages.record_view import RecordView
+from ui.admin.pages.records_delegate import RecordsDelegate
 from ui.admin.pages.title import page_title
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
@@ -68,6 +69,7 @@ def prepare_table(table: QTableView) -> None:
     table.verticalHeader().hide()
     # Fixed row heights: the view never measures 100,000 rows to scroll.
     table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.setItemDelegate(RecordsDelegate(table))
 
 
 class RecordsPage(QWidget):
