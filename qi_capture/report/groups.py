@@ -77,8 +77,8 @@ def make_grouping(d: Disclosure, language: str | None, ff: FormFrames, column: C
     values = ff.main[column.key].astype("object")
     sizes = Counter(str(v) for v in values.dropna())
     mapping = d.groups(label, dict(sizes), labels)
-    groups = values.map(lambda v: mapping.get(str(v)) if v is not None and v == v
-                        else None)
+    # A blank is None, NaN (pandas 3's ``str``) or pd.NA (``string``): in no group.
+    groups = values.map(lambda v: None if pd.isna(v) else mapping.get(str(v)))
     order = [c for c in [*labels, *sorted(set(sizes) - set(labels))]
              if mapping.get(c) == c]
     if OTHER_GROUP in mapping.values():

@@ -236,10 +236,14 @@ def keep_copies_current(central: CentralStore, *, progress: ProgressCallback | N
     for form_id, _title, records in central.listed_forms():
         if not records:
             continue
-        if copies_due(central, form_id):
+        try:
             compiled = _compiled_versions(central, form_id)
+        except FormNotFound:
+            continue  # no version stored: nothing to export the records with yet
+        key = layout_key(compiled)
+        if central.export_copies_due(form_id, key):
             # Counted as the ranges count them: deleted records too.
-            plans.append((form_id, compiled, layout_key(compiled),
+            plans.append((form_id, compiled, key,
                           sum(central.record_form_versions(form_id).values())))
     report = progress or no_progress
     total = sum(records for *_rest, records in plans)

@@ -36,6 +36,7 @@ from qi_capture.progress import Cancelled, SimpleCancelToken
 from qi_capture.services.admin.exports import copies_due, export, keep_copies_current
 from qi_capture.storage.canonical import JsonValue, canonical_json, revision_id
 from tests.core.central.helpers import FakeDevice
+from tests.core.export.builds import count_builds
 from tests.core.export.filled import fill_central, open_central
 from tests.core.export.forms import FORM_ID, add_forms, fill
 from tests.core.export.test_export_every_form import BUILTIN, CORPUS, CORPUS_FORMS
@@ -274,27 +275,13 @@ def test_with_no_record_changed_the_summaries_are_not_read_again(
     assert _generation(central)[1] == _generation(central)[0]
 
 
-def _counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many records each copy built reads (the patched ranges' new records only)."""
-    built: list[int] = []
-    real = copies.build
-
-    def build(layout: Any, batches: Any, states: Any = None) -> copies.ChunkFrames:
-        read = list(batches)
-        built.append(sum(len(b) for b in read))
-        return real(layout, read, states)
-
-    monkeypatch.setattr(copies, "build", build)
-    return built
-
-
 @pytest.mark.parametrize("fmt", ["csv", "sav"])
 def test_after_a_merge_only_new_and_changed_records_are_built(
         central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         fmt: str) -> None:
     ids = _fill(central)
     export(central, FORM_ID, fmt, tmp_path / "cold")
-    built = _counting_builds(monkeypatch)
+    built = count_builds(monkeypatch)
     device = FakeDevice("Laptop E")
     central.enrol(device.id, name=device.name, fingerprint=device.fingerprint,
                   public_key=device.public_key)
@@ -337,7 +324,7 @@ def test_keeping_copies_current_leaves_the_export_nothing_to_build(
         central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = _fill(central)
     assert _due(central)  # never exported: no copies yet
-    built = _counting_builds(monkeypatch)
+    built = count_builds(monkeypatch)
     assert keep_copies_current(central) == (FORM_ID,)
     assert built == [4]  # the one range, whole
     assert not _due(central) and keep_copies_current(central) == ()
@@ -366,7 +353,7 @@ def test_copies_of_another_layout_are_built_whole_when_kept_current(
     with central.engine.begin() as conn:  # as if built by another release
         conn.exec_driver_sql("UPDATE central_export_chunk SET layout_key = 'older'")
     assert _due(central)
-    built = _counting_builds(monkeypatch)
+    built = count_builds(monkeypatch)
     assert keep_copies_current(central) == (FORM_ID,)
     assert built == [4]
     assert not _due(central)
@@ -397,7 +384,7 @@ def test_a_copy_with_counts_is_built_whole_not_patched(
     central.merge(device.bundle([device.revision(uuid.uuid4(), {"org": "Odd", "nope": "x"},
                                                  version="2", form_id=FORM_ID)]))
     export(central, FORM_ID, "csv", tmp_path / "cold")
-    built = _counting_builds(monkeypatch)
+    built = count_builds(monkeypatch)
     central.merge(device.bundle([device.revision(uuid.uuid4(), {"org": "Plain"},
                                                  version="2", form_id=FORM_ID)]))
     export(central, FORM_ID, "csv", tmp_path / "warm")
@@ -494,20 +481,22 @@ def _every_format_the_same(form: Form, central: CentralStore, tmp_path: Path,
             _same(written[run], written["fresh"])
 
 
-def test_the_builtin_study_through_copies(admin_template: Path, tmp_path: Path) -> None:
+def test_the_builtin_study_through_copies(admin_template: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # Dates, times, date-times, decimals, calculations, hostile texts (a formula, NUL,
     # quotes, line breaks), "other, specify", repeats, blank answers.
     form = load_form(BUILTIN)
     central = open_central(admin_template, tmp_path / "admin")
     fill_central(central, form, 12)
     _every_format_the_same(form, central, tmp_path, FORMATS)
-    _patched_as_built(form, central, tmp_path / "patched", ["csv", "sav"])
+    _patched_as_built(form, central, tmp_path / "patched", ["csv", "sav"], monkeypatch)
     central.close()
 
 
 @pytest.mark.needs_shared  # skips without ../shared, fails then where it is required
 @pytest.mark.parametrize("name", CORPUS_FORMS)
-def test_corpus_forms_through_copies(admin_template: Path, tmp_path: Path, name: str) -> None:
+def test_corpus_forms_through_copies(admin_template: Path, tmp_path: Path, name: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
     form = load_form(CORPUS / name)
     central = open_central(admin_template, tmp_path / "admin")
     fill_central(central, form, 2)
@@ -516,7 +505,7 @@ def test_corpus_forms_through_copies(admin_template: Path, tmp_path: Path, name:
     _every_format_the_same(form, central, tmp_path, ["csv", "parquet", "sav", "dta"],
                            without_polars=False)
     # Then copies patched after a merge against copies built from nothing.
-    _patched_as_built(form, central, tmp_path / "patched", [])
+    _patched_as_built(form, central, tmp_path / "patched", [], monkeypatch)
     central.close()
 
 
@@ -527,7 +516,7 @@ def _copies(central: CentralStore) -> list[copies.ChunkFrames]:
 
 
 def _patched_as_built(form: Form, central: CentralStore, tmp_path: Path,
-                      formats: Sequence[str]) -> None:
+                      formats: Sequence[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Copies patched after a merge (and a record deleted) hold what copies built from
     nothing hold, table by table (Arrow types too), and export the same files."""
     key = copies.layout_key([json.dumps(form.to_json())])
@@ -543,17 +532,9 @@ def _patched_as_built(form: Form, central: CentralStore, tmp_path: Path,
     fill_central(central, form, 3)
     with central.engine.begin() as conn:  # one of the first records deleted since
         conn.exec_driver_sql("UPDATE central_record SET deleted = 1 WHERE id = ?", (first,))
-    built_records: list[int] = []
-    real = copies.build
-
-    def counting(layout: Any, batches: Any, states: Any = None) -> copies.ChunkFrames:
-        read = list(batches)
-        built_records.append(sum(len(b) for b in read))
-        return real(layout, read, states)
-
+    built_records = count_builds(monkeypatch)
     (before,) = _copies(central)
-    with mock.patch.object(copies, "build", counting):
-        keep()
+    keep()
     if before.counted:  # its report counts belong to records: built whole, not patched
         assert built_records == [len(before) + 3]
     else:  # patched: only the new records were built

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from qi_capture.report.charts import figure, table_rows
@@ -196,3 +197,33 @@ def test_likert_by_drawn_and_tabled() -> None:
                        "Level 3", "Level 4"]
     assert rows[3] == ["Second statement", "Group A", "10", "20% (2)", "20% (2)",
                        "suppressed", "20% (2)", "20% (2)"]
+
+
+@pytest.mark.parametrize("dtype", ["object", "str", "string"])
+def test_blank_answers_are_in_no_group_whatever_the_column_type(dtype: str) -> None:
+    # pandas 3 reads text as its ``str`` type, whose blanks are NaN, not None; the
+    # nullable ``string`` type's are pd.NA. Either way a blank is in no group and is not
+    # counted as a group of its own ("nan").
+    from collections import Counter
+
+    from qi_capture.export.model import Column
+    from qi_capture.forms.model import Choice
+    from qi_capture.report.frames import FormFrames
+    from qi_capture.report.groups import make_grouping
+
+    values = ["nw"] * 5 + [None] * 3 + ["se"] * 2 + ["nc"] * 4
+    main = pd.DataFrame({"fp": pd.Series(values, dtype=dtype)})
+    column = Column(key="fp", name="fp", label="Footprint", element=None, kind="value",
+                    vtype="select_one",
+                    choices=tuple(Choice(name, None) for name in ("nw", "nc", "se")))
+    ff = FormFrames(forms=[], layout=None, language=None,  # type: ignore[arg-type]
+                    frames={(): main}, not_asked={}, statuses=Counter(), included=14,
+                    excluded=Counter())
+    d = Disclosure(min_cell=3)
+    grouping = make_grouping(d, None, ff, column, "Footprint")
+    # NW 5 and NC 4 reported; SE's 2 is under 3 and alone, so left out; nobody in "nan".
+    assert grouping.order == ("nw", "nc")
+    assert grouping.rows("nw").tolist() == [True] * 5 + [False] * 9
+    assert int(grouping.rows("nc").sum()) == 4
+    assert not grouping.anyone()[5:8].any()
+    assert d.dropped == {"Footprint": ["se"]}

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from qi_capture.export import chunks as export_chunks
 from qi_capture.progress import SimpleCancelToken
 from qi_capture.services.dto import grouped_fingerprint
+from tests.core.export.builds import count_builds
 from tests.ui.admin.conftest import FORM_ID, World, desk_records, on_runner
 from tests.ui.admin.steps import enrol_on_page, inbox_of, merge, scanned, states
 from ui.admin.console import AdminConsole
@@ -68,14 +67,7 @@ def test_a_merge_brings_the_export_copies_up_to_date_after_it(
     qtbot: QtBot, console: AdminConsole, world: World, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built: list[int] = []
-    real = export_chunks.build
-
-    def build(*args: Any) -> Any:
-        built.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(export_chunks, "build", build)
+    built = count_builds(monkeypatch)
 
     def export_builds_nothing(out: str, included: int) -> None:
         built.clear()
