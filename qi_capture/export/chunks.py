@@ -116,7 +116,7 @@ def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
             raise CopyUnreadable("the copy's columns are not typed as new ones") from None
         # Records in id order; a record's repeat rows keep their order (a stable sort).
         by_id = pc.sort_indices(_text(joined.column("@record_id"))).to_numpy()
-        tables[key] = joined.take(by_id).combine_chunks()
+        tables[key] = _typed_as_built(joined.take(by_id).combine_chunks(), table)
         masks[key] = {}
         for column in {*old.masks.get(key, {}), *new.masks.get(key, {})}:
             a = old.masks.get(key, {}).get(column, np.zeros(before.num_rows, dtype=bool))[rows]
@@ -132,6 +132,24 @@ def patch(layout: Layout, old: ChunkFrames, chunk: SourceChunk) -> ChunkFrames:
         raise CopyUnreadable("the patched copy is not the range's")
     return ChunkFrames(frames_of(tables), masks, new.unknown_paths, new.unreadable, patched,
                        tables)
+
+
+def _typed_as_built(patched: Any, new: Any) -> Any:
+    """``patched`` with each column typed as building its rows whole would type it. A text
+    column is typed from its values: of Arrow's null type when all are empty. The new rows
+    alone show which columns those are (null where all theirs are empty); the rows kept
+    still carry their old type (text), which would outlive the last record that had a
+    value there (deleted or changed since) and make the copy differ from one built whole."""
+    for i, field in enumerate(patched.schema):
+        if pa.types.is_null(field.type):
+            continue
+        built = new.schema.field(field.name).type if field.name in new.column_names else None
+        column = patched.column(i)
+        if built is not None and pa.types.is_null(built) \
+                and column.null_count == patched.num_rows:
+            patched = patched.set_column(i, pa.field(field.name, pa.null()),
+                                         pa.nulls(patched.num_rows))
+    return patched
 
 
 def _text(column: Any) -> Any:

@@ -24,8 +24,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from qi_capture.central import export_copies
+from qi_capture.central import export_copies, sql
 from qi_capture.central.bundle import BundleRevision
+from qi_capture.central.models import CentralRecordRow
 from qi_capture.central.store import CentralStore
 from qi_capture.export import FORMATS, ExportOptions, export_form, writers
 from qi_capture.export import chunks as copies
@@ -273,6 +274,36 @@ def test_with_no_record_changed_the_summaries_are_not_read_again(
     assert "Someone Else" in (tmp_path / "changed" / "exp.csv").read_text("utf-8-sig")
     _same(_written(tmp_path / "changed"), _fresh(central, tmp_path / "fresh", "csv"))
     assert _generation(central)[1] == _generation(central)[0]
+
+
+def test_a_column_emptied_by_a_deletion_is_typed_as_a_whole_build_types_it(
+        central: CentralStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "old_q" has a value in r1 alone. With r1 deleted every row of it is empty: a copy
+    # built whole types that column from its values (Arrow's null type), and so must the
+    # copy patched from rows that once held text, or the two export differently.
+    ids = _fill(central)
+    keep_copies_current(central)
+    records = sql.table(CentralRecordRow)
+    with central.engine.begin() as conn:
+        conn.execute(records.update().where(records.c.id == ids["r1"]).values(deleted=True))
+    built = count_builds(monkeypatch)
+    assert keep_copies_current(central) == (FORM_ID,)
+    assert built == [0]  # patched: nothing new to build, r1's rows dropped
+    (patched,) = _copies(central)
+    assert patched.tables is not None
+    assert pa.types.is_null(patched.tables[()].schema.field("old_q").type)
+    for fmt in ("csv", "sav", "dta"):  # the export reads the patched copies as they are
+        _same(_written(export(central, FORM_ID, fmt, tmp_path / fmt).out_dir),
+              _fresh(central, tmp_path / f"{fmt}-fresh", fmt))
+    assert built == [0]
+    with central.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM central_export_chunk")
+    keep_copies_current(central)
+    (whole,) = _copies(central)
+    assert whole.tables is not None and whole.tables.keys() == patched.tables.keys()
+    for key, table in whole.tables.items():
+        assert patched.tables[key].schema.equals(table.schema), key
+        assert patched.tables[key].equals(table), key
 
 
 @pytest.mark.parametrize("fmt", ["csv", "sav"])
