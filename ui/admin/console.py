@@ -19,10 +19,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -89,6 +91,7 @@ class AdminConsole(QWidget):
         self.target = target
         self.has_keys = has_keys
         self._pages: dict[str, QWidget] = {}
+        self._holders: dict[str, QScrollArea] = {}
         self._actions: list[QAction] = []
         self._closed = False
 
@@ -133,9 +136,17 @@ class AdminConsole(QWidget):
         menu; the first nine get Ctrl+1 … Ctrl+9."""
         if key in self._pages:
             raise ValueError(f"the console already has a page {key!r}")
-        page.setParent(self)
         self._pages[key] = page
-        self.stack.addWidget(page)
+        # Each page in a scroll area that sizes it to the room there is: a page whose
+        # controls need more height than the window has (large text on a 768-pixel
+        # screen) scrolls instead of squeezing its rows until their words are cut.
+        holder = QScrollArea(self.stack)
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QFrame.Shape.NoFrame)
+        holder.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        holder.setWidget(page)
+        self._holders[key] = holder
+        self.stack.addWidget(holder)
         item = QListWidgetItem(title, self.nav)
         item.setData(_KEY_ROLE, key)
         # Rows with room around their words: the list reads as the console's navigation.
@@ -187,7 +198,7 @@ class AdminConsole(QWidget):
         if row < 0:
             return
         key = list(self._pages)[row]
-        self.stack.setCurrentWidget(self._pages[key])
+        self.stack.setCurrentWidget(self._holders[key])
         self._refresh(key)
         self.page_changed.emit(key)
 

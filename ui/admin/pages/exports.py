@@ -42,6 +42,7 @@ from ui.dialogs import files
 from ui.errors import message_for
 from ui.tasks import TaskRunner, guarded
 from ui.widgets.fonts import scale_font
+from ui.widgets.reveal import reveal
 
 FORMAT_LABELS = {
     "csv": "CSV (comma-separated text)",
@@ -161,6 +162,10 @@ class ExportsPage(QWidget):
         self.report = QPlainTextEdit(self)
         self.report.setObjectName("exportReport")
         self.report.setReadOnly(True)
+        # Never fewer than six lines of the report: with large text the page scrolls to
+        # it rather than squeezing it to one line.
+        self.report.setMinimumHeight(self.report.fontMetrics().lineSpacing() * 6
+                                     + self.report.frameWidth() * 2 + 8)
         for widget in (self.report_title, self.not_encrypted, self.report):
             widget.hide()
 
@@ -293,6 +298,8 @@ class ExportsPage(QWidget):
         self.report.setPlainText(report_text(result))
         for widget in (self.report_title, self.not_encrypted, self.report):
             widget.show()
+        # With large text the page may scroll: the report and its warning come into view.
+        reveal(self.report)
 
     def _on_failed(self, error: object) -> None:
         self.export_button.setEnabled(True)
