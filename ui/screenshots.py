@@ -12,6 +12,7 @@ player (`ui.admin.player_shots`).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -111,14 +112,15 @@ def scale_text(app: QApplication, percent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    # --text=150: the interviewer's screens only, at 150% text, saved as NAME-150.png
-    # (--text=100: the same at 100%, without the admin console's).
+    # --text=150: every screen at 150% text, saved as NAME-150.png: the interviewer's and
+    # the console's pages (admin-*-150.png), not the report's own pictures, which no text
+    # setting changes (--text=100: the interviewer's screens alone, at 100%).
     percent = 100
     interviewer_only = False
     for arg in list(argv[1:]):
         if arg.startswith("--text="):
             percent = int(arg.split("=", 1)[1])
-            interviewer_only = True
+            interviewer_only = percent == 100
             argv = [a for a in argv if a != arg]
     suffix = "" if percent == 100 else f"-{percent}"
     out = Path(argv[1] if len(argv) > 1 else "screenshots")
@@ -308,6 +310,26 @@ def main(argv: list[str]) -> int:
     if interviewer_only:
         window.close()
         return 0
+    if suffix:
+        # The console's pages at this text size: drawn into a folder of their own, then
+        # kept as admin-*-150.png beside the interviewer's.
+        admin_out = Path(tempfile.mkdtemp(prefix="qi-shots-admin-"))
+        _admin_shots(app, window, admin_out, data, pack)
+        for picture in sorted(admin_out.glob("admin-*.png")):
+            target = out / f"{picture.stem}{suffix}.png"
+            picture.replace(target)
+            print(target)
+        shutil.rmtree(admin_out, ignore_errors=True)  # the report's pictures, not kept
+        window.close()
+        return 0
+    _admin_shots(app, window, out, data, pack)
+    window.close()
+    return 0
+
+
+def _admin_shots(app: QApplication, window: MainWindow, out: Path, data: Path,
+                 pack: Path) -> None:
+    """The console's pages, the results report, the Coding page and the player."""
     # The admin console on the pack's central store (ui/admin/screenshots.py).
     from ui.admin.screenshots import main_admin
 
@@ -326,8 +348,6 @@ def main(argv: list[str]) -> int:
     from ui.admin.player_shots import main_player
 
     main_player(app, window, out, lambda until: pump(app, until, timeout=120))
-    window.close()
-    return 0
 
 
 if __name__ == "__main__":

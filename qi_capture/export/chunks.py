@@ -140,14 +140,12 @@ def _typed_as_built(patched: Any, new: Any) -> Any:
     alone show which columns those are (null where all theirs are empty); the rows kept
     still carry their old type (text), which would outlive the last record that had a
     value there (deleted or changed since) and make the copy differ from one built whole."""
-    for i, field in enumerate(patched.schema):
-        if pa.types.is_null(field.type):
+    for i, kind in enumerate(patched.schema):
+        if pa.types.is_null(kind.type) or kind.name not in new.column_names:
             continue
-        built = new.schema.field(field.name).type if field.name in new.column_names else None
-        column = patched.column(i)
-        if built is not None and pa.types.is_null(built) \
-                and column.null_count == patched.num_rows:
-            patched = patched.set_column(i, pa.field(field.name, pa.null()),
+        if pa.types.is_null(new.schema.field(kind.name).type) \
+                and patched.column(i).null_count == patched.num_rows:
+            patched = patched.set_column(i, pa.field(kind.name, pa.null()),
                                          pa.nulls(patched.num_rows))
     return patched
 
