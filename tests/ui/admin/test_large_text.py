@@ -1,6 +1,7 @@
 """The console at 150% text on a 1366x768 screen: no page squeezes its controls below the
-height their text needs (a page taller than the window scrolls instead), and the export
-report comes into view when an export ends."""
+height their text needs (a page taller than the window scrolls instead), the records
+table keeps a readable name without scrolling sideways, and the export report comes into
+view when an export ends."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from pytestqt.qtbot import QtBot
 from qi_capture.services.admin import AdminDesk
 from tests.ui.admin.conftest import PASSPHRASE, World
 from ui.admin.console import AdminConsole, register_pages
+from ui.admin.models.records import AdminRecordsModel
 from ui.admin.pages.exports import ExportsPage
+from ui.admin.pages.records import RecordsPage
 from ui.tasks import TaskRunner
 
 
@@ -68,6 +71,21 @@ def test_no_page_squeezes_its_controls_at_150_percent(
             qtbot.wait(50)
             page = console.page(key)
             assert _squeezed(page) == [], key
+        # The records table leaves out what the record beside it shows (the times, the
+        # device, the interviewer) before it cuts a record's name below 14 characters,
+        # and never needs to scroll sideways; the name, review and submission stay.
+        records = console.page("records")
+        assert isinstance(records, RecordsPage)
+        console.show_page("records")
+        qtbot.wait(50)
+        table = records.table
+        shown = [c for c in range(AdminRecordsModel._COLUMNS) if not table.isColumnHidden(c)]
+        assert {AdminRecordsModel.NAME, AdminRecordsModel.STATUS,
+                AdminRecordsModel.SUBMITTED} <= set(shown)
+        assert len(shown) < AdminRecordsModel._COLUMNS  # at 150% some had to go
+        assert table.columnWidth(AdminRecordsModel.NAME) \
+            >= table.fontMetrics().averageCharWidth() * 14
+        assert sum(table.columnWidth(c) for c in shown) <= table.viewport().width()
         exports = console.page("exports")
         assert isinstance(exports, ExportsPage)
         console.show_page("exports")

@@ -213,8 +213,10 @@ class RecordsPage(QWidget):
         return total + name + frame
 
     #: Columns left out, in this order, when the table is too narrow for every column
-    #: and a readable name (large text on a small screen): the record beside shows both.
-    _SPARE = (AdminRecordsModel.UPDATED, AdminRecordsModel.SHORT_ID)
+    #: and a readable name (large text on a small screen): the record beside shows them
+    #: all. The name, the review state and the submission time (the sorted column) stay.
+    _SPARE = (AdminRecordsModel.UPDATED, AdminRecordsModel.SHORT_ID,
+              AdminRecordsModel.INTERVIEWER, AdminRecordsModel.DEVICE)
 
     def _fit_columns(self) -> None:
         """Hide the spare columns while the name would get fewer than 14 characters."""
