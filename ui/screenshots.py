@@ -307,9 +307,6 @@ def main(argv: list[str]) -> int:
     pump(app, lambda: window.unlock_page.message.isVisible(), timeout=60)
     shot("02-unlock-wrong-passphrase")
 
-    if interviewer_only:
-        window.close()
-        return 0
     if suffix:
         # The console's pages at this text size: drawn into a folder of their own, then
         # kept as admin-*-150.png beside the interviewer's.
@@ -320,9 +317,8 @@ def main(argv: list[str]) -> int:
             picture.replace(target)
             print(target)
         shutil.rmtree(admin_out, ignore_errors=True)  # the report's pictures, not kept
-        window.close()
-        return 0
-    _admin_shots(app, window, out, data, pack)
+    elif not interviewer_only:
+        _admin_shots(app, window, out, data, pack)
     window.close()
     return 0
 

@@ -91,7 +91,6 @@ class AdminConsole(QWidget):
         self.target = target
         self.has_keys = has_keys
         self._pages: dict[str, QWidget] = {}
-        self._holders: dict[str, QScrollArea] = {}
         self._actions: list[QAction] = []
         self._closed = False
 
@@ -145,7 +144,6 @@ class AdminConsole(QWidget):
         holder.setFrameShape(QFrame.Shape.NoFrame)
         holder.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         holder.setWidget(page)
-        self._holders[key] = holder
         self.stack.addWidget(holder)
         item = QListWidgetItem(title, self.nav)
         item.setData(_KEY_ROLE, key)
@@ -198,7 +196,7 @@ class AdminConsole(QWidget):
         if row < 0:
             return
         key = list(self._pages)[row]
-        self.stack.setCurrentWidget(self._holders[key])
+        self.stack.setCurrentIndex(row)  # the stack holds the pages in the list's order
         self._refresh(key)
         self.page_changed.emit(key)
 

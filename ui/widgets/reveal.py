@@ -7,6 +7,14 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QScrollArea, QWidget
 
 
+def scroll_area_of(widget: QWidget) -> QScrollArea | None:
+    """The nearest scroll area holding ``widget``, if any."""
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    return area
+
+
 def reveal(widget: QWidget) -> None:
     """Scroll the nearest scroll area holding ``widget`` until all of it shows, or its top
     when it is taller than the area. A widget just shown has no place yet: its page grows
@@ -14,9 +22,7 @@ def reveal(widget: QWidget) -> None:
     is made on that change of range (once), and on the next turn in case the range does
     not change. (Not `QScrollArea.ensureWidgetVisible`: for a text box it shows only the
     line its cursor is on.)"""
-    area = widget.parentWidget()
-    while area is not None and not isinstance(area, QScrollArea):
-        area = area.parentWidget()
+    area = scroll_area_of(widget)
     if area is None:
         return
     holder = area

@@ -206,13 +206,23 @@ def export(
 def copies_due(central: CentralStore, form_id: str) -> bool:
     """Whether the form's next export would build or patch export-ready copies (what
     `keep_copies_current` would do for it); False when no version of it is stored."""
-    from qi_capture.export.chunks import available, layout_key
+    from qi_capture.export.chunks import available
+
+    return available() and _copies_due(central, form_id) is not None
+
+
+def _copies_due(central: CentralStore, form_id: str) -> tuple[list[str], str] | None:
+    """The form's compiled versions and their copies' layout key when its copies are due
+    (missing, stale or of another layout); None when they are current or no version of
+    the form is stored (nothing to export its records with yet)."""
+    from qi_capture.export.chunks import layout_key
 
     try:
         compiled = _compiled_versions(central, form_id)
     except FormNotFound:
-        return False
-    return available() and central.export_copies_due(form_id, layout_key(compiled))
+        return None
+    key = layout_key(compiled)
+    return (compiled, key) if central.export_copies_due(form_id, key) else None
 
 
 def keep_copies_current(central: CentralStore, *, progress: ProgressCallback | None = None,
@@ -227,7 +237,7 @@ def keep_copies_current(central: CentralStore, *, progress: ProgressCallback | N
     wait for the export. Returns the forms brought up to date. Writes no file and no
     audit entry: the copies are only a shortcut to what the store already holds
     (nothing without pyarrow, where exports keep none)."""
-    from qi_capture.export.chunks import available, layout_key, refresh
+    from qi_capture.export.chunks import available, refresh
     from qi_capture.export.model import build_layout
 
     if not available():
@@ -236,12 +246,9 @@ def keep_copies_current(central: CentralStore, *, progress: ProgressCallback | N
     for form_id, _title, records in central.listed_forms():
         if not records:
             continue
-        try:
-            compiled = _compiled_versions(central, form_id)
-        except FormNotFound:
-            continue  # no version stored: nothing to export the records with yet
-        key = layout_key(compiled)
-        if central.export_copies_due(form_id, key):
+        due = _copies_due(central, form_id)
+        if due is not None:
+            compiled, key = due
             # Counted as the ranges count them: deleted records too.
             plans.append((form_id, compiled, key,
                           sum(central.record_form_versions(form_id).values())))

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLineEdit,
-    QScrollArea,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -27,6 +26,7 @@ from ui.admin.models.records import AdminRecordsModel
 from ui.admin.pages.exports import ExportsPage
 from ui.admin.pages.records import RecordsPage
 from ui.tasks import TaskRunner
+from ui.widgets.reveal import scroll_area_of
 
 
 @pytest.fixture
@@ -98,9 +98,7 @@ def test_no_page_squeezes_its_controls_at_150_percent(
         qtbot.wait(50)
         # The report, its title and its warning shown: still nothing squeezed.
         assert _squeezed(exports) == []
-        area = exports.parentWidget()
-        while area is not None and not isinstance(area, QScrollArea):
-            area = area.parentWidget()
+        area = scroll_area_of(exports)
         assert area is not None
         # The page is taller than the window now, and the report is scrolled into view.
         qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0)
