@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
@@ -205,3 +205,39 @@ def test_nothing_is_read_beside_the_first_paint(qtbot: QtBot, world: World,
     # asked for more meanwhile.)
     after = events[painted + 1:]
     assert "count" in after and any(isinstance(e, tuple) and e[0] == "read" for e in after)
+
+
+def test_a_view_asking_for_more_before_the_first_paint_is_read_for_after_it(
+        qtbot: QtBot, world: World, runner: TaskRunner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A view asks for more on a timer of its own, which on a busy machine can fire
+    # between the first run's end and the first paint: the read it wants waits too.
+    events: list[object] = []
+    real_read = records_model.read_pages
+
+    def read_pages(*args: Any) -> int:
+        events.append(("read", args[4]))
+        return real_read(*args)
+    monkeypatch.setattr(records_model, "read_pages", read_pages)
+    view = _PaintNotingView(events)
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    model = AdminRecordsModel(world.desk, runner, page_size=10)
+    real_finished = model._on_run_finished
+
+    def finished_then_asked(*args: Any) -> None:
+        real_finished(*args)
+        if "asked" not in events and model.canFetchMore(QModelIndex()):
+            events.append("asked")
+            model.fetchMore(QModelIndex())
+    monkeypatch.setattr(model, "_on_run_finished", finished_then_asked)
+    view.setModel(model)
+    qtbot.waitExposed(view)
+    model.set_query(RecordQuery(PAGING_FORM))
+    qtbot.waitUntil(lambda: model.rows_ahead >= (READ_AHEAD - 1) * 10
+                    and model.rowCount() > 10)
+    painted = events.index("painted")
+    assert events[:painted] == [("read", 1), "asked"]
+    # The page it asked for comes first (it is shown), then the ten read ahead.
+    assert ("read", READ_AHEAD + 1) in events[painted + 1:]

@@ -416,7 +416,12 @@ class AdminRecordsModel(QAbstractTableModel):
             self._show_ahead()
         else:
             self._wanted = True
-        self._read_ahead()
+        if self._after_paint_posted:
+            # The view asks (on a timer of its own) before the rows just taken in are
+            # painted, the first page's above all: read on once they are, not beside.
+            self._later(self._read_ahead)
+        else:
+            self._read_ahead()
 
     # -- the table -----------------------------------------------------------------------
     def row_at(self, row: int) -> RecordRow:
