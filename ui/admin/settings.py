@@ -1,5 +1,5 @@
 """What the console remembers between runs (QSettings): the last central store opened
-and, per store, the folders its inbox watches.
+and, per store, the folders its inbox watches; the records table's columns left out.
 
 Never a password or passphrase: a PostgreSQL URL is remembered with its password cut
 out (libpq's PGPASSWORD or ~/.pgpass supply it), and the admin passphrase is typed each
@@ -90,3 +90,18 @@ def save_inbox_folders(target: str, folders: list[str],
                        settings: QSettings | None = None) -> None:
     s = settings or QSettings()
     s.setValue(f"{_GROUP}/inbox/{_store_key(target)}", list(folders))
+
+
+def left_out_record_columns(settings: QSettings | None = None) -> frozenset[str]:
+    """The records table's columns the admin chose to leave out, by their keys."""
+    s = settings or QSettings()
+    value = s.value(f"{_GROUP}/records/left_out", [])
+    if isinstance(value, str):  # QSettings hands back a one-item list as a string
+        value = [value] if value else []
+    return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
+
+
+def save_left_out_record_columns(keys: frozenset[str],
+                                 settings: QSettings | None = None) -> None:
+    s = settings or QSettings()
+    s.setValue(f"{_GROUP}/records/left_out", sorted(keys))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from qi_capture.central.store import CentralStore
 from qi_capture.crypto.kdf import floor_params
@@ -30,6 +31,8 @@ from qi_capture.sync.folder import sync_folder
 from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
 from tests.core.central.helpers import FORM as HELPER_FORM
 from tests.core.central.helpers import FakeDevice
+from ui.admin.pages.records import RecordsPage
+from ui.tasks import TaskRunner
 
 PASSPHRASE = "copper kettle harbour 42"
 STUDY_ID = "qi-london"
@@ -155,3 +158,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     made = build_world(tmp_path_factory.mktemp("admin-world"), conflicts=2)
     yield made
     made.desk.close()
+
+
+def open_records_page(qtbot: QtBot, world: World, runner: TaskRunner,
+                      form_id: str = FORM_ID, **kwargs: int) -> RecordsPage:
+    """A records page at 1366x768, shown, with ``form_id``'s first records read in."""
+    page = RecordsPage(world.desk, runner, **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    page.resize(1366, 768)
+    page.show()
+    page.refresh()
+    qtbot.waitUntil(lambda: page.form.findData(form_id) >= 0)
+    page.form.setCurrentIndex(page.form.findData(form_id))
+    qtbot.waitUntil(lambda: page.model.query is not None
+                    and page.model.query.form_id == form_id and page.model.rowCount() > 0
+                    and not page.model.loading)
+    return page

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.admin.records_fixtures import FORM_ID, World, build_world
+from tests.ui.admin.records_fixtures import World, build_world, open_records_page
 from ui.admin.models.records import AdminRecordsModel
-from ui.admin.pages.records import RecordsPage
 from ui.tasks import TaskRunner
 
 
@@ -25,13 +24,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 def test_erase_from_the_record_view(qtbot: QtBot, world: World, runner: TaskRunner,
                                     tmp_path: Path) -> None:
-    page = RecordsPage(world.desk, runner)
-    qtbot.addWidget(page)
-    page.resize(1366, 768)
-    page.show()
-    page.refresh()
-    qtbot.waitUntil(lambda: page.form.findData(FORM_ID) >= 0)
-    page.form.setCurrentIndex(page.form.findData(FORM_ID))
+    page = open_records_page(qtbot, world, runner)
     model = page.model
     qtbot.waitUntil(lambda: model.rowCount() == 5 and not model.loading)
     page.table.selectRow(0)

@@ -14,7 +14,12 @@ from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
-from tests.ui.admin.records_fixtures import FORM_ID, PAGING_FORM, World, build_world
+from tests.ui.admin.records_fixtures import (
+    PAGING_FORM,
+    World,
+    build_world,
+    open_records_page,
+)
 from ui.admin.models import records as records_model
 from ui.admin.models.records import READ_AHEAD, AdminRecordsModel, RecordQuery
 from ui.admin.pages.records import RecordsPage
@@ -31,16 +36,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _page(qtbot: QtBot, world: World, runner: TaskRunner, **kwargs: int) -> RecordsPage:
-    page = RecordsPage(world.desk, runner, **kwargs)  # type: ignore[arg-type]
-    qtbot.addWidget(page)
-    page.resize(1366, 768)
-    page.show()
-    page.refresh()
-    qtbot.waitUntil(lambda: page.form.count() == 2)
-    page.form.setCurrentIndex(page.form.findData(FORM_ID))
-    qtbot.waitUntil(lambda: page.model.query is not None
-                    and page.model.query.form_id == FORM_ID and page.model.rowCount() == 5
-                    and not page.model.loading)
+    page = open_records_page(qtbot, world, runner, **kwargs)
+    assert page.form.count() == 2
+    qtbot.waitUntil(lambda: page.model.rowCount() == 5)
     return page
 
 

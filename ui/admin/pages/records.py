@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from qi_capture.services.admin import AdminDesk
 from qi_capture.services.admin.dto import DeviceSummary, FormOutline, FormSummary, ReviewInfo
 from ui.admin.models.records import REVIEW_LABELS, AdminRecordsModel, RecordQuery
+from ui.admin.pages.record_columns import ColumnChooser
 from ui.admin.pages.record_view import RecordView
 from ui.admin.pages.records_delegate import RecordsDelegate
 from ui.admin.pages.title import page_title
@@ -144,13 +145,18 @@ class RecordsPage(QWidget):
         header.setSectionsClickable(True)
         header.sortIndicatorChanged.connect(self._on_header_sort)
         self._table_width = self._size_columns()
+        self.columns = ColumnChooser(self.table, self)
+        self.columns.changed.connect(self._fit_columns)
         self.view = RecordView(desk, runner, self)
 
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table, 1)
-        left_layout.addWidget(self.count)
+        below = QHBoxLayout()
+        below.addWidget(self.count, 1)
+        below.addWidget(self.columns.button)
+        left_layout.addLayout(below)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.view)
@@ -165,6 +171,7 @@ class RecordsPage(QWidget):
         layout.addWidget(self.error)
         layout.addWidget(self.splitter, 1)
         self.table.viewport().installEventFilter(self)
+        self._fit_columns()
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -219,23 +226,31 @@ class RecordsPage(QWidget):
               AdminRecordsModel.INTERVIEWER, AdminRecordsModel.DEVICE)
 
     def _fit_columns(self) -> None:
-        """Hide the spare columns while the name would get fewer than 14 characters."""
+        """Show the spare columns the admin wants (`ColumnChooser`) while the name keeps
+        at least 14 characters; the rest are left out."""
+        left_out = self.columns.left_out
         room = self.table.viewport().width()
-        if room <= 0:
+        if room <= 0:  # not laid out yet: only the admin's choice is known
+            for column in left_out:
+                self.table.setColumnHidden(column, True)
             return
         least = self.table.fontMetrics().averageCharWidth() * 14
         shown = [c for c in range(AdminRecordsModel._COLUMNS)
                  if c != AdminRecordsModel.NAME and c not in self._SPARE]
+        without_room: set[int] = set()
         for column in self._SPARE:
-            # The widths as set (a hidden column's is 0 in the header).
-            need = sum(self._widths[c] for c in (*shown, column)) + least
-            fits = need <= room
-            self.table.setColumnHidden(column, not fits)
-            if not fits:
-                for rest in self._SPARE[self._SPARE.index(column) + 1:]:
-                    self.table.setColumnHidden(rest, True)
-                return
-            shown.append(column)
+            if column in left_out:
+                self.table.setColumnHidden(column, True)
+                continue
+            # The widths as set (a hidden column's is 0 in the header). Once one does
+            # not fit, the ones after it wait for it (the order is the order they go in).
+            if not without_room \
+                    and sum(self._widths[c] for c in (*shown, column)) + least <= room:
+                shown.append(column)
+            else:
+                without_room.add(column)
+            self.table.setColumnHidden(column, column in without_room)
+        self.columns.mark_without_room(without_room)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The table's viewport resized (the window, the splitter, the layout settling):
