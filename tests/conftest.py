@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,16 @@ from tests import needs
 # whichever checkout it points at (not this one, in a git worktree).
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: Where the tests' in-process app keeps what it remembers (QSettings), made once per
+#: process: never the settings of whoever runs the tests. (The console's tests keep
+#: theirs per test, tests/ui/admin/conftest.py; the core's run has no Qt.)
+SETTINGS_HOME: Path | None = None
+if importlib.util.find_spec("PySide6") is not None:
+    from ui.app import keep_settings_in
+
+    SETTINGS_HOME = Path(tempfile.mkdtemp(prefix="qi-tests-settings-"))
+    keep_settings_in(SETTINGS_HOME)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name in ("qt_api", "qt_log_level_fail"):
         parser.addini(name, f"pytest-qt's {name} (pytest-qt is not installed)")
     parser.addini("qt_log_ignore", "pytest-qt's qt_log_ignore (not installed)", type="linelist")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SETTINGS_HOME is not None:
+        shutil.rmtree(SETTINGS_HOME, ignore_errors=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -32,6 +32,15 @@ def create_application(argv: Sequence[str]) -> QApplication:
     return app
 
 
+def keep_settings_in(folder: Path) -> None:
+    """Keep what the app remembers (QSettings: the window's geometry, the last central
+    store, the console's choices) in ``folder``, not in the user's own settings: for the
+    runs that are not the user's (the screenshots, the tests). Call it before the first
+    QSettings is made."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
 def apply_style(app: QApplication) -> None:
     try:
         sheet = resource_path("styles", "app.qss").read_text(encoding="utf-8")

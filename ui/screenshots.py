@@ -36,7 +36,7 @@ from qi_capture.services.admin.keys import (
     write_study_pack,
 )
 from qi_capture.services.profiles import kdf_params
-from ui.app import create_application
+from ui.app import create_application, keep_settings_in
 from ui.main_window import MainWindow
 from ui.pages.form_filler import FormFiller
 from ui.pages.interview import InterviewFiller
@@ -128,6 +128,9 @@ def main(argv: list[str]) -> int:
     app = create_application(argv[:1])
     scale_text(app, percent)
     data = Path(tempfile.mkdtemp(prefix="qi-shots-"))
+    # The pictures neither read nor change the settings of whoever takes them (the last
+    # central store, the records table's columns): the run keeps its own.
+    keep_settings_in(data / "settings")
     window = MainWindow(ProfileService(data))
     window.resize(1366, 768)
     window.show()

@@ -97,6 +97,9 @@ def main(argv: list[str]) -> int:
         drive(self, data, mode, passphrase)
 
     MainWindow.show = show_and_drive  # type: ignore[method-assign]
+    # The app writes its window's geometry as it quits: into the test's folder, not the
+    # settings of whoever runs the tests.
+    app_module.keep_settings_in(data / "settings")
     return app_module.run([argv[0], "--data-dir", str(data)])
 
 

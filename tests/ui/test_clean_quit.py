@@ -109,3 +109,8 @@ def test_start_and_quit_eight_times_leaves_nothing_on_stderr(data_dir: Path) -> 
     synced = {i % 4 for i, mode in enumerate(modes) if mode == "sync"}
     for i in synced:
         assert list((data_dir / f"copy{i}" / "sync" / "outbox").glob("*.qibundle")), i
+    # Each quit saved the window's geometry, in its run's own settings (the driver's
+    # keep_settings_in), never in the settings of whoever runs the tests.
+    for i in range(4):
+        saved = data_dir / f"copy{i}" / "settings" / "QI Capture" / "QI Capture.ini"
+        assert "geometry" in saved.read_text(encoding="utf-8"), i

@@ -199,13 +199,14 @@ def main_admin(app: QApplication, window: MainWindow, out: Path, data: Path,
 
 
 def main(argv: list[str]) -> int:
-    from ui.app import create_application
+    from ui.app import create_application, keep_settings_in
     from ui.screenshots import make_pack, pump
 
     out = Path(argv[1] if len(argv) > 1 else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = create_application(argv[:1])
     data = Path(tempfile.mkdtemp(prefix="qi-admin-shots-"))
+    keep_settings_in(data / "settings")  # as ui.screenshots: not the user's settings
     pack = make_pack(data)
     window = MainWindow(ProfileService(data / "no-profiles"))
     window.resize(1366, 768)

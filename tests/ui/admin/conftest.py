@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from qi_capture.crypto.kdf import floor_params
@@ -28,6 +27,7 @@ from qi_capture.sync.folder import sync_folder
 from qi_capture.sync.pack import PackForm, StudyPolicy, build_pack, import_pack
 from tests.e2e.conftest import MERGE_FORM, finalise_records
 from ui.admin.console import AdminConsole, register_pages
+from ui.app import keep_settings_in
 from ui.tasks import TaskRunner
 
 PASSPHRASE = "copper kettle harbour 42"
@@ -101,9 +101,7 @@ def world(template: World, tmp_path: Path) -> World:
 def own_settings(tmp_path: Path) -> Iterator[None]:
     """QSettings in this test's folder: nothing remembered leaks between tests or into
     the user's own settings."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                      str(tmp_path / "settings"))
+    keep_settings_in(tmp_path / "settings")
     yield
 
 
