@@ -170,13 +170,10 @@ class _PaintNotingView(QTableView):
             self._events.append("painted")
 
 
-def test_nothing_is_read_beside_the_first_paint(qtbot: QtBot, world: World,
-                                                runner: TaskRunner,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    # Reading on the worker while the first rows paint slows the paint down (both need
-    # the interpreter): the first page is read alone, and the reading ahead and the count
-    # start only once it is painted, even though the first run ends before the paint.
-    events: list[object] = []
+def _noting_view(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch,
+                 events: list[object]) -> _PaintNotingView:
+    """A shown table noting its first paint in ``events``, where each run of reads (with
+    how many pages it reads) and each count are noted too."""
     real_read, real_count = records_model.read_pages, records_model.count_page
 
     def read_pages(*args: Any) -> int:
@@ -192,6 +189,17 @@ def test_nothing_is_read_beside_the_first_paint(qtbot: QtBot, world: World,
     qtbot.addWidget(view)
     view.resize(1000, 700)
     view.show()
+    return view
+
+
+def test_nothing_is_read_beside_the_first_paint(qtbot: QtBot, world: World,
+                                                runner: TaskRunner,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading on the worker while the first rows paint slows the paint down (both need
+    # the interpreter): the first page is read alone, and the reading ahead and the count
+    # start only once it is painted, even though the first run ends before the paint.
+    events: list[object] = []
+    view = _noting_view(qtbot, monkeypatch, events)
     model = AdminRecordsModel(world.desk, runner, page_size=10)
     view.setModel(model)
     qtbot.waitExposed(view)
@@ -211,16 +219,7 @@ def test_a_view_asking_for_more_before_the_first_paint_is_read_for_after_it(
     # A view asks for more on a timer of its own, which on a busy machine can fire
     # between the first run's end and the first paint: the read it wants waits too.
     events: list[object] = []
-    real_read = records_model.read_pages
-
-    def read_pages(*args: Any) -> int:
-        events.append(("read", args[4]))
-        return real_read(*args)
-    monkeypatch.setattr(records_model, "read_pages", read_pages)
-    view = _PaintNotingView(events)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
+    view = _noting_view(qtbot, monkeypatch, events)
     model = AdminRecordsModel(world.desk, runner, page_size=10)
     real_finished = model._on_run_finished
 

@@ -8,7 +8,7 @@ record beside the table shows them all), so the name gets their room. The choose
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QTableView, QToolButton, QWidget
 
@@ -58,7 +58,7 @@ class ColumnChooser(QObject):
         header = table.horizontalHeader()
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(
-            lambda pos: self._popup(header.mapToGlobal(pos)))
+            lambda pos: self.menu.popup(header.mapToGlobal(pos)))
 
     @property
     def left_out(self) -> frozenset[int]:
@@ -72,9 +72,6 @@ class ColumnChooser(QObject):
             name = self._names[column]
             action.setText(self.tr("{0} (no room at this width)").format(name)
                            if column in columns else name)
-
-    def _popup(self, at: QPoint) -> None:
-        self.menu.popup(at)
 
     def _on_toggled(self, key: str, column: int, shown: bool) -> None:
         if shown:
